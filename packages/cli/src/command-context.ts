@@ -1,0 +1,17 @@
+import type { Writable } from "node:stream";
+
+/**
+ * What a command needs from its surroundings, injected so tests can run commands in-process and read what
+ * they print. `main.ts` builds the real one from the process.
+ */
+export interface CommandContext {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  /** True when stderr is a terminal: progress bars are drawn only then. */
+  interactive: boolean;
+  /** Set by a command to report its result; `main` returns it as the exit code. */
+  setExitCode(code: number): void;
+  /** Aborted on SIGINT/SIGTERM; long-running commands stop cleanly when it fires. */
+  signal: AbortSignal;
+}

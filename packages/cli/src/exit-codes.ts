@@ -1,0 +1,16 @@
+/**
+ * Exit codes scripts can rely on. Documented in the CLI's --help epilogue and in docs/cli.md.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** The command ran and found a problem (e.g. `repo verify` found damage). */
+  problemsFound: 1,
+  /** The command line, a file or a value given was not acceptable; nothing was changed. */
+  badInput: 2,
+  /** The operation failed (I/O error, lock held, host unreachable); see the message. */
+  failed: 3,
+  /** Interrupted by SIGINT/SIGTERM. */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

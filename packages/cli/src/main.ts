@@ -1,0 +1,90 @@
+/**
+ * Entry point of the `esxbackup` command: builds the commander program, runs it, and is the one place where
+ * errors become messages and exit codes. A user never sees a stack trace unless ESXBACKUP_DEBUG=1.
+ */
+import { Command, CommanderError } from "commander";
+import { EsxbackupError, InvalidInputError } from "@esxbackup/domain";
+import type { CommandContext } from "./command-context.js";
+import { ExitCode } from "./exit-codes.js";
+import { registerCommands } from "./register-commands.js";
+
+export const VERSION = "0.1.0";
+
+export function buildProgram(context: CommandContext): Command {
+  const program = new Command("esxbackup")
+    .description("Agentless, incremental, deduplicated backup for VMware ESXi hosts on the free licence")
+    .version(VERSION)
+    .showHelpAfterError("(run 'esxbackup --help' for usage)")
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    })
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ok, 1 problems found, 2 bad input (nothing changed), 3 operation failed, 130 interrupted.",
+    )
+    .exitOverride();
+  registerCommands(program, context);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function run(argv: string[], context: Omit<CommandContext, "setExitCode">): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const fullContext: CommandContext = { ...context, setExitCode: (code) => (exitCode = code) };
+  const program = buildProgram(fullContext);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, fullContext);
+  }
+}
+
+function reportError(error: unknown, context: CommandContext): number {
+  if (error instanceof CommanderError) {
+    // commander already printed help or the usage problem.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+      return ExitCode.ok;
+    }
+    return ExitCode.badInput;
+  }
+  if (context.signal.aborted) {
+    context.stderr.write("esxbackup: interrupted\n");
+    return ExitCode.interrupted;
+  }
+  if (error instanceof InvalidInputError) {
+    context.stderr.write(`esxbackup: ${error.message}\n`);
+    return ExitCode.badInput;
+  }
+  if (error instanceof EsxbackupError) {
+    context.stderr.write(`esxbackup: ${error.message}\n`);
+    if (context.env["ESXBACKUP_DEBUG"] === "1") context.stderr.write(`${error.stack ?? ""}\n`);
+    return ExitCode.failed;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  context.stderr.write(`esxbackup: unexpected error: ${message}\n`);
+  if (context.env["ESXBACKUP_DEBUG"] === "1" && error instanceof Error) context.stderr.write(`${error.stack ?? ""}\n`);
+  else context.stderr.write("(set ESXBACKUP_DEBUG=1 for details)\n");
+  return ExitCode.failed;
+}
+
+/** Used by bin/esxbackup.js: wires the real process in. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await run(argv, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      interactive: process.stderr.isTTY === true,
+      signal: controller.signal,
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The list of top-level subcommands. Each lives in its own module under commands/ and exports a
+ * `register*Command(program, context)` function; adding a command means adding one line here.
+ */
+import type { Command } from "commander";
+import type { CommandContext } from "./command-context.js";
+import { registerServicesCommand } from "./commands/services.js";
+
+export function registerCommands(program: Command, context: CommandContext): void {
+  registerServicesCommand(program, context);
+}

@@ -1,0 +1,6 @@
+/**
+ * @esxbackup/transporter — the data plane. A BullMQ worker that executes tasks (inventory, VM backup,
+ * restore, verify, prune/gc): all ESXi I/O (SSH) and all repository I/O happens here. It reports to the
+ * director over gRPC (esxbackup.transport.v1) and keeps no state of its own beyond the repositories it serves.
+ */
+export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
