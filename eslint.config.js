@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", "proto/src/gen/**", ".esxbackup/**", "bench/out/**", "**/*.d.ts"],
+    ignores: ["test/fixtures/**", "**/dist/**", "**/node_modules/**", "proto/src/gen/**", ".esxbackup/**", "bench/out/**", "**/*.d.ts"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

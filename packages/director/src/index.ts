@@ -4,4 +4,8 @@
  * registrations, heartbeats and progress over gRPC. It never talks to an ESXi host or reads disk data.
  */
 export { startTransporterGrpcServer } from "./grpc/transporter-grpc-server.js";
-export type { ProgressSink, TransporterRegistry } from "./grpc/transporter-grpc-server.js";
+export type { ProgressSink, RunningGrpcServer, TransporterGrpcServerOptions, TransporterRegistry } from "./grpc/transporter-grpc-server.js";
+export { BullmqTaskQueue } from "./bullmq/bullmq-task-queue.js";
+export type { TaskQueue } from "./bullmq/task-queue.js";
+export { connectPostgres } from "./postgres/connect-postgres.js";
+export type { PostgresOptions, Sql } from "./postgres/connect-postgres.js";

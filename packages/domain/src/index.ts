@@ -13,3 +13,5 @@ export { ManualClock } from "./manual-clock.js";
 export type { DiskPhase, DiskProgress } from "./disk-progress.js";
 export { DISK_PHASES } from "./disk-progress.js";
 export type { RegistrationAck, TransporterHeartbeat, TransporterRegistration } from "./transporter-registration.js";
+export type { Task, TaskKind, TaskKinds, TaskPayload, TaskResult } from "./task.js";
+export { TASK_QUEUE_NAME } from "./task.js";

@@ -4,3 +4,6 @@
  * director over gRPC (esxbackup.transport.v1) and keeps no state of its own beyond the repositories it serves.
  */
 export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
+export type { ProgressStream } from "./grpc/grpc-transporter-reporter.js";
+export { startBullmqTaskWorker } from "./tasks/bullmq-task-worker.js";
+export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from "./tasks/bullmq-task-worker.js";
