@@ -15,3 +15,15 @@ export { DISK_PHASES } from "./disk-progress.js";
 export type { RegistrationAck, TransporterHeartbeat, TransporterRegistration } from "./transporter-registration.js";
 export type { Task, TaskKind, TaskKinds, TaskPayload, TaskResult } from "./task.js";
 export { TASK_QUEUE_NAME } from "./task.js";
+export type { ChunkDigest } from "./chunk-digest.js";
+export { CHUNK_DIGEST_BYTES, ZERO_CHUNK_DIGEST, isZeroChunkDigest, parseChunkDigest } from "./chunk-digest.js";
+export type { ByteRange } from "./changed-ranges.js";
+export { chunksOverlapping, parseChangedRanges } from "./changed-ranges.js";
+export type {
+  ChangeFingerprints,
+  DiskGeometry,
+  RecoveryPoint,
+  RecoveryPointDisk,
+  RecoveryPointVm,
+  VmConfigFile,
+} from "./recovery-point.js";
