@@ -1,0 +1,46 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { run } from "./main.js";
+
+async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (chunk: Buffer) => out.push(chunk));
+  stderr.on("data", (chunk: Buffer) => err.push(chunk));
+  const code = await run(argv, { stdout, stderr, env: {}, interactive: false, signal: new AbortController().signal });
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe("esxbackup CLI", () => {
+  it("lists its subcommands in --help", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: esxbackup/m);
+    assert.match(stdout, /^ {2}services /m);
+    assert.match(stdout, /Exit codes: 0 ok, 1 problems found, 2 bad input/);
+  });
+
+  it("exits 2 with a usage message for an unknown command", async () => {
+    const { code, stderr } = await runCli(["frobnicate"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown command 'frobnicate'/);
+  });
+
+  it("exits 2 naming the bad value, without a stack trace", async () => {
+    const { code, stderr } = await runCli(["services", "explode"]);
+    assert.equal(code, 2);
+    assert.equal(stderr, 'esxbackup: services verb: must be one of start, stop, status, env (got "explode")\n');
+  });
+
+  it("runs as the installed bin", () => {
+    const bin = fileURLToPath(new URL("../bin/esxbackup.js", import.meta.url));
+    const result = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "0.1.0");
+  });
+});
