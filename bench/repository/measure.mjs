@@ -1,0 +1,100 @@
+// How one run is measured: the command runs as a child of GNU time, which reports wall time, user and system
+// CPU time and the peak resident set size of the process tree's largest member (wait4's ru_maxrss). The
+// repository's growth is `du -sb` after minus before. The page cache is dropped before each timed run when
+// the kernel lets us (root, writable /proc/sys/vm/drop_caches); otherwise the input is read once beforehand
+// so that every run starts equally warm, and the report says which.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const GNU_TIME = "/usr/bin/time";
+const TIME_FORMAT = "%e %U %S %M";
+const OUTPUT_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** A failed command, with the tail of what it printed. */
+export class CommandFailedError extends Error {
+  constructor(argv, status, stderr) {
+    super(`${argv.join(" ")} exited with ${status}: ${stderr.slice(-2000)}`);
+    this.name = "CommandFailedError";
+    this.argv = argv;
+    this.status = status;
+  }
+}
+
+/**
+ * Runs argv under GNU time and returns { wallS, userS, sysS, cpuS, maxRssBytes, stdout, stderr }.
+ * Throws CommandFailedError on a non-zero exit.
+ */
+export function measure(argv, { env = {}, cwd } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "bench-time-"));
+  const timeFile = join(dir, "time");
+  try {
+    const child = spawnSync(GNU_TIME, ["-f", TIME_FORMAT, "-o", timeFile, "--", ...argv], {
+      cwd,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      maxBuffer: OUTPUT_LIMIT_BYTES,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    if (child.error) throw child.error;
+    if (child.status !== 0) throw new CommandFailedError(argv, child.status, child.stderr);
+    // GNU time writes "Command exited with non-zero status" first on failure; on success only our format.
+    const last = readFileSync(timeFile, "utf8").trim().split("\n").pop();
+    const [wallS, userS, sysS, maxRssKiB] = last.split(" ").map(Number);
+    return {
+      wallS,
+      userS,
+      sysS,
+      cpuS: userS + sysS,
+      maxRssBytes: maxRssKiB * 1024,
+      stdout: child.stdout,
+      stderr: child.stderr,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs an untimed helper command; returns its stdout. */
+export function run(argv, { env = {}, cwd } = {}) {
+  const child = spawnSync(argv[0], argv.slice(1), {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    maxBuffer: OUTPUT_LIMIT_BYTES,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (child.error) throw child.error;
+  if (child.status !== 0) throw new CommandFailedError(argv, child.status, child.stderr);
+  return child.stdout;
+}
+
+/** Apparent size in bytes of everything under `path` (what a repository costs on disk, before fs overhead). */
+export function duBytes(path) {
+  return Number(execFileSync("du", ["-sb", path], { encoding: "utf8" }).split("\t")[0]);
+}
+
+/**
+ * Decides once how runs start: returns { cold: true } if dropping the page cache works here, or
+ * { cold: false, reason } if not.
+ */
+export function probeCacheDrop() {
+  try {
+    execFileSync("sync");
+    writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+    return { cold: true };
+  } catch (error) {
+    return { cold: false, reason: error.code ?? error.message };
+  }
+}
+
+/** Brings the page cache to the agreed starting state before a timed run. */
+export function prepareCache(cacheMode, inputPaths) {
+  execFileSync("sync");
+  if (cacheMode.cold) {
+    writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+    return;
+  }
+  for (const p of inputPaths) execFileSync("cat", [p], { stdio: ["ignore", "ignore", "inherit"] });
+}

@@ -1,0 +1,61 @@
+// Our repository through its CLI, started as `node packages/cli/bin/esxbackup.js` (npx would add its own
+// start-up time to every run). The commands and the changed-list format are the ones agreed with the CLI:
+//   repo init --repo DIR [--chunk-size SIZE] [--encrypt]          (password from ESXBACKUP_PASSWORD)
+//   repo backup-image --repo DIR --name NAME FILE [--previous POINT] [--changed-list FILE] --json
+//   repo stats --repo DIR --json;  repo verify --repo DIR
+import { join } from "node:path";
+import { run } from "../measure.mjs";
+
+export function esxbackupPeer({ rootDir, password, encrypted, chunkSize }) {
+  const cli = ["node", join(rootDir, "packages/cli/bin/esxbackup.js")];
+  const env = encrypted ? { ESXBACKUP_PASSWORD: password } : {};
+  const opts = { env, cwd: rootDir };
+  return {
+    id: "esxbackup",
+    settings: `${chunkSize ? `chunk ${chunkSize}` : "default chunk"}, ${encrypted ? "encrypted" : "unencrypted"}`,
+    encrypted,
+    chunkSize,
+    version: () => {
+      try {
+        return `esxbackup ${run(["git", "-C", rootDir, "rev-parse", "--short", "HEAD"]).trim()}`;
+      } catch {
+        return "esxbackup";
+      }
+    },
+    init: (repoDir) => ({
+      argv: [...cli, "repo", "init", "--repo", repoDir, ...(chunkSize ? ["--chunk-size", chunkSize] : []), ...(encrypted ? ["--encrypt"] : [])],
+      ...opts,
+    }),
+    backup: ({ repoDir, imagePath, name, previous, changedListPath }) => ({
+      argv: [
+        ...cli,
+        "repo",
+        "backup-image",
+        "--repo",
+        repoDir,
+        "--name",
+        name,
+        imagePath,
+        ...(previous ? ["--previous", previous] : []),
+        ...(changedListPath ? ["--changed-list", changedListPath] : []),
+        "--json",
+      ],
+      ...opts,
+    }),
+    /** The recovery point a backup made, from its --json output. */
+    pointFrom: (stdout) => parseLastJson(stdout).point,
+    stats: (repoDir) => parseLastJson(run([...cli, "repo", "stats", "--repo", repoDir, "--json"], opts)),
+    verify: (repoDir) => ({ argv: [...cli, "repo", "verify", "--repo", repoDir], ...opts }),
+  };
+}
+
+/** The CLI prints one JSON object; tolerate log lines before it. */
+export function parseLastJson(stdout) {
+  const text = stdout.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = text.lastIndexOf("\n{");
+    return JSON.parse(text.slice(start + 1));
+  }
+}

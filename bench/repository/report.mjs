@@ -1,0 +1,129 @@
+// Turns measured rows into the printed report: markdown tables (pasteable into bench/README.md), ratios to
+// restic, and the issue's targets checked one by one. Pure functions of the rows.
+import { formatGiB, formatMiB } from "./sizes.mjs";
+
+const STEP_LABEL = {
+  first: "first",
+  incr: "incremental",
+  "incr-known": "incremental, changes known",
+  "incr-rehash": "incremental, re-read all",
+};
+
+function ratio(value, base) {
+  if (!base) return "–";
+  const r = value / base;
+  return `${r < 0.1 ? r.toFixed(3) : r.toFixed(2)}×`;
+}
+
+function s(seconds) {
+  return seconds.toFixed(seconds < 10 ? 2 : 1);
+}
+
+function resticBaseline(rows, step) {
+  return rows.find((r) => r.tool === "restic" && r.step === (step === "first" ? "first" : "incr"));
+}
+
+function table(header, lines) {
+  const all = [header, header.map(() => "---"), ...lines];
+  return all.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+}
+
+export function formatHeader(meta) {
+  const c = meta.images.composition;
+  const lines = [
+    `esxbackup repository benchmark, ${meta.startedAt}`,
+    `command: ${meta.command}`,
+    `image: ${formatGiB(meta.images.sizeBytes)}, seed ${JSON.stringify(meta.images.seed)}: zero ${formatMiB(c.zero)} MiB (holes), ` +
+      `random ${formatMiB(c.random)} MiB, compressible ${formatMiB(c.compressible)} MiB (text, ~2.6× zstd -1), ${c.regions} regions`,
+    `changed copy: ${meta.images.changedBlocks} random 64 KiB blocks rewritten (${formatMiB(meta.images.changedBytes, 1)} MiB); ` +
+      `changed-list given to --changed-list for "changes known"`,
+    `machine: ${meta.machine}`,
+    `tools: ${meta.versions.join(", ")}`,
+    `page cache: ${meta.cacheMode.cold ? "dropped before every timed run" : `NOT dropped (${meta.cacheMode.reason}); inputs read once before every run, so runs start warm`}; ` +
+      `each timed run ends with sync`,
+    `wall/CPU/max RSS from GNU time (CPU = user + sys; RSS = the largest process); growth = du -sb of the repository after minus before`,
+  ];
+  return lines.join("\n");
+}
+
+export function formatMainTable(rows, imageBytes) {
+  const header = ["tool", "settings", "backup", "wall s", "MB/s", "CPU s", "max RSS MiB", "growth MiB", "wall vs restic", "CPU vs restic", "RSS vs restic", "growth vs restic"];
+  const lines = rows.map((r) => {
+    const base = resticBaseline(rows, r.step);
+    return [
+      r.tool,
+      r.settings,
+      STEP_LABEL[r.step],
+      s(r.wallS),
+      (imageBytes / r.wallS / 1e6).toFixed(0),
+      s(r.cpuS),
+      formatMiB(r.maxRssBytes),
+      formatMiB(r.growthBytes, r.growthBytes < 100 * 1024 * 1024 ? 1 : 0),
+      ratio(r.wallS, base?.wallS),
+      ratio(r.cpuS, base?.cpuS),
+      ratio(r.maxRssBytes, base?.maxRssBytes),
+      ratio(r.growthBytes, base?.growthBytes),
+    ];
+  });
+  return table(header, lines);
+}
+
+export function formatSweepTable(rows) {
+  const sizes = [...new Set(rows.map((r) => r.chunkSize))];
+  const header = ["chunk", "first wall s", "first CPU s", "first growth MiB", "known wall s", "known growth MiB", "re-read wall s", "re-read growth MiB", "max RSS MiB"];
+  const lines = sizes.map((size) => {
+    const of = (step) => rows.find((r) => r.chunkSize === size && r.step === step);
+    const first = of("first");
+    const known = of("incr-known");
+    const rehash = of("incr-rehash");
+    const rss = Math.max(...rows.filter((r) => r.chunkSize === size).map((r) => r.maxRssBytes));
+    const cell = (r, f) => (r ? f(r) : "–");
+    return [
+      size,
+      cell(first, (r) => s(r.wallS)),
+      cell(first, (r) => s(r.cpuS)),
+      cell(first, (r) => formatMiB(r.growthBytes)),
+      cell(known, (r) => s(r.wallS)),
+      cell(known, (r) => formatMiB(r.growthBytes, 1)),
+      cell(rehash, (r) => s(r.wallS)),
+      cell(rehash, (r) => formatMiB(r.growthBytes, 1)),
+      formatMiB(rss),
+    ];
+  });
+  return table(header, lines);
+}
+
+/** The issue's targets, checked for every esxbackup configuration in the main table. */
+export function evaluateTargets(rows) {
+  const peersFirst = rows.filter((r) => r.tool !== "esxbackup" && r.step === "first");
+  const resticFirst = resticBaseline(rows, "first");
+  const resticIncr = resticBaseline(rows, "incr");
+  const results = [];
+  const check = (ok, text) => results.push(`[${ok ? "PASS" : "FAIL"}] ${text}`);
+  for (const settings of [...new Set(rows.filter((r) => r.tool === "esxbackup").map((r) => r.settings))]) {
+    const of = (step) => rows.find((r) => r.tool === "esxbackup" && r.settings === settings && r.step === step);
+    const first = of("first");
+    const known = of("incr-known");
+    if (first && peersFirst.length > 0) {
+      const fastest = peersFirst.reduce((a, b) => (a.wallS <= b.wallS ? a : b));
+      check(first.wallS < fastest.wallS, `${settings}: first backup ${s(first.wallS)} s < fastest peer ${fastest.tool} (${fastest.settings}) ${s(fastest.wallS)} s`);
+    }
+    if (first && resticFirst) {
+      check(first.growthBytes <= resticFirst.growthBytes, `${settings}: first repository ${formatMiB(first.growthBytes)} MiB <= restic ${formatMiB(resticFirst.growthBytes)} MiB`);
+    }
+    if (known && resticIncr) {
+      check(known.wallS * 10 <= resticIncr.wallS, `${settings}: changes-known incremental ${s(known.wallS)} s <= restic ${s(resticIncr.wallS)} s / 10`);
+      check(known.growthBytes <= resticIncr.growthBytes, `${settings}: changes-known growth ${formatMiB(known.growthBytes, 1)} MiB <= restic ${formatMiB(resticIncr.growthBytes, 1)} MiB`);
+    }
+  }
+  return results;
+}
+
+export function formatChecks(checks) {
+  return checks
+    .map((c) => {
+      const v = c.verified ? (c.verified.ok ? `verify ok in ${s(c.verified.wallS)} s (max RSS ${formatMiB(c.verified.maxRssBytes)} MiB)` : `VERIFY FAILED: ${c.verified.error.split("\n")[0]}`) : "not verified";
+      return `${c.label}: ${v}`;
+    })
+    .join("\n");
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Benchmark of the esxbackup repository against restic and borg on the same images; see bench/README.md.
+//
+//   node bench/repository/run.mjs [--size 4GiB] [--work-dir bench/out] [--only ours,restic,borg,sweep]
+//        [--chunk-size SIZE] [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted]
+//        [--borg-encryption repokey,none] [--seed S] [--no-verify] [--keep-repos]
+//
+// Writes results.json and results.md to the work dir and prints the same report.
+import { cpus, totalmem, release } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ensureTools } from "./ensure-tools.mjs";
+import { ensureImages } from "./make-image.mjs";
+import { probeCacheDrop } from "./measure.mjs";
+import { borgPeer } from "./peers/borg.mjs";
+import { esxbackupPeer } from "./peers/esxbackup.mjs";
+import { resticPeer } from "./peers/restic.mjs";
+import { evaluateTargets, formatChecks, formatHeader, formatMainTable, formatSweepTable } from "./report.mjs";
+import { runOursSequence, runPeerSequence } from "./sequence.mjs";
+import { parseSize } from "./sizes.mjs";
+
+const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+// Not a secret: the benchmark's throw-away repositories all use it.
+const PASSWORD = "bench-password";
+
+const { values: opts } = parseArgs({
+  options: {
+    size: { type: "string", default: "4GiB" },
+    "work-dir": { type: "string", default: join(ROOT_DIR, "bench/out") },
+    seed: { type: "string", default: "esxbackup-bench-1" },
+    only: { type: "string", default: "ours,restic,borg,sweep" },
+    "chunk-size": { type: "string" },
+    sweep: { type: "string", default: "64K,128K,256K,512K,1M" },
+    "ours-encryption": { type: "string", default: "none,encrypted" },
+    "borg-encryption": { type: "string", default: "repokey,none" },
+    "no-verify": { type: "boolean", default: false },
+    "keep-repos": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (opts.help) {
+  console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep] [--chunk-size SIZE]\n" +
+    "       [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
+    "       [--seed S] [--no-verify] [--keep-repos]");
+  process.exit(0);
+}
+
+const list = (text) => text.split(",").map((x) => x.trim()).filter(Boolean);
+const only = new Set(list(opts.only));
+const sizeBytes = parseSize(opts.size);
+const workDir = resolve(opts["work-dir"]);
+const reposDir = join(workDir, "repos");
+const startedAt = new Date();
+const log = (msg) => console.error(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
+
+ensureTools({ wantPeers: only.has("restic") || only.has("borg") }, log);
+mkdirSync(reposDir, { recursive: true });
+const images = ensureImages(workDir, opts.seed, sizeBytes, log);
+const cacheMode = probeCacheDrop();
+if (!cacheMode.cold) log(`cannot drop the page cache (${cacheMode.reason}): runs will start warm instead`);
+
+const ours = (encrypted, chunkSize) =>
+  esxbackupPeer({ rootDir: ROOT_DIR, password: PASSWORD, encrypted, chunkSize });
+const peers = [];
+if (only.has("restic")) peers.push(resticPeer({ cacheDir: join(workDir, "cache/restic"), password: PASSWORD }));
+if (only.has("borg")) {
+  for (const e of list(opts["borg-encryption"])) {
+    peers.push(borgPeer({ baseDir: join(workDir, "cache/borg"), password: PASSWORD, encrypted: e !== "none" }));
+  }
+}
+
+const versions = [];
+const rows = [];
+const sweepRows = [];
+const checks = [];
+const repoDirFor = (label) => join(reposDir, label.replace(/[^a-z0-9]+/gi, "-"));
+const finish = (dir) => {
+  if (!opts["keep-repos"]) rmSync(dir, { recursive: true, force: true });
+};
+
+if (only.has("ours")) {
+  for (const e of list(opts["ours-encryption"])) {
+    const peer = ours(e !== "none", opts["chunk-size"]);
+    const repoDir = repoDirFor(`esxbackup-${peer.settings}`);
+    const result = runOursSequence(peer, { repoDir, images, cacheMode, verify: !opts["no-verify"], log });
+    rows.push(...result.rows);
+    checks.push(...result.checks.map((c) => ({ ...c, label: `esxbackup (${peer.settings}) ${c.repoDir.endsWith("-rehash") ? "after re-read incremental" : "after changes-known incremental"}` })));
+    finish(repoDir);
+  }
+  versions.push(ours(false).version());
+}
+for (const peer of peers) {
+  versions.push(peer.version());
+  const repoDir = repoDirFor(`${peer.id}-${peer.settings}`);
+  rows.push(...runPeerSequence(peer, { repoDir, images, cacheMode, log }));
+  finish(repoDir);
+}
+if (only.has("sweep")) {
+  for (const chunkSize of list(opts.sweep)) {
+    const peer = ours(false, chunkSize);
+    const repoDir = repoDirFor(`sweep-${chunkSize}`);
+    const result = runOursSequence(peer, { repoDir, images, cacheMode, verify: false, log });
+    sweepRows.push(...result.rows);
+    finish(repoDir);
+  }
+}
+
+const meta = {
+  startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
+  command: `node bench/repository/run.mjs ${process.argv.slice(2).join(" ")}`.trim(),
+  images,
+  machine: `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
+  versions: [...new Set(versions)],
+  cacheMode,
+};
+const sections = [formatHeader(meta)];
+if (rows.length > 0) {
+  sections.push("## Backups\n\n" + formatMainTable(rows, sizeBytes));
+  const targets = evaluateTargets(rows);
+  if (targets.length > 0) sections.push("## Targets\n\n" + targets.join("\n"));
+}
+if (checks.length > 0) sections.push("## Checks\n\n" + formatChecks(checks));
+if (sweepRows.length > 0) sections.push("## Chunk-size sweep (esxbackup, unencrypted)\n\n" + formatSweepTable(sweepRows));
+const report = sections.join("\n\n") + "\n";
+
+writeFileSync(join(workDir, "results.md"), report);
+writeFileSync(join(workDir, "results.json"), JSON.stringify({ meta, rows, sweepRows, checks }, null, 2) + "\n");
+console.log(report);
+log(`done; report in ${join(workDir, "results.md")}`);
