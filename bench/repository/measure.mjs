@@ -70,9 +70,14 @@ export function run(argv, { env = {}, cwd } = {}) {
   return child.stdout;
 }
 
-/** Apparent size in bytes of everything under `path` (what a repository costs on disk, before fs overhead). */
+/**
+ * Size of everything under `path`: `apparentBytes` (du -sb: the bytes of the files, what the issue's figures
+ * use) and `allocatedBytes` (du -s -B1: blocks the file system really holds, which also counts the padding of
+ * the last block of every file — what a repository of many small files pays on top).
+ */
 export function duBytes(path) {
-  return Number(execFileSync("du", ["-sb", path], { encoding: "utf8" }).split("\t")[0]);
+  const first = (args) => Number(execFileSync("du", [...args, path], { encoding: "utf8" }).split("\t")[0]);
+  return { apparentBytes: first(["-sb"]), allocatedBytes: first(["-s", "-B1"]) };
 }
 
 /**

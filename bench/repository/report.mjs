@@ -41,13 +41,13 @@ export function formatHeader(meta) {
     `tools: ${meta.versions.join(", ")}`,
     `page cache: ${meta.cacheMode.cold ? "dropped before every timed run" : `NOT dropped (${meta.cacheMode.reason}); inputs read once before every run, so runs start warm`}; ` +
       `each timed run ends with sync`,
-    `wall/CPU/max RSS from GNU time (CPU = user + sys; RSS = the largest process); growth = du -sb of the repository after minus before`,
+    `wall/CPU/max RSS from GNU time (CPU = user + sys; RSS = the largest process); growth = du -sb of the repository after minus before (on disk: du -s -B1, allocated blocks)`,
   ];
   return lines.join("\n");
 }
 
 export function formatMainTable(rows, imageBytes) {
-  const header = ["tool", "settings", "backup", "wall s", "MB/s", "CPU s", "max RSS MiB", "growth MiB", "wall vs restic", "CPU vs restic", "RSS vs restic", "growth vs restic"];
+  const header = ["tool", "settings", "backup", "wall s", "MB/s", "CPU s", "max RSS MiB", "growth MiB", "on disk MiB", "wall vs restic", "CPU vs restic", "RSS vs restic", "growth vs restic"];
   const lines = rows.map((r) => {
     const base = resticBaseline(rows, r.step);
     return [
@@ -59,6 +59,7 @@ export function formatMainTable(rows, imageBytes) {
       s(r.cpuS),
       formatMiB(r.maxRssBytes),
       formatMiB(r.growthBytes, r.growthBytes < 100 * 1024 * 1024 ? 1 : 0),
+      formatMiB(r.allocatedGrowthBytes, r.allocatedGrowthBytes < 100 * 1024 * 1024 ? 1 : 0),
       ratio(r.wallS, base?.wallS),
       ratio(r.cpuS, base?.cpuS),
       ratio(r.maxRssBytes, base?.maxRssBytes),
@@ -70,7 +71,7 @@ export function formatMainTable(rows, imageBytes) {
 
 export function formatSweepTable(rows) {
   const sizes = [...new Set(rows.map((r) => r.chunkSize))];
-  const header = ["chunk", "first wall s", "first CPU s", "first growth MiB", "known wall s", "known growth MiB", "re-read wall s", "re-read growth MiB", "max RSS MiB"];
+  const header = ["chunk", "first wall s", "first CPU s", "first growth MiB", "first on disk MiB", "known wall s", "known growth MiB", "known on disk MiB", "re-read wall s", "re-read growth MiB", "max RSS MiB"];
   const lines = sizes.map((size) => {
     const of = (step) => rows.find((r) => r.chunkSize === size && r.step === step);
     const first = of("first");
@@ -83,8 +84,10 @@ export function formatSweepTable(rows) {
       cell(first, (r) => s(r.wallS)),
       cell(first, (r) => s(r.cpuS)),
       cell(first, (r) => formatMiB(r.growthBytes)),
+      cell(first, (r) => formatMiB(r.allocatedGrowthBytes)),
       cell(known, (r) => s(r.wallS)),
       cell(known, (r) => formatMiB(r.growthBytes, 1)),
+      cell(known, (r) => formatMiB(r.allocatedGrowthBytes, 1)),
       cell(rehash, (r) => s(r.wallS)),
       cell(rehash, (r) => formatMiB(r.growthBytes, 1)),
       formatMiB(rss),

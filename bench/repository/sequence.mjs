@@ -19,7 +19,12 @@ function timed(cmd, { repoDir, inputs, cacheMode }) {
   prepareCache(cacheMode, inputs);
   const m = measure(["sh", "-c", '"$@" && sync', "sh", ...cmd.argv], cmd);
   const after = duBytes(repoDir);
-  return { ...m, growthBytes: after - before, repoBytes: after };
+  return {
+    ...m,
+    growthBytes: after.apparentBytes - before.apparentBytes,
+    allocatedGrowthBytes: after.allocatedBytes - before.allocatedBytes,
+    repoBytes: after.apparentBytes,
+  };
 }
 
 function row(peer, step, m, extra = {}) {
@@ -35,6 +40,7 @@ function row(peer, step, m, extra = {}) {
     cpuS: m.cpuS,
     maxRssBytes: m.maxRssBytes,
     growthBytes: m.growthBytes,
+    allocatedGrowthBytes: m.allocatedGrowthBytes,
     repoBytes: m.repoBytes,
     ...extra,
   };

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { run } from "../measure.mjs";
 
-export function esxbackupPeer({ rootDir, password, encrypted, chunkSize }) {
-  const cli = ["node", join(rootDir, "packages/cli/bin/esxbackup.js")];
+export function esxbackupPeer({ rootDir, cliPath = join(rootDir, "packages/cli/bin/esxbackup.js"), password, encrypted, chunkSize }) {
+  const cli = ["node", cliPath];
   const env = encrypted ? { ESXBACKUP_PASSWORD: password } : {};
   const opts = { env, cwd: rootDir };
   return {
@@ -17,7 +17,7 @@ export function esxbackupPeer({ rootDir, password, encrypted, chunkSize }) {
     chunkSize,
     version: () => {
       try {
-        return `esxbackup ${run(["git", "-C", rootDir, "rev-parse", "--short", "HEAD"]).trim()}`;
+        return `esxbackup ${run(["git", "-C", rootDir, "describe", "--always", "--dirty"]).trim()}`;
       } catch {
         return "esxbackup";
       }
