@@ -1,0 +1,37 @@
+/**
+ * Faults the host injects, settable in config and at run time. Each fault is checked when the operation
+ * starts; changing a fault never affects an operation already under way.
+ */
+import type { FaultsConfig, OperationFaultConfig } from "../config/simulator-config.js";
+
+export class HostFaults {
+  snapshotCreate: OperationFaultConfig | null;
+  consolidate: OperationFaultConfig | null;
+  readonly #fullDatastores: Set<string>;
+
+  constructor(initial: FaultsConfig) {
+    this.snapshotCreate = initial.snapshotCreate;
+    this.consolidate = initial.consolidate;
+    this.#fullDatastores = new Set(initial.fullDatastores);
+  }
+
+  /** Makes the next snapshot.create fail (null: succeed again). */
+  failSnapshotCreate(fault: OperationFaultConfig | null = {}): void {
+    this.snapshotCreate = fault;
+  }
+
+  /** Makes snapshot.remove/removeall fail before merging anything (null: succeed again). */
+  failConsolidation(fault: OperationFaultConfig | null = {}): void {
+    this.consolidate = fault;
+  }
+
+  /** Makes a datastore behave as full (no byte can be allocated) or lifts that. */
+  setDatastoreFull(name: string, full: boolean): void {
+    if (full) this.#fullDatastores.add(name);
+    else this.#fullDatastores.delete(name);
+  }
+
+  isDatastoreFull(name: string): boolean {
+    return this.#fullDatastores.has(name);
+  }
+}

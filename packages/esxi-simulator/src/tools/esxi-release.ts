@@ -1,0 +1,22 @@
+/**
+ * Version strings per emulated release (esxi-facts 1.11, [verbatim] samples): 6.7.0 U3 build 14320388
+ * patch 73, 7.0.3 build 20328353 (`vmware -v` sample; the esxcli 7.0.3 sample's build 19193900 is an older
+ * 7.0.3 patch), 8.0.1 build 21495797. `vmware -l` on 7.0/8.0 by analogy with the 6.7 sample [UNCONFIRMED].
+ */
+import type { EsxiVersion } from "../config/simulator-config.js";
+
+export interface EsxiRelease {
+  version: string;
+  build: string;
+  update: string;
+  patch: string;
+  /** `virtualHW.version` a new VM gets. */
+  defaultHardwareVersion: number;
+  apiVersion: string;
+}
+
+export const ESXI_RELEASES: Record<EsxiVersion, EsxiRelease> = {
+  "6.7": { version: "6.7.0", build: "14320388", update: "3", patch: "73", defaultHardwareVersion: 14, apiVersion: "6.7.3" },
+  "7.0": { version: "7.0.3", build: "20328353", update: "3", patch: "20", defaultHardwareVersion: 19, apiVersion: "7.0.3.0" },
+  "8.0": { version: "8.0.1", build: "21495797", update: "1", patch: "0", defaultHardwareVersion: 20, apiVersion: "8.0.1.0" },
+};

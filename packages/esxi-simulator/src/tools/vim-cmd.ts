@@ -1,0 +1,180 @@
+/**
+ * `vim-cmd`: parses arguments, calls the host, renders. Faults go to stdout (esxi-facts 1.0/1.10) with the
+ * configured exit status ([UNCONFIRMED] on a real host); usage texts for missing arguments.
+ */
+import type { ToolResult } from "../host-tools.js";
+import { HostOperationError } from "../host/host-operation-error.js";
+import type { HostState, VmRecord } from "../host/host-state.js";
+import { renderGetAllVms } from "./getallvms.js";
+import { renderSnapshotGet } from "./snapshot-tree.js";
+import { renderVimFault } from "./vim-fault.js";
+import { renderVimObject } from "./vim-object.js";
+import { datastoreSummaries, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
+
+const USAGE: Record<string, string> = {
+  "snapshot.create": "Usage: snapshot.create vmid [snapshotName] [snapshotDescription] [includeMemory] [quiesced]",
+  "snapshot.remove": "Usage: snapshot.remove vmid snapshotId [removeChildren]",
+  "snapshot.removeall": "Usage: snapshot.removeall vmid",
+  "snapshot.get": "Usage: snapshot.get vmid",
+  registervm: "Usage: registervm vm path [name] [resourcepool]",
+};
+
+export class VimCmd {
+  constructor(
+    private readonly host: HostState,
+    private readonly startedAt: Date,
+  ) {}
+
+  async run(args: readonly string[], cwd: string): Promise<ToolResult> {
+    const out: string[] = [];
+    try {
+      const code = await this.#dispatch(args, cwd, out);
+      return { stdout: Buffer.from(out.join("")), stderr: Buffer.alloc(0), exitCode: code };
+    } catch (e) {
+      if (e instanceof HostOperationError) {
+        out.push(renderVimFault(e.faultType, e.msg, e.extra));
+        return { stdout: Buffer.from(out.join("")), stderr: Buffer.alloc(0), exitCode: this.host.config.tools.vimCmdFaultExitCode };
+      }
+      throw e;
+    }
+  }
+
+  #vm(arg: string | undefined): VmRecord {
+    const id = Number(arg);
+    const vm = arg !== undefined && /^\d+$/u.test(arg) ? this.host.vm(id) : undefined;
+    if (vm === undefined) throw new HostOperationError("vim.fault.NotFound", `Unable to find a VM corresponding to "${arg ?? ""}"`);
+    return vm;
+  }
+
+  async #dispatch(args: readonly string[], cwd: string, out: string[]): Promise<number> {
+    const [command = "", ...rest] = args;
+    const cmd = command.replace(/^\/+/u, "");
+    const op = cmd.split("/").pop() ?? "";
+    const usage = (key: string): number => {
+      out.push(`Insufficient arguments.\n${USAGE[key] ?? `Usage: ${key} vmid`}\n`);
+      return 1;
+    };
+    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "unregister", "reload"];
+    if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
+    switch (cmd) {
+      case "vmsvc/getallvms": {
+        const rows = this.host.vms().map((vm) => ({
+          vmid: String(vm.vmid),
+          name: vm.name,
+          file: `[${this.host.datastoreOf(vm).name}] ${vm.folder}/${vm.vmxFile}`,
+          guestOs: vm.guestId,
+          version: `vmx-${vm.hardwareVersion}`,
+          annotation: vm.annotation,
+        }));
+        out.push(renderGetAllVms(rows));
+        return 0;
+      }
+      case "vmsvc/power.getstate": {
+        const vm = this.#vm(rest[0]);
+        out.push(`Retrieved runtime info\n${vm.powerState === "poweredOn" ? "Powered on" : vm.powerState === "poweredOff" ? "Powered off" : "Suspended"}\n`);
+        return 0;
+      }
+      case "vmsvc/power.on":
+      case "vmsvc/power.off":
+      case "vmsvc/power.suspend":
+      case "vmsvc/power.shutdown": {
+        const vm = this.#vm(rest[0]);
+        const verb = { "power.on": "Powering on", "power.off": "Powering off", "power.suspend": "Suspending", "power.shutdown": "Powering off" }[op] ?? "";
+        if (op === "power.shutdown") {
+          // Guest shutdown needs VMware Tools, which the simulated guests do not run.
+          throw new HostOperationError("vim.fault.ToolsUnavailable", "Cannot complete operation because VMware Tools is not running in this virtual machine.");
+        }
+        out.push(`${verb} VM:\n`);
+        const target = op === "power.on" ? "poweredOn" : op === "power.off" ? "poweredOff" : "suspended";
+        const allowed = op === "power.on" ? vm.powerState !== "poweredOn" : op === "power.off" ? vm.powerState !== "poweredOff" : vm.powerState === "poweredOn";
+        if (!allowed) {
+          // ESXi 6.0/6.5 wording (esxi-facts 1.2); the 6.7+ wording is not confirmed.
+          out.push(`${{ "power.on": "Power on", "power.off": "Power off", "power.suspend": "Suspend" }[op] ?? ""} failed\n`);
+          return this.host.config.tools.vimCmdFaultExitCode;
+        }
+        await this.host.setPower(vm.vmid, target);
+        return 0;
+      }
+      case "vmsvc/get.summary": {
+        const vm = this.#vm(rest[0]);
+        const ds = this.host.datastoreOf(vm);
+        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()))}`);
+        return 0;
+      }
+      case "vmsvc/get.config": {
+        const vm = this.#vm(rest[0]);
+        out.push(`Configuration:\n\n${renderVimObject(vmConfigInfo(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        return 0;
+      }
+      case "vmsvc/device.getdevices": {
+        const vm = this.#vm(rest[0]);
+        out.push(`Devices:\n\n${renderVimObject(virtualHardware(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        return 0;
+      }
+      case "vmsvc/get.guest": {
+        const vm = this.#vm(rest[0]);
+        out.push(`Guest information:\n\n${renderVimObject(guestInfo(vm))}`);
+        return 0;
+      }
+      case "vmsvc/snapshot.create": {
+        const vm = this.#vm(rest[0]);
+        out.push("Create Snapshot:\n");
+        await this.host.createSnapshot(vm.vmid, rest[1] ?? "", rest[2] ?? "");
+        return 0;
+      }
+      case "vmsvc/snapshot.get": {
+        const vm = this.#vm(rest[0]);
+        const chain = vm.snapshots.map((s) => ({ name: s.name, id: s.uid, description: s.description, createdAt: new Date(s.createdAtMs), state: s.state }));
+        out.push(renderSnapshotGet(chain));
+        return 0;
+      }
+      case "vmsvc/snapshot.remove": {
+        const vm = this.#vm(rest[0]);
+        if (rest[1] === undefined) return usage("snapshot.remove");
+        out.push("Remove Snapshot:\n");
+        const uid = Number(rest[1]);
+        if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
+          throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
+        }
+        await this.host.removeSnapshot(vm.vmid, uid);
+        return 0;
+      }
+      case "vmsvc/snapshot.removeall": {
+        const vm = this.#vm(rest[0]);
+        out.push("Remove All Snapshots:\n");
+        await this.host.removeAllSnapshots(vm.vmid);
+        return 0;
+      }
+      case "solo/registervm": {
+        if (rest[0] === undefined) return usage("registervm");
+        const id = await this.host.registerVm(rest[0], cwd).catch((e: unknown) => {
+          if (e instanceof HostOperationError) throw e;
+          throw new HostOperationError("vim.fault.NotFound", "The object or item referred to could not be found.");
+        });
+        out.push(`${id}\n`);
+        return 0;
+      }
+      case "vmsvc/unregister":
+        await this.host.unregisterVm(this.#vm(rest[0]).vmid);
+        return 0;
+      case "vmsvc/reload":
+        await this.host.reloadVm(this.#vm(rest[0]).vmid);
+        return 0;
+      case "hostsvc/hostsummary": {
+        const uptime = Math.floor((this.host.clock.now().getTime() - this.startedAt.getTime()) / 1000);
+        const mem = this.host.vms().filter((v) => v.powerState === "poweredOn").reduce((n, v) => n + v.memoryMB, 1024);
+        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem)));
+        return 0;
+      }
+      case "hostsvc/datastore/listsummary": {
+        const items = [];
+        for (const ds of this.host.config.datastores) items.push({ ds, freeBytes: await this.host.freeBytes(ds) });
+        out.push(renderVimObject(datastoreSummaries(items)));
+        return 0;
+      }
+      default:
+        out.push(`Unknown command: '${cmd}'\n`);
+        return 1;
+    }
+  }
+}
