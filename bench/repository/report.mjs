@@ -1,6 +1,6 @@
 // Turns measured rows into the printed report: markdown tables (pasteable into bench/README.md), ratios to
 // restic, and the issue's targets checked one by one. Pure functions of the rows.
-import { formatGiB, formatMiB } from "./sizes.mjs";
+import { formatSize, formatMiB } from "./sizes.mjs";
 
 const STEP_LABEL = {
   first: "first",
@@ -33,7 +33,7 @@ export function formatHeader(meta) {
   const lines = [
     `esxbackup repository benchmark, ${meta.startedAt}`,
     `command: ${meta.command}`,
-    `image: ${formatGiB(meta.images.sizeBytes)}, seed ${JSON.stringify(meta.images.seed)}: zero ${formatMiB(c.zero)} MiB (holes), ` +
+    `image: ${formatSize(meta.images.sizeBytes)}, seed ${JSON.stringify(meta.images.seed)}: zero ${formatMiB(c.zero)} MiB (holes), ` +
       `random ${formatMiB(c.random)} MiB, compressible ${formatMiB(c.compressible)} MiB (text, ~2.6× zstd -1), ${c.regions} regions`,
     `changed copy: ${meta.images.changedBlocks} random 64 KiB blocks rewritten (${formatMiB(meta.images.changedBytes, 1)} MiB); ` +
       `changed-list given to --changed-list for "changes known"`,
@@ -120,6 +120,24 @@ export function evaluateTargets(rows) {
     }
   }
   return results;
+}
+
+/**
+ * "Peak memory independent of disk size": each step's max RSS on the full image against the same step on
+ * the smaller probe image. Allowed: 25 % more (allocator noise, a per-chunk index of 32 bytes per entry).
+ */
+export function evaluateMemory(rows, probeRows, probeBytes, sizeBytes) {
+  const lines = [];
+  const verdicts = [];
+  for (const small of probeRows) {
+    const big = rows.find((r) => r.tool === "esxbackup" && r.settings === small.settings && r.step === small.step);
+    if (!big) continue;
+    lines.push([small.settings, STEP_LABEL[small.step], formatMiB(small.maxRssBytes), formatMiB(big.maxRssBytes), ratio(big.maxRssBytes, small.maxRssBytes)]);
+    const ok = big.maxRssBytes <= small.maxRssBytes * 1.25;
+    verdicts.push(`[${ok ? "PASS" : "FAIL"}] ${small.settings}, ${STEP_LABEL[small.step]}: max RSS ${formatMiB(big.maxRssBytes)} MiB at ${formatSize(sizeBytes)} <= 1.25 × ${formatMiB(small.maxRssBytes)} MiB at ${formatSize(probeBytes)}`);
+  }
+  const header = ["settings", "backup", `max RSS MiB, ${formatSize(probeBytes)}`, `max RSS MiB, ${formatSize(sizeBytes)}`, "ratio"];
+  return { table: table(header, lines), verdicts };
 }
 
 export function formatChecks(checks) {

@@ -17,7 +17,7 @@ import { probeCacheDrop } from "./measure.mjs";
 import { borgPeer } from "./peers/borg.mjs";
 import { esxbackupPeer } from "./peers/esxbackup.mjs";
 import { resticPeer } from "./peers/restic.mjs";
-import { evaluateTargets, formatChecks, formatHeader, formatMainTable, formatSweepTable } from "./report.mjs";
+import { evaluateMemory, evaluateTargets, formatChecks, formatHeader, formatMainTable, formatSweepTable } from "./report.mjs";
 import { runOursSequence, runPeerSequence } from "./sequence.mjs";
 import { parseSize } from "./sizes.mjs";
 
@@ -38,6 +38,7 @@ const { values: opts } = parseArgs({
     "no-verify": { type: "boolean", default: false },
     "keep-repos": { type: "boolean", default: false },
     cache: { type: "string", default: "cold" },
+    "memory-probe": { type: "string", default: "512MiB" },
     cli: { type: "string", default: join(ROOT_DIR, "packages/cli/bin/esxbackup.js") },
     help: { type: "boolean", default: false },
   },
@@ -46,7 +47,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep] [--chunk-size SIZE]\n" +
     "       [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
-    "       [--seed S] [--cache cold|warm] [--cli PATH] [--no-verify] [--keep-repos]");
+    "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-verify] [--keep-repos]");
   process.exit(0);
 }
 
@@ -102,6 +103,20 @@ for (const peer of peers) {
   rows.push(...runPeerSequence(peer, { repoDir, images, cacheMode, log }));
   finish(repoDir);
 }
+// Peak memory must not grow with the disk: the same backups of a smaller image of the same mix, compared.
+const probeRows = [];
+let probeBytes = 0;
+if (only.has("ours") && opts["memory-probe"] !== "off") {
+  probeBytes = parseSize(opts["memory-probe"]);
+  const probeDir = join(workDir, `probe-${probeBytes}`);
+  mkdirSync(probeDir, { recursive: true });
+  const probeImages = ensureImages(probeDir, opts.seed, probeBytes, log);
+  const peer = ours(false, opts["chunk-size"]);
+  const repoDir = repoDirFor(`probe-${peer.settings}`);
+  log(`memory probe on a ${opts["memory-probe"]} image:`);
+  probeRows.push(...runOursSequence(peer, { repoDir, images: probeImages, cacheMode, verify: false, log }).rows);
+  finish(repoDir);
+}
 if (only.has("sweep")) {
   for (const chunkSize of list(opts.sweep)) {
     const peer = ours(false, chunkSize);
@@ -126,11 +141,15 @@ if (rows.length > 0) {
   const targets = evaluateTargets(rows);
   if (targets.length > 0) sections.push("## Targets\n\n" + targets.join("\n"));
 }
+if (probeRows.length > 0) {
+  const memory = evaluateMemory(rows, probeRows, probeBytes, sizeBytes);
+  sections.push("## Peak memory against disk size (esxbackup)\n\n" + memory.table + "\n\n" + memory.verdicts.join("\n"));
+}
 if (checks.length > 0) sections.push("## Checks\n\n" + formatChecks(checks));
 if (sweepRows.length > 0) sections.push("## Chunk-size sweep (esxbackup, unencrypted)\n\n" + formatSweepTable(sweepRows));
 const report = sections.join("\n\n") + "\n";
 
 writeFileSync(join(workDir, "results.md"), report);
-writeFileSync(join(workDir, "results.json"), JSON.stringify({ meta, rows, sweepRows, checks }, null, 2) + "\n");
+writeFileSync(join(workDir, "results.json"), JSON.stringify({ meta, rows, probeRows, sweepRows, checks }, null, 2) + "\n");
 console.log(report);
 log(`done; report in ${join(workDir, "results.md")}`);

@@ -17,6 +17,8 @@ export function formatMiB(bytes, digits = 0) {
   return (bytes / MiB).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export function formatGiB(bytes) {
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+/** "4 GiB", "512 MiB", "1.5 GiB". */
+export function formatSize(bytes) {
+  if (bytes >= 1024 ** 3) return `${Number((bytes / 1024 ** 3).toFixed(2))} GiB`;
+  return `${Number((bytes / MiB).toFixed(1))} MiB`;
 }
