@@ -1,0 +1,122 @@
+/**
+ * Lays out a host's sandbox root like an ESXi host's file system: busybox and its applets in /bin, the
+ * host tools in /bin and /sbin, /etc with passwd, group and `ssh/keys-<user>/authorized_keys`, /tmp, and
+ * mount points for /usr, /dev nodes, /proc and the tool bridge.
+ *
+ * Idempotent; run at every start. It owns `bin/`, `sbin/` (rebuilt each time, so a changed
+ * `disabledApplets` takes effect) and the files it writes under `etc/`. It never touches `vmfs/` or
+ * `etc/vmware/` (the host model's).
+ */
+import { copyFile, lstat, mkdir, readlink, rm, stat, symlink, writeFile, chmod } from "node:fs/promises";
+import { join } from "node:path";
+import type { HostConfig } from "../config/simulator-config.js";
+import { toolClientScript } from "../bridge/tool-client-script.js";
+import { authorizedKeysPath } from "../ssh/authorized-keys.js";
+import { busyboxApplets } from "./busybox-applets.js";
+import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
+
+export interface SandboxRootOptions {
+  rootDir: string;
+  host: Pick<HostConfig, "name" | "ssh" | "shell">;
+  busyboxPath: string;
+  /** The node binary as seen inside the sandbox (for the tool clients). */
+  nodeInSandbox: string;
+  /** The host's python3 (under /usr); absent python leaves no /bin/python. */
+  python3Path: string | undefined;
+  /** Shell text run by every shell first (disabled applets); see shell-prelude.ts. */
+  shellPrelude: string;
+}
+
+/** The applets actually linked into /bin: busybox's list minus the disabled ones. */
+export function enabledApplets(busyboxPath: string, disabled: readonly string[]): string[] {
+  const off = new Set(disabled);
+  return busyboxApplets(busyboxPath).filter((name) => !off.has(name) && name !== "busybox");
+}
+
+export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<void> {
+  const { rootDir, host } = options;
+  await mkdir(rootDir, { recursive: true });
+  for (const dir of ["bin", "sbin"]) await rm(join(rootDir, dir), { recursive: true, force: true });
+  for (const dir of ["bin", "sbin", "etc/ssh", "dev/pts", "proc", "usr", "var/run", "var/log", "opt/esxbackup", "vmfs/volumes", BRIDGE_DIR_IN_SANDBOX.slice(1)]) {
+    await mkdir(join(rootDir, dir), { recursive: true });
+  }
+  await mkdir(join(rootDir, "tmp"), { recursive: true });
+  await chmod(join(rootDir, "tmp"), 0o1777);
+
+  // /lib and /lib64 follow the real system: symlinks into /usr on merged-/usr systems, mount points otherwise.
+  for (const dir of ["lib", "lib64"]) await mirrorTopLevel(rootDir, dir);
+  for (const node of DEVICE_NODES) await touch(join(rootDir, "dev", node));
+  await replaceSymlink("pts/ptmx", join(rootDir, "dev", "ptmx"));
+  await touch(join(rootDir, NODE_IN_SANDBOX_FALLBACK.slice(1)));
+
+  const busybox = join(rootDir, "bin", "busybox");
+  await copyFile(options.busyboxPath, busybox);
+  await chmod(busybox, 0o755);
+  for (const applet of enabledApplets(options.busyboxPath, host.shell.disabledApplets)) {
+    if (applet in TOOL_PATHS) continue;
+    await symlink("busybox", join(rootDir, "bin", applet));
+  }
+
+  const disabled = new Set(host.shell.disabledApplets);
+  if (host.shell.python && options.python3Path !== undefined) {
+    for (const name of ["python", "python3"]) {
+      if (!disabled.has(name)) await replaceSymlink(options.python3Path, join(rootDir, "bin", name));
+    }
+  }
+
+  const socket = `${BRIDGE_DIR_IN_SANDBOX}/${BRIDGE_SOCKET_NAME}`;
+  for (const [tool, path] of Object.entries(TOOL_PATHS)) {
+    await writeFile(join(rootDir, path), toolClientScript({ tool, nodePath: options.nodeInSandbox, socketPath: socket }), { mode: 0o755 });
+  }
+
+  await writeEtc(rootDir, host, options.shellPrelude);
+}
+
+async function writeEtc(rootDir: string, host: SandboxRootOptions["host"], prelude: string): Promise<void> {
+  const etc = join(rootDir, "etc");
+  // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~).
+  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name}:\\w] '\nexport PS1\n${prelude}\n`);
+  // Every user runs as root inside the sandbox (uid 0 there); non-root users exist for login only.
+  const users = host.ssh.users.filter((u) => u.name !== "root");
+  const passwd = ["root:x:0:0:Administrator:/:/bin/sh", ...users.map((u, i) => `${u.name}:x:${1000 + i}:${1000 + i}::/:/bin/sh`)];
+  await writeFile(join(etc, "passwd"), `${passwd.join("\n")}\n`);
+  await writeFile(join(etc, "group"), "root:x:0:\n");
+  await writeFile(join(etc, "hosts"), `127.0.0.1\tlocalhost.localdomain localhost\n::1\tlocalhost.localdomain localhost\n127.0.0.1\t${host.name}\n`);
+  await writeFile(join(etc, "issue"), "");
+  await writeFile(join(etc, "shells"), "/bin/sh\n/bin/ash\n");
+  for (const user of host.ssh.users) {
+    const file = authorizedKeysPath(rootDir, user.name);
+    await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
+    await writeFile(file, user.authorizedKeys.map((k) => `${k.trim()}\n`).join(""), { mode: 0o600 });
+  }
+}
+
+async function mirrorTopLevel(rootDir: string, dir: string): Promise<void> {
+  const target = join(rootDir, dir);
+  let real: string | undefined;
+  try {
+    const info = await lstat(`/${dir}`);
+    real = info.isSymbolicLink() ? await readlink(`/${dir}`) : undefined;
+    if (!info.isSymbolicLink() && !info.isDirectory()) return;
+  } catch {
+    return; // no /lib64 on this system
+  }
+  if (real !== undefined) await replaceSymlink(real, target);
+  else {
+    await rm(target, { force: true }).catch(() => undefined);
+    await mkdir(target, { recursive: true });
+  }
+}
+
+async function replaceSymlink(target: string, path: string): Promise<void> {
+  await rm(path, { force: true });
+  await symlink(target, path);
+}
+
+async function touch(path: string): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    await writeFile(path, "");
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * SSH-side faults a test can switch on and off while the host runs (through `SimulatedHost.faults`) or set
+ * in advance. Read at the moment they apply: `dropConnectionAfterBytes` when a connection is accepted,
+ * `throttleBytesPerSecond` when a channel starts, `rejectLogins` at every authentication attempt.
+ */
+export interface SshFaultSettings {
+  /** Cut each new TCP connection after the server has sent this many bytes (handshake included). */
+  dropConnectionAfterBytes: number | null;
+  /** Limit each new channel's output (stdout + stderr of the command) to this rate. */
+  throttleBytesPerSecond: number | null;
+  /** Refuse every login, whatever the credentials. */
+  rejectLogins: boolean;
+}
+
+export function noSshFaults(): SshFaultSettings {
+  return { dropConnectionAfterBytes: null, throttleBytesPerSecond: null, rejectLogins: false };
+}
