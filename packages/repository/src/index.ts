@@ -1,6 +1,36 @@
 /**
  * @esxbackup/repository — where every byte of every backup lives: a content-addressed chunk store of
  * fixed-size disk chunks, one fixed index per disk per recovery point, and a manifest per point. The
- * on-disk format is the contract written down in docs/repository-format.md.
+ * on-disk format is the contract written down in docs/repository-format.md. Layers, each using only the one
+ * below: BlobStore (bytes by name) → envelope/chunk codec → Repository (read) / PointWriter (write) →
+ * maintenance (verify, prune, gc, stats).
  */
-export const REPOSITORY_PACKAGE = "@esxbackup/repository";
+export type { BlobInfo, BlobStore, WriteBatch } from "./blob-store.js";
+export { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
+export type { FsyncStrategy } from "./local-directory-blob-store.js";
+export { MemoryBlobStore } from "./memory-blob-store.js";
+export { runBlobStoreConformance } from "./blob-store-conformance.js";
+export { Repository } from "./repository.js";
+export type { InitOptions, OpenOptions } from "./repository.js";
+export {
+  DEFAULT_CHUNK_SIZE_BYTES,
+  MAX_CHUNK_SIZE_BYTES,
+  MIN_CHUNK_SIZE_BYTES,
+  REPOSITORY_FORMAT_VERSION,
+  checkChunkSize,
+} from "./repository-config.js";
+export type { RepositoryConfig } from "./repository-config.js";
+export { PointWriter } from "./point-writer.js";
+export type { BeginPointOptions } from "./point-writer.js";
+export { DiskWriter } from "./disk-writer.js";
+export type { OpenDiskOptions } from "./disk-writer.js";
+export type { WriteStats } from "./chunk-sink.js";
+export { DiskReader } from "./disk-reader.js";
+export { restoreDiskImage } from "./restore-disk-image.js";
+export type { RestoreProgress } from "./restore-disk-image.js";
+export { vmdkDescriptor } from "./vmdk-descriptor.js";
+export { FixedIndex } from "./fixed-index.js";
+export { RepositoryFileError } from "./repository-file-error.js";
+export type { RepositoryFileProblem } from "./repository-file-error.js";
+export { UnsupportedFormatError } from "./unsupported-format-error.js";
+export { WrongPassphraseError } from "./wrong-passphrase-error.js";

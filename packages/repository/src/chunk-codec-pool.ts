@@ -1,0 +1,93 @@
+/**
+ * Encodes and decodes chunks on a pool of worker threads (default: one per core), so hashing, zstd and
+ * AES-GCM of a backup run in parallel while the main thread does I/O. `threads: 0` runs everything inline
+ * (useful where workers are not wanted). The caller closes the pool.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ChunkDigest } from "@esxbackup/domain";
+import { decodeChunk, encodeChunk } from "./chunk-codec.js";
+import type { EncodedChunk } from "./chunk-codec.js";
+import type { ChunkJob, ChunkJobResult } from "./chunk-worker.js";
+import { EnvelopeError } from "./envelope.js";
+import type { RepositoryKeys } from "./repository-keys.js";
+
+interface Lane {
+  worker: Worker;
+  inFlight: number;
+}
+
+type Pending = { resolve: (result: ChunkJobResult) => void; reject: (error: unknown) => void; lane: Lane };
+
+export class ChunkCodecPool {
+  readonly #keys: RepositoryKeys | undefined;
+  readonly #lanes: Lane[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+
+  constructor(keys: RepositoryKeys | undefined, options: { threads?: number } = {}) {
+    this.#keys = keys;
+    const threads = options.threads ?? availableParallelism();
+    for (let index = 0; index < threads; index += 1) {
+      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), {
+        workerData: { keys: keys === undefined ? undefined : { dataKey: new Uint8Array(keys.dataKey), idKey: new Uint8Array(keys.idKey) } },
+      });
+      const lane: Lane = { worker, inFlight: 0 };
+      worker.on("message", (result: ChunkJobResult) => this.#settle(result));
+      worker.on("error", (error) => this.#failLane(lane, error));
+      worker.unref();
+      this.#lanes.push(lane);
+    }
+  }
+
+  /** All-zero chunks come back as `{ zero: true }` without a digest. */
+  async encode(plain: Uint8Array): Promise<EncodedChunk> {
+    if (this.#lanes.length === 0) return encodeChunk(plain, this.#keys);
+    const result = await this.#run({ id: 0, op: "encode", plain });
+    if (!result.ok) throw new Error(result.message);
+    if ("zero" in result) return result.zero ? { zero: true } : { zero: false, digest: result.digest, bytes: Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength) };
+    throw new Error("chunk worker answered an encode with a decode result");
+  }
+
+  /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
+  async decode(bytes: Uint8Array, digest: ChunkDigest, expectedBytes: number): Promise<Buffer> {
+    if (this.#lanes.length === 0) return decodeChunk(bytes, digest, expectedBytes, this.#keys);
+    const result = await this.#run({ id: 0, op: "decode", bytes, digest, expectedBytes });
+    if (!result.ok) throw new EnvelopeError(result.message);
+    if ("plain" in result) return Buffer.from(result.plain.buffer, result.plain.byteOffset, result.plain.byteLength);
+    throw new Error("chunk worker answered a decode with an encode result");
+  }
+
+  async close(): Promise<void> {
+    const lanes = this.#lanes.splice(0);
+    await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+  }
+
+  #run(job: ChunkJob): Promise<ChunkJobResult> {
+    const lane = this.#lanes.reduce((best, candidate) => (candidate.inFlight < best.inFlight ? candidate : best));
+    const id = this.#nextId++;
+    lane.inFlight += 1;
+    if (lane.inFlight === 1) lane.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, lane });
+      lane.worker.postMessage({ ...job, id });
+    });
+  }
+
+  #settle(result: ChunkJobResult): void {
+    const pending = this.#pending.get(result.id);
+    if (pending === undefined) return;
+    this.#pending.delete(result.id);
+    pending.lane.inFlight -= 1;
+    if (pending.lane.inFlight === 0) pending.lane.worker.unref();
+    pending.resolve(result);
+  }
+
+  #failLane(lane: Lane, error: unknown): void {
+    for (const [id, pending] of this.#pending) {
+      if (pending.lane !== lane) continue;
+      this.#pending.delete(id);
+      pending.reject(error);
+    }
+  }
+}

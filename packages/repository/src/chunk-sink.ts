@@ -1,0 +1,140 @@
+/**
+ * Where one writer's chunks go. Each distinct chunk is stored once: a chunk already in the repository is
+ * touched (its mtime renewed, so gc sees it in use) instead of written; a new one is written through a
+ * `WriteBatch` and becomes durable at the next flush. Flushes happen every `flushEveryBytes` and always
+ * before the point is published. Remembers which chunks it reused, so the writer can check, just before
+ * publishing, that none was removed meanwhile (docs/repository-format.md §9).
+ */
+import type { ChunkDigest, Clock } from "@esxbackup/domain";
+import type { BlobStore, WriteBatch } from "./blob-store.js";
+import { RepositoryFileError } from "./repository-file-error.js";
+import { chunkKey } from "./repository-layout.js";
+import { runLimited } from "./run-limited.js";
+
+export interface WriteStats {
+  /** Bytes of chunk files written (after compression and encryption). */
+  bytesStored: number;
+  chunksStored: number;
+  /** Plaintext bytes of chunks found already stored. */
+  bytesDeduplicated: number;
+  chunksDeduplicated: number;
+  bytesSkippedZero: number;
+  /** Plaintext bytes taken over from the previous point's index without being read. */
+  bytesTakenOver: number;
+}
+
+export const emptyWriteStats = (): WriteStats => ({
+  bytesStored: 0,
+  chunksStored: 0,
+  bytesDeduplicated: 0,
+  chunksDeduplicated: 0,
+  bytesSkippedZero: 0,
+  bytesTakenOver: 0,
+});
+
+const DEFAULT_FLUSH_EVERY_BYTES = 256 * 1024 * 1024;
+const TOUCH_PARALLELISM = 64;
+
+export class ChunkSink {
+  readonly stats: WriteStats = emptyWriteStats();
+  readonly #store: BlobStore;
+  readonly #clock: Clock;
+  readonly #batch: WriteBatch;
+  readonly #flushEveryBytes: number;
+  /** Every chunk this writer has stored or reused, with the promise of that being done. */
+  readonly #known = new Map<ChunkDigest, Promise<void>>();
+  readonly #reused = new Set<ChunkDigest>();
+  #unflushedBytes = 0;
+  #flushing: Promise<void> = Promise.resolve();
+  #failure: unknown;
+
+  constructor(store: BlobStore, clock: Clock, options: { flushEveryBytes?: number } = {}) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#batch = store.batch();
+    this.#flushEveryBytes = options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES;
+  }
+
+  /** Stores `bytes` as chunk `digest` unless it is already there. Resolves when it is written (not yet durable). */
+  async put(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
+    const known = this.#known.get(digest);
+    if (known !== undefined) {
+      await known;
+      this.stats.bytesDeduplicated += plainBytes;
+      this.stats.chunksDeduplicated += 1;
+      return;
+    }
+    const done = this.#storeOrReuse(digest, bytes, plainBytes);
+    this.#known.set(digest, done);
+    await done;
+  }
+
+  /**
+   * Takes over chunks from a previous index: touches each; returns those that no longer exist (they must
+   * be read again). Zero digests must not be passed.
+   */
+  async adopt(digests: readonly ChunkDigest[]): Promise<Set<ChunkDigest>> {
+    const missing = new Set<ChunkDigest>();
+    const fresh = digests.filter((digest) => !this.#known.has(digest));
+    const at = this.#clock.now();
+    await runLimited(fresh, TOUCH_PARALLELISM, async (digest) => {
+      if (await this.#store.touch(chunkKey(digest), at)) {
+        this.#reused.add(digest);
+        this.#known.set(digest, Promise.resolve());
+      } else {
+        missing.add(digest);
+      }
+    });
+    return missing;
+  }
+
+  /** Makes every chunk written so far durable. */
+  async flush(): Promise<void> {
+    this.#throwIfFailed();
+    this.#unflushedBytes = 0;
+    this.#flushing = this.#flushing.then(() => this.#batch.flush());
+    await this.#flushing;
+  }
+
+  /** Throws a `RepositoryFileError` naming the first reused chunk that has disappeared. */
+  async checkReusedStillExist(): Promise<void> {
+    this.#throwIfFailed();
+    await runLimited([...this.#reused], TOUCH_PARALLELISM, async (digest) => {
+      if ((await this.#store.stat(chunkKey(digest))) === undefined) {
+        throw new RepositoryFileError(
+          "missing",
+          this.#store.locate(chunkKey(digest)),
+          "was removed while the backup ran (a concurrent gc?); nothing was published, run the backup again",
+        );
+      }
+    });
+  }
+
+  async discard(): Promise<void> {
+    await this.#flushing.catch(() => undefined);
+    await this.#batch.discard();
+  }
+
+  async #storeOrReuse(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
+    try {
+      if (await this.#store.touch(chunkKey(digest), this.#clock.now())) {
+        this.#reused.add(digest);
+        this.stats.bytesDeduplicated += plainBytes;
+        this.stats.chunksDeduplicated += 1;
+        return;
+      }
+      await this.#batch.write(chunkKey(digest), bytes);
+      this.stats.bytesStored += bytes.byteLength;
+      this.stats.chunksStored += 1;
+      this.#unflushedBytes += bytes.byteLength;
+      if (this.#unflushedBytes >= this.#flushEveryBytes) await this.flush();
+    } catch (error) {
+      this.#failure ??= error;
+      throw error;
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}

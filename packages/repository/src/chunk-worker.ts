@@ -1,0 +1,49 @@
+/**
+ * Worker-thread entry of `ChunkCodecPool`: hashes, compresses and encrypts chunks (or the reverse) off the
+ * main thread, so a backup uses every core. Protocol: the pool posts `ChunkJob`s, the worker answers each
+ * with a `ChunkJobResult` carrying the same `id`.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { ChunkDigest } from "@esxbackup/domain";
+import { decodeChunk, encodeChunk } from "./chunk-codec.js";
+import type { RepositoryKeys } from "./repository-keys.js";
+
+export type ChunkJob =
+  | { id: number; op: "encode"; plain: Uint8Array }
+  | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number };
+
+export type ChunkJobResult =
+  | { id: number; ok: true; zero: true }
+  | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
+  | { id: number; ok: true; plain: Uint8Array }
+  | { id: number; ok: false; message: string };
+
+interface WorkerKeys {
+  dataKey: Uint8Array;
+  idKey: Uint8Array;
+}
+
+const port = parentPort;
+if (port !== null) {
+  const raw = (workerData as { keys?: WorkerKeys }).keys;
+  const keys: RepositoryKeys | undefined = raw === undefined ? undefined : { dataKey: Buffer.from(raw.dataKey), idKey: Buffer.from(raw.idKey) };
+  port.on("message", (job: ChunkJob) => {
+    try {
+      if (job.op === "encode") {
+        const encoded = encodeChunk(job.plain, keys);
+        if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);
+        else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferable(encoded.bytes));
+      } else {
+        const plain = decodeChunk(job.bytes, job.digest, job.expectedBytes, keys);
+        port.postMessage({ id: job.id, ok: true, plain } satisfies ChunkJobResult, transferable(plain));
+      }
+    } catch (error) {
+      port.postMessage({ id: job.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies ChunkJobResult);
+    }
+  });
+}
+
+/** Transfer only buffers that own their whole ArrayBuffer: a pooled small Buffer must be copied. */
+function transferable(data: Uint8Array): ArrayBuffer[] {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+}

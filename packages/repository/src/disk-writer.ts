@@ -1,0 +1,165 @@
+/**
+ * Writes one disk of a new point. It starts from the previous point's index when there is one: every chunk
+ * not rewritten keeps its previous digest without being read ("taken over"). Chunks may be written in any
+ * order and concurrently (several workers reading different ranges); the result is the same index.
+ * `chunksToRead` tells the caller which chunks it must supply. Finished by its `PointWriter`'s commit.
+ */
+import { EsxbackupError, chunksOverlapping } from "@esxbackup/domain";
+import type { ByteRange, ChangeFingerprints, ChunkDigest, DiskGeometry, RecoveryPointDisk } from "@esxbackup/domain";
+import type { ChunkCodecPool } from "./chunk-codec-pool.js";
+import type { ChunkSink } from "./chunk-sink.js";
+import { FixedIndex } from "./fixed-index.js";
+
+export interface OpenDiskOptions {
+  /** The disk's place in the VM, e.g. "scsi0:0"; also how the previous point's disk is found. */
+  key: string;
+  /** File name on the datastore, e.g. "web01.vmdk". */
+  name: string;
+  sizeBytes: number;
+  geometry?: DiskGeometry;
+  adapterType?: string;
+  /** The previous point's disk to take unchanged chunks from: its key (default `key`), or null for none. */
+  previousDiskKey?: string | null;
+}
+
+const NOT_SET = 0;
+const SET = 1;
+
+export class DiskWriter {
+  readonly diskIndex: number;
+  readonly options: OpenDiskOptions;
+  readonly index: FixedIndex;
+  readonly #codec: ChunkCodecPool;
+  readonly #sink: ChunkSink;
+  readonly #state: Uint8Array;
+  #fingerprints: { info: ChangeFingerprints; data: Buffer } | undefined;
+  #closed = false;
+
+  constructor(diskIndex: number, options: OpenDiskOptions, chunkSizeBytes: number, codec: ChunkCodecPool, sink: ChunkSink) {
+    if (!Number.isSafeInteger(options.sizeBytes) || options.sizeBytes < 0) {
+      throw new EsxbackupError("invalid_disk", `disk ${options.key}: size ${options.sizeBytes} is not a byte count`);
+    }
+    this.diskIndex = diskIndex;
+    this.options = options;
+    this.index = new FixedIndex(options.sizeBytes, chunkSizeBytes);
+    this.#codec = codec;
+    this.#sink = sink;
+    this.#state = new Uint8Array(this.index.chunkCount);
+  }
+
+  get chunkCount(): number {
+    return this.index.chunkCount;
+  }
+
+  get chunkSizeBytes(): number {
+    return this.index.chunkSizeBytes;
+  }
+
+  /**
+   * Takes over every chunk of `previous` that covers the same bytes (a chunk whose length changed, at the old
+   * end of a resized disk, is not). Chunks missing from the repository are not taken over: they will be read.
+   */
+  async takeOver(previous: FixedIndex): Promise<void> {
+    const shared = Math.min(previous.chunkCount, this.chunkCount);
+    const candidates: number[] = [];
+    const digests = new Set<ChunkDigest>();
+    for (let chunk = 0; chunk < shared; chunk += 1) {
+      if (previous.chunkLength(chunk) !== this.index.chunkLength(chunk)) continue;
+      candidates.push(chunk);
+      if (!previous.isZero(chunk)) digests.add(previous.get(chunk));
+    }
+    const missing = await this.#sink.adopt([...digests]);
+    for (const chunk of candidates) {
+      if (previous.isZero(chunk)) {
+        this.index.setZero(chunk);
+      } else {
+        const digest = previous.get(chunk);
+        if (missing.has(digest)) continue;
+        this.index.set(chunk, digest);
+        this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
+      }
+      this.#state[chunk] = SET;
+    }
+  }
+
+  /**
+   * The chunks the caller must write: those overlapping `changed` plus those not taken over; every chunk
+   * when `changed` is undefined (a full read; unchanged chunks are then deduplicated, not stored again).
+   */
+  chunksToRead(changed?: readonly ByteRange[]): number[] {
+    if (changed === undefined) return Array.from({ length: this.chunkCount }, (_, chunk) => chunk);
+    const selected = new Set(chunksOverlapping(changed, this.chunkSizeBytes, this.options.sizeBytes));
+    for (let chunk = 0; chunk < this.chunkCount; chunk += 1) if (this.#state[chunk] === NOT_SET) selected.add(chunk);
+    return [...selected].sort((a, b) => a - b);
+  }
+
+  /** Byte length of chunk `chunk` (the last may be short). */
+  chunkLength(chunk: number): number {
+    return this.index.chunkLength(chunk);
+  }
+
+  /** Stores chunk `chunk` (its whole content). Safe to call concurrently for different chunks. */
+  async writeChunk(chunk: number, data: Uint8Array): Promise<void> {
+    if (this.#closed) throw new EsxbackupError("writer_closed", `disk ${this.options.key}: the writer is already committed or aborted`);
+    if (!Number.isInteger(chunk) || chunk < 0 || chunk >= this.chunkCount) {
+      throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunk ${chunk} is outside 0..${this.chunkCount - 1}`);
+    }
+    const expected = this.index.chunkLength(chunk);
+    if (data.byteLength !== expected) {
+      throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunk ${chunk} must be ${expected} bytes (got ${data.byteLength})`);
+    }
+    const encoded = await this.#codec.encode(data);
+    if (encoded.zero) {
+      this.index.setZero(chunk);
+      this.#sink.stats.bytesSkippedZero += expected;
+    } else {
+      await this.#sink.put(encoded.digest, encoded.bytes, expected);
+      this.index.set(chunk, encoded.digest);
+    }
+    this.#state[chunk] = SET;
+  }
+
+  /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */
+  setFingerprints(info: ChangeFingerprints, data: Uint8Array): void {
+    const expected = Math.ceil(this.options.sizeBytes / info.blockSizeBytes) * info.digestLengthBytes;
+    if (data.byteLength !== expected) {
+      throw new EsxbackupError("invalid_fingerprints", `disk ${this.options.key}: fingerprints must be ${expected} bytes (got ${data.byteLength})`);
+    }
+    this.#fingerprints = { info: { ...info }, data: Buffer.from(data) };
+  }
+
+  get fingerprints(): { info: ChangeFingerprints; data: Buffer } | undefined {
+    return this.#fingerprints;
+  }
+
+  /** Closes the writer; throws naming the first chunks never written. */
+  finish(): RecoveryPointDisk {
+    this.#closed = true;
+    const unset: number[] = [];
+    let zeroChunkCount = 0;
+    for (let chunk = 0; chunk < this.chunkCount; chunk += 1) {
+      if (this.#state[chunk] === NOT_SET) unset.push(chunk);
+      else if (this.index.isZero(chunk)) zeroChunkCount += 1;
+    }
+    if (unset.length > 0) {
+      const first = unset.slice(0, 5).map((chunk) => `${chunk} (offset ${chunk * this.chunkSizeBytes})`);
+      throw new EsxbackupError("disk_incomplete", `disk ${this.options.key}: ${unset.length} chunk(s) never written, e.g. ${first.join(", ")}`);
+    }
+    const disk: RecoveryPointDisk = {
+      index: this.diskIndex,
+      key: this.options.key,
+      name: this.options.name,
+      sizeBytes: this.options.sizeBytes,
+      chunkCount: this.chunkCount,
+      zeroChunkCount,
+    };
+    if (this.options.geometry !== undefined) disk.geometry = { ...this.options.geometry };
+    if (this.options.adapterType !== undefined) disk.adapterType = this.options.adapterType;
+    if (this.#fingerprints !== undefined) disk.fingerprints = this.#fingerprints.info;
+    return disk;
+  }
+
+  abort(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * A `BlobStore` in a local folder (or a mounted NAS share). Every write goes to `tmp/` on the same file
+ * system, is fsynced, renamed into place, and the folder is fsynced: after a crash a blob is either absent
+ * or complete. `fsync: "batched"` (default) lets a `WriteBatch` write all its files first and fsync them
+ * together at `flush()`, which keeps the disk queue full; `"per-file"` fsyncs each file as it is written.
+ * Either way nothing is visible under its final name before it is durable.
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { BlobInfo, BlobStore, WriteBatch } from "./blob-store.js";
+import { runLimited } from "./run-limited.js";
+import { RepositoryFileError } from "./repository-file-error.js";
+
+export type FsyncStrategy = "batched" | "per-file";
+
+const TMP_FOLDER = "tmp";
+const FSYNC_PARALLELISM = 16;
+
+export class LocalDirectoryBlobStore implements BlobStore {
+  readonly root: string;
+  readonly #fsync: FsyncStrategy;
+  readonly #tmpPrefix = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  #tmpCounter = 0;
+  #tmpReady: Promise<unknown> | undefined;
+
+  constructor(root: string, options: { fsync?: FsyncStrategy } = {}) {
+    this.root = root;
+    this.#fsync = options.fsync ?? "batched";
+  }
+
+  locate(key: string): string {
+    return join(this.root, ...key.split("/"));
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const path = this.locate(key);
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw wrap(error, path, "reading");
+    }
+  }
+
+  async write(key: string, data: Uint8Array): Promise<void> {
+    const tmp = await this.#writeTemp(key, data, true);
+    await this.#publish([{ tmp, key }]);
+  }
+
+  batch(): WriteBatch {
+    let pending: { tmp: string; key: string }[] = [];
+    const fsyncEach = this.#fsync === "per-file";
+    return {
+      write: async (key, data) => {
+        pending.push({ tmp: await this.#writeTemp(key, data, fsyncEach), key });
+      },
+      flush: async () => {
+        const items = pending;
+        pending = [];
+        if (!fsyncEach) await runLimited(items, FSYNC_PARALLELISM, (item) => fsyncPath(item.tmp));
+        await this.#publish(items);
+      },
+      discard: async () => {
+        const items = pending;
+        pending = [];
+        await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
+      },
+    };
+  }
+
+  async createExclusive(key: string, data: Uint8Array): Promise<boolean> {
+    const tmp = await this.#writeTemp(key, data, true);
+    const path = this.locate(key);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await link(tmp, path);
+      await fsyncPath(dirname(path));
+      return true;
+    } catch (error) {
+      if (isCode(error, "EEXIST")) return false;
+      throw wrap(error, path, "creating");
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async stat(key: string): Promise<BlobInfo | undefined> {
+    const path = this.locate(key);
+    try {
+      const info = await stat(path);
+      return { sizeBytes: info.size, modifiedAtMs: info.mtimeMs };
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return undefined;
+      throw wrap(error, path, "inspecting");
+    }
+  }
+
+  async touch(key: string, at: Date): Promise<boolean> {
+    const path = this.locate(key);
+    try {
+      await utimes(path, at, at);
+      return true;
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return false;
+      throw wrap(error, path, "touching");
+    }
+  }
+
+  async list(folder: string): Promise<string[]> {
+    const path = this.locate(folder);
+    try {
+      return (await readdir(path)).sort();
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return [];
+      throw wrap(error, path, "listing");
+    }
+  }
+
+  async remove(key: string): Promise<boolean> {
+    const path = this.locate(key);
+    try {
+      await stat(path);
+      await rm(path, { recursive: true });
+      await fsyncPath(dirname(path));
+      return true;
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return false;
+      throw wrap(error, path, "removing");
+    }
+  }
+
+  async #writeTemp(key: string, data: Uint8Array, durable: boolean): Promise<string> {
+    this.#tmpCounter += 1;
+    const tmp = join(this.root, TMP_FOLDER, `${this.#tmpPrefix}-${this.#tmpCounter}`);
+    let handle;
+    try {
+      this.#tmpReady ??= mkdir(join(this.root, TMP_FOLDER), { recursive: true });
+      await this.#tmpReady;
+      handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      await handle.writeFile(data);
+      if (durable) await handle.sync();
+      await handle.close();
+      handle = undefined;
+      return tmp;
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw wrap(error, this.locate(key), "writing");
+    }
+  }
+
+  /** Renames durable temporary files into place, then fsyncs every folder that received one. */
+  async #publish(items: readonly { tmp: string; key: string }[]): Promise<void> {
+    const folders = new Set<string>();
+    for (const item of items) folders.add(dirname(this.locate(item.key)));
+    for (const folder of folders) {
+      const created = await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+        throw wrap(error, folder, "creating folder");
+      });
+      if (created !== undefined) await fsyncPath(dirname(created));
+    }
+    try {
+      await runLimited(items, FSYNC_PARALLELISM, (item) => rename(item.tmp, this.locate(item.key)));
+      await runLimited([...folders], FSYNC_PARALLELISM, fsyncPath);
+    } catch (error) {
+      await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
+      throw wrap(error, items[0] === undefined ? this.root : this.locate(items[0].key), "publishing");
+    }
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function wrap(error: unknown, path: string, doing: string): RepositoryFileError {
+  if (error instanceof RepositoryFileError) return error;
+  if (isCode(error, "ENOENT")) return new RepositoryFileError("missing", path, "does not exist", { cause: error });
+  const code = typeof error === "object" && error !== null ? String((error as { code?: unknown }).code ?? "") : "";
+  const reason = code === "ENOSPC" ? "no space left on device (ENOSPC)" : error instanceof Error ? error.message : String(error);
+  return new RepositoryFileError("io", path, `${doing} failed: ${reason}`, { cause: error });
+}

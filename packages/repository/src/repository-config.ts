@@ -1,0 +1,79 @@
+/**
+ * `config.json` (docs/repository-format.md §3) and the version rule: a repository of a newer format version
+ * is refused before anything else is read or written.
+ */
+import { randomBytes } from "node:crypto";
+import { InvalidInputError } from "@esxbackup/domain";
+import { UnsupportedFormatError } from "./unsupported-format-error.js";
+
+export const REPOSITORY_FORMAT_VERSION = 1;
+/** The default chunk size; one constant, set from the benchmark of 64 KiB – 1 MiB. */
+export const DEFAULT_CHUNK_SIZE_BYTES = 256 * 1024;
+export const MIN_CHUNK_SIZE_BYTES = 4 * 1024;
+export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
+
+export interface RepositoryConfig {
+  format: "esxbackup-repository";
+  formatVersion: number;
+  repositoryId: string;
+  createdAt: string;
+  chunkSizeBytes: number;
+  chunkDigest: "sha256" | "hmac-sha256";
+  compression: "zstd";
+  encryption: "none" | "aes-256-gcm";
+}
+
+export function checkChunkSize(chunkSizeBytes: number): number {
+  const powerOfTwo = Number.isSafeInteger(chunkSizeBytes) && chunkSizeBytes > 0 && (chunkSizeBytes & (chunkSizeBytes - 1)) === 0;
+  if (!powerOfTwo || chunkSizeBytes < MIN_CHUNK_SIZE_BYTES || chunkSizeBytes > MAX_CHUNK_SIZE_BYTES) {
+    throw new InvalidInputError("chunk size", `must be a power of two from 4 KiB to 16 MiB (got ${chunkSizeBytes} bytes)`);
+  }
+  return chunkSizeBytes;
+}
+
+export function newRepositoryConfig(options: { chunkSizeBytes: number; encrypted: boolean; createdAt: Date }): RepositoryConfig {
+  return {
+    format: "esxbackup-repository",
+    formatVersion: REPOSITORY_FORMAT_VERSION,
+    repositoryId: randomBytes(16).toString("hex"),
+    createdAt: options.createdAt.toISOString(),
+    chunkSizeBytes: checkChunkSize(options.chunkSizeBytes),
+    chunkDigest: options.encrypted ? "hmac-sha256" : "sha256",
+    compression: "zstd",
+    encryption: options.encrypted ? "aes-256-gcm" : "none",
+  };
+}
+
+/** Parses and checks `config.json`; `path` names it in errors. */
+export function parseRepositoryConfig(text: string, path: string): RepositoryConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UnsupportedFormatError(path, "is not valid JSON: not an esxbackup repository, or damaged");
+  }
+  const config = value as Partial<RepositoryConfig> | null;
+  if (config === null || typeof config !== "object" || config.format !== "esxbackup-repository") {
+    throw new UnsupportedFormatError(path, "is not an esxbackup repository configuration");
+  }
+  if (typeof config.formatVersion !== "number" || !Number.isInteger(config.formatVersion) || config.formatVersion < 1) {
+    throw new UnsupportedFormatError(path, `has no valid formatVersion (got ${JSON.stringify(config.formatVersion)})`);
+  }
+  if (config.formatVersion > REPOSITORY_FORMAT_VERSION) {
+    throw new UnsupportedFormatError(
+      path,
+      `repository format version ${config.formatVersion} is newer than this esxbackup supports (${REPOSITORY_FORMAT_VERSION}); upgrade esxbackup to use it`,
+    );
+  }
+  const valid =
+    typeof config.repositoryId === "string" &&
+    typeof config.createdAt === "string" &&
+    typeof config.chunkSizeBytes === "number" &&
+    (config.chunkDigest === "sha256" || config.chunkDigest === "hmac-sha256") &&
+    config.compression === "zstd" &&
+    (config.encryption === "none" || config.encryption === "aes-256-gcm") &&
+    (config.encryption === "none") === (config.chunkDigest === "sha256");
+  if (!valid) throw new UnsupportedFormatError(path, "has missing or inconsistent fields (damaged?)");
+  checkChunkSize(config.chunkSizeBytes as number);
+  return config as RepositoryConfig;
+}

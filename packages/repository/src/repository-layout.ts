@@ -1,0 +1,24 @@
+/**
+ * Where each file lives in the store (docs/repository-format.md §2). Every key the repository uses is
+ * built here, so the layout is written down once.
+ */
+import type { ChunkDigest, PointId } from "@esxbackup/domain";
+
+export const CONFIG_KEY = "config.json";
+export const KEYS_FOLDER = "keys";
+export const CHUNKS_FOLDER = "chunks";
+export const POINTS_FOLDER = "points";
+export const INDEXES_FOLDER = "indexes";
+export const LOCKS_FOLDER = "locks";
+export const TMP_FOLDER = "tmp";
+export const MANIFEST_SUFFIX = ".manifest";
+
+export const chunkKey = (digest: ChunkDigest): string => `${CHUNKS_FOLDER}/${digest.slice(0, 2)}/${digest}`;
+export const manifestKey = (pointId: PointId): string => `${POINTS_FOLDER}/${pointId}${MANIFEST_SUFFIX}`;
+export const pointIndexesFolder = (pointId: PointId): string => `${INDEXES_FOLDER}/${pointId}`;
+export const indexKey = (pointId: PointId, diskIndex: number): string => `${pointIndexesFolder(pointId)}/disk-${diskIndex}.fidx`;
+export const fingerprintsKey = (pointId: PointId, diskIndex: number): string => `${pointIndexesFolder(pointId)}/disk-${diskIndex}.fpr`;
+export const keyFileKey = (keyId: string): string => `${KEYS_FOLDER}/${keyId}.json`;
+
+/** The 256 chunk sub-folders, "00" to "ff", created at init so writers never race to create them. */
+export const CHUNK_SUBFOLDERS: readonly string[] = Array.from({ length: 256 }, (_, index) => index.toString(16).padStart(2, "0"));

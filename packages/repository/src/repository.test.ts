@@ -1,0 +1,211 @@
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
+import { DiskReader } from "./disk-reader.js";
+import { MemoryBlobStore } from "./memory-blob-store.js";
+import { PointWriter } from "./point-writer.js";
+import { Repository } from "./repository.js";
+import { RepositoryFileError } from "./repository-file-error.js";
+import { UnsupportedFormatError } from "./unsupported-format-error.js";
+import { WrongPassphraseError } from "./wrong-passphrase-error.js";
+import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
+
+const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
+const CHUNK = 16 * 1024;
+
+async function fresh(options: { encrypt?: boolean; threads?: number } = {}) {
+  const store = new MemoryBlobStore();
+  const repository = await Repository.init(store, {
+    chunkSizeBytes: CHUNK,
+    threads: options.threads ?? 2,
+    ...(options.encrypt === true ? { encrypt: true, passphrase: "correct horse", scrypt: FAST_SCRYPT } : {}),
+  });
+  return { store, repository };
+}
+
+describe("Repository round trips", () => {
+  for (const encrypt of [false, true]) {
+    for (const sizeBytes of [0, 1, 4095, CHUNK, 3 * CHUNK + 517, 37 * CHUNK]) {
+      it(`${encrypt ? "encrypted" : "plain"}: a ${sizeBytes}-byte image comes back byte-exact`, async () => {
+        const { repository } = await fresh({ encrypt });
+        try {
+          const image = makeImage(sizeBytes, sizeBytes + 7);
+          const { pointId } = await backUpImage(repository, image);
+          assert.equal(sha256(await readWholeDisk(repository, pointId)), sha256(image));
+          const point = await repository.readPoint(pointId);
+          assert.equal(point.disks[0]?.sizeBytes, sizeBytes);
+        } finally {
+          await repository.close();
+        }
+      });
+    }
+  }
+
+  it("stores zero chunks as marks and identical chunks once", async () => {
+    const { store, repository } = await fresh();
+    try {
+      const image = Buffer.alloc(8 * CHUNK);
+      const block = makeImage(CHUNK, 3);
+      block.copy(image, 2 * CHUNK);
+      block.copy(image, 5 * CHUNK);
+      const { pointId, writer } = await backUpImage(repository, image);
+      assert.equal(writer.stats.chunksStored, 1);
+      assert.equal(writer.stats.bytesSkippedZero, 6 * CHUNK);
+      const point = await repository.readPoint(pointId);
+      assert.equal(point.disks[0]?.zeroChunkCount, 6);
+      const stored = (await Promise.all((await store.list("chunks")).map((sub) => store.list(`chunks/${sub}`)))).flat().filter((n) => !n.startsWith("."));
+      assert.equal(stored.length, 1);
+      assert.equal(sha256(await readWholeDisk(repository, pointId)), sha256(image));
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("reads ranges across chunk boundaries", async () => {
+    const { repository } = await fresh();
+    try {
+      const image = makeImage(5 * CHUNK + 100, 9);
+      const { pointId } = await backUpImage(repository, image);
+      const reader = await DiskReader.open(repository, pointId, 0);
+      for (const [offset, length] of [[0, 1], [CHUNK - 3, 10], [CHUNK * 2 + 5, CHUNK * 2], [5 * CHUNK, 100], [0, image.byteLength]] as const) {
+        assert.deepEqual(await reader.readRange(offset, length), image.subarray(offset, offset + length));
+      }
+      await assert.rejects(reader.readRange(5 * CHUNK + 50, 51), /outside/);
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("an incremental with known changes reads only the changed chunks and is complete", async () => {
+    const { repository } = await fresh();
+    try {
+      const first = makeImage(40 * CHUNK + 123, 1);
+      const base = await backUpImage(repository, first);
+      const second = Buffer.from(first);
+      second.fill(0xab, 3 * CHUNK + 10, 3 * CHUNK + 20);
+      second.fill(0xcd, 40 * CHUNK, 40 * CHUNK + 5);
+      const changed = [{ offsetBytes: 3 * CHUNK + 10, lengthBytes: 10 }, { offsetBytes: 40 * CHUNK, lengthBytes: 5 }];
+      const next = await backUpImage(repository, second, { previousPointId: base.pointId, changed });
+      assert.equal(next.chunksRead, 2);
+      assert.equal(next.writer.stats.chunksStored, 2);
+      assert.equal(sha256(await readWholeDisk(repository, next.pointId)), sha256(second));
+      assert.equal(sha256(await readWholeDisk(repository, base.pointId)), sha256(first));
+      assert.equal((await repository.readPoint(next.pointId)).previousPointId, base.pointId);
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("a full re-read with a previous point stores only new chunks; a grown disk re-reads its old last chunk", async () => {
+    const { repository } = await fresh();
+    try {
+      const first = makeImage(10 * CHUNK + 1000, 2);
+      const base = await backUpImage(repository, first);
+      const grown = Buffer.concat([first, makeImage(3 * CHUNK, 5)]);
+      const next = await backUpImage(repository, grown, { previousPointId: base.pointId, changed: [] });
+      assert.deepEqual(next.writer.stats.chunksStored, 4);
+      assert.equal(next.chunksRead, 4);
+      assert.equal(sha256(await readWholeDisk(repository, next.pointId)), sha256(grown));
+      const again = await backUpImage(repository, grown, { previousPointId: next.pointId });
+      assert.equal(again.writer.stats.chunksStored, 0);
+      assert.equal(again.chunksRead, 14);
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("refuses to commit a disk with chunks never written, and publishes nothing", async () => {
+    const { repository } = await fresh();
+    try {
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "d.vmdk", sizeBytes: 3 * CHUNK });
+      await disk.writeChunk(0, Buffer.alloc(CHUNK, 1));
+      await assert.rejects(writer.commit(), /2 chunk\(s\) never written.*1 \(offset 16384\)/);
+      assert.deepEqual(await repository.listPointIds(), []);
+      await assert.rejects(disk.writeChunk(1, Buffer.alloc(CHUNK)), /already committed or aborted/);
+      await assert.rejects(writer.commit(), /already aborted/);
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("rejects chunks of the wrong size or position", async () => {
+    const { repository } = await fresh();
+    try {
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "d.vmdk", sizeBytes: CHUNK + 10 });
+      await assert.rejects(disk.writeChunk(1, Buffer.alloc(CHUNK)), /must be 10 bytes/);
+      await assert.rejects(disk.writeChunk(2, Buffer.alloc(10)), /outside 0\.\.1/);
+      await writer.abort();
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("a full disk mid-write publishes nothing and names the file", async () => {
+    const { store, repository } = await fresh();
+    try {
+      store.failWritesAfterBytes(3 * CHUNK);
+      await assert.rejects(backUpImage(repository, makeImage(20 * CHUNK, 11)), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError);
+        assert.match(error.message, /chunks\/[0-9a-f]{2}\/[0-9a-f]{64}: no space left/);
+        return true;
+      });
+      assert.deepEqual(await repository.listPointIds(), []);
+    } finally {
+      await repository.close();
+    }
+  });
+});
+
+describe("Repository opening", () => {
+  it("a wrong passphrase is refused clearly; the right one opens", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    const { pointId } = await backUpImage(repository, makeImage(3 * CHUNK, 4));
+    await repository.close();
+    await assert.rejects(Repository.open(store, { passphrase: "wrong" }), (error: unknown) => {
+      assert.ok(error instanceof WrongPassphraseError);
+      assert.ok(error instanceof InvalidInputError);
+      assert.match(error.message, /^passphrase: does not open any key in memory:keys/);
+      return true;
+    });
+    await assert.rejects(Repository.open(store, {}), /repository is encrypted/);
+    const reopened = await Repository.open(store, { passphrase: "correct horse", threads: 0 });
+    assert.deepEqual(await reopened.listPointIds(), [pointId]);
+    await reopened.close();
+  });
+
+  it("names are keyed in an encrypted repository: the same data gets different names in two repositories", async () => {
+    const a = await fresh({ encrypt: true });
+    const b = await fresh({ encrypt: true });
+    const image = makeImage(CHUNK, 8);
+    const pa = await backUpImage(a.repository, image);
+    const pb = await backUpImage(b.repository, image);
+    const ia = await a.repository.readIndex(pa.pointId, 0);
+    const ib = await b.repository.readIndex(pb.pointId, 0);
+    assert.notEqual(ia.get(0), ib.get(0));
+    assert.notEqual(ia.get(0), sha256(image));
+    await a.repository.close();
+    await b.repository.close();
+  });
+
+  it("refuses a repository of a newer format version, naming config.json", async () => {
+    const { store, repository } = await fresh();
+    await repository.close();
+    const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+    await store.write("config.json", Buffer.from(JSON.stringify({ ...config, formatVersion: 2 })));
+    await assert.rejects(Repository.open(store), (error: unknown) => {
+      assert.ok(error instanceof UnsupportedFormatError);
+      assert.match(error.message, /config\.json: repository format version 2 is newer than this esxbackup supports \(1\)/);
+      return true;
+    });
+  });
+
+  it("refuses to init over an existing repository and to open an empty folder", async () => {
+    const { store, repository } = await fresh();
+    await repository.close();
+    await assert.rejects(Repository.init(store, { chunkSizeBytes: CHUNK }), /already exists/);
+    await assert.rejects(Repository.open(new MemoryBlobStore()), /not an esxbackup repository/);
+    await assert.rejects(Repository.init(new MemoryBlobStore(), { chunkSizeBytes: 1000 }), /power of two/);
+  });
+});
