@@ -10,7 +10,7 @@
  *
  * A grain is allocated once written, even with zeros, so a delta shadows its parent exactly like seSparse.
  */
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 export const GRAIN_BYTES = 4096;
 const MAGIC = Buffer.from("ESXSIM-DELTA\0\0\0\0", "latin1");
@@ -39,7 +39,7 @@ export async function createDeltaExtent(path: string, capacityBytes: number): Pr
   }
 }
 
-async function readBitmap(fh: import("node:fs/promises").FileHandle, capacityBytes: number): Promise<Buffer> {
+async function readBitmap(fh: FileHandle, capacityBytes: number): Promise<Buffer> {
   const { bitmapBytes } = layout(capacityBytes);
   const bitmap = Buffer.alloc(bitmapBytes);
   await fh.read(bitmap, 0, bitmapBytes, 4096);

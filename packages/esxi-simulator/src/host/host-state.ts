@@ -7,6 +7,7 @@
 import { createHash, randomBytes, createCipheriv } from "node:crypto";
 import { mkdir, open, readFile, readdir, rename, rm, stat, symlink, truncate, writeFile, lstat } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
+import type { Dirent } from "node:fs";
 import type { Clock } from "@esxbackup/domain";
 import type { DiskConfig, DiskProvisioning, HostConfig, PowerState, VmConfig, WorkloadConfig, DatastoreConfig, ByteRange } from "../config/simulator-config.js";
 import { createDeltaExtent, overlayDelta, writeDelta, allocatedRuns, GRAIN_BYTES } from "./delta-extent.js";
@@ -837,7 +838,7 @@ export class HostState {
   async usedBytes(ds: DatastoreConfig): Promise<number> {
     let total = 0;
     const walk = async (dir: string): Promise<void> => {
-      let entries: import("node:fs").Dirent[];
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch {
