@@ -127,7 +127,7 @@ export class SimulatedHost {
     const available = busyboxApplets(busyboxPath);
     const enabled = new Set(enabledApplets(busyboxPath, config.shell.disabledApplets));
     const prelude = disabledAppletPrelude(
-      available.filter((a) => !enabled.has(a)),
+      available.filter((a) => !enabled.has(a) && a !== "busybox"),
       available,
     );
 
