@@ -1,0 +1,85 @@
+/**
+ * What every `repo` verb shares: the `--repo` and `--password-file` options, opening the repository with
+ * the passphrase from the file or ESXBACKUP_PASSWORD, parsing point ids, and a progress bar drawn only when
+ * stderr is a terminal.
+ */
+import { readFile } from "node:fs/promises";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { InvalidInputError, parsePointId } from "@esxbackup/domain";
+import type { PointId } from "@esxbackup/domain";
+import { LocalDirectoryBlobStore, Repository } from "@esxbackup/repository";
+import type { CommandContext } from "../../command-context.js";
+
+export interface RepoOptions {
+  repo: string;
+  passwordFile?: string;
+}
+
+export function withRepoOptions(command: Command): Command {
+  return command
+    .requiredOption("--repo <dir>", "the repository folder")
+    .option("--password-file <file>", "file holding the passphrase of an encrypted repository (or set ESXBACKUP_PASSWORD)");
+}
+
+export async function readPassphrase(options: RepoOptions, context: CommandContext): Promise<string | undefined> {
+  if (options.passwordFile !== undefined) {
+    try {
+      return (await readFile(options.passwordFile, "utf8")).replace(/\r?\n$/, "");
+    } catch (error) {
+      throw new InvalidInputError("--password-file", `cannot read ${options.passwordFile} (${(error as { code?: string }).code ?? String(error)})`);
+    }
+  }
+  const fromEnv = context.env["ESXBACKUP_PASSWORD"];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+export async function openRepository(options: RepoOptions, context: CommandContext): Promise<Repository> {
+  const passphrase = await readPassphrase(options, context);
+  return Repository.open(new LocalDirectoryBlobStore(options.repo), passphrase === undefined ? {} : { passphrase });
+}
+
+/** Runs `body` with the repository open, closing it (and its worker threads) afterwards. */
+export async function usingRepository<T>(options: RepoOptions, context: CommandContext, body: (repository: Repository) => Promise<T>): Promise<T> {
+  const repository = await openRepository(options, context);
+  try {
+    return await body(repository);
+  } finally {
+    await repository.close();
+  }
+}
+
+export function parsePointIds(values: readonly string[]): PointId[] {
+  return values.map((value) => parsePointId(value));
+}
+
+export interface Progress {
+  update(done: number): void;
+  stop(): void;
+}
+
+/** A progress bar on stderr when it is a terminal; otherwise nothing. */
+export function startProgress(context: CommandContext, label: string, total: number): Progress {
+  if (!context.interactive || total === 0) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: context.stderr as NodeJS.WritableStream, format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted}`, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (done) => bar.update(done), stop: () => bar.stop() };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function writeJson(context: CommandContext, value: unknown): void {
+  context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,44 @@
+/** `esxbackup repo show --repo DIR POINT [--json]` — one point's manifest. */
+import type { Command } from "commander";
+import { InvalidInputError, parsePointId } from "@esxbackup/domain";
+import type { CommandContext } from "../../command-context.js";
+import { formatBytes, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
+import type { RepoOptions } from "./open-repository.js";
+
+export function registerRepoShow(repo: Command, context: CommandContext): void {
+  withRepoOptions(repo.command("show"))
+    .description("show a recovery point: VM, host, time, disks, configuration files, tags")
+    .argument("<point>", "the point id")
+    .option("--json", "print as JSON")
+    .action(async (pointText: string, options: RepoOptions & { json?: boolean }) => {
+      const pointId = parsePointId(pointText);
+      await usingRepository(options, context, async (repository) => {
+        if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("point", `no such recovery point: ${pointId}`);
+        const point = await repository.readPoint(pointId);
+        if (options.json === true) {
+          writeJson(context, {
+            ...point,
+            point: point.pointId,
+            createdAt: point.createdAt.toISOString(),
+            configFiles: point.configFiles.map((file) => ({ name: file.name, sizeBytes: file.content.byteLength })),
+          });
+          return;
+        }
+        const lines = [
+          `point:    ${point.pointId}`,
+          `created:  ${point.createdAt.toISOString()}`,
+          `vm:       ${point.vm.name} (id ${point.vm.id}${point.vm.uuid === undefined ? "" : `, uuid ${point.vm.uuid}`})`,
+          `host:     ${point.host}`,
+          `previous: ${point.previousPointId ?? "-"}`,
+          `tags:     ${point.tags.join(", ") || "-"}`,
+          `config:   ${point.configFiles.map((file) => file.name).join(", ") || "-"}`,
+          ...point.disks.map(
+            (disk) =>
+              `disk ${disk.index}:   ${disk.key} ${disk.name} ${formatBytes(disk.sizeBytes)} (${disk.sizeBytes} bytes), ${disk.chunkCount} chunks, ${disk.zeroChunkCount} zero` +
+              (disk.fingerprints === undefined ? "" : `, fingerprints ${disk.fingerprints.algorithm}/${disk.fingerprints.blockSizeBytes}`),
+          ),
+        ];
+        context.stdout.write(`${lines.join("\n")}\n`);
+      });
+    });
+}
