@@ -5,12 +5,10 @@
 import type { Command } from "commander";
 import type { CommandContext } from "./command-context.js";
 import { registerRepoCommand } from "./commands/repo/repo.js";
-import { registerRepoCommand } from "./commands/repo/repo.js";
 import { registerServicesCommand } from "./commands/services.js";
 import { registerSimulatorCommand } from "./commands/simulator.js";
 
 export function registerCommands(program: Command, context: CommandContext): void {
-  registerRepoCommand(program, context);
   registerRepoCommand(program, context);
   registerServicesCommand(program, context);
   registerSimulatorCommand(program, context);
