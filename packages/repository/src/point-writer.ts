@@ -44,7 +44,8 @@ export class PointWriter {
     this.#lock = lock;
     this.#previous = previous;
     const now = repository.clock.now();
-    this.pointId = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(4).toString("hex")}` as PointId;
+    // yyyymmddThhmmssmmmZ: ids sort by creation time.
+    this.pointId = `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
     this.#sink = new ChunkSink(repository.store, repository.clock, options.flushEveryBytes === undefined ? {} : { flushEveryBytes: options.flushEveryBytes });
   }
 

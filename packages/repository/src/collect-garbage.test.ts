@@ -1,0 +1,127 @@
+import { strict as assert } from "node:assert";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { collectGarbage } from "./collect-garbage.js";
+import { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
+import { MemoryBlobStore } from "./memory-blob-store.js";
+import { PointWriter } from "./point-writer.js";
+import { executePrune, planPrune } from "./prune-points.js";
+import { Repository } from "./repository.js";
+import { repositoryStats } from "./repository-stats.js";
+import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
+import { verifyRepository } from "./verify-repository.js";
+
+const CHUNK = 8 * 1024;
+
+async function fresh(): Promise<{ store: MemoryBlobStore; repository: Repository }> {
+  const store = new MemoryBlobStore();
+  return { store, repository: await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1 }) };
+}
+
+describe("prune and gc", () => {
+  it("prune removes only the named points; gc then frees exactly their unshared chunks", async () => {
+    const { repository } = await fresh();
+    const first = makeImage(10 * CHUNK, 1);
+    const second = Buffer.from(first);
+    second.fill(7, 0, 2 * CHUNK);
+    const a = await backUpImage(repository, first);
+    const b = await backUpImage(repository, second, { previousPointId: a.pointId, changed: [{ offsetBytes: 0, lengthBytes: 2 * CHUNK }] });
+    await assert.rejects(planPrune(repository, [a.pointId, "missing" as never]), /no such recovery point: missing \(nothing was pruned\)/);
+    assert.equal((await repository.listPointIds()).length, 2);
+    await executePrune(repository, await planPrune(repository, [a.pointId]));
+    assert.deepEqual(await repository.listPointIds(), [b.pointId]);
+    const before = await repositoryStats(repository);
+    assert.equal(before.unreferencedChunks, 2);
+    const result = await collectGarbage(repository, { graceMs: 0 });
+    assert.equal(result.chunksDeleted, 2);
+    assert.equal((await repositoryStats(repository)).unreferencedChunks, 0);
+    assert.equal(sha256(await readWholeDisk(repository, b.pointId)), sha256(second));
+    assert.deepEqual((await verifyRepository(repository)).problems, []);
+    await repository.close();
+  });
+
+  it("the grace period keeps recently used unreferenced chunks", async () => {
+    const { repository } = await fresh();
+    const a = await backUpImage(repository, makeImage(4 * CHUNK, 2));
+    await executePrune(repository, await planPrune(repository, [a.pointId]));
+    const kept = await collectGarbage(repository, { graceMs: 60 * 60 * 1000 });
+    assert.equal(kept.chunksDeleted, 0);
+    assert.equal(kept.chunksKeptRecent, 3, "4 chunks, one of them all-zero and not stored");
+    await repository.close();
+  });
+
+  it("gc refuses to sweep when a manifest is unreadable", async () => {
+    const { store, repository } = await fresh();
+    const a = await backUpImage(repository, makeImage(4 * CHUNK, 3));
+    await backUpImage(repository, makeImage(4 * CHUNK, 4));
+    store.corrupt(`points/${a.pointId}.manifest`, (data) => data.subarray(0, 10));
+    await assert.rejects(collectGarbage(repository, { graceMs: 0 }), /points\/.*\.manifest: truncated/);
+    await repository.close();
+  });
+
+  it("gc racing a backup that takes over chunks of a pruned point loses nothing", async () => {
+    const { repository } = await fresh();
+    const image = makeImage(16 * CHUNK, 5);
+    const base = await backUpImage(repository, image);
+    // The backup starts from `base`, then base is pruned and gc runs (grace 0) while the backup is open.
+    const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    const disk = await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    const changed = makeImage(CHUNK, 99);
+    await disk.writeChunk(3, changed);
+    await executePrune(repository, await planPrune(repository, [base.pointId]));
+    const gc = await collectGarbage(repository, { graceMs: 0 });
+    assert.equal(gc.chunksDeleted, 0, "every chunk is in use by the running backup");
+    const point = await writer.commit();
+    const expected = Buffer.from(image);
+    changed.copy(expected, 3 * CHUNK);
+    assert.equal(sha256(await readWholeDisk(repository, point.pointId)), sha256(expected));
+    assert.deepEqual((await verifyRepository(repository)).problems, []);
+    // Once the backup is published, the one chunk it replaced is garbage.
+    assert.equal((await collectGarbage(repository, { graceMs: 0 })).chunksDeleted, 1);
+    await repository.close();
+  });
+
+  it("a backup whose reused chunk vanished before commit publishes nothing", async () => {
+    const { store, repository } = await fresh();
+    const image = makeImage(4 * CHUNK, 6);
+    const base = await backUpImage(repository, image);
+    const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    const digest = (await repository.readIndex(base.pointId, 0)).get(0);
+    await store.remove(`chunks/${digest.slice(0, 2)}/${digest}`);
+    await assert.rejects(writer.commit(), /was removed while the backup ran.*nothing was published/);
+    assert.deepEqual(await repository.listPointIds(), [base.pointId]);
+    await repository.close();
+  });
+
+  it("on disk: gc and several concurrent backups interleaved many times never publish a broken point", async () => {
+    const root = await mkdtemp(join(tmpdir(), "esxbackup-gc-race-"));
+    try {
+      const repository = await Repository.init(new LocalDirectoryBlobStore(root), { chunkSizeBytes: CHUNK, threads: 2 });
+      const images = [1, 2, 3].map((seed) => makeImage(24 * CHUNK, seed));
+      let previous: (string | undefined)[] = [undefined, undefined, undefined];
+      for (let round = 0; round < 6; round += 1) {
+        for (const image of images) image.fill(round + 1, (round % 4) * 5 * CHUNK, (round % 4) * 5 * CHUNK + 100);
+        const backups = images.map((image, vm) =>
+          backUpImage(repository, image, previous[vm] === undefined ? {} : { previousPointId: previous[vm] as never }),
+        );
+        const prunable = (await repository.listPointIds()).filter((id) => !previous.includes(id));
+        if (prunable.length > 0) await executePrune(repository, await planPrune(repository, prunable));
+        const gc = collectGarbage(repository, { graceMs: 0 });
+        const results = await Promise.allSettled([...backups, gc]);
+        for (const result of results) if (result.status === "rejected") assert.match(String(result.reason), /was removed while the backup ran/);
+        previous = results.slice(0, 3).map((result) => (result.status === "fulfilled" ? (result.value as { pointId: string }).pointId : undefined));
+        const report = await verifyRepository(repository);
+        assert.deepEqual(report.problems, [], `round ${round}`);
+        for (const [vm, pointId] of previous.entries()) {
+          if (pointId !== undefined) assert.equal(sha256(await readWholeDisk(repository, pointId as never)), sha256(images[vm] as Buffer));
+        }
+      }
+      await repository.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

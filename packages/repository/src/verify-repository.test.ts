@@ -1,0 +1,78 @@
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import type { PointId } from "@esxbackup/domain";
+import { MemoryBlobStore } from "./memory-blob-store.js";
+import { Repository } from "./repository.js";
+import { chunkKey, indexKey, manifestKey } from "./repository-layout.js";
+import { backUpImage, makeImage } from "./test-disk.js";
+import { verifyRepository } from "./verify-repository.js";
+
+const CHUNK = 8 * 1024;
+
+for (const encrypt of [false, true]) {
+  describe(`verify (${encrypt ? "encrypted" : "plain"})`, () => {
+    async function setUp(): Promise<{ store: MemoryBlobStore; repository: Repository; a: PointId; b: PointId }> {
+      const store = new MemoryBlobStore();
+      const repository = await Repository.init(store, {
+        chunkSizeBytes: CHUNK,
+        threads: 1,
+        ...(encrypt ? { encrypt: true, passphrase: "pw", scrypt: { N: 1024, r: 8, p: 1 } } : {}),
+      });
+      const image = makeImage(12 * CHUNK + 77, 42);
+      const a = (await backUpImage(repository, image)).pointId;
+      const b = (await backUpImage(repository, image, { previousPointId: a, changed: [] })).pointId;
+      return { store, repository, a, b };
+    }
+
+    it("passes a sound repository, full and quick", async () => {
+      const { repository } = await setUp();
+      const full = await verifyRepository(repository);
+      assert.deepEqual(full.problems, []);
+      assert.equal(full.pointsChecked, 2);
+      assert.ok(full.chunksChecked > 5);
+      assert.deepEqual((await verifyRepository(repository, { quick: true })).problems, []);
+      await repository.close();
+    });
+
+    it("reports a flipped byte in a chunk at every point, disk and offset using it", async () => {
+      const { store, repository, a, b } = await setUp();
+      const index = await repository.readIndex(a, 0);
+      const digest = index.get(10);
+      store.corrupt(chunkKey(digest), (data) => {
+        const copy = Buffer.from(data);
+        copy[copy.length - 20] = (copy[copy.length - 20] ?? 0) ^ 0x01;
+        return copy;
+      });
+      const report = await verifyRepository(repository);
+      const offsets = report.problems.map((p) => [p.pointId, p.diskIndex, p.offsetBytes]).sort();
+      assert.deepEqual(offsets, [[a, 0, 10 * CHUNK], [b, 0, 10 * CHUNK]].sort());
+      assert.equal(report.problems[0]?.file, `memory:${chunkKey(digest)}`);
+      assert.match(report.problems[0]?.problem ?? "", encrypt ? /authentication failed/ : /does not match its digest|zstd/);
+      assert.deepEqual((await verifyRepository(repository, { quick: true })).problems, [], "quick only checks existence");
+      await repository.close();
+    });
+
+    it("reports a deleted chunk as missing, also in quick mode, and only for the points selected", async () => {
+      const { store, repository, a } = await setUp();
+      const digest = (await repository.readIndex(a, 0)).get(10);
+      await store.remove(chunkKey(digest));
+      for (const quick of [false, true]) {
+        const report = await verifyRepository(repository, { quick, pointIds: [a] });
+        assert.equal(report.pointsChecked, 1);
+        assert.deepEqual(report.problems.map((p) => [p.pointId, p.offsetBytes, p.problem]), [[a, 10 * CHUNK, "missing"]]);
+      }
+      await repository.close();
+    });
+
+    it("reports a truncated index and a damaged manifest by file", async () => {
+      const { store, repository, a, b } = await setUp();
+      store.corrupt(indexKey(a, 0), (data) => data.subarray(0, data.length - 7));
+      store.corrupt(manifestKey(b), (data) => Buffer.concat([data.subarray(0, 30), Buffer.from("garbage"), data.subarray(37)]));
+      const report = await verifyRepository(repository);
+      assert.deepEqual(report.problems.map((p) => [p.pointId, p.file]).sort(), [[a, `memory:${indexKey(a, 0)}`], [b, `memory:${manifestKey(b)}`]].sort());
+      assert.match(report.problems.find((p) => p.pointId === a)?.problem ?? "", encrypt ? /authentication failed/ : /checksum mismatch/);
+      await assert.rejects(verifyRepository(repository, { pointIds: ["nope" as PointId] }), /no such recovery point: nope/);
+      await repository.close();
+    });
+  });
+}
