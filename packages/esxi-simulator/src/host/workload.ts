@@ -43,6 +43,15 @@ export interface WorkloadDisk {
   hotSet: ByteRange[];
 }
 
+/** One successful workload write, in the order writes reached the disk. */
+export interface WorkloadWrite {
+  /** 1 for the VM's first successful write since the model was opened. */
+  sequence: number;
+  slot: string;
+  offsetBytes: number;
+  data: Buffer;
+}
+
 /** Writes one block; resolves false when the write could not be made (e.g. out of space, VM not running). */
 export type BlockWriter = (slot: string, offsetBytes: number, data: Buffer) => Promise<boolean>;
 
@@ -132,6 +141,16 @@ export class Workload {
     await run;
   }
 
+  /**
+   * Calls `listener` after each successful write, in the order the writes reached the disk (writes are
+   * serialized), synchronously once `writes` counts it. Returns the unsubscribe function. The buffer must
+   * not be modified.
+   */
+  onWrite(listener: (write: WorkloadWrite) => void): () => void {
+    this.#events.on("write", listener);
+    return () => this.#events.off("write", listener);
+  }
+
   /** Resolves once `total` successful writes have been made (at once if already). */
   async waitForWrites(total: number): Promise<void> {
     if (this.#writes >= total) return;
@@ -173,7 +192,8 @@ export class Workload {
     }
     if (ok) {
       this.#writes++;
-      this.#events.emit("write");
+      const write: WorkloadWrite = { sequence: this.#writes, slot: disk.slot, offsetBytes: offset, data };
+      this.#events.emit("write", write);
     } else {
       this.#failedWrites++;
     }
