@@ -6,7 +6,7 @@ set -euo pipefail
 
 declare -A PACKAGES=(
   [services]="postgresql redis-server"
-  [simulator]="busybox-static openssh-client openssh-server sshpass python3 qemu-utils"
+  [simulator]="busybox openssh-client openssh-server sshpass python3 qemu-utils"
   [tools]="protobuf-compiler qemu-utils"
   [bench]="restic borgbackup time"
   [browser]="chromium"
@@ -15,7 +15,9 @@ declare -A PACKAGES=(
 declare -A PROBE=(
   [postgresql]=/usr/lib/postgresql/15/bin/pg_ctl
   [redis-server]=redis-server
-  [busybox-static]=/bin/busybox
+  # Debian's dynamic busybox, not busybox-static: only it leaves an applet out when its link is missing,
+  # which the simulator needs to switch applets off per host. The two packages replace each other.
+  [busybox]=dpkg:busybox
   [openssh-client]=ssh
   [openssh-server]=/usr/sbin/sshd
   [sshpass]=sshpass
@@ -30,7 +32,9 @@ declare -A PROBE=(
 
 present() {
   local probe=$1
-  if [[ $probe == /* ]]; then [ -x "$probe" ]; else command -v "$probe" >/dev/null 2>&1; fi
+  if [[ $probe == dpkg:* ]]; then
+    dpkg-query -W -f='${Status}' "${probe#dpkg:}" 2>/dev/null | grep -q "install ok installed"
+  elif [[ $probe == /* ]]; then [ -x "$probe" ]; else command -v "$probe" >/dev/null 2>&1; fi
 }
 
 missing=()

@@ -245,10 +245,13 @@ describe("simulated ESXi 6.7 host with applets switched off", () => {
   });
 
   it("has no sha1sum and no python", async () => {
-    const result = await ssh.run("ls /bin/sha1sum; which sha1sum python python3; sha1sum /bin/busybox; echo sha1=$?; python -V; echo py=$?; md5sum /dev/null", { password });
+    const result = await ssh.run(
+      "ls /bin/sha1sum; which sha1sum python python3; sha1sum /bin/busybox; echo sha1=$?; command -v sha1sum || echo cv=$?; echo /dev/null | xargs sha1sum; echo xargs=$?; python -V; echo py=$?; md5sum /dev/null",
+      { password },
+    );
     assert.equal(
       result.stdout.toString(),
-      "sha1=127\npy=127\nd41d8cd98f00b204e9800998ecf8427e  /dev/null\n",
+      "sha1=127\ncv=127\nxargs=127\npy=127\nd41d8cd98f00b204e9800998ecf8427e  /dev/null\n",
     );
     assert.match(result.stderr, /sha1sum: not found/u);
     assert.match(result.stderr, /python: not found/u);

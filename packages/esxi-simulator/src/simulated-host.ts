@@ -17,12 +17,10 @@ import { InvalidInputError } from "@esxbackup/domain";
 import { ToolBridgeServer } from "./bridge/tool-bridge-server.js";
 import type { HostConfig } from "./config/simulator-config.js";
 import type { HostTools } from "./host-tools.js";
-import { enabledApplets, prepareSandboxRoot } from "./sandbox/prepare-sandbox-root.js";
+import { prepareSandboxRoot } from "./sandbox/prepare-sandbox-root.js";
 import { NODE_IN_SANDBOX_FALLBACK } from "./sandbox/sandbox-layout.js";
 import { SandboxNamespace } from "./sandbox/sandbox-namespace.js";
 import { SandboxSessions } from "./sandbox/sandbox-sessions.js";
-import { busyboxApplets } from "./sandbox/busybox-applets.js";
-import { disabledAppletPrelude } from "./sandbox/shell-prelude.js";
 import { EsxiSshServer } from "./ssh/esxi-ssh-server.js";
 import { esxiSshProfile } from "./ssh/esxi-ssh-profile.js";
 import { HostKeyStore } from "./ssh/host-key-store.js";
@@ -44,7 +42,7 @@ export interface SimulatedHostOptions {
   clock: Clock;
   /** Default: the host model (`HostModel.open`). */
   openBackend?: OpenHostBackend;
-  /** The busybox binary for the sandbox. Default: /bin/busybox (Debian busybox-static). */
+  /** The busybox binary for the sandbox. Default: /bin/busybox from Debian's `busybox` package, which (unlike busybox-static) runs an applet only through its link, so leaving a link out really removes the applet. */
   busyboxPath?: string;
   /** SSH identification after `SSH-2.0-`; default per ESXi release. */
   sshIdent?: string;
@@ -119,17 +117,11 @@ export class SimulatedHost {
     const stateDir = options.stateDir;
     const rootDir = join(stateDir, "root");
     const busyboxPath = options.busyboxPath ?? "/bin/busybox";
-    if (!existsSync(busyboxPath)) throw new InvalidInputError("busybox", `${busyboxPath} not found (install the busybox-static package)`);
+    if (!existsSync(busyboxPath)) throw new InvalidInputError("busybox", `${busyboxPath} not found (install Debian's busybox package)`);
     const node = realpathSync(process.execPath);
     const nodeUnderUsr = node.startsWith("/usr/");
     const python3 = ["/usr/bin/python3"].find((p) => existsSync(p));
 
-    const available = busyboxApplets(busyboxPath);
-    const enabled = new Set(enabledApplets(busyboxPath, config.shell.disabledApplets));
-    const prelude = disabledAppletPrelude(
-      available.filter((a) => !enabled.has(a) && a !== "busybox"),
-      available,
-    );
 
     const backend = await (options.openBackend ?? openHostModel)({ rootDir, config, clock: options.clock });
     const cleanups: (() => Promise<void>)[] = [() => backend.stop()];
@@ -140,7 +132,6 @@ export class SimulatedHost {
         busyboxPath,
         nodeInSandbox: nodeUnderUsr ? node : NODE_IN_SANDBOX_FALLBACK,
         python3Path: python3,
-        shellPrelude: prelude,
       });
       const bridge = await ToolBridgeServer.start(() => backend.tools, onError);
       cleanups.push(() => bridge.close());
@@ -154,7 +145,7 @@ export class SimulatedHost {
         users: config.ssh.users,
         rootDir,
         faults,
-        runner: new SandboxSessions(namespace, prelude),
+        runner: new SandboxSessions(namespace),
         random: options.random ?? (() => randomInt(0, 1_000_000) / 1_000_000),
         onError,
       });

@@ -23,8 +23,6 @@ export interface SandboxRootOptions {
   nodeInSandbox: string;
   /** The host's python3 (under /usr); absent python leaves no /bin/python. */
   python3Path: string | undefined;
-  /** Shell text run by every shell first (disabled applets); see shell-prelude.ts. */
-  shellPrelude: string;
 }
 
 /** The applets actually linked into /bin: busybox's list minus the disabled ones. */
@@ -69,13 +67,13 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
     await writeFile(join(rootDir, path), toolClientScript({ tool, nodePath: options.nodeInSandbox, socketPath: socket }), { mode: 0o755 });
   }
 
-  await writeEtc(rootDir, host, options.shellPrelude);
+  await writeEtc(rootDir, host);
 }
 
-async function writeEtc(rootDir: string, host: SandboxRootOptions["host"], prelude: string): Promise<void> {
+async function writeEtc(rootDir: string, host: SandboxRootOptions["host"]): Promise<void> {
   const etc = join(rootDir, "etc");
   // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~).
-  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name}:\\w] '\nexport PS1\n${prelude}\n`);
+  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name}:\\w] '\nexport PS1\n`);
   // Every user runs as root inside the sandbox (uid 0 there); non-root users exist for login only.
   const users = host.ssh.users.filter((u) => u.name !== "root");
   const passwd = ["root:x:0:0:Administrator:/:/bin/sh", ...users.map((u, i) => `${u.name}:x:${1000 + i}:${1000 + i}::/:/bin/sh`)];

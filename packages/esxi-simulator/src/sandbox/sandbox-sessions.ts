@@ -21,13 +21,10 @@ const SFTP_SERVERS = ["/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp
 
 export class SandboxSessions implements SessionRunner {
   readonly #namespace: SandboxNamespace;
-  readonly #prelude: string;
   readonly #sftpServer: string | undefined;
 
-  /** `prelude` is prepended to every exec command line (disabled applets; see shell-prelude.ts). */
-  constructor(namespace: SandboxNamespace, prelude: string) {
+  constructor(namespace: SandboxNamespace) {
     this.#namespace = namespace;
-    this.#prelude = prelude;
     this.#sftpServer = SFTP_SERVERS.find((path) => existsSync(path));
   }
 
@@ -36,8 +33,7 @@ export class SandboxSessions implements SessionRunner {
   }
 
   exec(command: string, channel: ServerChannel, context: SessionContext): void {
-    // Same line as the command, so line numbers in the shell's messages are unchanged.
-    const child = this.#namespace.spawn(["/bin/sh", "-c", this.#prelude + command], { env: environment(context) });
+    const child = this.#namespace.spawn(["/bin/sh", "-c", command], { env: environment(context) });
     connect(child, channel, context);
   }
 
