@@ -61,13 +61,14 @@ export class DiskReader {
   /** The whole disk, in order, reading `readAhead` chunks ahead in parallel. */
   stream(options: { readAhead?: number } = {}): Readable {
     const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
-    const reader = this;
+    const index = this.index;
+    const readChunk = (chunk: number): Promise<Buffer> => this.readChunk(chunk);
     async function* chunks(): AsyncGenerator<Buffer> {
       const inFlight: Promise<Buffer>[] = [];
       let next = 0;
-      while (next < reader.index.chunkCount || inFlight.length > 0) {
-        while (next < reader.index.chunkCount && inFlight.length < readAhead) {
-          const promise = reader.readChunk(next);
+      while (next < index.chunkCount || inFlight.length > 0) {
+        while (next < index.chunkCount && inFlight.length < readAhead) {
+          const promise = readChunk(next);
           promise.catch(() => undefined);
           inFlight.push(promise);
           next += 1;

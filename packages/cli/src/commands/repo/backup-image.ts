@@ -13,7 +13,7 @@ import { InvalidInputError, parseChangedRanges, parsePointId } from "@esxbackup/
 import type { ByteRange } from "@esxbackup/domain";
 import { PointWriter } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
-import { formatBytes, startProgress, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
+import { formatBytes, parseByteSize, startProgress, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 
 const READERS = 8;
@@ -23,6 +23,7 @@ interface BackupOptions extends RepoOptions {
   previous?: string;
   changedList?: string;
   tag?: string[];
+  flushEvery?: string;
   json?: boolean;
 }
 
@@ -34,11 +35,13 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
     .option("--previous <point>", "take unchanged chunks from this point")
     .option("--changed-list <file>", "with --previous: read only these byte ranges ('<offset> <length>' per line)")
     .option("--tag <tag...>", "tags recorded in the point")
+    .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
     .option("--json", "print the result as JSON")
     .action(async (file: string, options: BackupOptions) => {
       if (options.changedList !== undefined && options.previous === undefined) {
         throw new InvalidInputError("--changed-list", "needs --previous (the point the unlisted chunks are taken from)");
       }
+      const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const previousPointId = options.previous === undefined ? undefined : parsePointId(options.previous);
       let changed: ByteRange[] | undefined;
       if (options.changedList !== undefined) {
@@ -64,6 +67,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             vm: { name: options.name, id: options.name },
             host: hostname(),
             tags: options.tag ?? [],
+            ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
             ...(previousPointId === undefined ? {} : { previousPointId }),
           });
           const onAbort = (): void => void writer.abort();

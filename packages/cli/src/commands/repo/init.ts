@@ -3,17 +3,9 @@ import type { Command } from "commander";
 import { InvalidInputError } from "@esxbackup/domain";
 import { DEFAULT_CHUNK_SIZE_BYTES, LocalDirectoryBlobStore, Repository, checkChunkSize } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
-import { formatBytes, readPassphrase, withRepoOptions, writeJson } from "./open-repository.js";
+import { formatBytes, parseByteSize, readPassphrase, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 
-const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 * 1024 };
-
-export function parseSize(text: string): number {
-  const match = /^(\d+)\s*([kKmM]?)(?:i?[bB])?$/.exec(text.trim());
-  const bytes = match ? Number(match[1]) * (UNITS[(match[2] ?? "").toLowerCase()] ?? 1) : NaN;
-  if (!Number.isSafeInteger(bytes)) throw new InvalidInputError("--chunk-size", `expected bytes or a size like 256K or 1M (got ${JSON.stringify(text)})`);
-  return checkChunkSize(bytes);
-}
 
 export function registerRepoInit(repo: Command, context: CommandContext): void {
   withRepoOptions(repo.command("init"))
@@ -22,7 +14,7 @@ export function registerRepoInit(repo: Command, context: CommandContext): void {
     .option("--encrypt", "encrypt with a key protected by the passphrase (--password-file or ESXBACKUP_PASSWORD)")
     .option("--json", "print the configuration as JSON")
     .action(async (options: RepoOptions & { chunkSize?: string; encrypt?: boolean; json?: boolean }) => {
-      const chunkSizeBytes = options.chunkSize === undefined ? DEFAULT_CHUNK_SIZE_BYTES : parseSize(options.chunkSize);
+      const chunkSizeBytes = options.chunkSize === undefined ? DEFAULT_CHUNK_SIZE_BYTES : checkChunkSize(parseByteSize(options.chunkSize, "--chunk-size"));
       const passphrase = options.encrypt === true ? await readPassphrase(options, context) : undefined;
       if (options.encrypt === true && passphrase === undefined) {
         throw new InvalidInputError("--encrypt", "needs a passphrase: give --password-file or set ESXBACKUP_PASSWORD");

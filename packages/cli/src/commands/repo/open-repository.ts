@@ -69,6 +69,16 @@ export function startProgress(context: CommandContext, label: string, total: num
   return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }
 
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** "65536", "64K", "1M", "2G" (binary units) → bytes; `option` names the flag in errors. */
+export function parseByteSize(text: string, option: string): number {
+  const match = /^(\d+)\s*([kKmMgG]?)(?:i?[bB])?$/.exec(text.trim());
+  const bytes = match ? Number(match[1]) * (SIZE_UNITS[(match[2] ?? "").toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new InvalidInputError(option, `expected a size like 65536, 256K or 1M (got ${JSON.stringify(text)})`);
+  return bytes;
+}
+
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
