@@ -10,7 +10,7 @@ import { renderVimFault } from "./vim-fault.js";
 import { renderVimObject } from "./vim-object.js";
 import { guestInfo, hostSummary } from "./vim-objects.js";
 import { runVmwareVersion } from "./vmware-version.js";
-import type { VmRecord } from "../host/host-state.js";
+import type { VmRecord } from "../host/vm-record.js";
 
 const trimEnds = (s: string): string => s.split("\n").map((l) => l.trimEnd()).join("\n");
 

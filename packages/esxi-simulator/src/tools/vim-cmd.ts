@@ -4,7 +4,8 @@
  */
 import type { ToolResult } from "../host-tools.js";
 import { HostOperationError } from "../host/host-operation-error.js";
-import type { HostState, VmRecord } from "../host/host-state.js";
+import type { HostState } from "../host/host-state.js";
+import type { VmRecord } from "../host/vm-record.js";
 import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";

@@ -4,7 +4,7 @@
  * structure is printed without `dynamicType` lines ([UNCONFIRMED] for 6.5+, as the reference says).
  */
 import type { DatastoreConfig } from "../config/simulator-config.js";
-import type { DiskRecord, VmRecord } from "../host/host-state.js";
+import type { DiskRecord, VmRecord } from "../host/vm-record.js";
 import { vim, type VimValue } from "./vim-object.js";
 
 export function guestFullName(guestId: string): string {

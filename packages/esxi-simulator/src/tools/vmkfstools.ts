@@ -9,7 +9,7 @@ import { dirname, join, basename } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { ToolResult } from "../host-tools.js";
 import type { HostState } from "../host/host-state.js";
-import { flatFileOf } from "../host/host-state.js";
+import { flatFileOf } from "../host/disk-file-names.js";
 import { overlayDelta } from "../host/delta-extent.js";
 import { PathOutsideDatastoreError, type ResolvedPath } from "../host/sandbox-paths.js";
 import { parseDescriptor, renderBaseDescriptor } from "../host/vmdk-descriptor.js";

@@ -1,0 +1,63 @@
+/**
+ * What the host keeps about each registered VM: the inventory record persisted in
+ * `esxsim-inventory.json`. The datastore files are the truth about disk contents; these records say which
+ * files make up each disk's chain and which snapshot froze which file.
+ */
+import type { ByteRange, DiskProvisioning, PowerState, WorkloadConfig } from "../config/simulator-config.js";
+
+export interface DiskRecord {
+  slot: string;
+  /** Base descriptor file name, relative to the VM folder. */
+  baseFile: string;
+  sizeBytes: number;
+  provisioning: DiskProvisioning;
+  uuid: string;
+  cid: string;
+  adapterType: string;
+  /** Delta descriptor file names, oldest first; the last is the write target. */
+  deltas: string[];
+  hotSet: ByteRange[];
+}
+
+export interface SnapshotRecord {
+  uid: number;
+  name: string;
+  description: string;
+  createdAtMs: number;
+  state: "powered on" | "powered off" | "suspended";
+  /** Disk (descriptor) each slot froze. */
+  frozen: Record<string, string>;
+}
+
+export interface VmRecord {
+  vmid: number;
+  dsUuid: string;
+  folder: string;
+  vmxFile: string;
+  name: string;
+  guestId: string;
+  annotation: string;
+  powerState: PowerState;
+  cbt: boolean;
+  hardwareVersion: number;
+  memoryMB: number;
+  numCpus: number;
+  uuidBios: string;
+  vcUuid: string;
+  instanceUuid: string;
+  bootTimeMs?: number;
+  disks: DiskRecord[];
+  snapshots: SnapshotRecord[];
+  lastSnapshotUid: number;
+  workload: WorkloadConfig;
+}
+
+/** The descriptor the VM writes through now: the newest delta, or the base without snapshots. */
+export function currentDescriptor(disk: DiskRecord): string {
+  return disk.deltas[disk.deltas.length - 1] ?? disk.baseFile;
+}
+
+/** The VM's file base name (`<name>` of `<name>.vmx`), shared by .vmsd, .vmsn, .nvram. */
+export function vmFileBase(vm: VmRecord): string {
+  return vm.vmxFile.replace(/\.vmx$/u, "");
+}

@@ -1,0 +1,21 @@
+/** `.vmsd` as written by ESXi (esxi-facts 2.4): the snapshot list; empty when there are no snapshots. */
+import { vmFileBase, type VmRecord } from "./vm-record.js";
+
+export function renderVmsd(vm: VmRecord): string {
+  if (vm.snapshots.length === 0) return "";
+  const base = vmFileBase(vm);
+  const last = vm.snapshots[vm.snapshots.length - 1];
+  const lines = [`.encoding = "UTF-8"`, `snapshot.lastUID = "${vm.lastSnapshotUid}"`, `snapshot.current = "${last?.uid ?? 0}"`];
+  vm.snapshots.forEach((s, i) => {
+    const us = BigInt(s.createdAtMs) * 1000n;
+    lines.push(`snapshot${i}.uid = "${s.uid}"`, `snapshot${i}.filename = "${base}-Snapshot${s.uid}.vmsn"`);
+    if (i > 0) lines.push(`snapshot${i}.parent = "${vm.snapshots[i - 1]?.uid ?? 0}"`);
+    lines.push(`snapshot${i}.displayName = "${s.name}"`);
+    if (s.description !== "") lines.push(`snapshot${i}.description = "${s.description}"`);
+    lines.push(`snapshot${i}.createTimeHigh = "${us >> 32n}"`, `snapshot${i}.createTimeLow = "${BigInt.asIntN(32, us & 0xffffffffn)}"`);
+    lines.push(`snapshot${i}.numDisks = "${vm.disks.length}"`);
+    vm.disks.forEach((d, k) => lines.push(`snapshot${i}.disk${k}.fileName = "${s.frozen[d.slot] ?? ""}"`, `snapshot${i}.disk${k}.node = "${d.slot}"`));
+    if (i === 0) lines.push(`snapshot.numSnapshots = "${vm.snapshots.length}"`);
+  });
+  return `${lines.join("\n")}\n`;
+}
