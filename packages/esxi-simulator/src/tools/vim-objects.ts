@@ -180,6 +180,19 @@ export function vmSummary(vm: VmRecord, ds: DatastoreConfig, committedBytes: num
         ["timestamp", vim.str(new Date(0).toISOString())],
       ]),
     ],
+    // quickStats sits between storage and overallStatus in the 4.x sample; its fields here are the API's
+    // (vim.vm.Summary.QuickStats) for a guest without Tools [UNCONFIRMED as printed by 6.5+].
+    [
+      "quickStats",
+      vim.obj("vim.vm.Summary.QuickStats", [
+        ["overallCpuUsage", vm.powerState === "poweredOn" ? 20 : 0],
+        ["overallCpuDemand", vm.powerState === "poweredOn" ? 20 : 0],
+        ["guestMemoryUsage", 0],
+        ["hostMemoryUsage", vm.powerState === "poweredOn" ? vm.memoryMB : 0],
+        ["guestHeartbeatStatus", vim.str("gray")],
+        ["uptimeSeconds", 0],
+      ]),
+    ],
     ["overallStatus", vim.str("green")],
   ]);
 }
