@@ -6,6 +6,7 @@
 //        [--borg-encryption repokey,none] [--seed S] [--no-verify] [--keep-repos]
 //
 // Writes results.json and results.md to the work dir and prints the same report.
+import { execFileSync } from "node:child_process";
 import { cpus, totalmem, release } from "node:os";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -20,6 +21,7 @@ import { resticPeer } from "./peers/restic.mjs";
 import { evaluateMemory, evaluateTargets, formatChecks, formatHeader, formatMainTable, formatSweepTable } from "./report.mjs";
 import { runOursSequence, runPeerSequence } from "./sequence.mjs";
 import { parseSize } from "./sizes.mjs";
+import { snapshotBuild } from "./snapshot-build.mjs";
 
 const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 // Not a secret: the benchmark's throw-away repositories all use it.
@@ -39,7 +41,8 @@ const { values: opts } = parseArgs({
     "keep-repos": { type: "boolean", default: false },
     cache: { type: "string", default: "cold" },
     "memory-probe": { type: "string", default: "512MiB" },
-    cli: { type: "string", default: join(ROOT_DIR, "packages/cli/bin/esxbackup.js") },
+    cli: { type: "string" },
+    "no-build": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -47,7 +50,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep] [--chunk-size SIZE]\n" +
     "       [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
-    "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-verify] [--keep-repos]");
+    "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-build] [--no-verify] [--keep-repos]");
   process.exit(0);
 }
 
@@ -67,8 +70,21 @@ const images = ensureImages(workDir, opts.seed, sizeBytes, log);
 const cacheMode = opts.cache === "warm" ? { cold: false, reason: "--cache warm" } : probeCacheDrop();
 if (!cacheMode.cold && opts.cache !== "warm") log(`cannot drop the page cache (${cacheMode.reason}): runs will start warm instead`);
 
+// Our CLI: built (tsc -b is incremental) and frozen into the work dir, unless --cli names one to use as is.
+let cliPath = opts.cli && resolve(opts.cli);
+if (!cliPath && (only.has("ours") || only.has("sweep"))) {
+  if (!opts["no-build"]) {
+    log("building packages/cli (tsc -b) ...");
+    try {
+      execFileSync("npx", ["tsc", "-b", "packages/cli"], { cwd: ROOT_DIR, stdio: ["ignore", "inherit", "inherit"] });
+    } catch {
+      log("build failed: measuring the dist/ already there");
+    }
+  }
+  cliPath = snapshotBuild(ROOT_DIR, join(workDir, "build"));
+}
 const ours = (encrypted, chunkSize) =>
-  esxbackupPeer({ rootDir: ROOT_DIR, cliPath: resolve(opts.cli), password: PASSWORD, encrypted, chunkSize });
+  esxbackupPeer({ rootDir: ROOT_DIR, cliPath, password: PASSWORD, encrypted, chunkSize });
 const peers = [];
 if (only.has("restic")) peers.push(resticPeer({ cacheDir: join(workDir, "cache/restic"), password: PASSWORD }));
 if (only.has("borg")) {
@@ -77,7 +93,7 @@ if (only.has("borg")) {
   }
 }
 
-const versions = [];
+const versions = cliPath ? [ours(false).version()] : [];
 const rows = [];
 const sweepRows = [];
 const checks = [];
@@ -95,7 +111,6 @@ if (only.has("ours")) {
     checks.push(...result.checks.map((c) => ({ ...c, label: `esxbackup (${peer.settings}) ${c.repoDir.endsWith("-rehash") ? "after re-read incremental" : "after changes-known incremental"}` })));
     finish(repoDir);
   }
-  versions.push(ours(false).version());
 }
 for (const peer of peers) {
   versions.push(peer.version());
