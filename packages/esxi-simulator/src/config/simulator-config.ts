@@ -118,7 +118,16 @@ export interface FaultsConfig {
 export interface ToolBehaviourConfig {
   /** vim-cmd's exit status after printing a fault (a real host's value is not confirmed). */
   vimCmdFaultExitCode: number;
+  /** What `vim-cmd vmsvc/destroy` prints on success (the jenkins fake prints `Destroying VM`); default nothing. */
+  destroyOutput: string;
+  /**
+   * Where getallvms prints `Skipping invalid VM '<vmid>'` for a VM whose .vmx is gone: stderr (default),
+   * or stdout before the header / after the rows.
+   */
+  invalidVmLines: InvalidVmLinePlacement;
 }
+
+export type InvalidVmLinePlacement = "stderr" | "stdout-before-header" | "stdout-after-rows";
 
 export interface HostConfig {
   /** Host name (shell prompt, hostsummary). */
@@ -247,7 +256,13 @@ const hostSchema = z.object({
       fullDatastores: z.array(z.string()).default([]),
     })
     .default({ snapshotCreate: null, consolidate: null, fullDatastores: [] }),
-  tools: z.object({ vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1) }).default({ vimCmdFaultExitCode: 1 }),
+  tools: z
+    .object({
+      vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1),
+      destroyOutput: z.string().default(""),
+      invalidVmLines: z.enum(["stderr", "stdout-before-header", "stdout-after-rows"]).default("stderr"),
+    })
+    .default({ vimCmdFaultExitCode: 1, destroyOutput: "", invalidVmLines: "stderr" }),
 });
 
 const configSchema = z.object({ hosts: z.array(hostSchema).min(1, "at least one host is needed") });

@@ -352,6 +352,34 @@ export class HostState {
     });
   }
 
+  /** Deletes a powered-off VM and its folder (`vmsvc/destroy`). */
+  destroyVm(vmid: number): Promise<void> {
+    return this.exclusive(async () => {
+      const vm = this.#requireVm(vmid);
+      if (vm.powerState !== "poweredOff") {
+        throw new HostOperationError("vim.fault.InvalidPowerState", `The attempted operation cannot be performed in the current state (${vm.powerState === "poweredOn" ? "Powered on" : "Suspended"}).`, {
+          requestedState: "poweredOff",
+          existingState: vm.powerState,
+        });
+      }
+      await this.#workloads.get(vmid)?.stop();
+      this.#workloads.delete(vmid);
+      this.#vms.delete(vmid);
+      await rm(this.layout.vmDir(vm), { recursive: true, force: true });
+      await this.#persist();
+    });
+  }
+
+  /** Whether the VM's .vmx still exists; hostd lists a VM without one as invalid. */
+  async hasVmx(vm: VmRecord): Promise<boolean> {
+    try {
+      await stat(join(this.layout.vmDir(vm), vm.vmxFile));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   // --- workloads ------------------------------------------------------------------------------------------
 
   #makeWorkload(vm: VmRecord): void {

@@ -28,13 +28,14 @@ export class VimCmd {
 
   async run(args: readonly string[], cwd: string): Promise<ToolResult> {
     const out: string[] = [];
+    const err: string[] = [];
     try {
-      const code = await this.#dispatch(args, cwd, out);
-      return { stdout: Buffer.from(out.join("")), stderr: Buffer.alloc(0), exitCode: code };
+      const code = await this.#dispatch(args, cwd, out, err);
+      return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: code };
     } catch (e) {
       if (e instanceof HostOperationError) {
         out.push(renderVimFault(e.faultType, e.msg, e.extra));
-        return { stdout: Buffer.from(out.join("")), stderr: Buffer.alloc(0), exitCode: this.host.config.tools.vimCmdFaultExitCode };
+        return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: this.host.config.tools.vimCmdFaultExitCode };
       }
       throw e;
     }
@@ -47,7 +48,7 @@ export class VimCmd {
     return vm;
   }
 
-  async #dispatch(args: readonly string[], cwd: string, out: string[]): Promise<number> {
+  async #dispatch(args: readonly string[], cwd: string, out: string[], err: string[]): Promise<number> {
     const [command = "", ...rest] = args;
     const cmd = command.replace(/^\/+/u, "");
     const op = cmd.split("/").pop() ?? "";
@@ -55,11 +56,18 @@ export class VimCmd {
       out.push(`Insufficient arguments.\n${USAGE[key] ?? `Usage: ${key} vmid`}\n`);
       return 1;
     };
-    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "unregister", "reload"];
+    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "unregister", "reload", "destroy"];
     if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
     switch (cmd) {
       case "vmsvc/getallvms": {
-        const rows = this.host.vms().map((vm) => ({
+        // A VM whose .vmx is gone is skipped with a line whose stream and place are [UNCONFIRMED] (esxi-facts 1.1).
+        const valid: VmRecord[] = [];
+        const skipped: string[] = [];
+        for (const vm of this.host.vms()) {
+          if (await this.host.hasVmx(vm)) valid.push(vm);
+          else skipped.push(`Skipping invalid VM '${vm.vmid}'\n`);
+        }
+        const rows = valid.map((vm) => ({
           vmid: String(vm.vmid),
           name: vm.name,
           file: `[${this.host.datastoreOf(vm).name}] ${vm.folder}/${vm.vmxFile}`,
@@ -67,7 +75,11 @@ export class VimCmd {
           version: `vmx-${vm.hardwareVersion}`,
           annotation: vm.annotation,
         }));
+        const placement = this.host.config.tools.invalidVmLines;
+        if (placement === "stderr") err.push(...skipped);
+        if (placement === "stdout-before-header") out.push(...skipped);
         out.push(renderGetAllVms(rows));
+        if (placement === "stdout-after-rows") out.push(...skipped);
         return 0;
       }
       case "vmsvc/power.getstate": {
@@ -157,6 +169,10 @@ export class VimCmd {
       }
       case "vmsvc/unregister":
         await this.host.unregisterVm(this.#vm(rest[0]).vmid);
+        return 0;
+      case "vmsvc/destroy":
+        await this.host.destroyVm(this.#vm(rest[0]).vmid);
+        out.push(this.host.config.tools.destroyOutput);
         return 0;
       case "vmsvc/reload":
         await this.host.reloadVm(this.#vm(rest[0]).vmid);

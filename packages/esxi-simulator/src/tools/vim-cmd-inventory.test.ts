@@ -1,0 +1,83 @@
+// vmsvc/destroy and getallvms' "Skipping invalid VM" lines, both [UNCONFIRMED] on a real host and therefore
+// configurable (tools.destroyOutput, tools.invalidVmLines); these tests pin the default and each setting.
+import assert from "node:assert/strict";
+import { lstat, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { ManualClock } from "@esxbackup/domain";
+import { parseHostConfig } from "../config/simulator-config.js";
+import { HostModel } from "../host/host-model.js";
+import { ManualScheduler } from "../host/workload.js";
+
+const MIB = 1024 * 1024;
+
+async function withHost(tools: Record<string, unknown>, body: (model: HostModel) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "esxsim-inv-"));
+  const config = parseHostConfig(
+    {
+      datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 256 * MIB }],
+      vms: [
+        { name: "gone", vmid: 16, disks: [{ slot: "scsi0:0", sizeBytes: MIB }] },
+        { name: "kept", vmid: 3, powerState: "poweredOn", disks: [{ slot: "scsi0:0", sizeBytes: MIB }] },
+      ],
+      tools,
+    },
+    "test",
+  );
+  const model = await HostModel.open({ rootDir: join(dir, "root"), config, clock: new ManualClock(), scheduler: new ManualScheduler() });
+  try {
+    await body(model);
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const vimCmd = async (model: HostModel, ...args: string[]): Promise<{ out: string; err: string; code: number }> => {
+  const r = await model.tools.run({ tool: "vim-cmd", args, cwd: "/" });
+  return { out: r.stdout.toString(), err: r.stderr.toString(), code: r.exitCode };
+};
+
+test("destroy deletes a powered-off VM and its folder, prints nothing by default, refuses a running VM", async () => {
+  await withHost({}, async (model) => {
+    const folder = dirname(model.vmByName("gone").vmxPath);
+    assert.deepEqual(await vimCmd(model, "vmsvc/destroy", "16"), { out: "", err: "", code: 0 });
+    await assert.rejects(lstat(folder));
+    assert.deepEqual(model.inventory().map((v) => v.vmid), [3]);
+    const running = await vimCmd(model, "vmsvc/destroy", "3");
+    assert.equal(running.code, 1);
+    assert.match(running.out, /^\(vim\.fault\.InvalidPowerState\) \{\n/u);
+    assert.equal(model.inventory().length, 1);
+    assert.match((await vimCmd(model, "vmsvc/destroy", "16")).out, /Unable to find a VM corresponding to "16"/u);
+    assert.match((await vimCmd(model, "vmsvc/destroy")).out, /^Insufficient arguments\.\n/u);
+  });
+  await withHost({ destroyOutput: "Destroying VM\n" }, async (model) => {
+    assert.equal((await vimCmd(model, "vmsvc/destroy", "16")).out, "Destroying VM\n");
+  });
+});
+
+test("getallvms skips a VM whose .vmx is gone, on stderr by default or where configured", async () => {
+  const listing = (model: HostModel): Promise<{ out: string; err: string; code: number }> => vimCmd(model, "vmsvc/getallvms");
+  for (const placement of ["default", "stdout-before-header", "stdout-after-rows"] as const) {
+    await withHost(placement === "default" ? {} : { invalidVmLines: placement }, async (model) => {
+      const before = await listing(model);
+      assert.equal(before.err, "");
+      assert.match(before.out, /\n16 +gone /u);
+      await rm(model.vmByName("gone").vmxPath);
+      const r = await listing(model);
+      assert.equal(r.code, 0);
+      assert.doesNotMatch(r.out, /gone\.vmx/u);
+      assert.match(r.out, /\n3 +kept /u);
+      const line = "Skipping invalid VM '16'\n";
+      if (placement === "default") {
+        assert.equal(r.err, line);
+        assert.ok(r.out.startsWith("Vmid "));
+      } else {
+        assert.equal(r.err, "");
+        if (placement === "stdout-before-header") assert.ok(r.out.startsWith(`${line}Vmid `));
+        else assert.match(r.out, /vmx-14 +\nSkipping invalid VM '16'\n$/u);
+      }
+    });
+  }
+});
