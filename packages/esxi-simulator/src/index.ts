@@ -28,6 +28,7 @@ export type {
   EsxiVersion,
   FaultsConfig,
   HostConfig,
+  InvalidVmLinePlacement,
   OperationFaultConfig,
   PowerState,
   SimulatorConfig,
@@ -41,5 +42,7 @@ export { HostModel } from "./host/host-model.js";
 export type { HostModelOptions } from "./host/host-model.js";
 export type { PointInTimeRecord, DiskPointInTime } from "./host/point-in-time.js";
 export type { VmView, DiskView, SnapshotView } from "./host/vm-view.js";
+export { ManualScheduler } from "./host/workload.js";
+export type { WorkloadWrite } from "./host/workload.js";
 export { HOST_TOOL_NAMES } from "./host-tools.js";
 export type { HostToolName, HostTools, ToolInvocation, ToolResult } from "./host-tools.js";

@@ -1,7 +1,7 @@
 /**
  * The simulated host's SSH side and shell, driven by the real OpenSSH client. The host model is replaced by
  * a stub `HostTools` that echoes its invocation, so these tests pin the SSH server, the sandbox and the
- * bridge; simulator-model.test.ts runs the real model behind them.
+ * bridge; e2e/snapshot-over-ssh.test.ts runs the real model behind them.
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";

@@ -17,6 +17,7 @@ import { InvalidInputError } from "@esxbackup/domain";
 import { ToolBridgeServer } from "./bridge/tool-bridge-server.js";
 import type { HostConfig } from "./config/simulator-config.js";
 import type { HostTools } from "./host-tools.js";
+import { HostModel } from "./host/host-model.js";
 import { prepareSandboxRoot } from "./sandbox/prepare-sandbox-root.js";
 import { NODE_IN_SANDBOX_FALLBACK } from "./sandbox/sandbox-layout.js";
 import { SandboxNamespace } from "./sandbox/sandbox-namespace.js";
@@ -61,7 +62,7 @@ export class SimulatedHost {
   readonly stateDir: string;
   /** Live SSH faults (drop after N bytes, throttle, reject logins). */
   readonly faults: SshFaultSettings;
-  /** The host model behind the tools (the colleague's `HostModel` unless a backend was injected). */
+  /** The host model behind the tools (a `HostModel` unless a backend was injected). */
   readonly backend: HostBackend;
   readonly #ssh: EsxiSshServer;
   readonly #bridge: ToolBridgeServer;
@@ -90,6 +91,11 @@ export class SimulatedHost {
     this.#bridge = parts.bridge;
     this.#namespace = parts.namespace;
   }
+  /** The real host model, for tests that inspect inventory, workloads and point-in-time records. */
+  get model(): HostModel | undefined {
+    return this.backend instanceof HostModel ? this.backend : undefined;
+  }
+
 
   /** The first configured user (normally root). */
   get user(): string {
@@ -173,6 +179,5 @@ export class SimulatedHost {
 
 /** Loaded lazily so that tests which inject a backend do not load the host model. */
 const openHostModel: OpenHostBackend = async (options) => {
-  const { HostModel } = await import("./host/host-model.js");
   return HostModel.open(options);
 };

@@ -17,12 +17,13 @@ import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import { parseSimulatorConfig } from "../config/simulator-config.js";
 import type { SimulatorConfig } from "../config/simulator-config.js";
-import { HostModel } from "../host/host-model.js";
+import type { HostModel } from "../host/host-model.js";
 import type { PointInTimeRecord } from "../host/point-in-time.js";
 import type { Workload, WorkloadWrite } from "../host/workload.js";
 import { startSimulator, type Simulator } from "../simulator.js";
 import { renderGetAllVms } from "../tools/getallvms.js";
-import { Esxi8SshClient, shellQuote } from "./esxi8-ssh-client.js";
+import { OpenSshTestClient } from "../ssh/openssh-test-client.js";
+import { esxi8Session, shellQuote } from "./esxi8-ssh-client.js";
 
 const MIB = 1024 * 1024;
 const DISK_BYTES = 24 * MIB;
@@ -102,15 +103,17 @@ describe("snapshot and read over a real OpenSSH client while the guest writes", 
   let work: string;
   let simulator: Simulator;
   let model: HostModel;
-  let ssh: Esxi8SshClient;
+  let ssh: { run(command: string): ReturnType<OpenSshTestClient["run"]>; spawn(command: string): ReturnType<OpenSshTestClient["spawn"]> };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "esxsim-e2e-"));
     simulator = await startSimulator(simulatorConfig(password), { stateDir: join(work, "state"), clock: systemClock });
     const host = simulator.host("esx8");
-    assert.ok(host.backend instanceof HostModel, "the simulator runs the real host model");
-    model = host.backend;
-    ssh = new Esxi8SshClient({ port: host.port, user: "root", password, knownHostsFile: join(work, "known_hosts") });
+    assert.ok(host.model !== undefined, "the simulator runs the real host model");
+    model = host.model;
+    const client = new OpenSshTestClient({ port: host.port, user: "root", dir: work });
+    const session = esxi8Session(password);
+    ssh = { run: (command) => client.run(command, session), spawn: (command) => client.spawn(command, session) };
   });
 
   after(async () => {

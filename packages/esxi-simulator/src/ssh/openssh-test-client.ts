@@ -3,7 +3,8 @@
  * simulated host, for tests. The password travels in the SSHPASS environment variable, never on a command
  * line; host keys go to a private known_hosts file. Needs the Debian packages openssh-client and sshpass.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { join } from "node:path";
 
 export interface SshResult {
@@ -36,7 +37,11 @@ export class OpenSshTestClient {
     this.#knownHosts = join(options.dir, "known_hosts");
   }
 
-  run(command: string, options: SshRunOptions = {}): Promise<SshResult> {
+  /**
+   * Starts `command` on the host and hands back the ssh process, so a test can stream (and hold back)
+   * what the remote command prints. `options.stdin` is written and stdin closed at once.
+   */
+  spawn(command: string, options: SshRunOptions = {}): ChildProcessByStdio<Writable, Readable, Readable> {
     // ssh keeps the first value it sees for an option, so the caller's come first.
     const args = [
       ...(options.args ?? []),
@@ -61,8 +66,16 @@ export class OpenSshTestClient {
       args.unshift("-e", "ssh");
       file = "sshpass";
     }
+    const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.stdin ?? Buffer.alloc(0));
+    return child;
+  }
+
+  /** Runs `command` and collects everything it prints. */
+  run(command: string, options: SshRunOptions = {}): Promise<SshResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+      const child = this.spawn(command, options);
       const out: Buffer[] = [];
       let err = "";
       child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -70,8 +83,6 @@ export class OpenSshTestClient {
       child.stderr.on("data", (chunk: string) => (err += chunk));
       child.on("error", reject);
       child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(options.stdin ?? Buffer.alloc(0));
     });
   }
 }
