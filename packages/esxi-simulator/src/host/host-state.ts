@@ -338,16 +338,7 @@ export class HostState {
 
   unregisterVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
-      const vm = this.#requireVm(vmid);
-      if (vm.powerState !== "poweredOff") {
-        throw new HostOperationError("vim.fault.InvalidPowerState", `The attempted operation cannot be performed in the current state (${vm.powerState === "poweredOn" ? "Powered on" : "Suspended"}).`, {
-          requestedState: "poweredOff",
-          existingState: vm.powerState,
-        });
-      }
-      await this.#workloads.get(vmid)?.stop();
-      this.#workloads.delete(vmid);
-      this.#vms.delete(vmid);
+      await this.#removeFromInventory(vmid);
       await this.#persist();
     });
   }
@@ -355,19 +346,25 @@ export class HostState {
   /** Deletes a powered-off VM and its folder (`vmsvc/destroy`). */
   destroyVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
-      const vm = this.#requireVm(vmid);
-      if (vm.powerState !== "poweredOff") {
-        throw new HostOperationError("vim.fault.InvalidPowerState", `The attempted operation cannot be performed in the current state (${vm.powerState === "poweredOn" ? "Powered on" : "Suspended"}).`, {
-          requestedState: "poweredOff",
-          existingState: vm.powerState,
-        });
-      }
-      await this.#workloads.get(vmid)?.stop();
-      this.#workloads.delete(vmid);
-      this.#vms.delete(vmid);
+      const vm = await this.#removeFromInventory(vmid);
       await rm(this.layout.vmDir(vm), { recursive: true, force: true });
       await this.#persist();
     });
+  }
+
+  /** Takes a powered-off VM out of the inventory (unregister and destroy both need it off first). */
+  async #removeFromInventory(vmid: number): Promise<VmRecord> {
+    const vm = this.#requireVm(vmid);
+    if (vm.powerState !== "poweredOff") {
+      throw new HostOperationError("vim.fault.InvalidPowerState", `The attempted operation cannot be performed in the current state (${vm.powerState === "poweredOn" ? "Powered on" : "Suspended"}).`, {
+        requestedState: "poweredOff",
+        existingState: vm.powerState,
+      });
+    }
+    await this.#workloads.get(vmid)?.stop();
+    this.#workloads.delete(vmid);
+    this.#vms.delete(vmid);
+    return vm;
   }
 
   /** Whether the VM's .vmx still exists; hostd lists a VM without one as invalid. */
