@@ -32,7 +32,7 @@ export function registerSimulatorCommand(program: Command, context: CommandConte
     .option("--state-dir <dir>", "where hosts keep their files and SSH host keys (default ./.esxbackup/simulator)")
     .addHelpText(
       "after",
-      "\nAs an ordinary user this needs unprivileged user namespaces (kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0);\nit also needs /bin/busybox (busybox-static), unshare, nsenter and chroot (util-linux, coreutils).",
+      "\nAs an ordinary user this needs unprivileged user namespaces (kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0);\nit also needs /bin/busybox (Debian's busybox package), unshare, nsenter and chroot (util-linux, coreutils).",
     )
     .action(async (options: SimulatorOptions, command: Command) => {
       const config = await buildConfig(options, command, context);
