@@ -2,8 +2,10 @@
  * Where one writer's chunks go. Each distinct chunk is stored once: a chunk already in the repository is
  * touched (its mtime renewed, so gc sees it in use) instead of written; a new one is written through a
  * `WriteBatch` and becomes durable at the next flush. Flushes happen every `flushEveryBytes` and always
- * before the point is published. Remembers which chunks it reused, so the writer can check, just before
- * publishing, that none was removed meanwhile (docs/repository-format.md §9).
+ * before the point is published. Chunks taken over from the base point are touched only when asked
+ * (`touchTakenOver`): in a version-2 repository gc keeps them through the writer lock instead. Remembers
+ * which chunks it reused, so the writer can confirm, just before publishing, that none was removed
+ * meanwhile (docs/repository-format.md §9).
  */
 import type { ChunkDigest, Clock } from "@esxbackup/domain";
 import type { BlobStore, WriteBatch } from "./blob-store.js";
@@ -48,8 +50,11 @@ export class ChunkSink {
   #flushing: Promise<void> = Promise.resolve();
   #failure: unknown;
 
-  constructor(store: BlobStore, clock: Clock, options: { flushEveryBytes?: number } = {}) {
+  readonly #touchTakenOver: boolean;
+
+  constructor(store: BlobStore, clock: Clock, options: { flushEveryBytes?: number; touchTakenOver?: boolean } = {}) {
     this.#store = store;
+    this.#touchTakenOver = options.touchTakenOver ?? true;
     this.#clock = clock;
     this.#batch = store.batch();
     this.#flushEveryBytes = options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES;
@@ -70,12 +75,21 @@ export class ChunkSink {
   }
 
   /**
-   * Takes over chunks from a previous index: touches each; returns those that no longer exist (they must
-   * be read again). Zero digests must not be passed.
+   * Takes over chunks from a previous index. With `touchTakenOver`, touches each and returns those that no
+   * longer exist (they must be read again); without, trusts the base point (no I/O) and returns none.
+   * Zero digests must not be passed.
    */
   async adopt(digests: readonly ChunkDigest[]): Promise<Set<ChunkDigest>> {
     const missing = new Set<ChunkDigest>();
     const fresh = digests.filter((digest) => !this.#known.has(digest));
+    if (!this.#touchTakenOver) {
+      const done = Promise.resolve();
+      for (const digest of fresh) {
+        this.#reused.add(digest);
+        this.#known.set(digest, done);
+      }
+      return missing;
+    }
     const at = this.#clock.now();
     await runLimited(fresh, TOUCH_PARALLELISM, async (digest) => {
       if (await this.#store.touch(chunkKey(digest), at)) {
@@ -96,11 +110,16 @@ export class ChunkSink {
     await this.#flushing;
   }
 
-  /** Throws a `RepositoryFileError` naming the first reused chunk that has disappeared. */
-  async checkReusedStillExist(): Promise<void> {
+  /**
+   * Throws a `RepositoryFileError` naming the first reused chunk that has disappeared. `touch` also renews
+   * each one's mtime (for a gc that may be sweeping without knowing this writer); call it under the mutex.
+   */
+  async confirmReused(options: { touch: boolean }): Promise<void> {
     this.#throwIfFailed();
+    const at = this.#clock.now();
     await runLimited([...this.#reused], TOUCH_PARALLELISM, async (digest) => {
-      if ((await this.#store.stat(chunkKey(digest))) === undefined) {
+      const present = options.touch ? await this.#store.touch(chunkKey(digest), at) : (await this.#store.stat(chunkKey(digest))) !== undefined;
+      if (!present) {
         throw new RepositoryFileError(
           "missing",
           this.#store.locate(chunkKey(digest)),

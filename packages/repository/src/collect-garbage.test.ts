@@ -9,6 +9,7 @@ import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
 import { executePrune, planPrune } from "./prune-points.js";
 import { Repository } from "./repository.js";
+import { recordGcRun } from "./repository-lock.js";
 import { repositoryStats } from "./repository-stats.js";
 import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
 import { verifyRepository } from "./verify-repository.js";
@@ -83,8 +84,9 @@ describe("prune and gc", () => {
     await repository.close();
   });
 
-  it("a backup whose reused chunk vanished before commit publishes nothing", async () => {
-    const { store, repository } = await fresh();
+  it("format 1: a backup whose reused chunk vanished before commit publishes nothing", async () => {
+    const store = new MemoryBlobStore();
+    const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1, formatVersion: 1 });
     const image = makeImage(4 * CHUNK, 6);
     const base = await backUpImage(repository, image);
     const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
@@ -93,6 +95,76 @@ describe("prune and gc", () => {
     await store.remove(`chunks/${digest.slice(0, 2)}/${digest}`);
     await assert.rejects(writer.commit(), /was removed while the backup ran.*nothing was published/);
     assert.deepEqual(await repository.listPointIds(), [base.pointId]);
+    await repository.close();
+  });
+
+  it("format 2: a backup that a gc may not have seen confirms its taken-over chunks and publishes nothing if one vanished", async () => {
+    const { store, repository } = await fresh();
+    const image = makeImage(4 * CHUNK, 6);
+    const base = await backUpImage(repository, image);
+    const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    // What a gc that listed writers just before this one registered would leave: a new run marker, a chunk gone.
+    await recordGcRun(store, repository.clock);
+    const digest = (await repository.readIndex(base.pointId, 0)).get(0);
+    await store.remove(`chunks/${digest.slice(0, 2)}/${digest}`);
+    await assert.rejects(writer.commit(), /was removed while the backup ran.*nothing was published/);
+    assert.deepEqual(await repository.listPointIds(), [base.pointId]);
+    await repository.close();
+  });
+
+  it("format 2: taken-over chunks are not touched when no gc ran, and are touched when one did", async () => {
+    const { store, repository } = await fresh();
+    const image = makeImage(8 * CHUNK, 7);
+    const base = await backUpImage(repository, image);
+    const digest = (await repository.readIndex(base.pointId, 0)).get(0);
+    const key = `chunks/${digest.slice(0, 2)}/${digest}`;
+    const old = new Date(Date.now() - 3 * 60 * 60 * 1000);
+    await store.touch(key, old);
+    await backUpImage(repository, image, { previousPointId: base.pointId, changed: [] });
+    assert.equal((await store.stat(key))?.modifiedAtMs, old.getTime(), "no gc ran: the base's chunk was left alone");
+    const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    await collectGarbage(repository, { graceMs: 0 });
+    await writer.commit();
+    assert.ok(((await store.stat(key))?.modifiedAtMs ?? 0) > old.getTime(), "a gc ran meanwhile: the chunk was touched and confirmed");
+    await repository.close();
+  });
+
+  it("format 2: a base pruned while a backup runs keeps its indexes until the backup ends; gc marks them and later removes them", async () => {
+    const { store, repository } = await fresh();
+    const image = makeImage(16 * CHUNK, 8);
+    const base = await backUpImage(repository, image);
+    const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    const disk = await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    await executePrune(repository, await planPrune(repository, [base.pointId]));
+    assert.deepEqual(await store.list(`indexes/${base.pointId}`), ["disk-0.fidx"], "kept for the running backup");
+    // Every chunk of the base is old: only the mark through the writer lock keeps them.
+    const index = await repository.readIndex(base.pointId, 0);
+    for (let chunk = 0; chunk < index.chunkCount; chunk += 1) {
+      if (!index.isZero(chunk)) await store.touch(`chunks/${index.get(chunk).slice(0, 2)}/${index.get(chunk)}`, new Date(Date.now() - 3 * 60 * 60 * 1000));
+    }
+    const gc = await collectGarbage(repository, { graceMs: 60 * 1000 });
+    assert.equal(gc.chunksDeleted, 0);
+    assert.equal(gc.orphanIndexFoldersDeleted, 0);
+    const changed = makeImage(CHUNK, 98);
+    await disk.writeChunk(1, changed);
+    const point = await writer.commit();
+    const expected = Buffer.from(image);
+    changed.copy(expected, 1 * CHUNK);
+    assert.equal(sha256(await readWholeDisk(repository, point.pointId)), sha256(expected));
+    assert.deepEqual((await verifyRepository(repository)).problems, []);
+    const after = await collectGarbage(repository, { graceMs: 0 });
+    assert.equal(after.orphanIndexFoldersDeleted, 1);
+    assert.equal(after.chunksDeleted + after.chunksKeptRecent, 1, "only the replaced chunk is garbage");
+    await repository.close();
+  });
+
+  it("format 2: a backup cannot register on a point pruned before it", async () => {
+    const { repository } = await fresh();
+    const base = await backUpImage(repository, makeImage(4 * CHUNK, 9));
+    await executePrune(repository, await planPrune(repository, [base.pointId]));
+    await assert.rejects(PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId }), /does not exist/);
     await repository.close();
   });
 

@@ -1,14 +1,20 @@
 /**
- * Garbage collection: mark every chunk a published point references, then sweep chunks that are neither
- * marked nor recently used. Safe while backups run (docs/repository-format.md §9): a running writer's lock
- * moves the cutoff back to before it started, every chunk a writer uses is written or touched after it
- * started, and deletions happen under the mutex that writers hold while checking and publishing. Any
- * unreadable manifest or index stops gc before anything is deleted.
+ * Garbage collection: mark every chunk a published point or a running writer's base point references, then
+ * sweep chunks that are neither marked nor recently used. Safe while backups run (docs/repository-format.md
+ * §9): a running writer's lock names its base (whose chunks it takes over untouched) and moves the cutoff
+ * back to before it started; every other chunk a writer uses is written or touched after it started;
+ * deletions happen under the mutex that writers hold while registering and publishing; and a writer that
+ * this gc did not see learns of it from the gc run marker and confirms its chunks itself. Any unreadable
+ * manifest, index or writer lock stops gc before anything is deleted.
  */
+import { EsxbackupError } from "@esxbackup/domain";
 import type { ChunkDigest, PointId } from "@esxbackup/domain";
+import { FixedIndex } from "./fixed-index.js";
+import { EnvelopeKind } from "./envelope.js";
 import type { Repository } from "./repository.js";
-import { CHUNK_SUBFOLDERS, CHUNKS_FOLDER, INDEXES_FOLDER, TMP_FOLDER, chunkKey, manifestKey } from "./repository-layout.js";
-import { RepositoryLock, listLocks, withMutex } from "./repository-lock.js";
+import { RepositoryFileError } from "./repository-file-error.js";
+import { CHUNK_SUBFOLDERS, CHUNKS_FOLDER, INDEXES_FOLDER, TMP_FOLDER, chunkKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
+import { RepositoryLock, listLocks, recordGcRun, withMutex } from "./repository-lock.js";
 
 export interface GcOptions {
   /** Chunks used (written or touched) more recently than this before the cutoff are kept. Default 1 hour. */
@@ -49,18 +55,51 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
       tempFilesDeleted: 0,
       deadLocksRemoved: 0,
     };
-    // Listed after our lock exists. A writer not seen here started after us, so everything it writes or
-    // touches is younger than the cutoff; one that touched a chunk just before we delete it finds the chunk
-    // gone in its check under the mutex and publishes nothing.
+    // The marker is durable before we look at writers: a writer registered after this point sees it
+    // changed (or sees our lock) at publication, and then touches and confirms its chunks itself.
+    if (options.dryRun !== true) await recordGcRun(store, clock);
+    // Listed after our lock and marker exist. A writer not seen here started after us, so everything it
+    // writes or touches is younger than the cutoff, and what it takes over untouched it confirms itself.
     const writers = await listLocks(store, "writer", clock);
     let cutoffMs = lock.startedAtMs;
+    const bases = new Set<PointId>();
     for (const writer of writers) {
-      if (writer.live) cutoffMs = Math.min(cutoffMs, Date.parse(writer.record.startedAt));
-      else if (options.dryRun !== true && (await store.remove(writer.key))) result.deadLocksRemoved += 1;
+      if (writer.unreadable === true) {
+        throw new EsxbackupError("lock_unreadable", `${store.locate(writer.key)} cannot be read: its writer's base point is unknown, nothing was deleted`);
+      }
+      if (writer.live) {
+        cutoffMs = Math.min(cutoffMs, Date.parse(writer.record.startedAt));
+        if (writer.record.basePointId !== undefined) bases.add(writer.record.basePointId as PointId);
+      } else if (options.dryRun !== true && (await store.remove(writer.key))) {
+        result.deadLocksRemoved += 1;
+      }
+    }
+    for (const other of await listLocks(store, "gc", clock)) {
+      if (!other.live && other.key !== lock.key && options.dryRun !== true && (await store.remove(other.key))) result.deadLocksRemoved += 1;
     }
     cutoffMs -= graceMs;
 
     const marked = new Set<ChunkDigest>();
+    // Running writers' bases first: their chunks are taken over without being touched. Their index folders
+    // outlive a prune of the base while the writer lock is live.
+    for (const base of bases) {
+      const folder = pointIndexesFolder(base);
+      const files = (await store.list(folder)).filter((name) => name.endsWith(".fidx"));
+      if (files.length === 0) {
+        throw new RepositoryFileError("missing", store.locate(folder), "holds no index, yet a running backup builds on this point: nothing was deleted");
+      }
+      for (const file of files) {
+        const key = `${folder}/${file}`;
+        const plain = await repository.readEnvelope(key, EnvelopeKind.index);
+        let index: FixedIndex;
+        try {
+          index = FixedIndex.decode(plain, repository.chunkSizeBytes);
+        } catch (error) {
+          throw new RepositoryFileError("corrupt", store.locate(key), error instanceof Error ? error.message : String(error), { cause: error });
+        }
+        for (let chunk = 0; chunk < index.chunkCount; chunk += 1) if (!index.isZero(chunk)) marked.add(index.get(chunk));
+      }
+    }
     const pointIds = await repository.listPointIds();
     for (const [position, pointId] of pointIds.entries()) {
       const point = await repository.readPoint(pointId);
@@ -98,11 +137,16 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
     for (const name of await store.list(INDEXES_FOLDER)) {
       if (name.startsWith(".") || published.has(name as PointId)) continue;
       const folder = `${INDEXES_FOLDER}/${name}`;
-      if (await olderThan(repository, (await store.list(folder)).map((file) => `${folder}/${file}`), cutoffMs)) {
-        if ((await store.stat(manifestKey(name as PointId))) !== undefined) continue;
+      if (!(await olderThan(repository, (await store.list(folder)).map((file) => `${folder}/${file}`), cutoffMs))) continue;
+      // Under the mutex, like prune: a writer registered since may build on it (its point was pruned after).
+      const deleted = await withMutex(store, clock, async () => {
+        if ((await store.stat(manifestKey(name as PointId))) !== undefined) return false;
+        const writers = await listLocks(store, "writer", clock);
+        if (writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === name))) return false;
         if (options.dryRun !== true) await store.remove(folder);
-        result.orphanIndexFoldersDeleted += 1;
-      }
+        return true;
+      });
+      if (deleted) result.orphanIndexFoldersDeleted += 1;
     }
     for (const name of await store.list(TMP_FOLDER)) {
       const key = `${TMP_FOLDER}/${name}`;

@@ -1,7 +1,13 @@
 /**
  * Writes one new recovery point: any number of disks (`openDisk`), then `commit` publishes it atomically
  * or `abort` leaves nothing visible. Protocol and invariants: docs/repository-format.md §9. Holds a writer
- * lock from `beginPoint` until commit/abort returns; the caller must call one of them.
+ * lock, naming the base point, from `begin` until commit/abort returns; the caller must call one of them.
+ *
+ * In a version-2 repository chunks taken over from the base are neither touched nor re-checked: gc keeps
+ * them because it marks the base of every live writer. Only when a gc may have run without seeing this
+ * writer (its lock was live at registration, or one started since) are all reused chunks touched and
+ * confirmed under the mutex before publishing. A version-1 repository keeps the version-1 rule: touch
+ * every reused chunk when it is reused, confirm all of them under the mutex.
  */
 import { randomBytes } from "node:crypto";
 import { EsxbackupError, InvalidInputError } from "@esxbackup/domain";
@@ -15,7 +21,7 @@ import { encodeManifest } from "./point-manifest.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { fingerprintsKey, indexKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
-import { RepositoryLock, withMutex } from "./repository-lock.js";
+import { RepositoryLock, observeGc, withMutex } from "./repository-lock.js";
 
 export interface BeginPointOptions {
   vm: RecoveryPointVm;
@@ -36,35 +42,52 @@ export class PointWriter {
   readonly #sink: ChunkSink;
   readonly #previous: RecoveryPoint | undefined;
   readonly #disks: DiskWriter[] = [];
+  readonly #gcAtStart: { lastRun: string; gcLockPresent: boolean };
+  readonly #gcAware: boolean;
   #state: "open" | "committed" | "aborted" = "open";
 
-  private constructor(repository: Repository, options: BeginPointOptions, lock: RepositoryLock, previous: RecoveryPoint | undefined) {
+  private constructor(
+    repository: Repository,
+    options: BeginPointOptions,
+    lock: RepositoryLock,
+    previous: RecoveryPoint | undefined,
+    gcAtStart: { lastRun: string; gcLockPresent: boolean },
+  ) {
     this.#repository = repository;
     this.#options = options;
     this.#lock = lock;
     this.#previous = previous;
+    this.#gcAtStart = gcAtStart;
+    this.#gcAware = repository.config.formatVersion >= 2;
     const now = repository.clock.now();
     // yyyymmddThhmmssmmmZ: ids sort by creation time.
     this.pointId = `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
-    this.#sink = new ChunkSink(repository.store, repository.clock, options.flushEveryBytes === undefined ? {} : { flushEveryBytes: options.flushEveryBytes });
+    this.#sink = new ChunkSink(repository.store, repository.clock, {
+      touchTakenOver: !this.#gcAware || gcAtStart.gcLockPresent,
+      ...(options.flushEveryBytes === undefined ? {} : { flushEveryBytes: options.flushEveryBytes }),
+    });
   }
 
-  /** Takes the writer lock first, then reads the previous point (so gc keeps what it references). */
+  /**
+   * Registers the writer under the mutex: reads the base point's manifest, observes gc, then creates the
+   * writer lock naming the base. A prune is thus either entirely before (the base is gone: refused) or
+   * sees the lock (and keeps the base's indexes for gc to mark).
+   */
   static async begin(repository: Repository, options: BeginPointOptions): Promise<PointWriter> {
-    const lock = await RepositoryLock.acquire(repository.store, "writer", repository.clock);
-    try {
+    const store = repository.store;
+    const clock = repository.clock;
+    return withMutex(store, clock, async () => {
       let previous: RecoveryPoint | undefined;
       if (options.previousPointId !== undefined) {
         if (!(await repository.hasPoint(options.previousPointId))) {
-          throw new InvalidInputError("previous point", `${options.previousPointId} does not exist in ${repository.store.locate("points")}`);
+          throw new InvalidInputError("previous point", `${options.previousPointId} does not exist in ${store.locate("points")}`);
         }
         previous = await repository.readPoint(options.previousPointId);
       }
-      return new PointWriter(repository, options, lock, previous);
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
+      const gcAtStart = await observeGc(store, clock);
+      const lock = await RepositoryLock.acquire(store, "writer", clock, previous === undefined ? {} : { basePointId: previous.pointId });
+      return new PointWriter(repository, options, lock, previous, gcAtStart);
+    });
   }
 
   get stats(): WriteStats {
@@ -119,7 +142,13 @@ export class PointWriter {
       };
       if (this.#previous !== undefined) point.previousPointId = this.#previous.pointId;
       await withMutex(store, repository.clock, async () => {
-        await this.#sink.checkReusedStillExist();
+        if (!this.#gcAware) {
+          await this.#sink.confirmReused({ touch: false });
+        } else {
+          const gcNow = await observeGc(store, repository.clock);
+          const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
+          if (gcMayNotKnowUs) await this.#sink.confirmReused({ touch: true });
+        }
         await store.write(manifestKey(this.pointId), repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point)));
       });
       this.#state = "committed";

@@ -1,13 +1,16 @@
 /**
  * Deletes recovery points chosen elsewhere (retention is a pure decision outside the repository). Plan
  * first — every id must exist, or nothing is deleted — then execute: per point the manifest goes first
- * (the point disappears atomically), then its index folder. Chunks are reclaimed by gc, never here, so a
- * prune racing a backup that takes over chunks from the pruned point cannot break that backup.
+ * (the point disappears atomically), then its index folder — unless a running backup builds on that point:
+ * then the folder stays (gc marks it while the backup runs, and removes it as an orphan afterwards). Each
+ * point is removed under the mutex, so a backup registering its base is entirely before or after. Chunks
+ * are reclaimed by gc, never here.
  */
 import { InvalidInputError } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
 import type { Repository } from "./repository.js";
 import { manifestKey, pointIndexesFolder } from "./repository-layout.js";
+import { listLocks, withMutex } from "./repository-lock.js";
 
 export interface PrunePlan {
   pointIds: PointId[];
@@ -22,8 +25,14 @@ export async function planPrune(repository: Repository, pointIds: readonly Point
 }
 
 export async function executePrune(repository: Repository, plan: PrunePlan): Promise<void> {
+  const store = repository.store;
   for (const pointId of plan.pointIds) {
-    await repository.store.remove(manifestKey(pointId));
-    await repository.store.remove(pointIndexesFolder(pointId));
+    await withMutex(store, repository.clock, async () => {
+      await store.remove(manifestKey(pointId));
+      const writers = await listLocks(store, "writer", repository.clock);
+      if (!writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === pointId))) {
+        await store.remove(pointIndexesFolder(pointId));
+      }
+    });
   }
 }

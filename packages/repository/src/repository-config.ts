@@ -6,7 +6,12 @@ import { randomBytes } from "node:crypto";
 import { InvalidInputError } from "@esxbackup/domain";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 
-export const REPOSITORY_FORMAT_VERSION = 1;
+/**
+ * Version 2 changed only the protocol between writers, prune and gc (docs/repository-format.md §9): a
+ * version-1 gc would delete chunks that a version-2 writer takes over without touching them, so a version-1
+ * program must refuse a version-2 repository. Files are the same; version-1 repositories keep their rules.
+ */
+export const REPOSITORY_FORMAT_VERSION = 2;
 /** The default chunk size; one constant, set from the benchmark of 64 KiB – 1 MiB. */
 export const DEFAULT_CHUNK_SIZE_BYTES = 256 * 1024;
 export const MIN_CHUNK_SIZE_BYTES = 4 * 1024;
@@ -31,10 +36,14 @@ export function checkChunkSize(chunkSizeBytes: number): number {
   return chunkSizeBytes;
 }
 
-export function newRepositoryConfig(options: { chunkSizeBytes: number; encrypted: boolean; createdAt: Date }): RepositoryConfig {
+export function newRepositoryConfig(options: { chunkSizeBytes: number; encrypted: boolean; createdAt: Date; formatVersion?: number }): RepositoryConfig {
+  const formatVersion = options.formatVersion ?? REPOSITORY_FORMAT_VERSION;
+  if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > REPOSITORY_FORMAT_VERSION) {
+    throw new InvalidInputError("format version", `must be 1 to ${REPOSITORY_FORMAT_VERSION} (got ${formatVersion})`);
+  }
   return {
     format: "esxbackup-repository",
-    formatVersion: REPOSITORY_FORMAT_VERSION,
+    formatVersion,
     repositoryId: randomBytes(16).toString("hex"),
     createdAt: options.createdAt.toISOString(),
     chunkSizeBytes: checkChunkSize(options.chunkSizeBytes),

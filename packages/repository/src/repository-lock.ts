@@ -1,9 +1,11 @@
 /**
- * Lock files (docs/repository-format.md §8). A writer lock says "a backup is running since startedAt";
- * gc uses it to keep everything a running backup may reference. The mutex is a short critical section
- * between a writer's final check-and-publish and gc's deletions. A lock is live while its process exists
- * (same host) or while it is refreshed (other hosts); dead locks are ignored, so a killed backup never
- * blocks anyone.
+ * Lock files (docs/repository-format.md §8). A writer lock says "a backup is running since startedAt,
+ * building on point basePointId"; gc uses it to keep everything a running backup may reference, prune to
+ * keep that base's indexes. The gc run marker (`locks/last-gc.json`, rewritten by every gc when it starts)
+ * lets a writer learn that a gc started during its lifetime even if that gc has finished. The mutex is a
+ * short critical section between writers registering or publishing and prune/gc deleting. A lock is live
+ * while its process exists (same host) or while it is refreshed (other hosts); dead locks are ignored, so
+ * a killed backup never blocks anyone.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -22,6 +24,8 @@ export interface LockRecord {
   pid: number;
   startedAt: string;
   refreshedAt: string;
+  /** Writer locks: the point whose chunks the writer takes over without reading them. */
+  basePointId?: string;
 }
 
 const REFRESH_INTERVAL_MS = 60_000;
@@ -46,13 +50,18 @@ export class RepositoryLock {
     this.#timer.unref();
   }
 
+  get key(): string {
+    return this.#key;
+  }
+
   get startedAtMs(): number {
     return Date.parse(this.record.startedAt);
   }
 
-  static async acquire(store: BlobStore, kind: LockKind, clock: Clock): Promise<RepositoryLock> {
+  static async acquire(store: BlobStore, kind: LockKind, clock: Clock, options: { basePointId?: string } = {}): Promise<RepositoryLock> {
     const now = clock.now().toISOString();
     const record: LockRecord = { kind, id: randomBytes(8).toString("hex"), host: hostname(), pid: process.pid, startedAt: now, refreshedAt: now };
+    if (options.basePointId !== undefined) record.basePointId = options.basePointId;
     const key = `${LOCKS_FOLDER}/${kind}-${record.id}.json`;
     if (!(await store.createExclusive(key, encode(record)))) throw new EsxbackupError("lock_conflict", `${store.locate(key)}: lock already exists`);
     return new RepositoryLock(store, key, record, clock);
@@ -68,6 +77,8 @@ export interface ListedLock {
   key: string;
   record: LockRecord;
   live: boolean;
+  /** The file exists but could not be parsed: its holder and base are unknown. */
+  unreadable?: true;
 }
 
 /** Every lock file of `kind` with its liveness; unreadable lock files count as live (be safe). */
@@ -82,7 +93,7 @@ export async function listLocks(store: BlobStore, kind: LockKind, clock: Clock):
     } catch (error) {
       if ((error as { problem?: string }).problem === "missing") continue;
       const now = clock.now().toISOString();
-      result.push({ key, record: { kind, id: name, host: "?", pid: 0, startedAt: now, refreshedAt: now }, live: true });
+      result.push({ key, record: { kind, id: name, host: "?", pid: 0, startedAt: now, refreshedAt: now }, live: true, unreadable: true });
     }
   }
   return result;
@@ -133,6 +144,29 @@ export async function withMutex<T>(store: BlobStore, clock: Clock, section: () =
   } finally {
     await store.remove(MUTEX_KEY);
   }
+}
+
+const GC_RUN_KEY = `${LOCKS_FOLDER}/last-gc.json`;
+
+/** Written durably by every gc after its lock exists and before it looks at writers. */
+export async function recordGcRun(store: BlobStore, clock: Clock): Promise<void> {
+  await store.write(GC_RUN_KEY, Buffer.from(JSON.stringify({ id: randomBytes(8).toString("hex"), startedAt: clock.now().toISOString() }), "utf8"));
+}
+
+/**
+ * What a writer compares at registration and at publication: the gc run marker's content and whether a
+ * live gc lock exists (a dead one belongs to a gc that stopped before deleting anything more). Any difference, or a gc lock at either moment, means a gc may have run
+ * without seeing this writer.
+ */
+export async function observeGc(store: BlobStore, clock: Clock): Promise<{ lastRun: string; gcLockPresent: boolean }> {
+  let lastRun = "";
+  try {
+    lastRun = (await store.read(GC_RUN_KEY)).toString("utf8");
+  } catch (error) {
+    if ((error as { problem?: string }).problem !== "missing") throw error;
+  }
+  const gcLocks = await listLocks(store, "gc", clock);
+  return { lastRun, gcLockPresent: gcLocks.some((lock) => lock.live) };
 }
 
 function encode(record: LockRecord): Buffer {

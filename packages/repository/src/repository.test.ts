@@ -5,6 +5,7 @@ import { DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
 import { Repository } from "./repository.js";
+import { REPOSITORY_FORMAT_VERSION } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
@@ -193,10 +194,10 @@ describe("Repository opening", () => {
     const { store, repository } = await fresh();
     await repository.close();
     const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
-    await store.write("config.json", Buffer.from(JSON.stringify({ ...config, formatVersion: 2 })));
+    await store.write("config.json", Buffer.from(JSON.stringify({ ...config, formatVersion: REPOSITORY_FORMAT_VERSION + 1 })));
     await assert.rejects(Repository.open(store), (error: unknown) => {
       assert.ok(error instanceof UnsupportedFormatError);
-      assert.match(error.message, /config\.json: repository format version 2 is newer than this esxbackup supports \(1\)/);
+      assert.match(error.message, /config\.json: repository format version 3 is newer than this esxbackup supports \(2\)/);
       return true;
     });
   });

@@ -44,6 +44,8 @@ export interface InitOptions extends OpenOptions {
   /** Encrypt the repository with a key wrapped by `passphrase`. */
   encrypt?: boolean;
   scrypt?: ScryptParameters;
+  /** Create an older format (for compatibility with older programs); default the newest. */
+  formatVersion?: number;
 }
 
 const MAX_METADATA_BYTES = 1024 * 1024 * 1024;
@@ -84,7 +86,7 @@ export class Repository {
     if (encrypt && (options.passphrase === undefined || options.passphrase === "")) {
       throw new InvalidInputError("passphrase", "an encrypted repository needs a passphrase (--password-file or ESXBACKUP_PASSWORD)");
     }
-    const config = newRepositoryConfig({ chunkSizeBytes: options.chunkSizeBytes, encrypted: encrypt, createdAt: clock.now() });
+    const config = newRepositoryConfig({ chunkSizeBytes: options.chunkSizeBytes, encrypted: encrypt, createdAt: clock.now(), ...(options.formatVersion === undefined ? {} : { formatVersion: options.formatVersion }) });
     let keys: RepositoryKeys | undefined;
     if (encrypt) {
       const master = randomBytes(MASTER_KEY_BYTES);
