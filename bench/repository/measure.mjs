@@ -22,14 +22,23 @@ export class CommandFailedError extends Error {
   }
 }
 
+/** CPU seconds the whole machine has been busy since boot (all cores; /proc/stat, USER_HZ = 100). */
+function machineBusyS() {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 /**
- * Runs argv under GNU time and returns { wallS, userS, sysS, cpuS, maxRssBytes, stdout, stderr }.
+ * Runs argv under GNU time and returns { wallS, userS, sysS, cpuS, maxRssBytes, othersCpuS, stdout, stderr };
+ * othersCpuS is the CPU time the rest of the machine used meanwhile (a busy neighbour inflates wall times).
  * Throws CommandFailedError on a non-zero exit.
  */
 export function measure(argv, { env = {}, cwd } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "bench-time-"));
   const timeFile = join(dir, "time");
   try {
+    const busyBefore = machineBusyS();
     const child = spawnSync(GNU_TIME, ["-f", TIME_FORMAT, "-o", timeFile, "--", ...argv], {
       cwd,
       env: { ...process.env, ...env },
@@ -42,7 +51,9 @@ export function measure(argv, { env = {}, cwd } = {}) {
     // GNU time writes "Command exited with non-zero status" first on failure; on success only our format.
     const last = readFileSync(timeFile, "utf8").trim().split("\n").pop();
     const [wallS, userS, sysS, maxRssKiB] = last.split(" ").map(Number);
+    const othersCpuS = Math.max(0, machineBusyS() - busyBefore - userS - sysS);
     return {
+      othersCpuS,
       wallS,
       userS,
       sysS,
