@@ -50,6 +50,16 @@ export function runBlobStoreConformance(name: string, create: () => Promise<{ st
       assert.equal(await store.stat("x/2"), undefined);
     }));
 
+    it("a batch write still in progress when a flush starts becomes visible at the next flush", withStore(async (store) => {
+      const batch = store.batch();
+      const writing = batch.write("y/1", Buffer.from("late"));
+      const flushing = batch.flush();
+      await writing;
+      await flushing;
+      await batch.flush();
+      assert.equal((await store.read("y/1")).toString(), "late");
+    }));
+
     it("creates exclusively exactly once", withStore(async (store) => {
       const results = await Promise.all([1, 2, 3].map((n) => store.createExclusive("locks/l", Buffer.from(String(n)))));
       assert.equal(results.filter(Boolean).length, 1);

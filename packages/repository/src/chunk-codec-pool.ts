@@ -49,6 +49,25 @@ export class ChunkCodecPool {
     throw new Error("chunk worker answered an encode with a decode result");
   }
 
+  /**
+   * Encodes consecutive chunks of `chunkBytes` (the last may be shorter) read in one piece. `plain` is
+   * transferred to a worker when it owns its whole ArrayBuffer: the caller must not use it afterwards.
+   */
+  async encodeRun(plain: Uint8Array, chunkBytes: number): Promise<EncodedChunk[]> {
+    if (this.#lanes.length === 0) {
+      const result: EncodedChunk[] = [];
+      for (let start = 0; start < plain.byteLength; start += chunkBytes) result.push(encodeChunk(plain.subarray(start, Math.min(plain.byteLength, start + chunkBytes)), this.#keys));
+      return result;
+    }
+    const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength && plain.buffer instanceof ArrayBuffer;
+    const result = await this.#run({ id: 0, op: "encodeRun", plain, chunkBytes }, owned ? [plain.buffer as ArrayBuffer] : []);
+    if (!result.ok) throw new Error(result.message);
+    if (!("run" in result)) throw new Error("chunk worker answered an encodeRun with another result");
+    return result.run.map((entry) =>
+      entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength) },
+    );
+  }
+
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
   async decode(bytes: Uint8Array, digest: ChunkDigest, expectedBytes: number): Promise<Buffer> {
     if (this.#lanes.length === 0) return decodeChunk(bytes, digest, expectedBytes, this.#keys);
@@ -63,14 +82,14 @@ export class ChunkCodecPool {
     await Promise.all(lanes.map((lane) => lane.worker.terminate()));
   }
 
-  #run(job: ChunkJob): Promise<ChunkJobResult> {
+  #run(job: ChunkJob, transfer: ArrayBuffer[] = []): Promise<ChunkJobResult> {
     const lane = this.#lanes.reduce((best, candidate) => (candidate.inFlight < best.inFlight ? candidate : best));
     const id = this.#nextId++;
     lane.inFlight += 1;
     if (lane.inFlight === 1) lane.worker.ref();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, lane });
-      lane.worker.postMessage({ ...job, id });
+      lane.worker.postMessage({ ...job, id }, transfer);
     });
   }
 

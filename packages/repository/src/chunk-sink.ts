@@ -48,6 +48,7 @@ export class ChunkSink {
   readonly #reused = new Set<ChunkDigest>();
   #unflushedBytes = 0;
   #flushing: Promise<void> = Promise.resolve();
+  #windowFlush: Promise<void> | undefined;
   #failure: unknown;
 
   readonly #touchTakenOver: boolean;
@@ -142,15 +143,29 @@ export class ChunkSink {
         this.stats.chunksDeduplicated += 1;
         return;
       }
+      await this.#makeRoom(bytes.byteLength);
       await this.#batch.write(chunkKey(digest), bytes);
       this.stats.bytesStored += bytes.byteLength;
       this.stats.chunksStored += 1;
-      this.#unflushedBytes += bytes.byteLength;
-      if (this.#unflushedBytes >= this.#flushEveryBytes) await this.flush();
     } catch (error) {
       this.#failure ??= error;
       throw error;
     }
+  }
+
+  /**
+   * Back-pressure: once `flushEveryBytes` are written but not durable, every new write waits for one shared
+   * flush, so however many chunks are in flight at most about two windows are lost to a crash.
+   */
+  async #makeRoom(bytes: number): Promise<void> {
+    while (this.#unflushedBytes >= this.#flushEveryBytes) {
+      this.#windowFlush ??= this.flush().finally(() => {
+        this.#windowFlush = undefined;
+      });
+      await this.#windowFlush;
+    }
+    // Reserved in the same turn as the check, so waiters woken together do not all pass at once.
+    this.#unflushedBytes += bytes;
   }
 
   #throwIfFailed(): void {

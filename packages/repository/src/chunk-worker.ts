@@ -10,12 +10,14 @@ import type { RepositoryKeys } from "./repository-keys.js";
 
 export type ChunkJob =
   | { id: number; op: "encode"; plain: Uint8Array }
+  | { id: number; op: "encodeRun"; plain: Uint8Array; chunkBytes: number }
   | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number };
 
 export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
+  | { id: number; ok: true; run: ({ digest: ChunkDigest; bytes: Uint8Array } | null)[] }
   | { id: number; ok: false; message: string };
 
 interface WorkerKeys {
@@ -29,7 +31,22 @@ if (port !== null) {
   const keys: RepositoryKeys | undefined = raw === undefined ? undefined : { dataKey: Buffer.from(raw.dataKey), idKey: Buffer.from(raw.idKey) };
   port.on("message", (job: ChunkJob) => {
     try {
-      if (job.op === "encode") {
+      if (job.op === "encodeRun") {
+        // Consecutive chunks of one read; null marks an all-zero chunk. Every envelope is its own buffer,
+        // transferred back without a copy.
+        const run: ({ digest: ChunkDigest; bytes: Uint8Array } | null)[] = [];
+        const transfer: ArrayBuffer[] = [];
+        for (let start = 0; start < job.plain.byteLength; start += job.chunkBytes) {
+          const encoded = encodeChunk(job.plain.subarray(start, Math.min(job.plain.byteLength, start + job.chunkBytes)), keys);
+          if (encoded.zero) {
+            run.push(null);
+          } else {
+            run.push({ digest: encoded.digest, bytes: encoded.bytes });
+            transfer.push(...transferable(encoded.bytes));
+          }
+        }
+        port.postMessage({ id: job.id, ok: true, run } satisfies ChunkJobResult, transfer);
+      } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, keys);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);
         else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferable(encoded.bytes));

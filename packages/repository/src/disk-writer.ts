@@ -119,6 +119,40 @@ export class DiskWriter {
     this.#state[chunk] = SET;
   }
 
+  /**
+   * Stores the consecutive chunks `firstChunk`, `firstChunk + 1`, … that `data` holds, read in one piece
+   * (whole chunks; the disk's last chunk may end it). `data` may be handed to a worker thread without a
+   * copy: the caller must not use it afterwards. Safe to call concurrently for disjoint runs.
+   */
+  async writeChunks(firstChunk: number, data: Uint8Array): Promise<void> {
+    if (this.#closed) throw new EsxbackupError("writer_closed", `disk ${this.options.key}: the writer is already committed or aborted`);
+    const chunkBytes = this.chunkSizeBytes;
+    const count = Math.ceil(data.byteLength / chunkBytes);
+    const lastChunk = firstChunk + count - 1;
+    if (!Number.isInteger(firstChunk) || firstChunk < 0 || count === 0 || lastChunk >= this.chunkCount) {
+      throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunks ${firstChunk}..${lastChunk} are outside 0..${this.chunkCount - 1}`);
+    }
+    const expected = (count - 1) * chunkBytes + this.index.chunkLength(lastChunk);
+    if (data.byteLength !== expected) {
+      throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunks ${firstChunk}..${lastChunk} must be ${expected} bytes (got ${data.byteLength})`);
+    }
+    const encoded = await this.#codec.encodeRun(data, chunkBytes);
+    await Promise.all(
+      encoded.map(async (entry, position) => {
+        const chunk = firstChunk + position;
+        const length = this.index.chunkLength(chunk);
+        if (entry.zero) {
+          this.index.setZero(chunk);
+          this.#sink.stats.bytesSkippedZero += length;
+        } else {
+          await this.#sink.put(entry.digest, entry.bytes, length);
+          this.index.set(chunk, entry.digest);
+        }
+        this.#state[chunk] = SET;
+      }),
+    );
+  }
+
   /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */
   setFingerprints(info: ChangeFingerprints, data: Uint8Array): void {
     const expected = Math.ceil(this.options.sizeBytes / info.blockSizeBytes) * info.digestLengthBytes;

@@ -16,7 +16,7 @@ import { RepositoryFileError } from "./repository-file-error.js";
 export type FsyncStrategy = "batched" | "per-file";
 
 const TMP_FOLDER = "tmp";
-const FSYNC_PARALLELISM = 16;
+const FSYNC_PARALLELISM = 64;
 
 export class LocalDirectoryBlobStore implements BlobStore {
   readonly root: string;
@@ -53,7 +53,9 @@ export class LocalDirectoryBlobStore implements BlobStore {
     const fsyncEach = this.#fsync === "per-file";
     return {
       write: async (key, data) => {
-        pending.push({ tmp: await this.#writeTemp(key, data, fsyncEach), key });
+        const tmp = await this.#writeTemp(key, data, fsyncEach);
+        // Pushed only now: a flush that ran meanwhile swapped `pending`, and this blob belongs to the next one.
+        pending.push({ tmp, key });
       },
       flush: async () => {
         const items = pending;

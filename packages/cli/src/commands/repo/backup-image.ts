@@ -16,7 +16,9 @@ import type { CommandContext } from "../../command-context.js";
 import { formatBytes, parseByteSize, startProgress, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 
-const READERS = 8;
+/** Reads in flight; each is one pread of up to RUN_BYTES of consecutive chunks, encoded by one worker. */
+const READERS = 4;
+const RUN_BYTES = 4 * 1024 * 1024;
 
 interface BackupOptions extends RepoOptions {
   name: string;
@@ -76,19 +78,23 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             const previousKey = writer.previous?.disks[0]?.key ?? null;
             const disk = await writer.openDisk({ key: "disk0", name: basename(file), sizeBytes, previousDiskKey: previousKey });
             const chunks = disk.chunksToRead(changed);
+            const runs = consecutiveRuns(chunks, Math.max(1, Math.floor(RUN_BYTES / disk.chunkSizeBytes)));
             const progress = startProgress(context, "backup", chunks.length);
             let next = 0;
             let done = 0;
             const lane = async (): Promise<void> => {
-              while (next < chunks.length) {
+              while (next < runs.length) {
                 context.signal.throwIfAborted();
-                const chunk = chunks[next++] as number;
-                const length = disk.chunkLength(chunk);
-                const buffer = Buffer.allocUnsafe(length);
-                const { bytesRead } = await image.read(buffer, 0, length, chunk * disk.chunkSizeBytes);
-                if (bytesRead !== length) throw new InvalidInputError("image", `${file} changed size while being read (short read at chunk ${chunk})`);
-                await disk.writeChunk(chunk, buffer);
-                progress.update(++done);
+                const run = runs[next++] as { first: number; count: number };
+                const last = run.first + run.count - 1;
+                const length = (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(last);
+                // A fresh buffer per read: writeChunks hands it to a worker thread without copying.
+                const buffer = Buffer.allocUnsafeSlow(length);
+                const { bytesRead } = await image.read(buffer, 0, length, run.first * disk.chunkSizeBytes);
+                if (bytesRead !== length) throw new InvalidInputError("image", `${file} changed size while being read (short read at chunk ${run.first})`);
+                await disk.writeChunks(run.first, buffer);
+                done += run.count;
+                progress.update(done);
               }
             };
             try {
@@ -119,4 +125,15 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
         await image.close();
       }
     });
+}
+
+/** Groups sorted chunk numbers into runs of consecutive chunks, at most `maxCount` long. */
+function consecutiveRuns(chunks: readonly number[], maxCount: number): { first: number; count: number }[] {
+  const runs: { first: number; count: number }[] = [];
+  for (const chunk of chunks) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.first + last.count === chunk && last.count < maxCount) last.count += 1;
+    else runs.push({ first: chunk, count: 1 });
+  }
+  return runs;
 }
