@@ -11,12 +11,6 @@ import type { PointId } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, Repository } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 
-// A backup keeps hundreds of reads, writes and fsyncs in flight; libuv's default pool of 4 threads queues
-// them behind each other (the known-changes incremental of a 4 GiB disk took 1.7 s instead of 1.1 s).
-// libuv reads this when its pool first starts, i.e. at the first file-system call, which comes after the
-// command modules are loaded. An explicit setting in the environment wins.
-process.env.UV_THREADPOOL_SIZE ??= "32";
-
 export interface RepoOptions {
   repo: string;
   passwordFile?: string;
