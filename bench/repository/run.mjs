@@ -3,9 +3,11 @@
 //
 //   node bench/repository/run.mjs [--size 4GiB] [--work-dir bench/out] [--only ours,restic,borg,sweep]
 //        [--chunk-size SIZE] [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted]
-//        [--borg-encryption repokey,none] [--seed S] [--no-verify] [--keep-repos]
+//        [--borg-encryption repokey,none] [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off]
+//        [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]
 //
-// Writes results.json and results.md to the work dir and prints the same report.
+// Order: our main configurations, restic, borg, the memory probe, the chunk-size sweep. Writes results.json
+// and results.md to the work dir and prints the same report (progress goes to stderr).
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem, release } from "node:os";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
