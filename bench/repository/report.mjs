@@ -45,7 +45,7 @@ export function formatHeader(meta) {
       (meta.othersShare > 0.1 ? " (OTHER WORK WAS RUNNING: wall times are inflated, CPU times less so)" : ""),
     `wall/CPU/max RSS from GNU time (CPU = user + sys; RSS = the largest process); growth = du -sb of the repository after minus before (on disk: du -s -B1, allocated blocks)`,
   ];
-  return lines.join("\n");
+  return "```text\n" + lines.join("\n") + "\n```";
 }
 
 export function formatMainTable(rows, imageBytes) {
@@ -105,7 +105,7 @@ export function evaluateTargets(rows) {
   const resticFirst = resticBaseline(rows, "first");
   const resticIncr = resticBaseline(rows, "incr");
   const results = [];
-  const check = (ok, text) => results.push(`[${ok ? "PASS" : "FAIL"}] ${text}`);
+  const check = (ok, text) => results.push(`- [${ok ? "PASS" : "FAIL"}] ${text}`);
   for (const settings of [...new Set(rows.filter((r) => r.tool === "esxbackup").map((r) => r.settings))]) {
     const of = (step) => rows.find((r) => r.tool === "esxbackup" && r.settings === settings && r.step === step);
     const first = of("first");
@@ -146,7 +146,7 @@ export function evaluateMemory(rows, probeRows, probeBytes, sizeBytes) {
     const peakBig = Math.max(...big.map((r) => r.maxRssBytes));
     lines.push([settings, "**peak of all backups**", formatMiB(peakSmall), formatMiB(peakBig), ratio(peakBig, peakSmall)]);
     const ok = peakBig <= peakSmall * 1.25;
-    verdicts.push(`[${ok ? "PASS" : "FAIL"}] ${settings}: peak RSS ${formatMiB(peakBig)} MiB at ${formatSize(sizeBytes)} <= 1.25 × ${formatMiB(peakSmall)} MiB at ${formatSize(probeBytes)}`);
+    verdicts.push(`- [${ok ? "PASS" : "FAIL"}] ${settings}: peak RSS ${formatMiB(peakBig)} MiB at ${formatSize(sizeBytes)} <= 1.25 × ${formatMiB(peakSmall)} MiB at ${formatSize(probeBytes)}`);
   }
   const header = ["settings", "backup", `max RSS MiB, ${formatSize(probeBytes)}`, `max RSS MiB, ${formatSize(sizeBytes)}`, "ratio"];
   return { table: table(header, lines), verdicts };
@@ -156,7 +156,25 @@ export function formatChecks(checks) {
   return checks
     .map((c) => {
       const v = c.verified ? (c.verified.ok ? `verify ok in ${s(c.verified.wallS)} s (max RSS ${formatMiB(c.verified.maxRssBytes)} MiB)` : `VERIFY FAILED: ${c.verified.error.split("\n")[0]}`) : "not verified";
-      return `${c.label}: ${v}`;
+      return `- ${c.label}: ${v}`;
     })
     .join("\n");
+}
+
+/** The whole report (markdown) from what run.mjs saves as results.json. */
+export function formatReport({ meta, rows, probeRows = [], sweepRows = [], checks = [] }) {
+  const sizeBytes = meta.sizeBytes ?? meta.images.sizeBytes;
+  const sections = [formatHeader(meta)];
+  if (rows.length > 0) {
+    sections.push("## Backups\n\n" + formatMainTable(rows, sizeBytes));
+    const targets = evaluateTargets(rows);
+    if (targets.length > 0) sections.push("## Targets\n\n" + targets.join("\n"));
+  }
+  if (probeRows.length > 0 && meta.probeBytes) {
+    const memory = evaluateMemory(rows, probeRows, meta.probeBytes, sizeBytes);
+    sections.push("## Peak memory against disk size (esxbackup)\n\n" + memory.table + "\n\n" + memory.verdicts.join("\n"));
+  }
+  if (checks.length > 0) sections.push("## Checks\n\n" + formatChecks(checks));
+  if (sweepRows.length > 0) sections.push("## Chunk-size sweep (esxbackup, unencrypted)\n\n" + formatSweepTable(sweepRows));
+  return sections.join("\n\n") + "\n";
 }

@@ -5,12 +5,13 @@
 //        [--chunk-size SIZE] [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted]
 //        [--borg-encryption repokey,none] [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off]
 //        [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]
+//   node bench/repository/run.mjs --report bench/out/results.json     (print an earlier run's report again)
 //
 // Order: our main configurations, restic, borg, the memory probe, the chunk-size sweep. Writes results.json
 // and results.md to the work dir and prints the same report (progress goes to stderr).
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem, release } from "node:os";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -20,7 +21,7 @@ import { probeCacheDrop } from "./measure.mjs";
 import { borgPeer } from "./peers/borg.mjs";
 import { esxbackupPeer } from "./peers/esxbackup.mjs";
 import { resticPeer } from "./peers/restic.mjs";
-import { evaluateMemory, evaluateTargets, formatChecks, formatHeader, formatMainTable, formatSweepTable } from "./report.mjs";
+import { formatReport } from "./report.mjs";
 import { fastestOf, runOursSequence, runPeerSequence } from "./sequence.mjs";
 import { parseSize } from "./sizes.mjs";
 import { snapshotBuild } from "./snapshot-build.mjs";
@@ -46,6 +47,7 @@ const { values: opts } = parseArgs({
     cli: { type: "string" },
     "no-build": { type: "boolean", default: false },
     repeat: { type: "string", default: "1" },
+    report: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -53,7 +55,13 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep] [--chunk-size SIZE]\n" +
     "       [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
-    "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]");
+    "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]\n" +
+    "       node bench/repository/run.mjs --report results.json   (print the report of an earlier run again)");
+  process.exit(0);
+}
+
+if (opts.report) {
+  console.log(formatReport(JSON.parse(readFileSync(opts.report, "utf8"))));
   process.exit(0);
 }
 
@@ -168,22 +176,13 @@ const meta = {
   // Share of the machine that other processes took during our timed runs (0 = we had it to ourselves).
   othersShare: othersShare([...rows, ...probeRows, ...sweepRows]),
   cores: cpus().length,
+  sizeBytes,
+  probeBytes,
 };
-const sections = [formatHeader(meta)];
-if (rows.length > 0) {
-  sections.push("## Backups\n\n" + formatMainTable(rows, sizeBytes));
-  const targets = evaluateTargets(rows);
-  if (targets.length > 0) sections.push("## Targets\n\n" + targets.join("\n"));
-}
-if (probeRows.length > 0) {
-  const memory = evaluateMemory(rows, probeRows, probeBytes, sizeBytes);
-  sections.push("## Peak memory against disk size (esxbackup)\n\n" + memory.table + "\n\n" + memory.verdicts.join("\n"));
-}
-if (checks.length > 0) sections.push("## Checks\n\n" + formatChecks(checks));
-if (sweepRows.length > 0) sections.push("## Chunk-size sweep (esxbackup, unencrypted)\n\n" + formatSweepTable(sweepRows));
-const report = sections.join("\n\n") + "\n";
+const results = { meta, rows, probeRows, sweepRows, checks };
+const report = formatReport(results);
 
 writeFileSync(join(workDir, "results.md"), report);
-writeFileSync(join(workDir, "results.json"), JSON.stringify({ meta, rows, probeRows, sweepRows, checks }, null, 2) + "\n");
+writeFileSync(join(workDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
 console.log(report);
 log(`done; report in ${join(workDir, "results.md")}`);
