@@ -39,15 +39,7 @@ export function measure(argv, { env = {}, cwd } = {}) {
   const timeFile = join(dir, "time");
   try {
     const busyBefore = machineBusyS();
-    const child = spawnSync(GNU_TIME, ["-f", TIME_FORMAT, "-o", timeFile, "--", ...argv], {
-      cwd,
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-      maxBuffer: OUTPUT_LIMIT_BYTES,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    if (child.error) throw child.error;
-    if (child.status !== 0) throw new CommandFailedError(argv, child.status, child.stderr);
+    const child = spawnChecked(GNU_TIME, ["-f", TIME_FORMAT, "-o", timeFile, "--", ...argv], argv, { env, cwd });
     // GNU time writes "Command exited with non-zero status" first on failure; on success only our format.
     const last = readFileSync(timeFile, "utf8").trim().split("\n").pop();
     const [wallS, userS, sysS, maxRssKiB] = last.split(" ").map(Number);
@@ -69,7 +61,12 @@ export function measure(argv, { env = {}, cwd } = {}) {
 
 /** Runs an untimed helper command; returns its stdout. */
 export function run(argv, { env = {}, cwd } = {}) {
-  const child = spawnSync(argv[0], argv.slice(1), {
+  return spawnChecked(argv[0], argv.slice(1), argv, { env, cwd }).stdout;
+}
+
+/** Runs `file args` to completion; a non-zero exit throws naming `argv` (the command as the caller sees it). */
+function spawnChecked(file, args, argv, { env = {}, cwd } = {}) {
+  const child = spawnSync(file, args, {
     cwd,
     env: { ...process.env, ...env },
     encoding: "utf8",
@@ -78,7 +75,7 @@ export function run(argv, { env = {}, cwd } = {}) {
   });
   if (child.error) throw child.error;
   if (child.status !== 0) throw new CommandFailedError(argv, child.status, child.stderr);
-  return child.stdout;
+  return child;
 }
 
 /**
