@@ -34,6 +34,8 @@ export { RepositoryFileError } from "./repository-file-error.js";
 export type { RepositoryFileProblem } from "./repository-file-error.js";
 export { UnsupportedFormatError } from "./unsupported-format-error.js";
 export { WrongPassphraseError } from "./wrong-passphrase-error.js";
+export { changePassphrase } from "./change-passphrase.js";
+export type { ChangePassphraseOptions, PassphraseChange } from "./change-passphrase.js";
 export { verifyRepository } from "./verify-repository.js";
 export type { VerifyOptions, VerifyProblem, VerifyReport } from "./verify-repository.js";
 export { executePrune, planPrune } from "./prune-points.js";
