@@ -27,3 +27,17 @@ export type {
   RecoveryPointVm,
   VmConfigFile,
 } from "./recovery-point.js";
+export type { DiskFingerprints, FingerprintAlgorithm } from "./block-fingerprints.js";
+export {
+  DEFAULT_FINGERPRINT_BLOCK_BYTES,
+  FINGERPRINT_ALGORITHMS,
+  MAX_FINGERPRINT_BLOCK_BYTES,
+  MIN_FINGERPRINT_BLOCK_BYTES,
+  checkFingerprintBlockSize,
+  describeFingerprintKind,
+  fingerprintBlockCount,
+  isFingerprintAlgorithm,
+  sameFingerprintKind,
+} from "./block-fingerprints.js";
+export { changedRangesFromFingerprints } from "./fingerprint-changes.js";
+export { configFileNameProblem } from "./config-file-name.js";
