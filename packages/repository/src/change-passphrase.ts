@@ -54,7 +54,7 @@ export interface PassphraseChange {
 export async function changePassphrase(store: BlobStore, options: ChangePassphraseOptions): Promise<PassphraseChange> {
   const clock = options.clock ?? systemClock;
   await requireEncrypted(store);
-  if (options.currentPassphrase === "") throw new InvalidInputError("passphrase", "the repository is encrypted: the current passphrase is needed");
+  if (options.currentPassphrase === "") throw new InvalidInputError("passphrase", "the repository is encrypted: give the current passphrase (--password-file or ESXBACKUP_PASSWORD)");
   if (options.newPassphrase === "") throw new InvalidInputError("new passphrase", "must not be empty");
   if (options.newPassphrase === options.currentPassphrase) throw new InvalidInputError("new passphrase", "is the same as the current one: nothing to change");
   return withMutex(store, clock, async () => {

@@ -1,10 +1,11 @@
 /**
  * `esxbackup repo …` — the repository without any server: create, back up local images, list, show,
- * restore, verify, prune, gc, stats. One file per verb; this one only groups them.
+ * restore, verify, prune, gc, stats, change the passphrase. One file per verb; this one only groups them.
  */
 import type { Command } from "commander";
 import type { CommandContext } from "../../command-context.js";
 import { registerRepoBackupImage } from "./backup-image.js";
+import { registerRepoChangePassphrase } from "./change-passphrase.js";
 import { registerRepoGc } from "./gc.js";
 import { registerRepoInit } from "./init.js";
 import { registerRepoList } from "./list.js";
@@ -26,6 +27,7 @@ export function registerRepoCommand(program: Command, context: CommandContext): 
     registerRepoPrune,
     registerRepoGc,
     registerRepoStats,
+    registerRepoChangePassphrase,
   ]) {
     register(repo, context);
   }
