@@ -30,6 +30,8 @@ export { restoreDiskImage } from "./restore-disk-image.js";
 export type { RestoreProgress } from "./restore-disk-image.js";
 export { vmdkDescriptor } from "./vmdk-descriptor.js";
 export { FixedIndex } from "./fixed-index.js";
+export { readDiskFingerprints, readPointDiskFingerprints } from "./read-disk-fingerprints.js";
+export { FingerprintHasher } from "./fingerprint-hasher.js";
 export { RepositoryFileError } from "./repository-file-error.js";
 export type { RepositoryFileProblem } from "./repository-file-error.js";
 export { UnsupportedFormatError } from "./unsupported-format-error.js";

@@ -1,8 +1,10 @@
 /**
  * The manifest of a recovery point (docs/repository-format.md §7) ⇄ the domain's `RecoveryPoint`. Decoding
- * checks every field: a manifest is input from disk like any other.
+ * checks every field: a manifest is input from disk like any other. Configuration file names are checked
+ * when encoding (a writer never records a path) but not when decoding: a point with a bad name must still
+ * restore its disks, so whoever writes those files out checks the names again.
  */
-import { parsePointId } from "@esxbackup/domain";
+import { InvalidInputError, configFileNameProblem, parsePointId } from "@esxbackup/domain";
 import type { ChangeFingerprints, RecoveryPoint, RecoveryPointDisk } from "@esxbackup/domain";
 import { fingerprintsKey, indexKey } from "./repository-layout.js";
 
@@ -21,7 +23,15 @@ interface ManifestJson {
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
+/** Throws an InvalidInputError when a configuration file name breaks the rule or appears twice. */
 export function encodeManifest(point: RecoveryPoint): Buffer {
+  const names = new Set<string>();
+  for (const file of point.configFiles) {
+    const problem = configFileNameProblem(file.name);
+    if (problem !== undefined) throw new InvalidInputError("configuration file name", problem);
+    if (names.has(file.name)) throw new InvalidInputError("configuration file name", `${JSON.stringify(file.name)} appears twice`);
+    names.add(file.name);
+  }
   const json: ManifestJson = {
     formatVersion: MANIFEST_FORMAT_VERSION,
     pointId: point.pointId,

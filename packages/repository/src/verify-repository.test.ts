@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import type { PointId } from "@esxbackup/domain";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { Repository } from "./repository.js";
-import { chunkKey, indexKey, manifestKey } from "./repository-layout.js";
+import { chunkKey, fingerprintsKey, indexKey, manifestKey } from "./repository-layout.js";
 import { backUpImage, makeImage } from "./test-disk.js";
+import { backUpWithFingerprints } from "./test-fingerprints.js";
 import { verifyRepository } from "./verify-repository.js";
 
 const CHUNK = 8 * 1024;
@@ -72,6 +73,28 @@ for (const encrypt of [false, true]) {
       assert.deepEqual(report.problems.map((p) => [p.pointId, p.file]).sort(), [[a, `memory:${indexKey(a, 0)}`], [b, `memory:${manifestKey(b)}`]].sort());
       assert.match(report.problems.find((p) => p.pointId === a)?.problem ?? "", encrypt ? /authentication failed/ : /checksum mismatch/);
       await assert.rejects(verifyRepository(repository, { pointIds: ["nope" as PointId] }), /no such recovery point: nope/);
+      await repository.close();
+    });
+
+    it("reports a damaged or missing fingerprints file by point, disk and file, also in quick mode", async () => {
+      const { store, repository } = await setUp();
+      const image = makeImage(5 * CHUNK + 300, 9);
+      const damaged = await backUpWithFingerprints(repository, image);
+      const missing = await backUpWithFingerprints(repository, image);
+      const sound = await backUpWithFingerprints(repository, image);
+      store.corrupt(fingerprintsKey(damaged, 0), (data) => data.subarray(0, data.length - 5));
+      await store.remove(fingerprintsKey(missing, 0));
+      for (const quick of [false, true]) {
+        const report = await verifyRepository(repository, { quick });
+        assert.deepEqual(
+          report.problems.map((p) => [p.pointId, p.diskIndex, p.diskKey, p.file, p.problem.replace(/ \(.*/, "")]).sort(),
+          [
+            [damaged, 0, "scsi0:0", `memory:${fingerprintsKey(damaged, 0)}`, encrypt ? "authentication failed" : "checksum mismatch"],
+            [missing, 0, "scsi0:0", `memory:${fingerprintsKey(missing, 0)}`, "missing"],
+          ].sort(),
+        );
+      }
+      assert.deepEqual((await verifyRepository(repository, { pointIds: [sound] })).problems, []);
       await repository.close();
     });
   });

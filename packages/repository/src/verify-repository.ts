@@ -1,11 +1,13 @@
 /**
- * Checks that points can be restored: every manifest and index reads, and every chunk they name exists
+ * Checks that points can be restored: every manifest, index and fingerprints file reads (a fingerprints
+ * file with the length its manifest implies), and every chunk they name exists
  * and (unless `quick`) decrypts, decompresses and matches its digest. Each distinct chunk is read once, but
  * every place that uses a damaged chunk is reported: point, disk and byte offset. Changes nothing.
  */
 import { InvalidInputError } from "@esxbackup/domain";
 import type { ChunkDigest, PointId } from "@esxbackup/domain";
 import type { FixedIndex } from "./fixed-index.js";
+import { readPointDiskFingerprints } from "./read-disk-fingerprints.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { chunkKey } from "./repository-layout.js";
@@ -52,6 +54,12 @@ export async function verifyRepository(repository: Repository, options: VerifyOp
       for (const disk of point.disks) {
         try {
           uses.push({ pointId, diskIndex: disk.index, diskKey: disk.key, index: await repository.readIndex(pointId, disk.index, disk.sizeBytes) });
+        } catch (error) {
+          problems.push({ pointId, diskIndex: disk.index, diskKey: disk.key, ...describe(error) });
+        }
+        // Fingerprints are not needed to restore, but the next backup detecting changes relies on them.
+        try {
+          await readPointDiskFingerprints(repository, point, disk);
         } catch (error) {
           problems.push({ pointId, diskIndex: disk.index, diskKey: disk.key, ...describe(error) });
         }
