@@ -15,6 +15,8 @@ export { DISK_PHASES } from "./disk-progress.js";
 export type { RegistrationAck, TransporterHeartbeat, TransporterRegistration } from "./transporter-registration.js";
 export type { Task, TaskKind, TaskKinds, TaskPayload, TaskResult } from "./task.js";
 export { TASK_QUEUE_NAME } from "./task.js";
+export type { EsxiVersion } from "./esxi-version.js";
+export { ESXI_VERSIONS } from "./esxi-version.js";
 export type { ChunkDigest } from "./chunk-digest.js";
 export { CHUNK_DIGEST_BYTES, ZERO_CHUNK_DIGEST, isZeroChunkDigest, parseChunkDigest } from "./chunk-digest.js";
 export type { ByteRange } from "./changed-ranges.js";

@@ -8,9 +8,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
-import { InvalidInputError, systemClock } from "@esxbackup/domain";
-import { ESXI_VERSIONS, defaultSimulatorConfig, loadSimulatorConfigFile, startSimulator } from "@esxbackup/esxi-simulator";
-import type { EsxiVersion, SimulatorConfig } from "@esxbackup/esxi-simulator";
+import { ESXI_VERSIONS, InvalidInputError, systemClock } from "@esxbackup/domain";
+import type { EsxiVersion } from "@esxbackup/domain";
+import type { SimulatorConfig } from "@esxbackup/esxi-simulator";
 import type { CommandContext } from "../command-context.js";
 
 interface SimulatorOptions {
@@ -35,6 +35,9 @@ export function registerSimulatorCommand(program: Command, context: CommandConte
       "\nAs an ordinary user this needs unprivileged user namespaces (kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0);\nit also needs /bin/busybox (Debian's busybox package), unshare, nsenter and chroot (util-linux, coreutils).",
     )
     .action(async (options: SimulatorOptions, command: Command) => {
+      // Loaded here, not at the top: the simulator pulls in ssh2 and more, which every other command of this
+      // CLI (started once per backup by scripts) would otherwise pay for at start-up.
+      const { startSimulator } = await import("@esxbackup/esxi-simulator");
       const config = await buildConfig(options, command, context);
       const simulator = await startSimulator(config, {
         ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
@@ -62,6 +65,7 @@ async function buildConfig(options: SimulatorOptions, command: Command, context:
         throw new InvalidInputError(`--${flag === "esxiVersion" ? "esxi-version" : flag}`, "applies to the default host only; set it in the --config file instead");
       }
     }
+    const { loadSimulatorConfigFile } = await import("@esxbackup/esxi-simulator");
     return loadSimulatorConfigFile(options.config);
   }
   const port = Number(options.port ?? "0");
@@ -73,5 +77,6 @@ async function buildConfig(options: SimulatorOptions, command: Command, context:
     password = randomBytes(12).toString("base64url");
     context.stdout.write(`password for root: ${password}\n`);
   }
+  const { defaultSimulatorConfig } = await import("@esxbackup/esxi-simulator");
   return defaultSimulatorConfig({ password, esxiVersion: esxiVersion satisfies EsxiVersion, port });
 }

@@ -9,11 +9,12 @@
  * newline of a multi-line annotation are refused.
  */
 import { readFile } from "node:fs/promises";
-import { InvalidInputError } from "@esxbackup/domain";
+import { ESXI_VERSIONS, InvalidInputError } from "@esxbackup/domain";
+import type { EsxiVersion } from "@esxbackup/domain";
 import { z } from "zod";
 
-export const ESXI_VERSIONS = ["6.7", "7.0", "8.0"] as const;
-export type EsxiVersion = (typeof ESXI_VERSIONS)[number];
+export { ESXI_VERSIONS };
+export type { EsxiVersion };
 
 export type PowerState = "poweredOn" | "poweredOff" | "suspended";
 export type DiskProvisioning = "thin" | "zeroedthick" | "eagerzeroedthick";
