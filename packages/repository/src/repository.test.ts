@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
+import type { BlobStore } from "./blob-store.js";
+import { changePassphrase } from "./change-passphrase.js";
 import { DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
@@ -174,6 +176,31 @@ describe("Repository opening", () => {
     const reopened = await Repository.open(store, { passphrase: "correct horse", threads: 0 });
     assert.deepEqual(await reopened.listPointIds(), [pointId]);
     await reopened.close();
+  });
+
+  it("opens while a passphrase change replaces the key file it had just listed", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    const staleListing = await store.list("keys");
+    await changePassphrase(store, { currentPassphrase: "correct horse", newPassphrase: "battery staple", scrypt: FAST_SCRYPT });
+    assert.notDeepEqual(await store.list("keys"), staleListing);
+    // The opener lists the folder before the change and reads the file after it.
+    let listings = 0;
+    const racing: BlobStore = {
+      locate: (key) => store.locate(key),
+      read: (key) => store.read(key),
+      write: (key, data) => store.write(key, data),
+      batch: () => store.batch(),
+      createExclusive: (key, data) => store.createExclusive(key, data),
+      stat: (key) => store.stat(key),
+      touch: (key, at) => store.touch(key, at),
+      remove: (key) => store.remove(key),
+      list: async (folder) => (folder === "keys" && ++listings === 1 ? staleListing : store.list(folder)),
+    };
+    const reopened = await Repository.open(racing, { passphrase: "battery staple", threads: 0 });
+    assert.equal(listings, 2);
+    await reopened.close();
+    await assert.rejects(Repository.open(racing, { passphrase: "correct horse" }), WrongPassphraseError);
   });
 
   it("names are keyed in an encrypted repository: the same data gets different names in two repositories", async () => {

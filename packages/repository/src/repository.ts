@@ -119,17 +119,27 @@ export class Repository {
     if (options.passphrase === undefined || options.passphrase === "") {
       throw new InvalidInputError("passphrase", "the repository is encrypted: give --password-file or set ESXBACKUP_PASSWORD");
     }
-    const names = (await store.list(KEYS_FOLDER)).filter((name) => name.endsWith(".json"));
-    if (names.length === 0) throw new RepositoryFileError("missing", store.locate(KEYS_FOLDER), "holds no key file: the repository cannot be decrypted");
-    for (const name of names) {
-      const key = `${KEYS_FOLDER}/${name}`;
-      let master: Buffer | undefined;
-      try {
-        master = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, options.passphrase);
-      } catch (error) {
-        throw new RepositoryFileError("corrupt", store.locate(key), `is not a valid key file (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    // A passphrase change writes the new key file, then removes the old ones: a file listed a moment ago may
+    // be gone, its successor not yet listed. Then the folder is listed once more.
+    for (let listing = 1; listing <= 2; listing += 1) {
+      const names = (await store.list(KEYS_FOLDER)).filter((name) => name.endsWith(".json"));
+      if (names.length === 0) throw new RepositoryFileError("missing", store.locate(KEYS_FOLDER), "holds no key file: the repository cannot be decrypted");
+      let vanished = false;
+      for (const name of names) {
+        const key = `${KEYS_FOLDER}/${name}`;
+        let master: Buffer | undefined;
+        try {
+          master = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, options.passphrase);
+        } catch (error) {
+          if (error instanceof RepositoryFileError && error.problem === "missing") {
+            vanished = true;
+            continue;
+          }
+          throw new RepositoryFileError("corrupt", store.locate(key), `is not a valid key file (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+        }
+        if (master !== undefined) return new Repository(store, config, splitMasterKey(master), options);
       }
-      if (master !== undefined) return new Repository(store, config, splitMasterKey(master), options);
+      if (!vanished) break;
     }
     throw new WrongPassphraseError(store.locate(KEYS_FOLDER));
   }
