@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId } from "@esxbackup/domain";
 import type { CommandContext } from "../../command-context.js";
+import { formatFingerprintKind } from "./image-fingerprints.js";
 import { formatBytes, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 
@@ -31,12 +32,17 @@ export function registerRepoShow(repo: Command, context: CommandContext): void {
           `host:     ${point.host}`,
           `previous: ${point.previousPointId ?? "-"}`,
           `tags:     ${point.tags.join(", ") || "-"}`,
-          `config:   ${point.configFiles.map((file) => file.name).join(", ") || "-"}`,
-          ...point.disks.map(
-            (disk) =>
-              `disk ${disk.index}:   ${disk.key} ${disk.name} ${formatBytes(disk.sizeBytes)} (${disk.sizeBytes} bytes), ${disk.chunkCount} chunks, ${disk.zeroChunkCount} zero` +
-              (disk.fingerprints === undefined ? "" : `, fingerprints ${disk.fingerprints.algorithm}/${disk.fingerprints.blockSizeBytes}`),
-          ),
+          `config:   ${point.configFiles.length === 0 ? "-" : point.configFiles.map((file) => `${file.name} (${file.content.byteLength} bytes)`).join(", ")}`,
+          ...point.disks.flatMap((disk) => [
+            `disk ${disk.index}:   ${disk.key} ${disk.name} ${formatBytes(disk.sizeBytes)} (${disk.sizeBytes} bytes), ${disk.chunkCount} chunks, ${disk.zeroChunkCount} zero` +
+              (disk.adapterType === undefined ? "" : `, adapter ${disk.adapterType}`) +
+              (disk.geometry === undefined ? "" : `, geometry ${disk.geometry.cylinders}/${disk.geometry.heads}/${disk.geometry.sectors}`),
+            `          fingerprints: ${
+              disk.fingerprints === undefined
+                ? "-"
+                : `${formatFingerprintKind(disk.fingerprints)} (${disk.fingerprints.algorithm}, ${disk.fingerprints.blockSizeBytes}-byte blocks, ${disk.fingerprints.digestLengthBytes}-byte digests)`
+            }`,
+          ]),
         ];
         context.stdout.write(`${lines.join("\n")}\n`);
       });
