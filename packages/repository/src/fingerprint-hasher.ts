@@ -14,6 +14,7 @@ export class FingerprintHasher {
   readonly #worker: Worker | undefined;
   readonly #pending = new Map<number, { resolve: (result: FingerprintJobResult) => void; reject: (error: unknown) => void }>();
   #nextId = 1;
+  #failure: unknown;
 
   constructor(algorithm: FingerprintAlgorithm, blockSizeBytes: number, options: { threads?: 0 | 1 } = {}) {
     checkFingerprintBlockSize(blockSizeBytes, "fingerprint block size");
@@ -22,6 +23,8 @@ export class FingerprintHasher {
     const worker = new Worker(new URL("./fingerprint-worker.js", import.meta.url));
     worker.on("message", (result: FingerprintJobResult) => this.#settle(result));
     worker.on("error", (error) => {
+      // The worker is gone: fail what is pending and everything asked later.
+      this.#failure = error;
       for (const pending of this.#pending.values()) pending.reject(error);
       this.#pending.clear();
     });
@@ -37,6 +40,7 @@ export class FingerprintHasher {
   async hash(data: Uint8Array): Promise<{ digests: Buffer; data: Uint8Array }> {
     const { algorithm, blockSizeBytes } = this.info;
     if (this.#worker === undefined) return { digests: hashBlocks(algorithm, blockSizeBytes, data), data };
+    if (this.#failure !== undefined) throw this.#failure;
     const worker = this.#worker;
     const id = this.#nextId++;
     if (this.#pending.size === 0) worker.ref();

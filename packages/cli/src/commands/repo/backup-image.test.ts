@@ -134,6 +134,9 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     assert.equal(second.stats["chunksDeduplicated"], 0);
     assert.equal(second.fingerprints, "md5:64K", "the previous point's kind is kept");
     assert.deepEqual(await recordedFingerprints(repo, second.point), blockDigests("md5", image, BLOCK));
+    assert.match((await cli(["repo", "show", "--repo", repo, second.point])).stdout, /fingerprints: md5:64K \(md5, 65536-byte blocks, 16-byte digests\)/);
+    const shown = JSON.parse((await cli(["repo", "show", "--repo", repo, second.point, "--json"])).stdout) as { disks: { fingerprints?: unknown }[] };
+    assert.deepEqual(shown.disks[0]?.fingerprints, { algorithm: "md5", blockSizeBytes: BLOCK, digestLengthBytes: 16 });
     const restored = join(dir, "detect.out");
     assert.equal((await cli(["repo", "restore-image", "--repo", repo, second.point, restored])).code, 0);
     assert.equal(sha256(await readFile(restored)), sha256(image));
