@@ -6,10 +6,10 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ChunkDigest } from "@esxbackup/domain";
-import { decodeChunk, encodeChunk } from "./chunk-codec.js";
-import type { EncodedChunk } from "./chunk-codec.js";
-import type { ChunkJob, ChunkJobResult } from "./chunk-worker.js";
-import { EnvelopeError } from "./envelope.js";
+import { decodeChunk, encodeChunk, encodeRun } from "./chunk-codec.js";
+import type { EncodedChunk, EncodedRun } from "./chunk-codec.js";
+import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
+import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError } from "./envelope.js";
 import type { RepositoryKeys } from "./repository-keys.js";
 
 interface Lane {
@@ -21,17 +21,22 @@ type Pending = { resolve: (result: ChunkJobResult) => void; reject: (error: unkn
 
 export class ChunkCodecPool {
   readonly #keys: RepositoryKeys | undefined;
+  readonly #level: number;
   readonly #lanes: Lane[] = [];
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
-  constructor(keys: RepositoryKeys | undefined, options: { threads?: number } = {}) {
+  /** `compressionLevel`: the zstd level chunks are compressed with (decoding works whatever it was). */
+  constructor(keys: RepositoryKeys | undefined, options: { threads?: number; compressionLevel?: number } = {}) {
     this.#keys = keys;
+    this.#level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     const threads = options.threads ?? availableParallelism();
     for (let index = 0; index < threads; index += 1) {
-      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), {
-        workerData: { keys: keys === undefined ? undefined : { dataKey: new Uint8Array(keys.dataKey), idKey: new Uint8Array(keys.idKey) } },
-      });
+      const workerData: ChunkWorkerData = {
+        keys: keys === undefined ? undefined : { dataKey: new Uint8Array(keys.dataKey), idKey: new Uint8Array(keys.idKey) },
+        compressionLevel: this.#level,
+      };
+      const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData });
       const lane: Lane = { worker, inFlight: 0 };
       worker.on("message", (result: ChunkJobResult) => this.#settle(result));
       worker.on("error", (error) => this.#failLane(lane, error));
@@ -42,7 +47,7 @@ export class ChunkCodecPool {
 
   /** All-zero chunks come back as `{ zero: true }` without a digest. */
   async encode(plain: Uint8Array): Promise<EncodedChunk> {
-    if (this.#lanes.length === 0) return encodeChunk(plain, this.#keys);
+    if (this.#lanes.length === 0) return encodeChunk(plain, this.#keys, this.#level);
     const result = await this.#run({ id: 0, op: "encode", plain });
     if (!result.ok) throw new Error(result.message);
     if ("zero" in result) return result.zero ? { zero: true } : { zero: false, digest: result.digest, bytes: Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength) };
@@ -52,20 +57,21 @@ export class ChunkCodecPool {
   /**
    * Encodes consecutive chunks of `chunkBytes` (the last may be shorter) read in one piece. `plain` is
    * transferred to a worker when it owns its whole ArrayBuffer: the caller must not use it afterwards.
+   * The envelopes share one buffer, which lives as long as any of them is referenced.
    */
   async encodeRun(plain: Uint8Array, chunkBytes: number): Promise<EncodedChunk[]> {
+    let run: EncodedRun;
     if (this.#lanes.length === 0) {
-      const result: EncodedChunk[] = [];
-      for (let start = 0; start < plain.byteLength; start += chunkBytes) result.push(encodeChunk(plain.subarray(start, Math.min(plain.byteLength, start + chunkBytes)), this.#keys));
-      return result;
+      run = encodeRun(plain, chunkBytes, this.#keys, this.#level);
+    } else {
+      const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength && plain.buffer instanceof ArrayBuffer;
+      const result = await this.#run({ id: 0, op: "encodeRun", plain, chunkBytes }, owned ? [plain.buffer as ArrayBuffer] : []);
+      if (!result.ok) throw new Error(result.message);
+      if (!("run" in result)) throw new Error("chunk worker answered an encodeRun with another result");
+      run = result.run;
     }
-    const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength && plain.buffer instanceof ArrayBuffer;
-    const result = await this.#run({ id: 0, op: "encodeRun", plain, chunkBytes }, owned ? [plain.buffer as ArrayBuffer] : []);
-    if (!result.ok) throw new Error(result.message);
-    if (!("run" in result)) throw new Error("chunk worker answered an encodeRun with another result");
-    return result.run.map((entry) =>
-      entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength) },
-    );
+    const buffer = Buffer.from(run.buffer.buffer, run.buffer.byteOffset, run.buffer.byteLength);
+    return run.entries.map((entry) => (entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: buffer.subarray(entry.offset, entry.offset + entry.length) }));
   }
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */

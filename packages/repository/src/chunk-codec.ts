@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type { ChunkDigest } from "@esxbackup/domain";
-import { EnvelopeKind, EnvelopeError, openEnvelope, sealEnvelope } from "./envelope.js";
+import { DEFAULT_COMPRESSION_LEVEL, EnvelopeKind, EnvelopeError, chunkEnvelopeBound, openEnvelope, sealChunkInto, sealEnvelope } from "./envelope.js";
 import type { RepositoryKeys } from "./repository-keys.js";
 
 export function chunkDigest(plain: Uint8Array, keys: RepositoryKeys | undefined): ChunkDigest {
@@ -25,9 +25,37 @@ const ZERO_SLICE = Buffer.alloc(64 * 1024);
 
 export type EncodedChunk = { zero: true } | { zero: false; digest: ChunkDigest; bytes: Buffer };
 
-export function encodeChunk(plain: Uint8Array, keys: RepositoryKeys | undefined): EncodedChunk {
+export function encodeChunk(plain: Uint8Array, keys: RepositoryKeys | undefined, level = DEFAULT_COMPRESSION_LEVEL): EncodedChunk {
   if (isAllZero(plain)) return { zero: true };
-  return { zero: false, digest: chunkDigest(plain, keys), bytes: sealEnvelope(EnvelopeKind.chunk, plain, keys) };
+  return { zero: false, digest: chunkDigest(plain, keys), bytes: sealEnvelope(EnvelopeKind.chunk, plain, keys, level) };
+}
+
+/** Consecutive chunks sealed into one buffer; `null` marks an all-zero chunk. */
+export interface EncodedRun {
+  buffer: Buffer;
+  entries: ({ digest: ChunkDigest; offset: number; length: number } | null)[];
+}
+
+/** Encodes the consecutive chunks of `chunkBytes` in `plain` (the last may be shorter) into one buffer. */
+export function encodeRun(plain: Uint8Array, chunkBytes: number, keys: RepositoryKeys | undefined, level = DEFAULT_COMPRESSION_LEVEL): EncodedRun {
+  const chunks: (Uint8Array | null)[] = [];
+  let bound = 0;
+  for (let start = 0; start < plain.byteLength; start += chunkBytes) {
+    const chunk = plain.subarray(start, Math.min(plain.byteLength, start + chunkBytes));
+    const zero = isAllZero(chunk);
+    chunks.push(zero ? null : chunk);
+    if (!zero) bound += chunkEnvelopeBound(chunk.byteLength, keys !== undefined);
+  }
+  const buffer = Buffer.allocUnsafeSlow(bound);
+  let offset = 0;
+  const entries = chunks.map((chunk) => {
+    if (chunk === null) return null;
+    const length = sealChunkInto(buffer.subarray(offset), chunk, keys, level);
+    const entry = { digest: chunkDigest(chunk, keys), offset, length };
+    offset += length;
+    return entry;
+  });
+  return { buffer, entries };
 }
 
 /** Returns the plaintext, or throws `EnvelopeError` saying what is wrong with it. */

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ChunkDigest } from "@esxbackup/domain";
-import { decodeChunk, encodeChunk } from "./chunk-codec.js";
+import { decodeChunk, encodeChunk, encodeRun } from "./chunk-codec.js";
+import type { EncodedRun } from "./chunk-codec.js";
 import type { RepositoryKeys } from "./repository-keys.js";
 
 export type ChunkJob =
@@ -17,37 +18,28 @@ export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
-  | { id: number; ok: true; run: ({ digest: ChunkDigest; bytes: Uint8Array } | null)[] }
+  | { id: number; ok: true; run: EncodedRun }
   | { id: number; ok: false; message: string };
 
-interface WorkerKeys {
-  dataKey: Uint8Array;
-  idKey: Uint8Array;
+/** What a worker is started with. */
+export interface ChunkWorkerData {
+  keys: { dataKey: Uint8Array; idKey: Uint8Array } | undefined;
+  compressionLevel: number;
 }
 
 const port = parentPort;
 if (port !== null) {
-  const raw = (workerData as { keys?: WorkerKeys }).keys;
-  const keys: RepositoryKeys | undefined = raw === undefined ? undefined : { dataKey: Buffer.from(raw.dataKey), idKey: Buffer.from(raw.idKey) };
+  const data = workerData as ChunkWorkerData;
+  const keys: RepositoryKeys | undefined = data.keys === undefined ? undefined : { dataKey: Buffer.from(data.keys.dataKey), idKey: Buffer.from(data.keys.idKey) };
+  const level = data.compressionLevel;
   port.on("message", (job: ChunkJob) => {
     try {
       if (job.op === "encodeRun") {
-        // Consecutive chunks of one read; null marks an all-zero chunk. Every envelope is its own buffer,
-        // transferred back without a copy.
-        const run: ({ digest: ChunkDigest; bytes: Uint8Array } | null)[] = [];
-        const transfer: ArrayBuffer[] = [];
-        for (let start = 0; start < job.plain.byteLength; start += job.chunkBytes) {
-          const encoded = encodeChunk(job.plain.subarray(start, Math.min(job.plain.byteLength, start + job.chunkBytes)), keys);
-          if (encoded.zero) {
-            run.push(null);
-          } else {
-            run.push({ digest: encoded.digest, bytes: encoded.bytes });
-            transfer.push(...transferable(encoded.bytes));
-          }
-        }
-        port.postMessage({ id: job.id, ok: true, run } satisfies ChunkJobResult, transfer);
+        // The whole run comes back in one transferred buffer, without a copy.
+        const run = encodeRun(job.plain, job.chunkBytes, keys, level);
+        port.postMessage({ id: job.id, ok: true, run } satisfies ChunkJobResult, transferable(run.buffer));
       } else if (job.op === "encode") {
-        const encoded = encodeChunk(job.plain, keys);
+        const encoded = encodeChunk(job.plain, keys, level);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);
         else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferable(encoded.bytes));
       } else {

@@ -4,7 +4,8 @@
  * AES-256-GCM when the repository has keys. Pure functions (no I/O), also used inside worker threads.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { Compressor, decompress } from "zstd-napi";
+import { decompress } from "zstd-napi";
+import zstdBinding from "zstd-napi/binding.js";
 import type { RepositoryKeys } from "./repository-keys.js";
 
 export const EnvelopeKind = { chunk: 1, index: 2, manifest: 3, fingerprints: 4 } as const;
@@ -16,38 +17,96 @@ const HEADER_BYTES = 16;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const CHECKSUM_BYTES = 32;
-const COMPRESSION_LEVEL = 1;
 
-let compressor: Compressor | undefined;
+/** zstd levels a repository may ask its writers for (config.json `compressionLevel`). */
+export const MIN_COMPRESSION_LEVEL = 1;
+export const MAX_COMPRESSION_LEVEL = 19;
+/** The writers' default, chosen by measurement (bench/README.md, "Compression level"). */
+export const DEFAULT_COMPRESSION_LEVEL = 1;
 
-function zstd(plain: Uint8Array): Buffer {
-  if (compressor === undefined) {
-    compressor = new Compressor();
-    compressor.setParameters({ compressionLevel: COMPRESSION_LEVEL });
+/** One zstd context per level and thread, reused: a context owns about a megabyte of tables. */
+const contexts = new Map<number, InstanceType<typeof zstdBinding.CCtx>>();
+
+function zstdContext(level: number): InstanceType<typeof zstdBinding.CCtx> {
+  let context = contexts.get(level);
+  if (context === undefined) {
+    context = new zstdBinding.CCtx();
+    context.setParameter(zstdBinding.CParameter.compressionLevel, level);
+    contexts.set(level, context);
   }
-  return compressor.compress(plain);
+  return context;
+}
+
+/**
+ * Compresses `plain` into `target` when the result is strictly smaller than `plain`; returns its length,
+ * or undefined when it does not fit (zstd gives up as soon as the output overflows, which makes the test
+ * cheap for incompressible data).
+ */
+function compressInto(target: Buffer, plain: Uint8Array, level: number): number | undefined {
+  if (plain.byteLength === 0) return undefined;
+  try {
+    return zstdContext(level).compress2(target.subarray(0, plain.byteLength - 1), plain);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The most bytes a chunk envelope of `plainBytes` can take (stored raw, plus header, nonce and tag). */
+export function chunkEnvelopeBound(plainBytes: number, encrypted: boolean): number {
+  return HEADER_BYTES + plainBytes + (encrypted ? NONCE_BYTES + TAG_BYTES : 0);
+}
+
+function writeHeader(target: Buffer, kind: EnvelopeKind, compressed: boolean, encrypted: boolean, plainBytes: number): void {
+  MAGIC.copy(target, 0);
+  target[4] = VERSION;
+  target[5] = kind;
+  target[6] = compressed ? 1 : 0;
+  target[7] = encrypted ? 1 : 0;
+  target.writeBigUInt64LE(BigInt(plainBytes), 8);
+}
+
+/**
+ * Seals a chunk straight into `target` (at least `chunkEnvelopeBound` bytes) and returns the envelope's
+ * length. Writing into a caller's buffer lets a worker seal a whole run of chunks into one allocation:
+ * no copy of the compressed bytes, and one buffer to hand back instead of one per chunk.
+ */
+export function sealChunkInto(target: Buffer, plain: Uint8Array, keys: RepositoryKeys | undefined, level: number): number {
+  const encrypted = keys !== undefined;
+  const payloadAt = HEADER_BYTES + (encrypted ? NONCE_BYTES : 0);
+  const compressedBytes = compressInto(target.subarray(payloadAt), plain, level);
+  const payloadBytes = compressedBytes ?? plain.byteLength;
+  if (compressedBytes === undefined) target.set(plain, payloadAt);
+  writeHeader(target, EnvelopeKind.chunk, compressedBytes !== undefined, encrypted, plain.byteLength);
+  if (!encrypted) return payloadAt + payloadBytes;
+  const nonce = randomBytes(NONCE_BYTES);
+  nonce.copy(target, HEADER_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", keys.dataKey, nonce);
+  cipher.setAAD(target.subarray(0, HEADER_BYTES));
+  const payload = target.subarray(payloadAt, payloadAt + payloadBytes);
+  // GCM is a stream cipher: the ciphertext has the payload's length and can replace it in place.
+  cipher.update(payload).copy(payload);
+  cipher.final();
+  cipher.getAuthTag().copy(target, payloadAt + payloadBytes);
+  return payloadAt + payloadBytes + TAG_BYTES;
 }
 
 /** Wraps `plain`; `keys` present means encrypt. */
-export function sealEnvelope(kind: EnvelopeKind, plain: Uint8Array, keys: RepositoryKeys | undefined): Buffer {
-  const compressed = zstd(plain);
-  const useCompressed = compressed.byteLength < plain.byteLength;
-  const payload = useCompressed ? compressed : plain;
+export function sealEnvelope(kind: EnvelopeKind, plain: Uint8Array, keys: RepositoryKeys | undefined, level = DEFAULT_COMPRESSION_LEVEL): Buffer {
+  if (kind === EnvelopeKind.chunk) {
+    const target = Buffer.allocUnsafeSlow(chunkEnvelopeBound(plain.byteLength, keys !== undefined));
+    return target.subarray(0, sealChunkInto(target, plain, keys, level));
+  }
+  const scratch = Buffer.allocUnsafe(Math.max(0, plain.byteLength - 1));
+  const compressedBytes = compressInto(scratch, plain, level);
+  const payload = compressedBytes === undefined ? plain : scratch.subarray(0, compressedBytes);
   const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header[4] = VERSION;
-  header[5] = kind;
-  header[6] = useCompressed ? 1 : 0;
-  header[7] = keys === undefined ? 0 : 1;
-  header.writeBigUInt64LE(BigInt(plain.byteLength), 8);
+  writeHeader(header, kind, compressedBytes !== undefined, keys !== undefined, plain.byteLength);
   if (keys !== undefined) {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv("aes-256-gcm", keys.dataKey, nonce);
     cipher.setAAD(header);
-    const body = Buffer.concat([nonce, cipher.update(payload), cipher.final(), cipher.getAuthTag()]);
-    return Buffer.concat([header, body]);
+    return Buffer.concat([header, nonce, cipher.update(payload), cipher.final(), cipher.getAuthTag()]);
   }
-  if (kind === EnvelopeKind.chunk) return Buffer.concat([header, payload]);
   const withoutChecksum = Buffer.concat([header, payload]);
   return Buffer.concat([withoutChecksum, createHash("sha256").update(withoutChecksum).digest()]);
 }

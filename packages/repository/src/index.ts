@@ -18,7 +18,10 @@ export {
   MIN_CHUNK_SIZE_BYTES,
   REPOSITORY_FORMAT_VERSION,
   checkChunkSize,
+  checkCompressionLevel,
+  compressionLevelOf,
 } from "./repository-config.js";
+export { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "./envelope.js";
 export type { RepositoryConfig } from "./repository-config.js";
 export { PointWriter } from "./point-writer.js";
 export type { BeginPointOptions } from "./point-writer.js";

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { InvalidInputError } from "@esxbackup/domain";
+import { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "./envelope.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 
 /**
@@ -25,7 +26,25 @@ export interface RepositoryConfig {
   chunkSizeBytes: number;
   chunkDigest: "sha256" | "hmac-sha256";
   compression: "zstd";
+  /**
+   * The zstd level writers compress chunks with; readers do not need it. Absent in repositories created
+   * before it existed, which means the default.
+   */
+  compressionLevel?: number;
   encryption: "none" | "aes-256-gcm";
+}
+
+/** `given` is how the caller received the value (e.g. the command-line text), for the error message. */
+export function checkCompressionLevel(level: number, field = "compression level", given: string = String(level)): number {
+  if (!Number.isInteger(level) || level < MIN_COMPRESSION_LEVEL || level > MAX_COMPRESSION_LEVEL) {
+    throw new InvalidInputError(field, `must be a whole number from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (got ${given})`);
+  }
+  return level;
+}
+
+/** The level a writer uses for this repository. */
+export function compressionLevelOf(config: RepositoryConfig): number {
+  return config.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
 }
 
 export function checkChunkSize(chunkSizeBytes: number): number {
@@ -36,7 +55,13 @@ export function checkChunkSize(chunkSizeBytes: number): number {
   return chunkSizeBytes;
 }
 
-export function newRepositoryConfig(options: { chunkSizeBytes: number; encrypted: boolean; createdAt: Date; formatVersion?: number }): RepositoryConfig {
+export function newRepositoryConfig(options: {
+  chunkSizeBytes: number;
+  encrypted: boolean;
+  createdAt: Date;
+  formatVersion?: number;
+  compressionLevel?: number;
+}): RepositoryConfig {
   const formatVersion = options.formatVersion ?? REPOSITORY_FORMAT_VERSION;
   if (!Number.isInteger(formatVersion) || formatVersion < 1 || formatVersion > REPOSITORY_FORMAT_VERSION) {
     throw new InvalidInputError("format version", `must be 1 to ${REPOSITORY_FORMAT_VERSION} (got ${formatVersion})`);
@@ -49,6 +74,7 @@ export function newRepositoryConfig(options: { chunkSizeBytes: number; encrypted
     chunkSizeBytes: checkChunkSize(options.chunkSizeBytes),
     chunkDigest: options.encrypted ? "hmac-sha256" : "sha256",
     compression: "zstd",
+    compressionLevel: checkCompressionLevel(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL),
     encryption: options.encrypted ? "aes-256-gcm" : "none",
   };
 }
@@ -84,5 +110,11 @@ export function parseRepositoryConfig(text: string, path: string): RepositoryCon
     (config.encryption === "none") === (config.chunkDigest === "sha256");
   if (!valid) throw new UnsupportedFormatError(path, "has missing or inconsistent fields (damaged?)");
   checkChunkSize(config.chunkSizeBytes as number);
+  if (config.compressionLevel !== undefined) {
+    const level = config.compressionLevel;
+    if (typeof level !== "number" || !Number.isInteger(level) || level < MIN_COMPRESSION_LEVEL || level > MAX_COMPRESSION_LEVEL) {
+      throw new UnsupportedFormatError(path, `has compressionLevel ${JSON.stringify(level)}, not a whole number from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL}`);
+    }
+  }
   return config as RepositoryConfig;
 }

@@ -7,7 +7,8 @@ import { DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
 import { Repository } from "./repository.js";
-import { REPOSITORY_FORMAT_VERSION } from "./repository-config.js";
+import { DEFAULT_COMPRESSION_LEVEL } from "./envelope.js";
+import { REPOSITORY_FORMAT_VERSION, compressionLevelOf } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
@@ -227,6 +228,23 @@ describe("Repository opening", () => {
       assert.match(error.message, /config\.json: repository format version 3 is newer than this esxbackup supports \(2\)/);
       return true;
     });
+  });
+
+  it("reads the writers' compression level from config.json: absent means the default, nonsense is refused", async () => {
+    const { store, repository } = await fresh();
+    await repository.close();
+    const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+    assert.equal(config["compressionLevel"], DEFAULT_COMPRESSION_LEVEL);
+    const { compressionLevel: _, ...older } = config;
+    await store.write("config.json", Buffer.from(JSON.stringify(older)));
+    const reopened = await Repository.open(store, { threads: 0 });
+    assert.equal(compressionLevelOf(reopened.config), DEFAULT_COMPRESSION_LEVEL);
+    await reopened.close();
+    for (const level of [0, 22, 2.5, "3"]) {
+      await store.write("config.json", Buffer.from(JSON.stringify({ ...config, compressionLevel: level })));
+      await assert.rejects(Repository.open(store), new RegExp(`config\\.json: has compressionLevel ${JSON.stringify(level)}, not a whole number from 1 to 19`));
+    }
+    await assert.rejects(Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, compressionLevel: 20 }), /compression level: must be a whole number from 1 to 19/);
   });
 
   it("refuses to init over an existing repository and to open an empty folder", async () => {

@@ -13,7 +13,7 @@ import { FixedIndex } from "./fixed-index.js";
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyFile, ScryptParameters } from "./key-file.js";
 import { decodeManifest } from "./point-manifest.js";
-import { newRepositoryConfig, parseRepositoryConfig } from "./repository-config.js";
+import { compressionLevelOf, newRepositoryConfig, parseRepositoryConfig } from "./repository-config.js";
 import type { RepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { MASTER_KEY_BYTES, splitMasterKey } from "./repository-keys.js";
@@ -46,6 +46,8 @@ export interface InitOptions extends OpenOptions {
   scrypt?: ScryptParameters;
   /** Create an older format (for compatibility with older programs); default the newest. */
   formatVersion?: number;
+  /** The zstd level writers use (1–19); default `DEFAULT_COMPRESSION_LEVEL`. */
+  compressionLevel?: number;
 }
 
 const MAX_METADATA_BYTES = 1024 * 1024 * 1024;
@@ -72,7 +74,10 @@ export class Repository {
 
   /** The codec pool, started on first use. */
   get codec(): ChunkCodecPool {
-    this.#pool ??= new ChunkCodecPool(this.keys, this.#threads === undefined ? {} : { threads: this.#threads });
+    this.#pool ??= new ChunkCodecPool(this.keys, {
+      compressionLevel: compressionLevelOf(this.config),
+      ...(this.#threads === undefined ? {} : { threads: this.#threads }),
+    });
     return this.#pool;
   }
 
@@ -86,7 +91,13 @@ export class Repository {
     if (encrypt && (options.passphrase === undefined || options.passphrase === "")) {
       throw new InvalidInputError("passphrase", "an encrypted repository needs a passphrase (--password-file or ESXBACKUP_PASSWORD)");
     }
-    const config = newRepositoryConfig({ chunkSizeBytes: options.chunkSizeBytes, encrypted: encrypt, createdAt: clock.now(), ...(options.formatVersion === undefined ? {} : { formatVersion: options.formatVersion }) });
+    const config = newRepositoryConfig({
+      chunkSizeBytes: options.chunkSizeBytes,
+      encrypted: encrypt,
+      createdAt: clock.now(),
+      ...(options.formatVersion === undefined ? {} : { formatVersion: options.formatVersion }),
+      ...(options.compressionLevel === undefined ? {} : { compressionLevel: options.compressionLevel }),
+    });
     let keys: RepositoryKeys | undefined;
     if (encrypt) {
       const master = randomBytes(MASTER_KEY_BYTES);
@@ -207,6 +218,6 @@ export class Repository {
   }
 
   sealEnvelope(kind: EnvelopeKind, plain: Uint8Array): Buffer {
-    return sealEnvelope(kind, plain, this.keys);
+    return sealEnvelope(kind, plain, this.keys, compressionLevelOf(this.config));
   }
 }

@@ -138,6 +138,10 @@ describe("esxbackup repo", () => {
       [["repo", "verify", "--repo", repo, "ghost"], /no such recovery point: ghost/],
       [["repo", "list", "--repo", join(dir, "nowhere")], /config\.json does not exist: not an esxbackup repository/],
       [["repo", "gc", "--repo", repo, "--grace-minutes", "soon"], /--grace-minutes: must be a whole number/],
+      ...["0", "20", "1.5", "-3", "fast"].map((level): [string[], RegExp] => [
+        ["repo", "init", "--repo", join(dir, "other"), "--compression-level", level],
+        new RegExp(`--compression-level: must be a whole number from 1 to 19 \\(got "${level.replace(".", "\\.")}"\\)`),
+      ]),
     ];
     for (const [args, message] of cases) {
       const result = await cli(args);
@@ -147,6 +151,30 @@ describe("esxbackup repo", () => {
     }
     assert.deepEqual(await readdir(repo, { recursive: true }), before);
     await assert.rejects(stat(join(dir, "other")));
+  });
+
+  it("the compression level chosen at init is recorded and used for every chunk", async () => {
+    // Text that zstd's higher levels compress measurably better than level 1.
+    const words = ["error", "disk", "scsi0:0", "snapshot", "vmfs", "consolidate", "ok", "retry", "host", "datastore1"];
+    let text = "";
+    for (let line = 0; text.length < 8 * CHUNK; line += 1) text += `${line} ${words[(line * 7) % 10]} ${words[(line * 3) % 10]} ${(line * 2654435761) % 100000}\n`;
+    const source = join(dir, "text.raw");
+    await writeFile(source, text.slice(0, 8 * CHUNK));
+    const storedBytes = async (level: string): Promise<number> => {
+      const repo = join(dir, `level-${level}`);
+      const init = await cli(["repo", "init", "--repo", repo, "--chunk-size", "16K", "--compression-level", level, "--json"]);
+      assert.equal(init.code, 0, init.stderr);
+      assert.equal((JSON.parse(init.stdout) as { compressionLevel: number }).compressionLevel, Number(level));
+      const backup = await cli(["repo", "backup-image", "--repo", repo, "--name", "v", source, "--json"]);
+      assert.equal(backup.code, 0, backup.stderr);
+      const restored = join(dir, `level-${level}.raw`);
+      assert.equal((await cli(["repo", "restore-image", "--repo", repo, (JSON.parse(backup.stdout) as { point: string }).point, restored])).code, 0);
+      assert.equal(await sha256(restored), await sha256(source));
+      return (JSON.parse(backup.stdout) as { stats: { bytesStored: number } }).stats.bytesStored;
+    };
+    const fast = await storedBytes("1");
+    const small = await storedBytes("19");
+    assert.ok(small < fast, `level 19 stored ${small} bytes, level 1 ${fast}`);
   });
 
   it("a changed list with a bad line is refused naming the file and line", async () => {
