@@ -48,6 +48,18 @@ import type { RepoOptions } from "./open-repository.js";
 /** Reads in flight; each is one pread of up to RUN_BYTES of consecutive chunks, encoded by one worker. */
 const READERS = 4;
 const RUN_BYTES = 4 * 1024 * 1024;
+/**
+ * Scattered changes make runs of one chunk, each a chain of short waits (read, encode, existence check,
+ * write): more of them in flight keep the disk and the workers busy. Bounded so that about
+ * READERS × RUN_BYTES stay in memory whatever the run length.
+ */
+const MAX_READERS = 16;
+
+function readersFor(runs: readonly { count: number }[], chunkBytes: number): number {
+  if (runs.length === 0) return 1;
+  const averageRunBytes = (runs.reduce((sum, run) => sum + run.count, 0) * chunkBytes) / runs.length;
+  return Math.max(READERS, Math.min(MAX_READERS, Math.floor((READERS * RUN_BYTES) / averageRunBytes)));
+}
 
 interface BackupOptions extends RepoOptions, MetadataOptions {
   previous?: string;
@@ -187,7 +199,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
               }
             };
             try {
-              await Promise.all(Array.from({ length: READERS }, lane));
+              await Promise.all(Array.from({ length: readersFor(runs, disk.chunkSizeBytes) }, lane));
             } finally {
               progress.stop();
             }
