@@ -99,6 +99,24 @@ export function formatSweepTable(rows) {
   return table(header, lines);
 }
 
+/** First backups at each zstd level, against restic's first backup in the main table when there is one. */
+export function formatLevelTable(levelRows, rows) {
+  const restic = rows.find((r) => r.tool === "restic" && r.step === "first");
+  const header = ["zstd level", "first wall s", "first CPU s", "growth MiB", "on disk MiB", "max RSS MiB", ...(restic ? ["wall vs restic", "growth vs restic"] : [])];
+  const lines = levelRows
+    .filter((r) => r.step === "first")
+    .map((r) => [
+      String(r.compressionLevel),
+      s(r.wallS),
+      s(r.cpuS),
+      formatMiB(r.growthBytes),
+      formatMiB(r.allocatedGrowthBytes),
+      formatMiB(r.maxRssBytes),
+      ...(restic ? [ratio(r.wallS, restic.wallS), ratio(r.growthBytes, restic.growthBytes)] : []),
+    ]);
+  return table(header, lines);
+}
+
 /** The targets, checked for every esxbackup configuration in the main table. */
 export function evaluateTargets(rows) {
   const peersFirst = rows.filter((r) => r.tool !== "esxbackup" && r.step === "first");
@@ -162,7 +180,7 @@ export function formatChecks(checks) {
 }
 
 /** The whole report (markdown) from what run.mjs saves as results.json. */
-export function formatReport({ meta, rows, probeRows = [], sweepRows = [], checks = [] }) {
+export function formatReport({ meta, rows, probeRows = [], sweepRows = [], levelRows = [], checks = [] }) {
   const sizeBytes = meta.sizeBytes ?? meta.images.sizeBytes;
   const sections = [formatHeader(meta)];
   if (rows.length > 0) {
@@ -176,5 +194,6 @@ export function formatReport({ meta, rows, probeRows = [], sweepRows = [], check
   }
   if (checks.length > 0) sections.push("## Checks\n\n" + formatChecks(checks));
   if (sweepRows.length > 0) sections.push("## Chunk-size sweep (esxbackup, unencrypted)\n\n" + formatSweepTable(sweepRows));
+  if (levelRows.length > 0) sections.push("## Compression-level sweep (esxbackup, unencrypted, first backup)\n\n" + formatLevelTable(levelRows, rows));
   return sections.join("\n\n") + "\n";
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Benchmark of the esxbackup repository against restic and borg on the same images; see bench/README.md.
 //
-//   node bench/repository/run.mjs [--size 4GiB] [--work-dir bench/out] [--only ours,restic,borg,sweep]
-//        [--chunk-size SIZE] [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted]
+//   node bench/repository/run.mjs [--size 4GiB] [--work-dir bench/out] [--only ours,restic,borg,sweep,levels]
+//        [--chunk-size SIZE] [--sweep 64K,128K,256K,512K,1M] [--levels 1,2,4,6] [--ours-encryption none,encrypted]
 //        [--borg-encryption repokey,none] [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off]
 //        [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]
 //   node bench/repository/run.mjs --report bench/out/results.json     (print an earlier run's report again)
 //
-// Order: our main configurations, restic, borg, the memory probe, the chunk-size sweep. Writes results.json
+// Order: our main configurations, restic, borg, the memory probe, the chunk-size sweep, the zstd-level sweep.
+// Writes results.json
 // and results.md to the work dir and prints the same report (progress goes to stderr).
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem, release } from "node:os";
@@ -35,9 +36,10 @@ const { values: opts } = parseArgs({
     size: { type: "string", default: "4GiB" },
     "work-dir": { type: "string", default: join(ROOT_DIR, "bench/out") },
     seed: { type: "string", default: "esxbackup-bench-1" },
-    only: { type: "string", default: "ours,restic,borg,sweep" },
+    only: { type: "string", default: "ours,restic,borg,sweep,levels" },
     "chunk-size": { type: "string" },
     sweep: { type: "string", default: "64K,128K,256K,512K,1M" },
+    levels: { type: "string", default: "1,2,4,6" },
     "ours-encryption": { type: "string", default: "none,encrypted" },
     "borg-encryption": { type: "string", default: "repokey,none" },
     "no-verify": { type: "boolean", default: false },
@@ -53,8 +55,8 @@ const { values: opts } = parseArgs({
 });
 
 if (opts.help) {
-  console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep] [--chunk-size SIZE]\n" +
-    "       [--sweep 64K,128K,256K,512K,1M] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
+  console.log("usage: node bench/repository/run.mjs [--size 4GiB] [--work-dir DIR] [--only ours,restic,borg,sweep,levels] [--chunk-size SIZE]\n" +
+    "       [--sweep 64K,128K,256K,512K,1M] [--levels 1,2,4,6] [--ours-encryption none,encrypted] [--borg-encryption repokey,none]\n" +
     "       [--seed S] [--cache cold|warm] [--memory-probe 512MiB|off] [--cli PATH] [--no-build] [--repeat N] [--no-verify] [--keep-repos]\n" +
     "       node bench/repository/run.mjs --report results.json   (print the report of an earlier run again)");
   process.exit(0);
@@ -84,7 +86,7 @@ if (!cacheMode.cold && opts.cache !== "warm") log(`cannot drop the page cache ($
 
 // Our CLI: built (tsc -b is incremental) and frozen into the work dir, unless --cli names one to use as is.
 let cliPath = opts.cli && resolve(opts.cli);
-if (!cliPath && (only.has("ours") || only.has("sweep"))) {
+if (!cliPath && (only.has("ours") || only.has("sweep") || only.has("levels"))) {
   if (!opts["no-build"]) {
     log("building packages/cli (tsc -b) ...");
     try {
@@ -95,8 +97,8 @@ if (!cliPath && (only.has("ours") || only.has("sweep"))) {
   }
   cliPath = snapshotBuild(ROOT_DIR, join(workDir, "build"));
 }
-const ours = (encrypted, chunkSize) =>
-  esxbackupPeer({ rootDir: ROOT_DIR, cliPath, password: PASSWORD, encrypted, chunkSize });
+const ours = (encrypted, chunkSize, compressionLevel) =>
+  esxbackupPeer({ rootDir: ROOT_DIR, cliPath, password: PASSWORD, encrypted, chunkSize, compressionLevel });
 const peers = [];
 if (only.has("restic")) peers.push(resticPeer({ cacheDir: join(workDir, "cache/restic"), password: PASSWORD }));
 if (only.has("borg")) {
@@ -108,6 +110,7 @@ if (only.has("borg")) {
 const versions = cliPath ? [ours(false).version()] : [];
 const rows = [];
 const sweepRows = [];
+const levelRows = [];
 const checks = [];
 const repoDirFor = (label) => join(reposDir, label.replace(/[^a-z0-9]+/gi, "-"));
 const finish = (dir) => {
@@ -159,6 +162,17 @@ if (only.has("sweep")) {
   }
 }
 
+// The zstd level trades backup time for repository size: first backups only (the incrementals store too
+// little for the level to matter), unencrypted, the default chunk size.
+if (only.has("levels")) {
+  for (const level of list(opts.levels)) {
+    const peer = ours(false, opts["chunk-size"], level);
+    const repoDir = repoDirFor(`levels-${level}`);
+    levelRows.push(...fastestOf(repeat, () => runOursSequence(peer, { repoDir, images, cacheMode, verify: false, steps: [], log }).rows));
+    finish(repoDir);
+  }
+}
+
 function othersShare(all) {
   const wall = all.reduce((sum, r) => sum + r.wallS, 0);
   const others = all.reduce((sum, r) => sum + r.othersCpuS, 0);
@@ -174,12 +188,12 @@ const meta = {
   cacheMode,
   repeat,
   // Share of the machine that other processes took during our timed runs (0 = we had it to ourselves).
-  othersShare: othersShare([...rows, ...probeRows, ...sweepRows]),
+  othersShare: othersShare([...rows, ...probeRows, ...sweepRows, ...levelRows]),
   cores: cpus().length,
   sizeBytes,
   probeBytes,
 };
-const results = { meta, rows, probeRows, sweepRows, checks };
+const results = { meta, rows, probeRows, sweepRows, levelRows, checks };
 const report = formatReport(results);
 
 writeFileSync(join(workDir, "results.md"), report);

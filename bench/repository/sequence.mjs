@@ -33,6 +33,7 @@ function row(peer, step, m, extra = {}) {
     settings: peer.settings,
     encrypted: peer.encrypted,
     chunkSize: peer.chunkSize ?? null,
+    compressionLevel: peer.compressionLevel ?? null,
     step,
     wallS: m.wallS,
     userS: m.userS,

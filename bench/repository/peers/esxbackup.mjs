@@ -1,20 +1,21 @@
 // Our repository through its CLI, started as `node packages/cli/bin/esxbackup.js` (npx would add its own
 // start-up time to every run). The commands and the changed-list format are the ones agreed with the CLI:
-//   repo init --repo DIR [--chunk-size SIZE] [--encrypt]          (password from ESXBACKUP_PASSWORD)
+//   repo init --repo DIR [--chunk-size SIZE] [--compression-level N] [--encrypt]   (password from ESXBACKUP_PASSWORD)
 //   repo backup-image --repo DIR --name NAME FILE [--previous POINT] [--changed-list FILE] --json
 //   repo stats --repo DIR --json;  repo verify --repo DIR
 import { join } from "node:path";
 import { run } from "../measure.mjs";
 
-export function esxbackupPeer({ rootDir, cliPath = join(rootDir, "packages/cli/bin/esxbackup.js"), password, encrypted, chunkSize }) {
+export function esxbackupPeer({ rootDir, cliPath = join(rootDir, "packages/cli/bin/esxbackup.js"), password, encrypted, chunkSize, compressionLevel }) {
   const cli = ["node", cliPath];
   const env = encrypted ? { ESXBACKUP_PASSWORD: password } : {};
   const opts = { env, cwd: rootDir };
   return {
     id: "esxbackup",
-    settings: `${chunkSize ? `chunk ${chunkSize}` : "default chunk"}, ${encrypted ? "encrypted" : "unencrypted"}`,
+    settings: `${chunkSize ? `chunk ${chunkSize}` : "default chunk"}, ${compressionLevel ? `zstd ${compressionLevel}, ` : ""}${encrypted ? "encrypted" : "unencrypted"}`,
     encrypted,
     chunkSize,
+    compressionLevel,
     version: () => {
       try {
         return `esxbackup ${run(["git", "-C", rootDir, "describe", "--always", "--dirty"]).trim()}`;
@@ -23,7 +24,16 @@ export function esxbackupPeer({ rootDir, cliPath = join(rootDir, "packages/cli/b
       }
     },
     init: (repoDir) => ({
-      argv: [...cli, "repo", "init", "--repo", repoDir, ...(chunkSize ? ["--chunk-size", chunkSize] : []), ...(encrypted ? ["--encrypt"] : [])],
+      argv: [
+        ...cli,
+        "repo",
+        "init",
+        "--repo",
+        repoDir,
+        ...(chunkSize ? ["--chunk-size", chunkSize] : []),
+        ...(compressionLevel ? ["--compression-level", compressionLevel] : []),
+        ...(encrypted ? ["--encrypt"] : []),
+      ],
       ...opts,
     }),
     backup: ({ repoDir, imagePath, name, previous, changedListPath }) => ({
