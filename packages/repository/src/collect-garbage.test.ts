@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -166,6 +166,32 @@ describe("prune and gc", () => {
     await executePrune(repository, await planPrune(repository, [base.pointId]));
     await assert.rejects(PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId }), /does not exist/);
     await repository.close();
+  });
+
+  it("on disk: a running backup's index folder, written before its manifest, is not an orphan however old it looks", async () => {
+    const root = await mkdtemp(join(tmpdir(), "esxbackup-gc-own-folder-"));
+    try {
+      const repository = await Repository.init(new LocalDirectoryBlobStore(root), { chunkSizeBytes: CHUNK, threads: 0 });
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      // The writer's index folder as gc may find it: present, no manifest yet, and (grace 0, coarse file
+      // clocks) not younger than gc's cutoff.
+      const folder = join(root, "indexes", writer.pointId);
+      await mkdir(folder);
+      await writeFile(join(folder, "disk-0.fidx"), "index being written");
+      const anHourAgo = new Date(Date.now() - 3_600_000);
+      await utimes(join(folder, "disk-0.fidx"), anHourAgo, anHourAgo);
+      await utimes(folder, anHourAgo, anHourAgo);
+      assert.equal((await collectGarbage(repository, { graceMs: 0 })).orphanIndexFoldersDeleted, 0);
+      assert.deepEqual(await readdir(folder), ["disk-0.fidx"]);
+      // The writer dies without cleaning up: its lock goes, its folder stays.
+      for (const name of await readdir(join(root, "locks"))) if (name.startsWith("writer-")) await rm(join(root, "locks", name));
+      assert.equal((await collectGarbage(repository, { graceMs: 0 })).orphanIndexFoldersDeleted, 1, "once the writer is gone it is an orphan");
+      await assert.rejects(readdir(folder), /ENOENT/);
+      await writer.abort();
+      await repository.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it("on disk: gc and several concurrent backups interleaved many times never publish a broken point", async () => {

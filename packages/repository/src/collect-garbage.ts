@@ -137,12 +137,18 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
     for (const name of await store.list(INDEXES_FOLDER)) {
       if (name.startsWith(".") || published.has(name as PointId)) continue;
       const folder = `${INDEXES_FOLDER}/${name}`;
-      if (!(await olderThan(repository, (await store.list(folder)).map((file) => `${folder}/${file}`), cutoffMs))) continue;
+      // The folder's own time counts: a writer's folder may be listed empty, between its creation and the
+      // rename of the first index into it.
+      if (!(await olderThan(repository, [folder, ...(await store.list(folder)).map((file) => `${folder}/${file}`)], cutoffMs))) continue;
       // Under the mutex, like prune: a writer registered since may build on it (its point was pruned after).
+      // A live writer's own point has its indexes before its manifest; a lock without `pointId` (an older
+      // program) may be writing any folder, so none is deleted while one is live.
       const deleted = await withMutex(store, clock, async () => {
         if ((await store.stat(manifestKey(name as PointId))) !== undefined) return false;
         const writers = await listLocks(store, "writer", clock);
-        if (writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === name))) return false;
+        const inUse = (writer: (typeof writers)[number]): boolean =>
+          writer.unreadable === true || writer.record.pointId === undefined || writer.record.pointId === name || writer.record.basePointId === name;
+        if (writers.some((writer) => writer.live && inUse(writer))) return false;
         if (options.dryRun !== true) await store.remove(folder);
         return true;
       });

@@ -48,6 +48,7 @@ export class PointWriter {
 
   private constructor(
     repository: Repository,
+    pointId: PointId,
     options: BeginPointOptions,
     lock: RepositoryLock,
     previous: RecoveryPoint | undefined,
@@ -59,9 +60,7 @@ export class PointWriter {
     this.#previous = previous;
     this.#gcAtStart = gcAtStart;
     this.#gcAware = repository.config.formatVersion >= 2;
-    const now = repository.clock.now();
-    // yyyymmddThhmmssmmmZ: ids sort by creation time.
-    this.pointId = `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
+    this.pointId = pointId;
     this.#sink = new ChunkSink(repository.store, repository.clock, {
       touchTakenOver: !this.#gcAware || gcAtStart.gcLockPresent,
       ...(options.flushEveryBytes === undefined ? {} : { flushEveryBytes: options.flushEveryBytes }),
@@ -85,8 +84,11 @@ export class PointWriter {
         previous = await repository.readPoint(options.previousPointId);
       }
       const gcAtStart = await observeGc(store, clock);
-      const lock = await RepositoryLock.acquire(store, "writer", clock, previous === undefined ? {} : { basePointId: previous.pointId });
-      return new PointWriter(repository, options, lock, previous, gcAtStart);
+      // yyyymmddThhmmssmmmZ: ids sort by creation time. Named in the lock, so that gc leaves this point's
+      // index folder alone while it has no manifest yet.
+      const pointId = `${clock.now().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
+      const lock = await RepositoryLock.acquire(store, "writer", clock, { pointId, ...(previous === undefined ? {} : { basePointId: previous.pointId }) });
+      return new PointWriter(repository, pointId, options, lock, previous, gcAtStart);
     });
   }
 

@@ -26,6 +26,8 @@ export interface LockRecord {
   refreshedAt: string;
   /** Writer locks: the point whose chunks the writer takes over without reading them. */
   basePointId?: string;
+  /** Writer locks: the point being written, whose index folder exists before its manifest does. */
+  pointId?: string;
 }
 
 const REFRESH_INTERVAL_MS = 60_000;
@@ -58,10 +60,11 @@ export class RepositoryLock {
     return Date.parse(this.record.startedAt);
   }
 
-  static async acquire(store: BlobStore, kind: LockKind, clock: Clock, options: { basePointId?: string } = {}): Promise<RepositoryLock> {
+  static async acquire(store: BlobStore, kind: LockKind, clock: Clock, options: { basePointId?: string; pointId?: string } = {}): Promise<RepositoryLock> {
     const now = clock.now().toISOString();
     const record: LockRecord = { kind, id: randomBytes(8).toString("hex"), host: hostname(), pid: process.pid, startedAt: now, refreshedAt: now };
     if (options.basePointId !== undefined) record.basePointId = options.basePointId;
+    if (options.pointId !== undefined) record.pointId = options.pointId;
     const key = `${LOCKS_FOLDER}/${kind}-${record.id}.json`;
     if (!(await store.createExclusive(key, encode(record)))) throw new EsxbackupError("lock_conflict", `${store.locate(key)}: lock already exists`);
     return new RepositoryLock(store, key, record, clock);
