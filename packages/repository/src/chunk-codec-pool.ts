@@ -56,11 +56,13 @@ export class ChunkCodecPool {
 
   /**
    * Encodes consecutive chunks of `chunkBytes` (the last may be shorter) read in one piece. `plain` is
-   * transferred to a worker when it owns its whole ArrayBuffer: the caller must not use it afterwards.
-   * The envelopes share one buffer, which lives as long as any of them is referenced.
+   * transferred to a worker when it owns its whole ArrayBuffer: the caller must not use it afterwards, but
+   * gets it back as `plain` (same memory, same bytes) to read into again. The envelopes share one buffer,
+   * which lives as long as any of them is referenced.
    */
-  async encodeRun(plain: Uint8Array, chunkBytes: number): Promise<EncodedChunk[]> {
+  async encodeRun(plain: Uint8Array, chunkBytes: number): Promise<{ chunks: EncodedChunk[]; plain: Buffer }> {
     let run: EncodedRun;
+    let returned: Uint8Array = plain;
     if (this.#lanes.length === 0) {
       run = encodeRun(plain, chunkBytes, this.#keys, this.#level);
     } else {
@@ -69,9 +71,13 @@ export class ChunkCodecPool {
       if (!result.ok) throw new Error(result.message);
       if (!("run" in result)) throw new Error("chunk worker answered an encodeRun with another result");
       run = result.run;
+      returned = result.plain;
     }
     const buffer = Buffer.from(run.buffer.buffer, run.buffer.byteOffset, run.buffer.byteLength);
-    return run.entries.map((entry) => (entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: buffer.subarray(entry.offset, entry.offset + entry.length) }));
+    return {
+      chunks: run.entries.map((entry) => (entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: buffer.subarray(entry.offset, entry.offset + entry.length) })),
+      plain: Buffer.from(returned.buffer, returned.byteOffset, returned.byteLength),
+    };
   }
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */

@@ -18,7 +18,7 @@ export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
-  | { id: number; ok: true; run: EncodedRun }
+  | { id: number; ok: true; run: EncodedRun; plain: Uint8Array }
   | { id: number; ok: false; message: string };
 
 /** What a worker is started with. */
@@ -36,8 +36,9 @@ if (port !== null) {
     try {
       if (job.op === "encodeRun") {
         // The whole run comes back in one transferred buffer, without a copy.
+        // The plaintext goes back as well, so the reader can fill it again instead of allocating.
         const run = encodeRun(job.plain, job.chunkBytes, keys, level);
-        port.postMessage({ id: job.id, ok: true, run } satisfies ChunkJobResult, transferable(run.buffer));
+        port.postMessage({ id: job.id, ok: true, run, plain: job.plain } satisfies ChunkJobResult, [...transferable(run.buffer), ...transferable(job.plain)]);
       } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, keys, level);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);

@@ -122,9 +122,11 @@ export class DiskWriter {
   /**
    * Stores the consecutive chunks `firstChunk`, `firstChunk + 1`, … that `data` holds, read in one piece
    * (whole chunks; the disk's last chunk may end it). `data` may be handed to a worker thread without a
-   * copy: the caller must not use it afterwards. Safe to call concurrently for disjoint runs.
+   * copy: the caller must not use it afterwards, but gets its memory back from the returned promise, to
+   * read the next run into (a backup then reuses a few buffers instead of allocating one per read). Safe
+   * to call concurrently for disjoint runs.
    */
-  async writeChunks(firstChunk: number, data: Uint8Array): Promise<void> {
+  async writeChunks(firstChunk: number, data: Uint8Array): Promise<Buffer> {
     if (this.#closed) throw new EsxbackupError("writer_closed", `disk ${this.options.key}: the writer is already committed or aborted`);
     const chunkBytes = this.chunkSizeBytes;
     const count = Math.ceil(data.byteLength / chunkBytes);
@@ -138,7 +140,7 @@ export class DiskWriter {
     }
     const encoded = await this.#codec.encodeRun(data, chunkBytes);
     await Promise.all(
-      encoded.map(async (entry, position) => {
+      encoded.chunks.map(async (entry, position) => {
         const chunk = firstChunk + position;
         const length = this.index.chunkLength(chunk);
         if (entry.zero) {
@@ -151,6 +153,7 @@ export class DiskWriter {
         this.#state[chunk] = SET;
       }),
     );
+    return encoded.plain;
   }
 
   /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */

@@ -178,13 +178,15 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             let next = 0;
             let done = 0;
             const lane = async (): Promise<void> => {
+              // writeChunks hands the buffer to a worker thread without copying, and hands it back.
+              let spare: Buffer | undefined;
               while (next < runs.length) {
                 context.signal.throwIfAborted();
                 const run = runs[next++] as { first: number; count: number };
                 const last = run.first + run.count - 1;
                 const length = (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(last);
-                // A fresh buffer per read: writeChunks hands it to a worker thread without copying.
-                const buffer = Buffer.allocUnsafeSlow(length);
+                const buffer = spare !== undefined && spare.byteLength === length ? spare : Buffer.allocUnsafeSlow(length);
+                spare = undefined;
                 const { bytesRead } = await image.read(buffer, 0, length, run.first * disk.chunkSizeBytes);
                 if (bytesRead !== length) throw new InvalidInputError("image", `${file} changed size while being read (short read at chunk ${run.first})`);
                 let data: Uint8Array = buffer;
@@ -193,7 +195,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
                   hashWhileReading.record(run.first * disk.chunkSizeBytes, hashed.digests);
                   data = hashed.data;
                 }
-                await disk.writeChunks(run.first, data);
+                spare = await disk.writeChunks(run.first, data);
                 done += run.count;
                 progress.update(done);
               }
