@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { InvalidInputError } from "@esxbackup/domain";
-import { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "./envelope.js";
+import { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, UNRECORDED_COMPRESSION_LEVEL } from "./envelope.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 
 /**
@@ -28,7 +28,7 @@ export interface RepositoryConfig {
   compression: "zstd";
   /**
    * The zstd level writers compress chunks with; readers do not need it. Absent in repositories created
-   * before it existed, which means the default.
+   * before it was recorded, whose writers used `UNRECORDED_COMPRESSION_LEVEL`: they keep it.
    */
   compressionLevel?: number;
   encryption: "none" | "aes-256-gcm";
@@ -44,7 +44,7 @@ export function checkCompressionLevel(level: number, field = "compression level"
 
 /** The level a writer uses for this repository. */
 export function compressionLevelOf(config: RepositoryConfig): number {
-  return config.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+  return config.compressionLevel ?? UNRECORDED_COMPRESSION_LEVEL;
 }
 
 export function checkChunkSize(chunkSizeBytes: number): number {

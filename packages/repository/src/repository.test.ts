@@ -7,7 +7,7 @@ import { DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
 import { Repository } from "./repository.js";
-import { DEFAULT_COMPRESSION_LEVEL } from "./envelope.js";
+import { DEFAULT_COMPRESSION_LEVEL, UNRECORDED_COMPRESSION_LEVEL } from "./envelope.js";
 import { REPOSITORY_FORMAT_VERSION, compressionLevelOf } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
@@ -230,7 +230,7 @@ describe("Repository opening", () => {
     });
   });
 
-  it("reads the writers' compression level from config.json: absent means the default, nonsense is refused", async () => {
+  it("reads the writers' compression level from config.json: absent means the level used before it was recorded, nonsense is refused", async () => {
     const { store, repository } = await fresh();
     await repository.close();
     const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
@@ -238,7 +238,7 @@ describe("Repository opening", () => {
     const { compressionLevel: _, ...older } = config;
     await store.write("config.json", Buffer.from(JSON.stringify(older)));
     const reopened = await Repository.open(store, { threads: 0 });
-    assert.equal(compressionLevelOf(reopened.config), DEFAULT_COMPRESSION_LEVEL);
+    assert.equal(compressionLevelOf(reopened.config), UNRECORDED_COMPRESSION_LEVEL);
     await reopened.close();
     for (const level of [0, 22, 2.5, "3"]) {
       await store.write("config.json", Buffer.from(JSON.stringify({ ...config, compressionLevel: level })));
