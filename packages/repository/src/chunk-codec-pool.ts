@@ -6,8 +6,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ChunkDigest } from "@esxbackup/domain";
-import { decodeChunk, encodeChunk, encodeRun } from "./chunk-codec.js";
-import type { EncodedChunk, EncodedRun } from "./chunk-codec.js";
+import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
+import type { EncodedChunk, SealedRun } from "./chunk-codec.js";
 import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
 import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError } from "./envelope.js";
 import type { RepositoryKeys } from "./repository-keys.js";
@@ -55,29 +55,36 @@ export class ChunkCodecPool {
   }
 
   /**
-   * Encodes consecutive chunks of `chunkBytes` (the last may be shorter) read in one piece. `plain` is
-   * transferred to a worker when it owns its whole ArrayBuffer: the caller must not use it afterwards, but
-   * gets it back as `plain` (same memory, same bytes) to read into again. The envelopes share one buffer,
-   * which lives as long as any of them is referenced.
+   * Hashes the consecutive chunks of `chunkBytes` (the last may be shorter) that `plain` holds; null marks
+   * an all-zero chunk. `plain` is transferred to a worker when it owns its whole ArrayBuffer: the caller
+   * must not use it afterwards, but gets it back as `plain` (same memory, same bytes).
    */
-  async encodeRun(plain: Uint8Array, chunkBytes: number): Promise<{ chunks: EncodedChunk[]; plain: Buffer }> {
-    let run: EncodedRun;
+  async digestRun(plain: Uint8Array, chunkBytes: number): Promise<{ digests: (ChunkDigest | null)[]; plain: Buffer }> {
+    if (this.#lanes.length === 0) return { digests: digestRun(plain, chunkBytes, this.#keys), plain: asBuffer(plain) };
+    const result = await this.#run({ id: 0, op: "digestRun", plain, chunkBytes }, transferList(plain));
+    if (!result.ok) throw new Error(result.message);
+    if (!("digests" in result)) throw new Error("chunk worker answered a digestRun with another result");
+    return { digests: result.digests, plain: asBuffer(result.plain) };
+  }
+
+  /**
+   * Seals the chunks at `positions` of such a run; the envelopes share one buffer, which lives as long as
+   * any of them is referenced. `plain` is handed over and back as by `digestRun`.
+   */
+  async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; plain: Buffer }> {
+    let sealed: SealedRun;
     let returned: Uint8Array = plain;
     if (this.#lanes.length === 0) {
-      run = encodeRun(plain, chunkBytes, this.#keys, this.#level);
+      sealed = sealRun(plain, chunkBytes, positions, this.#keys, this.#level);
     } else {
-      const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength && plain.buffer instanceof ArrayBuffer;
-      const result = await this.#run({ id: 0, op: "encodeRun", plain, chunkBytes }, owned ? [plain.buffer as ArrayBuffer] : []);
+      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions }, transferList(plain));
       if (!result.ok) throw new Error(result.message);
-      if (!("run" in result)) throw new Error("chunk worker answered an encodeRun with another result");
-      run = result.run;
+      if (!("sealed" in result)) throw new Error("chunk worker answered a sealRun with another result");
+      sealed = result.sealed;
       returned = result.plain;
     }
-    const buffer = Buffer.from(run.buffer.buffer, run.buffer.byteOffset, run.buffer.byteLength);
-    return {
-      chunks: run.entries.map((entry) => (entry === null ? { zero: true } : { zero: false, digest: entry.digest, bytes: buffer.subarray(entry.offset, entry.offset + entry.length) })),
-      plain: Buffer.from(returned.buffer, returned.byteOffset, returned.byteLength),
-    };
+    const buffer = asBuffer(sealed.buffer);
+    return { envelopes: sealed.envelopes.map(({ offset, length }) => buffer.subarray(offset, offset + length)), plain: asBuffer(returned) };
   }
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
@@ -121,4 +128,13 @@ export class ChunkCodecPool {
       pending.reject(error);
     }
   }
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Transfer `data` only when it owns its whole ArrayBuffer: a view into a larger one must be copied. */
+function transferList(data: Uint8Array): ArrayBuffer[] {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
 }

@@ -30,32 +30,46 @@ export function encodeChunk(plain: Uint8Array, keys: RepositoryKeys | undefined,
   return { zero: false, digest: chunkDigest(plain, keys), bytes: sealEnvelope(EnvelopeKind.chunk, plain, keys, level) };
 }
 
-/** Consecutive chunks sealed into one buffer; `null` marks an all-zero chunk. */
-export interface EncodedRun {
-  buffer: Buffer;
-  entries: ({ digest: ChunkDigest; offset: number; length: number } | null)[];
+/** Chunk `position` of a run of consecutive chunks of `chunkBytes` (the last may be shorter). */
+function chunkOfRun(plain: Uint8Array, chunkBytes: number, position: number): Uint8Array {
+  const start = position * chunkBytes;
+  return plain.subarray(start, Math.min(plain.byteLength, start + chunkBytes));
 }
 
-/** Encodes the consecutive chunks of `chunkBytes` in `plain` (the last may be shorter) into one buffer. */
-export function encodeRun(plain: Uint8Array, chunkBytes: number, keys: RepositoryKeys | undefined, level = DEFAULT_COMPRESSION_LEVEL): EncodedRun {
-  const chunks: (Uint8Array | null)[] = [];
-  let bound = 0;
-  for (let start = 0; start < plain.byteLength; start += chunkBytes) {
-    const chunk = plain.subarray(start, Math.min(plain.byteLength, start + chunkBytes));
-    const zero = isAllZero(chunk);
-    chunks.push(zero ? null : chunk);
-    if (!zero) bound += chunkEnvelopeBound(chunk.byteLength, keys !== undefined);
+/** The digest of each chunk of a run, or null for an all-zero chunk. */
+export function digestRun(plain: Uint8Array, chunkBytes: number, keys: RepositoryKeys | undefined): (ChunkDigest | null)[] {
+  const digests: (ChunkDigest | null)[] = [];
+  for (let position = 0; position * chunkBytes < plain.byteLength; position += 1) {
+    const chunk = chunkOfRun(plain, chunkBytes, position);
+    digests.push(isAllZero(chunk) ? null : chunkDigest(chunk, keys));
   }
-  const buffer = Buffer.allocUnsafeSlow(bound);
+  return digests;
+}
+
+/** Envelopes sealed one after the other into one buffer. */
+export interface SealedRun {
+  buffer: Buffer;
+  envelopes: { offset: number; length: number }[];
+}
+
+/** Seals the chunks at `positions` of a run into one buffer, in that order. */
+export function sealRun(
+  plain: Uint8Array,
+  chunkBytes: number,
+  positions: readonly number[],
+  keys: RepositoryKeys | undefined,
+  level = DEFAULT_COMPRESSION_LEVEL,
+): SealedRun {
+  const chunks = positions.map((position) => chunkOfRun(plain, chunkBytes, position));
+  const buffer = Buffer.allocUnsafeSlow(chunks.reduce((sum, chunk) => sum + chunkEnvelopeBound(chunk.byteLength, keys !== undefined), 0));
   let offset = 0;
-  const entries = chunks.map((chunk) => {
-    if (chunk === null) return null;
+  const envelopes = chunks.map((chunk) => {
     const length = sealChunkInto(buffer.subarray(offset), chunk, keys, level);
-    const entry = { digest: chunkDigest(chunk, keys), offset, length };
+    const envelope = { offset, length };
     offset += length;
-    return entry;
+    return envelope;
   });
-  return { buffer, entries };
+  return { buffer, envelopes };
 }
 
 /** Returns the plaintext, or throws `EnvelopeError` saying what is wrong with it. */

@@ -46,6 +46,8 @@ export class ChunkSink {
   /** Every chunk this writer has stored or reused, with the promise of that being done. */
   readonly #known = new Map<ChunkDigest, Promise<void>>();
   readonly #reused = new Set<ChunkDigest>();
+  /** New chunks a caller has claimed and not yet stored or abandoned. */
+  readonly #claimed = new Map<ChunkDigest, Deferred>();
   #unflushedBytes = 0;
   #flushing: Promise<void> = Promise.resolve();
   #windowFlush: Promise<void> | undefined;
@@ -63,16 +65,64 @@ export class ChunkSink {
 
   /** Stores `bytes` as chunk `digest` unless it is already there. Resolves when it is written (not yet durable). */
   async put(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
+    if (await this.claim(digest, plainBytes)) await this.store(digest, bytes);
+  }
+
+  /**
+   * Decides whether the caller must supply chunk `digest`: false when it is stored already, or being stored
+   * by another caller (counted as deduplicated once that is done); true when it is new, and the caller must
+   * then `store` it or `abandon` it. Lets a writer compress and encrypt only chunks that are really new.
+   */
+  async claim(digest: ChunkDigest, plainBytes: number): Promise<boolean> {
     const known = this.#known.get(digest);
     if (known !== undefined) {
       await known;
-      this.stats.bytesDeduplicated += plainBytes;
-      this.stats.chunksDeduplicated += 1;
-      return;
+      this.#countDeduplicated(plainBytes);
+      return false;
     }
-    const done = this.#storeOrReuse(digest, bytes, plainBytes);
-    this.#known.set(digest, done);
-    await done;
+    const pending = deferred();
+    this.#known.set(digest, pending.promise);
+    this.#claimed.set(digest, pending);
+    try {
+      if (await this.#store.touch(chunkKey(digest), this.#clock.now())) {
+        this.#claimed.delete(digest);
+        this.#reused.add(digest);
+        this.#countDeduplicated(plainBytes);
+        pending.resolve();
+        return false;
+      }
+      return true;
+    } catch (error) {
+      this.abandon(digest, error);
+      throw error;
+    }
+  }
+
+  /** Writes a chunk this caller claimed. Resolves when it is written (not yet durable). */
+  async store(digest: ChunkDigest, bytes: Uint8Array): Promise<void> {
+    const pending = this.#claimed.get(digest);
+    if (pending === undefined) throw new Error(`chunk ${digest} was not claimed`);
+    this.#claimed.delete(digest);
+    try {
+      await this.#makeRoom(bytes.byteLength);
+      await this.#batch.write(chunkKey(digest), bytes);
+      this.stats.bytesStored += bytes.byteLength;
+      this.stats.chunksStored += 1;
+      pending.resolve();
+    } catch (error) {
+      this.#failure ??= error;
+      pending.reject(error);
+      throw error;
+    }
+  }
+
+  /** Gives up a claimed chunk the caller cannot supply: whoever waits on it fails with `error`. */
+  abandon(digest: ChunkDigest, error: unknown): void {
+    const pending = this.#claimed.get(digest);
+    if (pending === undefined) return;
+    this.#claimed.delete(digest);
+    this.#failure ??= error;
+    pending.reject(error);
   }
 
   /**
@@ -135,22 +185,9 @@ export class ChunkSink {
     await this.#batch.discard();
   }
 
-  async #storeOrReuse(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
-    try {
-      if (await this.#store.touch(chunkKey(digest), this.#clock.now())) {
-        this.#reused.add(digest);
-        this.stats.bytesDeduplicated += plainBytes;
-        this.stats.chunksDeduplicated += 1;
-        return;
-      }
-      await this.#makeRoom(bytes.byteLength);
-      await this.#batch.write(chunkKey(digest), bytes);
-      this.stats.bytesStored += bytes.byteLength;
-      this.stats.chunksStored += 1;
-    } catch (error) {
-      this.#failure ??= error;
-      throw error;
-    }
+  #countDeduplicated(plainBytes: number): void {
+    this.stats.bytesDeduplicated += plainBytes;
+    this.stats.chunksDeduplicated += 1;
   }
 
   /**
@@ -171,4 +208,22 @@ export class ChunkSink {
   #throwIfFailed(): void {
     if (this.#failure !== undefined) throw this.#failure;
   }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A claim nobody else waits on may be abandoned: that rejection is reported to the claimer, not here.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }

@@ -5,20 +5,22 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ChunkDigest } from "@esxbackup/domain";
-import { decodeChunk, encodeChunk, encodeRun } from "./chunk-codec.js";
-import type { EncodedRun } from "./chunk-codec.js";
+import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
+import type { SealedRun } from "./chunk-codec.js";
 import type { RepositoryKeys } from "./repository-keys.js";
 
 export type ChunkJob =
   | { id: number; op: "encode"; plain: Uint8Array }
-  | { id: number; op: "encodeRun"; plain: Uint8Array; chunkBytes: number }
+  | { id: number; op: "digestRun"; plain: Uint8Array; chunkBytes: number }
+  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[] }
   | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number };
 
 export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
-  | { id: number; ok: true; run: EncodedRun; plain: Uint8Array }
+  | { id: number; ok: true; digests: (ChunkDigest | null)[]; plain: Uint8Array }
+  | { id: number; ok: true; sealed: SealedRun; plain: Uint8Array }
   | { id: number; ok: false; message: string };
 
 /** What a worker is started with. */
@@ -34,11 +36,13 @@ if (port !== null) {
   const level = data.compressionLevel;
   port.on("message", (job: ChunkJob) => {
     try {
-      if (job.op === "encodeRun") {
-        // The whole run comes back in one transferred buffer, without a copy.
-        // The plaintext goes back as well, so the reader can fill it again instead of allocating.
-        const run = encodeRun(job.plain, job.chunkBytes, keys, level);
-        port.postMessage({ id: job.id, ok: true, run, plain: job.plain } satisfies ChunkJobResult, [...transferable(run.buffer), ...transferable(job.plain)]);
+      // A run's plaintext always goes back, without a copy: to be sealed next, or read into again.
+      if (job.op === "digestRun") {
+        const digests = digestRun(job.plain, job.chunkBytes, keys);
+        port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferable(job.plain));
+      } else if (job.op === "sealRun") {
+        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, keys, level);
+        port.postMessage({ id: job.id, ok: true, sealed, plain: job.plain } satisfies ChunkJobResult, [...transferable(sealed.buffer), ...transferable(job.plain)]);
       } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, keys, level);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);

@@ -138,22 +138,51 @@ export class DiskWriter {
     if (data.byteLength !== expected) {
       throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunks ${firstChunk}..${lastChunk} must be ${expected} bytes (got ${data.byteLength})`);
     }
-    const encoded = await this.#codec.encodeRun(data, chunkBytes);
-    await Promise.all(
-      encoded.chunks.map(async (entry, position) => {
+    // Hash first, compress and encrypt only what the repository lacks: a full re-read of a disk that has
+    // barely changed then costs little more than hashing it.
+    const hashed = await this.#codec.digestRun(data, chunkBytes);
+    const needed: number[] = [];
+    const claims = await Promise.allSettled(
+      hashed.digests.map(async (digest, position) => {
         const chunk = firstChunk + position;
         const length = this.index.chunkLength(chunk);
-        if (entry.zero) {
+        if (digest === null) {
           this.index.setZero(chunk);
           this.#sink.stats.bytesSkippedZero += length;
+        } else if (await this.#sink.claim(digest, length)) {
+          needed.push(position);
+          return;
         } else {
-          await this.#sink.put(entry.digest, entry.bytes, length);
-          this.index.set(chunk, entry.digest);
+          this.index.set(chunk, digest);
         }
         this.#state[chunk] = SET;
       }),
     );
-    return encoded.plain;
+    const digestAt = (position: number): ChunkDigest => hashed.digests[position] as ChunkDigest;
+    const failed = claims.find((claim) => claim.status === "rejected");
+    if (failed !== undefined) {
+      // Chunks claimed here would never come: whoever waits for them must fail too, not wait forever.
+      for (const position of needed) this.#sink.abandon(digestAt(position), failed.reason);
+      throw failed.reason;
+    }
+    if (needed.length === 0) return hashed.plain;
+    needed.sort((a, b) => a - b);
+    let sealed: { envelopes: Buffer[]; plain: Buffer };
+    try {
+      sealed = await this.#codec.sealRun(hashed.plain, chunkBytes, needed);
+    } catch (error) {
+      for (const position of needed) this.#sink.abandon(digestAt(position), error);
+      throw error;
+    }
+    await Promise.all(
+      needed.map(async (position, k) => {
+        const chunk = firstChunk + position;
+        await this.#sink.store(digestAt(position), sealed.envelopes[k] as Buffer);
+        this.index.set(chunk, digestAt(position));
+        this.#state[chunk] = SET;
+      }),
+    );
+    return sealed.plain;
   }
 
   /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */

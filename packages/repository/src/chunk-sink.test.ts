@@ -1,0 +1,46 @@
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { ManualClock } from "@esxbackup/domain";
+import type { ChunkDigest } from "@esxbackup/domain";
+import { ChunkSink } from "./chunk-sink.js";
+import { MemoryBlobStore } from "./memory-blob-store.js";
+import { chunkKey } from "./repository-layout.js";
+
+const DIGEST = "ab".repeat(32) as ChunkDigest;
+
+describe("ChunkSink claims", () => {
+  it("only the first claimer of a new chunk supplies it; a second waits and counts it as deduplicated", async () => {
+    const store = new MemoryBlobStore();
+    const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    assert.equal(await sink.claim(DIGEST, 100), true);
+    const second = sink.claim(DIGEST, 100);
+    await sink.store(DIGEST, Buffer.from("envelope"));
+    assert.equal(await second, false);
+    await sink.flush();
+    assert.deepEqual(await store.read(chunkKey(DIGEST)), Buffer.from("envelope"));
+    assert.deepEqual([sink.stats.chunksStored, sink.stats.chunksDeduplicated, sink.stats.bytesDeduplicated], [1, 1, 100]);
+  });
+
+  it("a chunk already in the repository is not claimed for storing, and is remembered as reused", async () => {
+    const store = new MemoryBlobStore();
+    await store.write(chunkKey(DIGEST), Buffer.from("old"));
+    const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    assert.equal(await sink.claim(DIGEST, 100), false);
+    await store.remove(chunkKey(DIGEST));
+    await assert.rejects(sink.confirmReused({ touch: false }), /was removed while the backup ran/);
+  });
+
+  it("an abandoned claim fails whoever waits for it instead of leaving it waiting, and fails the writer", async () => {
+    const sink = new ChunkSink(new MemoryBlobStore(), new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    assert.equal(await sink.claim(DIGEST, 100), true);
+    const waiting = sink.claim(DIGEST, 100);
+    sink.abandon(DIGEST, new Error("worker died"));
+    await assert.rejects(waiting, /worker died/);
+    await assert.rejects(sink.flush(), /worker died/);
+  });
+
+  it("storing a chunk nobody claimed is a programming error", async () => {
+    const sink = new ChunkSink(new MemoryBlobStore(), new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    await assert.rejects(sink.store(DIGEST, Buffer.from("x")), /was not claimed/);
+  });
+});
