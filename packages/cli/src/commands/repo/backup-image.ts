@@ -31,6 +31,7 @@ import { FingerprintHasher, PointWriter, readPointDiskFingerprints } from "@esxb
 import type { Repository } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
+import { ImageReader } from "./image-reader.js";
 import type { MetadataOptions } from "./backup-image-metadata.js";
 import {
   ImageFingerprints,
@@ -140,6 +141,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
           const onAbort = (): void => void writer.abort();
           context.signal.addEventListener("abort", onAbort, { once: true });
           let hasher: FingerprintHasher | undefined;
+          let reader: ImageReader | undefined;
           try {
             const previousKey = writer.previous?.disks[0]?.key ?? null;
             const disk = await writer.openDisk({
@@ -177,31 +179,31 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             const progress = startProgress(context, "backup", chunks.length);
             let next = 0;
             let done = 0;
-            const lane = async (): Promise<void> => {
-              // writeChunks hands the buffer to a worker thread without copying, and hands it back.
-              let spare: Buffer | undefined;
+            const readers = readersFor(runs, disk.chunkSizeBytes);
+            const maxRunBytes = runs.reduce((most, run) => Math.max(most, run.count * disk.chunkSizeBytes), 0);
+            reader = await ImageReader.open(file, readers, maxRunBytes);
+            const imageReader = reader;
+            const lane = async (slot: number): Promise<void> => {
+              // Each lane reads into its own slot; the workers read the slot in place (shared memory).
               while (next < runs.length) {
                 context.signal.throwIfAborted();
                 const run = runs[next++] as { first: number; count: number };
                 const last = run.first + run.count - 1;
                 const length = (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(last);
-                const buffer = spare !== undefined && spare.byteLength === length ? spare : Buffer.allocUnsafeSlow(length);
-                spare = undefined;
-                const { bytesRead } = await image.read(buffer, 0, length, run.first * disk.chunkSizeBytes);
-                if (bytesRead !== length) throw new InvalidInputError("image", `${file} changed size while being read (short read at chunk ${run.first})`);
+                const buffer = await imageReader.read(slot, run.first * disk.chunkSizeBytes, length);
                 let data: Uint8Array = buffer;
                 if (hashWhileReading !== undefined && hasher !== undefined) {
                   const hashed = await hasher.hash(buffer);
                   hashWhileReading.record(run.first * disk.chunkSizeBytes, hashed.digests);
                   data = hashed.data;
                 }
-                spare = await disk.writeChunks(run.first, data);
+                await disk.writeChunks(run.first, data);
                 done += run.count;
                 progress.update(done);
               }
             };
             try {
-              await Promise.all(Array.from({ length: readersFor(runs, disk.chunkSizeBytes) }, lane));
+              await Promise.all(Array.from({ length: readers }, (_, slot) => lane(slot)));
             } finally {
               progress.stop();
             }
@@ -223,6 +225,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             throw error;
           } finally {
             await hasher?.close();
+            await reader?.close();
             context.signal.removeEventListener("abort", onAbort);
           }
         });
