@@ -26,6 +26,17 @@ export function runBlobStoreConformance(name: string, create: () => Promise<{ st
       assert.equal((await store.stat("a/b/c"))?.sizeBytes, 4);
     }));
 
+    it("keeps no reference to written data: the caller may refill the memory once a write resolves", withStore(async (store) => {
+      const memory = Buffer.from("first content");
+      await store.write("reuse/direct", memory);
+      const batch = store.batch();
+      await batch.write("reuse/batched", memory);
+      memory.fill(0x2a);
+      await batch.flush();
+      assert.equal((await store.read("reuse/direct")).toString(), "first content");
+      assert.equal((await store.read("reuse/batched")).toString(), "first content");
+    }));
+
     it("reports a missing blob as a RepositoryFileError naming it", withStore(async (store) => {
       await assert.rejects(store.read("no/such"), (error: unknown) => {
         assert.ok(error instanceof RepositoryFileError);

@@ -17,6 +17,9 @@ interface Lane {
   inFlight: number;
 }
 
+/** Sealed-run buffers kept for reuse: about one per run in flight. */
+const MAX_SPARES = 8;
+
 type Pending = { resolve: (result: ChunkJobResult) => void; reject: (error: unknown) => void; lane: Lane };
 
 export class ChunkCodecPool {
@@ -24,6 +27,7 @@ export class ChunkCodecPool {
   readonly #level: number;
   readonly #lanes: Lane[] = [];
   readonly #pending = new Map<number, Pending>();
+  readonly #spares: ArrayBuffer[] = [];
   #nextId = 1;
 
   /** `compressionLevel`: the zstd level chunks are compressed with (decoding works whatever it was). */
@@ -69,22 +73,36 @@ export class ChunkCodecPool {
 
   /**
    * Seals the chunks at `positions` of such a run; the envelopes share one buffer, which lives as long as
-   * any of them is referenced. `plain` is handed over and back as by `digestRun`.
+   * any of them is referenced, or until it is given back with `recycle`. `plain` is handed over and back
+   * as by `digestRun`.
    */
-  async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; plain: Buffer }> {
+  async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; buffer: Buffer; plain: Buffer }> {
     let sealed: SealedRun;
     let returned: Uint8Array = plain;
+    const spare = this.#spares.pop();
     if (this.#lanes.length === 0) {
-      sealed = sealRun(plain, chunkBytes, positions, this.#keys, this.#level);
+      sealed = sealRun(plain, chunkBytes, positions, this.#keys, this.#level, spare);
     } else {
-      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions }, transferList(plain));
+      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, ...(spare === undefined ? {} : { spare }) }, [
+        ...transferList(plain),
+        ...(spare === undefined ? [] : [spare]),
+      ]);
       if (!result.ok) throw new Error(result.message);
       if (!("sealed" in result)) throw new Error("chunk worker answered a sealRun with another result");
       sealed = result.sealed;
       returned = result.plain;
     }
     const buffer = asBuffer(sealed.buffer);
-    return { envelopes: sealed.envelopes.map(({ offset, length }) => buffer.subarray(offset, offset + length)), plain: asBuffer(returned) };
+    return { envelopes: sealed.envelopes.map(({ offset, length }) => buffer.subarray(offset, offset + length)), buffer, plain: asBuffer(returned) };
+  }
+
+  /**
+   * Takes back the buffer of a `sealRun` whose envelopes are all written and no longer referenced; the next
+   * runs are sealed into it. A backup then keeps reusing a few buffers instead of allocating one per run,
+   * which keeps its memory flat however large the disk.
+   */
+  recycle(buffer: Buffer): void {
+    if (this.#spares.length < MAX_SPARES && transferList(buffer).length === 1) this.#spares.push(buffer.buffer as ArrayBuffer);
   }
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
@@ -98,7 +116,15 @@ export class ChunkCodecPool {
 
   async close(): Promise<void> {
     const lanes = this.#lanes.splice(0);
-    await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    // Idle workers are unref'd, and waiting for a worker's exit does not keep the event loop alive by
+    // itself: without this timer a caller awaiting close() can be left pending when nothing else is
+    // scheduled (the process then ends with the promise unsettled).
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   #run(job: ChunkJob, transfer: ArrayBuffer[] = []): Promise<ChunkJobResult> {

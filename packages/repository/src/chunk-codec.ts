@@ -52,16 +52,18 @@ export interface SealedRun {
   envelopes: { offset: number; length: number }[];
 }
 
-/** Seals the chunks at `positions` of a run into one buffer, in that order. */
+/** Seals the chunks at `positions` of a run into one buffer, in that order: `spare` when it is big enough. */
 export function sealRun(
   plain: Uint8Array,
   chunkBytes: number,
   positions: readonly number[],
   keys: RepositoryKeys | undefined,
   level = DEFAULT_COMPRESSION_LEVEL,
+  spare?: ArrayBuffer,
 ): SealedRun {
   const chunks = positions.map((position) => chunkOfRun(plain, chunkBytes, position));
-  const buffer = Buffer.allocUnsafeSlow(chunks.reduce((sum, chunk) => sum + chunkEnvelopeBound(chunk.byteLength, keys !== undefined), 0));
+  const bound = chunks.reduce((sum, chunk) => sum + chunkEnvelopeBound(chunk.byteLength, keys !== undefined), 0);
+  const buffer = spare !== undefined && spare.byteLength >= bound ? Buffer.from(spare) : Buffer.allocUnsafeSlow(bound);
   let offset = 0;
   const envelopes = chunks.map((chunk) => {
     const length = sealChunkInto(buffer.subarray(offset), chunk, keys, level);

@@ -12,10 +12,13 @@ describe("ChunkSink claims", () => {
   it("only the first claimer of a new chunk supplies it; a second waits and counts it as deduplicated", async () => {
     const store = new MemoryBlobStore();
     const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
-    assert.equal(await sink.claim(DIGEST, 100), true);
-    const second = sink.claim(DIGEST, 100);
+    assert.deepEqual(await sink.claim(DIGEST, 100), { supply: true });
+    // The second claimer is answered at once (it may hold claims the first one waits for), then waits.
+    const second = await sink.claim(DIGEST, 100);
+    assert.equal(second.supply, false);
+    assert.equal(sink.stats.chunksDeduplicated, 0, "counted once it is stored");
     await sink.store(DIGEST, Buffer.from("envelope"));
-    assert.equal(await second, false);
+    if (!second.supply) await second.stored;
     await sink.flush();
     assert.deepEqual(await store.read(chunkKey(DIGEST)), Buffer.from("envelope"));
     assert.deepEqual([sink.stats.chunksStored, sink.stats.chunksDeduplicated, sink.stats.bytesDeduplicated], [1, 1, 100]);
@@ -25,17 +28,18 @@ describe("ChunkSink claims", () => {
     const store = new MemoryBlobStore();
     await store.write(chunkKey(DIGEST), Buffer.from("old"));
     const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
-    assert.equal(await sink.claim(DIGEST, 100), false);
+    assert.equal((await sink.claim(DIGEST, 100)).supply, false);
     await store.remove(chunkKey(DIGEST));
     await assert.rejects(sink.confirmReused({ touch: false }), /was removed while the backup ran/);
   });
 
   it("an abandoned claim fails whoever waits for it instead of leaving it waiting, and fails the writer", async () => {
     const sink = new ChunkSink(new MemoryBlobStore(), new ManualClock(new Date("2026-01-01T00:00:00Z")));
-    assert.equal(await sink.claim(DIGEST, 100), true);
-    const waiting = sink.claim(DIGEST, 100);
+    assert.deepEqual(await sink.claim(DIGEST, 100), { supply: true });
+    const waiting = await sink.claim(DIGEST, 100);
     sink.abandon(DIGEST, new Error("worker died"));
-    await assert.rejects(waiting, /worker died/);
+    assert.equal(waiting.supply, false);
+    if (!waiting.supply) await assert.rejects(waiting.stored, /worker died/);
     await assert.rejects(sink.flush(), /worker died/);
   });
 

@@ -34,6 +34,7 @@ export const emptyWriteStats = (): WriteStats => ({
   bytesTakenOver: 0,
 });
 
+const SETTLED = Promise.resolve();
 const DEFAULT_FLUSH_EVERY_BYTES = 256 * 1024 * 1024;
 const TOUCH_PARALLELISM = 64;
 
@@ -43,7 +44,10 @@ export class ChunkSink {
   readonly #clock: Clock;
   readonly #batch: WriteBatch;
   readonly #flushEveryBytes: number;
-  /** Every chunk this writer has stored or reused, with the promise of that being done. */
+  /**
+   * Every chunk this writer has stored or reused, with the promise of that being done: `SETTLED` once it
+   * is, so a chunk costs one map entry, not a promise and its callbacks (a disk has millions of chunks).
+   */
   readonly #known = new Map<ChunkDigest, Promise<void>>();
   readonly #reused = new Set<ChunkDigest>();
   /** New chunks a caller has claimed and not yet stored or abandoned. */
@@ -65,21 +69,21 @@ export class ChunkSink {
 
   /** Stores `bytes` as chunk `digest` unless it is already there. Resolves when it is written (not yet durable). */
   async put(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
-    if (await this.claim(digest, plainBytes)) await this.store(digest, bytes);
+    const claim = await this.claim(digest, plainBytes);
+    if (claim.supply) await this.store(digest, bytes);
+    else await claim.stored;
   }
 
   /**
-   * Decides whether the caller must supply chunk `digest`: false when it is stored already, or being stored
-   * by another caller (counted as deduplicated once that is done); true when it is new, and the caller must
-   * then `store` it or `abandon` it. Lets a writer compress and encrypt only chunks that are really new.
+   * Decides whether the caller must supply chunk `digest`. `supply: true`: it is new, and the caller must
+   * `store` or `abandon` it. Otherwise it is stored already, or being stored by another caller: `stored`
+   * settles when it is (counted as deduplicated then). A claim never waits for another caller's chunk, so
+   * callers that claim several chunks before storing theirs cannot wait on each other; they await the
+   * `stored` promises only after storing their own. Lets a writer compress and encrypt only new chunks.
    */
-  async claim(digest: ChunkDigest, plainBytes: number): Promise<boolean> {
+  async claim(digest: ChunkDigest, plainBytes: number): Promise<{ supply: true } | { supply: false; stored: Promise<void> }> {
     const known = this.#known.get(digest);
-    if (known !== undefined) {
-      await known;
-      this.#countDeduplicated(plainBytes);
-      return false;
-    }
+    if (known !== undefined) return { supply: false, stored: known.then(() => this.#countDeduplicated(plainBytes)) };
     const pending = deferred();
     this.#known.set(digest, pending.promise);
     this.#claimed.set(digest, pending);
@@ -88,10 +92,11 @@ export class ChunkSink {
         this.#claimed.delete(digest);
         this.#reused.add(digest);
         this.#countDeduplicated(plainBytes);
+        this.#known.set(digest, SETTLED);
         pending.resolve();
-        return false;
+        return { supply: false, stored: SETTLED };
       }
-      return true;
+      return { supply: true };
     } catch (error) {
       this.abandon(digest, error);
       throw error;
@@ -108,6 +113,7 @@ export class ChunkSink {
       await this.#batch.write(chunkKey(digest), bytes);
       this.stats.bytesStored += bytes.byteLength;
       this.stats.chunksStored += 1;
+      this.#known.set(digest, SETTLED);
       pending.resolve();
     } catch (error) {
       this.#failure ??= error;
@@ -134,10 +140,9 @@ export class ChunkSink {
     const missing = new Set<ChunkDigest>();
     const fresh = digests.filter((digest) => !this.#known.has(digest));
     if (!this.#touchTakenOver) {
-      const done = Promise.resolve();
       for (const digest of fresh) {
         this.#reused.add(digest);
-        this.#known.set(digest, done);
+        this.#known.set(digest, SETTLED);
       }
       return missing;
     }
@@ -145,7 +150,7 @@ export class ChunkSink {
     await runLimited(fresh, TOUCH_PARALLELISM, async (digest) => {
       if (await this.#store.touch(chunkKey(digest), at)) {
         this.#reused.add(digest);
-        this.#known.set(digest, Promise.resolve());
+        this.#known.set(digest, SETTLED);
       } else {
         missing.add(digest);
       }

@@ -12,7 +12,7 @@ import type { RepositoryKeys } from "./repository-keys.js";
 export type ChunkJob =
   | { id: number; op: "encode"; plain: Uint8Array }
   | { id: number; op: "digestRun"; plain: Uint8Array; chunkBytes: number }
-  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[] }
+  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[]; spare?: ArrayBuffer }
   | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number };
 
 export type ChunkJobResult =
@@ -41,7 +41,7 @@ if (port !== null) {
         const digests = digestRun(job.plain, job.chunkBytes, keys);
         port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferable(job.plain));
       } else if (job.op === "sealRun") {
-        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, keys, level);
+        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, keys, level, job.spare);
         port.postMessage({ id: job.id, ok: true, sealed, plain: job.plain } satisfies ChunkJobResult, [...transferable(sealed.buffer), ...transferable(job.plain)]);
       } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, keys, level);

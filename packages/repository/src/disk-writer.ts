@@ -123,7 +123,8 @@ export class DiskWriter {
    * Stores the consecutive chunks `firstChunk`, `firstChunk + 1`, … that `data` holds, read in one piece
    * (whole chunks; the disk's last chunk may end it). `data` may be handed to a worker thread without a
    * copy: the caller must not use it afterwards, but gets its memory back from the returned promise, to
-   * read the next run into (a backup then reuses a few buffers instead of allocating one per read). Safe
+   * read the next run into (a backup then reuses a few buffers instead of allocating one per read). A view
+   * of shared memory is read in place by the workers and must not change until the promise settles. Safe
    * to call concurrently for disjoint runs.
    */
   async writeChunks(firstChunk: number, data: Uint8Array): Promise<Buffer> {
@@ -142,32 +143,41 @@ export class DiskWriter {
     // barely changed then costs little more than hashing it.
     const hashed = await this.#codec.digestRun(data, chunkBytes);
     const needed: number[] = [];
+    // Chunks stored already, or being stored by another run (or earlier in this one): awaited last, after
+    // this run has stored its own, so runs never wait on each other in a circle.
+    const elsewhere: { position: number; stored: Promise<void> }[] = [];
     const claims = await Promise.allSettled(
       hashed.digests.map(async (digest, position) => {
         const chunk = firstChunk + position;
-        const length = this.index.chunkLength(chunk);
         if (digest === null) {
           this.index.setZero(chunk);
-          this.#sink.stats.bytesSkippedZero += length;
-        } else if (await this.#sink.claim(digest, length)) {
-          needed.push(position);
+          this.#sink.stats.bytesSkippedZero += this.index.chunkLength(chunk);
+          this.#state[chunk] = SET;
           return;
-        } else {
-          this.index.set(chunk, digest);
         }
-        this.#state[chunk] = SET;
+        const claim = await this.#sink.claim(digest, this.index.chunkLength(chunk));
+        if (claim.supply) needed.push(position);
+        else elsewhere.push({ position, stored: claim.stored });
       }),
     );
     const digestAt = (position: number): ChunkDigest => hashed.digests[position] as ChunkDigest;
+    const settle = (position: number): void => {
+      this.index.set(firstChunk + position, digestAt(position));
+      this.#state[firstChunk + position] = SET;
+    };
+    const awaitElsewhere = (): Promise<unknown> => Promise.all(elsewhere.map(({ position, stored }) => stored.then(() => settle(position))));
     const failed = claims.find((claim) => claim.status === "rejected");
     if (failed !== undefined) {
       // Chunks claimed here would never come: whoever waits for them must fail too, not wait forever.
       for (const position of needed) this.#sink.abandon(digestAt(position), failed.reason);
       throw failed.reason;
     }
-    if (needed.length === 0) return hashed.plain;
+    if (needed.length === 0) {
+      await awaitElsewhere();
+      return hashed.plain;
+    }
     needed.sort((a, b) => a - b);
-    let sealed: { envelopes: Buffer[]; plain: Buffer };
+    let sealed: { envelopes: Buffer[]; buffer: Buffer; plain: Buffer };
     try {
       sealed = await this.#codec.sealRun(hashed.plain, chunkBytes, needed);
     } catch (error) {
@@ -176,12 +186,13 @@ export class DiskWriter {
     }
     await Promise.all(
       needed.map(async (position, k) => {
-        const chunk = firstChunk + position;
         await this.#sink.store(digestAt(position), sealed.envelopes[k] as Buffer);
-        this.index.set(chunk, digestAt(position));
-        this.#state[chunk] = SET;
+        settle(position);
       }),
     );
+    // Every envelope is written (stores keep no reference): the buffer can take the next run.
+    this.#codec.recycle(sealed.buffer);
+    await awaitElsewhere();
     return sealed.plain;
   }
 

@@ -56,7 +56,13 @@ export class FingerprintHasher {
   async close(): Promise<void> {
     for (const pending of this.#pending.values()) pending.reject(new Error("the fingerprint hasher was closed"));
     this.#pending.clear();
-    await this.#worker?.terminate();
+    // Waiting for an idle (unref'd) worker's exit does not keep the event loop alive by itself.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await this.#worker?.terminate();
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   #settle(result: FingerprintJobResult): void {

@@ -146,6 +146,23 @@ describe("Repository round trips", () => {
     }
   });
 
+  it("concurrent runs holding the same chunks in crossed order, or one chunk twice, do not wait on each other", async () => {
+    const { repository } = await fresh();
+    try {
+      const [x, y, z] = [1, 2, 3].map((seed) => makeImage(CHUNK, seed)) as [Buffer, Buffer, Buffer];
+      const runs = [Buffer.concat([x, y]), Buffer.concat([y, x]), Buffer.concat([z, z])];
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "d.vmdk", sizeBytes: 6 * CHUNK });
+      await Promise.all(runs.map((run, position) => disk.writeChunks(2 * position, Buffer.from(run))));
+      const point = await writer.commit();
+      assert.equal(writer.stats.chunksStored, 3);
+      assert.equal(writer.stats.chunksDeduplicated, 3);
+      assert.equal(sha256(await readWholeDisk(repository, point.pointId)), sha256(Buffer.concat(runs)));
+    } finally {
+      await repository.close();
+    }
+  });
+
   it("a full disk mid-write publishes nothing and names the file", async () => {
     const { store, repository } = await fresh();
     try {
