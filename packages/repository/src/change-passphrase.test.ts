@@ -12,7 +12,7 @@ import { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { Repository } from "./repository.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
-import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
+import { backUpImage, makeImage, readWholeDisk, sha256, storeWith } from "./test-disk.js";
 
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
 const CHUNK = 16 * 1024;
@@ -43,20 +43,12 @@ async function opens(store: BlobStore, passphrase: string): Promise<boolean> {
 
 /** The store as seen by a process that dies when it starts removing key files. */
 function crashingAtKeyRemoval(store: BlobStore): BlobStore {
-  return {
-    read: (key) => store.read(key),
-    write: (key, data) => store.write(key, data),
-    batch: () => store.batch(),
-    createExclusive: (key, data) => store.createExclusive(key, data),
-    stat: (key) => store.stat(key),
-    touch: (key, at) => store.touch(key, at),
-    list: (folder) => store.list(folder),
+  return storeWith(store, {
     remove: async (key) => {
       if (key.startsWith("keys/")) throw new Error("simulated crash");
       return store.remove(key);
     },
-    locate: (key) => store.locate(key),
-  };
+  });
 }
 
 describe("changePassphrase", () => {

@@ -25,7 +25,7 @@ import type { Clock } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyFile, ScryptParameters } from "./key-file.js";
-import { parseRepositoryConfig } from "./repository-config.js";
+import { readRepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CONFIG_KEY, KEYS_FOLDER, keyFileKey } from "./repository-layout.js";
 import { withMutex } from "./repository-lock.js";
@@ -73,16 +73,7 @@ export async function changePassphrase(store: BlobStore, options: ChangePassphra
 }
 
 async function requireEncrypted(store: BlobStore): Promise<void> {
-  let text: string;
-  try {
-    text = (await store.read(CONFIG_KEY)).toString("utf8");
-  } catch (error) {
-    if (error instanceof RepositoryFileError && error.problem === "missing") {
-      throw new InvalidInputError("repository", `${store.locate(CONFIG_KEY)} does not exist: not an esxbackup repository (run 'repo init' first)`);
-    }
-    throw error;
-  }
-  if (parseRepositoryConfig(text, store.locate(CONFIG_KEY)).encryption === "none") {
+  if ((await readRepositoryConfig(store)).encryption === "none") {
     throw new InvalidInputError("repository", `${store.locate(CONFIG_KEY)}: the repository is not encrypted, it has no passphrase to change`);
   }
 }

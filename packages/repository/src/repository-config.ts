@@ -5,6 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { InvalidInputError } from "@esxbackup/domain";
 import { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, UNRECORDED_COMPRESSION_LEVEL } from "./envelope.js";
+import type { BlobStore } from "./blob-store.js";
+import { RepositoryFileError } from "./repository-file-error.js";
+import { CONFIG_KEY } from "./repository-layout.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 
 /**
@@ -117,4 +120,18 @@ export function parseRepositoryConfig(text: string, path: string): RepositoryCon
     }
   }
   return config as RepositoryConfig;
+}
+
+/** Reads and checks a store's `config.json`; a store without one is not a repository (bad input). */
+export async function readRepositoryConfig(store: BlobStore): Promise<RepositoryConfig> {
+  let text: string;
+  try {
+    text = (await store.read(CONFIG_KEY)).toString("utf8");
+  } catch (error) {
+    if (error instanceof RepositoryFileError && error.problem === "missing") {
+      throw new InvalidInputError("repository", `${store.locate(CONFIG_KEY)} does not exist: not an esxbackup repository (run 'repo init' first)`);
+    }
+    throw error;
+  }
+  return parseRepositoryConfig(text, store.locate(CONFIG_KEY));
 }

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
-import type { BlobStore } from "./blob-store.js";
 import { changePassphrase } from "./change-passphrase.js";
 import { DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
@@ -12,7 +11,7 @@ import { REPOSITORY_FORMAT_VERSION, compressionLevelOf } from "./repository-conf
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
-import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
+import { backUpImage, makeImage, readWholeDisk, sha256, storeWith } from "./test-disk.js";
 
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
 const CHUNK = 16 * 1024;
@@ -204,17 +203,9 @@ describe("Repository opening", () => {
     assert.notDeepEqual(await store.list("keys"), staleListing);
     // The opener lists the folder before the change and reads the file after it.
     let listings = 0;
-    const racing: BlobStore = {
-      locate: (key) => store.locate(key),
-      read: (key) => store.read(key),
-      write: (key, data) => store.write(key, data),
-      batch: () => store.batch(),
-      createExclusive: (key, data) => store.createExclusive(key, data),
-      stat: (key) => store.stat(key),
-      touch: (key, at) => store.touch(key, at),
-      remove: (key) => store.remove(key),
+    const racing = storeWith(store, {
       list: async (folder) => (folder === "keys" && ++listings === 1 ? staleListing : store.list(folder)),
-    };
+    });
     const reopened = await Repository.open(racing, { passphrase: "battery staple", threads: 0 });
     assert.equal(listings, 2);
     await reopened.close();

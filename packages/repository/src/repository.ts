@@ -13,7 +13,7 @@ import { FixedIndex } from "./fixed-index.js";
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyFile, ScryptParameters } from "./key-file.js";
 import { decodeManifest } from "./point-manifest.js";
-import { compressionLevelOf, newRepositoryConfig, parseRepositoryConfig } from "./repository-config.js";
+import { compressionLevelOf, newRepositoryConfig, readRepositoryConfig } from "./repository-config.js";
 import type { RepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { MASTER_KEY_BYTES, splitMasterKey } from "./repository-keys.js";
@@ -116,16 +116,7 @@ export class Repository {
   }
 
   static async open(store: BlobStore, options: OpenOptions = {}): Promise<Repository> {
-    let configText: string;
-    try {
-      configText = (await store.read(CONFIG_KEY)).toString("utf8");
-    } catch (error) {
-      if (error instanceof RepositoryFileError && error.problem === "missing") {
-        throw new InvalidInputError("repository", `${store.locate(CONFIG_KEY)} does not exist: not an esxbackup repository (run 'repo init' first)`);
-      }
-      throw error;
-    }
-    const config = parseRepositoryConfig(configText, store.locate(CONFIG_KEY));
+    const config = await readRepositoryConfig(store);
     if (config.encryption === "none") return new Repository(store, config, undefined, options);
     if (options.passphrase === undefined || options.passphrase === "") {
       throw new InvalidInputError("passphrase", "the repository is encrypted: give --password-file or set ESXBACKUP_PASSWORD");

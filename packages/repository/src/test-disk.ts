@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { PointId } from "@esxbackup/domain";
+import type { BlobStore } from "./blob-store.js";
 import { DiskReader } from "./disk-reader.js";
 import { PointWriter } from "./point-writer.js";
 import type { Repository } from "./repository.js";
@@ -55,4 +56,20 @@ export async function readWholeDisk(repository: Repository, pointId: PointId, di
   const parts: Buffer[] = [];
   for await (const part of reader.stream()) parts.push(part as Buffer);
   return Buffer.concat(parts);
+}
+
+/** `store` with some of its methods replaced, to stage a crash or a race at one exact call. */
+export function storeWith(store: BlobStore, overrides: Partial<BlobStore>): BlobStore {
+  return {
+    read: (key) => store.read(key),
+    write: (key, data) => store.write(key, data),
+    batch: () => store.batch(),
+    createExclusive: (key, data) => store.createExclusive(key, data),
+    stat: (key) => store.stat(key),
+    touch: (key, at) => store.touch(key, at),
+    list: (folder) => store.list(folder),
+    remove: (key) => store.remove(key),
+    locate: (key) => store.locate(key),
+    ...overrides,
+  };
 }

@@ -3,25 +3,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import type { PointId } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, Repository, readDiskFingerprints } from "@esxbackup/repository";
-import { run } from "../../main.js";
+import { runCli as cli, sha256 } from "./cli-test-support.js";
 
 const CHUNK = 16 * 1024;
 const BLOCK = 64 * 1024;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (data: Buffer) => (out += data.toString()));
-  stderr.on("data", (data: Buffer) => (err += data.toString()));
-  const code = await run(args, { stdout, stderr, env: {}, interactive: false, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
 
 async function backUp(args: string[]): Promise<{ point: string; chunksRead: number; stats: Record<string, number>; fingerprints?: string; changedRanges?: number; changedBytes?: number }> {
   const result = await cli(["repo", "backup-image", ...args, "--json"]);
@@ -29,7 +17,6 @@ async function backUp(args: string[]): Promise<{ point: string; chunksRead: numb
   return JSON.parse(result.stdout) as { point: string; chunksRead: number; stats: Record<string, number> };
 }
 
-const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
 
 function blockDigests(algorithm: string, image: Buffer, block: number): Buffer {
   const parts: Buffer[] = [];

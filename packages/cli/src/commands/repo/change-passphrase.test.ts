@@ -1,39 +1,14 @@
 import { strict as assert } from "node:assert";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { run } from "../../main.js";
+import { fileHashes as snapshot, runCli as cli, sha256 } from "./cli-test-support.js";
 
 const OLD = "old-Passphrase-7f3a";
 const NEW = "new-Passphrase-c91e";
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (data: Buffer) => (out += data.toString()));
-  stderr.on("data", (data: Buffer) => (err += data.toString()));
-  const code = await run(args, { stdout, stderr, env, interactive: false, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
-
-const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
-
-/** Every file of the repository with the hash of its bytes: a refused change must leave this equal. */
-async function snapshot(root: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) {
-      const path = join(entry.parentPath, entry.name);
-      files.set(path, sha256(await readFile(path)));
-    }
-  }
-  return files;
-}
 
 describe("esxbackup repo change-passphrase", () => {
   let dir: string;

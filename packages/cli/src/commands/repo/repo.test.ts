@@ -4,23 +4,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { run } from "../../main.js";
+import { runCli as cli } from "./cli-test-support.js";
 
 const CHUNK = 16 * 1024;
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (data: Buffer) => (out += data.toString()));
-  stderr.on("data", (data: Buffer) => (err += data.toString()));
-  const code = await run(args, { stdout, stderr, env, interactive: false, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
-}
 
 const sha256 = async (path: string): Promise<string> => createHash("sha256").update(await readFile(path)).digest("hex");
 

@@ -1,0 +1,34 @@
+/**
+ * Test support for the `repo` commands: runs the CLI in-process and captures what it prints, and fingerprints
+ * a folder's files to prove a refused command changed nothing. Not part of the CLI.
+ */
+import { createHash } from "node:crypto";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { run } from "../../main.js";
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (data: Buffer) => (out += data.toString()));
+  stderr.on("data", (data: Buffer) => (err += data.toString()));
+  const code = await run(args, { stdout, stderr, env, interactive: false, signal: new AbortController().signal });
+  return { code, stdout: out, stderr: err };
+}
+
+export const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
+
+/** Every file under `root` with the hash of its bytes. */
+export async function fileHashes(root: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const path = join(entry.parentPath, entry.name);
+      files.set(path, sha256(await readFile(path)));
+    }
+  }
+  return files;
+}
