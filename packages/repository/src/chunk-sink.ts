@@ -7,8 +7,10 @@
  * which chunks it reused, so the writer can confirm, just before publishing, that none was removed
  * meanwhile (docs/repository-format.md §9).
  */
+import { CHUNK_DIGEST_BYTES } from "@esxbackup/domain";
 import type { ChunkDigest, Clock } from "@esxbackup/domain";
 import type { BlobStore, WriteBatch } from "./blob-store.js";
+import type { FixedIndex } from "./fixed-index.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { chunkKey } from "./repository-layout.js";
 import { runLimited } from "./run-limited.js";
@@ -35,6 +37,7 @@ export const emptyWriteStats = (): WriteStats => ({
 });
 
 const SETTLED = Promise.resolve();
+const CONFIRM_SLICE_CHUNKS = 4096;
 const DEFAULT_FLUSH_EVERY_BYTES = 256 * 1024 * 1024;
 const TOUCH_PARALLELISM = 64;
 
@@ -50,6 +53,7 @@ export class ChunkSink {
    */
   readonly #known = new Map<ChunkDigest, Promise<void>>();
   readonly #reused = new Set<ChunkDigest>();
+  readonly #trusted: { current: FixedIndex; previous: FixedIndex; shared: number }[] = [];
   /** New chunks a caller has claimed and not yet stored or abandoned. */
   readonly #claimed = new Map<ChunkDigest, Deferred>();
   #unflushedBytes = 0;
@@ -131,21 +135,18 @@ export class ChunkSink {
     pending.reject(error);
   }
 
+  /** Whether chunks taken over from the base point must be touched (`adopt`) rather than trusted. */
+  get touchesTakenOver(): boolean {
+    return this.#touchTakenOver;
+  }
+
   /**
-   * Takes over chunks from a previous index. With `touchTakenOver`, touches each and returns those that no
-   * longer exist (they must be read again); without, trusts the base point (no I/O) and returns none.
-   * Zero digests must not be passed.
+   * Takes over chunks from a previous index by touching each; returns those that no longer exist (they must
+   * be read again). Zero digests must not be passed.
    */
   async adopt(digests: readonly ChunkDigest[]): Promise<Set<ChunkDigest>> {
     const missing = new Set<ChunkDigest>();
     const fresh = digests.filter((digest) => !this.#known.has(digest));
-    if (!this.#touchTakenOver) {
-      for (const digest of fresh) {
-        this.#reused.add(digest);
-        this.#known.set(digest, SETTLED);
-      }
-      return missing;
-    }
     const at = this.#clock.now();
     await runLimited(fresh, TOUCH_PARALLELISM, async (digest) => {
       if (await this.#store.touch(chunkKey(digest), at)) {
@@ -156,6 +157,16 @@ export class ChunkSink {
       }
     });
     return missing;
+  }
+
+  /**
+   * Records that the first `shared` entries of `previous` were copied into `current` without any I/O, the
+   * base point being kept by the writer lock (version 2). Nothing is kept per chunk, so taking over a
+   * multi-TiB disk costs no memory beyond the two indexes; `confirmReused` checks the entries that still
+   * match at the end.
+   */
+  trustTakenOver(current: FixedIndex, previous: FixedIndex, shared: number): void {
+    this.#trusted.push({ current, previous, shared });
   }
 
   /** Makes every chunk written so far durable. */
@@ -173,7 +184,7 @@ export class ChunkSink {
   async confirmReused(options: { touch: boolean }): Promise<void> {
     this.#throwIfFailed();
     const at = this.#clock.now();
-    await runLimited([...this.#reused], TOUCH_PARALLELISM, async (digest) => {
+    const confirm = async (digest: ChunkDigest): Promise<void> => {
       const present = options.touch ? await this.#store.touch(chunkKey(digest), at) : (await this.#store.stat(chunkKey(digest))) !== undefined;
       if (!present) {
         throw new RepositoryFileError(
@@ -182,7 +193,20 @@ export class ChunkSink {
           "was removed while the backup ran (a concurrent gc?); nothing was published, run the backup again",
         );
       }
-    });
+    };
+    await runLimited([...this.#reused], TOUCH_PARALLELISM, confirm);
+    // Trusted take-overs, a slice at a time: only entries the new index still holds count.
+    for (const { current, previous, shared } of this.#trusted) {
+      for (let first = 0; first < shared; first += CONFIRM_SLICE_CHUNKS) {
+        const digests: ChunkDigest[] = [];
+        for (let chunk = first; chunk < Math.min(shared, first + CONFIRM_SLICE_CHUNKS); chunk += 1) {
+          const start = chunk * CHUNK_DIGEST_BYTES;
+          const same = previous.digests.compare(current.digests, start, start + CHUNK_DIGEST_BYTES, start, start + CHUNK_DIGEST_BYTES) === 0;
+          if (same && !previous.isZero(chunk)) digests.push(previous.get(chunk));
+        }
+        await runLimited(digests, TOUCH_PARALLELISM, confirm);
+      }
+    }
   }
 
   async discard(): Promise<void> {
