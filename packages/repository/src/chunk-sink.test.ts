@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { ManualClock } from "@esxbackup/domain";
 import type { ChunkDigest } from "@esxbackup/domain";
 import { ChunkSink } from "./chunk-sink.js";
+import { FixedIndex } from "./fixed-index.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { chunkKey } from "./repository-layout.js";
 
@@ -24,13 +25,28 @@ describe("ChunkSink claims", () => {
     assert.deepEqual([sink.stats.chunksStored, sink.stats.chunksDeduplicated, sink.stats.bytesDeduplicated], [1, 1, 100]);
   });
 
-  it("a chunk already in the repository is not claimed for storing, and is remembered as reused", async () => {
+  it("a chunk already in the repository is not claimed for storing; one removed before publishing is found from the index", async () => {
     const store = new MemoryBlobStore();
     await store.write(chunkKey(DIGEST), Buffer.from("old"));
     const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
     assert.equal((await sink.claim(DIGEST, 100)).supply, false);
+    const index = new FixedIndex(3 * 4096, 4096);
+    index.setZero(0);
+    index.set(1, DIGEST);
+    index.setZero(2);
+    await sink.confirmReferenced([index], { touch: true });
     await store.remove(chunkKey(DIGEST));
-    await assert.rejects(sink.confirmReused({ touch: false }), /was removed while the backup ran/);
+    await assert.rejects(sink.confirmReferenced([index], { touch: false }), /was removed while the backup ran/);
+  });
+
+  it("a chunk repeated before the flush is stored once; after the flush a repeat finds it with a touch", async () => {
+    const store = new MemoryBlobStore();
+    const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    await sink.put(DIGEST, Buffer.from("envelope"), 100);
+    await sink.put(DIGEST, Buffer.from("envelope"), 100);
+    await sink.flush();
+    await sink.put(DIGEST, Buffer.from("envelope"), 100);
+    assert.deepEqual([sink.stats.chunksStored, sink.stats.chunksDeduplicated], [1, 2]);
   });
 
   it("an abandoned claim fails whoever waits for it instead of leaving it waiting, and fails the writer", async () => {

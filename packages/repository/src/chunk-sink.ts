@@ -3,11 +3,11 @@
  * touched (its mtime renewed, so gc sees it in use) instead of written; a new one is written through a
  * `WriteBatch` and becomes durable at the next flush. Flushes happen every `flushEveryBytes` and always
  * before the point is published. Chunks taken over from the base point are touched only when asked
- * (`touchTakenOver`): in a version-2 repository gc keeps them through the writer lock instead. Remembers
- * which chunks it reused, so the writer can confirm, just before publishing, that none was removed
- * meanwhile (docs/repository-format.md §9).
+ * (`touchTakenOver`): in a version-2 repository gc keeps them through the writer lock instead. Just before
+ * publishing, the writer confirms from its indexes that no chunk the point references was removed
+ * meanwhile (docs/repository-format.md §9). Only chunks in flight or written since the last flush are
+ * remembered, so memory does not grow with the disk.
  */
-import { CHUNK_DIGEST_BYTES } from "@esxbackup/domain";
 import type { ChunkDigest, Clock } from "@esxbackup/domain";
 import type { BlobStore, WriteBatch } from "./blob-store.js";
 import type { FixedIndex } from "./fixed-index.js";
@@ -52,8 +52,8 @@ export class ChunkSink {
    * is, so a chunk costs one map entry, not a promise and its callbacks (a disk has millions of chunks).
    */
   readonly #known = new Map<ChunkDigest, Promise<void>>();
-  readonly #reused = new Set<ChunkDigest>();
-  readonly #trusted: { current: FixedIndex; previous: FixedIndex; shared: number }[] = [];
+  /** Chunks written since the last flush: not yet under their names, so a repeat must not touch-test them. */
+  #unflushed: ChunkDigest[] = [];
   /** New chunks a caller has claimed and not yet stored or abandoned. */
   readonly #claimed = new Map<ChunkDigest, Deferred>();
   #unflushedBytes = 0;
@@ -93,10 +93,10 @@ export class ChunkSink {
     this.#claimed.set(digest, pending);
     try {
       if (await this.#store.touch(chunkKey(digest), this.#clock.now())) {
+        // Under its name already: a later repeat finds it again with one touch, nothing kept here.
         this.#claimed.delete(digest);
-        this.#reused.add(digest);
+        this.#known.delete(digest);
         this.#countDeduplicated(plainBytes);
-        this.#known.set(digest, SETTLED);
         pending.resolve();
         return { supply: false, stored: SETTLED };
       }
@@ -118,6 +118,7 @@ export class ChunkSink {
       this.stats.bytesStored += bytes.byteLength;
       this.stats.chunksStored += 1;
       this.#known.set(digest, SETTLED);
+      this.#unflushed.push(digest);
       pending.resolve();
     } catch (error) {
       this.#failure ??= error;
@@ -149,39 +150,30 @@ export class ChunkSink {
     const fresh = digests.filter((digest) => !this.#known.has(digest));
     const at = this.#clock.now();
     await runLimited(fresh, TOUCH_PARALLELISM, async (digest) => {
-      if (await this.#store.touch(chunkKey(digest), at)) {
-        this.#reused.add(digest);
-        this.#known.set(digest, SETTLED);
-      } else {
-        missing.add(digest);
-      }
+      if (!(await this.#store.touch(chunkKey(digest), at))) missing.add(digest);
     });
     return missing;
-  }
-
-  /**
-   * Records that the first `shared` entries of `previous` were copied into `current` without any I/O, the
-   * base point being kept by the writer lock (version 2). Nothing is kept per chunk, so taking over a
-   * multi-TiB disk costs no memory beyond the two indexes; `confirmReused` checks the entries that still
-   * match at the end.
-   */
-  trustTakenOver(current: FixedIndex, previous: FixedIndex, shared: number): void {
-    this.#trusted.push({ current, previous, shared });
   }
 
   /** Makes every chunk written so far durable. */
   async flush(): Promise<void> {
     this.#throwIfFailed();
     this.#unflushedBytes = 0;
+    const flushed = this.#unflushed;
+    this.#unflushed = [];
     this.#flushing = this.#flushing.then(() => this.#batch.flush());
     await this.#flushing;
+    // Durable under their names now: a repeat finds them with a touch.
+    for (const digest of flushed) if (this.#known.get(digest) === SETTLED) this.#known.delete(digest);
   }
 
   /**
-   * Throws a `RepositoryFileError` naming the first reused chunk that has disappeared. `touch` also renews
-   * each one's mtime (for a gc that may be sweeping without knowing this writer); call it under the mutex.
+   * Throws a `RepositoryFileError` naming the first chunk referenced by `indexes` that has disappeared.
+   * `touch` also renews each one's mtime (for a gc that may be sweeping without knowing this writer); call
+   * it under the mutex. Chunks this writer stored are checked too: they exist, and touching them is
+   * harmless. Read from the indexes a slice at a time, so nothing is kept per chunk.
    */
-  async confirmReused(options: { touch: boolean }): Promise<void> {
+  async confirmReferenced(indexes: readonly FixedIndex[], options: { touch: boolean }): Promise<void> {
     this.#throwIfFailed();
     const at = this.#clock.now();
     const confirm = async (digest: ChunkDigest): Promise<void> => {
@@ -194,17 +186,13 @@ export class ChunkSink {
         );
       }
     };
-    await runLimited([...this.#reused], TOUCH_PARALLELISM, confirm);
-    // Trusted take-overs, a slice at a time: only entries the new index still holds count.
-    for (const { current, previous, shared } of this.#trusted) {
-      for (let first = 0; first < shared; first += CONFIRM_SLICE_CHUNKS) {
-        const digests: ChunkDigest[] = [];
-        for (let chunk = first; chunk < Math.min(shared, first + CONFIRM_SLICE_CHUNKS); chunk += 1) {
-          const start = chunk * CHUNK_DIGEST_BYTES;
-          const same = previous.digests.compare(current.digests, start, start + CHUNK_DIGEST_BYTES, start, start + CHUNK_DIGEST_BYTES) === 0;
-          if (same && !previous.isZero(chunk)) digests.push(previous.get(chunk));
+    for (const index of indexes) {
+      for (let first = 0; first < index.chunkCount; first += CONFIRM_SLICE_CHUNKS) {
+        const digests = new Set<ChunkDigest>();
+        for (let chunk = first; chunk < Math.min(index.chunkCount, first + CONFIRM_SLICE_CHUNKS); chunk += 1) {
+          if (!index.isZero(chunk)) digests.add(index.get(chunk));
         }
-        await runLimited(digests, TOUCH_PARALLELISM, confirm);
+        await runLimited([...digests], TOUCH_PARALLELISM, confirm);
       }
     }
   }

@@ -71,7 +71,6 @@ export class DiskWriter {
         if (!previous.isZero(chunk)) this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
         this.#state[chunk] = SET;
       }
-      this.#sink.trustTakenOver(this.index, previous, shared);
       return;
     }
     const candidates: number[] = [];

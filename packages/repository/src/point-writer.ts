@@ -144,12 +144,13 @@ export class PointWriter {
       };
       if (this.#previous !== undefined) point.previousPointId = this.#previous.pointId;
       await withMutex(store, repository.clock, async () => {
+        const indexes = this.#disks.map((disk) => disk.index);
         if (!this.#gcAware) {
-          await this.#sink.confirmReused({ touch: false });
+          await this.#sink.confirmReferenced(indexes, { touch: false });
         } else {
           const gcNow = await observeGc(store, repository.clock);
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
-          if (gcMayNotKnowUs) await this.#sink.confirmReused({ touch: true });
+          if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
         await store.write(manifestKey(this.pointId), repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point)));
       });
