@@ -11,6 +11,7 @@ import type { EncodedChunk, SealedRun } from "./chunk-codec.js";
 import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
 import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError } from "./envelope.js";
 import type { RepositoryKeys } from "./repository-keys.js";
+import { ownsWholeBuffer, transferListOf } from "./transfer-list.js";
 
 interface Lane {
   worker: Worker;
@@ -65,7 +66,7 @@ export class ChunkCodecPool {
    */
   async digestRun(plain: Uint8Array, chunkBytes: number): Promise<{ digests: (ChunkDigest | null)[]; plain: Buffer }> {
     if (this.#lanes.length === 0) return { digests: digestRun(plain, chunkBytes, this.#keys), plain: asBuffer(plain) };
-    const result = await this.#run({ id: 0, op: "digestRun", plain, chunkBytes }, transferList(plain));
+    const result = await this.#run({ id: 0, op: "digestRun", plain, chunkBytes }, transferListOf(plain));
     if (!result.ok) throw new Error(result.message);
     if (!("digests" in result)) throw new Error("chunk worker answered a digestRun with another result");
     return { digests: result.digests, plain: asBuffer(result.plain) };
@@ -73,27 +74,25 @@ export class ChunkCodecPool {
 
   /**
    * Seals the chunks at `positions` of such a run; the envelopes share one buffer, which lives as long as
-   * any of them is referenced, or until it is given back with `recycle`. `plain` is handed over and back
-   * as by `digestRun`.
+   * any of them is referenced, or until it is given back with `recycle`. `plain` is handed over as by
+   * `digestRun`, and not handed back.
    */
-  async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; buffer: Buffer; plain: Buffer }> {
+  async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; buffer: Buffer }> {
     let sealed: SealedRun;
-    let returned: Uint8Array = plain;
     const spare = this.#spares.pop();
     if (this.#lanes.length === 0) {
       sealed = sealRun(plain, chunkBytes, positions, this.#keys, this.#level, spare);
     } else {
       const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, ...(spare === undefined ? {} : { spare }) }, [
-        ...transferList(plain),
+        ...transferListOf(plain),
         ...(spare === undefined ? [] : [spare]),
       ]);
       if (!result.ok) throw new Error(result.message);
       if (!("sealed" in result)) throw new Error("chunk worker answered a sealRun with another result");
       sealed = result.sealed;
-      returned = result.plain;
     }
     const buffer = asBuffer(sealed.buffer);
-    return { envelopes: sealed.envelopes.map(({ offset, length }) => buffer.subarray(offset, offset + length)), buffer, plain: asBuffer(returned) };
+    return { envelopes: sealed.envelopes.map(({ offset, length }) => buffer.subarray(offset, offset + length)), buffer };
   }
 
   /**
@@ -102,7 +101,7 @@ export class ChunkCodecPool {
    * which keeps its memory flat however large the disk.
    */
   recycle(buffer: Buffer): void {
-    if (this.#spares.length < MAX_SPARES && transferList(buffer).length === 1) this.#spares.push(buffer.buffer as ArrayBuffer);
+    if (this.#spares.length < MAX_SPARES && ownsWholeBuffer(buffer)) this.#spares.push(buffer.buffer as ArrayBuffer);
   }
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
@@ -158,9 +157,4 @@ export class ChunkCodecPool {
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** Transfer `data` only when it owns its whole ArrayBuffer: a view into a larger one must be copied. */
-function transferList(data: Uint8Array): ArrayBuffer[] {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
 }

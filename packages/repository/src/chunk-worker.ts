@@ -8,6 +8,7 @@ import type { ChunkDigest } from "@esxbackup/domain";
 import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
 import type { SealedRun } from "./chunk-codec.js";
 import type { RepositoryKeys } from "./repository-keys.js";
+import { transferListOf } from "./transfer-list.js";
 
 export type ChunkJob =
   | { id: number; op: "encode"; plain: Uint8Array }
@@ -20,7 +21,7 @@ export type ChunkJobResult =
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
   | { id: number; ok: true; digests: (ChunkDigest | null)[]; plain: Uint8Array }
-  | { id: number; ok: true; sealed: SealedRun; plain: Uint8Array }
+  | { id: number; ok: true; sealed: SealedRun }
   | { id: number; ok: false; message: string };
 
 /** What a worker is started with. */
@@ -36,28 +37,23 @@ if (port !== null) {
   const level = data.compressionLevel;
   port.on("message", (job: ChunkJob) => {
     try {
-      // A run's plaintext always goes back, without a copy: to be sealed next, or read into again.
+      // A hashed run's plaintext goes back without a copy, to be sealed next.
       if (job.op === "digestRun") {
         const digests = digestRun(job.plain, job.chunkBytes, keys);
-        port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferable(job.plain));
+        port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferListOf(job.plain));
       } else if (job.op === "sealRun") {
         const sealed = sealRun(job.plain, job.chunkBytes, job.positions, keys, level, job.spare);
-        port.postMessage({ id: job.id, ok: true, sealed, plain: job.plain } satisfies ChunkJobResult, [...transferable(sealed.buffer), ...transferable(job.plain)]);
+        port.postMessage({ id: job.id, ok: true, sealed } satisfies ChunkJobResult, transferListOf(sealed.buffer));
       } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, keys, level);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);
-        else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferable(encoded.bytes));
+        else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferListOf(encoded.bytes));
       } else {
         const plain = decodeChunk(job.bytes, job.digest, job.expectedBytes, keys);
-        port.postMessage({ id: job.id, ok: true, plain } satisfies ChunkJobResult, transferable(plain));
+        port.postMessage({ id: job.id, ok: true, plain } satisfies ChunkJobResult, transferListOf(plain));
       }
     } catch (error) {
       port.postMessage({ id: job.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies ChunkJobResult);
     }
   });
-}
-
-/** Transfer only buffers that own their whole ArrayBuffer: a pooled small Buffer must be copied. */
-function transferable(data: Uint8Array): ArrayBuffer[] {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
 }

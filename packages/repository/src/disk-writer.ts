@@ -134,12 +134,10 @@ export class DiskWriter {
   /**
    * Stores the consecutive chunks `firstChunk`, `firstChunk + 1`, … that `data` holds, read in one piece
    * (whole chunks; the disk's last chunk may end it). `data` may be handed to a worker thread without a
-   * copy: the caller must not use it afterwards, but gets its memory back from the returned promise, to
-   * read the next run into (a backup then reuses a few buffers instead of allocating one per read). A view
-   * of shared memory is read in place by the workers and must not change until the promise settles. Safe
-   * to call concurrently for disjoint runs.
+   * copy: the caller must not use it afterwards. A view of shared memory is read in place by the workers
+   * and may be filled again once the promise settles. Safe to call concurrently for disjoint runs.
    */
-  async writeChunks(firstChunk: number, data: Uint8Array): Promise<Buffer> {
+  async writeChunks(firstChunk: number, data: Uint8Array): Promise<void> {
     if (this.#closed) throw new EsxbackupError("writer_closed", `disk ${this.options.key}: the writer is already committed or aborted`);
     const chunkBytes = this.chunkSizeBytes;
     const count = Math.ceil(data.byteLength / chunkBytes);
@@ -186,10 +184,10 @@ export class DiskWriter {
     }
     if (needed.length === 0) {
       await awaitElsewhere();
-      return hashed.plain;
+      return;
     }
     needed.sort((a, b) => a - b);
-    let sealed: { envelopes: Buffer[]; buffer: Buffer; plain: Buffer };
+    let sealed: { envelopes: Buffer[]; buffer: Buffer };
     try {
       sealed = await this.#codec.sealRun(hashed.plain, chunkBytes, needed);
     } catch (error) {
@@ -205,7 +203,6 @@ export class DiskWriter {
     // Every envelope is written (stores keep no reference): the buffer can take the next run.
     this.#codec.recycle(sealed.buffer);
     await awaitElsewhere();
-    return sealed.plain;
   }
 
   /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */

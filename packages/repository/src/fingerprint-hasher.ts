@@ -6,7 +6,8 @@
 import { Worker } from "node:worker_threads";
 import { FINGERPRINT_ALGORITHMS, checkFingerprintBlockSize } from "@esxbackup/domain";
 import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
-import { hashBlocks, ownsBuffer } from "./hash-blocks.js";
+import { hashBlocks } from "./hash-blocks.js";
+import { transferListOf } from "./transfer-list.js";
 import type { FingerprintJob, FingerprintJobResult } from "./fingerprint-worker.js";
 
 export class FingerprintHasher {
@@ -46,7 +47,7 @@ export class FingerprintHasher {
     if (this.#pending.size === 0) worker.ref();
     const result = await new Promise<FingerprintJobResult>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, algorithm, blockSizeBytes, data } satisfies FingerprintJob, ownsBuffer(data) ? [data.buffer as ArrayBuffer] : []);
+      worker.postMessage({ id, algorithm, blockSizeBytes, data } satisfies FingerprintJob, transferListOf(data));
     });
     if (!result.ok) throw new Error(`hashing blocks failed: ${result.message}`);
     return { digests: Buffer.from(result.digests.buffer, result.digests.byteOffset, result.digests.byteLength), data: result.data };

@@ -4,7 +4,8 @@
  * way, so the caller can still store the data it hashed without a copy.
  */
 import { parentPort } from "node:worker_threads";
-import { hashBlocks, ownsBuffer } from "./hash-blocks.js";
+import { hashBlocks } from "./hash-blocks.js";
+import { transferListOf } from "./transfer-list.js";
 
 export interface FingerprintJob {
   id: number;
@@ -20,7 +21,7 @@ if (port !== null) {
   port.on("message", (job: FingerprintJob) => {
     try {
       const digests = hashBlocks(job.algorithm, job.blockSizeBytes, job.data);
-      const transfer = [digests, job.data].filter(ownsBuffer).map((data) => data.buffer as ArrayBuffer);
+      const transfer = transferListOf(digests, job.data);
       port.postMessage({ id: job.id, ok: true, digests, data: job.data } satisfies FingerprintJobResult, transfer);
     } catch (error) {
       port.postMessage({ id: job.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies FingerprintJobResult);

@@ -15,8 +15,3 @@ export function hashBlocks(algorithm: string, blockSizeBytes: number, data: Uint
   for (const digest of digests) offset += digest.copy(result, offset);
   return result;
 }
-
-/** True when `data` is the whole of its ArrayBuffer, so it can be transferred to or from a worker. */
-export function ownsBuffer(data: Uint8Array): boolean {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-}
