@@ -11,7 +11,7 @@ import { executePrune, planPrune } from "./prune-points.js";
 import { Repository } from "./repository.js";
 import { recordGcRun } from "./repository-lock.js";
 import { repositoryStats } from "./repository-stats.js";
-import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
+import { backUpImage, makeImage, readWholeDisk, sha256, storeWith } from "./test-disk.js";
 import { verifyRepository } from "./verify-repository.js";
 
 const CHUNK = 8 * 1024;
@@ -61,6 +61,37 @@ describe("prune and gc", () => {
     await assert.rejects(collectGarbage(repository, { graceMs: 0 }), /points\/.*\.manifest: truncated/);
     await repository.close();
   });
+
+  for (const file of ["manifest", "index"] as const) {
+    it(`gc treats a point pruned while it marks (its ${file} removed just before gc reads it) as gone`, async () => {
+      const store = new MemoryBlobStore();
+      const plain = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1 });
+      const a = await backUpImage(plain, makeImage(8 * CHUNK, 20));
+      const b = await backUpImage(plain, makeImage(8 * CHUNK, 21));
+      const target = file === "manifest" ? `points/${a.pointId}.manifest` : `indexes/${a.pointId}/disk-0.fidx`;
+      let pruned = false;
+      const racing = storeWith(store, {
+        read: async (key) => {
+          if (key === target && !pruned) {
+            pruned = true;
+            await executePrune(plain, await planPrune(plain, [a.pointId]));
+          }
+          return store.read(key);
+        },
+      });
+      const repository = await Repository.open(racing, { threads: 1 });
+      const gc = await collectGarbage(repository, { graceMs: 0 });
+      assert.ok(pruned, "the prune ran while gc was marking");
+      assert.equal(gc.pointsMarked, 1, "only the point still published was marked");
+      assert.equal((await repositoryStats(plain)).unreferencedChunks, 0);
+      assert.ok(gc.chunksDeleted > 0, "the pruned point's chunks were swept");
+      assert.deepEqual(await repository.listPointIds(), [b.pointId]);
+      assert.equal(sha256(await readWholeDisk(repository, b.pointId)), sha256(makeImage(8 * CHUNK, 21)));
+      assert.deepEqual((await verifyRepository(repository)).problems, []);
+      await repository.close();
+      await plain.close();
+    });
+  }
 
   it("gc racing a backup that takes over chunks of a pruned point loses nothing", async () => {
     const { repository } = await fresh();

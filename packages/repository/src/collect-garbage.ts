@@ -83,33 +83,22 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
     // Running writers' bases first: their chunks are taken over without being touched. Their index folders
     // outlive a prune of the base while the writer lock is live.
     for (const base of bases) {
-      const folder = pointIndexesFolder(base);
-      const files = (await store.list(folder)).filter((name) => name.endsWith(".fidx"));
-      if (files.length === 0) {
-        throw new RepositoryFileError("missing", store.locate(folder), "holds no index, yet a running backup builds on this point: nothing was deleted");
-      }
-      for (const file of files) {
-        const key = `${folder}/${file}`;
-        const plain = await repository.readEnvelope(key, EnvelopeKind.index);
-        let index: FixedIndex;
-        try {
-          index = FixedIndex.decode(plain, repository.chunkSizeBytes);
-        } catch (error) {
-          throw new RepositoryFileError("corrupt", store.locate(key), error instanceof Error ? error.message : String(error), { cause: error });
-        }
-        for (let chunk = 0; chunk < index.chunkCount; chunk += 1) if (!index.isZero(chunk)) marked.add(index.get(chunk));
+      try {
+        await markBase(repository, base, marked);
+      } catch (error) {
+        // The writers that built on it have ended since they were listed, and a gc removed the folder of
+        // the pruned base: nothing to keep for them any more.
+        const stillUsed = async (): Promise<boolean> =>
+          (await listLocks(store, "writer", clock)).some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === base));
+        if (error instanceof RepositoryFileError && error.problem === "missing" && !(await repository.hasPoint(base)) && !(await stillUsed())) continue;
+        throw error;
       }
     }
     const pointIds = await repository.listPointIds();
     for (const [position, pointId] of pointIds.entries()) {
-      const point = await repository.readPoint(pointId);
-      for (const disk of point.disks) {
-        const index = await repository.readIndex(pointId, disk.index, disk.sizeBytes);
-        for (let chunk = 0; chunk < index.chunkCount; chunk += 1) if (!index.isZero(chunk)) marked.add(index.get(chunk));
-      }
+      if (await markPoint(repository, pointId, marked)) result.pointsMarked += 1;
       options.onProgress?.({ phase: "mark", done: position + 1, total: pointIds.length });
     }
-    result.pointsMarked = pointIds.length;
     result.chunksMarked = marked.size;
 
     for (const [position, sub] of CHUNK_SUBFOLDERS.entries()) {
@@ -164,6 +153,46 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
     return result;
   } finally {
     await lock.release();
+  }
+}
+
+/** Adds the chunks of every index in a running writer's base folder to `marked`. */
+async function markBase(repository: Repository, base: PointId, marked: Set<ChunkDigest>): Promise<void> {
+  const store = repository.store;
+  const folder = pointIndexesFolder(base);
+  const files = (await store.list(folder)).filter((name) => name.endsWith(".fidx"));
+  if (files.length === 0) {
+    throw new RepositoryFileError("missing", store.locate(folder), "holds no index, yet a running backup builds on this point: nothing was deleted");
+  }
+  for (const file of files) {
+    const key = `${folder}/${file}`;
+    const plain = await repository.readEnvelope(key, EnvelopeKind.index);
+    let index: FixedIndex;
+    try {
+      index = FixedIndex.decode(plain, repository.chunkSizeBytes);
+    } catch (error) {
+      throw new RepositoryFileError("corrupt", store.locate(key), error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    for (let chunk = 0; chunk < index.chunkCount; chunk += 1) if (!index.isZero(chunk)) marked.add(index.get(chunk));
+  }
+}
+
+/**
+ * Adds the chunks of a listed point to `marked`; false when a prune removed the point after it was listed.
+ * A file found missing counts as pruned only if the manifest is gone too: a published point with a missing
+ * index is damage, and stops gc.
+ */
+async function markPoint(repository: Repository, pointId: PointId, marked: Set<ChunkDigest>): Promise<boolean> {
+  try {
+    const point = await repository.readPoint(pointId);
+    for (const disk of point.disks) {
+      const index = await repository.readIndex(pointId, disk.index, disk.sizeBytes);
+      for (let chunk = 0; chunk < index.chunkCount; chunk += 1) if (!index.isZero(chunk)) marked.add(index.get(chunk));
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof RepositoryFileError && error.problem === "missing" && !(await repository.hasPoint(pointId))) return false;
+    throw error;
   }
 }
 
