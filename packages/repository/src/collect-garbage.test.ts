@@ -195,7 +195,7 @@ describe("prune and gc", () => {
     const { repository } = await fresh();
     const base = await backUpImage(repository, makeImage(4 * CHUNK, 9));
     await executePrune(repository, await planPrune(repository, [base.pointId]));
-    await assert.rejects(PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId }), /does not exist/);
+    await assert.rejects(PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId }), /^NoSuchPointError: previous point: no such recovery point: /);
     await repository.close();
   });
 

@@ -37,6 +37,7 @@ export { readDiskFingerprints, readPointDiskFingerprints } from "./read-disk-fin
 export { FingerprintHasher } from "./fingerprint-hasher.js";
 export { RepositoryFileError } from "./repository-file-error.js";
 export type { RepositoryFileProblem } from "./repository-file-error.js";
+export { NoSuchPointError } from "./no-such-point-error.js";
 export { UnsupportedFormatError } from "./unsupported-format-error.js";
 export { WrongPassphraseError } from "./wrong-passphrase-error.js";
 export { changePassphrase } from "./change-passphrase.js";

@@ -17,6 +17,7 @@ import type { WriteStats } from "./chunk-sink.js";
 import { DiskWriter } from "./disk-writer.js";
 import type { OpenDiskOptions } from "./disk-writer.js";
 import { EnvelopeKind } from "./envelope.js";
+import { NoSuchPointError } from "./no-such-point-error.js";
 import { encodeManifest } from "./point-manifest.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
@@ -79,7 +80,7 @@ export class PointWriter {
       let previous: RecoveryPoint | undefined;
       if (options.previousPointId !== undefined) {
         if (!(await repository.hasPoint(options.previousPointId))) {
-          throw new InvalidInputError("previous point", `${options.previousPointId} does not exist in ${store.locate("points")}`);
+          throw new NoSuchPointError("previous point", [options.previousPointId]);
         }
         previous = await repository.readPoint(options.previousPointId);
       }

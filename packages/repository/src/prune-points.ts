@@ -8,6 +8,7 @@
  */
 import { InvalidInputError } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
+import { NoSuchPointError } from "./no-such-point-error.js";
 import type { Repository } from "./repository.js";
 import { manifestKey, pointIndexesFolder } from "./repository-layout.js";
 import { listLocks, withMutex } from "./repository-lock.js";
@@ -20,7 +21,7 @@ export async function planPrune(repository: Repository, pointIds: readonly Point
   if (pointIds.length === 0) throw new InvalidInputError("points", "name at least one recovery point to prune");
   const existing = new Set(await repository.listPointIds());
   const unknown = pointIds.filter((id) => !existing.has(id));
-  if (unknown.length > 0) throw new InvalidInputError("point", `no such recovery point: ${unknown.join(", ")} (nothing was pruned)`);
+  if (unknown.length > 0) throw new NoSuchPointError("point", unknown, "nothing was pruned");
   return { pointIds: [...new Set(pointIds)] };
 }
 

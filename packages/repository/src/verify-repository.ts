@@ -4,9 +4,9 @@
  * and (unless `quick`) decrypts, decompresses and matches its digest. Each distinct chunk is read once, but
  * every place that uses a damaged chunk is reported: point, disk and byte offset. Changes nothing.
  */
-import { InvalidInputError } from "@esxbackup/domain";
 import type { ChunkDigest, PointId } from "@esxbackup/domain";
 import type { FixedIndex } from "./fixed-index.js";
+import { NoSuchPointError } from "./no-such-point-error.js";
 import { readPointDiskFingerprints } from "./read-disk-fingerprints.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
@@ -44,7 +44,7 @@ export async function verifyRepository(repository: Repository, options: VerifyOp
   const all = await repository.listPointIds();
   const selected = options.pointIds !== undefined && options.pointIds.length > 0 ? [...options.pointIds] : all;
   const unknown = selected.filter((id) => !all.includes(id));
-  if (unknown.length > 0) throw new InvalidInputError("point", `no such recovery point: ${unknown.join(", ")}`);
+  if (unknown.length > 0) throw new NoSuchPointError("point", unknown);
 
   const problems: VerifyProblem[] = [];
   const uses: { pointId: PointId; diskIndex: number; diskKey: string; index: FixedIndex }[] = [];

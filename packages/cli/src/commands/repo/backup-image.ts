@@ -27,7 +27,7 @@ import {
   sameFingerprintKind,
 } from "@esxbackup/domain";
 import type { ByteRange, ChangeFingerprints, DiskFingerprints, PointId } from "@esxbackup/domain";
-import { FingerprintHasher, PointWriter, readPointDiskFingerprints } from "@esxbackup/repository";
+import { FingerprintHasher, NoSuchPointError, PointWriter, readPointDiskFingerprints } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
@@ -261,7 +261,7 @@ async function planFingerprints(
   const requested = input.requestedKind === undefined ? undefined : fingerprintInfo(input.requestedKind);
   const pointId = input.previousPointId;
   if (pointId === undefined || !(input.detect || (requested !== undefined && input.partial))) return requested === undefined ? {} : { kind: requested };
-  if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--previous", `no such recovery point: ${pointId}`);
+  if (!(await repository.hasPoint(pointId))) throw new NoSuchPointError("previous point", [pointId]);
   const point = await repository.readPoint(pointId);
   const disk = point.disks[0];
   const previous = disk === undefined ? undefined : await readPointDiskFingerprints(repository, point, disk);
