@@ -10,7 +10,7 @@
  * every reused chunk when it is reused, confirm all of them under the mutex.
  */
 import { randomBytes } from "node:crypto";
-import { EsxbackupError, InvalidInputError } from "@esxbackup/domain";
+import { EsxbackupError } from "@esxbackup/domain";
 import type { PointId, RecoveryPoint, RecoveryPointVm, VmConfigFile } from "@esxbackup/domain";
 import { ChunkSink } from "./chunk-sink.js";
 import type { WriteStats } from "./chunk-sink.js";
