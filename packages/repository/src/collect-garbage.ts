@@ -14,7 +14,7 @@ import { EnvelopeKind } from "./envelope.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CHUNK_SUBFOLDERS, CHUNKS_FOLDER, INDEXES_FOLDER, TMP_FOLDER, chunkKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
-import { RepositoryLock, listLocks, recordGcRun, withMutex } from "./repository-lock.js";
+import { RepositoryLock, listLocks, recordGcRun, removeLeftoverBreakFiles, withMutex } from "./repository-lock.js";
 
 export interface GcOptions {
   /** Chunks used (written or touched) more recently than this before the cutoff are kept. Default 1 hour. */
@@ -77,6 +77,7 @@ export async function collectGarbage(repository: Repository, options: GcOptions 
     for (const other of await listLocks(store, "gc", clock)) {
       if (!other.live && other.key !== lock.key && options.dryRun !== true && (await store.remove(other.key))) result.deadLocksRemoved += 1;
     }
+    if (options.dryRun !== true) result.deadLocksRemoved += await removeLeftoverBreakFiles(store);
     cutoffMs -= graceMs;
 
     const marked = new Set<ChunkDigest>();

@@ -118,7 +118,7 @@ function processExists(pid: number): boolean {
 
 /**
  * Runs `section` holding the repository mutex. Waiters poll (the holder keeps it for milliseconds); a mutex
- * left by a dead process is broken.
+ * left by a dead process is broken, by one waiter only (`breakDeadMutex`).
  */
 export async function withMutex<T>(store: BlobStore, clock: Clock, section: () => Promise<T>): Promise<T> {
   const now = clock.now().toISOString();
@@ -126,18 +126,11 @@ export async function withMutex<T>(store: BlobStore, clock: Clock, section: () =
   const started = Date.now();
   let waitMs = 2;
   while (!(await store.createExclusive(MUTEX_KEY, encode(record)))) {
-    let holder: LockRecord | undefined;
-    try {
-      holder = JSON.parse((await store.read(MUTEX_KEY)).toString("utf8")) as LockRecord;
-    } catch {
-      holder = undefined;
-    }
-    if (holder !== undefined && !isLive(holder, clock)) {
-      await store.remove(MUTEX_KEY);
-      continue;
-    }
+    const holder = await readRecord(store, MUTEX_KEY);
+    if (typeof holder === "object" && !isLive(holder, clock) && (await breakDeadMutex(store, clock, holder.id, record))) continue;
     if (Date.now() - started > MUTEX_GIVE_UP_MS) {
-      throw new EsxbackupError("lock_timeout", `${store.locate(MUTEX_KEY)}: held by ${holder?.host ?? "?"} pid ${holder?.pid ?? "?"} for too long`);
+      const named = typeof holder === "object" ? holder : undefined;
+      throw new EsxbackupError("lock_timeout", `${store.locate(MUTEX_KEY)}: held by ${named?.host ?? "?"} pid ${named?.pid ?? "?"} for too long`);
     }
     await delay(waitMs);
     waitMs = Math.min(100, waitMs * 2);
@@ -146,6 +139,77 @@ export async function withMutex<T>(store: BlobStore, clock: Clock, section: () =
     return await section();
   } finally {
     await store.remove(MUTEX_KEY);
+  }
+}
+
+const BREAK_PREFIX = "mutex-break-";
+const MAX_BREAK_LEVELS = 16;
+const breakKey = (holderId: string, level: number): string => `${LOCKS_FOLDER}/${BREAK_PREFIX}${holderId}-${level}`;
+
+/**
+ * Removes the mutex of the dead holder `holderId`, atomically. Two waiters that both found it dead must not
+ * both remove "it": the second would remove the mutex the first has taken since. So a breaker first takes
+ * `locks/mutex-break-<holderId>-<level>` by exclusive create, then re-reads the mutex and removes it only if
+ * it still names that holder: while it holds the break file nobody else can remove that holder's mutex, so
+ * what it read is what it removes. A breaker that died holding level n leaves its file; the next takes
+ * level n+1. Once the holder's mutex is gone it never comes back (ids are random), so then every level is
+ * removed. False when another live waiter is breaking it (wait and look again).
+ */
+async function breakDeadMutex(store: BlobStore, clock: Clock, holderId: string, me: LockRecord): Promise<boolean> {
+  let vanished = 0;
+  for (let level = 1; level <= MAX_BREAK_LEVELS; level += 1) {
+    const key = breakKey(holderId, level);
+    if (await store.createExclusive(key, encode(me))) {
+      let gone = false;
+      try {
+        const current = await readRecord(store, MUTEX_KEY);
+        if (typeof current === "object" && current.id === holderId) await store.remove(MUTEX_KEY);
+        gone = true;
+      } finally {
+        for (let done = gone ? 1 : level; done <= level; done += 1) await store.remove(breakKey(holderId, done));
+      }
+      return true;
+    }
+    const breaker = await readRecord(store, key);
+    if (breaker === "missing" && vanished < 3) {
+      // Its breaker finished between our create and our read: try this level again.
+      vanished += 1;
+      level -= 1;
+      continue;
+    }
+    if (typeof breaker === "object" && isLive(breaker, clock)) return false;
+  }
+  return false;
+}
+
+/** Removes break files a dead breaker left behind once their holder's mutex is gone (gc's clean-up). */
+export async function removeLeftoverBreakFiles(store: BlobStore): Promise<number> {
+  // Listed before the mutex is read: a break file names a holder that existed before it, so a holder not
+  // found in the mutex afterwards is gone for good.
+  const names = (await store.list(LOCKS_FOLDER)).filter((name) => name.startsWith(BREAK_PREFIX));
+  if (names.length === 0) return 0;
+  const current = await readRecord(store, MUTEX_KEY);
+  const currentId = typeof current === "object" ? current.id : undefined;
+  let removed = 0;
+  for (const name of names) {
+    const holderId = name.slice(BREAK_PREFIX.length).replace(/-\d+$/, "");
+    if (holderId !== currentId && current !== "unreadable" && (await store.remove(`${LOCKS_FOLDER}/${name}`))) removed += 1;
+  }
+  return removed;
+}
+
+async function readRecord(store: BlobStore, key: string): Promise<LockRecord | "missing" | "unreadable"> {
+  let bytes: Buffer;
+  try {
+    bytes = await store.read(key);
+  } catch (error) {
+    return (error as { problem?: string }).problem === "missing" ? "missing" : "unreadable";
+  }
+  try {
+    const record = JSON.parse(bytes.toString("utf8")) as LockRecord;
+    return typeof record === "object" && record !== null && typeof record.id === "string" ? record : "unreadable";
+  } catch {
+    return "unreadable";
   }
 }
 
