@@ -61,6 +61,17 @@ export function runBlobStoreConformance(name: string, create: () => Promise<{ st
       assert.equal(await store.stat("x/2"), undefined);
     }));
 
+    it("a discarded batch drops a write still in progress and refuses later ones", withStore(async (store) => {
+      const batch = store.batch();
+      const writing = batch.write("z/1", Buffer.from("in flight"));
+      await batch.discard();
+      await writing.catch(() => undefined);
+      await assert.rejects(batch.write("z/2", Buffer.from("late")), /the write batch was discarded/);
+      await batch.flush();
+      assert.equal(await store.stat("z/1"), undefined);
+      assert.equal(await store.stat("z/2"), undefined);
+    }));
+
     it("a batch write still in progress when a flush starts becomes visible at the next flush", withStore(async (store) => {
       const batch = store.batch();
       const writing = batch.write("y/1", Buffer.from("late"));

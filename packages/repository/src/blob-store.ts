@@ -4,7 +4,9 @@
  * blob-store-conformance.ts checks):
  * - `write` is atomic and durable when it resolves: a reader sees the old content or the whole new content.
  * - A `WriteBatch` defers durability so an adapter can batch fsyncs: its blobs become visible, all durable,
- *   only when `flush()` resolves; `discard()` drops those not yet flushed. Never visible half-written.
+ *   only when `flush()` resolves; `discard()` drops those not yet flushed, waits for writes still in
+ *   progress and drops them too, and makes later writes fail (a discarded batch leaves nothing behind).
+ *   Never visible half-written.
  * - `write` (direct or in a batch) keeps no reference to `data` once it resolves: callers reuse that memory.
  * - `createExclusive` creates a blob only if none exists, atomically (for locks).
  * - Missing blobs: `read` throws a `RepositoryFileError` with problem "missing"; `stat`/`touch`/`remove`

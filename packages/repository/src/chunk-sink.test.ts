@@ -25,6 +25,19 @@ describe("ChunkSink claims", () => {
     assert.deepEqual([sink.stats.chunksStored, sink.stats.chunksDeduplicated, sink.stats.bytesDeduplicated], [1, 1, 100]);
   });
 
+  it("once a write failed (a full disk), later chunks are not written at all", async () => {
+    const store = new MemoryBlobStore();
+    const sink = new ChunkSink(store, new ManualClock(new Date("2026-01-01T00:00:00Z")));
+    const other = "cd".repeat(32) as ChunkDigest;
+    assert.equal((await sink.claim(DIGEST, 100)).supply, true);
+    assert.equal((await sink.claim(other, 100)).supply, true);
+    store.failWritesAfterBytes(4);
+    await assert.rejects(sink.store(DIGEST, Buffer.from("envelope")), /ENOSPC/);
+    store.failWritesAfterBytes(Number.POSITIVE_INFINITY);
+    await assert.rejects(sink.store(other, Buffer.from("envelope")), /ENOSPC/, "the first failure, not a write");
+    assert.equal(sink.stats.chunksStored, 0);
+  });
+
   it("a chunk already in the repository is not claimed for storing; one removed before publishing is found from the index", async () => {
     const store = new MemoryBlobStore();
     await store.write(chunkKey(DIGEST), Buffer.from("old"));

@@ -113,6 +113,8 @@ export class ChunkSink {
     if (pending === undefined) throw new Error(`chunk ${digest} was not claimed`);
     this.#claimed.delete(digest);
     try {
+      // Once one write failed the point cannot be published: writing more would only fill the disk.
+      this.#throwIfFailed();
       await this.#makeRoom(bytes.byteLength);
       await this.#batch.write(chunkKey(digest), bytes);
       this.stats.bytesStored += bytes.byteLength;

@@ -48,25 +48,50 @@ export class LocalDirectoryBlobStore implements BlobStore {
     await this.#publish([{ tmp, key }]);
   }
 
+  /**
+   * Every temporary file a batch creates is removed unless it is renamed into place: by `discard` (which
+   * first waits for writes still in progress, and refuses later ones), or by a `flush` that fails. A
+   * backup that fails, on a full disk above all, leaves nothing in `tmp/`.
+   */
   batch(): WriteBatch {
     let pending: { tmp: string; key: string }[] = [];
+    const writing = new Set<Promise<string>>();
+    let discarded = false;
     const fsyncEach = this.#fsync === "per-file";
+    const refuse = (key: string): RepositoryFileError => new RepositoryFileError("io", this.locate(key), "writing failed: the write batch was discarded");
     return {
       write: async (key, data) => {
-        const tmp = await this.#writeTemp(key, data, fsyncEach);
-        // Pushed only now: a flush that ran meanwhile swapped `pending`, and this blob belongs to the next one.
+        if (discarded) throw refuse(key);
+        const written = this.#writeTemp(key, data, fsyncEach);
+        writing.add(written);
+        let tmp: string;
+        try {
+          tmp = await written;
+        } finally {
+          writing.delete(written);
+        }
+        // Pushed only now (a `discard` waiting for this write runs after it, and removes it): a flush that ran meanwhile swapped `pending`, and this blob belongs to the next one.
         pending.push({ tmp, key });
       },
       flush: async () => {
         const items = pending;
         pending = [];
-        if (!fsyncEach) await runLimited(items, FSYNC_PARALLELISM, (item) => fsyncPath(item.tmp));
+        if (!fsyncEach) {
+          try {
+            await runLimited(items, FSYNC_PARALLELISM, (item) => fsyncPath(item.tmp));
+          } catch (error) {
+            await removeTemporary(items);
+            throw wrap(error, items[0] === undefined ? this.root : this.locate(items[0].key), "flushing");
+          }
+        }
         await this.#publish(items);
       },
       discard: async () => {
+        discarded = true;
+        await Promise.allSettled([...writing]);
         const items = pending;
         pending = [];
-        await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
+        await removeTemporary(items);
       },
     };
   }
@@ -156,20 +181,25 @@ export class LocalDirectoryBlobStore implements BlobStore {
   async #publish(items: readonly { tmp: string; key: string }[]): Promise<void> {
     const folders = new Set<string>();
     for (const item of items) folders.add(dirname(this.locate(item.key)));
-    for (const folder of folders) {
-      const created = await mkdir(folder, { recursive: true }).catch((error: unknown) => {
-        throw wrap(error, folder, "creating folder");
-      });
-      if (created !== undefined) await fsyncPath(dirname(created));
-    }
     try {
+      for (const folder of folders) {
+        const created = await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+          throw wrap(error, folder, "creating folder");
+        });
+        if (created !== undefined) await fsyncPath(dirname(created));
+      }
       await runLimited(items, FSYNC_PARALLELISM, (item) => rename(item.tmp, this.locate(item.key)));
       await runLimited([...folders], FSYNC_PARALLELISM, fsyncPath);
     } catch (error) {
-      await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
+      // Those already renamed are no longer there: unlinking their temporary names is harmless.
+      await removeTemporary(items);
       throw wrap(error, items[0] === undefined ? this.root : this.locate(items[0].key), "publishing");
     }
   }
+}
+
+async function removeTemporary(items: readonly { tmp: string }[]): Promise<void> {
+  await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
 }
 
 async function fsyncPath(path: string): Promise<void> {

@@ -32,8 +32,10 @@ export class MemoryBlobStore implements BlobStore {
 
   batch(): WriteBatch {
     const pending = new Map<string, Buffer>();
+    let discarded = false;
     return {
       write: async (key, data) => {
+        if (discarded) throw new RepositoryFileError("io", this.locate(key), "writing failed: the write batch was discarded");
         this.#spend(key, data.byteLength);
         pending.set(key, Buffer.from(data));
       },
@@ -41,7 +43,10 @@ export class MemoryBlobStore implements BlobStore {
         for (const [key, data] of pending) this.#blobs.set(key, { data, modifiedAtMs: Date.now() });
         pending.clear();
       },
-      discard: async () => pending.clear(),
+      discard: async () => {
+        discarded = true;
+        pending.clear();
+      },
     };
   }
 
