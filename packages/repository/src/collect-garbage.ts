@@ -14,6 +14,7 @@ import { EnvelopeKind } from "./envelope.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CHUNK_SUBFOLDERS, CHUNKS_FOLDER, INDEXES_FOLDER, TMP_FOLDER, chunkKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
+import { ensureSpaceReserve, withSpaceReserve } from "./space-reserve.js";
 import { RepositoryLock, listLocks, recordGcRun, removeLeftoverBreakFiles, withMutex } from "./repository-lock.js";
 
 export interface GcOptions {
@@ -39,7 +40,17 @@ export interface GcResult {
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 const BATCH = 256;
 
+/**
+ * Runs on a full disk too: what it creates before freeing anything is made from the space reserve, which it
+ * writes again once it has freed space.
+ */
 export async function collectGarbage(repository: Repository, options: GcOptions = {}): Promise<GcResult> {
+  const result = await withSpaceReserve(repository.store, () => collect(repository, options));
+  if (options.dryRun !== true) await ensureSpaceReserve(repository.store);
+  return result;
+}
+
+async function collect(repository: Repository, options: GcOptions): Promise<GcResult> {
   const store = repository.store;
   const clock = repository.clock;
   const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;

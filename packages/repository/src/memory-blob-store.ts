@@ -98,7 +98,7 @@ export class MemoryBlobStore implements BlobStore {
 
   #spend(key: string, bytes: number): void {
     if (bytes > this.#bytesLeft) {
-      throw new RepositoryFileError("io", this.locate(key), "no space left on device (ENOSPC)");
+      throw new RepositoryFileError("io", this.locate(key), "no space left on device (ENOSPC)", { cause: Object.assign(new Error("ENOSPC"), { code: "ENOSPC" }) });
     }
     this.#bytesLeft -= bytes;
   }

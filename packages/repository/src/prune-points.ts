@@ -12,6 +12,7 @@ import { NoSuchPointError } from "./no-such-point-error.js";
 import type { Repository } from "./repository.js";
 import { manifestKey, pointIndexesFolder } from "./repository-layout.js";
 import { listLocks, withMutex } from "./repository-lock.js";
+import { withSpaceReserve } from "./space-reserve.js";
 
 export interface PrunePlan {
   pointIds: PointId[];
@@ -25,15 +26,18 @@ export async function planPrune(repository: Repository, pointIds: readonly Point
   return { pointIds: [...new Set(pointIds)] };
 }
 
+/** Runs on a full disk too: the mutex it needs is made from the space reserve. Running it again is harmless. */
 export async function executePrune(repository: Repository, plan: PrunePlan): Promise<void> {
   const store = repository.store;
-  for (const pointId of plan.pointIds) {
-    await withMutex(store, repository.clock, async () => {
-      await store.remove(manifestKey(pointId));
-      const writers = await listLocks(store, "writer", repository.clock);
-      if (!writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === pointId))) {
-        await store.remove(pointIndexesFolder(pointId));
-      }
-    });
-  }
+  await withSpaceReserve(store, async () => {
+    for (const pointId of plan.pointIds) {
+      await withMutex(store, repository.clock, async () => {
+        await store.remove(manifestKey(pointId));
+        const writers = await listLocks(store, "writer", repository.clock);
+        if (!writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === pointId))) {
+          await store.remove(pointIndexesFolder(pointId));
+        }
+      });
+    }
+  });
 }

@@ -12,6 +12,8 @@ export const INDEXES_FOLDER = "indexes";
 export const LOCKS_FOLDER = "locks";
 export const TMP_FOLDER = "tmp";
 export const MANIFEST_SUFFIX = ".manifest";
+/** Space set aside so that prune and gc can run on a full disk (space-reserve.ts). */
+export const SPACE_RESERVE_KEY = "locks/space-reserve";
 
 export const chunkKey = (digest: ChunkDigest): string => `${CHUNKS_FOLDER}/${digest.slice(0, 2)}/${digest}`;
 export const manifestKey = (pointId: PointId): string => `${POINTS_FOLDER}/${pointId}${MANIFEST_SUFFIX}`;

@@ -25,11 +25,13 @@ import {
   KEYS_FOLDER,
   MANIFEST_SUFFIX,
   POINTS_FOLDER,
+  SPACE_RESERVE_KEY,
   chunkKey,
   indexKey,
   keyFileKey,
   manifestKey,
 } from "./repository-layout.js";
+import { ensureSpaceReserve } from "./space-reserve.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 
 export interface OpenOptions {
@@ -111,6 +113,7 @@ export class Repository {
     for (const sub of CHUNK_SUBFOLDERS) await folders.write(`${CHUNKS_FOLDER}/${sub}/.keep`, marker);
     for (const folder of ["points", "indexes", "locks"]) await folders.write(`${folder}/.keep`, marker);
     await folders.flush();
+    if (!(await ensureSpaceReserve(store))) throw new InvalidInputError("repository", `${store.locate(SPACE_RESERVE_KEY)}: no room for the space reserve`);
     await store.write(CONFIG_KEY, Buffer.from(`${JSON.stringify(config, null, 2)}\n`));
     return new Repository(store, config, keys, options);
   }
