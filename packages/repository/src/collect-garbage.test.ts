@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { PointId } from "@esxbackup/domain";
 import { collectGarbage } from "./collect-garbage.js";
 import { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
@@ -115,6 +116,57 @@ describe("prune and gc", () => {
     await repository.close();
   });
 
+  it("a gc that lists writers just before a backup's lock exists is seen by that backup, which then takes over nothing gc removed", async () => {
+    const memory = new MemoryBlobStore();
+    const setup = await Repository.init(memory, { chunkSizeBytes: CHUNK, threads: 1 });
+    const image = makeImage(8 * CHUNK, 30);
+    const base = await backUpImage(setup, image);
+    const signal = (): { promise: Promise<void>; fire: () => void } => {
+      let fire!: () => void;
+      return { promise: new Promise<void>((resolve) => (fire = resolve)), fire };
+    };
+    const gcListedWriters = signal();
+    const basePruned = signal();
+    let gcRun: Promise<unknown> | undefined;
+    // gc runs an hour ahead: every chunk it finds unmarked is old enough to go.
+    const gcRepository = await Repository.open(
+      storeWith(memory, {
+        list: async (folder) => {
+          if (folder === "points") await basePruned.promise;
+          const names = await memory.list(folder);
+          if (folder === "locks") gcListedWriters.fire();
+          return names;
+        },
+      }),
+      { threads: 1, clock: { now: () => new Date(Date.now() + 3_600_000) } },
+    );
+    const writerRepository = await Repository.open(
+      storeWith(memory, {
+        createExclusive: async (key, data) => {
+          if (key.startsWith("locks/writer-") && gcRun === undefined) {
+            gcRun = collectGarbage(gcRepository, { graceMs: 0 });
+            await gcListedWriters.promise;
+          }
+          return memory.createExclusive(key, data);
+        },
+      }),
+      { threads: 1 },
+    );
+    const writer = await PointWriter.begin(writerRepository, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    // The base is pruned (its indexes stay for the running backup) before gc lists points: gc marks nothing of it.
+    await executePrune(setup, await planPrune(setup, [base.pointId]));
+    basePruned.fire();
+    assert.ok((await gcRun as { chunksDeleted: number }).chunksDeleted > 0, "gc swept the base's chunks");
+    const disk = await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    // Nothing changed, but the chunks gc removed must be read again.
+    const toRead = disk.chunksToRead([]);
+    await Promise.all(toRead.map((chunk) => disk.writeChunk(chunk, image.subarray(chunk * CHUNK, chunk * CHUNK + disk.chunkLength(chunk)))));
+    const point = await writer.commit();
+    assert.equal(sha256(await readWholeDisk(writerRepository, point.pointId)), sha256(image));
+    assert.deepEqual((await verifyRepository(writerRepository)).problems, []);
+    for (const repository of [setup, gcRepository, writerRepository]) await repository.close();
+  });
+
   it("format 1: a backup whose reused chunk vanished before commit publishes nothing", async () => {
     const store = new MemoryBlobStore();
     const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1, formatVersion: 1 });
@@ -225,28 +277,44 @@ describe("prune and gc", () => {
     }
   });
 
-  it("on disk: gc and several concurrent backups interleaved many times never publish a broken point", async () => {
+  it("on disk: gc and several concurrent backups interleaved many times, their bases pruned under them: every backup succeeds and is exact", async () => {
     const root = await mkdtemp(join(tmpdir(), "esxbackup-gc-race-"));
     try {
       const repository = await Repository.init(new LocalDirectoryBlobStore(root), { chunkSizeBytes: CHUNK, threads: 2 });
       const images = [1, 2, 3].map((seed) => makeImage(24 * CHUNK, seed));
-      let previous: (string | undefined)[] = [undefined, undefined, undefined];
+      let previous: (PointId | undefined)[] = [undefined, undefined, undefined];
       for (let round = 0; round < 6; round += 1) {
-        for (const image of images) image.fill(round + 1, (round % 4) * 5 * CHUNK, (round % 4) * 5 * CHUNK + 100);
-        const backups = images.map((image, vm) =>
-          backUpImage(repository, image, previous[vm] === undefined ? {} : { previousPointId: previous[vm] as never }),
+        const changed = { offsetBytes: (round % 4) * 5 * CHUNK, lengthBytes: 100 };
+        for (const image of images) image.fill(round + 1, changed.offsetBytes, changed.offsetBytes + changed.lengthBytes);
+        // Registered first, so that their bases can be pruned while they run: then only gc's marking of
+        // running writers' bases keeps the chunks they take over (untouched) from being swept.
+        const writers = await Promise.all(
+          images.map((_, vm) =>
+            PointWriter.begin(repository, { vm: { name: `vm ${vm}`, id: String(vm) }, host: "h", ...(previous[vm] === undefined ? {} : { previousPointId: previous[vm] }) }),
+          ),
         );
-        const prunable = (await repository.listPointIds()).filter((id) => !previous.includes(id));
-        if (prunable.length > 0) await executePrune(repository, await planPrune(repository, prunable));
-        const gc = collectGarbage(repository, { graceMs: 0 });
-        const results = await Promise.allSettled([...backups, gc]);
-        for (const result of results) if (result.status === "rejected") assert.match(String(result.reason), /was removed while the backup ran/);
-        previous = results.slice(0, 3).map((result) => (result.status === "fulfilled" ? (result.value as { pointId: string }).pointId : undefined));
+        const backups = writers.map(async (writer, vm) => {
+          const image = images[vm] as Buffer;
+          const disk = await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+          const toRead = disk.chunksToRead(previous[vm] === undefined ? undefined : [changed]);
+          await Promise.all(toRead.map((chunk) => disk.writeChunk(chunk, image.subarray(chunk * CHUNK, chunk * CHUNK + disk.chunkLength(chunk)))));
+          return (await writer.commit()).pointId;
+        });
+        const published = await repository.listPointIds();
+        const maintenance = (async () => {
+          if (published.length > 0) await executePrune(repository, await planPrune(repository, published));
+          return collectGarbage(repository, { graceMs: 0 });
+        })();
+        const results = await Promise.allSettled([...backups, maintenance]);
+        // Every backup registers before or after gc lists writers, and is seen by it or sees it: none may fail.
+        for (const [position, result] of results.entries()) {
+          assert.equal(result.status, "fulfilled", `round ${round}, ${position < 3 ? `backup of vm ${position}` : "prune and gc"}: ${String((result as { reason?: unknown }).reason)}`);
+        }
+        previous = results.slice(0, 3).map((result) => (result as PromiseFulfilledResult<PointId>).value);
+        assert.deepEqual(await repository.listPointIds(), [...previous].sort(), `round ${round}: the bases are pruned, the new points published`);
         const report = await verifyRepository(repository);
         assert.deepEqual(report.problems, [], `round ${round}`);
-        for (const [vm, pointId] of previous.entries()) {
-          if (pointId !== undefined) assert.equal(sha256(await readWholeDisk(repository, pointId as never)), sha256(images[vm] as Buffer));
-        }
+        for (const [vm, pointId] of previous.entries()) assert.equal(sha256(await readWholeDisk(repository, pointId as PointId)), sha256(images[vm] as Buffer));
       }
       await repository.close();
     } finally {

@@ -84,11 +84,21 @@ export class PointWriter {
         }
         previous = await repository.readPoint(options.previousPointId);
       }
-      const gcAtStart = await observeGc(store, clock);
       // yyyymmddThhmmssmmmZ: ids sort by creation time. Named in the lock, so that gc leaves this point's
       // index folder alone while it has no manifest yet.
       const pointId = `${clock.now().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
       const lock = await RepositoryLock.acquire(store, "writer", clock, { pointId, ...(previous === undefined ? {} : { basePointId: previous.pointId }) });
+      // Looked at after the lock exists: a gc that listed writers before our lock had created its own lock
+      // and marker before that, so we see its lock (still running) or it has finished. Either a gc sees
+      // us or we see it; looked at before the lock, a gc starting in between would do neither, and the
+      // backup would fail at publication if that gc removed a chunk it takes over.
+      let gcAtStart: { lastRun: string; gcLockPresent: boolean };
+      try {
+        gcAtStart = await observeGc(store, clock);
+      } catch (error) {
+        await lock.release();
+        throw error;
+      }
       return new PointWriter(repository, pointId, options, lock, previous, gcAtStart);
     });
   }
