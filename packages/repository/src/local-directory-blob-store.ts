@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from "node:fs/promises";
+import * as nodeFs from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BlobInfo, BlobStore, WriteBatch } from "./blob-store.js";
 import { runLimited } from "./run-limited.js";
@@ -15,19 +15,60 @@ import { RepositoryFileError } from "./repository-file-error.js";
 
 export type FsyncStrategy = "batched" | "per-file";
 
+/** An open file, as far as the store uses one. */
+export interface LocalFileHandle {
+  writeFile(data: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The file-system calls the store makes (node's `fs/promises` by default). A test passes a model of a power
+ * cut here, which forgets what was not made durable, to check that every fsync the format needs is made.
+ */
+export interface LocalFileSystem {
+  open(path: string, flags: number, mode?: number): Promise<LocalFileHandle>;
+  link(existing: string, created: string): Promise<void>;
+  /** Recursive; the first folder it created, or undefined when the whole path existed. */
+  mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+  readdir(path: string): Promise<string[]>;
+  readFile(path: string): Promise<Buffer>;
+  rename(from: string, to: string): Promise<void>;
+  /** Recursive. */
+  rm(path: string, options: { recursive: true }): Promise<void>;
+  stat(path: string): Promise<{ size: number; mtimeMs: number }>;
+  unlink(path: string): Promise<void>;
+  utimes(path: string, atime: Date, mtime: Date): Promise<void>;
+}
+
+export const nodeFileSystem: LocalFileSystem = {
+  open: (path, flags, mode) => nodeFs.open(path, flags, mode),
+  link: (existing, created) => nodeFs.link(existing, created),
+  mkdir: (path, options) => nodeFs.mkdir(path, options),
+  readdir: (path) => nodeFs.readdir(path),
+  readFile: (path) => nodeFs.readFile(path),
+  rename: (from, to) => nodeFs.rename(from, to),
+  rm: (path, options) => nodeFs.rm(path, options),
+  stat: (path) => nodeFs.stat(path),
+  unlink: (path) => nodeFs.unlink(path),
+  utimes: (path, atime, mtime) => nodeFs.utimes(path, atime, mtime),
+};
+
 const TMP_FOLDER = "tmp";
 const FSYNC_PARALLELISM = 64;
 
 export class LocalDirectoryBlobStore implements BlobStore {
   readonly root: string;
   readonly #fsync: FsyncStrategy;
+  readonly #fs: LocalFileSystem;
   readonly #tmpPrefix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   #tmpCounter = 0;
   #tmpReady: Promise<unknown> | undefined;
 
-  constructor(root: string, options: { fsync?: FsyncStrategy } = {}) {
+  constructor(root: string, options: { fsync?: FsyncStrategy; fileSystem?: LocalFileSystem } = {}) {
     this.root = root;
     this.#fsync = options.fsync ?? "batched";
+    this.#fs = options.fileSystem ?? nodeFileSystem;
   }
 
   locate(key: string): string {
@@ -37,7 +78,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
   async read(key: string): Promise<Buffer> {
     const path = this.locate(key);
     try {
-      return await readFile(path);
+      return await this.#fs.readFile(path);
     } catch (error) {
       throw wrap(error, path, "reading");
     }
@@ -78,9 +119,9 @@ export class LocalDirectoryBlobStore implements BlobStore {
         pending = [];
         if (!fsyncEach) {
           try {
-            await runLimited(items, FSYNC_PARALLELISM, (item) => fsyncPath(item.tmp));
+            await runLimited(items, FSYNC_PARALLELISM, (item) => fsyncPath(this.#fs, item.tmp));
           } catch (error) {
-            await removeTemporary(items);
+            await removeTemporary(this.#fs, items);
             throw wrap(error, items[0] === undefined ? this.root : this.locate(items[0].key), "flushing");
           }
         }
@@ -91,7 +132,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
         await Promise.allSettled([...writing]);
         const items = pending;
         pending = [];
-        await removeTemporary(items);
+        await removeTemporary(this.#fs, items);
       },
     };
   }
@@ -100,22 +141,22 @@ export class LocalDirectoryBlobStore implements BlobStore {
     const tmp = await this.#writeTemp(key, data, true);
     const path = this.locate(key);
     try {
-      await mkdir(dirname(path), { recursive: true });
-      await link(tmp, path);
-      await fsyncPath(dirname(path));
+      await this.#fs.mkdir(dirname(path), { recursive: true });
+      await this.#fs.link(tmp, path);
+      await fsyncPath(this.#fs, dirname(path));
       return true;
     } catch (error) {
       if (isCode(error, "EEXIST")) return false;
       throw wrap(error, path, "creating");
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      await this.#fs.unlink(tmp).catch(() => undefined);
     }
   }
 
   async stat(key: string): Promise<BlobInfo | undefined> {
     const path = this.locate(key);
     try {
-      const info = await stat(path);
+      const info = await this.#fs.stat(path);
       return { sizeBytes: info.size, modifiedAtMs: info.mtimeMs };
     } catch (error) {
       if (isCode(error, "ENOENT")) return undefined;
@@ -126,7 +167,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
   async touch(key: string, at: Date): Promise<boolean> {
     const path = this.locate(key);
     try {
-      await utimes(path, at, at);
+      await this.#fs.utimes(path, at, at);
       return true;
     } catch (error) {
       if (isCode(error, "ENOENT")) return false;
@@ -137,7 +178,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
   async list(folder: string): Promise<string[]> {
     const path = this.locate(folder);
     try {
-      return (await readdir(path)).sort();
+      return (await this.#fs.readdir(path)).sort();
     } catch (error) {
       if (isCode(error, "ENOENT")) return [];
       throw wrap(error, path, "listing");
@@ -147,9 +188,9 @@ export class LocalDirectoryBlobStore implements BlobStore {
   async remove(key: string): Promise<boolean> {
     const path = this.locate(key);
     try {
-      await stat(path);
-      await rm(path, { recursive: true });
-      await fsyncPath(dirname(path));
+      await this.#fs.stat(path);
+      await this.#fs.rm(path, { recursive: true });
+      await fsyncPath(this.#fs, dirname(path));
       return true;
     } catch (error) {
       if (isCode(error, "ENOENT")) return false;
@@ -162,9 +203,9 @@ export class LocalDirectoryBlobStore implements BlobStore {
     const tmp = join(this.root, TMP_FOLDER, `${this.#tmpPrefix}-${this.#tmpCounter}`);
     let handle;
     try {
-      this.#tmpReady ??= mkdir(join(this.root, TMP_FOLDER), { recursive: true });
+      this.#tmpReady ??= this.#fs.mkdir(join(this.root, TMP_FOLDER), { recursive: true });
       await this.#tmpReady;
-      handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      handle = await this.#fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
       await handle.writeFile(data);
       if (durable) await handle.sync();
       await handle.close();
@@ -172,7 +213,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
       return tmp;
     } catch (error) {
       await handle?.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
+      await this.#fs.unlink(tmp).catch(() => undefined);
       throw wrap(error, this.locate(key), "writing");
     }
   }
@@ -183,27 +224,27 @@ export class LocalDirectoryBlobStore implements BlobStore {
     for (const item of items) folders.add(dirname(this.locate(item.key)));
     try {
       for (const folder of folders) {
-        const created = await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+        const created = await this.#fs.mkdir(folder, { recursive: true }).catch((error: unknown) => {
           throw wrap(error, folder, "creating folder");
         });
-        if (created !== undefined) await fsyncPath(dirname(created));
+        if (created !== undefined) await fsyncPath(this.#fs, dirname(created));
       }
-      await runLimited(items, FSYNC_PARALLELISM, (item) => rename(item.tmp, this.locate(item.key)));
-      await runLimited([...folders], FSYNC_PARALLELISM, fsyncPath);
+      await runLimited(items, FSYNC_PARALLELISM, (item) => this.#fs.rename(item.tmp, this.locate(item.key)));
+      await runLimited([...folders], FSYNC_PARALLELISM, (folder) => fsyncPath(this.#fs, folder));
     } catch (error) {
       // Those already renamed are no longer there: unlinking their temporary names is harmless.
-      await removeTemporary(items);
+      await removeTemporary(this.#fs, items);
       throw wrap(error, items[0] === undefined ? this.root : this.locate(items[0].key), "publishing");
     }
   }
 }
 
-async function removeTemporary(items: readonly { tmp: string }[]): Promise<void> {
-  await runLimited(items, FSYNC_PARALLELISM, (item) => unlink(item.tmp).catch(() => undefined));
+async function removeTemporary(fs: LocalFileSystem, items: readonly { tmp: string }[]): Promise<void> {
+  await runLimited(items, FSYNC_PARALLELISM, (item) => fs.unlink(item.tmp).catch(() => undefined));
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY);
+async function fsyncPath(fs: LocalFileSystem, path: string): Promise<void> {
+  const handle = await fs.open(path, constants.O_RDONLY);
   try {
     await handle.sync();
   } finally {
