@@ -94,6 +94,35 @@ describe("prune and gc", () => {
     });
   }
 
+  it("gc skips a running backup's pruned base whose folder went once that backup ended (not 'holds no index')", async () => {
+    const store = new MemoryBlobStore();
+    const plain = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1 });
+    const image = makeImage(8 * CHUNK, 22);
+    const base = await backUpImage(plain, image);
+    const writer = await PointWriter.begin(plain, { vm: { name: "v", id: "1" }, host: "h", previousPointId: base.pointId });
+    await writer.openDisk({ key: "scsi0:0", name: "d", sizeBytes: image.byteLength });
+    await executePrune(plain, await planPrune(plain, [base.pointId]));
+    let ended = false;
+    const racing = storeWith(store, {
+      // gc listed the writer; before it reads the base's folder, the backup ends and another gc removes the orphan.
+      list: async (folder) => {
+        if (folder === `indexes/${base.pointId}` && !ended) {
+          ended = true;
+          await writer.commit();
+          await store.remove(folder);
+        }
+        return store.list(folder);
+      },
+    });
+    const repository = await Repository.open(racing, { threads: 1 });
+    const gc = await collectGarbage(repository, { graceMs: 0 });
+    assert.ok(ended);
+    assert.equal(gc.pointsMarked, 1);
+    assert.deepEqual((await verifyRepository(repository)).problems, []);
+    await repository.close();
+    await plain.close();
+  });
+
   it("gc racing a backup that takes over chunks of a pruned point loses nothing", async () => {
     const { repository } = await fresh();
     const image = makeImage(16 * CHUNK, 5);
