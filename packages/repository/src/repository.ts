@@ -113,7 +113,9 @@ export class Repository {
     for (const sub of CHUNK_SUBFOLDERS) await folders.write(`${CHUNKS_FOLDER}/${sub}/.keep`, marker);
     for (const folder of ["points", "indexes", "locks"]) await folders.write(`${folder}/.keep`, marker);
     await folders.flush();
-    if (!(await ensureSpaceReserve(store))) throw new InvalidInputError("repository", `${store.locate(SPACE_RESERVE_KEY)}: no room for the space reserve`);
+    if (!(await ensureSpaceReserve(store))) {
+      throw new RepositoryFileError("io", store.locate(SPACE_RESERVE_KEY), "no space left on device (ENOSPC) for the space reserve prune and gc need on a full disk");
+    }
     await store.write(CONFIG_KEY, Buffer.from(`${JSON.stringify(config, null, 2)}\n`));
     return new Repository(store, config, keys, options);
   }
