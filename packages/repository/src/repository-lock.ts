@@ -171,8 +171,10 @@ async function breakDeadMutex(store: BlobStore, clock: Clock, holderId: string, 
       return true;
     }
     const breaker = await readRecord(store, key);
-    if (breaker === "missing" && vanished < 3) {
-      // Its breaker finished between our create and our read: try this level again.
+    if (breaker === "missing") {
+      // Its breaker finished between our create and our read: try this level again (never a higher one
+      // while this one may be free: two live breakers must not hold different levels).
+      if (vanished === 3) return false;
       vanished += 1;
       level -= 1;
       continue;
