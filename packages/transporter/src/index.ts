@@ -7,3 +7,9 @@ export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
 export type { ProgressStream } from "./grpc/grpc-transporter-reporter.js";
 export { startBullmqTaskWorker } from "./tasks/bullmq-task-worker.js";
 export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from "./tasks/bullmq-task-worker.js";
+
+// ESXi output parsers: pure functions from host output or host files to typed values; output they do not
+// understand raises HostOutputError quoting the line.
+export { HostOutputError } from "./esxi/parsers/host-output-error.js";
+export { parseGetAllVms } from "./esxi/parsers/parse-get-all-vms.js";
+export type { GetAllVmsOutput, GetAllVmsRow } from "./esxi/parsers/parse-get-all-vms.js";

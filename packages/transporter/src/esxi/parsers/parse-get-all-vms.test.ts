@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseGetAllVms } from "./parse-get-all-vms.js";
+
+test("getallvms: the ESXi 8 sample (esxi-facts 1.1, verbatim, trailing spaces trimmed by its source)", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-8.0-verbatim.txt")), {
+    vms: [{ vmid: "1", name: "x8", file: "[pve-esx] x8/x8.vmx", datastore: "pve-esx", vmxPath: "x8/x8.vmx", guestOs: "centos9_64Guest", version: "vmx-20", annotation: "" }],
+    skippedVmids: [],
+  });
+});
+
+test("getallvms: the ESXi 6.x sample (verbatim)", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-6.x-verbatim.txt")).vms, [
+    {
+      vmid: "1",
+      name: "ate-tester1",
+      file: "[datastore1] ate-tester1/ate-tester1.vmx",
+      datastore: "datastore1",
+      vmxPath: "ate-tester1/ate-tester1.vmx",
+      guestOs: "windows7Guest",
+      version: "vmx-11",
+      annotation: "",
+    },
+  ]);
+});
+
+test("getallvms: no VMs prints only the header", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-empty-derived.txt")), { vms: [], skippedVmids: [] });
+});
+
+const derivedRows = [
+  { vmid: "10", name: "Test Test [Test] [Test]", datastore: "datastore1 (4)", vmxPath: "sap-router/win2k8x64.vmx", guestOs: "windows7Server64Guest", version: "vmx-13", annotation: "Owner: ops" },
+  { vmid: "11", name: "db  two", datastore: "192.168.2.203_nvme_nfs", vmxPath: "db/db.vmx", guestOs: "centos7_64Guest", version: "vmx-15", annotation: "first line\n\n  indented after an empty line\nlast" },
+  { vmid: "20", name: "Ünïcødé 名前", datastore: "nfs:share", vmxPath: "u/u.vmx", guestOs: "otherGuest64", version: "vmx-19", annotation: "" },
+  { vmid: "21", name: "a", datastore: "datastore2", vmxPath: "sub dir/a b.vmx", guestOs: "otherGuest", version: "vmx-11", annotation: "52 is not a vmid" },
+  { vmid: "6", name: "web01", datastore: "datastore1", vmxPath: "web01/web01.vmx", guestOs: "ubuntu64Guest", version: "vmx-14", annotation: "" },
+  { vmid: "8", name: "vCLS-1", datastore: "", vmxPath: "/var/run/crx/infraSvc/vcls.vmx", guestOs: "otherLinux64Guest", version: "vmx-21", annotation: "" },
+];
+
+for (const fixture of ["getallvms-7.0-padded-derived.txt", "getallvms-7.0-unpadded-derived.txt"]) {
+  test(`getallvms: ${fixture} — string-sorted vmids, awkward names and datastores, a multi-line annotation`, () => {
+    const out = parseGetAllVms(fixtureText(fixture));
+    assert.deepEqual(
+      out.vms.map(({ file: _file, ...rest }) => rest),
+      derivedRows,
+    );
+    assert.deepEqual(
+      out.vms.map((v) => v.file),
+      derivedRows.map((r) => `[${r.datastore}] ${r.vmxPath}`),
+    );
+  });
+}
+
+test("getallvms: 'Skipping invalid VM' lines before the header and after the rows are reported, not read as rows", () => {
+  const out = parseGetAllVms(fixtureText("getallvms-skipped-derived.txt"));
+  assert.deepEqual(out.skippedVmids, ["16", "32"]);
+  assert.deepEqual(
+    out.vms.map((v) => [v.vmid, v.name, v.annotation]),
+    [["6", "web01", ""]],
+  );
+});
+
+test("getallvms: a name as wide as its column, then one wider than the header label by one (odd/even widths)", () => {
+  for (const name of ["abcd", "abcde", "abcdef", "abcdefg"]) {
+    const header = centredHeader([4, name.length, 19, 15, 7, 10]);
+    const row = ["1   ", name, "[pve-esx] x8/x8.vmx", "centos9_64Guest", "vmx-20 ", ""].join("   ");
+    assert.equal(parseGetAllVms(`${header}\n${row}\n`).vms[0]?.name, name);
+  }
+});
+
+function centredHeader(widths: number[]): string {
+  const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
+  return labels
+    .map((l, i) => {
+      const w = Math.max(widths[i] ?? 0, l.length);
+      const left = Math.floor((w - l.length) / 2);
+      return " ".repeat(left) + l + " ".repeat(w - l.length - left);
+    })
+    .join("   ");
+}
+
+const H8 = "Vmid   Name          File              Guest OS       Version   Annotation";
+const malformed: [string, string, number | undefined][] = [
+  ["empty output", "", undefined],
+  ["no header, only an error text", "Failed to connect to hostd\n", 1],
+  ["a row that does not line up with the header", `${H8}\n1   x8 [pve-esx] x8/x8.vmx centos9_64Guest vmx-20\n`, 2],
+  ["a non-numeric vmid", `${H8}\nab     x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20\n`, 2],
+  ["a File cell without a datastore", `${H8}\n1      x8     pve-esx   x8/x8.vmx   centos9_64Guest   vmx-20\n`, 2],
+  ["a version that is not vmx-NN", `${H8}\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   hw20  \n`, 2],
+  ["text before the header", `Listing VMs\n${H8}\n`, 1],
+  ["binary data", `${H8}\n\u0000\u0001\n`, 2],
+];
+for (const [what, input, lineNumber] of malformed) {
+  test(`getallvms refuses ${what}, quoting the line`, () => {
+    assert.throws(
+      () => parseGetAllVms(input),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.code === "host_output_unrecognised" && e.message.startsWith("vim-cmd vmsvc/getallvms: "),
+    );
+  });
+}
