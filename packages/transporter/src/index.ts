@@ -13,3 +13,5 @@ export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from ".
 export { HostOutputError } from "./esxi/parsers/host-output-error.js";
 export { parseGetAllVms } from "./esxi/parsers/parse-get-all-vms.js";
 export type { GetAllVmsOutput, GetAllVmsRow } from "./esxi/parsers/parse-get-all-vms.js";
+export { parseSnapshotTree } from "./esxi/parsers/parse-snapshot-tree.js";
+export type { SnapshotPowerState, SnapshotTree, SnapshotTreeNode, SnapshotTreeOperation } from "./esxi/parsers/parse-snapshot-tree.js";

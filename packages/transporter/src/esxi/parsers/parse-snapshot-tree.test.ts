@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseSnapshotTree } from "./parse-snapshot-tree.js";
+
+const kuiper = { name: "snapshot_backup", id: 5, description: "0", createdAt: new Date("2022-12-17T15:34:49Z"), state: "poweredOn", children: [] };
+
+test("snapshot.get: the ESXi 6.7/7.0 sample (esxi-facts 1.3, verbatim)", () => {
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-6.7-verbatim.txt")), { operation: "get", roots: [kuiper] });
+});
+
+test("snapshot.get: a VM without snapshots prints only the header", () => {
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-none-verbatim.txt")), { operation: "get", roots: [] });
+});
+
+const nested = {
+  name: "before upgrade",
+  id: 1,
+  description: "",
+  createdAt: new Date("2017-11-30T00:00:04Z"),
+  state: "poweredOff",
+  children: [
+    {
+      name: "esxbackup-run-2026-10-04",
+      id: 2,
+      description: "",
+      createdAt: new Date("2026-10-04T19:00:52Z"),
+      state: "poweredOn",
+      children: [{ name: 'a: b [c] "d"', id: 17, description: "memory included", createdAt: new Date("2021-05-09T23:50:00Z"), state: "suspended", children: [] }],
+    },
+  ],
+};
+
+test("snapshot.get: three levels, unpadded times, an empty description with and without its trailing blank", () => {
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-nested-derived.txt")), { operation: "get", roots: [nested] });
+});
+
+test("snapshot.remove and snapshot.revert print the remaining tree after their own header", () => {
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-remove-derived.txt"), "vim-cmd vmsvc/snapshot.remove"), { operation: "remove", roots: [kuiper] });
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-revert-derived.txt")), { operation: "revert", roots: [{ ...nested, children: [] }] });
+});
+
+test("snapshot.get: ESX 4.x prints no Snapshot Id", () => {
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-4.x-no-id-derived.txt")).roots, [{ ...kuiper, id: undefined }]);
+});
+
+test("snapshot.get: siblings under one parent and a second root attach where their prefixes say", () => {
+  const block = (depth: number, name: string, id: number): string[] => {
+    const p = "--".repeat(depth + 1);
+    return [`${"--".repeat(depth)}|-${depth === 0 ? "ROOT" : "CHILD"}`, `${p}Snapshot Name        : ${name}`, `${p}Snapshot Id        : ${id}`, `${p}Snapshot Desciption  : `, `${p}Snapshot Created On  : 1/2/2026 3:4:5`, `${p}Snapshot State       : powered off`];
+  };
+  const text = ["Get Snapshot:", ...block(0, "r1", 1), ...block(1, "c1", 2), ...block(2, "g1", 3), ...block(1, "c2", 4), ...block(0, "r2", 5)].join("\n");
+  const shape = (n: { name: string; children: readonly unknown[] }): unknown => [n.name, n.children.map((c) => shape(c as typeof n))];
+  assert.deepEqual(parseSnapshotTree(text).roots.map(shape), [
+    ["r1", [["c1", [["g1", []]]], ["c2", []]]],
+    ["r2", []],
+  ]);
+});
+
+test("snapshot.get: a description over several lines is kept whole", () => {
+  const text = fixtureText("snapshot-get-6.7-verbatim.txt").replace("Desciption  : 0", "Desciption  : first\nsecond line");
+  assert.equal(parseSnapshotTree(text).roots[0]?.description, "first\nsecond line");
+});
+
+const good = fixtureText("snapshot-get-6.7-verbatim.txt");
+const malformed: [string, string, number | undefined][] = [
+  ["empty output", "", undefined],
+  ["a fault instead of a tree", '(vim.fault.NotFound) {\n   msg = "Unable to find a VM corresponding to "2""\n}\n', 1],
+  ["a field before any ROOT", "Get Snapshot:\n--Snapshot Name        : x\n", 2],
+  ["a CHILD without a parent", "Get Snapshot:\n--|-CHILD\n", 2],
+  ["a ROOT below the top level", "Get Snapshot:\n--|-ROOT\n", 2],
+  ["a field at the wrong depth", good.replace("--Snapshot Id", "----Snapshot Id"), 4],
+  ["an unknown state", good.replace("powered on", "hibernating"), 2],
+  ["a missing state", good.replace(/--Snapshot State.*\n/u, ""), 2],
+  ["a non-numeric id", good.replace("Id        : 5", "Id        : five"), 2],
+  ["an impossible date", good.replace("12/17/2022", "2/30/2022"), 2],
+  ["a date in another format", good.replace("12/17/2022 15:34:49", "2022-12-17T15:34:49Z"), 2],
+  ["a duplicated field", good.replace("--Snapshot Id", "--Snapshot Name        : again\n--Snapshot Id"), 4],
+  ["an unknown line between snapshots", `${good}Consolidation needed\n`, 8],
+];
+for (const [what, input, lineNumber] of malformed) {
+  test(`snapshot tree refuses ${what}, quoting the line`, () => {
+    assert.throws(
+      () => parseSnapshotTree(input),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber,
+    );
+  });
+}
