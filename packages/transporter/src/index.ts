@@ -15,3 +15,8 @@ export { parseGetAllVms } from "./esxi/parsers/parse-get-all-vms.js";
 export type { GetAllVmsOutput, GetAllVmsRow } from "./esxi/parsers/parse-get-all-vms.js";
 export { parseSnapshotTree } from "./esxi/parsers/parse-snapshot-tree.js";
 export type { SnapshotPowerState, SnapshotTree, SnapshotTreeNode, SnapshotTreeOperation } from "./esxi/parsers/parse-snapshot-tree.js";
+export { parseVimObject } from "./esxi/parsers/parse-vim-object.js";
+export { vimField, vimText } from "./esxi/parsers/vim-value.js";
+export type { VimObject, VimValue } from "./esxi/parsers/vim-value.js";
+export { parseFault } from "./esxi/parsers/parse-fault.js";
+export type { VimFault } from "./esxi/parsers/parse-fault.js";
