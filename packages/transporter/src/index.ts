@@ -20,3 +20,5 @@ export { vimField, vimText } from "./esxi/parsers/vim-value.js";
 export type { VimObject, VimValue } from "./esxi/parsers/vim-value.js";
 export { parseFault } from "./esxi/parsers/parse-fault.js";
 export type { VimFault } from "./esxi/parsers/parse-fault.js";
+export { parseVmx } from "./esxi/parsers/parse-vmx.js";
+export type { ParsedVmx, VmxDeviceSlot } from "./esxi/parsers/parse-vmx.js";
