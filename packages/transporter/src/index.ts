@@ -22,3 +22,5 @@ export { parseFault } from "./esxi/parsers/parse-fault.js";
 export type { VimFault } from "./esxi/parsers/parse-fault.js";
 export { parseVmx } from "./esxi/parsers/parse-vmx.js";
 export type { ParsedVmx, VmxDeviceSlot } from "./esxi/parsers/parse-vmx.js";
+export { parseVmsd } from "./esxi/parsers/parse-vmsd.js";
+export type { ParsedVmsd, VmsdDisk, VmsdSnapshot } from "./esxi/parsers/parse-vmsd.js";
