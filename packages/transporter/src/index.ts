@@ -24,3 +24,5 @@ export { parseVmx } from "./esxi/parsers/parse-vmx.js";
 export type { ParsedVmx, VmxDeviceSlot } from "./esxi/parsers/parse-vmx.js";
 export { parseVmsd } from "./esxi/parsers/parse-vmsd.js";
 export type { ParsedVmsd, VmsdDisk, VmsdSnapshot } from "./esxi/parsers/parse-vmsd.js";
+export { parseVmdkDescriptor } from "./esxi/parsers/parse-vmdk-descriptor.js";
+export type { ExtentAccess, VmdkDescriptor, VmdkExtent } from "./esxi/parsers/parse-vmdk-descriptor.js";
