@@ -2,9 +2,10 @@
  * A VMDK descriptor (esxi-facts 2.3): `# Disk DescriptorFile`, `key=value` header lines (`version`, `CID`,
  * `parentCID`, `createType`, `parentFileNameHint`, `changeTrackPath` on version 3 with CBT), extent lines
  * `<RW|RDONLY|NOACCESS> <sectors> <TYPE> "<file>" [offset]`, and `ddb.*` lines in any order. Keys are
- * matched without regard to case; spaces around `=` and quotes around values are optional. Sizes are in
- * 512-byte sectors. A file that does not start with the descriptor line (a binary extent read by mistake,
- * an error message) is refused before anything else.
+ * matched without regard to case; spaces around `=` and quotes around values are optional; a quoted file
+ * name runs to the line's last quote, as names may contain quotes. Sizes are in 512-byte sectors. A file
+ * that does not start with the descriptor line (a binary extent read by mistake, an error message) is
+ * refused before anything else.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
@@ -45,7 +46,7 @@ export interface VmdkDescriptor {
 
 const SECTOR_BYTES = 512;
 const FIRST_LINE = /^#\s*Disk DescriptorFile\s*$/iu;
-const EXTENT = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"([^"]*)"(?:\s+(\d+))?)?$/u;
+const EXTENT = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"(.*)"(?:\s+(\d+))?)?$/u;
 const ENTRY = /^([A-Za-z][\w.]*)\s*=\s*(.*)$/u;
 const CID = /^[0-9a-fA-F]{8}$/u;
 
