@@ -91,6 +91,7 @@ const malformed: [string, string, number | undefined][] = [
   ["a version that is not vmx-NN", `${H8}\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   hw20  \n`, 2],
   ["text before the header", `Listing VMs\n${H8}\n`, 1],
   ["binary data", `${H8}\n\u0000\u0001\n`, 2],
+  ["the same vmid twice", `${H8}\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20\n1      x9     [pve-esx] x9/x9.vmx   centos9_64Guest   vmx-20\n`, undefined],
 ];
 for (const [what, input, lineNumber] of malformed) {
   test(`getallvms refuses ${what}, quoting the line`, () => {

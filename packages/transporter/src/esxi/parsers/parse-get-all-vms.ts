@@ -7,9 +7,13 @@
  *
  * - each label sits at `start + floor((width - label length) / 2)` of its column and columns are joined
  *   by 3 spaces, so the header fixes every width up to one (odd/even) — at most 2^5 geometries;
- * - a width is `max(label length, longest value)`; the one geometry where every row's separators are
- *   blank, every cell has its shape (digits, `[ds] path`, `vmx-NN`) and that width rule holds is the
- *   table's. Lines that are not rows continue the annotation of the row above.
+ * - a row is a line whose separators are blank at those places and whose cells have their shape
+ *   (digits, `[ds] path`, `vmx-NN`); a wrong width cuts the longest value or eats the next cell's first
+ *   character, so the table's geometry is the one that reads the most rows (two readings with as many
+ *   rows and different values are refused). Lines that are not rows continue the annotation above.
+ *
+ * An annotation line crafted to look like a row under another geometry could still mislead this; the
+ * duplicate-vmid check catches the plain copy. See docs/adr/0016.
  *
  * Widths are counted in code points, as the host counts them. Trailing padding may be present or not.
  * `Skipping invalid VM 'N'` lines (VMs the host could not load) are reported wherever they appear.
@@ -93,7 +97,14 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
   if (best.some((r) => JSON.stringify(r.rows) !== first)) {
     throw unexpectedLine(source, "the table can be read in more than one way", header);
   }
-  return { vms: best[0]?.rows ?? [], skippedVmids };
+  const vms = best[0]?.rows ?? [];
+  const seen = new Set<string>();
+  for (const [i, vm] of vms.entries()) {
+    // Two rows with one vmid: an annotation line shaped like a row, or output we do not understand.
+    if (seen.has(vm.vmid)) throw new HostOutputError(source, `vmid ${vm.vmid} is listed twice (row ${i + 1})`);
+    seen.add(vm.vmid);
+  }
+  return { vms, skippedVmids };
 }
 
 /** Every column geometry the centred header allows (each width is known up to one). */
@@ -133,10 +144,6 @@ function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefin
       if (last === undefined) return undefined;
       last.annotation.push(chars.join(""));
     }
-  }
-  for (let column = 0; column < g.widths.length; column++) {
-    const longest = Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length));
-    if (longest !== g.widths[column]) return undefined;
   }
   return {
     rowLines: rows.length,

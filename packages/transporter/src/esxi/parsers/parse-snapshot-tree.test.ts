@@ -64,26 +64,26 @@ test("snapshot.get: a description over several lines is kept whole", () => {
 });
 
 const good = fixtureText("snapshot-get-6.7-verbatim.txt");
-const malformed: [string, string, number | undefined][] = [
-  ["empty output", "", undefined],
-  ["a fault instead of a tree", '(vim.fault.NotFound) {\n   msg = "Unable to find a VM corresponding to "2""\n}\n', 1],
-  ["a field before any ROOT", "Get Snapshot:\n--Snapshot Name        : x\n", 2],
-  ["a CHILD without a parent", "Get Snapshot:\n--|-CHILD\n", 2],
-  ["a ROOT below the top level", "Get Snapshot:\n--|-ROOT\n", 2],
-  ["a field at the wrong depth", good.replace("--Snapshot Id", "----Snapshot Id"), 4],
-  ["an unknown state", good.replace("powered on", "hibernating"), 2],
-  ["a missing state", good.replace(/--Snapshot State.*\n/u, ""), 2],
-  ["a non-numeric id", good.replace("Id        : 5", "Id        : five"), 2],
-  ["an impossible date", good.replace("12/17/2022", "2/30/2022"), 2],
-  ["a date in another format", good.replace("12/17/2022 15:34:49", "2022-12-17T15:34:49Z"), 2],
-  ["a duplicated field", good.replace("--Snapshot Id", "--Snapshot Name        : again\n--Snapshot Id"), 4],
-  ["an unknown line between snapshots", `${good}Consolidation needed\n`, 8],
+const malformed: [string, string, number | undefined, RegExp][] = [
+  ["empty output", "", undefined, /empty output/u],
+  ["a fault instead of a tree", '(vim.fault.NotFound) {\n   msg = "Unable to find a VM corresponding to "2""\n}\n', 1, /expected 'Get Snapshot:'/u],
+  ["a field before any ROOT", "Get Snapshot:\n--Snapshot Name        : x\n", 2, /wrong depth/u],
+  ["a CHILD without a parent", "Get Snapshot:\n--|-CHILD\n", 2, /CHILD snapshot without a parent/u],
+  ["a ROOT below the top level", "Get Snapshot:\n--|-ROOT\n", 2, /ROOT snapshot below the top level/u],
+  ["a field at the wrong depth", good.replace("--Snapshot Id", "----Snapshot Id"), 4, /wrong depth/u],
+  ["an unknown state", good.replace("powered on", "hibernating"), 2, /unknown state/u],
+  ["a missing state", good.replace(/--Snapshot State.*\n/u, ""), 2, /no 'Snapshot State'/u],
+  ["a non-numeric id", good.replace("Id        : 5", "Id        : five"), 2, /non-numeric id/u],
+  ["an impossible date", good.replace("12/17/2022", "2/30/2022"), 2, /unreadable 'Created On'/u],
+  ["a date in another format", good.replace("12/17/2022 15:34:49", "2022-12-17T15:34:49Z"), 2, /unreadable 'Created On'/u],
+  ["a duplicated field", good.replace("--Snapshot Id", "--Snapshot Name        : again\n--Snapshot Id"), 4, /second 'Snapshot Name'/u],
+  ["an unknown line between snapshots", `${good}Consolidation needed\n`, 8, /not part of a snapshot tree/u],
 ];
-for (const [what, input, lineNumber] of malformed) {
+for (const [what, input, lineNumber, problem] of malformed) {
   test(`snapshot tree refuses ${what}, quoting the line`, () => {
     assert.throws(
       () => parseSnapshotTree(input),
-      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber,
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && problem.test(e.problem),
     );
   });
 }

@@ -54,10 +54,17 @@ test("vmdk: several extents with offsets, a ZERO extent, key case and CRLF", () 
   assert.deepEqual(d.extents[2], { access: "NOACCESS", sizeSectors: 1024, type: "ZERO", fileName: undefined, offsetSectors: undefined });
 });
 
+test("vmdk: a file name with quotes, brackets and spaces runs to the last quote of the extent line", () => {
+  const d = parseVmdkDescriptor(fixtureText("vmdk-sesparse-delta-verbatim.txt").replaceAll("Base_R91", 'web [prod] "$x"'));
+  assert.equal(d.extents[0]?.fileName, 'web [prod] "$x"-000001-sesparse.vmdk');
+  assert.equal(d.parentFileNameHint, 'web [prod] "$x".vmdk');
+});
+
 const good = fixtureText("vmdk-base-thin-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["an empty file", "", undefined],
   ["a file that is not a descriptor", "vmkfstools: Failed to open disk\n", 1],
+  ["descriptor lines without the '# Disk DescriptorFile' line", good.replace("# Disk DescriptorFile\n", ""), 1],
   ["binary data", "KDMV\u0001\u0000\u0000\u0000", 1],
   ["an unknown line", good.replace("# Extent description", "# Extent description\nsomething odd"), 8],
   ["an extent without a file", good.replace('RW 41943040 VMFS "Base_R91-flat.vmdk"', "RW 41943040 VMFS"), 8],
