@@ -24,10 +24,12 @@ export { parseVmx } from "./esxi/parsers/parse-vmx.js";
 export type { ParsedVmx, VmxDeviceSlot } from "./esxi/parsers/parse-vmx.js";
 export { parseVmsd } from "./esxi/parsers/parse-vmsd.js";
 export type { ParsedVmsd, VmsdDisk, VmsdSnapshot } from "./esxi/parsers/parse-vmsd.js";
+export { parsePowerState } from "./esxi/parsers/parse-power-state.js";
+export type { VmPowerState } from "./esxi/parsers/parse-power-state.js";
 export { parseVmdkDescriptor } from "./esxi/parsers/parse-vmdk-descriptor.js";
 export type { ExtentAccess, VmdkDescriptor, VmdkExtent } from "./esxi/parsers/parse-vmdk-descriptor.js";
 // Inventory: what a host holds (VMs → disks → snapshots), derived from parser output by pure functions.
-export type { DiskMode, DiskRefusal, HostInventory, InventoryDisk, InventoryVm, VmPowerState } from "./esxi/inventory/host-inventory.js";
+export type { DiskMode, DiskRefusal, HostInventory, InventoryDisk, InventoryVm } from "./esxi/inventory/host-inventory.js";
 export { deriveVmDisks } from "./esxi/inventory/derive-vm-disks.js";
 export type { DeriveVmDisksInput, DerivedVmDisks } from "./esxi/inventory/derive-vm-disks.js";
 export { datastoreFilePath } from "./esxi/inventory/datastore-file-path.js";

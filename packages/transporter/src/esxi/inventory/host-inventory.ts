@@ -4,10 +4,10 @@
  * `parseSnapshotTree`) by pure functions; nothing here talks to a host. Paths are absolute host paths
  * (`/vmfs/volumes/<datastore>/…`).
  */
+import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTreeNode } from "../parsers/parse-snapshot-tree.js";
 import type { VmxDeviceSlot } from "../parsers/parse-vmx.js";
 
-export type VmPowerState = "poweredOn" | "poweredOff" | "suspended";
 
 export interface HostInventory {
   readonly vms: readonly InventoryVm[];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines } from "./output-lines.js";
 
@@ -15,7 +16,7 @@ test("output lines: numbered from 1, CR of CRLF removed, no extra line for the f
 test("output lines: binary data is refused, naming the line and showing the NUL", () => {
   assert.throws(
     () => outputLines("# Disk DescriptorFile\nKDMV\u0000\u0001", "disk-flat.vmdk"),
-    (e: unknown) => e instanceof HostOutputError && e.problem === "binary data where text was expected" && e.lineNumber === 2 && e.line === "KDMV\\0\u0001" && e.message.startsWith("disk-flat.vmdk: binary data"),
+    (e: unknown) => e instanceof HostOutputError && e instanceof InvalidInputError && e.problem === "binary data where text was expected" && e.lineNumber === 2 && e.line === "KDMV\\0\u0001" && e.message.startsWith("disk-flat.vmdk: binary data"),
   );
 });
 

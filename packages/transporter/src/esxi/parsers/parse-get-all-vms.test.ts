@@ -97,7 +97,7 @@ for (const [what, input, lineNumber] of malformed) {
   test(`getallvms refuses ${what}, quoting the line`, () => {
     assert.throws(
       () => parseGetAllVms(input),
-      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.code === "host_output_unrecognised" && e.message.startsWith("vim-cmd vmsvc/getallvms: "),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.code === "invalid_input" && e.field === "vim-cmd vmsvc/getallvms" && e.message.startsWith("vim-cmd vmsvc/getallvms: "),
     );
   });
 }

@@ -10,9 +10,11 @@
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
+import type { VmPowerState } from "./parse-power-state.js";
 
 export type SnapshotTreeOperation = "get" | "remove" | "revert";
-export type SnapshotPowerState = "poweredOn" | "poweredOff" | "suspended";
+/** The power state a snapshot captured. */
+export type SnapshotPowerState = VmPowerState;
 
 export interface SnapshotTreeNode {
   readonly name: string;

@@ -13,6 +13,7 @@ import type { EsxiVersion } from "@esxbackup/esxi-simulator";
 import { deriveVmDisks } from "../inventory/derive-vm-disks.js";
 import { parseFault } from "./parse-fault.js";
 import { parseGetAllVms } from "./parse-get-all-vms.js";
+import { parsePowerState } from "./parse-power-state.js";
 import { parseSnapshotTree } from "./parse-snapshot-tree.js";
 import { parseVimObject } from "./parse-vim-object.js";
 import { parseVmdkDescriptor, type VmdkDescriptor } from "./parse-vmdk-descriptor.js";
@@ -113,6 +114,8 @@ for (const version of ESXI_VERSIONS) {
         const value = parseVimObject(await vimCmd(model, ...args), `vim-cmd ${args.join(" ")}`);
         assert.ok(value.kind === "object" || value.kind === "list", args.join(" "));
       }
+      assert.equal(parsePowerState(await vimCmd(model, "vmsvc/power.getstate", "10")), "poweredOn");
+      assert.equal(parsePowerState(await vimCmd(model, "vmsvc/power.getstate", "9")), "poweredOff");
       const fault = parseFault(await vimCmd(model, "vmsvc/power.getstate", "999"));
       assert.equal(fault?.name, "NotFound");
       assert.equal(fault?.message, 'Unable to find a VM corresponding to "999"');
