@@ -60,7 +60,7 @@ interface Geometry {
 
 interface TableRead {
   readonly rows: GetAllVmsRow[];
-  readonly rowLines: number;
+  readonly rowCount: number;
 }
 
 export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms"): GetAllVmsOutput {
@@ -91,8 +91,8 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
   if (reads.length === 0) {
     throw unexpectedLine(source, "the rows do not line up with the columns of the header", body[0] ?? header);
   }
-  const most = Math.max(...reads.map((r) => r.rowLines));
-  const best = reads.filter((r) => r.rowLines === most);
+  const most = Math.max(...reads.map((r) => r.rowCount));
+  const best = reads.filter((r) => r.rowCount === most);
   const first = JSON.stringify(best[0]?.rows);
   if (best.some((r) => JSON.stringify(r.rows) !== first)) {
     throw unexpectedLine(source, "the table can be read in more than one way", header);
@@ -146,7 +146,7 @@ function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefin
     }
   }
   return {
-    rowLines: rows.length,
+    rowCount: rows.length,
     rows: rows.map(({ cells, annotation }) => {
       const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
       const m = DATASTORE_FILE.exec(file);
