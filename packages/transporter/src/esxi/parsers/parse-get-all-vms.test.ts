@@ -101,3 +101,51 @@ for (const [what, input, lineNumber] of malformed) {
     );
   });
 }
+
+/** esxi-facts 1.1's layout rule (its Python, in TypeScript): widths in code points, centred header, string-sorted rows. */
+function renderByFactsRule(rows: string[][]): string {
+  const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
+  const len = (s: string): number => Array.from(s).length;
+  const widths = labels.map((l, i) => Math.max(len(l), ...rows.map((r) => len(r[i] ?? ""))));
+  const header = labels.map((l, i) => {
+    const w = widths[i] ?? 0;
+    const left = Math.floor((w - len(l)) / 2);
+    return " ".repeat(left) + l + " ".repeat(w - len(l) - left);
+  });
+  const sorted = [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1));
+  return [header.join("   "), ...sorted.map((r) => r.map((v, i) => v + " ".repeat((widths[i] ?? 0) - len(v))).join("   "))].join("\n") + "\n";
+}
+
+test("getallvms: 1000 seeded random tables laid out by the documented rule read back exactly, padded or trimmed", () => {
+  let seed = 0x2545f491;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = (alphabet: string, min: number, max: number): string => {
+    const chars = Array.from(alphabet);
+    return Array.from({ length: min + random(max - min + 1) }, () => chars[random(chars.length)]).join("");
+  };
+  const nameChars = "abcXYZ019 -_[]()\"'$;名ü";
+  for (let table = 0; table < 1000; table++) {
+    const ids = new Set<string>();
+    while (ids.size < 1 + random(6)) ids.add(String(1 + random(130)));
+    const rows = [...ids].map((vmid) => {
+      const name = `${pick(" abcXYZ名", 1, 1)}${pick(nameChars, 0, 20)}`.trimEnd() || "n";
+      const datastore = random(8) === 0 ? "" : pick("ds1 ():._", 1, 14);
+      const path = datastore === "" ? "/var/run/crx/x.vmx" : `${name}/${name}.vmx`;
+      const annotationLines = Array.from({ length: random(4) }, () => pick(`${nameChars}   `, 0, 30));
+      const annotation = annotationLines.join("\n").trimEnd();
+      return [vmid, name, `[${datastore}] ${path}`, pick("abcdefghijklmnop_0123456789", 1, 22), `vmx-${pick("0123456789", 1, 3)}`, annotation];
+    });
+    const padded = renderByFactsRule(rows);
+    const expected = [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1)).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]]);
+    const trimmed = padded.split("\n").map((l) => l.trimEnd()).join("\n");
+    // A source that trims trailing blanks also trims them inside a multi-line annotation: lost, not misread.
+    const trimmedExpected = expected.map((r) => [...r.slice(0, 5), (r[5] ?? "").split("\n").map((l) => l.trimEnd()).join("\n")]);
+    for (const [text, want] of [[padded, expected], [trimmed, trimmedExpected]] as const) {
+      const read = parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.file, v.guestOs, v.version, v.annotation]);
+      assert.deepEqual(read, want, text);
+    }
+  }
+});

@@ -8,9 +8,10 @@
  * - each label sits at `start + floor((width - label length) / 2)` of its column and columns are joined
  *   by 3 spaces, so the header fixes every width up to one (odd/even) — at most 2^5 geometries;
  * - a row is a line whose separators are blank at those places and whose cells have their shape
- *   (digits, `[ds] path`, `vmx-NN`); a wrong width cuts the longest value or eats the next cell's first
- *   character, so the table's geometry is the one that reads the most rows (two readings with as many
- *   rows and different values are refused). Lines that are not rows continue the annotation above.
+ *   (digits, `[ds] path`, `vmx-NN`); lines that are not rows continue the annotation above;
+ * - a width is `max(label length, longest value)`: a geometry whose widths break that rule is wrong, and
+ *   of the rest the one that reads the most rows is the table's (a wrong width cuts the longest value,
+ *   making its row a continuation). Two readings left with as many rows and different values are refused.
  *
  * An annotation line crafted to look like a row under another geometry could still mislead this; the
  * duplicate-vmid check catches the plain copy. See docs/adr/0016.
@@ -144,6 +145,12 @@ function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefin
       if (last === undefined) return undefined;
       last.annotation.push(chars.join(""));
     }
+  }
+  // A width is max(label, longest value). Without this, a column followed by a cell that starts with a
+  // blank (an annotation may) reads as well one character wider.
+  for (let column = 0; column < g.widths.length; column++) {
+    const longest = Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length));
+    if (longest !== g.widths[column]) return undefined;
   }
   return {
     rowCount: rows.length,
