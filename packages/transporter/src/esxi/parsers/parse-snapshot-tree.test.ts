@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
-import { parseSnapshotTree } from "./parse-snapshot-tree.js";
+import { parseSnapshotTree, type SnapshotTreeNode } from "./parse-snapshot-tree.js";
 
 const kuiper = { name: "snapshot_backup", id: 5, description: "0", createdAt: new Date("2022-12-17T15:34:49Z"), state: "poweredOn", children: [] };
 
@@ -87,3 +87,46 @@ for (const [what, input, lineNumber, problem] of malformed) {
     );
   });
 }
+
+test("snapshot tree: 300 seeded random trees printed by the documented rule read back exactly", () => {
+  let seed = 0x1b873593;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const text = (min: number): string => {
+    const chars = Array.from("ab Z09:-|[]\"'名");
+    const s = Array.from({ length: min + random(12) }, () => chars[random(chars.length)]).join("");
+    return s.trim() === "" ? "x" : s.trimEnd();
+  };
+  const states = ["poweredOn", "poweredOff", "suspended"] as const;
+  const printed = { poweredOn: "powered on", poweredOff: "powered off", suspended: "suspended" };
+  let nextId = 1;
+  const node = (depth: number): SnapshotTreeNode => ({
+    name: text(1),
+    id: nextId++,
+    description: random(3) === 0 ? "" : text(0),
+    createdAt: new Date(Date.UTC(2000 + random(30), random(12), 1 + random(28), random(24), random(60), random(60))),
+    state: states[random(3)] ?? "poweredOn",
+    children: depth > 3 ? [] : Array.from({ length: random(depth === 0 ? 3 : 2) }, () => node(depth + 1)),
+  });
+  const render = (n: SnapshotTreeNode, depth: number): string[] => {
+    const p = "--".repeat(depth + 1);
+    const at = n.createdAt;
+    const created = `${at.getUTCMonth() + 1}/${at.getUTCDate()}/${at.getUTCFullYear()} ${at.getUTCHours()}:${at.getUTCMinutes()}:${at.getUTCSeconds()}`;
+    return [
+      `${"--".repeat(depth)}|-${depth === 0 ? "ROOT" : "CHILD"}`,
+      `${p}Snapshot Name        : ${n.name}`,
+      `${p}Snapshot Id        : ${n.id ?? ""}`,
+      `${p}Snapshot Desciption  :${n.description === "" && random(2) === 0 ? "" : ` ${n.description}`}`,
+      `${p}Snapshot Created On  : ${created}`,
+      `${p}Snapshot State       : ${printed[n.state]}`,
+      ...n.children.flatMap((c) => render(c, depth + 1)),
+    ];
+  };
+  for (let t = 0; t < 300; t++) {
+    const roots = Array.from({ length: random(3) }, () => node(0));
+    const output = ["Get Snapshot:", ...roots.flatMap((r) => render(r, 0))].join("\n") + "\n";
+    assert.deepEqual(parseSnapshotTree(output), { operation: "get", roots }, output);
+  }
+});

@@ -77,3 +77,23 @@ for (const [what, input, lineNumber] of malformed) {
     );
   });
 }
+
+test("vmx: 500 seeded random values escaped as the host escapes them read back exactly", () => {
+  let seed = 0x85ebca6b;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const chars = Array.from('ab Z09"|#\n\t=:;[]()$`\'é名😀');
+  // The host writes `"`, `|`, `#` and control characters as `|` and two hex digits; non-ASCII as UTF-8.
+  const escape = (s: string): string =>
+    Array.from(s, (c) => (c === '"' || c === "|" || c === "#" || c.charCodeAt(0) < 0x20 ? `|${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}` : c)).join("");
+  for (let n = 0; n < 500; n++) {
+    const value = Array.from({ length: random(20) }, () => chars[random(chars.length)]).join("");
+    const key = ["displayName", "annotation", "guestinfo.note", "scsi0:0.fileName"][random(4)] ?? "displayName";
+    const vmx = parseVmx(`.encoding = "UTF-8"\n${key} = "${escape(value)}"\n`);
+    assert.equal(vmx.values.get(key.toLowerCase()), value, JSON.stringify(value));
+  }
+  // Bytes escaped one by one still form their UTF-8 character.
+  assert.equal(parseVmx('displayName = "|C3|A9t|E5|90|8D"\n').displayName, "ét名");
+});
