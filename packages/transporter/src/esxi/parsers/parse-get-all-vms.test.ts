@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
 import { parseGetAllVms } from "./parse-get-all-vms.js";
+import { seededRandom } from "./seeded-random.js";
 
 test("getallvms: the ESXi 8 sample (esxi-facts 1.1, verbatim, trailing spaces trimmed by its source)", () => {
   assert.deepEqual(parseGetAllVms(fixtureText("getallvms-8.0-verbatim.txt")), {
@@ -117,11 +118,7 @@ function renderByFactsRule(rows: string[][]): string {
 }
 
 test("getallvms: 1000 seeded random tables laid out by the documented rule read back exactly, padded or trimmed", () => {
-  let seed = 0x2545f491;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(0x2545f491);
   const pick = (alphabet: string, min: number, max: number): string => {
     const chars = Array.from(alphabet);
     return Array.from({ length: min + random(max - min + 1) }, () => chars[random(chars.length)]).join("");

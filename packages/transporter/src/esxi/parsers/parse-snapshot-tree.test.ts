@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
 import { parseSnapshotTree, type SnapshotTreeNode } from "./parse-snapshot-tree.js";
+import { seededRandom } from "./seeded-random.js";
 
 const kuiper = { name: "snapshot_backup", id: 5, description: "0", createdAt: new Date("2022-12-17T15:34:49Z"), state: "poweredOn", children: [] };
 
@@ -89,11 +90,7 @@ for (const [what, input, lineNumber, problem] of malformed) {
 }
 
 test("snapshot tree: 300 seeded random trees printed by the documented rule read back exactly", () => {
-  let seed = 0x1b873593;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(0x1b873593);
   const text = (min: number): string => {
     const chars = Array.from("ab Z09:-|[]\"'名");
     const s = Array.from({ length: min + random(12) }, () => chars[random(chars.length)]).join("");

@@ -4,6 +4,7 @@ import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
 import { parseVimObject } from "./parse-vim-object.js";
 import { vimField, vimText, type VimValue } from "./vim-value.js";
+import { seededRandom } from "./seeded-random.js";
 
 const str = (value: string): VimValue => ({ kind: "string", value });
 const num = (value: number): VimValue => ({ kind: "number", value });
@@ -119,11 +120,7 @@ for (const [what, input, lineNumber] of malformed) {
 }
 
 test("vim object: 500 seeded random dumps in every documented line-end and indentation style read back exactly", () => {
-  let seed = 0x9e3779b9;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(0x9e3779b9);
   const text = (): string => {
     const chars = Array.from('ab Z09,"\'{}[]()=<>:;.-名');
     const s = Array.from({ length: random(16) }, () => chars[random(chars.length)]).join("");

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
 import { parseVmx } from "./parse-vmx.js";
+import { seededRandom } from "./seeded-random.js";
 
 test("vmx: the 6.7+/7 sample (esxi-facts 2.2, abridged) — a VM on its fourth snapshot delta", () => {
   const vmx = parseVmx(fixtureText("vmx-7.0-abridged.txt"));
@@ -79,11 +80,7 @@ for (const [what, input, lineNumber] of malformed) {
 }
 
 test("vmx: 500 seeded random values escaped as the host escapes them read back exactly", () => {
-  let seed = 0x85ebca6b;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = seededRandom(0x85ebca6b);
   const chars = Array.from('ab Z09"|#\n\t=:;[]()$`\'é名😀');
   // The host writes `"`, `|`, `#` and control characters as `|` and two hex digits; non-ASCII as UTF-8.
   const escape = (s: string): string =>
