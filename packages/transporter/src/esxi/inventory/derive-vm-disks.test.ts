@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "../parsers/fixture-text.js";
+import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
+import { parseVmx } from "../parsers/parse-vmx.js";
+import { datastoreFilePath } from "./datastore-file-path.js";
+import { deriveVmDisks, type DerivedVmDisks } from "./derive-vm-disks.js";
+
+const DIR = "/vmfs/volumes/datastore1/db";
+const thin = fixtureText("vmdk-base-thin-verbatim.txt");
+const thick = fixtureText("vmdk-base-thick-old-verbatim.txt");
+
+/** Reads what deriveVmDisks asks for from `files` until it asks for nothing, as the host adapter will. */
+function derive(vmxText: string, vmxPath: string, files: Record<string, string>): { result: DerivedVmDisks; rounds: string[][] } {
+  const descriptors = new Map<string, VmdkDescriptor>();
+  const rounds: string[][] = [];
+  for (;;) {
+    const result = deriveVmDisks({ vmx: parseVmx(vmxText), vmxPath, descriptors });
+    if (result.complete) return { result, rounds };
+    rounds.push([...result.missingDescriptors]);
+    for (const path of result.missingDescriptors) {
+      const text = files[path];
+      if (text === undefined) throw new Error(`test host has no ${path}`);
+      descriptors.set(path, parseVmdkDescriptor(text, path));
+    }
+  }
+}
+
+test("derive disks: CBT, an independent disk in a subfolder, an IDE disk elsewhere, an RDM; CD-ROM and absent slots skipped", () => {
+  const { result, rounds } = derive(fixtureText("vmx-8.0-disks-derived.txt"), `${DIR}/db.vmx`, {
+    [`${DIR}/db.vmdk`]: fixtureText("vmdk-cbt-version3-derived.txt").replace('"vmfs"', '"vmfs"\nddb.thinProvisioned = "1"'),
+    [`${DIR}/sub dir/data (1).vmdk`]: thin,
+    "/vmfs/volumes/datastore2/shared/logs.vmdk": thick,
+    [`${DIR}/rdm.vmdk`]: fixtureText("vmdk-rdm-physical-derived.txt"),
+  });
+  assert.deepEqual(rounds, [[`${DIR}/db.vmdk`, `${DIR}/sub dir/data (1).vmdk`, "/vmfs/volumes/datastore2/shared/logs.vmdk", `${DIR}/rdm.vmdk`]]);
+  assert.ok(result.complete);
+  assert.deepEqual(
+    result.disks.map((d) => [d.slot, d.bus, d.descriptorPath, d.extentPaths, d.provisioning, d.cbtEnabled, d.mode, d.rdm, d.refusal?.reason]),
+    [
+      ["scsi0:0", "scsi", `${DIR}/db.vmdk`, [`${DIR}/VMname-flat.vmdk`], "thin", true, "persistent", undefined, undefined],
+      ["scsi0:1", "scsi", `${DIR}/sub dir/data (1).vmdk`, [`${DIR}/sub dir/Base_R91-flat.vmdk`], "thin", true, "independent-persistent", undefined, "independent"],
+      ["ide0:0", "ide", "/vmfs/volumes/datastore2/shared/logs.vmdk", ["/vmfs/volumes/datastore2/shared/sql-flat.vmdk"], "thick", false, "persistent", undefined, undefined],
+      ["scsi0:2", "scsi", `${DIR}/rdm.vmdk`, [`${DIR}/lun7-rdmp.vmdk`], "thick", false, "persistent", "physical", "rdm"],
+    ],
+  );
+  assert.equal(result.disks[0]?.capacityBytes, 220200960 * 512);
+  assert.match(result.disks[1]?.refusal?.message ?? "", /^scsi0:1 is an independent-persistent disk: a snapshot does not freeze it/u);
+  assert.match(result.disks[3]?.refusal?.message ?? "", /raw device mapping \(physical compatibility\)/u);
+});
+
+test("derive disks: a VM on a snapshot delta is followed down to its base, one level per round", () => {
+  const vmx = 'scsi0:0.fileName = "web-000002.vmdk"\nscsi0:0.present = "TRUE"\nscsi0:0.deviceType = "scsi-hardDisk"\n';
+  const delta = (cid: string, parentCid: string, parent: string, extent: string): string =>
+    `# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=${parentCid}\ncreateType="seSparse"\nparentFileNameHint="${parent}"\nRW 41943040 SESPARSE "${extent}"\n`;
+  const files = {
+    [`${DIR}/web-000002.vmdk`]: delta("00000002", "00000001", "web-000001.vmdk", "web-000002-sesparse.vmdk"),
+    [`${DIR}/web-000001.vmdk`]: delta("00000001", "3729b687", `${DIR}/web.vmdk`, "web-000001-sesparse.vmdk"),
+    [`${DIR}/web.vmdk`]: thin,
+  };
+  const { result, rounds } = derive(vmx, `${DIR}/web.vmx`, files);
+  assert.deepEqual(rounds, [[`${DIR}/web-000002.vmdk`], [`${DIR}/web-000001.vmdk`], [`${DIR}/web.vmdk`]]);
+  assert.ok(result.complete);
+  const [disk] = result.disks;
+  assert.equal(disk?.baseDescriptorPath, `${DIR}/web.vmdk`);
+  assert.deepEqual(disk?.deltaDescriptorPaths, [`${DIR}/web-000001.vmdk`, `${DIR}/web-000002.vmdk`]);
+  assert.deepEqual(disk?.extentPaths, [`${DIR}/Base_R91-flat.vmdk`]);
+  assert.equal(disk?.refusal, undefined);
+
+  // The same chain with the middle delta's parent CID wrong: refused as broken, naming both files.
+  const broken = derive(vmx, `${DIR}/web.vmx`, { ...files, [`${DIR}/web-000001.vmdk`]: delta("00000001", "0cb205b1", "web.vmdk", "web-000001-sesparse.vmdk") });
+  assert.ok(broken.result.complete);
+  assert.equal(broken.result.disks[0]?.refusal?.reason, "broken-chain");
+  assert.match(broken.result.disks[0]?.refusal?.message ?? "", /web-000001\.vmdk expects parent CID 0cb205b1, .*web\.vmdk has 3729b687/u);
+});
+
+test("derive disks: a delta that names no parent, and a chain that loops, are refused rather than followed forever", () => {
+  const vmx = 'scsi0:0.fileName = "a.vmdk"\nscsi0:0.present = "TRUE"\n';
+  const orphan = derive(vmx, `${DIR}/a.vmx`, { [`${DIR}/a.vmdk`]: '# Disk DescriptorFile\nversion=1\nCID=00000001\nparentCID=00000002\ncreateType="seSparse"\nRW 8 SESPARSE "a-s.vmdk"\n' });
+  assert.ok(orphan.result.complete);
+  assert.match(orphan.result.disks[0]?.refusal?.message ?? "", /a delta without parentFileNameHint/u);
+  const loop = derive(vmx, `${DIR}/a.vmx`, { [`${DIR}/a.vmdk`]: '# Disk DescriptorFile\nversion=1\nCID=00000001\nparentCID=00000001\ncreateType="seSparse"\nparentFileNameHint="a.vmdk"\nRW 8 SESPARSE "a-s.vmdk"\n' });
+  assert.ok(loop.result.complete);
+  assert.equal(loop.result.disks[0]?.refusal?.reason, "broken-chain");
+});
+
+test("datastore paths: a named datastore and the empty one of system VMs", () => {
+  assert.equal(datastoreFilePath("datastore1 (4)", "sap-router/win2k8x64.vmx"), "/vmfs/volumes/datastore1 (4)/sap-router/win2k8x64.vmx");
+  assert.equal(datastoreFilePath("", "/var/run/crx/infraSvc/vcls.vmx"), "/var/run/crx/infraSvc/vcls.vmx");
+});

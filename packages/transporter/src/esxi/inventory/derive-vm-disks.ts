@@ -1,0 +1,111 @@
+/**
+ * A VM's disks from its parsed `.vmx` and the descriptors of their chains — and which of them a backup
+ * must refuse, with the reason. Pure: the caller reads files. It is called until it asks for nothing:
+ * each call returns either the disks or the descriptor paths still to read (a delta's parent is known
+ * only once the delta is read), so a chain of any length is discovered a level per round.
+ *
+ * A slot is a disk when it is present and names a `.vmdk` that is not a CD-ROM image; IDE disks often
+ * have no deviceType at all (esxi-facts 2.2). Refused: independent disks (snapshots do not freeze them),
+ * raw device mappings (the data lives on a LUN, outside the snapshot's files), and chains whose content
+ * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base.
+ */
+import { posix } from "node:path";
+import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
+import type { ParsedVmx, VmxDeviceSlot } from "../parsers/parse-vmx.js";
+import type { DiskRefusal, InventoryDisk } from "./host-inventory.js";
+
+/** ESXi allows 32 snapshots; a longer chain is a loop. */
+const MAX_CHAIN_LENGTH = 64;
+
+export interface DeriveVmDisksInput {
+  readonly vmx: ParsedVmx;
+  /** Absolute path of the `.vmx`; relative disk names are resolved against its folder. */
+  readonly vmxPath: string;
+  /** Parsed descriptors by absolute path (everything read so far). */
+  readonly descriptors: ReadonlyMap<string, VmdkDescriptor>;
+}
+
+export type DerivedVmDisks = { readonly complete: true; readonly disks: readonly InventoryDisk[] } | { readonly complete: false; readonly missingDescriptors: readonly string[] };
+
+interface ChainLink {
+  readonly path: string;
+  readonly descriptor: VmdkDescriptor;
+}
+
+export function deriveVmDisks(input: DeriveVmDisksInput): DerivedVmDisks {
+  const vmDir = posix.dirname(input.vmxPath);
+  const missing: string[] = [];
+  const disks: InventoryDisk[] = [];
+  for (const slot of input.vmx.deviceSlots.filter(isDisk)) {
+    const descriptorPath = posix.resolve(vmDir, slot.fileName);
+    const chain = readChain(descriptorPath, input.descriptors);
+    if ("missing" in chain) {
+      missing.push(chain.missing);
+      continue;
+    }
+    disks.push(toDisk(slot, input.vmx, chain.links, chain.problem));
+  }
+  return missing.length > 0 ? { complete: false, missingDescriptors: [...new Set(missing)] } : { complete: true, disks };
+}
+
+function isDisk(slot: VmxDeviceSlot): boolean {
+  return slot.present && /\.vmdk$/iu.test(slot.fileName) && !/cdrom/iu.test(slot.deviceType ?? "");
+}
+
+/** The chain from `top` down to its base, base first, or the first descriptor not read yet. */
+function readChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>): { links: ChainLink[]; problem: string | undefined } | { missing: string } {
+  const links: ChainLink[] = [];
+  let path = top;
+  for (;;) {
+    const descriptor = descriptors.get(path);
+    if (descriptor === undefined) return { missing: path };
+    const child = links[0];
+    links.unshift({ path, descriptor });
+    if (child !== undefined && child.descriptor.parentCid !== descriptor.cid) {
+      return { links, problem: `content id mismatch: ${child.path} expects parent CID ${child.descriptor.parentCid}, ${path} has ${descriptor.cid}` };
+    }
+    if (descriptor.isBase) return { links, problem: undefined };
+    if (descriptor.parentFileNameHint === undefined) return { links, problem: `${path} is a delta without parentFileNameHint` };
+    if (links.length >= MAX_CHAIN_LENGTH) return { links, problem: `more than ${MAX_CHAIN_LENGTH} descriptors in the chain of ${top}` };
+    path = posix.resolve(posix.dirname(path), descriptor.parentFileNameHint);
+  }
+}
+
+function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[], chainProblem: string | undefined): InventoryDisk {
+  const base = links[0] as ChainLink;
+  const top = links[links.length - 1] as ChainLink;
+  const mode = slot.mode?.toLowerCase() ?? "persistent";
+  const rdm = rdmOf(base.descriptor);
+  return {
+    slot: slot.slot,
+    bus: slot.bus,
+    descriptorPath: top.path,
+    baseDescriptorPath: base.path,
+    extentPaths: base.descriptor.extents.flatMap((e) => (e.fileName === undefined ? [] : [posix.resolve(posix.dirname(base.path), e.fileName)])),
+    deltaDescriptorPaths: links.slice(1).map((l) => l.path),
+    capacityBytes: top.descriptor.capacityBytes,
+    provisioning: base.descriptor.thinProvisioned ? "thin" : "thick",
+    cbtEnabled: vmx.ctkEnabled && slot.ctkEnabled,
+    mode,
+    rdm,
+    refusal: refusalOf(slot.slot, mode, rdm, chainProblem),
+  };
+}
+
+function rdmOf(base: VmdkDescriptor): InventoryDisk["rdm"] {
+  const type = base.createType.toLowerCase();
+  if (type === "vmfspassthroughrawdevicemap" || base.extents.some((e) => e.type === "VMFSRAW")) return "physical";
+  if (type === "vmfsrawdevicemap" || base.extents.some((e) => e.type === "VMFSRDM")) return "virtual";
+  return undefined;
+}
+
+function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], chainProblem: string | undefined): DiskRefusal | undefined {
+  if (mode.startsWith("independent")) {
+    return { reason: "independent", message: `${slot} is an ${mode} disk: a snapshot does not freeze it, so it cannot be captured consistently` };
+  }
+  if (rdm !== undefined) {
+    return { reason: "rdm", message: `${slot} is a raw device mapping (${rdm} compatibility): its data lives on a LUN outside the VM's files` };
+  }
+  if (chainProblem !== undefined) return { reason: "broken-chain", message: `${slot} has a broken snapshot chain: ${chainProblem}` };
+  return undefined;
+}

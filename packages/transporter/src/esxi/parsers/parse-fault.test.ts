@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseFault } from "./parse-fault.js";
+
+test("fault: the ESXi 6.7+/8 NotFound (esxi-facts 1.10, verbatim) — unescaped quotes, a field without a comma", () => {
+  assert.deepEqual(parseFault(fixtureText("fault-not-found-8.0-verbatim.txt")), {
+    type: "vim.fault.NotFound",
+    name: "NotFound",
+    message: 'Unable to find a VM corresponding to "2"',
+    fields: {
+      faultCause: { kind: "null", type: "vmodl.MethodFault" },
+      faultMessage: { kind: "unset" },
+      msg: { kind: "string", value: 'Unable to find a VM corresponding to "2"' },
+    },
+  });
+});
+
+test("fault: the ESXi 5.x NotFound with dynamicType and the ManagedObjectNotFound with tabs (verbatim)", () => {
+  const old = parseFault(fixtureText("fault-not-found-5.x-verbatim.txt"));
+  assert.equal(old?.message, 'Unable to find a VM corresponding to "16"');
+  assert.deepEqual(Object.keys(old?.fields ?? {}), ["faultCause", "msg"]);
+  const gone = parseFault(fixtureText("fault-managed-object-not-found-verbatim.txt"));
+  assert.equal(gone?.type, "vmodl.fault.ManagedObjectNotFound");
+  assert.deepEqual(gone?.fields["obj"], { kind: "ref", value: "vim.VirtualMachine:672" });
+});
+
+test("fault: after the command's own line (power.on on an old host, esxi-facts 1.2)", () => {
+  const text = 'Powering on VM:\n(vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null,\n   requestedState = "poweredOn",\n   existingState = "poweredOn",\n   msg = "The attempted operation cannot be performed in the current state (Powered On).",\n}\n';
+  const fault = parseFault(text);
+  assert.equal(fault?.name, "InvalidPowerState");
+  assert.deepEqual(fault?.fields["existingState"], { kind: "string", value: "poweredOn" });
+});
+
+test("fault: ordinary output holds none", () => {
+  for (const text of ["", "Get Snapshot:\n", "Powering on VM:\n", fixtureText("vim-get-guest-8.0-verbatim.txt"), "34\n"]) assert.equal(parseFault(text), undefined);
+});
+
+test("fault: a fault cut off before its closing brace is an error, not 'no fault'", () => {
+  const text = '   (vim.fault.AlreadyExists) {\n   faultCause = (vmodl.MethodFault) null,\n   name = "51",\n   msg = "The specified key, name, or identifier \'51\' already exists."\n';
+  assert.throws(() => parseFault(text, "vim-cmd solo/registervm"), (e: unknown) => e instanceof HostOutputError && e.source === "vim-cmd solo/registervm" && /ends inside/u.test(e.message));
+  assert.throws(() => parseFault("Powering on VM:\n(vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
+});

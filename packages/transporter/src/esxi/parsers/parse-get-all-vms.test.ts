@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseGetAllVms } from "./parse-get-all-vms.js";
+import { seededRandom } from "./seeded-random.js";
+
+test("getallvms: the ESXi 8 sample (esxi-facts 1.1, verbatim, trailing spaces trimmed by its source)", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-8.0-verbatim.txt")), {
+    vms: [{ vmid: "1", name: "x8", file: "[pve-esx] x8/x8.vmx", datastore: "pve-esx", vmxPath: "x8/x8.vmx", guestOs: "centos9_64Guest", version: "vmx-20", annotation: "" }],
+    skippedVmids: [],
+  });
+});
+
+test("getallvms: the ESXi 6.x sample (verbatim)", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-6.x-verbatim.txt")).vms, [
+    {
+      vmid: "1",
+      name: "ate-tester1",
+      file: "[datastore1] ate-tester1/ate-tester1.vmx",
+      datastore: "datastore1",
+      vmxPath: "ate-tester1/ate-tester1.vmx",
+      guestOs: "windows7Guest",
+      version: "vmx-11",
+      annotation: "",
+    },
+  ]);
+});
+
+test("getallvms: no VMs prints only the header", () => {
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-empty-derived.txt")), { vms: [], skippedVmids: [] });
+});
+
+const derivedRows = [
+  { vmid: "10", name: "Test Test [Test] [Test]", datastore: "datastore1 (4)", vmxPath: "sap-router/win2k8x64.vmx", guestOs: "windows7Server64Guest", version: "vmx-13", annotation: "Owner: ops" },
+  { vmid: "11", name: "db  two", datastore: "192.168.2.203_nvme_nfs", vmxPath: "db/db.vmx", guestOs: "centos7_64Guest", version: "vmx-15", annotation: "first line\n\n  indented after an empty line\nlast" },
+  { vmid: "20", name: "Ünïcødé 名前", datastore: "nfs:share", vmxPath: "u/u.vmx", guestOs: "otherGuest64", version: "vmx-19", annotation: "" },
+  { vmid: "21", name: "a", datastore: "datastore2", vmxPath: "sub dir/a b.vmx", guestOs: "otherGuest", version: "vmx-11", annotation: "52 is not a vmid" },
+  { vmid: "6", name: "web01", datastore: "datastore1", vmxPath: "web01/web01.vmx", guestOs: "ubuntu64Guest", version: "vmx-14", annotation: "" },
+  { vmid: "8", name: "vCLS-1", datastore: "", vmxPath: "/var/run/crx/infraSvc/vcls.vmx", guestOs: "otherLinux64Guest", version: "vmx-21", annotation: "" },
+];
+
+for (const fixture of ["getallvms-7.0-padded-derived.txt", "getallvms-7.0-unpadded-derived.txt"]) {
+  test(`getallvms: ${fixture} — string-sorted vmids, awkward names and datastores, a multi-line annotation`, () => {
+    const out = parseGetAllVms(fixtureText(fixture));
+    assert.deepEqual(
+      out.vms.map(({ file: _file, ...rest }) => rest),
+      derivedRows,
+    );
+    assert.deepEqual(
+      out.vms.map((v) => v.file),
+      derivedRows.map((r) => `[${r.datastore}] ${r.vmxPath}`),
+    );
+  });
+}
+
+test("getallvms: 'Skipping invalid VM' lines before the header and after the rows are reported, not read as rows", () => {
+  const out = parseGetAllVms(fixtureText("getallvms-skipped-derived.txt"));
+  assert.deepEqual(out.skippedVmids, ["16", "32"]);
+  assert.deepEqual(
+    out.vms.map((v) => [v.vmid, v.name, v.annotation]),
+    [["6", "web01", ""]],
+  );
+});
+
+test("getallvms: a name as wide as its column, then one wider than the header label by one (odd/even widths)", () => {
+  for (const name of ["abcd", "abcde", "abcdef", "abcdefg"]) {
+    const header = centredHeader([4, name.length, 19, 15, 7, 10]);
+    const row = ["1   ", name, "[pve-esx] x8/x8.vmx", "centos9_64Guest", "vmx-20 ", ""].join("   ");
+    assert.equal(parseGetAllVms(`${header}\n${row}\n`).vms[0]?.name, name);
+  }
+});
+
+function centredHeader(widths: number[]): string {
+  const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
+  return labels
+    .map((l, i) => {
+      const w = Math.max(widths[i] ?? 0, l.length);
+      const left = Math.floor((w - l.length) / 2);
+      return " ".repeat(left) + l + " ".repeat(w - l.length - left);
+    })
+    .join("   ");
+}
+
+const H8 = "Vmid   Name          File              Guest OS       Version   Annotation";
+const malformed: [string, string, number | undefined][] = [
+  ["empty output", "", undefined],
+  ["no header, only an error text", "Failed to connect to hostd\n", 1],
+  ["a row that does not line up with the header", `${H8}\n1   x8 [pve-esx] x8/x8.vmx centos9_64Guest vmx-20\n`, 2],
+  ["a non-numeric vmid", `${H8}\nab     x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20\n`, 2],
+  ["a File cell without a datastore", `${H8}\n1      x8     pve-esx   x8/x8.vmx   centos9_64Guest   vmx-20\n`, 2],
+  ["a version that is not vmx-NN", `${H8}\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   hw20  \n`, 2],
+  ["text before the header", `Listing VMs\n${H8}\n`, 1],
+  ["binary data", `${H8}\n\u0000\u0001\n`, 2],
+  ["the same vmid twice", `${H8}\n1      x8     [pve-esx] x8/x8.vmx   centos9_64Guest   vmx-20\n1      x9     [pve-esx] x9/x9.vmx   centos9_64Guest   vmx-20\n`, undefined],
+];
+for (const [what, input, lineNumber] of malformed) {
+  test(`getallvms refuses ${what}, quoting the line`, () => {
+    assert.throws(
+      () => parseGetAllVms(input),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.code === "invalid_input" && e.field === "vim-cmd vmsvc/getallvms" && e.message.startsWith("vim-cmd vmsvc/getallvms: "),
+    );
+  });
+}
+
+/** esxi-facts 1.1's layout rule (its Python, in TypeScript): widths in code points, centred header, string-sorted rows. */
+function renderByFactsRule(rows: string[][]): string {
+  const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
+  const len = (s: string): number => Array.from(s).length;
+  const widths = labels.map((l, i) => Math.max(len(l), ...rows.map((r) => len(r[i] ?? ""))));
+  const header = labels.map((l, i) => {
+    const w = widths[i] ?? 0;
+    const left = Math.floor((w - len(l)) / 2);
+    return " ".repeat(left) + l + " ".repeat(w - len(l) - left);
+  });
+  const sorted = [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1));
+  return [header.join("   "), ...sorted.map((r) => r.map((v, i) => v + " ".repeat((widths[i] ?? 0) - len(v))).join("   "))].join("\n") + "\n";
+}
+
+test("getallvms: 1000 seeded random tables laid out by the documented rule read back exactly, padded or trimmed", () => {
+  const random = seededRandom(0x2545f491);
+  const pick = (alphabet: string, min: number, max: number): string => {
+    const chars = Array.from(alphabet);
+    return Array.from({ length: min + random(max - min + 1) }, () => chars[random(chars.length)]).join("");
+  };
+  const nameChars = "abcXYZ019 -_[]()\"'$;名ü";
+  for (let table = 0; table < 1000; table++) {
+    const ids = new Set<string>();
+    while (ids.size < 1 + random(6)) ids.add(String(1 + random(130)));
+    const rows = [...ids].map((vmid) => {
+      const name = `${pick(" abcXYZ名", 1, 1)}${pick(nameChars, 0, 20)}`.trimEnd() || "n";
+      const datastore = random(8) === 0 ? "" : pick("ds1 ():._", 1, 14);
+      const path = datastore === "" ? "/var/run/crx/x.vmx" : `${name}/${name}.vmx`;
+      const annotationLines = Array.from({ length: random(4) }, () => pick(`${nameChars}   `, 0, 30));
+      const annotation = annotationLines.join("\n").trimEnd();
+      return [vmid, name, `[${datastore}] ${path}`, pick("abcdefghijklmnop_0123456789", 1, 22), `vmx-${pick("0123456789", 1, 3)}`, annotation];
+    });
+    const padded = renderByFactsRule(rows);
+    const expected = [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1)).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5]]);
+    const trimmed = padded.split("\n").map((l) => l.trimEnd()).join("\n");
+    // A source that trims trailing blanks also trims them inside a multi-line annotation: lost, not misread.
+    const trimmedExpected = expected.map((r) => [...r.slice(0, 5), (r[5] ?? "").split("\n").map((l) => l.trimEnd()).join("\n")]);
+    for (const [text, want] of [[padded, expected], [trimmed, trimmedExpected]] as const) {
+      const read = parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.file, v.guestOs, v.version, v.annotation]);
+      assert.deepEqual(read, want, text);
+    }
+  }
+});

@@ -1,0 +1,189 @@
+/**
+ * `vim-cmd vmsvc/getallvms` (esxi-facts 1.1). The output is a fixed-width table whose header labels are
+ * centred in their columns, so the header never lines up with the data, and whose values may contain
+ * anything a user can type: names with spaces and brackets, datastores with spaces, `:` or an empty name,
+ * annotations over several lines (continuation lines start at column 0). Splitting on runs of blanks, as
+ * ghettoVCB does, breaks on such names, so the column geometry is recovered instead:
+ *
+ * - each label sits at `start + floor((width - label length) / 2)` of its column and columns are joined
+ *   by 3 spaces, so the header fixes every width up to one (odd/even) — at most 2^5 geometries;
+ * - a row is a line whose separators are blank at those places and whose cells have their shape
+ *   (digits, `[ds] path`, `vmx-NN`); lines that are not rows continue the annotation above;
+ * - a width is `max(label length, longest value)`: a geometry whose widths break that rule is wrong, and
+ *   of the rest the one that reads the most rows is the table's (a wrong width cuts the longest value,
+ *   making its row a continuation). Two readings left with as many rows and different values are refused.
+ *
+ * An annotation line crafted to look like a row under another geometry could still mislead this; the
+ * duplicate-vmid check catches the plain copy. See docs/adr/0016.
+ *
+ * Widths are counted in code points, as the host counts them. Trailing padding may be present or not.
+ * `Skipping invalid VM 'N'` lines (VMs the host could not load) are reported wherever they appear.
+ */
+import { HostOutputError } from "./host-output-error.js";
+import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
+
+export interface GetAllVmsRow {
+  /** hostd's inventory id, the argument of every `vmsvc/*` command. Digits only. */
+  readonly vmid: string;
+  readonly name: string;
+  /** The `File` column as printed: `[<datastore>] <path>`. */
+  readonly file: string;
+  /** The datastore name, `""` for system VMs listed as `[] /var/run/...`. */
+  readonly datastore: string;
+  /** Path of the `.vmx` relative to the datastore (absolute when `datastore` is empty). */
+  readonly vmxPath: string;
+  readonly guestOs: string;
+  /** Virtual hardware version as printed, `vmx-NN`. */
+  readonly version: string;
+  /** Lines joined with `\n`; trailing padding removed. */
+  readonly annotation: string;
+}
+
+export interface GetAllVmsOutput {
+  /** In the order printed (vmids sorted as strings by the host). */
+  readonly vms: readonly GetAllVmsRow[];
+  /** Vmids of `Skipping invalid VM 'N'` lines: registered VMs the host could not load. */
+  readonly skippedVmids: readonly string[];
+}
+
+const LABELS = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"] as const;
+const COLUMN_SEPARATOR = "   ";
+const HEADER = /^\s*Vmid\s+Name\s+File\s+Guest OS\s+Version\s+Annotation\s*$/u;
+const SKIPPED = /^\s*Skipping invalid VM '(\d+)'\s*$/u;
+const DATASTORE_FILE = /^\[(.*?)\] (.+)$/u;
+
+interface Geometry {
+  /** Start of each of the 6 columns, in code points. */
+  readonly starts: readonly number[];
+  /** Widths of the first 5 columns (the last column's does not matter for reading). */
+  readonly widths: readonly number[];
+}
+
+interface TableRead {
+  readonly rows: GetAllVmsRow[];
+  readonly rowCount: number;
+}
+
+export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms"): GetAllVmsOutput {
+  const skippedVmids: string[] = [];
+  const body: OutputLine[] = [];
+  let header: OutputLine | undefined;
+  for (const line of outputLines(text, source)) {
+    const skipped = SKIPPED.exec(line.text);
+    if (skipped?.[1] !== undefined) {
+      skippedVmids.push(skipped[1]);
+    } else if (header !== undefined) {
+      body.push(line);
+    } else if (HEADER.test(line.text)) {
+      header = line;
+    } else if (line.text.trim() !== "") {
+      throw unexpectedLine(source, "expected the getallvms header (Vmid  Name  File  Guest OS  Version  Annotation)", line);
+    }
+  }
+  if (header === undefined) throw new HostOutputError(source, "no getallvms header in the output");
+  if (body.length === 0) return { vms: [], skippedVmids };
+
+  const lines = body.map((l) => Array.from(l.text));
+  const reads: TableRead[] = [];
+  for (const geometry of candidateGeometries(header.text)) {
+    const read = readTable(geometry, lines);
+    if (read !== undefined) reads.push(read);
+  }
+  if (reads.length === 0) {
+    throw unexpectedLine(source, "the rows do not line up with the columns of the header", body[0] ?? header);
+  }
+  const most = Math.max(...reads.map((r) => r.rowCount));
+  const best = reads.filter((r) => r.rowCount === most);
+  const first = JSON.stringify(best[0]?.rows);
+  if (best.some((r) => JSON.stringify(r.rows) !== first)) {
+    throw unexpectedLine(source, "the table can be read in more than one way", header);
+  }
+  const vms = best[0]?.rows ?? [];
+  const seen = new Set<string>();
+  for (const [i, vm] of vms.entries()) {
+    // Two rows with one vmid: an annotation line shaped like a row, or output we do not understand.
+    if (seen.has(vm.vmid)) throw new HostOutputError(source, `vmid ${vm.vmid} is listed twice (row ${i + 1})`);
+    seen.add(vm.vmid);
+  }
+  return { vms, skippedVmids };
+}
+
+/** Every column geometry the centred header allows (each width is known up to one). */
+function candidateGeometries(headerText: string): Geometry[] {
+  const labelStarts: number[] = [];
+  let from = 0;
+  for (const label of LABELS) {
+    const at = headerText.indexOf(label, from);
+    labelStarts.push(at);
+    from = at + label.length;
+  }
+  const out: Geometry[] = [];
+  const walk = (column: number, starts: number[], widths: number[]): void => {
+    const start = starts[column] ?? 0;
+    const pad = (labelStarts[column] ?? 0) - start;
+    if (pad < 0) return;
+    if (column === LABELS.length - 1) {
+      out.push({ starts, widths });
+      return;
+    }
+    const base = (LABELS[column] ?? "").length + 2 * pad;
+    for (const width of [base, base + 1]) walk(column + 1, [...starts, start + width + COLUMN_SEPARATOR.length], [...widths, width]);
+  };
+  walk(0, [0], []);
+  return out;
+}
+
+/** The table as read with one geometry, or undefined when the geometry does not fit it. */
+function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefined {
+  const rows: { cells: string[]; annotation: string[] }[] = [];
+  for (const chars of lines) {
+    const cells = rowCells(g, chars);
+    if (cells !== undefined) {
+      rows.push({ cells, annotation: [cells[5] ?? ""] });
+    } else {
+      const last = rows[rows.length - 1];
+      if (last === undefined) return undefined;
+      last.annotation.push(chars.join(""));
+    }
+  }
+  // A width is max(label, longest value). Without this, a column followed by a cell that starts with a
+  // blank (an annotation may) reads as well one character wider.
+  for (let column = 0; column < g.widths.length; column++) {
+    const longest = Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length));
+    if (longest !== g.widths[column]) return undefined;
+  }
+  return {
+    rowCount: rows.length,
+    rows: rows.map(({ cells, annotation }) => {
+      const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
+      const m = DATASTORE_FILE.exec(file);
+      const lastLine = annotation.length - 1;
+      return {
+        vmid,
+        name,
+        file,
+        datastore: m?.[1] ?? "",
+        vmxPath: m?.[2] ?? "",
+        guestOs,
+        version,
+        annotation: annotation.map((l, i) => (i === lastLine ? l.trimEnd() : l)).join("\n"),
+      };
+    }),
+  };
+}
+
+/** The 6 cells of a row (values without padding), or undefined when the line is not a row. */
+function rowCells(g: Geometry, chars: readonly string[]): string[] | undefined {
+  const cells: string[] = [];
+  for (let column = 0; column < g.widths.length; column++) {
+    const start = g.starts[column] ?? 0;
+    const end = start + (g.widths[column] ?? 0);
+    const separator = chars.slice(end, end + COLUMN_SEPARATOR.length);
+    if (separator.some((c) => c !== " ")) return undefined;
+    cells.push(chars.slice(start, end).join("").trimEnd());
+  }
+  cells.push(chars.slice(g.starts[5] ?? 0).join(""));
+  const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
+  const fits = /^\d+$/u.test(vmid) && name.trim() !== "" && DATASTORE_FILE.test(file) && /^\S+$/u.test(guestOs) && /^vmx-\d+$/u.test(version);
+  return fits ? cells : undefined;
+}

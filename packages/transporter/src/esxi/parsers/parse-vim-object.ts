@@ -1,0 +1,137 @@
+/**
+ * vim-cmd's data-object dumps (esxi-facts 0 and 1.0): `(vim.X) { name = value, … }`, lists
+ * `(vim.X) [ … ]`, `"strings"`, `'references'`, numbers, `true`/`false`, `<unset>`, `(vim.X) null`.
+ *
+ * The structure comes from the brackets, never from indentation (3 spaces on 6.x+, 2 on 4.x, tabs in some
+ * dumps). Line ends vary by release and by source: `,`, `, ` (7.0+ and 5.0), or nothing on a last field —
+ * and sometimes nothing on a field that is not last (`faultMessage = <unset>`) — so a trailing comma and
+ * blanks are optional everywhere. Strings are not escaped by the host (`"… corresponding to "2""`): a
+ * string runs to the last double quote of its line, or over several lines until a line ends with one.
+ * Header lines such as `Devices:` or `Guest information:` before the dump are skipped; anything after
+ * the closing bracket other than blank lines is an error.
+ */
+import { HostOutputError } from "./host-output-error.js";
+import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
+import type { VimValue } from "./vim-value.js";
+
+const HEADER_LINE = /^\s*[A-Za-z][A-Za-z .]*:\s*$/u;
+const TYPE = String.raw`\(([A-Za-z_][\w.]*)\)`;
+const OPEN_OBJECT = new RegExp(`^${TYPE} \\{$`, "u");
+const EMPTY_OBJECT = new RegExp(`^${TYPE} \\{\\s*\\}$`, "u");
+const OPEN_LIST = new RegExp(`^${TYPE} \\[$`, "u");
+const EMPTY_LIST = new RegExp(`^${TYPE} \\[\\s*\\]$`, "u");
+const NULL = new RegExp(`^${TYPE} null$`, "u");
+const FIELD = /^([A-Za-z_]\w*) = (.*)$/u;
+const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/u;
+
+export function parseVimObject(text: string, source = "vim-cmd"): VimValue {
+  const lines = outputLines(text, source);
+  let at = 0;
+  while (at < lines.length && (lines[at]?.text.trim() === "" || HEADER_LINE.test(lines[at]?.text ?? ""))) at++;
+  const first = lines[at];
+  if (first === undefined) throw new HostOutputError(source, "no data object in the output");
+  const reader = new VimReader(lines, source, at);
+  const value = reader.value(first.text.trimStart(), first);
+  if (value.kind !== "object" && value.kind !== "list") throw unexpectedLine(source, "expected '(type) {' or '(type) ['", first);
+  reader.expectOnlyBlankLines();
+  return value;
+}
+
+/** Whether a line opens a data object of a type that `accept` likes; for callers that look for a dump inside other output. */
+export function opensVimObject(line: string, accept: (type: string) => boolean): boolean {
+  const m = OPEN_OBJECT.exec(withoutLineEnd(line.trim()));
+  return m?.[1] !== undefined && accept(m[1]);
+}
+
+/** A line without its trailing blanks and one optional trailing comma. */
+function withoutLineEnd(text: string): string {
+  const t = text.trimEnd();
+  return t.endsWith(",") ? t.slice(0, -1).trimEnd() : t;
+}
+
+class VimReader {
+  readonly #lines: readonly OutputLine[];
+  readonly #source: string;
+  /** Index of the line being read. */
+  #at: number;
+
+  constructor(lines: readonly OutputLine[], source: string, at: number) {
+    this.#lines = lines;
+    this.#source = source;
+    this.#at = at;
+  }
+
+  /** Reads the value that starts with `text` on the current line; leaves #at on the value's last line. */
+  value(text: string, line: OutputLine): VimValue {
+    if (text.startsWith('"')) return this.#string(text);
+    const t = withoutLineEnd(text);
+    const typeIn = (re: RegExp): string | undefined => re.exec(t)?.[1];
+    if (t === "<unset>") return { kind: "unset" };
+    if (t === "true" || t === "false") return { kind: "boolean", value: t === "true" };
+    let type: string | undefined;
+    if ((type = typeIn(NULL)) !== undefined) return { kind: "null", type };
+    if ((type = typeIn(EMPTY_OBJECT)) !== undefined) return { kind: "object", type, fields: {} };
+    if ((type = typeIn(EMPTY_LIST)) !== undefined) return { kind: "list", type, items: [] };
+    if ((type = typeIn(OPEN_OBJECT)) !== undefined) return this.#object(type);
+    if ((type = typeIn(OPEN_LIST)) !== undefined) return this.#list(type);
+    if (t.length >= 2 && t.startsWith("'") && t.endsWith("'")) return { kind: "ref", value: t.slice(1, -1) };
+    if (NUMBER.test(t)) {
+      const value = Number(t);
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw unexpectedLine(this.#source, "a number too large to read exactly", line);
+      return { kind: "number", value };
+    }
+    throw unexpectedLine(this.#source, "not a vim-cmd value", line);
+  }
+
+  expectOnlyBlankLines(): void {
+    for (const line of this.#lines.slice(this.#at + 1)) if (line.text.trim() !== "") throw unexpectedLine(this.#source, "text after the end of the data object", line);
+  }
+
+  #next(what: string): OutputLine {
+    this.#at++;
+    const line = this.#lines[this.#at];
+    if (line === undefined) throw new HostOutputError(this.#source, `the output ends inside ${what}`);
+    return line;
+  }
+
+  #object(type: string): VimValue {
+    const fields: Record<string, VimValue> = {};
+    for (;;) {
+      const line = this.#next(`(${type}) { … }`);
+      const text = line.text.trim();
+      if (withoutLineEnd(text) === "}") return { kind: "object", type, fields };
+      const m = FIELD.exec(text);
+      if (m?.[1] === undefined || m[2] === undefined) throw unexpectedLine(this.#source, `expected 'name = value' or '}' in (${type})`, line);
+      const name = m[1];
+      if (name === "__proto__" || Object.hasOwn(fields, name)) throw unexpectedLine(this.#source, `field '${name}' twice in one object`, line);
+      const value = this.value(m[2], line);
+      if (!(name === "dynamicType" && value.kind === "unset")) fields[name] = value;
+    }
+  }
+
+  #list(type: string): VimValue {
+    const items: VimValue[] = [];
+    for (;;) {
+      const line = this.#next(`(${type}) [ … ]`);
+      const text = line.text.trim();
+      if (withoutLineEnd(text) === "]") return { kind: "list", type, items };
+      if (FIELD.test(text) && !text.startsWith('"')) throw unexpectedLine(this.#source, `a field where a list item of (${type}) was expected`, line);
+      items.push(this.value(text, line));
+    }
+  }
+
+  /** `text` starts with the opening quote; the string ends at the last quote of the first line that has one. */
+  #string(text: string): VimValue {
+    const closed = (t: string): boolean => withoutLineEnd(t).endsWith('"');
+    if (text.length > 1 && closed(text.slice(1))) return { kind: "string", value: withoutLineEnd(text).slice(1, -1) };
+    const parts = [text.slice(1)];
+    for (;;) {
+      const line = this.#next("a string");
+      if (closed(line.text)) {
+        parts.push(withoutLineEnd(line.text).slice(0, -1));
+        return { kind: "string", value: parts.join("\n") };
+      }
+      parts.push(line.text);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A VMDK descriptor (esxi-facts 2.3): `# Disk DescriptorFile`, `key=value` header lines (`version`, `CID`,
+ * `parentCID`, `createType`, `parentFileNameHint`, `changeTrackPath` on version 3 with CBT), extent lines
+ * `<RW|RDONLY|NOACCESS> <sectors> <TYPE> "<file>" [offset]`, and `ddb.*` lines in any order. Keys are
+ * matched without regard to case; spaces around `=` and quotes around values are optional; a quoted file
+ * name runs to the line's last quote, as names may contain quotes. Sizes are in 512-byte sectors. A file
+ * that does not start with the descriptor line (a binary extent read by mistake, an error message) is
+ * refused before anything else.
+ */
+import { HostOutputError } from "./host-output-error.js";
+import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
+
+export type ExtentAccess = "RW" | "RDONLY" | "NOACCESS";
+
+export interface VmdkExtent {
+  readonly access: ExtentAccess;
+  readonly sizeSectors: number;
+  /** `VMFS`, `VMFSSPARSE`, `SESPARSE`, `VMFSRDM`, `VMFSRAW`, `FLAT`, `SPARSE`, `ZERO`, … (upper case). */
+  readonly type: string;
+  /** Relative to the descriptor's folder; undefined for a `ZERO` extent. */
+  readonly fileName: string | undefined;
+  readonly offsetSectors: number | undefined;
+}
+
+export interface VmdkDescriptor {
+  readonly version: number;
+  /** Content id, 8 hex digits, lower case. */
+  readonly cid: string;
+  /** `ffffffff` for a base disk; a delta's must equal its parent's CID. */
+  readonly parentCid: string;
+  /** `vmfs`, `vmfsSparse`, `seSparse`, `vmfsRawDeviceMap`, `vmfsPassthroughRawDeviceMap`, … as written. */
+  readonly createType: string;
+  readonly parentFileNameHint: string | undefined;
+  readonly changeTrackPath: string | undefined;
+  readonly extents: readonly VmdkExtent[];
+  /** `ddb.*` values by lower-cased key. */
+  readonly ddb: ReadonlyMap<string, string>;
+  /** Every other header value by lower-cased key (`encoding`, `isnativesnapshot`, …). */
+  readonly values: ReadonlyMap<string, string>;
+  readonly isBase: boolean;
+  /** `ddb.thinProvisioned = "1"`; thick disks carry no marker. */
+  readonly thinProvisioned: boolean;
+  /** Sum of the extents. */
+  readonly capacityBytes: number;
+}
+
+const SECTOR_BYTES = 512;
+const FIRST_LINE = /^#\s*Disk DescriptorFile\s*$/iu;
+const EXTENT = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"(.*)"(?:\s+(\d+))?)?$/u;
+const ENTRY = /^([A-Za-z][\w.]*)\s*=\s*(.*)$/u;
+const CID = /^[0-9a-fA-F]{8}$/u;
+
+export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDescriptor {
+  const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
+  const [first] = lines;
+  if (first === undefined) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
+  if (!FIRST_LINE.test(first.text.trim())) throw unexpectedLine(source, "not a VMDK descriptor (expected '# Disk DescriptorFile')", first);
+  const values = new Map<string, { value: string; line: OutputLine }>();
+  const extents: VmdkExtent[] = [];
+  for (const line of lines) {
+    const t = line.text.trim();
+    if (t.startsWith("#")) continue;
+    const extent = EXTENT.exec(t);
+    if (extent?.[1] !== undefined && extent[2] !== undefined && extent[3] !== undefined) {
+      const type = extent[3].toUpperCase();
+      if (extent[4] === undefined && type !== "ZERO") throw unexpectedLine(source, "an extent without a file name", line);
+      extents.push({ access: extent[1] as ExtentAccess, sizeSectors: safeInteger(extent[2], line, source), type, fileName: extent[4], offsetSectors: extent[5] === undefined ? undefined : safeInteger(extent[5], line, source) });
+      continue;
+    }
+    const entry = ENTRY.exec(t);
+    if (entry?.[1] === undefined || entry[2] === undefined) throw unexpectedLine(source, "neither an extent nor 'key = value'", line);
+    const raw = entry[2].trim();
+    if (raw.startsWith('"') !== raw.endsWith('"') || raw === '"') throw unexpectedLine(source, "a value with an unmatched quote", line);
+    const value = raw.startsWith('"') ? raw.slice(1, -1) : raw;
+    const key = entry[1].toLowerCase();
+    const earlier = values.get(key);
+    if (earlier !== undefined && earlier.value !== value) throw unexpectedLine(source, `'${entry[1]}' is set twice with different values`, line);
+    values.set(key, { value, line });
+  }
+
+  const required = (key: string, label: string): { value: string; line: OutputLine } => {
+    const v = values.get(key);
+    if (v === undefined) throw new HostOutputError(source, `the descriptor has no ${label}`);
+    return v;
+  };
+  const version = required("version", "version");
+  if (!/^\d+$/u.test(version.value)) throw unexpectedLine(source, "version is not a number", version.line);
+  const cid = required("cid", "CID");
+  const parentCid = required("parentcid", "parentCID");
+  for (const v of [cid, parentCid]) if (!CID.test(v.value)) throw unexpectedLine(source, "a content id is not 8 hex digits", v.line);
+  const createType = required("createtype", "createType").value;
+  if (extents.length === 0) throw new HostOutputError(source, "the descriptor has no extent line");
+
+  const ddb = new Map<string, string>();
+  const others = new Map<string, string>();
+  for (const [key, { value }] of values) (key.startsWith("ddb.") ? ddb : others).set(key, value);
+  const capacitySectors = extents.reduce((sum, e) => sum + e.sizeSectors, 0);
+  return {
+    version: Number(version.value),
+    cid: cid.value.toLowerCase(),
+    parentCid: parentCid.value.toLowerCase(),
+    createType,
+    parentFileNameHint: values.get("parentfilenamehint")?.value,
+    changeTrackPath: values.get("changetrackpath")?.value,
+    extents,
+    ddb,
+    values: others,
+    isBase: parentCid.value.toLowerCase() === "ffffffff",
+    thinProvisioned: ddb.get("ddb.thinprovisioned") === "1",
+    capacityBytes: capacitySectors * SECTOR_BYTES,
+  };
+}
+
+function safeInteger(text: string, line: OutputLine, source: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n * SECTOR_BYTES)) throw unexpectedLine(source, "a size too large to be a disk", line);
+  return n;
+}

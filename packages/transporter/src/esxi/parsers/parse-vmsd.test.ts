@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseVmsd } from "./parse-vmsd.js";
+
+test("vmsd: the ESXi sample with 4 chained snapshots (esxi-facts 2.4, verbatim)", () => {
+  const vmsd = parseVmsd(fixtureText("vmsd-7.0-verbatim.txt"));
+  assert.equal(vmsd.lastUid, 4);
+  assert.equal(vmsd.currentUid, 4);
+  assert.equal(vmsd.needConsolidate, false);
+  assert.deepEqual(
+    vmsd.snapshots.map((s) => [s.index, s.uid, s.parentUid, s.fileName, s.displayName, s.description, s.disks]),
+    [
+      [0, 1, undefined, "test flo-Snapshot1.vmsn", "SNAPSHOT POST INSTALL", "blablabla", [{ node: "scsi0:0", fileName: "test flo_0.vmdk" }]],
+      [1, 2, 1, "test flo-Snapshot2.vmsn", "SECOND", "small", [{ node: "scsi0:0", fileName: "test flo_0-000001.vmdk" }]],
+      [2, 3, 2, "test flo-Snapshot3.vmsn", "third", "", [{ node: "scsi0:0", fileName: "test flo_0-000002.vmdk" }]],
+      [3, 4, 3, "test flo-Snapshot4.vmsn", "from cli", "", [{ node: "scsi0:0", fileName: "test flo_0-000003.vmdk" }]],
+    ],
+  );
+  const first = vmsd.snapshots[0];
+  assert.equal(first?.createTimeHigh, 388745);
+  assert.equal(first?.createTimeLow, 1991180826);
+  // 388745 · 2^32 + 1991180826 µs: November 2022, when the sample's Ubuntu 22.04.1 ISO was current.
+  assert.equal(first?.createdAt?.toISOString(), "2022-11-28T15:24:12.664Z");
+  assert.equal(vmsd.snapshots[1]?.createdAt, undefined);
+});
+
+test("vmsd: numbering out of file order, a branch, a negative createTimeLow, escapes, key case, needConsolidate", () => {
+  const vmsd = parseVmsd(fixtureText("vmsd-8.0-branches-derived.txt"));
+  assert.equal(vmsd.needConsolidate, true);
+  assert.deepEqual(
+    vmsd.snapshots.map((s) => [s.index, s.uid, s.parentUid, s.displayName, s.description, s.disks.map((d) => `${d.node}=${d.fileName}`)]),
+    [
+      [0, 3, undefined, "before patch", "line one\nline two", ["scsi0:0=web.vmdk", "scsi0:1=sub dir/data (1).vmdk"]],
+      [1, 9, 3, 'esxbackup "nightly"', "", ["scsi0:0=web-000002.vmdk", "scsi0:1=sub dir/data (1)-000001.vmdk"]],
+      [2, 5, 3, "other branch", "", []],
+    ],
+  );
+  const negative = vmsd.snapshots[1];
+  assert.equal(negative?.createTimeLow, -1294967296);
+  // The low half read as unsigned: 405915 · 2^32 + 3000000000.
+  assert.equal(negative?.createdAt?.getTime(), Math.floor((405915 * 2 ** 32 + 3000000000) / 1000));
+});
+
+test("vmsd: an empty file and one left with no snapshots mean none", () => {
+  assert.deepEqual(parseVmsd(""), { lastUid: undefined, currentUid: undefined, needConsolidate: false, snapshots: [] });
+  assert.deepEqual(parseVmsd('.encoding = "UTF-8"\nsnapshot.lastUID = "4"\nsnapshot.numSnapshots = "0"\n').snapshots, []);
+});
+
+const base = fixtureText("vmsd-7.0-verbatim.txt");
+const malformed: [string, string, number | undefined][] = [
+  ["a count that disagrees with the snapshots", base.replace('snapshot.numSnapshots = "4"', 'snapshot.numSnapshots = "5"'), 13],
+  ["a snapshot without uid", base.replace('snapshot2.uid = "3"\n', ""), undefined],
+  ["a parent that is not in the file", base.replace('snapshot1.parent = "1"', 'snapshot1.parent = "7"'), undefined],
+  ["two snapshots with one uid", base.replace('snapshot2.uid = "3"', 'snapshot2.uid = "2"'), undefined],
+  ["a current snapshot that is not in the file", base.replace('snapshot.current = "4"', 'snapshot.current = "8"'), 3],
+  ["a disk count larger than the disks", base.replace('snapshot3.numDisks = "1"', 'snapshot3.numDisks = "2"'), undefined],
+  ["a uid that is not a number", base.replace('snapshot0.uid = "1"', 'snapshot0.uid = "one"'), 4],
+  ["a line that is not key = value", `${base}garbage\n`, 36],
+];
+for (const [what, input, lineNumber] of malformed) {
+  test(`vmsd refuses ${what}`, () => {
+    assert.throws(
+      () => parseVmsd(input, "/vmfs/volumes/ds/vm/vm.vmsd"),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.source === "/vmfs/volumes/ds/vm/vm.vmsd",
+    );
+  });
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixtureText } from "./fixture-text.js";
+import { HostOutputError } from "./host-output-error.js";
+import { parseVmx } from "./parse-vmx.js";
+import { seededRandom } from "./seeded-random.js";
+
+test("vmx: the 6.7+/7 sample (esxi-facts 2.2, abridged) — a VM on its fourth snapshot delta", () => {
+  const vmx = parseVmx(fixtureText("vmx-7.0-abridged.txt"));
+  assert.equal(vmx.displayName, "test flo");
+  assert.equal(vmx.guestOs, "ubuntu-64");
+  assert.equal(vmx.annotation, undefined);
+  assert.equal(vmx.ctkEnabled, false);
+  assert.equal(vmx.values.get("memsize"), "1024");
+  assert.equal(vmx.values.get("remotedisplay.maxconnections"), "-1");
+  assert.equal(vmx.values.get("replay.filename"), "");
+  assert.deepEqual(vmx.deviceSlots, [
+    { slot: "scsi0:0", bus: "scsi", controller: 0, unit: 0, fileName: "test flo_0-000004.vmdk", present: true, deviceType: "scsi-hardDisk", mode: undefined, ctkEnabled: false },
+    {
+      slot: "sata0:0",
+      bus: "sata",
+      controller: 0,
+      unit: 0,
+      fileName: "/vmfs/volumes/636a25ed-0b37afee-60ef-3cfdfe75e770/ISO/ubuntu-22.04.1-live-server-amd64.iso",
+      present: true,
+      deviceType: "cdrom-image",
+      mode: undefined,
+      ctkEnabled: false,
+    },
+  ]);
+});
+
+test("vmx: |XX escapes, key case, CBT keys anywhere, every kind of slot", () => {
+  const vmx = parseVmx(fixtureText("vmx-8.0-disks-derived.txt"));
+  assert.equal(vmx.displayName, 'ops "prod" | db (2)');
+  assert.equal(vmx.annotation, "line one\nline two été");
+  assert.equal(vmx.values.get("memsize"), "4096");
+  assert.equal(vmx.values.get("migrate.hostlog"), "./db-abc.hlog");
+  assert.equal(vmx.ctkEnabled, true);
+  assert.deepEqual(
+    vmx.deviceSlots.map((s) => [s.slot, s.fileName, s.present, s.deviceType, s.mode, s.ctkEnabled]),
+    [
+      ["scsi0:0", "db.vmdk", true, "scsi-hardDisk", undefined, true],
+      ["scsi0:1", "sub dir/data (1).vmdk", true, "scsi-hardDisk", "independent-persistent", true],
+      ["sata0:0", "/vmfs/volumes/636a25ed-0b37afee-60ef-3cfdfe75e770/ISO/ubuntu-22.04.1-live-server-amd64.iso", true, "cdrom-image", undefined, false],
+      ["ide0:0", "/vmfs/volumes/datastore2/shared/logs.vmdk", true, undefined, undefined, false],
+      ["nvme0:0", "old.vmdk", false, undefined, undefined, false],
+      ["scsi0:2", "rdm.vmdk", true, "scsi-hardDisk", undefined, false],
+    ],
+  );
+});
+
+test("vmx: missing keys are simply absent (numvcpus left out when 1, no displayName)", () => {
+  const vmx = parseVmx('.encoding = "UTF-8"\nmemSize = "512"\n');
+  assert.equal(vmx.values.get("numvcpus"), undefined);
+  assert.equal(vmx.displayName, undefined);
+  assert.deepEqual(vmx.deviceSlots, []);
+});
+
+test("vmx: CRLF line ends, unquoted values and a repeated key with the same value are accepted", () => {
+  const vmx = parseVmx('displayName = "a"\r\nconfig.version = 8\r\ndisplayname = "a"\r\n');
+  assert.equal(vmx.displayName, "a");
+  assert.equal(vmx.values.get("config.version"), "8");
+});
+
+const malformed: [string, string, number][] = [
+  ["a line without '='", 'displayName = "a"\nthis is not a vmx\n', 2],
+  ["an unmatched quote", 'displayName = "a\n', 1],
+  ["the same key twice with different values", 'memSize = "512"\nmemsize = "1024"\n', 2],
+  ["a present flag that is not a boolean", 'scsi0:0.fileName = "a.vmdk"\nscsi0:0.present = "maybe"\n', 2],
+  ["binary data", "\u0000\u0001\u0002", 1],
+];
+for (const [what, input, lineNumber] of malformed) {
+  test(`vmx refuses ${what}, quoting the line`, () => {
+    assert.throws(
+      () => parseVmx(input, "/vmfs/volumes/ds/vm/vm.vmx"),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && e.message.startsWith("/vmfs/volumes/ds/vm/vm.vmx: "),
+    );
+  });
+}
+
+test("vmx: 500 seeded random values escaped as the host escapes them read back exactly", () => {
+  const random = seededRandom(0x85ebca6b);
+  const chars = Array.from('ab Z09"|#\n\t=:;[]()$`\'é名😀');
+  // The host writes `"`, `|`, `#` and control characters as `|` and two hex digits; non-ASCII as UTF-8.
+  const escape = (s: string): string =>
+    Array.from(s, (c) => (c === '"' || c === "|" || c === "#" || c.charCodeAt(0) < 0x20 ? `|${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}` : c)).join("");
+  for (let n = 0; n < 500; n++) {
+    const value = Array.from({ length: random(20) }, () => chars[random(chars.length)]).join("");
+    const key = ["displayName", "annotation", "guestinfo.note", "scsi0:0.fileName"][random(4)] ?? "displayName";
+    const vmx = parseVmx(`.encoding = "UTF-8"\n${key} = "${escape(value)}"\n`);
+    assert.equal(vmx.values.get(key.toLowerCase()), value, JSON.stringify(value));
+  }
+  // Bytes escaped one by one still form their UTF-8 character.
+  assert.equal(parseVmx('displayName = "|C3|A9t|E5|90|8D"\n').displayName, "ét名");
+});
