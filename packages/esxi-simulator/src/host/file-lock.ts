@@ -11,6 +11,7 @@
  * path is limited to 108 bytes and datastore paths are longer. Node unlinks a socket path when its server
  * closes, so the rename happens before the close.
  */
+import { existsSync } from "node:fs";
 import { mkdir, open, rename, rm, stat, lstat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, relative } from "node:path";
@@ -35,6 +36,12 @@ export class FileLocks {
     } catch {
       return realPath;
     }
+  }
+
+  /** The same as dataPath, synchronously (point-in-time records are read on demand). */
+  dataPathSync(realPath: string): string {
+    const priv = this.privatePath(realPath);
+    return existsSync(priv) ? priv : realPath;
   }
 
   async isLocked(realPath: string): Promise<boolean> {

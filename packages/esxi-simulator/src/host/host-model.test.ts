@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, lstat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,32 @@ test("snapshot under write load freezes the base at the recorded point in time; 
     const parsed = JSON.parse(info.stdout) as { format: string; "virtual-size": number };
     assert.equal(parsed.format, "vmdk");
     assert.equal(parsed["virtual-size"], 8 * MIB);
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a point-in-time record read long after its snapshot (writes, consolidation, a second snapshot) is the frozen base", async () => {
+  const { model, dir, tools } = await openHost(6);
+  try {
+    const w = model.workload(7);
+    await w.writeNow(5);
+    const flat = model.inventory()[0]?.disks[0]?.extentPaths[0] ?? "";
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "one", "", "0", "0"), "Create Snapshot:\n");
+    // The frozen base is the truth the record must keep, whatever happens to the disk afterwards.
+    const frozen = await readFile(flat);
+    await w.writeNow(30);
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.remove", "7", "1").then((o) => o.split("\n")[0]), "Remove Snapshot:");
+    await w.writeNow(30); // now straight into the base
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "two", "", "0", "0"), "Create Snapshot:\n");
+    const frozenTwo = await readFile(flat);
+    await w.writeNow(30);
+    assert.ok(!frozen.equals(frozenTwo), "the writes changed the disk between the snapshots");
+    const [one, two] = model.pointInTimeRecords(7);
+    assert.ok(one?.disks[0]?.image?.equals(frozen), "the first record is the base as it was frozen");
+    assert.equal(one?.disks[0]?.imageSha256, createHash("sha256").update(frozen).digest("hex"));
+    assert.ok(two?.disks[0]?.image?.equals(frozenTwo), "the second record is the base at the second snapshot");
   } finally {
     await model.stop();
     await rm(dir, { recursive: true, force: true });

@@ -28,6 +28,10 @@ export interface HostModelOptions {
   lockDir?: string;
   /** Timers for the workloads; default: real timers. Tests usually pass `manualScheduler()` and call `tick`. */
   scheduler?: WorkloadScheduler;
+  /** Disks up to this size keep their whole image in point-in-time records. Default 64 MiB. */
+  wholeImageMaxBytes?: number;
+  /** Point-in-time records kept per VM, the newest (each logs the old bytes of later writes). Default 16. */
+  pointInTimeRecordsPerVm?: number;
 }
 
 export class HostModel {
@@ -83,7 +87,10 @@ export class HostModel {
     return this.#state.workload(vmid);
   }
 
-  /** Point-in-time records of every snapshot taken since the model was opened, oldest first. */
+  /**
+   * Point-in-time records of the snapshots taken since the model was opened (the newest
+   * `pointInTimeRecordsPerVm` per VM), oldest first. A record's `disks` are computed when first read.
+   */
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
     return this.#state.pointInTimeRecords(vmid);
   }

@@ -21,7 +21,7 @@ import { HostFaults } from "./host-faults.js";
 import { HostOperationError } from "./host-operation-error.js";
 import { InventoryFile } from "./inventory-file.js";
 import type { PointInTimeRecord } from "./point-in-time.js";
-import { recordDisksPointInTime } from "./point-in-time-recorder.js";
+import { PointInTimeRecorder } from "./point-in-time-recorder.js";
 import { SandboxPaths } from "./sandbox-paths.js";
 import { SnapshotDeltas } from "./snapshot-deltas.js";
 import { VmFileWriter } from "./vm-file-writer.js";
@@ -41,6 +41,8 @@ export interface HostStateOptions {
   scheduler?: WorkloadScheduler;
   /** Disks up to this size keep their whole image in point-in-time records. Default 64 MiB. */
   wholeImageMaxBytes?: number;
+  /** Point-in-time records kept per VM, newest first (each holds an undo log of later writes). Default 16. */
+  pointInTimeRecordsPerVm?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -59,11 +61,10 @@ export class HostState {
   readonly #io: DiskChainIo;
   readonly #inventoryFile: InventoryFile;
   readonly #scheduler: WorkloadScheduler;
-  readonly #wholeImageMaxBytes: number;
+  readonly #recorder: PointInTimeRecorder;
   #nextVmid = 1;
   readonly #vms = new Map<number, VmRecord>();
   readonly #workloads = new Map<number, Workload>();
-  readonly #records: PointInTimeRecord[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #started = false;
 
@@ -81,12 +82,13 @@ export class HostState {
     this.#io = new DiskChainIo(this.locks);
     this.#inventoryFile = new InventoryFile(options.rootDir);
     this.#scheduler = options.scheduler ?? timerScheduler;
-    this.#wholeImageMaxBytes = options.wholeImageMaxBytes ?? 64 * MIB;
+    this.#recorder = new PointInTimeRecorder(this.#io, this.layout, join(this.locks.lockDir, ".point-in-time"), options.wholeImageMaxBytes ?? 64 * MIB, options.pointInTimeRecordsPerVm ?? 16);
   }
 
   static async open(options: HostStateOptions): Promise<HostState> {
     const s = new HostState(options);
     await s.#prepareVolumes();
+    await s.#recorder.open();
     const saved = await s.#inventoryFile.load();
     if (saved === null) {
       for (const vm of options.config.vms) await s.#createFromConfig(vm);
@@ -163,13 +165,14 @@ export class HostState {
       if (this.faults.isDatastoreFull(this.datastoreOf(vm).name)) {
         throw new Error(`There is no more space for virtual disk '${currentDescriptor(disk)}'. You might be able to continue this session by freeing disk space on the relevant volume, and clicking Retry.`);
       }
+      await this.#recorder.beforeWrite(vm, disk, offsetBytes, data.length);
       await this.#io.write(this.layout.topExtent(vm, disk), disk.deltas.length === 0, disk.sizeBytes, offsetBytes, data);
       return true;
     });
   }
 
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
-    return this.#records.filter((r) => vmid === undefined || r.vmid === vmid);
+    return this.#recorder.records(vmid);
   }
 
   // --- snapshots ------------------------------------------------------------------------------------------
@@ -184,10 +187,7 @@ export class HostState {
       throw new HostOperationError("vim.fault.FileFault", "An error occurred while taking a snapshot: There is not enough space on the file system for the selected operation.");
     }
     const uid = vm.lastSnapshotUid + 1;
-    if (record) {
-      const disks = await recordDisksPointInTime(this.#io, this.layout, vm, this.#wholeImageMaxBytes);
-      this.#records.push({ vmid: vm.vmid, snapshotUid: uid, snapshotName: name, takenAt: this.clock.now(), writesBefore: this.#workloads.get(vm.vmid)?.writes ?? 0, disks });
-    }
+    if (record) await this.#recorder.begin(vm, uid, name, this.clock.now(), this.#workloads.get(vm.vmid)?.writes ?? 0);
     const snap: SnapshotRecord = {
       uid,
       name,
@@ -347,6 +347,7 @@ export class HostState {
   destroyVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
       const vm = await this.#removeFromInventory(vmid);
+      await this.#recorder.settle(vmid);
       await rm(this.layout.vmDir(vm), { recursive: true, force: true });
       await this.#persist();
     });
