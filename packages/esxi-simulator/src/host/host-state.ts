@@ -217,23 +217,31 @@ export class HostState {
     });
   }
 
-  /** Removes one snapshot: the delta its child state lives in is consolidated into the disk it froze. */
-  removeSnapshot(vmid: number, uid: number): Promise<void> {
+  /**
+   * Removes one snapshot: the delta its child state lives in is consolidated into the disk it froze. With
+   * `removeChildren` its descendants go too (in a linear chain: every later snapshot), newest first.
+   */
+  removeSnapshot(vmid: number, uid: number, removeChildren = false): Promise<void> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
       const pos = vm.snapshots.findIndex((s) => s.uid === uid);
       if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
       this.#checkConsolidationFault();
-      for (const disk of vm.disks) await this.#deltas.merge(vm, disk, pos + 1);
-      const next = vm.snapshots[pos + 1];
-      const removed = vm.snapshots[pos];
-      if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
-      vm.snapshots.splice(pos, 1);
-      await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${uid}.vmsn`), { force: true });
+      const last = removeChildren ? vm.snapshots.length - 1 : pos;
+      for (let p = last; p >= pos; p--) await this.#removeOne(vm, p);
       await this.#files.writeVmx(vm);
       await this.#files.writeVmsd(vm);
       await this.#persist();
     });
+  }
+
+  async #removeOne(vm: VmRecord, pos: number): Promise<void> {
+    for (const disk of vm.disks) await this.#deltas.merge(vm, disk, pos + 1);
+    const next = vm.snapshots[pos + 1];
+    const removed = vm.snapshots[pos];
+    if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
+    vm.snapshots.splice(pos, 1);
+    if (removed !== undefined) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${removed.uid}.vmsn`), { force: true });
   }
 
   removeAllSnapshots(vmid: number): Promise<void> {

@@ -22,9 +22,17 @@ export function formatSnapshotDate(at: Date): string {
   return `${at.getUTCMonth() + 1}/${at.getUTCDate()}/${at.getUTCFullYear()} ${at.getUTCHours()}:${pad2(at.getUTCMinutes())}:${pad2(at.getUTCSeconds())}`;
 }
 
-/** The lines after `Get Snapshot:`; `chain` is oldest first, each the parent of the next. */
+/** `Get Snapshot:` and the tree; `chain` is oldest first, each the parent of the next. */
 export function renderSnapshotGet(chain: readonly SnapshotLine[]): string {
-  const out = ["Get Snapshot:"];
+  return renderSnapshotTree("Get Snapshot:", chain);
+}
+
+/**
+ * A header line and the tree in snapshot.get's format: `snapshot.remove` (`Remove Snapshot:`) and
+ * `snapshot.revert` (`Revert Snapshot:`) print the tree that remains after them (esxi-facts §0).
+ */
+export function renderSnapshotTree(header: string, chain: readonly SnapshotLine[]): string {
+  const out = [header];
   chain.forEach((s, depth) => {
     const prefix = "--".repeat(depth);
     out.push(`${prefix}|-${depth === 0 ? "ROOT" : "CHILD"}`);

@@ -7,7 +7,7 @@ import { HostOperationError } from "../host/host-operation-error.js";
 import type { HostState } from "../host/host-state.js";
 import type { VmRecord } from "../host/vm-record.js";
 import { renderGetAllVms } from "./getallvms.js";
-import { renderSnapshotGet } from "./snapshot-tree.js";
+import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
 import { renderVimObject } from "./vim-object.js";
 import { datastoreSummaries, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
@@ -19,6 +19,17 @@ const USAGE: Record<string, string> = {
   "snapshot.get": "Usage: snapshot.get vmid",
   registervm: "Usage: registervm vm path [name] [resourcepool]",
 };
+
+/** vim-cmd's booleans: scripts pass `1`/`0` and `true`/`True`/`false` alike (esxi-facts §0); undefined otherwise. */
+export function parseVimBoolean(arg: string): boolean | undefined {
+  if (/^(1|true)$/iu.test(arg)) return true;
+  if (/^(0|false)$/iu.test(arg)) return false;
+  return undefined;
+}
+
+function snapshotLines(vm: VmRecord): SnapshotLine[] {
+  return vm.snapshots.map((s) => ({ name: s.name, id: s.uid, description: s.description, createdAt: new Date(s.createdAtMs), state: s.state }));
+}
 
 export class VimCmd {
   constructor(
@@ -136,20 +147,21 @@ export class VimCmd {
         return 0;
       }
       case "vmsvc/snapshot.get": {
-        const vm = this.#vm(rest[0]);
-        const chain = vm.snapshots.map((s) => ({ name: s.name, id: s.uid, description: s.description, createdAt: new Date(s.createdAtMs), state: s.state }));
-        out.push(renderSnapshotGet(chain));
+        out.push(renderSnapshotGet(snapshotLines(this.#vm(rest[0]))));
         return 0;
       }
       case "vmsvc/snapshot.remove": {
         const vm = this.#vm(rest[0]);
         if (rest[1] === undefined) return usage("snapshot.remove");
+        const removeChildren = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
+        if (removeChildren === undefined) return usage("snapshot.remove");
         out.push("Remove Snapshot:\n");
         const uid = Number(rest[1]);
         if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
           throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
         }
-        await this.host.removeSnapshot(vm.vmid, uid);
+        await this.host.removeSnapshot(vm.vmid, uid, removeChildren);
+        out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
         return 0;
       }
       case "vmsvc/snapshot.removeall": {

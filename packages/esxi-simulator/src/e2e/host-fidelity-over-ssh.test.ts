@@ -1,0 +1,101 @@
+/**
+ * The places where a backup tool could pass against the simulator and fail on a real host (esxi-facts §0,
+ * 1.3, 2.1, 4), checked through the real OpenSSH client against a running simulator with the real host
+ * model: snapshot trees after remove/revert, quiesce, booleans, locked files, what may run, identity.
+ */
+import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ManualClock } from "@esxbackup/domain";
+import { parseSimulatorConfig, type EsxiVersion, type SimulatorConfig } from "../config/simulator-config.js";
+import type { HostModel } from "../host/host-model.js";
+import { startSimulator, type Simulator } from "../simulator.js";
+import { OpenSshTestClient, type SshResult } from "../ssh/openssh-test-client.js";
+import { esxi8Session } from "./esxi8-ssh-client.js";
+
+const MIB = 1024 * 1024;
+
+function config(password: string, esxiVersion: EsxiVersion): SimulatorConfig {
+  const vm = (name: string, vmid: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    name,
+    vmid,
+    guestId: "ubuntu64Guest",
+    hardwareVersion: 7,
+    disks: [{ slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }],
+    workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: vmid },
+    ...extra,
+  });
+  return parseSimulatorConfig(
+    {
+      hosts: [
+        {
+          name: `esx-${esxiVersion.replace(".", "")}.lab.example`,
+          esxiVersion,
+          ssh: { port: 0, users: [{ name: "root", password }] },
+          datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", vmfsVersion: 6, capacityBytes: 1024 * MIB }],
+          vms: [vm("tree", 1), vm("running", 2, { powerState: "poweredOn", cbt: true }), vm(`quote "me"`, 3)],
+        },
+      ],
+    },
+    "host-fidelity-over-ssh.test",
+  );
+}
+
+interface Host {
+  simulator: Simulator;
+  model: HostModel;
+  clock: ManualClock;
+  run(command: string): Promise<SshResult>;
+}
+
+async function startHost(work: string, esxiVersion: EsxiVersion): Promise<Host> {
+  const password = randomBytes(12).toString("base64url");
+  const clock = new ManualClock(new Date("2026-10-04T19:00:52Z"));
+  const simulator = await startSimulator(config(password, esxiVersion), { stateDir: join(work, esxiVersion), clock });
+  const host = simulator.hosts[0];
+  assert.ok(host?.model !== undefined);
+  const client = new OpenSshTestClient({ port: host.port, user: "root", dir: join(work, esxiVersion) });
+  const session = esxiVersion === "8.0" ? esxi8Session(password) : { password };
+  return { simulator, model: host.model, clock, run: (command) => client.run(command, session) };
+}
+
+async function out(host: Host, command: string): Promise<string> {
+  const r = await host.run(command);
+  assert.equal(r.stderr, "", `${command}: ${r.stderr}`);
+  return r.stdout.toString("utf8");
+}
+
+describe("host fidelity over OpenSSH", () => {
+  let work: string;
+  let esx8: Host;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), "esxsim-fidelity-"));
+    esx8 = await startHost(work, "8.0");
+  });
+
+  after(async () => {
+    await esx8.simulator.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("snapshot.remove prints the remaining tree; removeChildren true takes the children too", async () => {
+    for (const name of ["a", "b", "c", "d"]) assert.equal(await out(esx8, `vim-cmd vmsvc/snapshot.create 1 ${name} desc-${name} 0 0`), "Create Snapshot:\n");
+    const removed = await out(esx8, "vim-cmd vmsvc/snapshot.remove 1 2");
+    const tree = (await out(esx8, "vim-cmd vmsvc/snapshot.get 1")).replace(/^Get Snapshot:\n/u, "");
+    assert.equal(removed, `Remove Snapshot:\n${tree}`);
+    assert.deepEqual([...tree.matchAll(/Snapshot Name {8}: (\w)/gu)].map((m) => m[1]), ["a", "c", "d"]);
+    // `true` removes snapshot 3 ("c") and its child 4 ("d"); only "a" remains.
+    const withChildren = await out(esx8, "vim-cmd vmsvc/snapshot.remove 1 3 true");
+    assert.match(withChildren, /^Remove Snapshot:\n\|-ROOT\n--Snapshot Name {8}: a\n--Snapshot Id {8}: 1\n/u);
+    assert.doesNotMatch(withChildren, /CHILD/u);
+    assert.deepEqual(esx8.model.inventory()[0]?.snapshots.map((s) => s.name), ["a"]);
+    const ls = await out(esx8, "ls /vmfs/volumes/datastore1/tree/");
+    assert.match(ls, /tree-000001\.vmdk/u);
+    assert.doesNotMatch(ls, /tree-00000[2-9]/u);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.remove 1 1 false"), "Remove Snapshot:\n");
+  });
+});
