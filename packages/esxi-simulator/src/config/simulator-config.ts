@@ -135,7 +135,11 @@ export interface HostConfig {
   name: string;
   esxiVersion: EsxiVersion;
   ssh: { port: number /* 0 = any free port */; users: SshUserConfig[] };
-  shell: { disabledApplets: string[]; python: boolean };
+  /**
+   * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
+   * (`3.8.20`) overrides the release's emulated Python (python/host-python.ts).
+   */
+  shell: { disabledApplets: string[]; python: boolean; pythonVersion?: string };
   datastores: DatastoreConfig[];
   vms: VmConfig[];
   faults: FaultsConfig;
@@ -246,6 +250,10 @@ const hostSchema = z.object({
     .object({
       disabledApplets: z.array(z.string()).default([]),
       python: z.boolean().default(true),
+      pythonVersion: z
+        .string()
+        .regex(/^3\.\d+\.\d+$/u, "must be a Python 3 version like 3.8.20")
+        .optional(),
     })
     .default({ disabledApplets: [], python: true }),
   datastores: z.array(datastoreSchema).min(1, "a host needs at least one datastore"),

@@ -71,14 +71,17 @@ async function out(host: Host, command: string): Promise<string> {
 describe("host fidelity over OpenSSH", () => {
   let work: string;
   let esx8: Host;
+  let esx67: Host;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "esxsim-fidelity-"));
     esx8 = await startHost(work, "8.0");
+    esx67 = await startHost(work, "6.7");
   });
 
   after(async () => {
     await esx8.simulator.stop();
+    await esx67.simulator.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -97,5 +100,21 @@ describe("host fidelity over OpenSSH", () => {
     assert.match(ls, /tree-000001\.vmdk/u);
     assert.doesNotMatch(ls, /tree-00000[2-9]/u);
     assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.remove 1 1 false"), "Remove Snapshot:\n");
+  });
+
+  it("python reports the release's old version and refuses what it could not parse or import", async () => {
+    assert.equal(await out(esx8, "python -V"), "Python 3.8.20\n");
+    assert.equal(await out(esx67, "python3 --version"), "Python 3.5.10\n");
+    assert.equal(await out(esx67, `python -c 'import sys; print(sys.version_info[:2], sys.version_info >= (3, 6), sys.argv[1:])' a`), "(3, 5) False ['a']\n");
+    const fstring = await esx67.run(`python -c 'print(f"{1}")'`);
+    assert.equal(fstring.code, 1);
+    assert.match(fstring.stderr, /SyntaxError: Format strings are only supported in Python 3\.6 and greater/u);
+    assert.equal(await out(esx8, `python -c 'print(f"{1}")'`), "1\n");
+    const walrus = await esx8.run(`printf 'if (x := 1):\\n    print(x)\\n' > /tmp/w.py && python /tmp/w.py`);
+    assert.equal(walrus.code, 0, walrus.stderr);
+    const prod = await esx67.run(`python -c 'import math; math.prod([1])'`);
+    assert.match(prod.stderr, /AttributeError: module 'math' has no attribute 'prod'/u);
+    const dataclasses = await esx67.run(`echo 'import dataclasses' | python -`);
+    assert.match(dataclasses.stderr, /ModuleNotFoundError: No module named 'dataclasses'/u);
   });
 });

@@ -12,12 +12,13 @@ import { join } from "node:path";
 import type { HostConfig } from "../config/simulator-config.js";
 import { toolClientScript } from "../bridge/tool-client-script.js";
 import { authorizedKeysPath } from "../ssh/authorized-keys.js";
+import { HOST_PYTHON_VERSIONS, hostPythonLauncher } from "../python/host-python.js";
 import { busyboxApplets } from "./busybox-applets.js";
 import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
 
 export interface SandboxRootOptions {
   rootDir: string;
-  host: Pick<HostConfig, "name" | "ssh" | "shell">;
+  host: Pick<HostConfig, "name" | "ssh" | "shell"> & Partial<Pick<HostConfig, "esxiVersion">>;
   busyboxPath: string;
   /** The node binary as seen inside the sandbox (for the tool clients). */
   nodeInSandbox: string;
@@ -57,8 +58,13 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
 
   const disabled = new Set(host.shell.disabledApplets);
   if (host.shell.python && options.python3Path !== undefined) {
-    for (const name of ["python", "python3"]) {
-      if (!disabled.has(name)) await replaceSymlink(options.python3Path, join(rootDir, "bin", name));
+    // The release's old Python, emulated by a launcher in front of Debian's python3 (python/host-python.ts).
+    const version = host.shell.pythonVersion ?? HOST_PYTHON_VERSIONS[host.esxiVersion ?? "7.0"];
+    const launcher = join(rootDir, "bin", "python3");
+    if (!disabled.has("python3")) await writeFile(launcher, hostPythonLauncher(options.python3Path, version), { mode: 0o755 });
+    if (!disabled.has("python")) {
+      if (disabled.has("python3")) await writeFile(join(rootDir, "bin", "python"), hostPythonLauncher(options.python3Path, version), { mode: 0o755 });
+      else await replaceSymlink("python3", join(rootDir, "bin", "python"));
     }
   }
 
