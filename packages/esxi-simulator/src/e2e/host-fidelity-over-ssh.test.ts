@@ -117,4 +117,39 @@ describe("host fidelity over OpenSSH", () => {
     const dataclasses = await esx67.run(`echo 'import dataclasses' | python -`);
     assert.match(dataclasses.stderr, /ModuleNotFoundError: No module named 'dataclasses'/u);
   });
+
+  it("a running VM's open files are regular files of their full size that cannot be opened (EBUSY)", async () => {
+    const dir = "/vmfs/volumes/datastore1/running";
+    const flat = `${dir}/running-flat.vmdk`;
+    assert.equal(await out(esx8, `[ -f ${flat} ] && stat -c '%s %F' ${flat}`), `${8 * MIB} regular file\n`);
+    const busy = await esx8.run(`cat ${flat} > /dev/null`);
+    assert.equal(busy.code, 1);
+    assert.equal(busy.stderr, `cat: can't open '${flat}': Device or resource busy\n`);
+    const files = (await out(esx8, `cd ${dir} && find . -type f | sort`)).split("\n");
+    for (const f of ["./running-flat.vmdk", "./running.vmx.lck", "./vmware.log"]) assert.ok(files.includes(f), `${f} in ${files.join(" ")}`);
+    const swaps = files.filter((f) => f.endsWith(".vswp"));
+    assert.equal(swaps.length, 2);
+    assert.match(swaps.join(" "), /^\.\/running-[0-9a-f]{8}\.vswp \.\/vmx-running-\d+-1\.vswp$/u);
+    assert.equal(await out(esx8, `stat -c %s ${dir}/${swaps[0]?.slice(2) ?? ""}`), `${1024 * MIB}\n`);
+    for (const f of [...swaps, "./vmware.log", "./running.vmx.lck"]) {
+      const r = await esx8.run(`cd ${dir} && cp ${f} /tmp/`);
+      assert.equal(r.stderr, `cp: can't open '${f}': Device or resource busy\n`);
+    }
+    // With a snapshot the base is readable and the delta is the busy one, with its current size.
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.create 2 s1"), "Create Snapshot:\n");
+    assert.equal((await esx8.run(`cat ${flat}`)).stdout.length, 8 * MIB);
+    const delta = await esx8.run(`[ -f ${dir}/running-000001-sesparse.vmdk ] && cat ${dir}/running-000001-sesparse.vmdk`);
+    assert.match(delta.stderr, /Device or resource busy/u);
+    await esx8.model.workload(2).writeNow(3);
+    const size = Number(await out(esx8, `stat -c %s ${dir}/running-000001-sesparse.vmdk`));
+    assert.ok(size > 4096 + 3 * 65536, `the delta shows its current size (${size})`);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2"), "Remove All Snapshots:\n");
+    // Powered off: swap files gone, the log readable.
+    assert.equal(await out(esx8, "vim-cmd vmsvc/power.off 2"), "Powering off VM:\n");
+    assert.equal(await out(esx8, `ls ${dir} | grep -c vswp || true`), "0\n");
+    assert.match(await out(esx8, `cat ${dir}/vmware.log`), /Log for VMware ESX/u);
+    assert.equal((await esx8.run(`cat ${flat}`)).stdout.length, 8 * MIB);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/power.on 2"), "Powering on VM:\n");
+    assert.match((await esx8.run(`cat ${flat}`)).stderr, /Device or resource busy/u);
+  });
 });

@@ -13,6 +13,7 @@
 import type { Clock } from "@esxbackup/domain";
 import type { HostConfig } from "../config/simulator-config.js";
 import type { HostTools } from "../host-tools.js";
+import { lockedFiles, type LockListener } from "./file-lock.js";
 import { HostState } from "./host-state.js";
 import type { HostFaults } from "./host-faults.js";
 import type { PointInTimeRecord } from "./point-in-time.js";
@@ -93,6 +94,21 @@ export class HostModel {
    */
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
     return this.#state.pointInTimeRecords(vmid);
+  }
+
+  /** The real paths of the files running VMs hold now. */
+  lockedFiles(): Promise<string[]> {
+    return lockedFiles(this.#state.locks);
+  }
+
+  /** Where the bytes of locked files live (outside rootDir). */
+  get lockDir(): string {
+    return this.#state.locks.lockDir;
+  }
+
+  /** Tells `listener` about every lock change from now on (one listener; undefined removes it). */
+  setLockListener(listener: LockListener | undefined): void {
+    this.#state.locks.setListener(listener);
   }
 
   /** Maps a sandbox path (`/vmfs/volumes/...`) to the real path; throws if it escapes rootDir. */

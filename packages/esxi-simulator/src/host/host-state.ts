@@ -22,6 +22,7 @@ import { HostOperationError } from "./host-operation-error.js";
 import { InventoryFile } from "./inventory-file.js";
 import type { PointInTimeRecord } from "./point-in-time.js";
 import { PointInTimeRecorder } from "./point-in-time-recorder.js";
+import { startRunningFiles, stopRunningFiles } from "./running-vm-files.js";
 import { SandboxPaths } from "./sandbox-paths.js";
 import { SnapshotDeltas } from "./snapshot-deltas.js";
 import { VmFileWriter } from "./vm-file-writer.js";
@@ -278,10 +279,12 @@ export class HostState {
     if (state === "poweredOn") {
       for (const disk of vm.disks) await this.locks.lock(this.layout.topExtent(vm, disk));
       await this.locks.lock(lck);
+      await startRunningFiles(this.layout.vmDir(vm), vm, this.locks, this.clock.now());
       vm.bootTimeMs = this.clock.now().getTime();
     } else {
       for (const disk of vm.disks) await this.locks.unlock(this.layout.topExtent(vm, disk));
       await this.locks.remove(lck);
+      await stopRunningFiles(this.layout.vmDir(vm), vm, this.locks);
       delete vm.bootTimeMs;
     }
     vm.powerState = state;

@@ -101,6 +101,28 @@ export class SandboxNamespace {
     return spawn(enter[0] as string, enter.slice(1), { detached: true, env: options.env, stdio: "pipe" });
   }
 
+  /**
+   * Starts `argv` in the namespace with the real root (not the sandbox's): for the simulator's own helpers,
+   * such as mounting a busy file over a locked one. Paths are real paths.
+   */
+  spawnOutsideRoot(argv: string[]): ChildProcess {
+    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "--", ...argv];
+    return spawn(enter[0] as string, enter.slice(1), { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" }, stdio: "pipe" });
+  }
+
+  /** Runs `argv` like spawnOutsideRoot and waits; rejects with its stderr on a non-zero exit. */
+  runOutsideRoot(argv: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = this.spawnOutsideRoot(argv);
+      let err = "";
+      child.stderr?.setEncoding("utf8");
+      child.stderr?.on("data", (s: string) => (err += s));
+      child.stdout?.resume();
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new SandboxError(`${argv.join(" ")}: exit ${String(code)}: ${err.trim()}`))));
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.#holder.exitCode !== null || this.#holder.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.#holder.once("exit", () => resolve()));
