@@ -150,7 +150,12 @@ export class SimulatedHost {
       });
       const bridge = await ToolBridgeServer.start(() => backend.tools, onError);
       cleanups.push(() => bridge.close());
-      const namespace = await SandboxNamespace.start({ rootDir, bridgeDir: bridge.dir, nodeBinary: nodeUnderUsr ? undefined : node });
+      const namespace = await SandboxNamespace.start({
+        rootDir,
+        bridgeDir: bridge.dir,
+        nodeBinary: nodeUnderUsr ? undefined : node,
+        execInstalledOnly: config.shell.execInstalledOnly ?? config.esxiVersion === "8.0",
+      });
       cleanups.push(() => namespace.stop());
       let stopBusyFiles = (): Promise<void> => Promise.resolve();
       const model = backend instanceof HostModel ? backend : undefined;

@@ -139,7 +139,17 @@ export interface HostConfig {
    * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
    * (`3.8.20`) overrides the release's emulated Python (python/host-python.ts).
    */
-  shell: { disabledApplets: string[]; python: boolean; pythonVersion?: string };
+  shell: {
+    disabledApplets: string[];
+    python: boolean;
+    pythonVersion?: string;
+    /** Busybox applets linked in /bin; default the release's list (sandbox/esxi-applets.ts). */
+    applets?: string[];
+    /** Applets added to the release's list. */
+    extraApplets?: string[];
+    /** ESXi 8's execInstalledOnly: nothing outside /bin, /sbin and /usr may be executed. Default: on for 8.0. */
+    execInstalledOnly?: boolean;
+  };
   datastores: DatastoreConfig[];
   vms: VmConfig[];
   faults: FaultsConfig;
@@ -254,6 +264,9 @@ const hostSchema = z.object({
         .string()
         .regex(/^3\.\d+\.\d+$/u, "must be a Python 3 version like 3.8.20")
         .optional(),
+      applets: z.array(z.string()).optional(),
+      extraApplets: z.array(z.string()).optional(),
+      execInstalledOnly: z.boolean().optional(),
     })
     .default({ disabledApplets: [], python: true }),
   datastores: z.array(datastoreSchema).min(1, "a host needs at least one datastore"),

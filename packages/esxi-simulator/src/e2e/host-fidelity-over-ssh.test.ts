@@ -152,4 +152,29 @@ describe("host fidelity over OpenSSH", () => {
     assert.equal(await out(esx8, "vim-cmd vmsvc/power.on 2"), "Powering on VM:\n");
     assert.match((await esx8.run(`cat ${flat}`)).stderr, /Device or resource busy/u);
   });
+
+  it("ESXi 8 runs nothing outside the installed files; scripts through the installed interpreters still run", async () => {
+    // A binary copied anywhere writable (here busybox, named after the applet it should run).
+    const copy = "cp /bin/busybox /tmp/echo && cp /bin/busybox /vmfs/volumes/datastore1/echo";
+    for (const host of [esx8, esx67]) assert.equal((await host.run(copy)).code, 0);
+    for (const path of ["/tmp/echo", "/vmfs/volumes/datastore1/echo"]) {
+      const blocked = await esx8.run(`${path} ran`);
+      assert.equal(blocked.code, 126, `${path} must not run on 8.0`);
+      assert.match(blocked.stderr, /Permission denied/u);
+      assert.equal(await out(esx67, `${path} ran`), "ran\n", `${path} runs on 6.7`);
+    }
+    assert.equal(await out(esx8, "printf 'echo script ran\\n' > /tmp/s.sh && chmod +x /tmp/s.sh && sh /tmp/s.sh"), "script ran\n");
+    assert.equal((await esx8.run("/tmp/s.sh")).code, 126);
+    assert.equal(await out(esx8, "printf 'print(6 * 7)\\n' > /tmp/p.py && python /tmp/p.py"), "42\n");
+  });
+
+  it("busybox links the release's applet list only, and ps -c shows command lines", async () => {
+    assert.equal(await out(esx8, "for a in sha256sum md5sum tar wget dd; do command -v $a; done"), "/bin/sha256sum\n/bin/md5sum\n/bin/tar\n/bin/wget\n/bin/dd\n");
+    const missing = await esx8.run("command -v xxd base64; xxd </dev/null");
+    assert.equal(missing.stdout.toString(), "");
+    assert.match(missing.stderr, /xxd: not found/u);
+    const ps = await out(esx8, "sleep 5 & ps -c | grep 'sleep 5' | grep -v grep; kill $!");
+    assert.match(ps, /^(\d+) +\1 +sleep {16}sleep 5\n$/u);
+    assert.match(await out(esx8, "ps | head -1"), /^WID +CID +World Name\n$/u);
+  });
 });

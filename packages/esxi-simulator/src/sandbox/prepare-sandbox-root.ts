@@ -9,11 +9,12 @@
  */
 import { copyFile, lstat, mkdir, readlink, rm, stat, symlink, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import type { HostConfig } from "../config/simulator-config.js";
+import type { EsxiVersion, HostConfig } from "../config/simulator-config.js";
 import { toolClientScript } from "../bridge/tool-client-script.js";
 import { authorizedKeysPath } from "../ssh/authorized-keys.js";
 import { HOST_PYTHON_VERSIONS, hostPythonLauncher } from "../python/host-python.js";
 import { busyboxApplets } from "./busybox-applets.js";
+import { PS_SCRIPT, hostApplets } from "./esxi-applets.js";
 import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
 
 export interface SandboxRootOptions {
@@ -26,10 +27,9 @@ export interface SandboxRootOptions {
   python3Path: string | undefined;
 }
 
-/** The applets actually linked into /bin: busybox's list minus the disabled ones. */
-export function enabledApplets(busyboxPath: string, disabled: readonly string[]): string[] {
-  const off = new Set(disabled);
-  return busyboxApplets(busyboxPath).filter((name) => !off.has(name) && name !== "busybox");
+/** The applets actually linked into /bin: the release's list (esxi-applets.ts) that busybox has, minus the disabled ones. */
+export function enabledApplets(busyboxPath: string, shell: HostConfig["shell"], version: EsxiVersion = "7.0"): string[] {
+  return hostApplets(busyboxApplets(busyboxPath), shell, version);
 }
 
 export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<void> {
@@ -51,10 +51,11 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
   const busybox = join(rootDir, "bin", "busybox");
   await copyFile(options.busyboxPath, busybox);
   await chmod(busybox, 0o755);
-  for (const applet of enabledApplets(options.busyboxPath, host.shell.disabledApplets)) {
-    if (applet in TOOL_PATHS) continue;
+  for (const applet of enabledApplets(options.busyboxPath, host.shell, host.esxiVersion)) {
+    if (applet in TOOL_PATHS || applet === "ps") continue;
     await symlink("busybox", join(rootDir, "bin", applet));
   }
+  if (!host.shell.disabledApplets.includes("ps")) await writeFile(join(rootDir, "bin", "ps"), PS_SCRIPT, { mode: 0o755 });
 
   const disabled = new Set(host.shell.disabledApplets);
   if (host.shell.python && options.python3Path !== undefined) {

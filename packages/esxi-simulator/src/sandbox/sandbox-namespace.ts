@@ -19,6 +19,13 @@ import { BRIDGE_DIR_IN_SANDBOX, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK } from ".
 
 const SETUP_SCRIPT = `set -e
 R=$1
+if [ "$4" = 1 ]; then
+  # execInstalledOnly (ESXi 8): the root is bound onto itself noexec; only /bin and /sbin (the "installed"
+  # files) and the /usr bind below may run. Done first, so the later mounts sit on the noexec root.
+  mount --bind "$R" "$R"
+  mount -o remount,bind,noexec "$R"
+  for d in bin sbin; do mount --bind "$R/$d" "$R/$d"; mount -o remount,bind,exec "$R/$d"; done
+fi
 mount --bind -o ro /usr "$R/usr"
 for d in lib lib64; do
   if [ -d "/$d" ] && [ ! -L "/$d" ]; then mount --bind -o ro "/$d" "$R/$d"; fi
@@ -40,6 +47,8 @@ export interface SandboxNamespaceOptions {
   bridgeDir: string;
   /** The simulator's node binary when it is not under /usr (mounted at NODE_IN_SANDBOX_FALLBACK). */
   nodeBinary: string | undefined;
+  /** Mount everything but /bin, /sbin and /usr noexec (ESXi 8's execInstalledOnly). */
+  execInstalledOnly?: boolean;
   /** Use a user namespace (needed when not running as root). Default: when not root. */
   rootless?: boolean;
 }
@@ -64,7 +73,7 @@ export class SandboxNamespace {
   static async start(options: SandboxNamespaceOptions): Promise<SandboxNamespace> {
     const rootless = options.rootless ?? process.getuid?.() !== 0;
     const unshareArgs = rootless ? ["--user", "--map-root-user", "--mount", "--propagation", "private", "--fork"] : ["--mount", "--propagation", "private", "--fork"];
-    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? ""], {
+    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? "", options.execInstalledOnly === true ? "1" : "0"], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
     });
