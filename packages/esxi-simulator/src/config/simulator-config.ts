@@ -126,6 +126,13 @@ export interface ToolBehaviourConfig {
    * or stdout before the header / after the rows.
    */
   invalidVmLines: InvalidVmLinePlacement;
+  /**
+   * The fault of a quiesced snapshot (`snapshot.create VMID NAME DESC 0 1`) of a running VM: the simulated
+   * guests never run VMware Tools, so it always fails. The text is not in esxi-facts: default
+   * `vim.fault.ToolsUnavailable`, "Cannot complete operation because VMware Tools is not running in this
+   * virtual machine." [UNCONFIRMED].
+   */
+  quiesceFault?: { faultType: string; message: string };
 }
 
 export type InvalidVmLinePlacement = "stderr" | "stdout-before-header" | "stdout-after-rows";
@@ -161,6 +168,7 @@ export interface SimulatorConfig {
 }
 
 const MIB = 1024 * 1024;
+export const QUIESCE_FAULT = { faultType: "vim.fault.ToolsUnavailable", message: "Cannot complete operation because VMware Tools is not running in this virtual machine." };
 
 // --- schema -----------------------------------------------------------------------------------------------
 
@@ -283,8 +291,11 @@ const hostSchema = z.object({
       vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1),
       destroyOutput: z.string().default(""),
       invalidVmLines: z.enum(["stderr", "stdout-before-header", "stdout-after-rows"]).default("stderr"),
+      quiesceFault: z
+        .object({ faultType: z.string().regex(/^[a-z]+(\.[A-Za-z]+)+$/u, "must be a fault type like vim.fault.ToolsUnavailable"), message: z.string().min(1) })
+        .default(QUIESCE_FAULT),
     })
-    .default({ vimCmdFaultExitCode: 1, destroyOutput: "", invalidVmLines: "stderr" }),
+    .default({ vimCmdFaultExitCode: 1, destroyOutput: "", invalidVmLines: "stderr", quiesceFault: QUIESCE_FAULT }),
 });
 
 const configSchema = z.object({ hosts: z.array(hostSchema).min(1, "at least one host is needed") });

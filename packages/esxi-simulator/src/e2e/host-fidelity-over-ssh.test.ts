@@ -177,4 +177,22 @@ describe("host fidelity over OpenSSH", () => {
     assert.match(ps, /^(\d+) +\1 +sleep {16}sleep 5\n$/u);
     assert.match(await out(esx8, "ps | head -1"), /^WID +CID +World Name\n$/u);
   });
+
+  it("a quiesced snapshot of a running VM without guest tools fails; booleans may be words", async () => {
+    const quiesced = await esx8.run("vim-cmd vmsvc/snapshot.create 2 q q 0 1");
+    assert.equal(quiesced.code, 1);
+    assert.equal(
+      quiesced.stdout.toString(),
+      "Create Snapshot:\n(vim.fault.ToolsUnavailable) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>\n   msg = \"Cannot complete operation because VMware Tools is not running in this virtual machine.\"\n}\n",
+    );
+    assert.equal((await esx8.run("vim-cmd vmsvc/snapshot.create 2 q q false True")).code, 1, "True is quiesce too");
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.get 2"), "Get Snapshot:\n");
+    // Not quiesced, in words: fine. A powered-off VM has nothing to quiesce.
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.create 2 w w false FALSE"), "Create Snapshot:\n");
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.create 3 off off 0 1"), "Create Snapshot:\n");
+    const bad = await esx8.run("vim-cmd vmsvc/snapshot.create 3 x x 0 maybe");
+    assert.match(bad.stdout.toString(), /Usage: snapshot\.create vmid/u);
+    assert.deepEqual(esx8.model.inventory().find((v) => v.vmid === 3)?.snapshots.map((x) => x.name), ["off"]);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2 && vim-cmd vmsvc/snapshot.removeall 3"), "Remove All Snapshots:\nRemove All Snapshots:\n");
+  });
 });

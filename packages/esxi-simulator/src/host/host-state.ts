@@ -12,7 +12,7 @@
 import { lstat, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Clock } from "@esxbackup/domain";
-import type { DatastoreConfig, HostConfig, PowerState, VmConfig } from "../config/simulator-config.js";
+import { QUIESCE_FAULT, type DatastoreConfig, type HostConfig, type PowerState, type VmConfig } from "../config/simulator-config.js";
 import { datastoreUsedBytes } from "./datastore-usage.js";
 import { GRAIN_BYTES } from "./delta-extent.js";
 import { DiskChainIo } from "./disk-chain-io.js";
@@ -207,9 +207,14 @@ export class HostState {
     return snap;
   }
 
-  createSnapshot(vmid: number, name: string, description: string): Promise<SnapshotRecord> {
+  createSnapshot(vmid: number, name: string, description: string, options: { quiesce?: boolean } = {}): Promise<SnapshotRecord> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
+      if (options.quiesce === true && vm.powerState === "poweredOn") {
+        // Quiescing needs VMware Tools in the guest, which the simulated guests never run.
+        const q = this.config.tools.quiesceFault ?? QUIESCE_FAULT;
+        throw new HostOperationError(q.faultType, q.message);
+      }
       const fault = this.faults.snapshotCreate;
       if (fault !== null) {
         throw new HostOperationError("vim.fault.GenericVmConfigFault", fault.message ?? "An error occurred while taking a snapshot: Failed to lock the file.");

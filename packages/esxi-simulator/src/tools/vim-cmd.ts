@@ -142,8 +142,11 @@ export class VimCmd {
       }
       case "vmsvc/snapshot.create": {
         const vm = this.#vm(rest[0]);
+        // includeMemory / quiesced: 1/0 or true/false in any case (esxi-facts §0); anything else prints the usage.
+        const [memory, quiesce] = [rest[3], rest[4]].map((a) => (a === undefined ? false : parseVimBoolean(a)));
+        if (memory === undefined || quiesce === undefined) return usage("snapshot.create");
         out.push("Create Snapshot:\n");
-        await this.host.createSnapshot(vm.vmid, rest[1] ?? "", rest[2] ?? "");
+        await this.host.createSnapshot(vm.vmid, rest[1] ?? "", rest[2] ?? "", { quiesce });
         return 0;
       }
       case "vmsvc/snapshot.get": {
