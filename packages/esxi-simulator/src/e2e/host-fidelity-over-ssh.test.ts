@@ -49,6 +49,8 @@ interface Host {
   model: HostModel;
   clock: ManualClock;
   run(command: string): Promise<SshResult>;
+  /** Runs `true` with extra ssh arguments and the password (no ESXi 8 algorithm restriction). */
+  probe(args: string[]): Promise<SshResult>;
 }
 
 async function startHost(work: string, esxiVersion: EsxiVersion): Promise<Host> {
@@ -59,7 +61,9 @@ async function startHost(work: string, esxiVersion: EsxiVersion): Promise<Host> 
   assert.ok(host?.model !== undefined);
   const client = new OpenSshTestClient({ port: host.port, user: "root", dir: join(work, esxiVersion) });
   const session = esxiVersion === "8.0" ? esxi8Session(password) : { password };
-  return { simulator, model: host.model, clock, run: (command) => client.run(command, session) };
+  // Probes force host-key algorithms: a known key of another type would count as a changed host key.
+  const prober = new OpenSshTestClient({ port: host.port, user: "root", dir: join(work, `${esxiVersion}-probe`) });
+  return { simulator, model: host.model, clock, run: (command) => client.run(command, session), probe: (args) => prober.run("true", { password, args }) };
 }
 
 async function out(host: Host, command: string): Promise<string> {
@@ -194,5 +198,22 @@ describe("host fidelity over OpenSSH", () => {
     assert.match(bad.stdout.toString(), /Usage: snapshot\.create vmid/u);
     assert.deepEqual(esx8.model.inventory().find((v) => v.vmid === 3)?.snapshots.map((x) => x.name), ["off"]);
     assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2 && vim-cmd vmsvc/snapshot.removeall 3"), "Remove All Snapshots:\nRemove All Snapshots:\n");
+  });
+
+  it("SSH: no ssh-rsa host-key algorithm on 8.0 (6.7 keeps it), no strict KEX on banners before OpenSSH 9.6", async () => {
+    const rsa8 = await esx8.probe(["-o", "LogLevel=INFO", "-o", "HostKeyAlgorithms=ssh-rsa"]);
+    assert.equal(rsa8.code, 255);
+    assert.match(rsa8.stderr, /no matching host key type found\. Their offer: (.*)/u);
+    assert.doesNotMatch(/Their offer: (.*)/u.exec(rsa8.stderr)?.[1] ?? "", /(^|,)ssh-rsa(,|$)/u);
+    const rsa67 = await esx67.probe(["-o", "LogLevel=INFO", "-o", "HostKeyAlgorithms=ssh-rsa"]);
+    assert.equal(rsa67.code, 0, `6.7 with ssh-rsa: ${rsa67.stderr}`);
+    for (const host of [esx8, esx67]) {
+      const debug = await host.probe(["-o", "LogLevel=DEBUG2"]);
+      assert.equal(debug.code, 0, debug.stderr);
+      const peer = /peer server KEXINIT proposal\r?\ndebug2: KEX algorithms: (.*)/u.exec(debug.stderr)?.[1];
+      assert.ok(peer !== undefined, "the client logged the server's KEX list");
+      assert.ok(peer.includes("ecdh-sha2-nistp256"));
+      assert.ok(!peer.includes("kex-strict-s-v00@openssh.com"), `strict KEX offered: ${peer}`);
+    }
   });
 });
