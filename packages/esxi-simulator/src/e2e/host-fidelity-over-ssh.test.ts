@@ -187,7 +187,7 @@ describe("host fidelity over OpenSSH", () => {
     assert.equal(quiesced.code, 1);
     assert.equal(
       quiesced.stdout.toString(),
-      "Create Snapshot:\n(vim.fault.ToolsUnavailable) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>\n   msg = \"Cannot complete operation because VMware Tools is not running in this virtual machine.\"\n}\n",
+      "Create Snapshot:\n(vim.fault.ToolsUnavailable) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>\n   msg = \"Cannot complete operation because VMware Tools is not running in this virtual machine.\"\n}\n",
     );
     assert.equal((await esx8.run("vim-cmd vmsvc/snapshot.create 2 q q false True")).code, 1, "True is quiesce too");
     assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.get 2"), "Get Snapshot:\n");

@@ -139,7 +139,7 @@ test("VMFS5 deltas are -delta.vmdk; faults print on stdout; state survives a res
     assert.match(model.inventory()[0]?.disks[0]?.extentPaths[1] ?? "", /-000001-delta\.vmdk$/u);
     assert.equal(
       await tools("vim-cmd", "vmsvc/power.getstate", "2"),
-      '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>\n   msg = "Unable to find a VM corresponding to "2""\n}\n',
+      '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>\n   msg = "Unable to find a VM corresponding to "2""\n}\n',
     );
     const all = await tools("vim-cmd", "vmsvc/getallvms");
     assert.ok(all.includes(`7      ${NAME}   [datastore1 (4)] ${NAME}/${NAME}.vmx   otherGuest64   vmx-14    two\nlines`));

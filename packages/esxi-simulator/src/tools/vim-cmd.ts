@@ -9,7 +9,7 @@ import type { VmRecord } from "../host/vm-record.js";
 import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
-import { renderVimObject } from "./vim-object.js";
+import { renderVimObject, type VimRenderOptions } from "./vim-object.js";
 import { datastoreSummaries, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
 
 const USAGE: Record<string, string> = {
@@ -45,11 +45,16 @@ export class VimCmd {
       return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: code };
     } catch (e) {
       if (e instanceof HostOperationError) {
-        out.push(renderVimFault(e.faultType, e.msg, e.extra));
+        out.push(renderVimFault(e.faultType, e.msg, e.extra, this.#renderOptions));
         return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: this.host.config.tools.vimCmdFaultExitCode };
       }
       throw e;
     }
+  }
+
+  /** 7.0 and later end comma lines of `(vim.X)` dumps with `, ` (esxi-facts §0). */
+  get #renderOptions(): VimRenderOptions {
+    return { commaSpace: this.host.config.esxiVersion !== "6.7" };
   }
 
   #vm(arg: string | undefined): VmRecord {
@@ -122,22 +127,22 @@ export class VimCmd {
       case "vmsvc/get.summary": {
         const vm = this.#vm(rest[0]);
         const ds = this.host.datastoreOf(vm);
-        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()))}`);
+        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/get.config": {
         const vm = this.#vm(rest[0]);
-        out.push(`Configuration:\n\n${renderVimObject(vmConfigInfo(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        out.push(`Configuration:\n\n${renderVimObject(vmConfigInfo(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/device.getdevices": {
         const vm = this.#vm(rest[0]);
-        out.push(`Devices:\n\n${renderVimObject(virtualHardware(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        out.push(`Devices:\n\n${renderVimObject(virtualHardware(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/get.guest": {
         const vm = this.#vm(rest[0]);
-        out.push(`Guest information:\n\n${renderVimObject(guestInfo(vm))}`);
+        out.push(`Guest information:\n\n${renderVimObject(guestInfo(vm), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/snapshot.create": {
@@ -195,13 +200,13 @@ export class VimCmd {
       case "hostsvc/hostsummary": {
         const uptime = Math.floor((this.host.clock.now().getTime() - this.startedAt.getTime()) / 1000);
         const mem = this.host.vms().filter((v) => v.powerState === "poweredOn").reduce((n, v) => n + v.memoryMB, 1024);
-        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem)));
+        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem), this.#renderOptions));
         return 0;
       }
       case "hostsvc/datastore/listsummary": {
         const items = [];
         for (const ds of this.host.config.datastores) items.push({ ds, freeBytes: await this.host.freeBytes(ds) });
-        out.push(renderVimObject(datastoreSummaries(items)));
+        out.push(renderVimObject(datastoreSummaries(items), this.#renderOptions));
         return 0;
       }
       default:
