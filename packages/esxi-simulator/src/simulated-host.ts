@@ -155,6 +155,7 @@ export class SimulatedHost {
         bridgeDir: bridge.dir,
         nodeBinary: nodeUnderUsr ? undefined : node,
         execInstalledOnly: config.shell.execInstalledOnly ?? config.esxiVersion === "8.0",
+        hostName: config.name,
       });
       cleanups.push(() => namespace.stop());
       let stopBusyFiles = (): Promise<void> => Promise.resolve();

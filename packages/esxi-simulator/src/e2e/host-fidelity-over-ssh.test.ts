@@ -216,4 +216,43 @@ describe("host fidelity over OpenSSH", () => {
       assert.ok(!peer.includes("kex-strict-s-v00@openssh.com"), `strict KEX offered: ${peer}`);
     }
   });
+
+  it("identity: host name, uname, prompt, vmware -vl, esxcli hostname, hardware versions, guest ids", async () => {
+    assert.equal(await out(esx8, "hostname"), "esx-80.lab.example\n");
+    assert.equal(await out(esx8, "uname"), "VMkernel\n");
+    assert.equal(await out(esx8, "uname -a"), "VMkernel esx-80.lab.example 8.0.1 #1 SMP Release build-21495797 Mar 21 2023 02:39:10 x86_64 x86_64 x86_64 ESXi\n");
+    assert.equal(await out(esx67, "uname -r"), "6.7.0\n");
+    assert.equal(await out(esx8, '. /etc/profile && echo "$PS1"'), "[\\u@esx-80:\\w] \n");
+    assert.equal(await out(esx8, "vmware -vl"), "VMware ESXi 8.0.1 build-21495797\nVMware ESXi 8.0.1 Update 1\n");
+    assert.equal(await out(esx8, "esxcli system hostname get"), "   Domain Name: lab.example\n   Fully Qualified Domain Name: esx-80.lab.example\n   Host Name: esx-80\n");
+    const all = await out(esx8, "vim-cmd vmsvc/getallvms");
+    assert.match(all, /\[datastore1\] tree\/tree\.vmx +ubuntu64Guest +vmx-07 /u);
+    assert.match(await out(esx8, "vim-cmd vmsvc/get.config 1"), /version = "vmx-07"/u);
+    assert.match(await out(esx8, "vim-cmd vmsvc/get.summary 1"), /hwVersion = "vmx-07"|version = "vmx-07"/u);
+    const vmx = await out(esx8, "cat /vmfs/volumes/datastore1/tree/tree.vmx");
+    assert.match(vmx, /^guestOS = "ubuntu-64"$/mu);
+    assert.match(vmx, /^virtualHW\.version = "7"$/mu);
+  });
+
+  it("CBT changeId is <uuid>/<seq> and moves with writes; contentIds differ along a chain; .vmsd names are escaped", async () => {
+    const ids = async (): Promise<{ change: string[]; content: string[] }> => {
+      const dev = await out(esx8, "vim-cmd vmsvc/device.getdevices 2");
+      return { change: [...dev.matchAll(/changeId = "([^"]*)"/gu)].map((m) => m[1] ?? ""), content: [...dev.matchAll(/contentId = "([^"]*)"/gu)].map((m) => m[1] ?? "") };
+    };
+    assert.equal(await out(esx8, `vim-cmd vmsvc/snapshot.create 2 'cbt "one"' 'say "hi"'`), "Create Snapshot:\n");
+    const before = await ids();
+    assert.equal(before.change.length, 2, "the delta and its parent");
+    for (const c of before.change) assert.match(c, /^52( [0-9a-f]{2}){7}-[0-9a-f]{2}( [0-9a-f]{2}){7}\/\d+$/u);
+    assert.equal(new Set(before.change.map((c) => c.split("/")[0])).size, 1, "one tracking epoch per disk");
+    assert.equal(new Set(before.content).size, 2, "contentIds differ along the chain");
+    await esx8.model.workload(2).writeNow(4);
+    const after = await ids();
+    const seq = (c: string | undefined): number => Number(c?.split("/")[1]);
+    assert.equal(seq(after.change[0]), seq(before.change[0]) + 4, "the top's sequence counts the writes");
+    assert.equal(after.change[1], before.change[1], "the frozen parent keeps its changeId");
+    assert.notEqual(after.content[0], before.content[0]);
+    assert.equal(after.content[1], before.content[1]);
+    assert.match(await out(esx8, "cat /vmfs/volumes/datastore1/running/running.vmsd"), /displayName = "cbt \|22one\|22"\n.*description = "say \|22hi\|22"/su);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2"), "Remove All Snapshots:\n");
+  });
 });

@@ -168,6 +168,7 @@ export class HostState {
       }
       await this.#recorder.beforeWrite(vm, disk, offsetBytes, data.length);
       await this.#io.write(this.layout.topExtent(vm, disk), disk.deltas.length === 0, disk.sizeBytes, offsetBytes, data);
+      disk.changeSeq = (disk.changeSeq ?? 0) + 1;
       return true;
     });
   }

@@ -8,6 +8,7 @@
  * `shell.applets` replaces the list, `shell.extraApplets` adds to it, `shell.disabledApplets` removes.
  */
 import type { EsxiVersion } from "../config/simulator-config.js";
+import type { EsxiRelease } from "../tools/esxi-release.js";
 
 const COMMON = `ash awk basename bunzip2 bzcat bzip2 cat chgrp chmod chown cksum clear cp cpio crond cut date dd df diff
 dirname dnsdomainname du echo egrep env expand expr false fgrep find grep gunzip gzip head hexdump hostname id kill
@@ -49,3 +50,31 @@ for d in /proc/[0-9]*; do
   fi
 done
 `;
+
+/**
+ * ESXi's `uname` (esxi-facts 1.11, the 8.0.2 sample: `VMkernel localhost.home-life.hub 8.0.2 #1 SMP Release
+ * build-22380479 Sep  4 2023 15:00:49 x86_64 x86_64 x86_64 ESXi`): the node name is the namespace's host
+ * name; the build date per release is [UNCONFIRMED].
+ */
+export function unameScript(release: EsxiRelease): string {
+  const v = `#1 SMP Release build-${release.build} ${release.buildDate}`;
+  return `#!/bin/sh
+n=$(/bin/busybox uname -n)
+[ $# -eq 0 ] && set -- -s
+out=
+add() { out="\${out:+$out }$1"; }
+for a in "$@"; do
+  case "$a" in
+    -a|--all) add VMkernel; add "$n"; add ${release.version}; add '${v}'; add x86_64; add x86_64; add x86_64; add ESXi ;;
+    -s) add VMkernel ;;
+    -n) add "$n" ;;
+    -r) add ${release.version} ;;
+    -v) add '${v}' ;;
+    -m|-p|-i) add x86_64 ;;
+    -o) add ESXi ;;
+    *) echo "uname: invalid option -- '\${a#-}'" >&2; exit 1 ;;
+  esac
+done
+echo "$out"
+`;
+}

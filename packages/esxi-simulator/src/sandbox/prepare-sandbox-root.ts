@@ -14,7 +14,8 @@ import { toolClientScript } from "../bridge/tool-client-script.js";
 import { authorizedKeysPath } from "../ssh/authorized-keys.js";
 import { HOST_PYTHON_VERSIONS, hostPythonLauncher } from "../python/host-python.js";
 import { busyboxApplets } from "./busybox-applets.js";
-import { PS_SCRIPT, hostApplets } from "./esxi-applets.js";
+import { ESXI_RELEASES } from "../tools/esxi-release.js";
+import { PS_SCRIPT, hostApplets, unameScript } from "./esxi-applets.js";
 import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
 
 export interface SandboxRootOptions {
@@ -52,10 +53,11 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
   await copyFile(options.busyboxPath, busybox);
   await chmod(busybox, 0o755);
   for (const applet of enabledApplets(options.busyboxPath, host.shell, host.esxiVersion)) {
-    if (applet in TOOL_PATHS || applet === "ps") continue;
+    if (applet in TOOL_PATHS || applet === "ps" || applet === "uname") continue;
     await symlink("busybox", join(rootDir, "bin", applet));
   }
   if (!host.shell.disabledApplets.includes("ps")) await writeFile(join(rootDir, "bin", "ps"), PS_SCRIPT, { mode: 0o755 });
+  if (!host.shell.disabledApplets.includes("uname")) await writeFile(join(rootDir, "bin", "uname"), unameScript(ESXI_RELEASES[host.esxiVersion ?? "7.0"]), { mode: 0o755 });
 
   const disabled = new Set(host.shell.disabledApplets);
   if (host.shell.python && options.python3Path !== undefined) {
@@ -79,8 +81,8 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
 
 async function writeEtc(rootDir: string, host: SandboxRootOptions["host"]): Promise<void> {
   const etc = join(rootDir, "etc");
-  // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~).
-  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name}:\\w] '\nexport PS1\n`);
+  // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~), the host name up to its first dot.
+  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name.split(".")[0] ?? host.name}:\\w] '\nexport PS1\n`);
   // Every user runs as root inside the sandbox (uid 0 there); non-root users exist for login only.
   const users = host.ssh.users.filter((u) => u.name !== "root");
   const passwd = ["root:x:0:0:Administrator:/:/bin/sh", ...users.map((u, i) => `${u.name}:x:${1000 + i}:${1000 + i}::/:/bin/sh`)];

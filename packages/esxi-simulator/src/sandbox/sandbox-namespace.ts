@@ -19,6 +19,8 @@ import { BRIDGE_DIR_IN_SANDBOX, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK } from ".
 
 const SETUP_SCRIPT = `set -e
 R=$1
+# Its own UTS namespace: uname -n, hostname and the prompt name the configured host.
+if [ -n "$5" ]; then echo "$5" > /proc/sys/kernel/hostname; fi
 if [ "$4" = 1 ]; then
   # execInstalledOnly (ESXi 8): the root is bound onto itself noexec; only /bin and /sbin (the "installed"
   # files) and the /usr bind below may run. Done first, so the later mounts sit on the noexec root.
@@ -47,6 +49,8 @@ export interface SandboxNamespaceOptions {
   bridgeDir: string;
   /** The simulator's node binary when it is not under /usr (mounted at NODE_IN_SANDBOX_FALLBACK). */
   nodeBinary: string | undefined;
+  /** The host name the namespace's uname and hostname report. */
+  hostName?: string;
   /** Mount everything but /bin, /sbin and /usr noexec (ESXi 8's execInstalledOnly). */
   execInstalledOnly?: boolean;
   /** Use a user namespace (needed when not running as root). Default: when not root. */
@@ -72,8 +76,8 @@ export class SandboxNamespace {
 
   static async start(options: SandboxNamespaceOptions): Promise<SandboxNamespace> {
     const rootless = options.rootless ?? process.getuid?.() !== 0;
-    const unshareArgs = rootless ? ["--user", "--map-root-user", "--mount", "--propagation", "private", "--fork"] : ["--mount", "--propagation", "private", "--fork"];
-    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? "", options.execInstalledOnly === true ? "1" : "0"], {
+    const unshareArgs = rootless ? ["--user", "--map-root-user", "--mount", "--uts", "--propagation", "private", "--fork"] : ["--mount", "--uts", "--propagation", "private", "--fork"];
+    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? "", options.execInstalledOnly === true ? "1" : "0", options.hostName ?? ""], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
     });
@@ -101,7 +105,7 @@ export class SandboxNamespace {
 
   /** Starts `argv` (paths inside the sandbox) in the namespace, in a new process group. */
   spawn(argv: string[], options: SandboxSpawnOptions): ChildProcess {
-    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "-r", "-w", "--", ...argv];
+    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "-u", "-r", "-w", "--", ...argv];
     if (options.pty === true) {
       // script(1) runs its -c string with $SHELL; the host's /bin/sh runs nsenter, which enters the sandbox.
       const command = enter.map(shellQuote).join(" ");

@@ -27,7 +27,7 @@ export class SimulatedHostTools implements HostTools {
           return await this.#vmkfstools.run(invocation.args, invocation.cwd);
         case "esxcli":
           for (const ds of this.host.config.datastores) this.#free.set(ds.uuid, await this.host.freeBytes(ds));
-          return runEsxcli(release, () => this.#filesystems(), invocation.args);
+          return runEsxcli(release, () => this.#filesystems(), invocation.args, this.host.config.name);
         case "vmware":
           return runVmwareVersion(release, invocation.args);
       }

@@ -10,7 +10,7 @@ import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
 import { renderVimObject, type VimRenderOptions } from "./vim-object.js";
-import { datastoreSummaries, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
+import { datastoreSummaries, hardwareVersionLabel, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
 
 const USAGE: Record<string, string> = {
   "snapshot.create": "Usage: snapshot.create vmid [snapshotName] [snapshotDescription] [includeMemory] [quiesced]",
@@ -88,7 +88,7 @@ export class VimCmd {
           name: vm.name,
           file: `[${this.host.datastoreOf(vm).name}] ${vm.folder}/${vm.vmxFile}`,
           guestOs: vm.guestId,
-          version: `vmx-${vm.hardwareVersion}`,
+          version: hardwareVersionLabel(vm.hardwareVersion),
           annotation: vm.annotation,
         }));
         const placement = this.host.config.tools.invalidVmLines;
