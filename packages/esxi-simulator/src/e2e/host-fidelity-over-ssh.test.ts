@@ -255,4 +255,20 @@ describe("host fidelity over OpenSSH", () => {
     assert.match(await out(esx8, "cat /vmfs/volumes/datastore1/running/running.vmsd"), /displayName = "cbt \|22one\|22"\n.*description = "say \|22hi\|22"/su);
     assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2"), "Remove All Snapshots:\n");
   });
+
+  it("df shows a datastore's configured size, and no space left when it is full", async () => {
+    const df = (await out(esx8, "df /vmfs/volumes/datastore1/tree")).split("\n");
+    assert.match(df[0] ?? "", /^Filesystem +Bytes +Used +Available +Use% Mounted on$/u);
+    const [type, bytes, used, avail, pct, mount] = (df[1] ?? "").split(/ +/u);
+    assert.deepEqual([type, bytes, mount], ["VMFS-6", String(1024 * MIB), "/vmfs/volumes/datastore1"]);
+    assert.equal(Number(used) + Number(avail), 1024 * MIB);
+    assert.ok(Number(avail) > 0 && pct !== "100%");
+    esx8.model.faults.setDatastoreFull("datastore1", true);
+    try {
+      const full = (await out(esx8, "df -h /vmfs/volumes/datastore1")).split("\n")[1] ?? "";
+      assert.match(full, /^VMFS-6 +1\.0G +1\.0G +0 +100% \/vmfs\/volumes\/datastore1$/u);
+    } finally {
+      esx8.model.faults.setDatastoreFull("datastore1", false);
+    }
+  });
 });
