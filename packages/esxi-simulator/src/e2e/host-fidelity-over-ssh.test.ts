@@ -177,8 +177,9 @@ describe("host fidelity over OpenSSH", () => {
     const missing = await esx8.run("command -v xxd base64; xxd </dev/null");
     assert.equal(missing.stdout.toString(), "");
     assert.match(missing.stderr, /xxd: not found/u);
-    const ps = await out(esx8, "sleep 5 & ps -c | grep 'sleep 5' | grep -v grep; kill $!");
-    assert.match(ps, /^(\d+) +\1 +sleep {16}sleep 5\n$/u);
+    // The background job is listed once it has become `sleep` (the loop waits for that exec, not for time).
+    const ps = await out(esx8, `sleep 30 & p=$!; until [ "$(cat /proc/$p/comm)" = sleep ]; do :; done; ps -c | grep 'sleep 30' | grep -v grep; kill $p`);
+    assert.match(ps, /^(\d+) +\1 +sleep {16}sleep 30\n$/u);
     assert.match(await out(esx8, "ps | head -1"), /^WID +CID +World Name\n$/u);
   });
 
@@ -270,5 +271,24 @@ describe("host fidelity over OpenSSH", () => {
     } finally {
       esx8.model.faults.setDatastoreFull("datastore1", false);
     }
+  });
+
+  it("snapshot.revert goes back to the newest snapshot and prints the tree", async () => {
+    const flat = "/vmfs/volumes/datastore1/running/running-flat.vmdk";
+    const w = esx8.model.workload(2);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.create 2 r1 '' 0 0"), "Create Snapshot:\n");
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.create 2 r2 '' 0 0"), "Create Snapshot:\n");
+    const frozen = (await esx8.run(`cat ${flat}`)).stdout;
+    await w.writeNow(5);
+    const tree = (await out(esx8, "vim-cmd vmsvc/snapshot.get 2")).replace(/^Get Snapshot:\n/u, "");
+    const older = await esx8.run("vim-cmd vmsvc/snapshot.revert 2 " + String(esx8.model.inventory().find((v) => v.vmid === 2)?.snapshots[0]?.uid ?? 0) + " 0");
+    assert.match(older.stdout.toString(), /NotSupported/u, "a revert that would branch the tree is refused");
+    const newest = esx8.model.inventory().find((v) => v.vmid === 2)?.snapshots[1]?.uid ?? 0;
+    assert.equal(await out(esx8, `vim-cmd vmsvc/snapshot.revert 2 ${newest} 0`), `Revert Snapshot:\n${tree}`);
+    assert.equal(await out(esx8, "vim-cmd vmsvc/power.getstate 2"), "Retrieved runtime info\nPowered off\n");
+    assert.equal(await out(esx8, "vim-cmd vmsvc/snapshot.removeall 2"), "Remove All Snapshots:\n");
+    const after = (await esx8.run(`cat ${flat}`)).stdout;
+    assert.ok(after.equals(frozen), "the writes after the snapshot are gone");
+    assert.equal(await out(esx8, "vim-cmd vmsvc/power.on 2"), "Powering on VM:\n");
   });
 });

@@ -143,3 +143,15 @@ export async function allocatedRuns(path: string, capacityBytes: number): Promis
 export async function deltaAllocatedBytes(path: string, capacityBytes: number): Promise<number> {
   return (await allocatedRuns(path, capacityBytes)).reduce((n, [, l]) => n + l, 0);
 }
+
+/** Empties a delta: every grain unallocated again, its data dropped (snapshot.revert). */
+export async function clearDelta(path: string, capacityBytes: number): Promise<void> {
+  const { bitmapBytes, dataOffset } = layout(capacityBytes);
+  const fh = await open(path, "r+");
+  try {
+    await fh.write(Buffer.alloc(bitmapBytes), 0, bitmapBytes, 4096);
+    await fh.truncate(dataOffset);
+  } finally {
+    await fh.close();
+  }
+}

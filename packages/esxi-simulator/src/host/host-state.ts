@@ -14,7 +14,7 @@ import { join, posix } from "node:path";
 import type { Clock } from "@esxbackup/domain";
 import { QUIESCE_FAULT, type DatastoreConfig, type HostConfig, type PowerState, type VmConfig } from "../config/simulator-config.js";
 import { datastoreUsedBytes } from "./datastore-usage.js";
-import { GRAIN_BYTES } from "./delta-extent.js";
+import { GRAIN_BYTES, allocatedRuns, clearDelta } from "./delta-extent.js";
 import { DiskChainIo } from "./disk-chain-io.js";
 import { FileLocks } from "./file-lock.js";
 import { HostFaults } from "./host-faults.js";
@@ -249,6 +249,31 @@ export class HostState {
     if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
     vm.snapshots.splice(pos, 1);
     if (removed !== undefined) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${removed.uid}.vmsn`), { force: true });
+  }
+
+  /**
+   * Goes back to the newest snapshot: each disk's top delta is emptied (the point-in-time records first
+   * save what it held). Without memory in the snapshot the VM ends powered off unless `suppressPowerOff`
+   * [UNCONFIRMED]. Reverting to an older snapshot would branch the tree, which this host's linear chains
+   * cannot hold: it fails with NotSupported (a known difference).
+   */
+  revertSnapshot(vmid: number, uid: number, suppressPowerOff: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      const vm = this.#requireVm(vmid);
+      const pos = vm.snapshots.findIndex((s) => s.uid === uid);
+      if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
+      if (pos !== vm.snapshots.length - 1) {
+        throw new HostOperationError("vmodl.fault.NotSupported", "The simulated host can only revert to the newest snapshot (its snapshot chains are linear).");
+      }
+      for (const disk of vm.disks) {
+        const top = await this.locks.dataPath(this.layout.topExtent(vm, disk));
+        for (const [off, len] of await allocatedRuns(top, disk.sizeBytes)) await this.#recorder.beforeWrite(vm, disk, off, len);
+        await clearDelta(top, disk.sizeBytes);
+        disk.changeSeq = disk.levelSeqs?.[disk.levelSeqs.length - 1] ?? disk.changeSeq ?? 0;
+      }
+      if (!suppressPowerOff && vm.powerState !== "poweredOff") await this.#setPower(vm, "poweredOff");
+      await this.#persist();
+    });
   }
 
   removeAllSnapshots(vmid: number): Promise<void> {

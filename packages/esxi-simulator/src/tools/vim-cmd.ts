@@ -16,6 +16,7 @@ const USAGE: Record<string, string> = {
   "snapshot.create": "Usage: snapshot.create vmid [snapshotName] [snapshotDescription] [includeMemory] [quiesced]",
   "snapshot.remove": "Usage: snapshot.remove vmid snapshotId [removeChildren]",
   "snapshot.removeall": "Usage: snapshot.removeall vmid",
+  "snapshot.revert": "Usage: snapshot.revert vmid snapshotId suppressPowerOff",
   "snapshot.get": "Usage: snapshot.get vmid",
   registervm: "Usage: registervm vm path [name] [resourcepool]",
 };
@@ -72,7 +73,7 @@ export class VimCmd {
       out.push(`Insufficient arguments.\n${USAGE[key] ?? `Usage: ${key} vmid`}\n`);
       return 1;
     };
-    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "unregister", "reload", "destroy"];
+    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "snapshot.revert", "unregister", "reload", "destroy"];
     if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
     switch (cmd) {
       case "vmsvc/getallvms": {
@@ -169,6 +170,20 @@ export class VimCmd {
           throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
         }
         await this.host.removeSnapshot(vm.vmid, uid, removeChildren);
+        out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
+        return 0;
+      }
+      case "vmsvc/snapshot.revert": {
+        const vm = this.#vm(rest[0]);
+        if (rest[1] === undefined) return usage("snapshot.revert");
+        const suppressPowerOff = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
+        if (suppressPowerOff === undefined) return usage("snapshot.revert");
+        out.push("Revert Snapshot:\n");
+        const uid = Number(rest[1]);
+        if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
+          throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
+        }
+        await this.host.revertSnapshot(vm.vmid, uid, suppressPowerOff);
         out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
         return 0;
       }
