@@ -159,31 +159,19 @@ export class VimCmd {
         out.push(renderSnapshotGet(snapshotLines(this.#vm(rest[0]))));
         return 0;
       }
-      case "vmsvc/snapshot.remove": {
-        const vm = this.#vm(rest[0]);
-        if (rest[1] === undefined) return usage("snapshot.remove");
-        const removeChildren = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
-        if (removeChildren === undefined) return usage("snapshot.remove");
-        out.push("Remove Snapshot:\n");
-        const uid = Number(rest[1]);
-        if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
-          throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
-        }
-        await this.host.removeSnapshot(vm.vmid, uid, removeChildren);
-        out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
-        return 0;
-      }
+      case "vmsvc/snapshot.remove":
       case "vmsvc/snapshot.revert": {
+        // `VMID ID [flag]`: removeChildren / suppressPowerOff; both print their header and the remaining tree.
         const vm = this.#vm(rest[0]);
-        if (rest[1] === undefined) return usage("snapshot.revert");
-        const suppressPowerOff = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
-        if (suppressPowerOff === undefined) return usage("snapshot.revert");
-        out.push("Revert Snapshot:\n");
+        const flag = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
+        if (rest[1] === undefined || flag === undefined) return usage(op);
+        out.push(op === "snapshot.remove" ? "Remove Snapshot:\n" : "Revert Snapshot:\n");
         const uid = Number(rest[1]);
         if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
           throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
         }
-        await this.host.revertSnapshot(vm.vmid, uid, suppressPowerOff);
+        if (op === "snapshot.remove") await this.host.removeSnapshot(vm.vmid, uid, flag);
+        else await this.host.revertSnapshot(vm.vmid, uid, flag);
         out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
         return 0;
       }
