@@ -177,9 +177,11 @@ describe("host fidelity over OpenSSH", () => {
     const missing = await esx8.run("command -v xxd base64; xxd </dev/null");
     assert.equal(missing.stdout.toString(), "");
     assert.match(missing.stderr, /xxd: not found/u);
-    // The background job is listed once it has become `sleep` (the loop waits for that exec, not for time).
-    const ps = await out(esx8, `sleep 30 & p=$!; until [ "$(cat /proc/$p/comm)" = sleep ]; do :; done; ps -c | grep 'sleep 30' | grep -v grep; kill $p`);
-    assert.match(ps, /^(\d+) +\1 +sleep {16}sleep 30\n$/u);
+    // The background job is listed once it has become `sleep` (the loop waits for that exec, not for time);
+    // /proc is the machine's, so the row is picked by its pid.
+    const ps = await out(esx8, `sleep 31 & p=$!; until [ "$(cat /proc/$p/comm)" = sleep ]; do :; done; echo $p; ps -c | grep "^$p "; kill $p`);
+    const [pid, row] = ps.split("\n");
+    assert.match(row ?? "", new RegExp(`^${pid ?? ""} +${pid ?? ""} +sleep {16}sleep 31$`, "u"));
     assert.match(await out(esx8, "ps | head -1"), /^WID +CID +World Name\n$/u);
   });
 
