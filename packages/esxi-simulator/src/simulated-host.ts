@@ -167,8 +167,10 @@ export class SimulatedHost {
           await busy.stop();
         };
         cleanups.push(stopBusyFiles);
-        model.setLockListener(busy);
-        for (const file of await model.lockedFiles()) await busy.locked(file);
+        // A mount that fails leaves the model's socket in place (ENXIO): reported, never failing the operation.
+        const report = (work: Promise<void>): Promise<void> => work.catch((error: unknown) => onError(error));
+        model.setLockListener({ locked: (path) => report(busy.locked(path)), releasing: (path) => report(busy.releasing(path)) });
+        for (const file of await model.lockedFiles()) await report(busy.locked(file));
       }
       const faults: SshFaultSettings = { ...noSshFaults(), ...options.faults };
       const ssh = await EsxiSshServer.create({
