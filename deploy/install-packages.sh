@@ -6,7 +6,7 @@ set -euo pipefail
 
 declare -A PACKAGES=(
   [services]="postgresql redis-server"
-  [simulator]="busybox openssh-client openssh-server sshpass python3 qemu-utils"
+  [simulator]="busybox openssh-client openssh-server sshpass python3 python3-llfuse qemu-utils"
   [tools]="protobuf-compiler qemu-utils"
   [bench]="restic borgbackup time"
   [browser]="chromium"
@@ -22,6 +22,7 @@ declare -A PROBE=(
   [openssh-server]=/usr/sbin/sshd
   [sshpass]=sshpass
   [python3]=python3
+  [python3-llfuse]=dpkg:python3-llfuse
   [qemu-utils]=qemu-img
   [protobuf-compiler]=protoc
   [restic]=restic

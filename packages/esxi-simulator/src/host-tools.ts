@@ -1,14 +1,14 @@
 /**
  * The seam between the sandboxed busybox shell and the simulated host's management tools.
  *
- * Inside a host's sandbox, `/bin/vim-cmd`, `/sbin/vmkfstools`, `/bin/esxcli` and `/bin/vmware` are thin
+ * Inside a host's sandbox, `/bin/vim-cmd`, `/sbin/vmkfstools`, `/bin/esxcli`, `/bin/vmware` and `/bin/df` are thin
  * clients that forward their argv and working directory to the simulator process; the simulator answers
  * through a `HostTools`, which owns the host's inventory and datastore files. Everything the tools print is
  * produced here, in the host's documented formats (../shared/reference/esxi-facts.md).
  */
-export type HostToolName = "vim-cmd" | "vmkfstools" | "esxcli" | "vmware";
+export type HostToolName = "vim-cmd" | "vmkfstools" | "esxcli" | "vmware" | "df";
 
-export const HOST_TOOL_NAMES: readonly HostToolName[] = ["vim-cmd", "vmkfstools", "esxcli", "vmware"];
+export const HOST_TOOL_NAMES: readonly HostToolName[] = ["vim-cmd", "vmkfstools", "esxcli", "vmware", "df"];
 
 export interface ToolInvocation {
   tool: HostToolName;

@@ -44,5 +44,7 @@ export type { PointInTimeRecord, DiskPointInTime } from "./host/point-in-time.js
 export type { VmView, DiskView, SnapshotView } from "./host/vm-view.js";
 export { ManualScheduler } from "./host/workload.js";
 export type { WorkloadWrite } from "./host/workload.js";
+export { HOST_PYTHON_VERSIONS, checkHostPythonScript } from "./python/host-python.js";
+export type { HostPythonProblem } from "./python/host-python.js";
 export { HOST_TOOL_NAMES } from "./host-tools.js";
 export type { HostToolName, HostTools, ToolInvocation, ToolResult } from "./host-tools.js";

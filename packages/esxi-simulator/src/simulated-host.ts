@@ -20,6 +20,7 @@ import type { HostTools } from "./host-tools.js";
 import { HostModel } from "./host/host-model.js";
 import { prepareSandboxRoot } from "./sandbox/prepare-sandbox-root.js";
 import { NODE_IN_SANDBOX_FALLBACK } from "./sandbox/sandbox-layout.js";
+import { BusyFiles } from "./sandbox/busy-files.js";
 import { SandboxNamespace } from "./sandbox/sandbox-namespace.js";
 import { SandboxSessions } from "./sandbox/sandbox-sessions.js";
 import { EsxiSshServer } from "./ssh/esxi-ssh-server.js";
@@ -49,6 +50,11 @@ export interface SimulatedHostOptions {
   sshIdent?: string;
   /** Initial SSH faults. */
   faults?: Partial<SshFaultSettings>;
+  /**
+   * Locked files as regular files whose open fails with EBUSY, through a FUSE mirror (sandbox/busy-files.ts):
+   * `auto` (default) when python3-llfuse and /dev/fuse are there, `off` keeps the model's sockets (ENXIO).
+   */
+  busyFiles?: "auto" | "off";
   /** Randomness (maxstartups early drop); default crypto. */
   random?: () => number;
   onError?: (error: unknown) => void;
@@ -67,6 +73,7 @@ export class SimulatedHost {
   readonly #ssh: EsxiSshServer;
   readonly #bridge: ToolBridgeServer;
   readonly #namespace: SandboxNamespace;
+  readonly #stopBusyFiles: () => Promise<void>;
   #stopped: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -79,6 +86,7 @@ export class SimulatedHost {
     ssh: EsxiSshServer;
     bridge: ToolBridgeServer;
     namespace: SandboxNamespace;
+    stopBusyFiles: () => Promise<void>;
   }) {
     this.name = parts.config.name;
     this.config = parts.config;
@@ -90,6 +98,7 @@ export class SimulatedHost {
     this.#ssh = parts.ssh;
     this.#bridge = parts.bridge;
     this.#namespace = parts.namespace;
+    this.#stopBusyFiles = parts.stopBusyFiles;
   }
   /** The real host model, for tests that inspect inventory, workloads and point-in-time records. */
   get model(): HostModel | undefined {
@@ -141,8 +150,28 @@ export class SimulatedHost {
       });
       const bridge = await ToolBridgeServer.start(() => backend.tools, onError);
       cleanups.push(() => bridge.close());
-      const namespace = await SandboxNamespace.start({ rootDir, bridgeDir: bridge.dir, nodeBinary: nodeUnderUsr ? undefined : node });
+      const namespace = await SandboxNamespace.start({
+        rootDir,
+        bridgeDir: bridge.dir,
+        nodeBinary: nodeUnderUsr ? undefined : node,
+        execInstalledOnly: config.shell.execInstalledOnly ?? config.esxiVersion === "8.0",
+        hostName: config.name,
+      });
       cleanups.push(() => namespace.stop());
+      let stopBusyFiles = (): Promise<void> => Promise.resolve();
+      const model = backend instanceof HostModel ? backend : undefined;
+      if (model !== undefined && python3 !== undefined && options.busyFiles !== "off" && BusyFiles.available(python3)) {
+        const busy = await BusyFiles.start({ namespace, python3Path: python3, rootDir, lockDir: model.lockDir, mountDir: join(stateDir, "busy-fs") });
+        stopBusyFiles = async () => {
+          model.setLockListener(undefined);
+          await busy.stop();
+        };
+        cleanups.push(stopBusyFiles);
+        // A mount that fails leaves the model's socket in place (ENXIO): reported, never failing the operation.
+        const report = (work: Promise<void>): Promise<void> => work.catch((error: unknown) => onError(error));
+        model.setLockListener({ locked: (path) => report(busy.locked(path)), releasing: (path) => report(busy.releasing(path)) });
+        for (const file of await model.lockedFiles()) await report(busy.locked(file));
+      }
       const faults: SshFaultSettings = { ...noSshFaults(), ...options.faults };
       const ssh = await EsxiSshServer.create({
         profile: esxiSshProfile(config.esxiVersion),
@@ -158,7 +187,7 @@ export class SimulatedHost {
       cleanups.push(() => ssh.close());
       await backend.start();
       const port = await ssh.listen(config.ssh.port);
-      return new SimulatedHost({ config, port, rootDir, stateDir, faults, backend, ssh, bridge, namespace });
+      return new SimulatedHost({ config, port, rootDir, stateDir, faults, backend, ssh, bridge, namespace, stopBusyFiles });
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
       throw error;
@@ -169,6 +198,7 @@ export class SimulatedHost {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#ssh.close();
+      await this.#stopBusyFiles();
       await this.#namespace.stop();
       await this.#bridge.close();
       await this.backend.stop();

@@ -126,6 +126,13 @@ export interface ToolBehaviourConfig {
    * or stdout before the header / after the rows.
    */
   invalidVmLines: InvalidVmLinePlacement;
+  /**
+   * The fault of a quiesced snapshot (`snapshot.create VMID NAME DESC 0 1`) of a running VM: the simulated
+   * guests never run VMware Tools, so it always fails. The text is not in esxi-facts: default
+   * `vim.fault.ToolsUnavailable`, "Cannot complete operation because VMware Tools is not running in this
+   * virtual machine." [UNCONFIRMED].
+   */
+  quiesceFault?: { faultType: string; message: string };
 }
 
 export type InvalidVmLinePlacement = "stderr" | "stdout-before-header" | "stdout-after-rows";
@@ -135,7 +142,21 @@ export interface HostConfig {
   name: string;
   esxiVersion: EsxiVersion;
   ssh: { port: number /* 0 = any free port */; users: SshUserConfig[] };
-  shell: { disabledApplets: string[]; python: boolean };
+  /**
+   * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
+   * (`3.8.20`) overrides the release's emulated Python (python/host-python.ts).
+   */
+  shell: {
+    disabledApplets: string[];
+    python: boolean;
+    pythonVersion?: string;
+    /** Busybox applets linked in /bin; default the release's list (sandbox/esxi-applets.ts). */
+    applets?: string[];
+    /** Applets added to the release's list. */
+    extraApplets?: string[];
+    /** ESXi 8's execInstalledOnly: nothing outside /bin, /sbin and /usr may be executed. Default: on for 8.0. */
+    execInstalledOnly?: boolean;
+  };
   datastores: DatastoreConfig[];
   vms: VmConfig[];
   faults: FaultsConfig;
@@ -147,6 +168,7 @@ export interface SimulatorConfig {
 }
 
 const MIB = 1024 * 1024;
+export const QUIESCE_FAULT = { faultType: "vim.fault.ToolsUnavailable", message: "Cannot complete operation because VMware Tools is not running in this virtual machine." };
 
 // --- schema -----------------------------------------------------------------------------------------------
 
@@ -246,6 +268,13 @@ const hostSchema = z.object({
     .object({
       disabledApplets: z.array(z.string()).default([]),
       python: z.boolean().default(true),
+      pythonVersion: z
+        .string()
+        .regex(/^3\.\d+\.\d+$/u, "must be a Python 3 version like 3.8.20")
+        .optional(),
+      applets: z.array(z.string()).optional(),
+      extraApplets: z.array(z.string()).optional(),
+      execInstalledOnly: z.boolean().optional(),
     })
     .default({ disabledApplets: [], python: true }),
   datastores: z.array(datastoreSchema).min(1, "a host needs at least one datastore"),
@@ -262,8 +291,11 @@ const hostSchema = z.object({
       vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1),
       destroyOutput: z.string().default(""),
       invalidVmLines: z.enum(["stderr", "stdout-before-header", "stdout-after-rows"]).default("stderr"),
+      quiesceFault: z
+        .object({ faultType: z.string().regex(/^[a-z]+(\.[A-Za-z]+)+$/u, "must be a fault type like vim.fault.ToolsUnavailable"), message: z.string().min(1) })
+        .default(QUIESCE_FAULT),
     })
-    .default({ vimCmdFaultExitCode: 1, destroyOutput: "", invalidVmLines: "stderr" }),
+    .default({ vimCmdFaultExitCode: 1, destroyOutput: "", invalidVmLines: "stderr", quiesceFault: QUIESCE_FAULT }),
 });
 
 const configSchema = z.object({ hosts: z.array(hostSchema).min(1, "at least one host is needed") });

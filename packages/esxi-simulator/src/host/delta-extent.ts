@@ -10,7 +10,8 @@
  *
  * A grain is allocated once written, even with zeros, so a delta shadows its parent exactly like seSparse.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
 
 export const GRAIN_BYTES = 4096;
 const MAGIC = Buffer.from("ESXSIM-DELTA\0\0\0\0", "latin1");
@@ -39,15 +40,37 @@ export async function createDeltaExtent(path: string, capacityBytes: number): Pr
   }
 }
 
-async function readBitmap(fh: FileHandle, capacityBytes: number): Promise<Buffer> {
-  const { bitmapBytes } = layout(capacityBytes);
-  const bitmap = Buffer.alloc(bitmapBytes);
-  await fh.read(bitmap, 0, bitmapBytes, 4096);
-  return bitmap;
+/** Where the bitmap bytes covering grains [first, end) are in the file; byte 0 holds grain `first & ~7`. */
+function bitmapSlice(first: number, end: number): { position: number; bytes: Buffer } {
+  return { position: 4096 + (first >> 3), bytes: Buffer.alloc(Math.max(0, ((end + 7) >> 3) - (first >> 3))) };
 }
 
-function isSet(bitmap: Buffer, grain: number): boolean {
-  return ((bitmap[grain >> 3] ?? 0) & (1 << (grain & 7))) !== 0;
+/** Allocated grain runs within [first, end), as [firstGrain, endGrain) pairs, from a bitmap slice. */
+function grainRuns(bitmap: Buffer, first: number, end: number): [number, number][] {
+  const base = (first >> 3) << 3;
+  const set = (g: number): boolean => ((bitmap[(g - base) >> 3] ?? 0) & (1 << (g & 7))) !== 0;
+  const runs: [number, number][] = [];
+  let g = first;
+  while (g < end) {
+    // Whole empty bitmap bytes are skipped at once (large disks have long holes).
+    if ((g & 7) === 0 && bitmap[(g - base) >> 3] === 0) {
+      g += 8;
+      continue;
+    }
+    if (!set(g)) {
+      g++;
+      continue;
+    }
+    let run = g;
+    while (run < end && set(run)) run++;
+    runs.push([g, run]);
+    g = run;
+  }
+  return runs;
+}
+
+function rangeGrains(offsetBytes: number, length: number): [number, number] {
+  return [Math.floor(offsetBytes / GRAIN_BYTES), Math.ceil((offsetBytes + length) / GRAIN_BYTES)];
 }
 
 /** Writes whole grains (offset and length multiples of 4096). */
@@ -71,49 +94,46 @@ export async function writeDelta(path: string, capacityBytes: number, offsetByte
 
 /** Copies the delta's allocated grains in [offset, offset+into.length) over `into`. */
 export async function overlayDelta(path: string, capacityBytes: number, offsetBytes: number, into: Buffer): Promise<void> {
-  const { dataOffset } = layout(capacityBytes);
   const fh = await open(path, "r");
   try {
-    const bitmap = await readBitmap(fh, capacityBytes);
-    const first = Math.floor(offsetBytes / GRAIN_BYTES);
-    const end = Math.ceil((offsetBytes + into.length) / GRAIN_BYTES);
-    let g = first;
-    while (g < end) {
-      if (!isSet(bitmap, g)) {
-        g++;
-        continue;
-      }
-      let run = g;
-      while (run < end && isSet(bitmap, run)) run++;
-      const from = Math.max(offsetBytes, g * GRAIN_BYTES);
-      const to = Math.min(offsetBytes + into.length, run * GRAIN_BYTES);
-      await fh.read(into, from - offsetBytes, to - from, dataOffset + from);
-      g = run;
+    const { position, bytes } = bitmapSlice(...rangeGrains(offsetBytes, into.length));
+    if (bytes.length > 0) await fh.read(bytes, 0, bytes.length, position);
+    for (const [from, to] of overlayPieces(bytes, offsetBytes, into.length)) {
+      await fh.read(into, from - offsetBytes, to - from, layout(capacityBytes).dataOffset + from);
     }
   } finally {
     await fh.close();
   }
 }
 
+/** The same as overlayDelta, synchronously (point-in-time records are read on demand, see point-in-time-recorder.ts). */
+export function overlayDeltaSync(path: string, capacityBytes: number, offsetBytes: number, into: Buffer): void {
+  const fd = openSync(path, "r");
+  try {
+    const { position, bytes } = bitmapSlice(...rangeGrains(offsetBytes, into.length));
+    if (bytes.length > 0) readSync(fd, bytes, 0, bytes.length, position);
+    for (const [from, to] of overlayPieces(bytes, offsetBytes, into.length)) {
+      readSync(fd, into, from - offsetBytes, to - from, layout(capacityBytes).dataOffset + from);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Byte ranges [from, to) of [offset, offset+length) that the delta's bitmap slice marks allocated. */
+function overlayPieces(bitmap: Buffer, offsetBytes: number, length: number): [number, number][] {
+  const [first, end] = rangeGrains(offsetBytes, length);
+  return grainRuns(bitmap, first, end).map(([g, run]) => [Math.max(offsetBytes, g * GRAIN_BYTES), Math.min(offsetBytes + length, run * GRAIN_BYTES)]);
+}
+
 /** The allocated grain runs, as [offsetBytes, lengthBytes] pairs. */
 export async function allocatedRuns(path: string, capacityBytes: number): Promise<[number, number][]> {
   const fh = await open(path, "r");
   try {
-    const bitmap = await readBitmap(fh, capacityBytes);
     const grains = Math.ceil(capacityBytes / GRAIN_BYTES);
-    const runs: [number, number][] = [];
-    let g = 0;
-    while (g < grains) {
-      if (!isSet(bitmap, g)) {
-        g++;
-        continue;
-      }
-      let run = g;
-      while (run < grains && isSet(bitmap, run)) run++;
-      runs.push([g * GRAIN_BYTES, (run - g) * GRAIN_BYTES]);
-      g = run;
-    }
-    return runs;
+    const bitmap = Buffer.alloc(layout(capacityBytes).bitmapBytes);
+    await fh.read(bitmap, 0, bitmap.length, 4096);
+    return grainRuns(bitmap, 0, grains).map(([g, run]) => [g * GRAIN_BYTES, (run - g) * GRAIN_BYTES]);
   } finally {
     await fh.close();
   }
@@ -122,4 +142,16 @@ export async function allocatedRuns(path: string, capacityBytes: number): Promis
 /** Bytes that the delta's allocated grains occupy (for datastore space accounting). */
 export async function deltaAllocatedBytes(path: string, capacityBytes: number): Promise<number> {
   return (await allocatedRuns(path, capacityBytes)).reduce((n, [, l]) => n + l, 0);
+}
+
+/** Empties a delta: every grain unallocated again, its data dropped (snapshot.revert). */
+export async function clearDelta(path: string, capacityBytes: number): Promise<void> {
+  const { bitmapBytes, dataOffset } = layout(capacityBytes);
+  const fh = await open(path, "r+");
+  try {
+    await fh.write(Buffer.alloc(bitmapBytes), 0, bitmapBytes, 4096);
+    await fh.truncate(dataOffset);
+  } finally {
+    await fh.close();
+  }
 }

@@ -3,8 +3,9 @@
  * (a locked extent's bytes live in the lock directory, see file-lock.ts). The base is a plain flat file;
  * deltas are the simulator's own sparse format (delta-extent.ts), overlaid in order.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { overlayDelta, writeDelta } from "./delta-extent.js";
+import { overlayDelta, overlayDeltaSync, writeDelta } from "./delta-extent.js";
 import type { FileLocks } from "./file-lock.js";
 
 export class DiskChainIo {
@@ -23,6 +24,22 @@ export class DiskChainIo {
       }
     }
     for (const d of deltas) await overlayDelta(await this.locks.dataPath(d), sizeBytes, offsetBytes, out);
+    return out;
+  }
+
+  /** The same as read, synchronously: one consistent view even while queued operations are between awaits. */
+  readSync(extents: readonly string[], sizeBytes: number, offsetBytes: number, length: number): Buffer {
+    const out = Buffer.alloc(length);
+    const [base, ...deltas] = extents;
+    if (base !== undefined) {
+      const fd = openSync(this.locks.dataPathSync(base), "r");
+      try {
+        readSync(fd, out, 0, length, offsetBytes);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    for (const d of deltas) overlayDeltaSync(this.locks.dataPathSync(d), sizeBytes, offsetBytes, out);
     return out;
   }
 

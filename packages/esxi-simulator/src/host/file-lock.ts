@@ -11,16 +11,30 @@
  * path is limited to 108 bytes and datastore paths are longer. Node unlinks a socket path when its server
  * closes, so the rename happens before the close.
  */
-import { mkdir, open, rename, rm, stat, lstat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat, lstat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 
+/** Told when a file becomes locked (its socket is in place) and before a locked file is released or deleted. */
+export interface LockListener {
+  locked(realPath: string): Promise<void>;
+  releasing(realPath: string): Promise<void>;
+}
+
 export class FileLocks {
+  #listener: LockListener | undefined;
+
   constructor(
     readonly rootDir: string,
     readonly lockDir: string,
   ) {}
+
+  /** One listener (the sandbox's busy-file mounts, see sandbox/busy-files.ts); undefined removes it. */
+  setListener(listener: LockListener | undefined): void {
+    this.#listener = listener;
+  }
 
   privatePath(realPath: string): string {
     return join(this.lockDir, relative(this.rootDir, realPath));
@@ -35,6 +49,12 @@ export class FileLocks {
     } catch {
       return realPath;
     }
+  }
+
+  /** The same as dataPath, synchronously (point-in-time records are read on demand). */
+  dataPathSync(realPath: string): string {
+    const priv = this.privatePath(realPath);
+    return existsSync(priv) ? priv : realPath;
   }
 
   async isLocked(realPath: string): Promise<boolean> {
@@ -55,20 +75,38 @@ export class FileLocks {
     if (exists) await rename(realPath, priv);
     else await (await open(priv, "w")).close();
     await placeSocket(realPath);
+    await this.#listener?.locked(realPath);
   }
 
   /** Puts the bytes back where the sandbox sees them. Idempotent. */
   async unlock(realPath: string): Promise<void> {
     if (!(await this.isLocked(realPath))) return;
+    await this.#listener?.releasing(realPath);
     await rm(realPath, { force: true });
     await rename(this.privatePath(realPath), realPath);
   }
 
   /** Deletes the file, locked or not. */
   async remove(realPath: string): Promise<void> {
+    if (await this.isLocked(realPath)) await this.#listener?.releasing(realPath);
     await rm(this.privatePath(realPath), { force: true });
     await rm(realPath, { force: true });
   }
+}
+
+/** The datastore paths of every locked file (the lock directory's files, minus the model's own state). */
+export async function lockedFiles(locks: FileLocks): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!e.name.startsWith(".")) await walk(p);
+      } else out.push(join(locks.rootDir, relative(locks.lockDir, p)));
+    }
+  };
+  await walk(locks.lockDir);
+  return out;
 }
 
 /** Creates a unix socket file at `path` (any length); nothing listens on it afterwards. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, lstat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +101,32 @@ test("snapshot under write load freezes the base at the recorded point in time; 
   }
 });
 
+test("a point-in-time record read long after its snapshot (writes, consolidation, a second snapshot) is the frozen base", async () => {
+  const { model, dir, tools } = await openHost(6);
+  try {
+    const w = model.workload(7);
+    await w.writeNow(5);
+    const flat = model.inventory()[0]?.disks[0]?.extentPaths[0] ?? "";
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "one", "", "0", "0"), "Create Snapshot:\n");
+    // The frozen base is the truth the record must keep, whatever happens to the disk afterwards.
+    const frozen = await readFile(flat);
+    await w.writeNow(30);
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.remove", "7", "1").then((o) => o.split("\n")[0]), "Remove Snapshot:");
+    await w.writeNow(30); // now straight into the base
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "two", "", "0", "0"), "Create Snapshot:\n");
+    const frozenTwo = await readFile(flat);
+    await w.writeNow(30);
+    assert.ok(!frozen.equals(frozenTwo), "the writes changed the disk between the snapshots");
+    const [one, two] = model.pointInTimeRecords(7);
+    assert.ok(one?.disks[0]?.image?.equals(frozen), "the first record is the base as it was frozen");
+    assert.equal(one?.disks[0]?.imageSha256, createHash("sha256").update(frozen).digest("hex"));
+    assert.ok(two?.disks[0]?.image?.equals(frozenTwo), "the second record is the base at the second snapshot");
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("VMFS5 deltas are -delta.vmdk; faults print on stdout; state survives a restart", async () => {
   const { model, dir, tools } = await openHost(5);
   try {
@@ -112,7 +139,7 @@ test("VMFS5 deltas are -delta.vmdk; faults print on stdout; state survives a res
     assert.match(model.inventory()[0]?.disks[0]?.extentPaths[1] ?? "", /-000001-delta\.vmdk$/u);
     assert.equal(
       await tools("vim-cmd", "vmsvc/power.getstate", "2"),
-      '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>\n   msg = "Unable to find a VM corresponding to "2""\n}\n',
+      '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>\n   msg = "Unable to find a VM corresponding to "2""\n}\n',
     );
     const all = await tools("vim-cmd", "vmsvc/getallvms");
     assert.ok(all.includes(`7      ${NAME}   [datastore1 (4)] ${NAME}/${NAME}.vmx   otherGuest64   vmx-14    two\nlines`));

@@ -13,6 +13,7 @@
 import type { Clock } from "@esxbackup/domain";
 import type { HostConfig } from "../config/simulator-config.js";
 import type { HostTools } from "../host-tools.js";
+import { lockedFiles, type LockListener } from "./file-lock.js";
 import { HostState } from "./host-state.js";
 import type { HostFaults } from "./host-faults.js";
 import type { PointInTimeRecord } from "./point-in-time.js";
@@ -28,6 +29,10 @@ export interface HostModelOptions {
   lockDir?: string;
   /** Timers for the workloads; default: real timers. Tests usually pass `manualScheduler()` and call `tick`. */
   scheduler?: WorkloadScheduler;
+  /** Disks up to this size keep their whole image in point-in-time records. Default 64 MiB. */
+  wholeImageMaxBytes?: number;
+  /** Point-in-time records kept per VM, the newest (each logs the old bytes of later writes). Default 16. */
+  pointInTimeRecordsPerVm?: number;
 }
 
 export class HostModel {
@@ -83,9 +88,27 @@ export class HostModel {
     return this.#state.workload(vmid);
   }
 
-  /** Point-in-time records of every snapshot taken since the model was opened, oldest first. */
+  /**
+   * Point-in-time records of the snapshots taken since the model was opened (the newest
+   * `pointInTimeRecordsPerVm` per VM), oldest first. A record's `disks` are computed when first read.
+   */
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
     return this.#state.pointInTimeRecords(vmid);
+  }
+
+  /** The real paths of the files running VMs hold now. */
+  lockedFiles(): Promise<string[]> {
+    return lockedFiles(this.#state.locks);
+  }
+
+  /** Where the bytes of locked files live (outside rootDir). */
+  get lockDir(): string {
+    return this.#state.locks.lockDir;
+  }
+
+  /** Tells `listener` about every lock change from now on (one listener; undefined removes it). */
+  setLockListener(listener: LockListener | undefined): void {
+    this.#state.locks.setListener(listener);
   }
 
   /** Maps a sandbox path (`/vmfs/volumes/...`) to the real path; throws if it escapes rootDir. */

@@ -12,16 +12,17 @@
 import { lstat, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Clock } from "@esxbackup/domain";
-import type { DatastoreConfig, HostConfig, PowerState, VmConfig } from "../config/simulator-config.js";
+import { QUIESCE_FAULT, type DatastoreConfig, type HostConfig, type PowerState, type VmConfig } from "../config/simulator-config.js";
 import { datastoreUsedBytes } from "./datastore-usage.js";
-import { GRAIN_BYTES } from "./delta-extent.js";
+import { GRAIN_BYTES, allocatedRuns, clearDelta } from "./delta-extent.js";
 import { DiskChainIo } from "./disk-chain-io.js";
 import { FileLocks } from "./file-lock.js";
 import { HostFaults } from "./host-faults.js";
 import { HostOperationError } from "./host-operation-error.js";
 import { InventoryFile } from "./inventory-file.js";
 import type { PointInTimeRecord } from "./point-in-time.js";
-import { recordDisksPointInTime } from "./point-in-time-recorder.js";
+import { PointInTimeRecorder } from "./point-in-time-recorder.js";
+import { startRunningFiles, stopRunningFiles } from "./running-vm-files.js";
 import { SandboxPaths } from "./sandbox-paths.js";
 import { SnapshotDeltas } from "./snapshot-deltas.js";
 import { VmFileWriter } from "./vm-file-writer.js";
@@ -41,6 +42,8 @@ export interface HostStateOptions {
   scheduler?: WorkloadScheduler;
   /** Disks up to this size keep their whole image in point-in-time records. Default 64 MiB. */
   wholeImageMaxBytes?: number;
+  /** Point-in-time records kept per VM, newest first (each holds an undo log of later writes). Default 16. */
+  pointInTimeRecordsPerVm?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -59,11 +62,10 @@ export class HostState {
   readonly #io: DiskChainIo;
   readonly #inventoryFile: InventoryFile;
   readonly #scheduler: WorkloadScheduler;
-  readonly #wholeImageMaxBytes: number;
+  readonly #recorder: PointInTimeRecorder;
   #nextVmid = 1;
   readonly #vms = new Map<number, VmRecord>();
   readonly #workloads = new Map<number, Workload>();
-  readonly #records: PointInTimeRecord[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #started = false;
 
@@ -81,12 +83,13 @@ export class HostState {
     this.#io = new DiskChainIo(this.locks);
     this.#inventoryFile = new InventoryFile(options.rootDir);
     this.#scheduler = options.scheduler ?? timerScheduler;
-    this.#wholeImageMaxBytes = options.wholeImageMaxBytes ?? 64 * MIB;
+    this.#recorder = new PointInTimeRecorder(this.#io, this.layout, join(this.locks.lockDir, ".point-in-time"), options.wholeImageMaxBytes ?? 64 * MIB, options.pointInTimeRecordsPerVm ?? 16);
   }
 
   static async open(options: HostStateOptions): Promise<HostState> {
     const s = new HostState(options);
     await s.#prepareVolumes();
+    await s.#recorder.open();
     const saved = await s.#inventoryFile.load();
     if (saved === null) {
       for (const vm of options.config.vms) await s.#createFromConfig(vm);
@@ -163,13 +166,15 @@ export class HostState {
       if (this.faults.isDatastoreFull(this.datastoreOf(vm).name)) {
         throw new Error(`There is no more space for virtual disk '${currentDescriptor(disk)}'. You might be able to continue this session by freeing disk space on the relevant volume, and clicking Retry.`);
       }
+      await this.#recorder.beforeWrite(vm, disk, offsetBytes, data.length);
       await this.#io.write(this.layout.topExtent(vm, disk), disk.deltas.length === 0, disk.sizeBytes, offsetBytes, data);
+      disk.changeSeq = (disk.changeSeq ?? 0) + 1;
       return true;
     });
   }
 
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
-    return this.#records.filter((r) => vmid === undefined || r.vmid === vmid);
+    return this.#recorder.records(vmid);
   }
 
   // --- snapshots ------------------------------------------------------------------------------------------
@@ -184,10 +189,7 @@ export class HostState {
       throw new HostOperationError("vim.fault.FileFault", "An error occurred while taking a snapshot: There is not enough space on the file system for the selected operation.");
     }
     const uid = vm.lastSnapshotUid + 1;
-    if (record) {
-      const disks = await recordDisksPointInTime(this.#io, this.layout, vm, this.#wholeImageMaxBytes);
-      this.#records.push({ vmid: vm.vmid, snapshotUid: uid, snapshotName: name, takenAt: this.clock.now(), writesBefore: this.#workloads.get(vm.vmid)?.writes ?? 0, disks });
-    }
+    if (record) await this.#recorder.begin(vm, uid, name, this.clock.now(), this.#workloads.get(vm.vmid)?.writes ?? 0);
     const snap: SnapshotRecord = {
       uid,
       name,
@@ -206,9 +208,14 @@ export class HostState {
     return snap;
   }
 
-  createSnapshot(vmid: number, name: string, description: string): Promise<SnapshotRecord> {
+  createSnapshot(vmid: number, name: string, description: string, options: { quiesce?: boolean } = {}): Promise<SnapshotRecord> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
+      if (options.quiesce === true && vm.powerState === "poweredOn") {
+        // Quiescing needs VMware Tools in the guest, which the simulated guests never run.
+        const q = this.config.tools.quiesceFault ?? QUIESCE_FAULT;
+        throw new HostOperationError(q.faultType, q.message);
+      }
       const fault = this.faults.snapshotCreate;
       if (fault !== null) {
         throw new HostOperationError("vim.fault.GenericVmConfigFault", fault.message ?? "An error occurred while taking a snapshot: Failed to lock the file.");
@@ -217,21 +224,54 @@ export class HostState {
     });
   }
 
-  /** Removes one snapshot: the delta its child state lives in is consolidated into the disk it froze. */
-  removeSnapshot(vmid: number, uid: number): Promise<void> {
+  /**
+   * Removes one snapshot: the delta its child state lives in is consolidated into the disk it froze. With
+   * `removeChildren` its descendants go too (in a linear chain: every later snapshot), newest first.
+   */
+  removeSnapshot(vmid: number, uid: number, removeChildren = false): Promise<void> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
       const pos = vm.snapshots.findIndex((s) => s.uid === uid);
       if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
       this.#checkConsolidationFault();
-      for (const disk of vm.disks) await this.#deltas.merge(vm, disk, pos + 1);
-      const next = vm.snapshots[pos + 1];
-      const removed = vm.snapshots[pos];
-      if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
-      vm.snapshots.splice(pos, 1);
-      await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${uid}.vmsn`), { force: true });
+      const last = removeChildren ? vm.snapshots.length - 1 : pos;
+      for (let p = last; p >= pos; p--) await this.#removeOne(vm, p);
       await this.#files.writeVmx(vm);
       await this.#files.writeVmsd(vm);
+      await this.#persist();
+    });
+  }
+
+  async #removeOne(vm: VmRecord, pos: number): Promise<void> {
+    for (const disk of vm.disks) await this.#deltas.merge(vm, disk, pos + 1);
+    const next = vm.snapshots[pos + 1];
+    const removed = vm.snapshots[pos];
+    if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
+    vm.snapshots.splice(pos, 1);
+    if (removed !== undefined) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${removed.uid}.vmsn`), { force: true });
+  }
+
+  /**
+   * Goes back to the newest snapshot: each disk's top delta is emptied (the point-in-time records first
+   * save what it held). Without memory in the snapshot the VM ends powered off unless `suppressPowerOff`
+   * [UNCONFIRMED]. Reverting to an older snapshot would branch the tree, which this host's linear chains
+   * cannot hold: it fails with NotSupported (a known difference).
+   */
+  revertSnapshot(vmid: number, uid: number, suppressPowerOff: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      const vm = this.#requireVm(vmid);
+      const pos = vm.snapshots.findIndex((s) => s.uid === uid);
+      if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
+      if (pos !== vm.snapshots.length - 1) {
+        throw new HostOperationError("vmodl.fault.NotSupported", "The simulated host can only revert to the newest snapshot (its snapshot chains are linear).");
+      }
+      for (const disk of vm.disks) {
+        const top = await this.locks.dataPath(this.layout.topExtent(vm, disk));
+        for (const [off, len] of await allocatedRuns(top, disk.sizeBytes)) await this.#recorder.beforeWrite(vm, disk, off, len);
+        await clearDelta(top, disk.sizeBytes);
+        disk.changeSeq = disk.levelSeqs?.[disk.levelSeqs.length - 1] ?? disk.changeSeq ?? 0;
+      }
+      if (!suppressPowerOff && vm.powerState !== "poweredOff") await this.#setPower(vm, "poweredOff");
       await this.#persist();
     });
   }
@@ -270,10 +310,12 @@ export class HostState {
     if (state === "poweredOn") {
       for (const disk of vm.disks) await this.locks.lock(this.layout.topExtent(vm, disk));
       await this.locks.lock(lck);
+      await startRunningFiles(this.layout.vmDir(vm), vm, this.locks, this.clock.now());
       vm.bootTimeMs = this.clock.now().getTime();
     } else {
       for (const disk of vm.disks) await this.locks.unlock(this.layout.topExtent(vm, disk));
       await this.locks.remove(lck);
+      await stopRunningFiles(this.layout.vmDir(vm), vm, this.locks);
       delete vm.bootTimeMs;
     }
     vm.powerState = state;
@@ -347,6 +389,7 @@ export class HostState {
   destroyVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
       const vm = await this.#removeFromInventory(vmid);
+      await this.#recorder.settle(vmid);
       await rm(this.layout.vmDir(vm), { recursive: true, force: true });
       await this.#persist();
     });

@@ -53,6 +53,7 @@ export class SnapshotDeltas {
     );
     if (vm.cbt) await writeCtkFile(join(dir, ctkFileOf(descriptor)), disk.sizeBytes);
     const oldTop = this.layout.topExtent(vm, disk);
+    disk.levelSeqs = [...(disk.levelSeqs ?? []), disk.changeSeq ?? 0];
     disk.deltas.push(descriptor);
     if (running) await this.locks.unlock(oldTop);
     return parent;
@@ -87,10 +88,13 @@ export class SnapshotDeltas {
     }
     const descriptor = disk.deltas[index - 1] ?? "";
     const dir = this.layout.vmDir(vm);
+    // Out of the chain before its files go: a reader between two awaits sees the merged parent alone.
+    disk.deltas.splice(index - 1, 1);
+    // The merged level takes the child's freeze point (or, merged into the top, the live count).
+    disk.levelSeqs?.splice(index - 1, 1);
     await this.locks.remove(child);
     await rm(join(dir, descriptor), { force: true });
     await rm(join(dir, ctkFileOf(descriptor)), { force: true });
-    disk.deltas.splice(index - 1, 1);
     // The parent now takes the writes if the merged delta was the write target.
     if (isTop && running) await this.locks.lock(parent);
     // A delta that named the merged one as parent now names the grandparent.

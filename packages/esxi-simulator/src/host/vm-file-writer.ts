@@ -10,6 +10,7 @@ import { currentDescriptor, vmFileBase, type DiskRecord, type VmRecord } from ".
 import { randomHex } from "./vm-identity.js";
 import { renderBaseDescriptor } from "./vmdk-descriptor.js";
 import { renderVmsd } from "./vmsd-file.js";
+import { vmxGuestOs } from "./guest-os-ids.js";
 import { renderVmx } from "./vmx-file.js";
 
 export class VmFileWriter {
@@ -20,7 +21,7 @@ export class VmFileWriter {
     const base = vmFileBase(vm);
     const text = renderVmx({
       displayName: vm.name,
-      guestOs: vm.guestId.replace(/Guest$/u, "").replace(/_/gu, "-"),
+      guestOs: vmxGuestOs(vm.guestId),
       hardwareVersion: vm.hardwareVersion,
       memoryMB: vm.memoryMB,
       numCpus: vm.numCpus,

@@ -17,6 +17,12 @@ export interface DiskRecord {
   /** Delta descriptor file names, oldest first; the last is the write target. */
   deltas: string[];
   hotSet: ByteRange[];
+  /** CBT: the tracking epoch (`52 xx … xx-xx … xx`, the changeId's part before `/`), set when first needed. */
+  changeEpoch?: string;
+  /** CBT: guest writes so far (the changeId's sequence number). */
+  changeSeq?: number;
+  /** CBT: `changeSeq` at the moment each frozen level (base, then each delta but the top) was frozen. */
+  levelSeqs?: number[];
 }
 
 export interface SnapshotRecord {

@@ -1,5 +1,6 @@
 /** `.vmsd` as written by ESXi (esxi-facts 2.4): the snapshot list; empty when there are no snapshots. */
 import { vmFileBase, type VmRecord } from "./vm-record.js";
+import { escapeVmxValue } from "./vmx-file.js";
 
 export function renderVmsd(vm: VmRecord): string {
   if (vm.snapshots.length === 0) return "";
@@ -10,8 +11,9 @@ export function renderVmsd(vm: VmRecord): string {
     const us = BigInt(s.createdAtMs) * 1000n;
     lines.push(`snapshot${i}.uid = "${s.uid}"`, `snapshot${i}.filename = "${base}-Snapshot${s.uid}.vmsn"`);
     if (i > 0) lines.push(`snapshot${i}.parent = "${vm.snapshots[i - 1]?.uid ?? 0}"`);
-    lines.push(`snapshot${i}.displayName = "${s.name}"`);
-    if (s.description !== "") lines.push(`snapshot${i}.description = "${s.description}"`);
+    // Escaped as the .vmx escapes values (`"` → `|22`).
+    lines.push(`snapshot${i}.displayName = "${escapeVmxValue(s.name)}"`);
+    if (s.description !== "") lines.push(`snapshot${i}.description = "${escapeVmxValue(s.description)}"`);
     lines.push(`snapshot${i}.createTimeHigh = "${us >> 32n}"`, `snapshot${i}.createTimeLow = "${BigInt.asIntN(32, us & 0xffffffffn)}"`);
     lines.push(`snapshot${i}.numDisks = "${vm.disks.length}"`);
     vm.disks.forEach((d, k) => lines.push(`snapshot${i}.disk${k}.fileName = "${s.frozen[d.slot] ?? ""}"`, `snapshot${i}.disk${k}.node = "${d.slot}"`));

@@ -9,6 +9,7 @@ import type { VmLayout } from "./vm-layout.js";
 import type { DiskRecord, VmRecord } from "./vm-record.js";
 import { vmxUuid } from "./vm-identity.js";
 import { parseDescriptor } from "./vmdk-descriptor.js";
+import { vimGuestId } from "./guest-os-ids.js";
 import { parseVmx, vmxDisks } from "./vmx-file.js";
 
 const MIB = 1024 * 1024;
@@ -20,7 +21,7 @@ export async function readVmxInto(layout: VmLayout, vm: VmRecord): Promise<void>
   const vmx = parseVmx(await readFile(join(dir, vm.vmxFile), "utf8"));
   vm.name = vmx.get("displayname") ?? vm.vmxFile.replace(/\.vmx$/u, "");
   const guest = vmx.get("guestos");
-  if (guest !== undefined) vm.guestId = `${guest.replace(/-/gu, "_")}Guest`.replace(/_64Guest$/u, "64Guest").replace(/^other64Guest$/u, "otherGuest64");
+  if (guest !== undefined) vm.guestId = vimGuestId(guest);
   vm.annotation = vmx.get("annotation") ?? "";
   vm.memoryMB = Number(vmx.get("memsize") ?? vm.memoryMB);
   vm.numCpus = Number(vmx.get("numvcpus") ?? "1");

@@ -9,15 +9,18 @@
  */
 import { copyFile, lstat, mkdir, readlink, rm, stat, symlink, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import type { HostConfig } from "../config/simulator-config.js";
+import type { EsxiVersion, HostConfig } from "../config/simulator-config.js";
 import { toolClientScript } from "../bridge/tool-client-script.js";
 import { authorizedKeysPath } from "../ssh/authorized-keys.js";
+import { HOST_PYTHON_VERSIONS, hostPythonLauncher } from "../python/host-python.js";
 import { busyboxApplets } from "./busybox-applets.js";
+import { ESXI_RELEASES } from "../tools/esxi-release.js";
+import { PS_SCRIPT, hostApplets, unameScript } from "./esxi-applets.js";
 import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
 
 export interface SandboxRootOptions {
   rootDir: string;
-  host: Pick<HostConfig, "name" | "ssh" | "shell">;
+  host: Pick<HostConfig, "name" | "ssh" | "shell"> & Partial<Pick<HostConfig, "esxiVersion">>;
   busyboxPath: string;
   /** The node binary as seen inside the sandbox (for the tool clients). */
   nodeInSandbox: string;
@@ -25,10 +28,9 @@ export interface SandboxRootOptions {
   python3Path: string | undefined;
 }
 
-/** The applets actually linked into /bin: busybox's list minus the disabled ones. */
-export function enabledApplets(busyboxPath: string, disabled: readonly string[]): string[] {
-  const off = new Set(disabled);
-  return busyboxApplets(busyboxPath).filter((name) => !off.has(name) && name !== "busybox");
+/** The applets actually linked into /bin: the release's list (esxi-applets.ts) that busybox has, minus the disabled ones. */
+export function enabledApplets(busyboxPath: string, shell: HostConfig["shell"], version: EsxiVersion = "7.0"): string[] {
+  return hostApplets(busyboxApplets(busyboxPath), shell, version);
 }
 
 export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<void> {
@@ -50,15 +52,22 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
   const busybox = join(rootDir, "bin", "busybox");
   await copyFile(options.busyboxPath, busybox);
   await chmod(busybox, 0o755);
-  for (const applet of enabledApplets(options.busyboxPath, host.shell.disabledApplets)) {
-    if (applet in TOOL_PATHS) continue;
+  for (const applet of enabledApplets(options.busyboxPath, host.shell, host.esxiVersion)) {
+    if (applet in TOOL_PATHS || applet === "ps" || applet === "uname") continue;
     await symlink("busybox", join(rootDir, "bin", applet));
   }
+  if (!host.shell.disabledApplets.includes("ps")) await writeFile(join(rootDir, "bin", "ps"), PS_SCRIPT, { mode: 0o755 });
+  if (!host.shell.disabledApplets.includes("uname")) await writeFile(join(rootDir, "bin", "uname"), unameScript(ESXI_RELEASES[host.esxiVersion ?? "7.0"]), { mode: 0o755 });
 
   const disabled = new Set(host.shell.disabledApplets);
   if (host.shell.python && options.python3Path !== undefined) {
-    for (const name of ["python", "python3"]) {
-      if (!disabled.has(name)) await replaceSymlink(options.python3Path, join(rootDir, "bin", name));
+    // The release's old Python, emulated by a launcher in front of Debian's python3 (python/host-python.ts).
+    const version = host.shell.pythonVersion ?? HOST_PYTHON_VERSIONS[host.esxiVersion ?? "7.0"];
+    const launcher = join(rootDir, "bin", "python3");
+    if (!disabled.has("python3")) await writeFile(launcher, hostPythonLauncher(options.python3Path, version), { mode: 0o755 });
+    if (!disabled.has("python")) {
+      if (disabled.has("python3")) await writeFile(join(rootDir, "bin", "python"), hostPythonLauncher(options.python3Path, version), { mode: 0o755 });
+      else await replaceSymlink("python3", join(rootDir, "bin", "python"));
     }
   }
 
@@ -72,8 +81,8 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
 
 async function writeEtc(rootDir: string, host: SandboxRootOptions["host"]): Promise<void> {
   const etc = join(rootDir, "etc");
-  // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~).
-  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name}:\\w] '\nexport PS1\n`);
+  // ESXi's prompt: [root@esx01:~] (HOME is /, shown as ~), the host name up to its first dot.
+  await writeFile(join(etc, "profile"), `PS1='[\\u@${host.name.split(".")[0] ?? host.name}:\\w] '\nexport PS1\n`);
   // Every user runs as root inside the sandbox (uid 0 there); non-root users exist for login only.
   const users = host.ssh.users.filter((u) => u.name !== "root");
   const passwd = ["root:x:0:0:Administrator:/:/bin/sh", ...users.map((u, i) => `${u.name}:x:${1000 + i}:${1000 + i}::/:/bin/sh`)];

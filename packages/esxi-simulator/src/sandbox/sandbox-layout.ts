@@ -16,4 +16,5 @@ export const TOOL_PATHS = {
   vmkfstools: "sbin/vmkfstools",
   esxcli: "bin/esxcli",
   vmware: "bin/vmware",
+  df: "bin/df",
 } as const;

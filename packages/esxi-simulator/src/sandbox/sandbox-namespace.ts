@@ -19,6 +19,15 @@ import { BRIDGE_DIR_IN_SANDBOX, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK } from ".
 
 const SETUP_SCRIPT = `set -e
 R=$1
+# Its own UTS namespace: uname -n, hostname and the prompt name the configured host.
+if [ -n "$5" ]; then echo "$5" > /proc/sys/kernel/hostname; fi
+if [ "$4" = 1 ]; then
+  # execInstalledOnly (ESXi 8): the root is bound onto itself noexec; only /bin and /sbin (the "installed"
+  # files) and the /usr bind below may run. Done first, so the later mounts sit on the noexec root.
+  mount --bind "$R" "$R"
+  mount -o remount,bind,noexec "$R"
+  for d in bin sbin; do mount --bind "$R/$d" "$R/$d"; mount -o remount,bind,exec "$R/$d"; done
+fi
 mount --bind -o ro /usr "$R/usr"
 for d in lib lib64; do
   if [ -d "/$d" ] && [ ! -L "/$d" ]; then mount --bind -o ro "/$d" "$R/$d"; fi
@@ -40,6 +49,10 @@ export interface SandboxNamespaceOptions {
   bridgeDir: string;
   /** The simulator's node binary when it is not under /usr (mounted at NODE_IN_SANDBOX_FALLBACK). */
   nodeBinary: string | undefined;
+  /** The host name the namespace's uname and hostname report. */
+  hostName?: string;
+  /** Mount everything but /bin, /sbin and /usr noexec (ESXi 8's execInstalledOnly). */
+  execInstalledOnly?: boolean;
   /** Use a user namespace (needed when not running as root). Default: when not root. */
   rootless?: boolean;
 }
@@ -63,8 +76,8 @@ export class SandboxNamespace {
 
   static async start(options: SandboxNamespaceOptions): Promise<SandboxNamespace> {
     const rootless = options.rootless ?? process.getuid?.() !== 0;
-    const unshareArgs = rootless ? ["--user", "--map-root-user", "--mount", "--propagation", "private", "--fork"] : ["--mount", "--propagation", "private", "--fork"];
-    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? ""], {
+    const unshareArgs = rootless ? ["--user", "--map-root-user", "--mount", "--uts", "--propagation", "private", "--fork"] : ["--mount", "--uts", "--propagation", "private", "--fork"];
+    const holder = spawn("unshare", [...unshareArgs, "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup", options.rootDir, options.bridgeDir, options.nodeBinary ?? "", options.execInstalledOnly === true ? "1" : "0", options.hostName ?? ""], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
     });
@@ -92,13 +105,35 @@ export class SandboxNamespace {
 
   /** Starts `argv` (paths inside the sandbox) in the namespace, in a new process group. */
   spawn(argv: string[], options: SandboxSpawnOptions): ChildProcess {
-    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "-r", "-w", "--", ...argv];
+    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "-u", "-r", "-w", "--", ...argv];
     if (options.pty === true) {
       // script(1) runs its -c string with $SHELL; the host's /bin/sh runs nsenter, which enters the sandbox.
       const command = enter.map(shellQuote).join(" ");
       return spawn("script", ["-q", "-e", "-c", command, "/dev/null"], { detached: true, env: { ...options.env, SHELL: "/bin/sh" }, stdio: "pipe" });
     }
     return spawn(enter[0] as string, enter.slice(1), { detached: true, env: options.env, stdio: "pipe" });
+  }
+
+  /**
+   * Starts `argv` in the namespace with the real root (not the sandbox's): for the simulator's own helpers,
+   * such as mounting a busy file over a locked one. Paths are real paths.
+   */
+  spawnOutsideRoot(argv: string[]): ChildProcess {
+    const enter = ["nsenter", "-t", String(this.#holderPid), ...(this.#rootless ? ["-U", "--preserve-credentials"] : []), "-m", "--", ...argv];
+    return spawn(enter[0] as string, enter.slice(1), { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" }, stdio: "pipe" });
+  }
+
+  /** Runs `argv` like spawnOutsideRoot and waits; rejects with its stderr on a non-zero exit. */
+  runOutsideRoot(argv: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = this.spawnOutsideRoot(argv);
+      let err = "";
+      child.stderr?.setEncoding("utf8");
+      child.stderr?.on("data", (s: string) => (err += s));
+      child.stdout?.resume();
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new SandboxError(`${argv.join(" ")}: exit ${String(code)}: ${err.trim()}`))));
+    });
   }
 
   async stop(): Promise<void> {

@@ -55,7 +55,8 @@ const PROFILES: Record<EsxiVersion, EsxiSshProfile> = {
     kex: [...COMMON.kex],
     ciphers: [...COMMON.ciphers],
     macs: [...COMMON.macs],
-    hostKeyAlgorithms: [...COMMON.hostKeyAlgorithms],
+    // OpenSSH 7.7 still offers SHA-1 RSA host-key signatures by default.
+    hostKeyAlgorithms: [...COMMON.hostKeyAlgorithms, "ssh-rsa"],
     ident: "OpenSSH_7.7",
     userKeyAlgorithms: [...ECDSA_USER_KEYS, "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
   },
@@ -65,7 +66,8 @@ const PROFILES: Record<EsxiVersion, EsxiSshProfile> = {
     kex: [...COMMON.kex],
     ciphers: [...COMMON.ciphers],
     macs: [...COMMON.macs],
-    hostKeyAlgorithms: [...COMMON.hostKeyAlgorithms],
+    // OpenSSH 8.3 still offers SHA-1 RSA host-key signatures by default (dropped in 8.8).
+    hostKeyAlgorithms: [...COMMON.hostKeyAlgorithms, "ssh-rsa"],
     ident: "OpenSSH_8.3",
     userKeyAlgorithms: [...ECDSA_USER_KEYS, "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
   },

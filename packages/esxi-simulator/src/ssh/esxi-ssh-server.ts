@@ -23,6 +23,7 @@ import type { EsxiSshProfile } from "./esxi-ssh-profile.js";
 import type { HostKeyPair, HostKeyStore } from "./host-key-store.js";
 import type { SessionContext, SessionRunner, TerminalRequest } from "./session-runner.js";
 import type { SshFaultSettings } from "./ssh-faults.js";
+import { identHasStrictKex, restrictServerOffer } from "./server-offer-filter.js";
 
 /** What a failed attempt advertises; the client prints it as `Permission denied (…)`. */
 const METHODS: AuthContext["method"][] = ["publickey", "keyboard-interactive"];
@@ -93,9 +94,11 @@ export class EsxiSshServer {
 
   #buildSshServer(keys: HostKeyPair): ssh2.Server {
     const { profile } = this.#options;
+    const ident = this.#options.ident ?? profile.ident;
+    restrictServerOffer(ident, { hostKeyAlgorithms: profile.hostKeyAlgorithms, strictKex: identHasStrictKex(ident) });
     const server = new ssh2.Server({
       hostKeys: keys.privateKeys,
-      ident: this.#options.ident ?? profile.ident,
+      ident,
       algorithms: {
         kex: profile.kex as never,
         cipher: profile.ciphers as never,

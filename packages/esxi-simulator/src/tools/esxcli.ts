@@ -28,6 +28,12 @@ export function renderSystemVersionGet(release: EsxiRelease): string {
   ].join("\n");
 }
 
+/** `esxcli system hostname get`: three fields indented 3 spaces like `system version get` [UNCONFIRMED]. */
+export function renderHostnameGet(fqdn: string): string {
+  const [host = fqdn, ...domain] = fqdn.split(".");
+  return [`   Domain Name: ${domain.join(".")}`, `   Fully Qualified Domain Name: ${fqdn}`, `   Host Name: ${host}`, ""].join("\n");
+}
+
 export function renderFilesystemList(rows: readonly FilesystemRow[]): string {
   const headers = ["Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"];
   const right = [false, false, false, true, false, true, true];
@@ -70,12 +76,13 @@ Available Namespaces:
 `;
 
 /** Runs the two supported esxcli commands; anything else gets the namespace usage ([UNCONFIRMED] text). */
-export function runEsxcli(release: EsxiRelease, filesystems: () => FilesystemRow[], args: readonly string[]): ToolResult {
+export function runEsxcli(release: EsxiRelease, filesystems: () => FilesystemRow[], args: readonly string[], hostName = "localhost"): ToolResult {
   const words = args.filter((a) => !a.startsWith("-"));
   const key = words.join(" ");
   const ok = (text: string): ToolResult => ({ stdout: Buffer.from(text), stderr: Buffer.alloc(0), exitCode: 0 });
   if (key === "system version get") return ok(renderSystemVersionGet(release));
   if (key === "storage filesystem list") return ok(renderFilesystemList(filesystems()));
+  if (key === "system hostname get") return ok(renderHostnameGet(hostName));
   if (words.length === 0) return ok(USAGE_ROOT);
   return { stdout: Buffer.from(`Error: Unknown command or namespace ${key}\n`), stderr: Buffer.alloc(0), exitCode: 1 };
 }

@@ -78,7 +78,26 @@ test("snapshot.get nests children with -- prefixes and |-CHILD", () => {
     { name: "b", id: 2, description: "d", createdAt: new Date("2022-01-02T03:04:05Z"), state: "powered off" },
   ]);
   assert.ok(out.includes("\n--|-CHILD\n----Snapshot Name        : b\n----Snapshot Id        : 2\n"));
-  assert.ok(out.includes("--Snapshot Created On  : 1/2/2022 3:04:05\n"));
+  assert.ok(out.includes("--Snapshot Created On  : 1/2/2022 3:4:5\n"));
+});
+
+test("Created On pads nothing but the year (esxi-facts §0 samples)", () => {
+  for (const [iso, text] of [
+    ["2017-11-30T00:00:04Z", "11/30/2017 0:0:4"],
+    ["2026-10-04T19:00:52Z", "10/4/2026 19:0:52"],
+    ["2021-05-09T23:50:00Z", "5/9/2021 23:50:0"],
+  ] as const) {
+    assert.ok(renderSnapshotGet([{ name: "s", id: 1, description: "", createdAt: new Date(iso), state: "powered on" }]).includes(`--Snapshot Created On  : ${text}\n`), text);
+  }
+});
+
+test("7.0 and later end comma lines of vim objects and faults with a comma and a space", () => {
+  const fault = renderVimFault("vim.fault.NotFound", "gone", {}, { commaSpace: true });
+  assert.equal(fault, '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>\n   msg = "gone"\n}\n');
+  const hs = renderVimObject(hostSummary(72306, 1850), { commaSpace: true }).split("\n");
+  assert.ok(hs.filter((l) => l.endsWith(",")).length === 0, "no bare comma is left");
+  assert.ok(hs.some((l) => l === "      numHBAs = 2"), "a last field keeps no comma");
+  assert.equal(trimEnds(renderVimObject(hostSummary(72306, 1850), { commaSpace: true })).replace(/, $/gmu, ","), renderVimObject(hostSummary(72306, 1850)));
 });
 
 test("a NotFound fault matches the ESXi 6.7+/8 sample", () => {

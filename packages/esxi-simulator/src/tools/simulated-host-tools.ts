@@ -5,6 +5,7 @@ import { ESXI_RELEASES } from "./esxi-release.js";
 import { runEsxcli, type FilesystemRow } from "./esxcli.js";
 import { VimCmd } from "./vim-cmd.js";
 import { Vmkfstools } from "./vmkfstools.js";
+import { runDf } from "./df.js";
 import { runVmwareVersion } from "./vmware-version.js";
 
 export class SimulatedHostTools implements HostTools {
@@ -27,9 +28,12 @@ export class SimulatedHostTools implements HostTools {
           return await this.#vmkfstools.run(invocation.args, invocation.cwd);
         case "esxcli":
           for (const ds of this.host.config.datastores) this.#free.set(ds.uuid, await this.host.freeBytes(ds));
-          return runEsxcli(release, () => this.#filesystems(), invocation.args);
+          return runEsxcli(release, () => this.#filesystems(), invocation.args, this.host.config.name);
         case "vmware":
           return runVmwareVersion(release, invocation.args);
+        case "df":
+          for (const ds of this.host.config.datastores) this.#free.set(ds.uuid, await this.host.freeBytes(ds));
+          return runDf(this.#filesystems(), invocation.args);
       }
     } catch (e) {
       return { stdout: Buffer.alloc(0), stderr: Buffer.from(`${invocation.tool}: internal error: ${(e as Error).message}\n`), exitCode: 1 };

@@ -2,8 +2,8 @@
  * `vim-cmd vmsvc/snapshot.get` (esxi-facts 1.3): `Get Snapshot:` then, per snapshot, a `|-ROOT` or
  * `|-CHILD` line and five labelled lines, all prefixed by `--` once per depth. Labels are padded to 21
  * characters before `: ` except `Snapshot Id` (2 fewer) and keep the `Desciption` typo. Dates are
- * `M/D/YYYY H:MM:SS`, month/day/hour unpadded, minutes and seconds padded ([UNCONFIRMED]: minute padding).
- * Only a linear chain is produced by this host (no revert), so several roots or siblings never occur.
+ * `M/D/YYYY H:M:S` with nothing padded (esxi-facts §0). Only a linear chain is produced by this host, so
+ * several roots or siblings never occur.
  */
 export interface SnapshotLine {
   name: string;
@@ -13,18 +13,22 @@ export interface SnapshotLine {
   state: "powered on" | "powered off" | "suspended";
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** `M/D/YYYY H:MM:SS` in UTC (the host's time zone). */
+/** `M/D/YYYY H:M:S` in UTC (the host's time zone), nothing padded: `10/4/2026 19:0:52` (esxi-facts §0). */
 export function formatSnapshotDate(at: Date): string {
-  return `${at.getUTCMonth() + 1}/${at.getUTCDate()}/${at.getUTCFullYear()} ${at.getUTCHours()}:${pad2(at.getUTCMinutes())}:${pad2(at.getUTCSeconds())}`;
+  return `${at.getUTCMonth() + 1}/${at.getUTCDate()}/${at.getUTCFullYear()} ${at.getUTCHours()}:${at.getUTCMinutes()}:${at.getUTCSeconds()}`;
 }
 
-/** The lines after `Get Snapshot:`; `chain` is oldest first, each the parent of the next. */
+/** `Get Snapshot:` and the tree; `chain` is oldest first, each the parent of the next. */
 export function renderSnapshotGet(chain: readonly SnapshotLine[]): string {
-  const out = ["Get Snapshot:"];
+  return renderSnapshotTree("Get Snapshot:", chain);
+}
+
+/**
+ * A header line and the tree in snapshot.get's format: `snapshot.remove` (`Remove Snapshot:`) and
+ * `snapshot.revert` (`Revert Snapshot:`) print the tree that remains after them (esxi-facts §0).
+ */
+export function renderSnapshotTree(header: string, chain: readonly SnapshotLine[]): string {
+  const out = [header];
   chain.forEach((s, depth) => {
     const prefix = "--".repeat(depth);
     out.push(`${prefix}|-${depth === 0 ? "ROOT" : "CHILD"}`);

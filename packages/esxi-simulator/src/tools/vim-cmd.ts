@@ -7,18 +7,30 @@ import { HostOperationError } from "../host/host-operation-error.js";
 import type { HostState } from "../host/host-state.js";
 import type { VmRecord } from "../host/vm-record.js";
 import { renderGetAllVms } from "./getallvms.js";
-import { renderSnapshotGet } from "./snapshot-tree.js";
+import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
-import { renderVimObject } from "./vim-object.js";
-import { datastoreSummaries, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
+import { renderVimObject, type VimRenderOptions } from "./vim-object.js";
+import { datastoreSummaries, hardwareVersionLabel, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
 
 const USAGE: Record<string, string> = {
   "snapshot.create": "Usage: snapshot.create vmid [snapshotName] [snapshotDescription] [includeMemory] [quiesced]",
   "snapshot.remove": "Usage: snapshot.remove vmid snapshotId [removeChildren]",
   "snapshot.removeall": "Usage: snapshot.removeall vmid",
+  "snapshot.revert": "Usage: snapshot.revert vmid snapshotId suppressPowerOff",
   "snapshot.get": "Usage: snapshot.get vmid",
   registervm: "Usage: registervm vm path [name] [resourcepool]",
 };
+
+/** vim-cmd's booleans: scripts pass `1`/`0` and `true`/`True`/`false` alike (esxi-facts §0); undefined otherwise. */
+export function parseVimBoolean(arg: string): boolean | undefined {
+  if (/^(1|true)$/iu.test(arg)) return true;
+  if (/^(0|false)$/iu.test(arg)) return false;
+  return undefined;
+}
+
+function snapshotLines(vm: VmRecord): SnapshotLine[] {
+  return vm.snapshots.map((s) => ({ name: s.name, id: s.uid, description: s.description, createdAt: new Date(s.createdAtMs), state: s.state }));
+}
 
 export class VimCmd {
   constructor(
@@ -34,11 +46,16 @@ export class VimCmd {
       return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: code };
     } catch (e) {
       if (e instanceof HostOperationError) {
-        out.push(renderVimFault(e.faultType, e.msg, e.extra));
+        out.push(renderVimFault(e.faultType, e.msg, e.extra, this.#renderOptions));
         return { stdout: Buffer.from(out.join("")), stderr: Buffer.from(err.join("")), exitCode: this.host.config.tools.vimCmdFaultExitCode };
       }
       throw e;
     }
+  }
+
+  /** 7.0 and later end comma lines of `(vim.X)` dumps with `, ` (esxi-facts §0). */
+  get #renderOptions(): VimRenderOptions {
+    return { commaSpace: this.host.config.esxiVersion !== "6.7" };
   }
 
   #vm(arg: string | undefined): VmRecord {
@@ -56,7 +73,7 @@ export class VimCmd {
       out.push(`Insufficient arguments.\n${USAGE[key] ?? `Usage: ${key} vmid`}\n`);
       return 1;
     };
-    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "unregister", "reload", "destroy"];
+    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "snapshot.revert", "unregister", "reload", "destroy"];
     if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
     switch (cmd) {
       case "vmsvc/getallvms": {
@@ -72,7 +89,7 @@ export class VimCmd {
           name: vm.name,
           file: `[${this.host.datastoreOf(vm).name}] ${vm.folder}/${vm.vmxFile}`,
           guestOs: vm.guestId,
-          version: `vmx-${vm.hardwareVersion}`,
+          version: hardwareVersionLabel(vm.hardwareVersion),
           annotation: vm.annotation,
         }));
         const placement = this.host.config.tools.invalidVmLines;
@@ -111,45 +128,51 @@ export class VimCmd {
       case "vmsvc/get.summary": {
         const vm = this.#vm(rest[0]);
         const ds = this.host.datastoreOf(vm);
-        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()))}`);
+        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/get.config": {
         const vm = this.#vm(rest[0]);
-        out.push(`Configuration:\n\n${renderVimObject(vmConfigInfo(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        out.push(`Configuration:\n\n${renderVimObject(vmConfigInfo(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/device.getdevices": {
         const vm = this.#vm(rest[0]);
-        out.push(`Devices:\n\n${renderVimObject(virtualHardware(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)))}`);
+        out.push(`Devices:\n\n${renderVimObject(virtualHardware(vm, this.host.datastoreOf(vm), this.host.seSparse(vm)), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/get.guest": {
         const vm = this.#vm(rest[0]);
-        out.push(`Guest information:\n\n${renderVimObject(guestInfo(vm))}`);
+        out.push(`Guest information:\n\n${renderVimObject(guestInfo(vm), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/snapshot.create": {
         const vm = this.#vm(rest[0]);
+        // includeMemory / quiesced: 1/0 or true/false in any case (esxi-facts §0); anything else prints the usage.
+        const [memory, quiesce] = [rest[3], rest[4]].map((a) => (a === undefined ? false : parseVimBoolean(a)));
+        if (memory === undefined || quiesce === undefined) return usage("snapshot.create");
         out.push("Create Snapshot:\n");
-        await this.host.createSnapshot(vm.vmid, rest[1] ?? "", rest[2] ?? "");
+        await this.host.createSnapshot(vm.vmid, rest[1] ?? "", rest[2] ?? "", { quiesce });
         return 0;
       }
       case "vmsvc/snapshot.get": {
-        const vm = this.#vm(rest[0]);
-        const chain = vm.snapshots.map((s) => ({ name: s.name, id: s.uid, description: s.description, createdAt: new Date(s.createdAtMs), state: s.state }));
-        out.push(renderSnapshotGet(chain));
+        out.push(renderSnapshotGet(snapshotLines(this.#vm(rest[0]))));
         return 0;
       }
-      case "vmsvc/snapshot.remove": {
+      case "vmsvc/snapshot.remove":
+      case "vmsvc/snapshot.revert": {
+        // `VMID ID [flag]`: removeChildren / suppressPowerOff; both print their header and the remaining tree.
         const vm = this.#vm(rest[0]);
-        if (rest[1] === undefined) return usage("snapshot.remove");
-        out.push("Remove Snapshot:\n");
+        const flag = rest[2] === undefined ? false : parseVimBoolean(rest[2]);
+        if (rest[1] === undefined || flag === undefined) return usage(op);
+        out.push(op === "snapshot.remove" ? "Remove Snapshot:\n" : "Revert Snapshot:\n");
         const uid = Number(rest[1]);
         if (!/^\d+$/u.test(rest[1]) || !vm.snapshots.some((s) => s.uid === uid)) {
           throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
         }
-        await this.host.removeSnapshot(vm.vmid, uid);
+        if (op === "snapshot.remove") await this.host.removeSnapshot(vm.vmid, uid, flag);
+        else await this.host.revertSnapshot(vm.vmid, uid, flag);
+        out.push(renderSnapshotTree("", snapshotLines(vm)).slice(1));
         return 0;
       }
       case "vmsvc/snapshot.removeall": {
@@ -180,13 +203,13 @@ export class VimCmd {
       case "hostsvc/hostsummary": {
         const uptime = Math.floor((this.host.clock.now().getTime() - this.startedAt.getTime()) / 1000);
         const mem = this.host.vms().filter((v) => v.powerState === "poweredOn").reduce((n, v) => n + v.memoryMB, 1024);
-        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem)));
+        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem), this.#renderOptions));
         return 0;
       }
       case "hostsvc/datastore/listsummary": {
         const items = [];
         for (const ds of this.host.config.datastores) items.push({ ds, freeBytes: await this.host.freeBytes(ds) });
-        out.push(renderVimObject(datastoreSummaries(items)));
+        out.push(renderVimObject(datastoreSummaries(items), this.#renderOptions));
         return 0;
       }
       default:

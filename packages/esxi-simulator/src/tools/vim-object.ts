@@ -54,7 +54,12 @@ export const vim = {
   },
 };
 
-function renderValue(value: VimValue, depth: number): string {
+export interface VimRenderOptions {
+  /** End comma lines with `, ` (ESXi 7.0 and later, esxi-facts §0); otherwise with a bare `,`. */
+  commaSpace?: boolean;
+}
+
+function renderValue(value: VimValue, depth: number, comma: string): string {
   if (typeof value === "number") return String(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   switch (value.kind) {
@@ -71,21 +76,21 @@ function renderValue(value: VimValue, depth: number): string {
     case "object": {
       const pad = INDENT.repeat(depth + 1);
       const lines = value.fields.map((f, i) => {
-        const comma = f.comma ?? i < value.fields.length - 1;
-        return `${pad}${f.name} = ${renderValue(f.value, depth + 1)}${comma ? "," : ""}`;
+        const ends = f.comma ?? i < value.fields.length - 1;
+        return `${pad}${f.name} = ${renderValue(f.value, depth + 1, comma)}${ends ? comma : ""}`;
       });
       return [`(${value.type}) {`, ...lines, `${INDENT.repeat(depth)}}`].join("\n");
     }
     case "list": {
       if (value.items.length === 0) return `(${value.type}) []`;
       const pad = INDENT.repeat(depth + 1);
-      const lines = value.items.map((item, i) => `${pad}${renderValue(item, depth + 1)}${i < value.items.length - 1 ? "," : ""}`);
+      const lines = value.items.map((item, i) => `${pad}${renderValue(item, depth + 1, comma)}${i < value.items.length - 1 ? comma : ""}`);
       return [`(${value.type}) [`, ...lines, `${INDENT.repeat(depth)}]`].join("\n");
     }
   }
 }
 
 /** The object's text, ending with a newline. */
-export function renderVimObject(value: VimValue): string {
-  return `${renderValue(value, 0)}\n`;
+export function renderVimObject(value: VimValue, options: VimRenderOptions = {}): string {
+  return `${renderValue(value, 0, options.commaSpace === true ? ", " : ",")}\n`;
 }

@@ -235,7 +235,7 @@ test("device.getdevices prints the 6.x sample's disk byte for byte (contentId as
   const golden = `${DEVICES_6X_DISK.split("\n").map((l) => l.slice(6)).join("\n").replace(/,$/u, "")}\n`;
   const masked = (s: string): string => s.replace(/contentId = "[0-9a-f]{32}"/u, 'contentId = "<32 hex>"');
   assert.equal(masked(disk), masked(golden));
-  assert.match(disk, /contentId = "7d0a0813[0-9a-f]{24}"/u);
+  assert.match(disk, /contentId = "[0-9a-f]{32}"/u);
   const hw = renderVimObject(virtualHardware(sampleVm(), DS, true));
   assert.ok(hw.startsWith(DEVICES_6X_HEAD), hw.slice(0, 300));
   // The simulator's controller is a PVSCSI one; apart from its type it has the sample's fields, in order.

@@ -5,6 +5,8 @@
  */
 import type { DatastoreConfig } from "../config/simulator-config.js";
 import type { DiskRecord, VmRecord } from "../host/vm-record.js";
+import { createHash } from "node:crypto";
+import { vmxUuid } from "../host/vm-identity.js";
 import { vim, type VimValue } from "./vim-object.js";
 
 export function guestFullName(guestId: string): string {
@@ -18,11 +20,24 @@ export function guestFullName(guestId: string): string {
   return names[guestId] ?? "Other (64-bit)";
 }
 
+/** `vmx-07`: two digits at least, as getallvms, get.config and get.summary print it. */
+export function hardwareVersionLabel(version: number): string {
+  return `vmx-${String(version).padStart(2, "0")}`;
+}
+
 export function kbWithSeparators(kb: number): string {
   return `${kb.toLocaleString("en-US")} KB`;
 }
 
-function diskBacking(bracketFile: string, dsUuid: string, disk: DiskRecord, parent: VimValue, deltaFormat: string | undefined): VimValue {
+/**
+ * contentId per chain level: distinct along a chain and new after writes (a real host's is the descriptor's
+ * `ddb.longContentID`); derived from the disk's uuid, the level's file and its write count.
+ */
+function contentId(disk: DiskRecord, file: string, seq: number): string {
+  return createHash("sha256").update(`${disk.uuid}/${file}/${seq}`).digest("hex").slice(0, 32);
+}
+
+function diskBacking(bracketFile: string, dsUuid: string, disk: DiskRecord, parent: VimValue, deltaFormat: string | undefined, ids: { contentId: string; changeId: string | undefined }): VimValue {
   return vim.obj("vim.vm.device.VirtualDisk.FlatVer2BackingInfo", [
     ["fileName", vim.str(bracketFile)],
     ["datastore", vim.ref(`vim.Datastore:${dsUuid}`)],
@@ -33,8 +48,8 @@ function diskBacking(bracketFile: string, dsUuid: string, disk: DiskRecord, pare
     ["thinProvisioned", disk.provisioning === "thin"],
     ["eagerlyScrub", disk.provisioning === "eagerzeroedthick" ? true : vim.unset],
     ["uuid", vim.str(disk.uuid.replace(/ /gu, "").replace(/^(.{8})(.{4})(.{4})-?(.{4})(.{12})$/u, "$1-$2-$3-$4-$5"))],
-    ["contentId", vim.str(`${disk.cid}${"0".repeat(24)}`)],
-    ["changeId", vim.unset],
+    ["contentId", vim.str(ids.contentId)],
+    ["changeId", vim.optStr(ids.changeId)],
     ["parent", parent],
     ["deltaDiskFormat", vim.optStr(deltaFormat)],
     ["digestEnabled", false],
@@ -49,9 +64,13 @@ export function virtualDisks(vm: VmRecord, ds: DatastoreConfig, seSparse: boolea
   return vm.disks.map((disk, i) => {
     const files = [disk.baseFile, ...disk.deltas];
     let backing: VimValue = vim.null("vim.vm.device.VirtualDisk.FlatVer2BackingInfo");
+    // CBT: `<epoch uuid>/<sequence>` (esxi-facts 1.5/3), the sequence growing with the guest's writes.
+    if (vm.cbt) disk.changeEpoch ??= vmxUuid("52");
     files.forEach((f, level) => {
       const format = level === 0 ? undefined : seSparse ? "seSparseFormat" : "redoLogFormat";
-      backing = diskBacking(`[${ds.name}] ${folder}/${f}`, ds.uuid, disk, backing, format);
+      const seq = level === files.length - 1 ? (disk.changeSeq ?? 0) : (disk.levelSeqs?.[level] ?? 0);
+      const changeId = vm.cbt ? `${disk.changeEpoch ?? ""}/${seq}` : undefined;
+      backing = diskBacking(`[${ds.name}] ${folder}/${f}`, ds.uuid, disk, backing, format, { contentId: contentId(disk, f, seq), changeId });
     });
     const unit = Number(disk.slot.split(":")[1] ?? "0");
     const ctrl = Number(/\d+/u.exec(disk.slot)?.[0] ?? "0");
@@ -168,7 +187,7 @@ export function vmSummary(vm: VmRecord, ds: DatastoreConfig, committedBytes: num
         ["annotation", vim.str(vm.annotation)],
         ["product", vim.null("vim.vApp.ProductInfo")],
         ["installBootRequired", false],
-        ["hwVersion", vim.str(`vmx-${vm.hardwareVersion}`), true],
+        ["hwVersion", vim.str(hardwareVersionLabel(vm.hardwareVersion)), true],
       ]),
     ],
     [
@@ -203,7 +222,7 @@ export function vmConfigInfo(vm: VmRecord, ds: DatastoreConfig, seSparse: boolea
     ["modified", vim.str("1970-01-01T00:00:00Z")],
     ["name", vim.str(vm.name)],
     ["guestFullName", vim.str(guestFullName(vm.guestId))],
-    ["version", vim.str(`vmx-${vm.hardwareVersion}`)],
+    ["version", vim.str(hardwareVersionLabel(vm.hardwareVersion))],
     ["uuid", vim.str(vm.uuidBios.replace(/ /gu, "").replace(/^(.{8})(.{4})(.{4})-(.{4})(.{12})$/u, "$1-$2-$3-$4-$5"))],
     ["instanceUuid", vim.str(vm.instanceUuid)],
     ["template", false],
@@ -243,7 +262,7 @@ export function guestInfo(vm: VmRecord): VimValue {
     ["disk", vim.unset],
     ["screen", vim.obj("vim.vm.GuestInfo.ScreenInfo", [["width", 1024], ["height", 768]])],
     ["guestState", vim.str(vm.powerState === "poweredOn" ? "running" : "notRunning")],
-    ["hwVersion", vim.str(`vmx-${vm.hardwareVersion}`)],
+    ["hwVersion", vim.str(hardwareVersionLabel(vm.hardwareVersion))],
     [
       "customizationInfo",
       vim.obj("vim.vm.GuestInfo.CustomizationInfo", [
