@@ -14,7 +14,7 @@ export type PromptAnswers = { answers: string[] } | { unexpected: string };
 export function answerPasswordPrompts(prompts: readonly KeyboardPrompt[], password: string): PromptAnswers {
   const answers: string[] = [];
   for (const { prompt, echo } of prompts) {
-    if (echo === true || !/pass(word|code|phrase)?\b/iu.test(prompt)) return { unexpected: prompt.trim() };
+    if (echo === true || !/\bpass(word|code|phrase)?\b/iu.test(prompt)) return { unexpected: prompt.trim() };
     answers.push(password);
   }
   return { answers };

@@ -12,7 +12,7 @@ import { ESXI_VERSIONS } from "@esxbackup/domain";
 import { startTestHost } from "../testing/simulated-esxi-host.js";
 import type { TestHost } from "../testing/simulated-esxi-host.js";
 import { esxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
-import { HostKeyChangedError, SshAuthError, SshCommandFailedError, SshCommandTimeoutError, SshConnectionLostError } from "./esxi-ssh-errors.js";
+import { HostKeyChangedError, SshAuthError, SshCommandCancelledError, SshCommandFailedError, SshCommandTimeoutError, SshConnectionLostError } from "./esxi-ssh-errors.js";
 import type { EsxiSshSession } from "./esxi-ssh-session.js";
 import { sh } from "./shell-command.js";
 
@@ -152,6 +152,25 @@ for (const version of ESXI_VERSIONS) {
       const outcome = await stream.result;
       assert.equal(bytes, 16 * ONE_MIB);
       assert.equal(outcome.exitCode, 0);
+    });
+
+    it("stops a stream that goes quiet, and one its caller cancels, with typed errors", async () => {
+      const quiet = await session.execStream(sh`echo started; exec sleep 600`, { idleTimeoutMs: 300 });
+      const chunks: Buffer[] = [];
+      const streamError = await (async () => {
+        for await (const chunk of quiet.stdout) chunks.push(chunk as Buffer);
+      })().then(
+        () => assert.fail("a quiet stream must not end as if complete"),
+        (e: unknown) => record(e),
+      );
+      assert.equal(Buffer.concat(chunks).toString(), "started\n");
+      assert.ok(streamError instanceof SshCommandTimeoutError, String(streamError));
+      await assert.rejects(quiet.result, SshCommandTimeoutError);
+
+      const controller = new AbortController();
+      const cancelled = await session.execStream(sh`echo go; exec sleep 600`, { signal: controller.signal });
+      cancelled.stdout.once("data", () => controller.abort());
+      await assert.rejects(cancelled.result, SshCommandCancelledError);
     });
 
     it("refuses a changed host key with both fingerprints and how to accept the new one", async () => {
