@@ -45,3 +45,5 @@ export { isDatastore, parseFilesystemList } from "./esxi/probe/parse-filesystem-
 export type { MountedFilesystem } from "./esxi/probe/parse-filesystem-list.js";
 export { parseShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js";
 export type { HashApplet, PythonInterpreter, ShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js";
+export { parseHostArgument } from "./esxi/ssh/host-argument.js";
+export { defaultKnownHostsPath } from "./esxi/ssh/default-known-hosts-path.js";
