@@ -7,22 +7,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
-import { run } from "../main.js";
-
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (chunk: Buffer) => out.push(chunk));
-  stderr.on("data", (chunk: Buffer) => err.push(chunk));
-  const code = await run(argv, { stdout, stderr, env: {}, interactive: false, signal: new AbortController().signal });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+import { runCli } from "./repo/cli-test-support.js";
 
 describe("esxbackup hosts trust", () => {
   const work = mkdtempSync(join(tmpdir(), "esxbackup-hosts-"));

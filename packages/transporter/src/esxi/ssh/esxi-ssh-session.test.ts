@@ -29,14 +29,18 @@ for (const version of ESXI_VERSIONS) {
       return error;
     };
     let ecdsaKey: string;
+    let rsaKey: string;
 
     before(async () => {
       const { mkdtempSync } = await import("node:fs");
       const { tmpdir } = await import("node:os");
       const keyDir = mkdtempSync(join(tmpdir(), "esxbackup-key-"));
       execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "test", "-f", join(keyDir, "id")]);
+      execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "test", "-f", join(keyDir, "rsa")]);
       ecdsaKey = readFileSync(join(keyDir, "id"), "utf8");
-      t = await startTestHost({ esxiVersion: version, authorizedKeys: [readFileSync(join(keyDir, "id.pub"), "utf8").trim()] });
+      rsaKey = readFileSync(join(keyDir, "rsa"), "utf8");
+      const authorizedKeys = ["id.pub", "rsa.pub"].map((name) => readFileSync(join(keyDir, name), "utf8").trim());
+      t = await startTestHost({ esxiVersion: version, authorizedKeys });
       session = await t.open();
     });
     after(async () => {
@@ -68,11 +72,13 @@ for (const version of ESXI_VERSIONS) {
       assert.ok(t.host.hostKeyFingerprints.includes(pinnedEvent.fingerprint), "the fingerprint is the host's own");
     });
 
-    it("logs in with an ECDSA key and no password", async () => {
-      const keySession = await t.open({ target: { host: "127.0.0.1", port: t.host.port, user: "root", privateKey: ecdsaKey } });
-      const result = await keySession.exec(sh`echo key`);
-      assert.equal(result.stdout.toString(), "key\n");
-      await keySession.close();
+    it("logs in with an ECDSA or an RSA 3072 key and no password", async () => {
+      for (const privateKey of [ecdsaKey, rsaKey]) {
+        const keySession = await t.open({ target: { host: "127.0.0.1", port: t.host.port, user: "root", privateKey } });
+        const result = await keySession.exec(sh`echo key`);
+        assert.equal(result.stdout.toString(), "key\n");
+        await keySession.close();
+      }
     });
 
     it("reports a command's non-zero exit with its status and stderr, or returns it when asked", async () => {

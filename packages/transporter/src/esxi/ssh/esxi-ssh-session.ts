@@ -15,7 +15,7 @@ import type { Readable } from "node:stream";
 import type { Client, NegotiatedAlgorithms } from "ssh2";
 import { ChannelSlots } from "./channel-slots.js";
 import { startCommandChannel } from "./command-channel.js";
-import type { ChannelOutcome } from "./command-channel.js";
+import type { ChannelOutcome, CommandChannel, CommandChannelOptions } from "./command-channel.js";
 import { decideHostKey } from "./decide-host-key.js";
 import type { HostKeyPolicy } from "./decide-host-key.js";
 import { esxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
@@ -152,22 +152,13 @@ export class EsxiSshSession {
    * command ends; the caller must read `stdout` to the end (or destroy it, which kills the command).
    */
   async execStream(command: ShellCommand, options: StreamOptions = {}): Promise<StreamingExec> {
-    const release = await this.#slots.acquire();
-    try {
-      const connection = await this.#usableConnection();
-      const channel = await startCommandChannel(connection.client, command.text, {
-        label: this.label,
-        timeoutMs: options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs ?? 120_000,
-        idle: true,
-        check: options.check ?? true,
-        signal: options.signal,
-      });
-      channel.outcome.then(release, release);
-      return { stdout: channel.stdout, result: channel.outcome };
-    } catch (error) {
-      release();
-      throw error;
-    }
+    const channel = await this.#startChannel(command, {
+      timeoutMs: options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs ?? 120_000,
+      idle: true,
+      check: options.check ?? true,
+      signal: options.signal,
+    });
+    return { stdout: channel.stdout, result: channel.outcome };
   }
 
   /** Ends the connection; idempotent. */
@@ -183,23 +174,30 @@ export class EsxiSshSession {
   }
 
   async #execOnce(command: ShellCommand, options: ExecOptions): Promise<ExecResult> {
+    const channel = await this.#startChannel(command, {
+      timeoutMs: options.timeoutMs ?? this.#options.commandTimeoutMs ?? 600_000,
+      idle: false,
+      check: options.check ?? true,
+      stdin: options.stdin,
+      signal: options.signal,
+    });
+    const parts: Buffer[] = [];
+    channel.stdout.on("data", (chunk: Buffer) => parts.push(chunk));
+    const outcome = await channel.outcome;
+    return { stdout: Buffer.concat(parts), stderr: outcome.stderr, exitCode: outcome.exitCode, signal: outcome.signal };
+  }
+
+  /** A channel slot (held until the command ends), a live connection, the command started on it. */
+  async #startChannel(command: ShellCommand, options: Omit<CommandChannelOptions, "label">): Promise<CommandChannel> {
     const release = await this.#slots.acquire();
     try {
       const connection = await this.#usableConnection();
-      const channel = await startCommandChannel(connection.client, command.text, {
-        label: this.label,
-        timeoutMs: options.timeoutMs ?? this.#options.commandTimeoutMs ?? 600_000,
-        idle: false,
-        check: options.check ?? true,
-        stdin: options.stdin,
-        signal: options.signal,
-      });
-      const parts: Buffer[] = [];
-      channel.stdout.on("data", (chunk: Buffer) => parts.push(chunk));
-      const outcome = await channel.outcome;
-      return { stdout: Buffer.concat(parts), stderr: outcome.stderr, exitCode: outcome.exitCode, signal: outcome.signal };
-    } finally {
+      const channel = await startCommandChannel(connection.client, command.text, { ...options, label: this.label });
+      channel.outcome.then(release, release);
+      return channel;
+    } catch (error) {
       release();
+      throw error;
     }
   }
 
