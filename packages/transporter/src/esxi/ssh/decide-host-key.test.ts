@@ -23,3 +23,14 @@ test("host-key decisions", () => {
     if (decision.action === "refuse-changed") assert.deepEqual(decision.pinned, pinned, name);
   }
 });
+
+test("with keys pinned only their types are offered; RSA covers its three signature algorithms", async () => {
+  const { offeredAlgorithms } = await import("./check-host-key-against-pins.js");
+  const { esxiSshAlgorithms } = await import("./esxi-ssh-algorithms.js");
+  const all = esxiSshAlgorithms("7.0");
+  assert.deepEqual(offeredAlgorithms(all, []), all);
+  assert.deepEqual(offeredAlgorithms(all, [ecdsaA]).serverHostKey, ["ecdsa-sha2-nistp256"]);
+  assert.deepEqual(offeredAlgorithms(all, [rsaA]).serverHostKey, ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
+  assert.deepEqual(offeredAlgorithms(esxiSshAlgorithms("8.0"), [rsaA]).serverHostKey, ["rsa-sha2-512", "rsa-sha2-256"], "never more than the release's set");
+  assert.deepEqual(offeredAlgorithms(all, [key("ssh-ed25519", "DDDD")]), all, "a type the release cannot present leaves the set as it was, and the key check refuses the other key");
+});

@@ -16,15 +16,12 @@ import type { Client, NegotiatedAlgorithms } from "ssh2";
 import { ChannelSlots } from "./channel-slots.js";
 import { startCommandChannel } from "./command-channel.js";
 import type { ChannelOutcome, CommandChannel, CommandChannelOptions } from "./command-channel.js";
-import { decideHostKey } from "./decide-host-key.js";
+import { checkHostKeyAgainstPins, offeredAlgorithms } from "./check-host-key-against-pins.js";
 import type { HostKeyPolicy } from "./decide-host-key.js";
 import { esxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
-import type { EsxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
-import { EsxiSshError, HostKeyChangedError, HostKeyNotTrustedError, KnownHostsWriteError, SshConnectionLostError } from "./esxi-ssh-errors.js";
+import { EsxiSshError, SshConnectionLostError } from "./esxi-ssh-errors.js";
 import type { EsxiSshTarget } from "./esxi-ssh-target.js";
-import { hostArgument, targetLabel } from "./esxi-ssh-target.js";
-import type { HostKey } from "./host-key.js";
-import { hostKeyAlgorithmsFor } from "./host-key.js";
+import { targetLabel } from "./esxi-ssh-target.js";
 import type { KnownHostsFile } from "./known-hosts-file.js";
 import { openSshConnection, redact } from "./open-ssh-connection.js";
 import type { ShellCommand } from "./shell-command.js";
@@ -235,7 +232,15 @@ export class EsxiSshSession {
     const opened = await openSshConnection({
       target,
       algorithms: offeredAlgorithms(esxiSshAlgorithms(target.esxiVersion), pinned),
-      checkHostKey: (key) => this.#checkHostKey(key, pinned),
+      checkHostKey: (key) =>
+        checkHostKeyAgainstPins({
+          target,
+          knownHosts,
+          pinned,
+          presented: key,
+          policy: this.#options.hostKeyPolicy ?? "trust-on-first-use",
+          onPinned: (pinnedKey) => this.#emit({ type: "host-key-pinned", host: this.label, fingerprint: pinnedKey.fingerprint, knownHostsPath: knownHosts.path }),
+        }),
       connectTimeoutMs: this.#options.connectTimeoutMs ?? 20_000,
       keepaliveIntervalMs: this.#options.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: this.#options.keepaliveCountMax ?? 4,
@@ -260,38 +265,9 @@ export class EsxiSshSession {
     return connection;
   }
 
-  async #checkHostKey(key: HostKey, pinned: HostKey[]): Promise<EsxiSshError | undefined> {
-    const { target, knownHosts } = this.#options;
-    const decision = decideHostKey(pinned, key, this.#options.hostKeyPolicy ?? "trust-on-first-use");
-    switch (decision.action) {
-      case "accept":
-        return undefined;
-      case "pin":
-        try {
-          await knownHosts.pin(target.host, target.port ?? 22, key);
-        } catch (error) {
-          return new KnownHostsWriteError(this.label, knownHosts.path, { cause: error });
-        }
-        this.#emit({ type: "host-key-pinned", host: this.label, fingerprint: key.fingerprint, knownHostsPath: knownHosts.path });
-        return undefined;
-      case "refuse-unknown":
-        return new HostKeyNotTrustedError({ host: this.label, hostArgument: hostArgument(target), presented: key, knownHostsPath: knownHosts.path });
-      case "refuse-changed":
-        return new HostKeyChangedError({ host: this.label, hostArgument: hostArgument(target), pinned: decision.pinned, presented: key, knownHostsPath: knownHosts.path });
-    }
-  }
-
   #emit(event: EsxiSshSessionEvent): void {
     this.#options.onEvent?.(event);
   }
-}
-
-/** With keys pinned, offer only their types, so an honest host presents the pinned key (as OpenSSH does). */
-function offeredAlgorithms(algorithms: EsxiSshAlgorithms, pinned: HostKey[]): EsxiSshAlgorithms {
-  if (pinned.length === 0) return algorithms;
-  const allowed = new Set(pinned.flatMap((key) => hostKeyAlgorithmsFor(key.type)));
-  const serverHostKey = algorithms.serverHostKey.filter((name) => allowed.has(name));
-  return serverHostKey.length === 0 ? algorithms : { ...algorithms, serverHostKey };
 }
 
 function summary(negotiated: NegotiatedAlgorithms): NegotiatedSummary {
