@@ -14,6 +14,9 @@ export function quoteForMessage(text: string): string {
   return clean.length <= QUOTE_LIMIT_CHARS ? clean : `${clean.slice(0, QUOTE_LIMIT_CHARS)}…`;
 }
 
+/** What to run on the host's console to read its key fingerprints (ssh-keygen is not on ESXi's PATH, esxi-facts §4). */
+const HOST_KEY_LISTING = "for f in /etc/ssh/ssh_host_*_key.pub; do /usr/lib/vmware/openssh/bin/ssh-keygen -lf $f; done";
+
 export abstract class EsxiSshError extends EsxbackupError {
   /** `host:port` */
   readonly host: string;
@@ -63,8 +66,8 @@ export class HostKeyChangedError extends EsxiSshError {
       options.host,
       `HOST KEY CHANGED: the host presented ${options.presented.type} ${options.presented.fingerprint} but ${pinned} is pinned in ${options.knownHostsPath}. ` +
         `Someone may be intercepting the connection, or the host was reinstalled. Check the key on the host's console ` +
-        `(for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$f"; done); if it is the new one, accept it with: ` +
-        `esxbackup hosts trust --host ${options.hostArgument}`,
+        `(${HOST_KEY_LISTING}); if it is the new one, accept it with: ` +
+        `esxbackup hosts trust --host ${options.hostArgument} --fingerprint ${options.presented.fingerprint}`,
     );
     this.pinnedFingerprints = options.pinned.map((key) => key.fingerprint);
     this.presentedFingerprint = options.presented.fingerprint;
@@ -81,7 +84,7 @@ export class HostKeyNotTrustedError extends EsxiSshError {
       "ssh_host_key_unknown",
       options.host,
       `no host key is pinned in ${options.knownHostsPath} and the host presented ${options.presented.type} ${options.presented.fingerprint}; ` +
-        `pin it with: esxbackup hosts trust --host ${options.hostArgument}`,
+        `check it on the host's console (${HOST_KEY_LISTING}) and pin it with: esxbackup hosts trust --host ${options.hostArgument} --fingerprint ${options.presented.fingerprint}`,
     );
     this.presentedFingerprint = options.presented.fingerprint;
   }

@@ -193,7 +193,7 @@ for (const version of ESXI_VERSIONS) {
       assert.ok(t.host.hostKeyFingerprints.includes(error.presentedFingerprint), "the presented key is the host's new one");
       assert.notEqual(error.presentedFingerprint, pinned.fingerprint);
       assert.ok(error.message.includes(pinned.fingerprint) && error.message.includes(error.presentedFingerprint), error.message);
-      assert.ok(error.message.includes(`esxbackup hosts trust --host 127.0.0.1:${t.host.port}`), error.message);
+      assert.ok(error.message.includes(`esxbackup hosts trust --host 127.0.0.1:${t.host.port} --fingerprint ${error.presentedFingerprint}`), error.message);
       assert.equal(readFileSync(t.knownHosts.path, "utf8"), before, "the pinned key is left as it was");
       // The open session reconnects with the same check: the changed key is refused there too.
       await session.close();
