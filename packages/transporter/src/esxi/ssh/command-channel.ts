@@ -12,7 +12,6 @@ import { PassThrough } from "node:stream";
 import type { Readable } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
 import { SshCommandCancelledError, SshCommandFailedError, SshCommandTimeoutError, SshConnectionLostError, quoteForMessage } from "./esxi-ssh-errors.js";
-import type { EsxiSshError } from "./esxi-ssh-errors.js";
 
 /** stderr beyond this is dropped (a runaway error stream must not fill memory); the start is what explains. */
 const STDERR_LIMIT_BYTES = 64 * 1024;
@@ -37,7 +36,8 @@ export interface CommandChannelOptions {
   idle: boolean;
   /** Non-zero exit status → SshCommandFailedError (and stdout destroyed with it). */
   check: boolean;
-  stdin?: Buffer | undefined;
+  /** The command's stdin: bytes, or a stream piped with backpressure (uploads); closed at its end. */
+  stdin?: Buffer | Readable | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -62,7 +62,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
   const stderrParts: Buffer[] = [];
   let stderrBytes = 0;
   let exit: { code: number | null; signal: string | undefined } | undefined;
-  let stopReason: EsxiSshError | undefined;
+  let stopReason: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const stopTimer = (): void => {
@@ -73,7 +73,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
     stopTimer();
     timer = setTimeout(() => stop(new SshCommandTimeoutError(options.label, command, options.timeoutMs, options.idle)), options.timeoutMs);
   };
-  const stop = (reason: EsxiSshError): void => {
+  const stop = (reason: Error): void => {
     if (stopReason !== undefined || exit !== undefined) return;
     stopReason = reason;
     stopTimer();
@@ -125,7 +125,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
       stopTimer();
       options.signal?.removeEventListener("abort", abort);
       const stderr = Buffer.concat(stderrParts);
-      let error: EsxiSshError | undefined = stopReason;
+      let error: Error | undefined = stopReason;
       if (error === undefined && exit === undefined) error = new SshConnectionLostError(options.label, `while \`${quoteForMessage(command)}\` was running`);
       if (error === undefined && exit !== undefined && options.check && exit.code !== 0) {
         error = new SshCommandFailedError(options.label, command, { exitCode: exit.code, signal: exit.signal, stderr: stderr.toString("utf8") });
@@ -142,7 +142,32 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
   outcome.catch(() => undefined);
 
   armTimer();
-  if (options.stdin !== undefined) channel.end(options.stdin);
-  else channel.end();
+  const stdin = options.stdin;
+  if (stdin === undefined || Buffer.isBuffer(stdin)) channel.end(stdin);
+  else pipeInput(stdin, channel, {
+      onProgress: () => {
+        if (options.idle) armTimer();
+      },
+      onError: stop,
+    });
   return { stdout, outcome };
+}
+
+/**
+ * Our source into the command's stdin. The channel's window is the host's backpressure; progress counts for
+ * the idle timer (an upload produces no output); a failing source kills the command with its error.
+ */
+function pipeInput(source: Readable, channel: ClientChannel, on: { onProgress: () => void; onError: (error: Error) => void }): void {
+  source.on("data", (chunk: Buffer) => {
+    on.onProgress();
+    if (!channel.write(chunk)) {
+      source.pause();
+      channel.once("drain", () => source.resume());
+    }
+  });
+  source.once("end", () => channel.end());
+  source.once("error", (error) => on.onError(error));
+  channel.once("close", () => {
+    if (!source.readableEnded) source.destroy();
+  });
 }

@@ -5,8 +5,10 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { ESXI_VERSIONS } from "@esxbackup/domain";
 import { startTestHost } from "../testing/simulated-esxi-host.js";
@@ -17,6 +19,10 @@ import type { EsxiSshSession } from "./esxi-ssh-session.js";
 import { sh } from "./shell-command.js";
 
 const ONE_MIB = 1024 * 1024;
+
+function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
 
 for (const version of ESXI_VERSIONS) {
   describe(`SSH session to a simulated ESXi ${version} host`, () => {
@@ -158,6 +164,24 @@ for (const version of ESXI_VERSIONS) {
       const outcome = await stream.result;
       assert.equal(bytes, 16 * ONE_MIB);
       assert.equal(outcome.exitCode, 0);
+    });
+
+    it("uploads a stream into a command's stdin with backpressure, and kills the command when the source fails", async () => {
+      const data = randomBytes(8 * ONE_MIB);
+      const upload = await session.execStream(sh`cat > /tmp/upload.bin && sha256sum /tmp/upload.bin`, { stdin: Readable.from(chunksOf(data, 256 * 1024)) });
+      const printed: Buffer[] = [];
+      for await (const chunk of upload.stdout) printed.push(chunk as Buffer);
+      await upload.result;
+      assert.equal(Buffer.concat(printed).toString().split(" ")[0], createHash("sha256").update(data).digest("hex"));
+
+      const failing = Readable.from(
+        (async function* () {
+          yield data.subarray(0, ONE_MIB);
+          throw new Error("repository read failed");
+        })(),
+      );
+      const broken = await session.execStream(sh`cat > /tmp/upload-broken.bin; echo finished`, { stdin: failing });
+      await assert.rejects(broken.result, /repository read failed/u);
     });
 
     it("stops a stream that goes quiet, and one its caller cancels, with typed errors", async () => {

@@ -81,8 +81,10 @@ export interface ExecResult {
 }
 
 export interface StreamOptions {
-  /** Time allowed without output while we keep reading; default the session's. */
+  /** Time allowed without output or input progress while we keep reading; default the session's. */
   idleTimeoutMs?: number;
+  /** Data for the command's stdin (an upload: `dd of=…`), piped with backpressure; stdin is closed at its end. */
+  stdin?: Readable;
   check?: boolean;
   signal?: AbortSignal;
 }
@@ -153,6 +155,7 @@ export class EsxiSshSession {
       timeoutMs: options.idleTimeoutMs ?? this.#options.streamIdleTimeoutMs ?? 120_000,
       idle: true,
       check: options.check ?? true,
+      stdin: options.stdin,
       signal: options.signal,
     });
     return { stdout: channel.stdout, result: channel.outcome };
