@@ -32,7 +32,7 @@ test("a host that refuses connections fails with SshConnectError after every att
   assert.equal(error.retryable, true);
   assert.match(error.message, new RegExp(`^127\\.0\\.0\\.1:${port}: cannot open an SSH connection: .*ECONNREFUSED`, "u"));
   assert.deepEqual(delays, [1, 2]);
-  assert.deepEqual(events.map((e) => e.type), ["reconnect-failed", "reconnect-failed"]);
+  assert.deepEqual(events.map((e) => e.type), ["connect-attempt-failed", "connect-attempt-failed"]);
   assert.ok(!JSON.stringify(events).includes("secret-not-shown") && !error.message.includes("secret-not-shown"));
   assert.equal(existsSync(knownHosts.path), false);
 });

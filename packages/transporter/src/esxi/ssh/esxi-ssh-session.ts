@@ -52,7 +52,7 @@ export type EsxiSshSessionEvent =
   | { type: "connected"; host: string; connection: number; hostKeyFingerprint: string; algorithms: NegotiatedSummary }
   | { type: "host-key-pinned"; host: string; fingerprint: string; knownHostsPath: string }
   | { type: "connection-lost"; host: string; connection: number; reason: string }
-  | { type: "reconnect-failed"; host: string; attempt: number; reason: string };
+  | { type: "connect-attempt-failed"; host: string; attempt: number; reason: string };
 
 export interface NegotiatedSummary {
   kex: string;
@@ -222,7 +222,7 @@ export class EsxiSshSession {
       } catch (error) {
         const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts && !this.#closed;
         if (!retry) throw error;
-        this.#emit({ type: "reconnect-failed", host: this.label, attempt, reason: error.message });
+        this.#emit({ type: "connect-attempt-failed", host: this.label, attempt, reason: error.message });
         const delayMs = (this.#options.reconnectDelayMs ?? defaultReconnectDelayMs)(attempt);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
