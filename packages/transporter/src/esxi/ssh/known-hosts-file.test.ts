@@ -58,3 +58,24 @@ test("a SHA256 fingerprint is written as OpenSSH prints it", () => {
   assert.equal(key.fingerprint, printed);
   assert.equal(key.type, "ecdsa-sha2-nistp256");
 });
+
+test("writers that do not share memory (two processes) never lose each other's pins", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const path = join(dir, "known_hosts");
+  const key = newKey(dir, "k");
+  const writers = [new KnownHostsFile(path), new KnownHostsFile(path)];
+  await Promise.all(Array.from({ length: 20 }, (_, i) => (writers[i % 2] as KnownHostsFile).pin(`esx${i}`, 22, key)));
+  const lines = readFileSync(path, "utf8").trim().split("\n");
+  assert.equal(lines.length, 20);
+  for (let i = 0; i < 20; i++) assert.equal((await writers[0]?.lookup(`esx${i}`, 22))?.length, 1, `esx${i}`);
+  assert.deepEqual(readdirSync(dir).sort(), ["k", "k.pub", "known_hosts"], "the lock file is gone");
+});
+
+test("a lock left by a process that died is taken over", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const path = join(dir, "known_hosts");
+  // A pid that cannot exist (above Linux's pid_max limit of 2^22).
+  writeFileSync(`${path}.lock`, String(2 ** 22 + 1));
+  await new KnownHostsFile(path).pin("esx01", 22, newKey(dir, "k"));
+  assert.equal((await new KnownHostsFile(path).lookup("esx01", 22)).length, 1);
+});

@@ -5,12 +5,13 @@
  *
  * Contract: `pin` and `replace` write the whole file to a temporary sibling, fsync it, rename it over the
  * old one and fsync the folder, so a crash leaves the old file or the new one, never a half-written one.
- * Writes from one process are serialised; lines we do not understand (comments, hashed hosts, markers)
+ * Writes are serialised, within a process and between processes (`<path>.lock`); lines we do not understand (comments, hashed hosts, markers)
  * are kept as they were.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { withExclusiveFileLock } from "./exclusive-file-lock.js";
 import type { HostKey } from "./host-key.js";
 import { sha256Fingerprint } from "./host-key.js";
 
@@ -50,14 +51,15 @@ export class KnownHostsFile {
 
   #update(host: string, port: number, change: (current: HostKey[]) => HostKey[]): Promise<void> {
     const pattern = knownHostsPattern(host, port);
-    const run = this.#writes.then(async () => {
+    const rewrite = async (): Promise<void> => {
       const lines = await this.#lines();
       const mine = lines.map(parseLine).filter((entry): entry is PinnedHostKey => entry?.hostPattern === pattern);
       const others = lines.filter((line) => parseLine(line)?.hostPattern !== pattern);
       const next = change(mine);
       const text = [...others, ...next.map((key) => `${pattern} ${key.type} ${key.base64}`)].join("\n");
       await writeAtomically(this.path, text === "" ? "" : `${text}\n`);
-    });
+    };
+    const run = this.#writes.then(() => withExclusiveFileLock(this.path, rewrite));
     this.#writes = run.catch(() => undefined);
     return run;
   }
