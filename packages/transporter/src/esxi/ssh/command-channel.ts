@@ -112,7 +112,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
   // The reader went away (destroyed its end): nobody wants the rest, so stop the command.
   stdout.on("close", () => {
     if (exit === undefined && stopReason === undefined && !stdout.readableEnded) {
-      stopReason = new SshConnectionLostError(options.label, "because the reader of the output went away");
+      stopReason = new SshCommandCancelledError(options.label, command);
       stopTimer();
       channel.close();
     }

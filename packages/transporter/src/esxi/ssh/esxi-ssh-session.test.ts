@@ -201,6 +201,13 @@ for (const version of ESXI_VERSIONS) {
       const cancelled = await session.execStream(sh`echo go; exec sleep 600`, { signal: controller.signal });
       cancelled.stdout.once("data", () => controller.abort());
       await assert.rejects(cancelled.result, SshCommandCancelledError);
+
+      const abandoned = await session.execStream(sh`echo $$; exec dd if=/dev/zero bs=65536 count=100000 2>/dev/null`);
+      const pid = await new Promise<string>((resolve) => abandoned.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().split("\n")[0] ?? "")));
+      abandoned.stdout.destroy();
+      await assert.rejects(abandoned.result, SshCommandCancelledError);
+      const state = await session.exec(sh`if [ -e /proc/${pid}/status ] && ! grep -q '^State:.*Z' /proc/${pid}/status; then echo running; else echo gone; fi`);
+      assert.equal(state.stdout.toString(), "gone\n", "a reader that goes away stops the command on the host");
     });
 
     it("refuses a changed host key with both fingerprints and how to accept the new one", async () => {
