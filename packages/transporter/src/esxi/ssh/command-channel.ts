@@ -73,10 +73,18 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
     stopTimer();
     timer = setTimeout(() => stop(new SshCommandTimeoutError(options.label, command, options.timeoutMs, options.idle)), options.timeoutMs);
   };
+  // ssh2 emits a channel's "close" only after its data has been read to the end, so once we stop, the rest
+  // is read and dropped; a paused channel would otherwise never close.
+  let discarding = false;
+  const discardRest = (): void => {
+    discarding = true;
+    channel.resume();
+  };
   const stop = (reason: Error): void => {
     if (stopReason !== undefined || exit !== undefined) return;
     stopReason = reason;
     stopTimer();
+    discardRest();
     try {
       channel.signal("KILL");
     } catch {
@@ -90,6 +98,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
   options.signal?.addEventListener("abort", abort, { once: true });
 
   channel.on("data", (chunk: Buffer) => {
+    if (discarding) return;
     if (options.idle) armTimer();
     if (!stdout.write(chunk)) {
       channel.pause();
@@ -114,6 +123,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
     if (exit === undefined && stopReason === undefined && !stdout.readableEnded) {
       stopReason = new SshCommandCancelledError(options.label, command);
       stopTimer();
+      discardRest();
       channel.close();
     }
   });

@@ -20,6 +20,14 @@ import { sh } from "./shell-command.js";
 
 const ONE_MIB = 1024 * 1024;
 
+/**
+ * Waits on the host until the process has ended (gone, or a zombie): the host kills asynchronously once the
+ * channel is closed. Bounded by the command timeout, far below the 600 s the commands would otherwise run.
+ */
+function waitUntilEnded(pid: string) {
+  return sh`while [ -e /proc/${pid}/status ] && ! grep -q '^State:.*Z' /proc/${pid}/status; do :; done; echo gone`;
+}
+
 function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
   for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
 }
@@ -120,7 +128,7 @@ for (const version of ESXI_VERSIONS) {
       assert.match(error.message, /no result within 500 ms from `echo \$\$ > .*sleep 600`; the command was killed/u);
       const pid = (await session.exec(sh`cat ${pidFile}`)).stdout.toString().trim();
       assert.match(pid, /^\d+$/u);
-      const state = await session.exec(sh`if [ -e /proc/${pid}/status ] && ! grep -q '^State:.*Z' /proc/${pid}/status; then echo running; else echo gone; fi`);
+      const state = await session.exec(waitUntilEnded(pid), { timeoutMs: 20_000 });
       assert.equal(state.stdout.toString(), "gone\n", "the hung command is no longer running on the host");
     });
 
@@ -206,7 +214,7 @@ for (const version of ESXI_VERSIONS) {
       const pid = await new Promise<string>((resolve) => abandoned.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().split("\n")[0] ?? "")));
       abandoned.stdout.destroy();
       await assert.rejects(abandoned.result, SshCommandCancelledError);
-      const state = await session.exec(sh`if [ -e /proc/${pid}/status ] && ! grep -q '^State:.*Z' /proc/${pid}/status; then echo running; else echo gone; fi`);
+      const state = await session.exec(waitUntilEnded(pid), { timeoutMs: 20_000 });
       assert.equal(state.stdout.toString(), "gone\n", "a reader that goes away stops the command on the host");
     });
 
