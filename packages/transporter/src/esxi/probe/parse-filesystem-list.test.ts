@@ -1,0 +1,73 @@
+// Golden tests from esxi-facts 1.11 [verbatim] `esxcli storage filesystem list` samples (6.7 and 8.0.2).
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
+import { isDatastore, parseFilesystemList } from "./parse-filesystem-list.js";
+
+const ESXI_6_7 = `Mount Point                                        Volume Name  UUID                                 Mounted  Type            Size          Free
+-------------------------------------------------  -----------  -----------------------------------  -------  ------  ------------  ------------
+/vmfs/volumes/611624d3-0014912e-65a2-525400f29a2a  datastore1   611624d3-0014912e-65a2-525400f29a2a     true  VMFS-6   77846282240   76336332800
+/vmfs/volumes/61162d2b-5f009ee4-baf7-525400f29a2a  suse-ssd     61162d2b-5f009ee4-baf7-525400f29a2a     true  VMFS-6  127775277056  126264279040
+/vmfs/volumes/59c94171-6bfc5643-4f06-be7836afec3a               59c94171-6bfc5643-4f06-be7836afec3a     true  vfat       261853184     106246144
+/vmfs/volumes/611624cd-6458f9a6-e893-525400f29a2a               611624cd-6458f9a6-e893-525400f29a2a     true  vfat       299712512     117448704
+/vmfs/volumes/611624d4-365d7e53-f419-525400f29a2a               611624d4-365d7e53-f419-525400f29a2a     true  vfat      4293591040    4288217088
+`;
+
+// The 8.0.2 sample without its elided middle rows.
+const ESXI_8_0_2 = `Mount Point                                        Volume Name                                 UUID                                 Mounted  Type             Size           Free
+-------------------------------------------------  ------------------------------------------  -----------------------------------  -------  ------  -------------  -------------
+/vmfs/volumes/600d9cc6-915fbb51-f64b-d8d385d87c24  DS132_DS01_SATA_1TB                         600d9cc6-915fbb51-f64b-d8d385d87c24     true  VMFS-6   999922073600   591568830464
+/vmfs/volumes/6a11caec-c7e247f8-6325-40a8f055c48c  DS132_DS04_SATA_2TB                         6a11caec-c7e247f8-6325-40a8f055c48c     true  VMFS-6  2000112582656  1224298463232
+/vmfs/volumes/6a91690d-eac44959-2d46-001b21e7d76e  OSDATA-6a91690d-eac44959-2d46-001b21e7d76e  6a91690d-eac44959-2d46-001b21e7d76e     true  VMFSOS   128580583424   124127281152
+/vmfs/volumes/b67455de-254faef7-f8ae-2f039b5dad25  BOOTBANK1                                   b67455de-254faef7-f8ae-2f039b5dad25     true  vfat       4293591040     3996778496
+/vmfs/volumes/5996ff6e-3045ec7e-7497-c870866b06ae  BOOTBANK2                                   5996ff6e-3045ec7e-7497-c870866b06ae     true  vfat       4293591040     4293525504
+`;
+
+test("ESXi 6.7: every row, unnamed system volumes included; the datastores are the VMFS ones", () => {
+  const rows = parseFilesystemList(ESXI_6_7);
+  assert.equal(rows.length, 5);
+  assert.deepEqual(rows[0], {
+    mountPoint: "/vmfs/volumes/611624d3-0014912e-65a2-525400f29a2a",
+    volumeName: "datastore1",
+    uuid: "611624d3-0014912e-65a2-525400f29a2a",
+    mounted: true,
+    type: "VMFS-6",
+    sizeBytes: 77846282240,
+    freeBytes: 76336332800,
+  });
+  assert.equal(rows[2]?.volumeName, "");
+  assert.equal(rows[4]?.freeBytes, 4288217088);
+  assert.deepEqual(rows.filter(isDatastore).map((r) => [r.volumeName, r.freeBytes]), [
+    ["datastore1", 76336332800],
+    ["suse-ssd", 126264279040],
+  ]);
+});
+
+test("ESXi 8.0.2: named system volumes (OSDATA is VMFSOS) are not datastores", () => {
+  const rows = parseFilesystemList(ESXI_8_0_2);
+  assert.deepEqual(rows.map((r) => r.type), ["VMFS-6", "VMFS-6", "VMFSOS", "vfat", "vfat"]);
+  assert.deepEqual(rows.filter(isDatastore).map((r) => [r.volumeName, r.sizeBytes, r.freeBytes]), [
+    ["DS132_DS01_SATA_1TB", 999922073600, 591568830464],
+    ["DS132_DS04_SATA_2TB", 2000112582656, 1224298463232],
+  ]);
+});
+
+test("volume names with spaces and non-ASCII, NFS, unmounted volumes", () => {
+  const spaces = `Mount Point         Volume Name     UUID  Mounted  Type        Size       Free
+------------------  --------------  ----  -------  ----  ----------  ---------
+/vmfs/volumes/aaaa  datastore1 (4)  aaaa     true  NFS   1073741824  536870912
+`;
+  assert.deepEqual(parseFilesystemList(spaces).map((r) => [r.volumeName, r.type, r.freeBytes]), [["datastore1 (4)", "NFS", 536870912]]);
+  const unicode = `Mount Point         Volume Name  UUID  Mounted  Type          Size  Free
+------------------  -----------  ----  -------  ------  ----------  ----
+/vmfs/volumes/cccc  Ünïcødé 名前   cccc    false  VMFS-5  1073741824     0`;
+  assert.deepEqual(parseFilesystemList(unicode).map((r) => [r.volumeName, r.mounted, r.freeBytes]), [["Ünïcødé 名前", false, 0]]);
+});
+
+test("output it does not understand is an error quoting the line", () => {
+  assert.throws(() => parseFilesystemList("Error: Unknown command or namespace storage filesystem lst\n"), InvalidInputError);
+  const broken = ESXI_6_7.replace("76336332800", "7633633280x");
+  assert.throws(() => parseFilesystemList(broken), (e: unknown) => e instanceof InvalidInputError && e.message.includes("/vmfs/volumes/611624d3"));
+  const shifted = ESXI_6_7.replace("  datastore1   ", "  datastore1 X ").replace("611624d3-0014912e-65a2-525400f29a2a     true", "611624d3-0014912e-65a2-525400f29a2a      true");
+  assert.throws(() => parseFilesystemList(shifted), /does not fit the columns|runs past/u);
+});

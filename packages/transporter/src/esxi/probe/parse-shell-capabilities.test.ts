@@ -1,0 +1,29 @@
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
+import { parseShellCapabilities } from "./parse-shell-capabilities.js";
+
+test("pythons with their versions and the hash applets present", () => {
+  const report = "python python3 Python 3.8.18\npython python Python 3.5.10\napplet md5sum\napplet sha256sum\n";
+  assert.deepEqual(parseShellCapabilities(report), {
+    pythons: [
+      { command: "python3", version: { major: 3, minor: 8, patch: 18 }, versionText: "Python 3.8.18" },
+      { command: "python", version: { major: 3, minor: 5, patch: 10 }, versionText: "Python 3.5.10" },
+    ],
+    hashApplets: { md5sum: true, sha1sum: false, sha256sum: true },
+  });
+});
+
+test("no python, no applets; a broken interpreter is listed without a version", () => {
+  assert.deepEqual(parseShellCapabilities(""), { pythons: [], hashApplets: { md5sum: false, sha1sum: false, sha256sum: false } });
+  const broken = parseShellCapabilities("python python3 Traceback (most recent call last):\n  File x\nImportError: y\napplet sha1sum\n");
+  assert.equal(broken.pythons[0]?.version, undefined);
+  assert.match(broken.pythons[0]?.versionText ?? "", /ImportError: y/u);
+  assert.equal(broken.hashApplets.sha1sum, true);
+  assert.deepEqual(parseShellCapabilities("python python Python 2.7.18\n").pythons[0]?.version, { major: 2, minor: 7, patch: 18 });
+});
+
+test("a line of another shape is an error quoting it", () => {
+  assert.throws(() => parseShellCapabilities("applet md5sum\nsh: syntax error\n"), (e: unknown) => e instanceof InvalidInputError && e.message.includes('"sh: syntax error"'));
+  assert.throws(() => parseShellCapabilities("applet cksum\n"), InvalidInputError);
+});

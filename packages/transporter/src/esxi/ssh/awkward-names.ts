@@ -1,0 +1,23 @@
+/** Test support: names that break careless quoting (file, VM and datastore names seen or possible on ESXi). */
+export const AWKWARD_NAMES: readonly string[] = [
+  "plain",
+  "with space",
+  "  two leading and trailing  ",
+  `double"quote`,
+  "single'quote",
+  `both "and' quotes`,
+  "cost $5 and $HOME and ${PATH}",
+  "semi;colon && and || pipe | amp &",
+  "back`tick` and $(echo pwned)",
+  "[Test] Test [Test] (paren) {brace}",
+  "glob * and ? and [a-z]",
+  "line\nbreak",
+  "tab\there",
+  "Ünïcødé 名前 ✓",
+  "back\\slash \\n",
+  "~tilde and a=b and #hash",
+  "<redirect> >out 2>&1",
+  "-leading-dash",
+  "!bang !! and %percent ^caret",
+  "'",
+];

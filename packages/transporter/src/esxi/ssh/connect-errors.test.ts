@@ -1,0 +1,38 @@
+// Nothing listening: a clear, retryable connect error after the configured attempts, each failed attempt
+// reported; nothing pinned.
+import { strict as assert } from "node:assert";
+import { existsSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { SshConnectError } from "./esxi-ssh-errors.js";
+import type { EsxiSshSessionEvent } from "./esxi-ssh-session.js";
+import { EsxiSshSession } from "./esxi-ssh-session.js";
+import { KnownHostsFile } from "./known-hosts-file.js";
+
+test("a host that refuses connections fails with SshConnectError after every attempt", async () => {
+  // A port that was free a moment ago and has nothing listening now.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+
+  const knownHosts = new KnownHostsFile(join(mkdtempSync(join(tmpdir(), "connect-")), "known_hosts"));
+  const events: EsxiSshSessionEvent[] = [];
+  const delays: number[] = [];
+  const error = await EsxiSshSession.open({
+    target: { host: "127.0.0.1", port, user: "root", password: "secret-not-shown" },
+    knownHosts,
+    reconnectAttempts: 3,
+    reconnectDelayMs: (attempt) => (delays.push(attempt), 0),
+    onEvent: (event) => events.push(event),
+  }).catch((e: unknown) => e);
+  assert.ok(error instanceof SshConnectError, String(error));
+  assert.equal(error.retryable, true);
+  assert.match(error.message, new RegExp(`^127\\.0\\.0\\.1:${port}: cannot open an SSH connection: .*ECONNREFUSED`, "u"));
+  assert.deepEqual(delays, [1, 2]);
+  assert.deepEqual(events.map((e) => e.type), ["connect-attempt-failed", "connect-attempt-failed"]);
+  assert.ok(!JSON.stringify(events).includes("secret-not-shown") && !error.message.includes("secret-not-shown"));
+  assert.equal(existsSync(knownHosts.path), false);
+});

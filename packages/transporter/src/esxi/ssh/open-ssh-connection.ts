@@ -1,0 +1,145 @@
+/**
+ * One authenticated ssh2 connection to an ESXi host: algorithms offered, the host key checked before any
+ * credential is sent, then public key → keyboard-interactive → password, in that order, each only when the
+ * host still allows it. ssh2's failures come back as our typed errors. The caller owns the returned client
+ * (attaches its own error/close listeners at once, ends it).
+ */
+import { Client } from "ssh2";
+import type { AnyAuthMethod, AuthenticationType, NegotiatedAlgorithms, NextAuthHandler, VerifyCallback } from "ssh2";
+import { answerPasswordPrompts } from "./answer-password-prompts.js";
+import type { EsxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
+import type { EsxiSshError} from "./esxi-ssh-errors.js";
+import { SshAuthError, SshConnectError } from "./esxi-ssh-errors.js";
+import type { EsxiSshTarget } from "./esxi-ssh-target.js";
+import { targetLabel } from "./esxi-ssh-target.js";
+import type { HostKey } from "./host-key.js";
+import { hostKeyFromBlob } from "./host-key.js";
+
+export interface OpenSshConnectionOptions {
+  target: EsxiSshTarget;
+  algorithms: EsxiSshAlgorithms;
+  /** Decides on the presented key before authentication: an error refuses the connection with that error. */
+  checkHostKey: (key: HostKey) => Promise<EsxiSshError | undefined>;
+  /** Handshake plus login. */
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+}
+
+export interface OpenSshConnection {
+  client: Client;
+  negotiated: NegotiatedAlgorithms;
+  hostKey: HostKey;
+}
+
+export function openSshConnection(options: OpenSshConnectionOptions): Promise<OpenSshConnection> {
+  const { target } = options;
+  const label = targetLabel(target);
+  const client = new Client();
+  const tried: string[] = [];
+  let authDetail = "";
+  let refusal: EsxiSshError | undefined;
+  let negotiated: NegotiatedAlgorithms | undefined;
+  let hostKey: HostKey | undefined;
+  const methods = authMethods(target, (detail) => (authDetail = detail));
+
+  return new Promise<OpenSshConnection>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      client.removeAllListeners("ready");
+      client.on("error", () => undefined);
+      client.destroy();
+      reject(error);
+    };
+    client.once("handshake", (algorithms) => (negotiated = algorithms));
+    client.on("error", (error: Error & { level?: string }) => {
+      if (refusal !== undefined) return fail(refusal);
+      if (error.level === "client-authentication") return fail(new SshAuthError(label, target.user, tried, authDetail));
+      if (error.level === "client-timeout") return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
+      fail(new SshConnectError(label, redact(error.message, target), { cause: error }));
+    });
+    client.once("close", () => fail(refusal ?? new SshConnectError(label, "the host closed the connection before the login completed")));
+    client.once("ready", () => {
+      if (negotiated === undefined || hostKey === undefined) return fail(new SshConnectError(label, "login completed without a key exchange"));
+      settled = true;
+      client.removeAllListeners("close");
+      client.removeAllListeners("error");
+      resolve({ client, negotiated, hostKey });
+    });
+    client.connect({
+      host: target.host,
+      port: target.port ?? 22,
+      username: target.user,
+      algorithms: { ...options.algorithms, compress: ["none"] },
+      hostVerifier: (blob: Buffer, verify: VerifyCallback): void => {
+        let key: HostKey;
+        try {
+          key = hostKeyFromBlob(blob);
+        } catch (error) {
+          refusal = new SshConnectError(label, "the host sent a malformed host key", { cause: error });
+          return verify(false);
+        }
+        hostKey = key;
+        options.checkHostKey(key).then(
+          (problem) => {
+            refusal = problem;
+            verify(problem === undefined);
+          },
+          (error: unknown) => {
+            refusal = new SshConnectError(label, "checking the host key failed", { cause: error });
+            verify(false);
+          },
+        );
+      },
+      authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler): void => {
+        for (let method = methods.shift(); method !== undefined; method = methods.shift()) {
+          if (methodsLeft === null || methodsLeft.includes(method.type)) {
+            tried.push(method.type);
+            return next(method);
+          }
+        }
+        // ssh2 takes `false` for "no more methods"; its types do not say so.
+        next(false as unknown as AuthenticationType);
+      },
+      readyTimeout: options.connectTimeoutMs,
+      keepaliveInterval: options.keepaliveIntervalMs,
+      keepaliveCountMax: options.keepaliveCountMax,
+    });
+  });
+}
+
+function authMethods(target: EsxiSshTarget, explain: (detail: string) => void): AnyAuthMethod[] {
+  const methods: AnyAuthMethod[] = [];
+  const username = target.user;
+  if (target.privateKey !== undefined) {
+    methods.push({ type: "publickey", username, key: target.privateKey, ...(target.passphrase !== undefined ? { passphrase: target.passphrase } : {}) });
+  }
+  const password = target.password;
+  if (password !== undefined) {
+    methods.push({
+      type: "keyboard-interactive",
+      username,
+      prompt: (_name, _instructions, _lang, prompts, finish) => {
+        const reply = answerPasswordPrompts(prompts, password);
+        if ("unexpected" in reply) {
+          explain(`the host asked ${JSON.stringify(reply.unexpected)}, which is not a password prompt`);
+          return finish([]);
+        }
+        finish(reply.answers);
+      },
+    });
+    methods.push({ type: "password", username, password });
+  }
+  return methods;
+}
+
+/** Foreign messages should never hold a credential; this makes sure of it. */
+export function redact(text: string, target: Pick<EsxiSshTarget, "password" | "passphrase">): string {
+  let out = text;
+  for (const secret of [target.password, target.passphrase]) {
+    if (secret !== undefined && secret !== "") out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
