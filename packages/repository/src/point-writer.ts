@@ -123,12 +123,14 @@ export class PointWriter {
       await this.#sink.flush();
       const metadata = store.batch();
       for (const disk of this.#disks) {
-        await metadata.write(indexKey(this.pointId, disk.diskIndex), repository.sealEnvelope(EnvelopeKind.index, disk.index.encode()));
+        const index = indexKey(this.pointId, disk.diskIndex);
+        await metadata.write(index, repository.sealEnvelope(EnvelopeKind.index, disk.index.encode(), index));
         const fingerprints = disk.fingerprints;
         if (fingerprints !== undefined) {
           const header = Buffer.alloc(4);
           header.writeUInt32LE(fingerprints.info.digestLengthBytes, 0);
-          await metadata.write(fingerprintsKey(this.pointId, disk.diskIndex), repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([header, fingerprints.data])));
+          const file = fingerprintsKey(this.pointId, disk.diskIndex);
+          await metadata.write(file, repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([header, fingerprints.data]), file));
         }
       }
       await metadata.flush();
@@ -152,7 +154,8 @@ export class PointWriter {
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
           if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
-        await store.write(manifestKey(this.pointId), repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point)));
+        const manifest = manifestKey(this.pointId);
+        await store.write(manifest, repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point), manifest));
       });
       this.#state = "committed";
       await this.#lock.release();

@@ -233,7 +233,7 @@ describe("Repository opening", () => {
     await store.write("config.json", Buffer.from(JSON.stringify({ ...config, formatVersion: REPOSITORY_FORMAT_VERSION + 1 })));
     await assert.rejects(Repository.open(store), (error: unknown) => {
       assert.ok(error instanceof UnsupportedFormatError);
-      assert.match(error.message, /config\.json: repository format version 3 is newer than this esxbackup supports \(2\)/);
+      assert.match(error.message, new RegExp(`config\\.json: repository format version ${REPOSITORY_FORMAT_VERSION + 1} is newer than this esxbackup supports \\(${REPOSITORY_FORMAT_VERSION}\\)`));
       return true;
     });
   });
@@ -253,6 +253,89 @@ describe("Repository opening", () => {
       await assert.rejects(Repository.open(store), new RegExp(`config\\.json: has compressionLevel ${JSON.stringify(level)}, not a whole number from 1 to 19`));
     }
     await assert.rejects(Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, compressionLevel: 20 }), /compression level: must be a whole number from 1 to 19/);
+  });
+
+  async function editConfig(store: MemoryBlobStore, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+    const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+    await store.write("config.json", Buffer.from(JSON.stringify(edit(config))));
+  }
+
+  for (const formatVersion of [2, 3]) {
+    it(`version ${formatVersion}: config.json edited to say "encryption: none" is refused at open while key files exist, and nothing is written`, async () => {
+      const store = new MemoryBlobStore();
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0, encrypt: true, passphrase: "pw", scrypt: FAST_SCRYPT, formatVersion });
+      await backUpImage(repository, makeImage(3 * CHUNK, 4));
+      await repository.close();
+      await editConfig(store, (config) => ({ ...config, encryption: "none", chunkDigest: "sha256" }));
+      const before = await store.list("points");
+      await assert.rejects(Repository.open(store), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError);
+        assert.match(error.message, /^memory:config\.json: says the repository is not encrypted, but memory:keys holds 1 key file\(s\): config\.json was altered \(downgrade to plaintext refused\)/);
+        return true;
+      });
+      assert.deepEqual(await store.list("points"), before);
+    });
+  }
+
+  it("version 3: any other edit of an encrypted config.json is refused at open, naming config.json", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    const original = (await store.read("config.json")).toString();
+    const edits: [string, (config: Record<string, unknown>) => Record<string, unknown>][] = [
+      ["compression level", (config) => ({ ...config, compressionLevel: 1 })],
+      ["chunk size", (config) => ({ ...config, chunkSizeBytes: 2 * CHUNK })],
+      ["repository id", (config) => ({ ...config, repositoryId: "0".repeat(32) })],
+      ["configMac removed", ({ configMac: _, ...config }) => config],
+    ];
+    for (const [name, edit] of edits) {
+      await store.write("config.json", Buffer.from(original));
+      await editConfig(store, edit);
+      await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError, name);
+        assert.match(error.message, /^memory:config\.json: (is not authenticated by the repository's key|has no configMac|key file .* belongs to repository [0-9a-f]{32} but config\.json says 0{32}).*altered/, name);
+        return true;
+      });
+    }
+    await store.write("config.json", Buffer.from(original));
+    await (await Repository.open(store, { passphrase: "correct horse", threads: 0 })).close();
+  });
+
+  it("version 3: config.json edited to say version 2 (which authenticates less) is refused: the key file says 3", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    await editConfig(store, ({ configMac: _, ...config }) => ({ ...config, formatVersion: 2 }));
+    await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), /^RepositoryFileError: memory:config\.json: key file memory:keys\/[0-9a-f]+\.json: it belongs to a format-version-3 repository but config\.json says version 2: config\.json was altered \(downgrade refused\)/);
+  });
+
+  it("a planted key file with absurd scrypt parameters is refused before any work, naming it", { timeout: 60_000 }, async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    const [name] = await store.list("keys");
+    const keyFile = JSON.parse((await store.read(`keys/${name}`)).toString()) as Record<string, unknown>;
+    // Without the bounds, the first would ask for 2 TiB, the second would run for days.
+    for (const [parameters, problem] of [
+      [{ N: 2 ** 30, r: 16, p: 1 }, /needs 2097152 MiB, more than the 1024 MiB allowed/],
+      [{ N: 1024, r: 8, p: 2 ** 30 }, /is more work than the 8388608 blocks allowed/],
+      [{ N: 1000, r: 8, p: 1 }, /must be a power of two/],
+    ] as const) {
+      await store.write(`keys/${name}`, Buffer.from(JSON.stringify({ ...keyFile, ...parameters })));
+      await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError);
+        assert.match(error.message, new RegExp(`^memory:keys/${name}: is not a valid key file \\(refused before deriving anything: .*${problem.source}`));
+        return true;
+      });
+    }
+  });
+
+  it("new key files use the measured scrypt default, at least OWASP's minimum (N = 2^17, r = 8: 128 MiB), and open", async () => {
+    const store = new MemoryBlobStore();
+    const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0, encrypt: true, passphrase: "pw" });
+    await repository.close();
+    const [name] = await store.list("keys");
+    const keyFile = JSON.parse((await store.read(`keys/${name}`)).toString()) as { N: number; r: number; p: number };
+    assert.ok(keyFile.N >= 131072 && keyFile.r >= 8 && 128 * keyFile.N * keyFile.r >= 128 * 1024 * 1024, `N=${keyFile.N} r=${keyFile.r}`);
+    assert.equal(keyFile.p, 1);
+    await (await Repository.open(store, { passphrase: "pw", threads: 0 })).close();
   });
 
   it("refuses to init over an existing repository and to open an empty folder", async () => {

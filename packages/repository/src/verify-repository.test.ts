@@ -4,8 +4,9 @@ import type { PointId } from "@esxbackup/domain";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { Repository } from "./repository.js";
 import { chunkKey, fingerprintsKey, indexKey, manifestKey } from "./repository-layout.js";
-import { backUpImage, makeImage } from "./test-disk.js";
+import { backUpImage, makeImage, readWholeDisk } from "./test-disk.js";
 import { backUpWithFingerprints } from "./test-fingerprints.js";
+import { readDiskFingerprints } from "./read-disk-fingerprints.js";
 import { verifyRepository } from "./verify-repository.js";
 
 const CHUNK = 8 * 1024;
@@ -73,6 +74,29 @@ for (const encrypt of [false, true]) {
       assert.deepEqual(report.problems.map((p) => [p.pointId, p.file]).sort(), [[a, `memory:${indexKey(a, 0)}`], [b, `memory:${manifestKey(b)}`]].sort());
       assert.match(report.problems.find((p) => p.pointId === a)?.problem ?? "", encrypt ? /authentication failed/ : /checksum mismatch/);
       await assert.rejects(verifyRepository(repository, { pointIds: ["nope" as PointId] }), /no such recovery point: nope/);
+      await repository.close();
+    });
+
+    it("reports an index or fingerprints file copied from another point by point, disk and file; restore and the next backup refuse it", async () => {
+      const { store, repository } = await setUp();
+      const source = await backUpWithFingerprints(repository, makeImage(5 * CHUNK + 300, 7));
+      const target = await backUpWithFingerprints(repository, makeImage(5 * CHUNK + 300, 8));
+      // Same disk size, so nothing but the binding tells the files apart: restoring would return the other image.
+      for (const file of [indexKey, fingerprintsKey]) await store.write(file(target, 0), await store.read(file(source, 0)));
+      for (const quick of [false, true]) {
+        const report = await verifyRepository(repository, { quick });
+        assert.deepEqual(
+          report.problems.map((p) => [p.pointId, p.diskIndex, p.file, p.problem.replace(/ \(.*/, "")]).sort(),
+          [
+            [target, 0, `memory:${indexKey(target, 0)}`, encrypt ? "authentication failed" : "checksum mismatch"],
+            [target, 0, `memory:${fingerprintsKey(target, 0)}`, encrypt ? "authentication failed" : "checksum mismatch"],
+          ].sort(),
+        );
+      }
+      await assert.rejects(readWholeDisk(repository, target), new RegExp(`${indexKey(target, 0)}: .*copied from another file`));
+      await assert.rejects(readDiskFingerprints(repository, target, 0), new RegExp(`${fingerprintsKey(target, 0)}: .*copied from another file`));
+      await assert.rejects(backUpImage(repository, makeImage(5 * CHUNK + 300, 8), { previousPointId: target }), new RegExp(`${indexKey(target, 0)}: .*copied from another file`));
+      assert.deepEqual((await verifyRepository(repository, { pointIds: [source] })).problems, []);
       await repository.close();
     });
 
