@@ -1,19 +1,15 @@
 import { strict as assert } from "node:assert";
-import { createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { createDecipheriv, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { EnvelopeKind, chunkEnvelopeBound, envelopeSessionId, openEnvelope, sealChunkInto, sealEnvelope } from "./envelope.js";
 import type { EnvelopeVersion, Opening, Sealing } from "./envelope.js";
 import { SessionKeys } from "./session-keys.js";
+import { hkdfByHand } from "./test-crypto.js";
 
 const DATA_KEY = randomBytes(32);
 const text = (bytes: number): Buffer => Buffer.from("snapshot consolidated on datastore1\n".repeat(Math.ceil(bytes / 36)).slice(0, bytes));
 const BINDING = "0123456789abcdef0123456789abcdef/indexes/20260301T120000000Z-1a2b3c4d/disk-0.fidx";
 
-/** HKDF-SHA-256 written out from RFC 5869 (one block), independently of the code under test. */
-export function hkdfByHand(ikm: Buffer, salt: Buffer, info: Buffer | string): Buffer {
-  const prk = createHmac("sha256", salt).update(ikm).digest();
-  return createHmac("sha256", prk).update(Buffer.concat([Buffer.from(info), Buffer.from([1])])).digest();
-}
 
 function keysFor(version: EnvelopeVersion, encrypted: boolean): { sealing: () => Sealing; opening: Opening } {
   const sessions = new SessionKeys(version, encrypted ? Buffer.from(DATA_KEY) : undefined);
