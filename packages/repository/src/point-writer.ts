@@ -18,6 +18,7 @@ import { DiskWriter } from "./disk-writer.js";
 import type { OpenDiskOptions } from "./disk-writer.js";
 import { EnvelopeKind } from "./envelope.js";
 import { encodeManifest } from "./point-manifest.js";
+import { appendPointsLog } from "./points-log.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { fingerprintsKey, indexKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
@@ -45,6 +46,8 @@ export class PointWriter {
   readonly #gcAtStart: { lastRun: string; gcLockPresent: boolean };
   readonly #gcAware: boolean;
   #state: "open" | "committed" | "aborted" = "open";
+  /** The points log says "published" (version 3): an abort must say "withdrawn". */
+  #logged = false;
 
   private constructor(
     repository: Repository,
@@ -154,6 +157,10 @@ export class PointWriter {
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
           if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
+        // Logged first: a point is never visible without its record (a crash in between leaves a record
+        // whose manifest is missing, which verify reports; see docs/repository-format.md §8a).
+        await appendPointsLog(repository, "published", this.pointId);
+        this.#logged = true;
         const manifest = manifestKey(this.pointId);
         await store.write(manifest, repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point), manifest));
       });
@@ -175,6 +182,10 @@ export class PointWriter {
     try {
       await this.#sink.discard();
       await this.#repository.store.remove(pointIndexesFolder(this.pointId));
+      if (this.#logged) {
+        // Best effort: if even this fails (a full disk), verify reports the point as missing, which it is.
+        await withMutex(this.#repository.store, this.#repository.clock, () => appendPointsLog(this.#repository, "withdrawn", this.pointId)).catch(() => undefined);
+      }
     } finally {
       await this.#lock.release();
     }

@@ -26,6 +26,7 @@ import {
   KEYS_FOLDER,
   MANIFEST_SUFFIX,
   POINTS_FOLDER,
+  POINTS_LOG_FOLDER,
   chunkKey,
   indexKey,
   keyFileKey,
@@ -119,7 +120,7 @@ export class Repository {
     const marker = Buffer.alloc(0);
     const folders = store.batch();
     for (const sub of CHUNK_SUBFOLDERS) await folders.write(`${CHUNKS_FOLDER}/${sub}/.keep`, marker);
-    for (const folder of ["points", "indexes", "locks"]) await folders.write(`${folder}/.keep`, marker);
+    for (const folder of ["points", "indexes", "locks", ...(config.formatVersion >= 3 ? [POINTS_LOG_FOLDER] : [])]) await folders.write(`${folder}/.keep`, marker);
     await folders.flush();
     await store.write(CONFIG_KEY, Buffer.from(`${JSON.stringify(config, null, 2)}\n`));
     return new Repository(store, config, keys, options);
@@ -252,8 +253,9 @@ export class Repository {
     }
   }
 
-  async readEnvelope(key: string, kind: EnvelopeKind): Promise<Buffer> {
-    const bytes = await this.store.read(key);
+  /** Reads (unless `bytes` is given: the file's content, already read) and opens the metadata file at `key`. */
+  async readEnvelope(key: string, kind: EnvelopeKind, bytes?: Buffer): Promise<Buffer> {
+    bytes ??= await this.store.read(key);
     try {
       return openEnvelope(kind, bytes, this.#sessions.opening, MAX_METADATA_BYTES, this.bindingOf(key));
     } catch (error) {
