@@ -10,6 +10,7 @@ import { DEFAULT_COMPRESSION_LEVEL, UNRECORDED_COMPRESSION_LEVEL } from "./envel
 import { REPOSITORY_FORMAT_VERSION, compressionLevelOf } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
+import { verifyRepository } from "./verify-repository.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 import { backUpImage, makeImage, readWholeDisk, sha256, storeWith } from "./test-disk.js";
 
@@ -42,6 +43,28 @@ describe("Repository round trips", () => {
         }
       });
     }
+  }
+
+  for (const encrypt of [false, true]) {
+    it(`${encrypt ? "encrypted" : "plain"}: a version-2 repository is still read and written by its own rules (envelope version 1, no points log)`, async () => {
+      const store = new MemoryBlobStore();
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1, formatVersion: 2, ...(encrypt ? { encrypt: true, passphrase: "pw", scrypt: FAST_SCRYPT } : {}) });
+      const image = makeImage(6 * CHUNK + 5, 12);
+      const first = await backUpImage(repository, image);
+      const second = await backUpImage(repository, image, { previousPointId: first.pointId, changed: [] });
+      await repository.close();
+      const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+      assert.equal(config["formatVersion"], 2);
+      assert.equal(config["configMac"], undefined);
+      assert.equal((await store.read(`points/${second.pointId}.manifest`))[4], 1, "envelope version 1");
+      assert.deepEqual(await store.list("log"), []);
+      const reopened = await Repository.open(store, { threads: 1, ...(encrypt ? { passphrase: "pw" } : {}) });
+      assert.equal(sha256(await readWholeDisk(reopened, second.pointId)), sha256(image));
+      const report = await verifyRepository(reopened);
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.pointsLog, undefined, "version 2 has no points log");
+      await reopened.close();
+    });
   }
 
   it("stores zero chunks as marks and identical chunks once", async () => {
