@@ -235,6 +235,13 @@ describe("Repository opening", () => {
     await assert.rejects(Repository.open(racing, { passphrase: "correct horse" }), WrongPassphraseError);
   });
 
+  it("closing an encrypted repository overwrites the keys it held: it cannot read afterwards", async () => {
+    const { repository } = await fresh({ encrypt: true, threads: 1 });
+    const { pointId } = await backUpImage(repository, makeImage(2 * CHUNK, 4));
+    await repository.close();
+    await assert.rejects(repository.readPoint(pointId), /keys were wiped/);
+  });
+
   it("names are keyed in an encrypted repository: the same data gets different names in two repositories", async () => {
     const a = await fresh({ encrypt: true });
     const b = await fresh({ encrypt: true });
