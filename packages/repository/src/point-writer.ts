@@ -46,8 +46,6 @@ export class PointWriter {
   readonly #gcAtStart: { lastRun: string; gcLockPresent: boolean };
   readonly #gcAware: boolean;
   #state: "open" | "committed" | "aborted" = "open";
-  /** The points log says "published" (version 3): an abort must say "withdrawn". */
-  #logged = false;
 
   private constructor(
     repository: Repository,
@@ -157,14 +155,14 @@ export class PointWriter {
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
           if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
-        // Logged first: a point is never visible without its record (a crash in between leaves a record
-        // whose manifest is missing, which verify reports; see docs/repository-format.md §8a).
-        await appendPointsLog(repository, "published", this.pointId);
-        this.#logged = true;
         const manifest = manifestKey(this.pointId);
         await store.write(manifest, repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point), manifest));
+        // Published: from here on nothing may undo the point. Its record follows (version 3); a writer dying
+        // in between leaves its lock naming the point, and the next append records it (points-log.ts). A
+        // record that cannot be written (a full disk) leaves the point for verify to report as unrecorded.
+        this.#state = "committed";
+        await appendPointsLog(repository, "published", this.pointId).catch(() => undefined);
       });
-      this.#state = "committed";
       await this.#lock.release();
       return point;
     } catch (error) {
@@ -182,10 +180,6 @@ export class PointWriter {
     try {
       await this.#sink.discard();
       await this.#repository.store.remove(pointIndexesFolder(this.pointId));
-      if (this.#logged) {
-        // Best effort: if even this fails (a full disk), verify reports the point as missing, which it is.
-        await withMutex(this.#repository.store, this.#repository.clock, () => appendPointsLog(this.#repository, "withdrawn", this.pointId)).catch(() => undefined);
-      }
     } finally {
       await this.#lock.release();
     }

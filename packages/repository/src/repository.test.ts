@@ -235,6 +235,21 @@ describe("Repository opening", () => {
     await assert.rejects(Repository.open(racing, { passphrase: "correct horse" }), WrongPassphraseError);
   });
 
+  it("every envelope of an encrypted repository has its own nonce; the point's files share their writer's session", async () => {
+    const { store, repository } = await fresh({ encrypt: true, threads: 2 });
+    const { pointId } = await backUpImage(repository, makeImage(37 * CHUNK, 21));
+    await repository.close();
+    const files = [`points/${pointId}.manifest`, `indexes/${pointId}/disk-0.fidx`];
+    for (const sub of await store.list("chunks")) for (const name of await store.list(`chunks/${sub}`)) if (!name.startsWith(".")) files.push(`chunks/${sub}/${name}`);
+    const envelopes = await Promise.all(files.map((key) => store.read(key)));
+    assert.ok(envelopes.length > 20, `${envelopes.length} files`);
+    const nonces = new Set(envelopes.map((bytes) => bytes.subarray(32, 44).toString("hex")));
+    assert.equal(nonces.size, envelopes.length, "no nonce repeats");
+    const sessions = new Set(envelopes.map((bytes) => bytes.subarray(16, 32).toString("hex")));
+    assert.equal(sessions.size, 1, "one writer, one session");
+    assert.ok(!sessions.has("0".repeat(32)));
+  });
+
   it("closing an encrypted repository overwrites the keys it held: it cannot read afterwards", async () => {
     const { repository } = await fresh({ encrypt: true, threads: 1 });
     const { pointId } = await backUpImage(repository, makeImage(2 * CHUNK, 4));

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { hostname } from "node:os";
 import { describe, it } from "node:test";
 import type { PointId } from "@esxbackup/domain";
 import { MemoryBlobStore } from "./memory-blob-store.js";
@@ -164,19 +165,25 @@ for (const encrypt of [false, true]) {
       await repository.close();
     });
 
-    it("a writer that fails after logging its point withdraws it: nothing is reported", async () => {
+    it("a writer that died between its manifest and its record is not blamed while its lock names the point, and the next backup records it", async () => {
       const { store, repository } = await setUp();
-      const failing = await Repository.open(
-        storeWith(store, {
-          write: (key, data) => (key.startsWith("points/") ? Promise.reject(new Error("simulated failure writing the manifest")) : store.write(key, data)),
-        }),
+      const unlogged = await Repository.open(
+        storeWith(store, { write: (key, data) => (key.startsWith("log/") ? Promise.reject(new Error("simulated death before the record")) : store.write(key, data)) }),
         { threads: 0, ...(encrypt ? { passphrase: "pw" } : {}) },
       );
-      await assert.rejects(backUpImage(failing, makeImage(2 * CHUNK, 6)), /simulated failure/);
-      await failing.close();
+      const orphan = (await backUpImage(unlogged, makeImage(2 * CHUNK, 6))).pointId;
+      await unlogged.close();
+      assert.deepEqual(logProblems(await verifyRepository(repository)), [[orphan, `memory:${manifestKey(orphan)}`, "not in the points log"]]);
+      // What a killed writer leaves: its lock, naming the point, held by a process that no longer exists.
+      const now = new Date().toISOString();
+      const lock = { kind: "writer", id: "dead", host: hostname(), pid: 2 ** 22 + 12345, startedAt: now, refreshedAt: now, pointId: orphan };
+      await store.write("locks/writer-dead.json", Buffer.from(JSON.stringify(lock)));
+      assert.deepEqual((await verifyRepository(repository)).problems, []);
+      await backUpImage(repository, makeImage(2 * CHUNK, 7));
+      assert.deepEqual(await store.list("locks").then((names) => names.filter((name) => name.startsWith("writer-"))), [], "the dead lock is gone");
       const report = await verifyRepository(repository);
       assert.deepEqual(report.problems, []);
-      assert.equal(report.pointsLog?.records, 4, "published, then withdrawn");
+      assert.equal(report.pointsLog?.records, 4, "a, b, the orphan, the new point");
       await repository.close();
     });
 

@@ -8,6 +8,7 @@ import { InvalidInputError } from "@esxbackup/domain";
 import type { ChunkDigest, PointId } from "@esxbackup/domain";
 import type { FixedIndex } from "./fixed-index.js";
 import { hasPointsLog, readPointsLog } from "./points-log.js";
+import { listLocks } from "./repository-lock.js";
 import { readPointDiskFingerprints } from "./read-disk-fingerprints.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
@@ -135,13 +136,18 @@ async function checkPointsLog(
   for (const problem of log.problems) problems.push(problem);
   const all = selected.size === published.length;
   const manifestFile = (pointId: PointId): string => repository.store.locate(manifestKey(pointId));
+  // The manifests were listed before the log was read: a point published or pruned in between is looked
+  // at again, and one a writer lock names is being published (or its writer died just after: the next
+  // append records it).
   const present = new Set(published);
+  const beingWritten = new Set((await listLocks(repository.store, "writer", repository.clock)).map((lock) => lock.record.pointId));
+  const stillThere = (pointId: PointId): Promise<boolean> => repository.hasPoint(pointId);
   for (const [pointId, { event, sequence }] of log.points) {
-    if (event === "published" && !present.has(pointId) && all) {
+    if (event === "published" && !present.has(pointId) && all && !(await stillThere(pointId))) {
       problems.push({
         pointId,
         file: manifestFile(pointId),
-        problem: `missing: the points log publishes it (record ${sequence}) and never prunes it — deleted, or the storage was rolled back (a crash while publishing also leaves this)`,
+        problem: `missing: the points log publishes it (record ${sequence}) and never prunes it — deleted, or the storage was rolled back`,
       });
     }
   }
@@ -149,12 +155,13 @@ async function checkPointsLog(
     if (!selected.has(pointId)) continue;
     const entry = log.points.get(pointId);
     if (entry === undefined) {
+      if (beingWritten.has(pointId)) continue;
       problems.push({ pointId, file: manifestFile(pointId), problem: "not in the points log: this point was never published here (planted, or copied in)" });
-    } else if (entry.event !== "published") {
+    } else if (entry.event === "pruned" && (await stillThere(pointId))) {
       problems.push({
         pointId,
         file: manifestFile(pointId),
-        problem: `resurrected: the points log ${entry.event === "pruned" ? "prunes" : "withdraws"} it (record ${entry.sequence}) but its manifest is there — restored from an old copy (or a prune was interrupted: prune it again)`,
+        problem: `resurrected: the points log prunes it (record ${entry.sequence}) but its manifest is there — restored from an old copy (or a prune was interrupted: prune it again)`,
       });
     }
   }
