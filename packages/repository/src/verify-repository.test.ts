@@ -165,6 +165,19 @@ for (const encrypt of [false, true]) {
       await repository.close();
     });
 
+    it("a point published while verify lists the manifests is not reported missing", async () => {
+      const { store, repository } = await setUp();
+      const listedBefore = await store.list("points");
+      await backUpImage(repository, makeImage(2 * CHUNK, 6));
+      const racing = await Repository.open(storeWith(store, { list: (folder) => (folder === "points" ? Promise.resolve(listedBefore) : store.list(folder)) }), {
+        threads: 0,
+        ...(encrypt ? { passphrase: "pw" } : {}),
+      });
+      assert.deepEqual((await verifyRepository(racing)).problems, []);
+      await racing.close();
+      await repository.close();
+    });
+
     it("a writer that died between its manifest and its record is not blamed while its lock names the point, and the next backup records it", async () => {
       const { store, repository } = await setUp();
       const unlogged = await Repository.open(
