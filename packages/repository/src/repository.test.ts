@@ -349,7 +349,15 @@ describe("Repository opening", () => {
     const { store, repository } = await fresh({ encrypt: true });
     await repository.close();
     await editConfig(store, ({ configMac: _, ...config }) => ({ ...config, formatVersion: 2 }));
+    await store.remove("log"); // the points log would give it away first (next test); the key file still does
     await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), /^RepositoryFileError: memory:config\.json: key file memory:keys\/[0-9a-f]+\.json: it belongs to a format-version-3 repository but config\.json says version 2: config\.json was altered \(downgrade refused\)/);
+  });
+
+  it("version 3, unencrypted: config.json edited to say version 2 is refused: the points log says 3", async () => {
+    const { store, repository } = await fresh();
+    await repository.close();
+    await editConfig(store, (config) => ({ ...config, formatVersion: 2 }));
+    await assert.rejects(Repository.open(store), /^RepositoryFileError: memory:config\.json: says format version 2, but memory:log exists, which only version 3 creates: config\.json was altered \(downgrade refused\)/);
   });
 
   it("a planted key file with absurd scrypt parameters is refused before any work, naming it", { timeout: 20_000 }, async () => {

@@ -128,11 +128,20 @@ export class Repository {
 
   /**
    * Opens a repository. Refused, with nothing written: a config.json saying `encryption: none` while key
-   * files exist (a downgrade), one whose format version is older than its key files', and in version 3 an
-   * encrypted one whose `configMac` does not authenticate it.
+   * files exist (a downgrade), one whose format version is older than its key files' or its points log's,
+   * and in version 3 an encrypted one whose `configMac` does not authenticate it.
    */
   static async open(store: BlobStore, options: OpenOptions = {}): Promise<Repository> {
     const config = await readRepositoryConfig(store);
+    if (config.formatVersion < 3 && (await store.list(POINTS_LOG_FOLDER)).length > 0) {
+      // Version 3 creates log/ at init: a config saying an older version there was edited (it would make
+      // every file unreadable, and writers mix envelope versions). Key files catch this too when encrypted.
+      throw new RepositoryFileError(
+        "corrupt",
+        store.locate(CONFIG_KEY),
+        `says format version ${config.formatVersion}, but ${store.locate(POINTS_LOG_FOLDER)} exists, which only version 3 creates: config.json was altered (downgrade refused)`,
+      );
+    }
     if (config.encryption === "none") {
       const keyFiles = (await store.list(KEYS_FOLDER)).filter((name) => name.endsWith(".json"));
       if (keyFiles.length > 0) {
