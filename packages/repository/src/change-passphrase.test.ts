@@ -9,6 +9,7 @@ import { changePassphrase } from "./change-passphrase.js";
 import { unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyFile } from "./key-file.js";
 import { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
+import { readRepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { Repository } from "./repository.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
@@ -151,9 +152,10 @@ describe("changePassphrase", () => {
   it("a second key file written beside the first (the half-done state) is finished by the change", async () => {
     const { root, store } = await fresh();
     const [first] = await readdir(join(root, "keys"));
-    const master = await unwrapMasterKey(JSON.parse(await readFile(join(root, "keys", first as string), "utf8")) as KeyFile, OLD);
+    const config = await readRepositoryConfig(store);
+    const master = await unwrapMasterKey(JSON.parse(await readFile(join(root, "keys", first as string), "utf8")) as KeyFile, OLD, config);
     assert.ok(master !== undefined);
-    await store.write("keys/second.json", Buffer.from(JSON.stringify(await wrapMasterKey(master, NEW, FAST_SCRYPT, new Date()))));
+    await store.write("keys/second.json", Buffer.from(JSON.stringify(await wrapMasterKey(master, NEW, FAST_SCRYPT, new Date(), config))));
     const change = await changePassphrase(store, { currentPassphrase: OLD, newPassphrase: NEW, scrypt: FAST_SCRYPT });
     assert.deepEqual(change.removedKeyFileKeys.sort(), [`keys/${first}`, "keys/second.json"].sort());
     assert.equal(await opens(store, OLD), false);

@@ -24,8 +24,9 @@ import { InvalidInputError, systemClock } from "@esxbackup/domain";
 import type { Clock } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
-import type { KeyFile, ScryptParameters } from "./key-file.js";
+import type { KeyBinding, KeyFile, ScryptParameters } from "./key-file.js";
 import { readRepositoryConfig } from "./repository-config.js";
+import type { RepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CONFIG_KEY, KEYS_FOLDER, keyFileKey } from "./repository-layout.js";
 import { withMutex } from "./repository-lock.js";
@@ -53,13 +54,18 @@ export interface PassphraseChange {
  */
 export async function changePassphrase(store: BlobStore, options: ChangePassphraseOptions): Promise<PassphraseChange> {
   const clock = options.clock ?? systemClock;
-  await requireEncrypted(store);
+  const config = await requireEncrypted(store);
   if (options.currentPassphrase === "") throw new InvalidInputError("passphrase", "the repository is encrypted: give the current passphrase (--password-file or ESXBACKUP_PASSWORD)");
   if (options.newPassphrase === "") throw new InvalidInputError("new passphrase", "must not be empty");
   if (options.newPassphrase === options.currentPassphrase) throw new InvalidInputError("new passphrase", "is the same as the current one: nothing to change");
   return withMutex(store, clock, async () => {
-    const master = await unlock(store, options.currentPassphrase);
-    const keyFile = await wrapMasterKey(master, options.newPassphrase, options.scrypt ?? DEFAULT_SCRYPT, clock.now());
+    const master = await unlock(store, options.currentPassphrase, config);
+    let keyFile: KeyFile;
+    try {
+      keyFile = await wrapMasterKey(master, options.newPassphrase, options.scrypt ?? DEFAULT_SCRYPT, clock.now(), config);
+    } finally {
+      master.fill(0);
+    }
     const newKey = keyFileKey(randomBytes(8).toString("hex"));
     await store.write(newKey, Buffer.from(JSON.stringify(keyFile, null, 2)));
     // Listed again rather than reusing what unlock saw: whatever is in keys/ now, except the new file, must go.
@@ -72,10 +78,12 @@ export async function changePassphrase(store: BlobStore, options: ChangePassphra
   });
 }
 
-async function requireEncrypted(store: BlobStore): Promise<void> {
-  if ((await readRepositoryConfig(store)).encryption === "none") {
+async function requireEncrypted(store: BlobStore): Promise<RepositoryConfig> {
+  const config = await readRepositoryConfig(store);
+  if (config.encryption === "none") {
     throw new InvalidInputError("repository", `${store.locate(CONFIG_KEY)}: the repository is not encrypted, it has no passphrase to change`);
   }
+  return config;
 }
 
 async function listKeyFiles(store: BlobStore): Promise<string[]> {
@@ -87,18 +95,19 @@ async function listKeyFiles(store: BlobStore): Promise<string[]> {
  * change removes them all afterwards, and one this program cannot read (damaged, or from a newer version)
  * stops the change before anything is written rather than being deleted unseen.
  */
-async function unlock(store: BlobStore, passphrase: string): Promise<Buffer> {
+async function unlock(store: BlobStore, passphrase: string, binding: KeyBinding): Promise<Buffer> {
   const keys = await listKeyFiles(store);
   if (keys.length === 0) throw new RepositoryFileError("missing", store.locate(KEYS_FOLDER), "holds no key file: the repository cannot be decrypted");
   let master: Buffer | undefined;
   for (const key of keys) {
     let opened: Buffer | undefined;
     try {
-      opened = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, passphrase);
+      opened = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, passphrase, binding);
     } catch (error) {
       throw new RepositoryFileError("corrupt", store.locate(key), `is not a valid key file (${error instanceof Error ? error.message : String(error)})`, { cause: error });
     }
-    master ??= opened;
+    if (master === undefined) master = opened;
+    else opened?.fill(0);
   }
   if (master === undefined) throw new WrongPassphraseError(store.locate(KEYS_FOLDER));
   return master;

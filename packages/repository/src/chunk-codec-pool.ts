@@ -9,8 +9,8 @@ import type { ChunkDigest } from "@esxbackup/domain";
 import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
 import type { EncodedChunk, SealedRun } from "./chunk-codec.js";
 import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
-import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError } from "./envelope.js";
-import type { RepositoryKeys } from "./repository-keys.js";
+import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError, envelopeSessionId } from "./envelope.js";
+import type { SessionKeys } from "./session-keys.js";
 import { ownsWholeBuffer, transferListOf } from "./transfer-list.js";
 
 interface Lane {
@@ -24,23 +24,26 @@ const MAX_SPARES = 8;
 type Pending = { resolve: (result: ChunkJobResult) => void; reject: (error: unknown) => void; lane: Lane };
 
 export class ChunkCodecPool {
-  readonly #keys: RepositoryKeys | undefined;
+  readonly #idKey: Buffer | undefined;
+  readonly #sessions: SessionKeys;
   readonly #level: number;
   readonly #lanes: Lane[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #spares: ArrayBuffer[] = [];
   #nextId = 1;
 
-  /** `compressionLevel`: the zstd level chunks are compressed with (decoding works whatever it was). */
-  constructor(keys: RepositoryKeys | undefined, options: { threads?: number; compressionLevel?: number } = {}) {
-    this.#keys = keys;
+  /**
+   * `idKey`: the key chunk names are HMACs under (encrypted repositories); `sessions` gives each job the key
+   * to seal or open with. `compressionLevel`: the zstd level chunks are compressed with (decoding works
+   * whatever it was).
+   */
+  constructor(idKey: Buffer | undefined, sessions: SessionKeys, options: { threads?: number; compressionLevel?: number } = {}) {
+    this.#idKey = idKey;
+    this.#sessions = sessions;
     this.#level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     const threads = options.threads ?? availableParallelism();
     for (let index = 0; index < threads; index += 1) {
-      const workerData: ChunkWorkerData = {
-        keys: keys === undefined ? undefined : { dataKey: new Uint8Array(keys.dataKey), idKey: new Uint8Array(keys.idKey) },
-        compressionLevel: this.#level,
-      };
+      const workerData: ChunkWorkerData = { idKey: idKey === undefined ? undefined : new Uint8Array(idKey), compressionLevel: this.#level };
       const worker = new Worker(new URL("./chunk-worker.js", import.meta.url), { workerData });
       const lane: Lane = { worker, inFlight: 0 };
       worker.on("message", (result: ChunkJobResult) => this.#settle(result));
@@ -52,8 +55,9 @@ export class ChunkCodecPool {
 
   /** All-zero chunks come back as `{ zero: true }` without a digest. */
   async encode(plain: Uint8Array): Promise<EncodedChunk> {
-    if (this.#lanes.length === 0) return encodeChunk(plain, this.#keys, this.#level);
-    const result = await this.#run({ id: 0, op: "encode", plain });
+    const sealing = this.#sessions.sealing(1);
+    if (this.#lanes.length === 0) return encodeChunk(plain, this.#idKey, sealing, this.#level);
+    const result = await this.#run({ id: 0, op: "encode", plain, sealing });
     if (!result.ok) throw new Error(result.message);
     if ("zero" in result) return result.zero ? { zero: true } : { zero: false, digest: result.digest, bytes: Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength) };
     throw new Error("chunk worker answered an encode with a decode result");
@@ -65,7 +69,7 @@ export class ChunkCodecPool {
    * must not use it afterwards, but gets it back as `plain` (same memory, same bytes).
    */
   async digestRun(plain: Uint8Array, chunkBytes: number): Promise<{ digests: (ChunkDigest | null)[]; plain: Buffer }> {
-    if (this.#lanes.length === 0) return { digests: digestRun(plain, chunkBytes, this.#keys), plain: asBuffer(plain) };
+    if (this.#lanes.length === 0) return { digests: digestRun(plain, chunkBytes, this.#idKey), plain: asBuffer(plain) };
     const result = await this.#run({ id: 0, op: "digestRun", plain, chunkBytes }, transferListOf(plain));
     if (!result.ok) throw new Error(result.message);
     if (!("digests" in result)) throw new Error("chunk worker answered a digestRun with another result");
@@ -80,10 +84,11 @@ export class ChunkCodecPool {
   async sealRun(plain: Uint8Array, chunkBytes: number, positions: number[]): Promise<{ envelopes: Buffer[]; buffer: Buffer }> {
     let sealed: SealedRun;
     const spare = this.#spares.pop();
+    const sealing = this.#sessions.sealing(positions.length);
     if (this.#lanes.length === 0) {
-      sealed = sealRun(plain, chunkBytes, positions, this.#keys, this.#level, spare);
+      sealed = sealRun(plain, chunkBytes, positions, sealing, this.#level, spare);
     } else {
-      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, ...(spare === undefined ? {} : { spare }) }, [
+      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, sealing, ...(spare === undefined ? {} : { spare }) }, [
         ...transferListOf(plain),
         ...(spare === undefined ? [] : [spare]),
       ]);
@@ -106,8 +111,15 @@ export class ChunkCodecPool {
 
   /** Throws `EnvelopeError` describing the damage when the chunk is not sound. */
   async decode(bytes: Uint8Array, digest: ChunkDigest, expectedBytes: number): Promise<Buffer> {
-    if (this.#lanes.length === 0) return decodeChunk(bytes, digest, expectedBytes, this.#keys);
-    const result = await this.#run({ id: 0, op: "decode", bytes, digest, expectedBytes });
+    const sessions = this.#sessions;
+    if (this.#lanes.length === 0) return decodeChunk(bytes, digest, expectedBytes, this.#idKey, sessions.opening);
+    let key: Buffer | undefined;
+    try {
+      key = sessions.encrypted ? sessions.keyFor(envelopeSessionId(bytes)) : undefined;
+    } catch (error) {
+      throw error instanceof EnvelopeError ? error : new EnvelopeError(String(error));
+    }
+    const result = await this.#run({ id: 0, op: "decode", bytes, digest, expectedBytes, version: sessions.version, ...(key === undefined ? {} : { key }) });
     if (!result.ok) throw new EnvelopeError(result.message);
     if ("plain" in result) return Buffer.from(result.plain.buffer, result.plain.byteOffset, result.plain.byteLength);
     throw new Error("chunk worker answered a decode with an encode result");

@@ -5,10 +5,11 @@
 import { createHash, createHmac } from "node:crypto";
 import type { ChunkDigest } from "@esxbackup/domain";
 import { DEFAULT_COMPRESSION_LEVEL, EnvelopeKind, EnvelopeError, chunkEnvelopeBound, openEnvelope, sealChunkInto, sealEnvelope } from "./envelope.js";
-import type { RepositoryKeys } from "./repository-keys.js";
+import type { Opening, Sealing } from "./envelope.js";
 
-export function chunkDigest(plain: Uint8Array, keys: RepositoryKeys | undefined): ChunkDigest {
-  const hash = keys === undefined ? createHash("sha256") : createHmac("sha256", keys.idKey);
+/** `idKey`: the key chunk names are HMACs under (encrypted repositories); undefined: plain SHA-256. */
+export function chunkDigest(plain: Uint8Array, idKey: Uint8Array | undefined): ChunkDigest {
+  const hash = idKey === undefined ? createHash("sha256") : createHmac("sha256", idKey);
   return hash.update(plain).digest("hex") as ChunkDigest;
 }
 
@@ -25,9 +26,9 @@ const ZERO_SLICE = Buffer.alloc(64 * 1024);
 
 export type EncodedChunk = { zero: true } | { zero: false; digest: ChunkDigest; bytes: Buffer };
 
-export function encodeChunk(plain: Uint8Array, keys: RepositoryKeys | undefined, level = DEFAULT_COMPRESSION_LEVEL): EncodedChunk {
+export function encodeChunk(plain: Uint8Array, idKey: Uint8Array | undefined, sealing: Sealing, level = DEFAULT_COMPRESSION_LEVEL): EncodedChunk {
   if (isAllZero(plain)) return { zero: true };
-  return { zero: false, digest: chunkDigest(plain, keys), bytes: sealEnvelope(EnvelopeKind.chunk, plain, keys, level) };
+  return { zero: false, digest: chunkDigest(plain, idKey), bytes: sealEnvelope(EnvelopeKind.chunk, plain, sealing, level) };
 }
 
 /** Chunk `position` of a run of consecutive chunks of `chunkBytes` (the last may be shorter). */
@@ -37,11 +38,11 @@ function chunkOfRun(plain: Uint8Array, chunkBytes: number, position: number): Ui
 }
 
 /** The digest of each chunk of a run, or null for an all-zero chunk. */
-export function digestRun(plain: Uint8Array, chunkBytes: number, keys: RepositoryKeys | undefined): (ChunkDigest | null)[] {
+export function digestRun(plain: Uint8Array, chunkBytes: number, idKey: Uint8Array | undefined): (ChunkDigest | null)[] {
   const digests: (ChunkDigest | null)[] = [];
   for (let position = 0; position * chunkBytes < plain.byteLength; position += 1) {
     const chunk = chunkOfRun(plain, chunkBytes, position);
-    digests.push(isAllZero(chunk) ? null : chunkDigest(chunk, keys));
+    digests.push(isAllZero(chunk) ? null : chunkDigest(chunk, idKey));
   }
   return digests;
 }
@@ -57,16 +58,16 @@ export function sealRun(
   plain: Uint8Array,
   chunkBytes: number,
   positions: readonly number[],
-  keys: RepositoryKeys | undefined,
+  sealing: Sealing,
   level = DEFAULT_COMPRESSION_LEVEL,
   spare?: ArrayBuffer,
 ): SealedRun {
   const chunks = positions.map((position) => chunkOfRun(plain, chunkBytes, position));
-  const bound = chunks.reduce((sum, chunk) => sum + chunkEnvelopeBound(chunk.byteLength, keys !== undefined), 0);
+  const bound = chunks.reduce((sum, chunk) => sum + chunkEnvelopeBound(chunk.byteLength, sealing.cipher !== undefined, sealing.version), 0);
   const buffer = spare !== undefined && spare.byteLength >= bound ? Buffer.from(spare) : Buffer.allocUnsafeSlow(bound);
   let offset = 0;
   const envelopes = chunks.map((chunk) => {
-    const length = sealChunkInto(buffer.subarray(offset), chunk, keys, level);
+    const length = sealChunkInto(buffer.subarray(offset), chunk, sealing, level);
     const envelope = { offset, length };
     offset += length;
     return envelope;
@@ -75,9 +76,9 @@ export function sealRun(
 }
 
 /** Returns the plaintext, or throws `EnvelopeError` saying what is wrong with it. */
-export function decodeChunk(bytes: Uint8Array, expected: ChunkDigest, expectedBytes: number, keys: RepositoryKeys | undefined): Buffer {
-  const plain = openEnvelope(EnvelopeKind.chunk, bytes, keys, expectedBytes);
+export function decodeChunk(bytes: Uint8Array, expected: ChunkDigest, expectedBytes: number, idKey: Uint8Array | undefined, opening: Opening): Buffer {
+  const plain = openEnvelope(EnvelopeKind.chunk, bytes, opening, expectedBytes);
   if (plain.byteLength !== expectedBytes) throw new EnvelopeError(`holds ${plain.byteLength} bytes, expected ${expectedBytes}`);
-  if (chunkDigest(plain, keys) !== expected) throw new EnvelopeError("content does not match its digest");
+  if (chunkDigest(plain, idKey) !== expected) throw new EnvelopeError("content does not match its digest");
   return plain;
 }

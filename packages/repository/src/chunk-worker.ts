@@ -7,14 +7,14 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ChunkDigest } from "@esxbackup/domain";
 import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
 import type { SealedRun } from "./chunk-codec.js";
-import type { RepositoryKeys } from "./repository-keys.js";
+import type { EnvelopeVersion, Sealing } from "./envelope.js";
 import { transferListOf } from "./transfer-list.js";
 
 export type ChunkJob =
-  | { id: number; op: "encode"; plain: Uint8Array }
+  | { id: number; op: "encode"; plain: Uint8Array; sealing: Sealing }
   | { id: number; op: "digestRun"; plain: Uint8Array; chunkBytes: number }
-  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[]; spare?: ArrayBuffer }
-  | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number };
+  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[]; sealing: Sealing; spare?: ArrayBuffer }
+  | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number; version: EnvelopeVersion; key?: Uint8Array };
 
 export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
@@ -24,32 +24,36 @@ export type ChunkJobResult =
   | { id: number; ok: true; sealed: SealedRun }
   | { id: number; ok: false; message: string };
 
-/** What a worker is started with. */
+/**
+ * What a worker is started with: the id key (chunk names) but not the data key — each sealing or decoding
+ * job carries the one session subkey it needs (session-keys.ts).
+ */
 export interface ChunkWorkerData {
-  keys: { dataKey: Uint8Array; idKey: Uint8Array } | undefined;
+  idKey: Uint8Array | undefined;
   compressionLevel: number;
 }
 
 const port = parentPort;
 if (port !== null) {
   const data = workerData as ChunkWorkerData;
-  const keys: RepositoryKeys | undefined = data.keys === undefined ? undefined : { dataKey: Buffer.from(data.keys.dataKey), idKey: Buffer.from(data.keys.idKey) };
+  const idKey = data.idKey;
   const level = data.compressionLevel;
   port.on("message", (job: ChunkJob) => {
     try {
       // A hashed run's plaintext goes back without a copy, to be sealed next.
       if (job.op === "digestRun") {
-        const digests = digestRun(job.plain, job.chunkBytes, keys);
+        const digests = digestRun(job.plain, job.chunkBytes, idKey);
         port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferListOf(job.plain));
       } else if (job.op === "sealRun") {
-        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, keys, level, job.spare);
+        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, job.sealing, level, job.spare);
         port.postMessage({ id: job.id, ok: true, sealed } satisfies ChunkJobResult, transferListOf(sealed.buffer));
       } else if (job.op === "encode") {
-        const encoded = encodeChunk(job.plain, keys, level);
+        const encoded = encodeChunk(job.plain, idKey, job.sealing, level);
         if (encoded.zero) port.postMessage({ id: job.id, ok: true, zero: true } satisfies ChunkJobResult);
         else port.postMessage({ id: job.id, ok: true, zero: false, digest: encoded.digest, bytes: encoded.bytes } satisfies ChunkJobResult, transferListOf(encoded.bytes));
       } else {
-        const plain = decodeChunk(job.bytes, job.digest, job.expectedBytes, keys);
+        const key = job.key;
+        const plain = decodeChunk(job.bytes, job.digest, job.expectedBytes, idKey, { version: job.version, ...(key === undefined ? {} : { keyFor: () => key }) });
         port.postMessage({ id: job.id, ok: true, plain } satisfies ChunkJobResult, transferListOf(plain));
       }
     } catch (error) {

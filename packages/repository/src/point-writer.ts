@@ -19,6 +19,7 @@ import type { OpenDiskOptions } from "./disk-writer.js";
 import { EnvelopeKind } from "./envelope.js";
 import { NoSuchPointError } from "./no-such-point-error.js";
 import { encodeManifest } from "./point-manifest.js";
+import { appendPointsLog } from "./points-log.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { fingerprintsKey, indexKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
@@ -134,12 +135,14 @@ export class PointWriter {
       await this.#sink.flush();
       const metadata = store.batch();
       for (const disk of this.#disks) {
-        await metadata.write(indexKey(this.pointId, disk.diskIndex), repository.sealEnvelope(EnvelopeKind.index, disk.index.encode()));
+        const index = indexKey(this.pointId, disk.diskIndex);
+        await metadata.write(index, repository.sealEnvelope(EnvelopeKind.index, disk.index.encode(), index));
         const fingerprints = disk.fingerprints;
         if (fingerprints !== undefined) {
           const header = Buffer.alloc(4);
           header.writeUInt32LE(fingerprints.info.digestLengthBytes, 0);
-          await metadata.write(fingerprintsKey(this.pointId, disk.diskIndex), repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([header, fingerprints.data])));
+          const file = fingerprintsKey(this.pointId, disk.diskIndex);
+          await metadata.write(file, repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([header, fingerprints.data]), file));
         }
       }
       await metadata.flush();
@@ -163,9 +166,14 @@ export class PointWriter {
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
           if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
-        await store.write(manifestKey(this.pointId), repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point)));
+        const manifest = manifestKey(this.pointId);
+        await store.write(manifest, repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point), manifest));
+        // Published: from here on nothing may undo the point. Its record follows (version 3); a writer dying
+        // in between leaves its lock naming the point, and the next append records it (points-log.ts). A
+        // record that cannot be written (a full disk) leaves the point for verify to report as unrecorded.
+        this.#state = "committed";
+        await appendPointsLog(repository, "published", this.pointId).catch(() => undefined);
       });
-      this.#state = "committed";
       await this.#lock.release();
       return point;
     } catch (error) {

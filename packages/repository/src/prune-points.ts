@@ -3,12 +3,14 @@
  * first — every id must exist, or nothing is deleted — then execute: per point the manifest goes first
  * (the point disappears atomically), then its index folder — unless a running backup builds on that point:
  * then the folder stays (gc marks it while the backup runs, and removes it as an orphan afterwards). Each
- * point is removed under the mutex, so a backup registering its base is entirely before or after. Chunks
- * are reclaimed by gc, never here.
+ * point is removed under the mutex, so a backup registering its base is entirely before or after. In version
+ * 3 the points log records the prune first (a crash before the manifest goes shows as a resurrected point in
+ * verify: prune it again). Chunks are reclaimed by gc, never here.
  */
 import { InvalidInputError } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
 import { NoSuchPointError } from "./no-such-point-error.js";
+import { appendPointsLog } from "./points-log.js";
 import type { Repository } from "./repository.js";
 import { manifestKey, pointIndexesFolder } from "./repository-layout.js";
 import { listLocks, withMutex } from "./repository-lock.js";
@@ -32,6 +34,7 @@ export async function executePrune(repository: Repository, plan: PrunePlan): Pro
   await withSpaceReserve(store, async () => {
     for (const pointId of plan.pointIds) {
       await withMutex(store, repository.clock, async () => {
+        await appendPointsLog(repository, "pruned", pointId);
         await store.remove(manifestKey(pointId));
         const writers = await listLocks(store, "writer", repository.clock);
         if (!writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === pointId))) {

@@ -34,16 +34,16 @@ describe("readDiskFingerprints", () => {
     await assert.rejects(readDiskFingerprints(repository, plain, 1), /^InvalidInputError: disk: point .* has 1 disk\(s\), numbered from 0 \(got 1\)/);
   });
 
-  const damage: [string, (repository: Repository, plain: Buffer) => Buffer, RegExp][] = [
+  const damage: [string, (repository: Repository, plain: Buffer, key: string) => Buffer, RegExp][] = [
     ["a flipped byte", (_, file) => Buffer.concat([file.subarray(0, 20), Buffer.from([(file[20] ?? 0) ^ 1]), file.subarray(21)]), /checksum mismatch/],
-    ["a sound envelope one digest short", (repository) => repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([Buffer.from([16, 0, 0, 0]), Buffer.alloc(16 * 6)])), /holds 100 bytes, expected 116/],
-    ["a sound envelope with another digest length", (repository) => repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.from([20, 0, 0, 0])), /holds 20-byte digests, the manifest says 16/],
-    ["an envelope of another kind", (repository) => repository.sealEnvelope(EnvelopeKind.index, Buffer.from([16, 0, 0, 0])), /holds kind 2, expected 4/],
+    ["a sound envelope one digest short", (repository, _, key) => repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.concat([Buffer.from([16, 0, 0, 0]), Buffer.alloc(16 * 6)]), key), /holds 100 bytes, expected 116/],
+    ["a sound envelope with another digest length", (repository, _, key) => repository.sealEnvelope(EnvelopeKind.fingerprints, Buffer.from([20, 0, 0, 0]), key), /holds 20-byte digests, the manifest says 16/],
+    ["an envelope of another kind", (repository, _, key) => repository.sealEnvelope(EnvelopeKind.index, Buffer.from([16, 0, 0, 0]), key), /holds kind 2, expected 4/],
   ];
   for (const [name, replace, problem] of damage) {
     it(`reports ${name} as a RepositoryFileError naming the file`, async () => {
       const { store, repository, point } = await setUp();
-      store.corrupt(fingerprintsKey(point, 0), (data) => replace(repository, data));
+      store.corrupt(fingerprintsKey(point, 0), (data) => replace(repository, data, fingerprintsKey(point, 0)));
       await assert.rejects(readDiskFingerprints(repository, point, 0), (error: unknown) => {
         assert.ok(error instanceof RepositoryFileError);
         assert.equal(error.path, `memory:${fingerprintsKey(point, 0)}`);

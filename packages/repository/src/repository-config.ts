@@ -13,9 +13,11 @@ import { UnsupportedFormatError } from "./unsupported-format-error.js";
 /**
  * Version 2 changed only the protocol between writers, prune and gc (docs/repository-format.md §9): a
  * version-1 gc would delete chunks that a version-2 writer takes over without touching them, so a version-1
- * program must refuse a version-2 repository. Files are the same; version-1 repositories keep their rules.
+ * program must refuse a version-2 repository. Version 3 authenticates what a writer could swap: config.json
+ * (configMac), every metadata file bound to its name (envelope version 2), per-session subkeys, and the
+ * points log. Older repositories keep their rules.
  */
-export const REPOSITORY_FORMAT_VERSION = 2;
+export const REPOSITORY_FORMAT_VERSION = 3;
 /** The default chunk size; one constant, set from the benchmark of 64 KiB – 1 MiB. */
 export const DEFAULT_CHUNK_SIZE_BYTES = 256 * 1024;
 export const MIN_CHUNK_SIZE_BYTES = 4 * 1024;
@@ -35,6 +37,13 @@ export interface RepositoryConfig {
    */
   compressionLevel?: number;
   encryption: "none" | "aes-256-gcm";
+  /** Version 3, encrypted: HMAC of every other field under the config key (repository-keys.ts). */
+  configMac?: string;
+}
+
+/** The envelope version files of a repository of `formatVersion` use (docs/repository-format.md §5). */
+export function envelopeVersionOf(config: RepositoryConfig): 1 | 2 {
+  return config.formatVersion >= 3 ? 2 : 1;
 }
 
 /** `given` is how the caller received the value (e.g. the command-line text), for the error message. */
@@ -113,6 +122,9 @@ export function parseRepositoryConfig(text: string, path: string): RepositoryCon
     (config.encryption === "none") === (config.chunkDigest === "sha256");
   if (!valid) throw new UnsupportedFormatError(path, "has missing or inconsistent fields (damaged?)");
   checkChunkSize(config.chunkSizeBytes as number);
+  if (config.configMac !== undefined && (typeof config.configMac !== "string" || !/^[0-9a-f]{64}$/.test(config.configMac))) {
+    throw new UnsupportedFormatError(path, "has a configMac that is not 64 lowercase hex digits (damaged?)");
+  }
   if (config.compressionLevel !== undefined) {
     const level = config.compressionLevel;
     if (typeof level !== "number" || !Number.isInteger(level) || level < MIN_COMPRESSION_LEVEL || level > MAX_COMPRESSION_LEVEL) {

@@ -68,7 +68,7 @@ export async function repositoryStats(repository: Repository): Promise<Repositor
     points: pointIds.length,
     disks,
     chunkSizeBytes: repository.chunkSizeBytes,
-    encrypted: repository.keys !== undefined,
+    encrypted: repository.encrypted,
     logicalBytes,
     zeroBytes,
     referencedChunks: referenced.size,

@@ -10,6 +10,7 @@ import { DEFAULT_COMPRESSION_LEVEL, UNRECORDED_COMPRESSION_LEVEL } from "./envel
 import { REPOSITORY_FORMAT_VERSION, compressionLevelOf } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { UnsupportedFormatError } from "./unsupported-format-error.js";
+import { verifyRepository } from "./verify-repository.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 import { backUpImage, makeImage, readWholeDisk, sha256, storeWith } from "./test-disk.js";
 
@@ -42,6 +43,28 @@ describe("Repository round trips", () => {
         }
       });
     }
+  }
+
+  for (const encrypt of [false, true]) {
+    it(`${encrypt ? "encrypted" : "plain"}: a version-2 repository is still read and written by its own rules (envelope version 1, no points log)`, async () => {
+      const store = new MemoryBlobStore();
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 1, formatVersion: 2, ...(encrypt ? { encrypt: true, passphrase: "pw", scrypt: FAST_SCRYPT } : {}) });
+      const image = makeImage(6 * CHUNK + 5, 12);
+      const first = await backUpImage(repository, image);
+      const second = await backUpImage(repository, image, { previousPointId: first.pointId, changed: [] });
+      await repository.close();
+      const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+      assert.equal(config["formatVersion"], 2);
+      assert.equal(config["configMac"], undefined);
+      assert.equal((await store.read(`points/${second.pointId}.manifest`))[4], 1, "envelope version 1");
+      assert.deepEqual(await store.list("log"), []);
+      const reopened = await Repository.open(store, { threads: 1, ...(encrypt ? { passphrase: "pw" } : {}) });
+      assert.equal(sha256(await readWholeDisk(reopened, second.pointId)), sha256(image));
+      const report = await verifyRepository(reopened);
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.pointsLog, undefined, "version 2 has no points log");
+      await reopened.close();
+    });
   }
 
   it("stores zero chunks as marks and identical chunks once", async () => {
@@ -212,6 +235,28 @@ describe("Repository opening", () => {
     await assert.rejects(Repository.open(racing, { passphrase: "correct horse" }), WrongPassphraseError);
   });
 
+  it("every envelope of an encrypted repository has its own nonce; the point's files share their writer's session", async () => {
+    const { store, repository } = await fresh({ encrypt: true, threads: 2 });
+    const { pointId } = await backUpImage(repository, makeImage(37 * CHUNK, 21));
+    await repository.close();
+    const files = [`points/${pointId}.manifest`, `indexes/${pointId}/disk-0.fidx`];
+    for (const sub of await store.list("chunks")) for (const name of await store.list(`chunks/${sub}`)) if (!name.startsWith(".")) files.push(`chunks/${sub}/${name}`);
+    const envelopes = await Promise.all(files.map((key) => store.read(key)));
+    assert.ok(envelopes.length > 20, `${envelopes.length} files`);
+    const nonces = new Set(envelopes.map((bytes) => bytes.subarray(32, 44).toString("hex")));
+    assert.equal(nonces.size, envelopes.length, "no nonce repeats");
+    const sessions = new Set(envelopes.map((bytes) => bytes.subarray(16, 32).toString("hex")));
+    assert.equal(sessions.size, 1, "one writer, one session");
+    assert.ok(!sessions.has("0".repeat(32)));
+  });
+
+  it("closing an encrypted repository overwrites the keys it held: it cannot read afterwards", async () => {
+    const { repository } = await fresh({ encrypt: true, threads: 1 });
+    const { pointId } = await backUpImage(repository, makeImage(2 * CHUNK, 4));
+    await repository.close();
+    await assert.rejects(repository.readPoint(pointId), /keys were wiped/);
+  });
+
   it("names are keyed in an encrypted repository: the same data gets different names in two repositories", async () => {
     const a = await fresh({ encrypt: true });
     const b = await fresh({ encrypt: true });
@@ -233,7 +278,7 @@ describe("Repository opening", () => {
     await store.write("config.json", Buffer.from(JSON.stringify({ ...config, formatVersion: REPOSITORY_FORMAT_VERSION + 1 })));
     await assert.rejects(Repository.open(store), (error: unknown) => {
       assert.ok(error instanceof UnsupportedFormatError);
-      assert.match(error.message, /config\.json: repository format version 3 is newer than this esxbackup supports \(2\)/);
+      assert.match(error.message, new RegExp(`config\\.json: repository format version ${REPOSITORY_FORMAT_VERSION + 1} is newer than this esxbackup supports \\(${REPOSITORY_FORMAT_VERSION}\\)`));
       return true;
     });
   });
@@ -253,6 +298,97 @@ describe("Repository opening", () => {
       await assert.rejects(Repository.open(store), new RegExp(`config\\.json: has compressionLevel ${JSON.stringify(level)}, not a whole number from 1 to 19`));
     }
     await assert.rejects(Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, compressionLevel: 20 }), /compression level: must be a whole number from 1 to 19/);
+  });
+
+  async function editConfig(store: MemoryBlobStore, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+    const config = JSON.parse((await store.read("config.json")).toString()) as Record<string, unknown>;
+    await store.write("config.json", Buffer.from(JSON.stringify(edit(config))));
+  }
+
+  for (const formatVersion of [2, 3]) {
+    it(`version ${formatVersion}: config.json edited to say "encryption: none" is refused at open while key files exist, and nothing is written`, async () => {
+      const store = new MemoryBlobStore();
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0, encrypt: true, passphrase: "pw", scrypt: FAST_SCRYPT, formatVersion });
+      await backUpImage(repository, makeImage(3 * CHUNK, 4));
+      await repository.close();
+      await editConfig(store, (config) => ({ ...config, encryption: "none", chunkDigest: "sha256" }));
+      const before = await store.list("points");
+      await assert.rejects(Repository.open(store), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError);
+        assert.match(error.message, /^memory:config\.json: says the repository is not encrypted, but memory:keys holds 1 key file\(s\): config\.json was altered \(downgrade to plaintext refused\)/);
+        return true;
+      });
+      assert.deepEqual(await store.list("points"), before);
+    });
+  }
+
+  it("version 3: any other edit of an encrypted config.json is refused at open, naming config.json", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    const original = (await store.read("config.json")).toString();
+    const edits: [string, (config: Record<string, unknown>) => Record<string, unknown>][] = [
+      ["compression level", (config) => ({ ...config, compressionLevel: 1 })],
+      ["chunk size", (config) => ({ ...config, chunkSizeBytes: 2 * CHUNK })],
+      ["repository id", (config) => ({ ...config, repositoryId: "0".repeat(32) })],
+      ["configMac removed", ({ configMac: _, ...config }) => config],
+    ];
+    for (const [name, edit] of edits) {
+      await store.write("config.json", Buffer.from(original));
+      await editConfig(store, edit);
+      await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError, name);
+        assert.match(error.message, /^memory:config\.json: (is not authenticated by the repository's key|has no configMac|key file .* belongs to repository [0-9a-f]{32} but config\.json says 0{32}).*altered/, name);
+        return true;
+      });
+    }
+    await store.write("config.json", Buffer.from(original));
+    await (await Repository.open(store, { passphrase: "correct horse", threads: 0 })).close();
+  });
+
+  it("version 3: config.json edited to say version 2 (which authenticates less) is refused: the key file says 3", async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    await editConfig(store, ({ configMac: _, ...config }) => ({ ...config, formatVersion: 2 }));
+    await store.remove("log"); // the points log would give it away first (next test); the key file still does
+    await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), /^RepositoryFileError: memory:config\.json: key file memory:keys\/[0-9a-f]+\.json: it belongs to a format-version-3 repository but config\.json says version 2: config\.json was altered \(downgrade refused\)/);
+  });
+
+  it("version 3, unencrypted: config.json edited to say version 2 is refused: the points log says 3", async () => {
+    const { store, repository } = await fresh();
+    await repository.close();
+    await editConfig(store, (config) => ({ ...config, formatVersion: 2 }));
+    await assert.rejects(Repository.open(store), /^RepositoryFileError: memory:config\.json: says format version 2, but memory:log exists, which only version 3 creates: config\.json was altered \(downgrade refused\)/);
+  });
+
+  it("a planted key file with absurd scrypt parameters is refused before any work, naming it", { timeout: 20_000 }, async () => {
+    const { store, repository } = await fresh({ encrypt: true });
+    await repository.close();
+    const [name] = await store.list("keys");
+    const keyFile = JSON.parse((await store.read(`keys/${name}`)).toString()) as Record<string, unknown>;
+    // Without the bounds, the first would ask for 2 TiB, the second would run for about 45 s (p = 128 times the default).
+    for (const [parameters, problem] of [
+      [{ N: 2 ** 30, r: 16, p: 1 }, /needs 2097152 MiB, more than the 1024 MiB allowed/],
+      [{ N: 2 ** 17, r: 8, p: 128 }, /is more work than the 8388608 blocks allowed/],
+      [{ N: 1000, r: 8, p: 1 }, /must be a power of two/],
+    ] as const) {
+      await store.write(`keys/${name}`, Buffer.from(JSON.stringify({ ...keyFile, ...parameters })));
+      await assert.rejects(Repository.open(store, { passphrase: "correct horse" }), (error: unknown) => {
+        assert.ok(error instanceof RepositoryFileError);
+        assert.match(error.message, new RegExp(`^memory:keys/${name}: is not a valid key file \\(refused before deriving anything: .*${problem.source}`));
+        return true;
+      });
+    }
+  });
+
+  it("new key files use the measured scrypt default, at least OWASP's minimum (N = 2^17, r = 8: 128 MiB), and open", async () => {
+    const store = new MemoryBlobStore();
+    const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0, encrypt: true, passphrase: "pw" });
+    await repository.close();
+    const [name] = await store.list("keys");
+    const keyFile = JSON.parse((await store.read(`keys/${name}`)).toString()) as { N: number; r: number; p: number };
+    assert.ok(keyFile.N >= 131072 && keyFile.r >= 8 && 128 * keyFile.N * keyFile.r >= 128 * 1024 * 1024, `N=${keyFile.N} r=${keyFile.r}`);
+    assert.equal(keyFile.p, 1);
+    await (await Repository.open(store, { passphrase: "pw", threads: 0 })).close();
   });
 
   it("refuses to init over an existing repository and to open an empty folder", async () => {

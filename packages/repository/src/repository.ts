@@ -3,21 +3,22 @@
  * work. Reading is here; writing a point is `PointWriter` (begun with `beginPoint`), maintenance is in
  * verify-repository.ts, prune-points.ts, collect-garbage.ts and repository-stats.ts. The caller closes it.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { InvalidInputError, systemClock } from "@esxbackup/domain";
 import type { ChunkDigest, Clock, PointId, RecoveryPoint } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { ChunkCodecPool } from "./chunk-codec-pool.js";
 import { EnvelopeKind, openEnvelope, sealEnvelope } from "./envelope.js";
 import { FixedIndex } from "./fixed-index.js";
-import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
+import { DEFAULT_SCRYPT, KeyFileConfigMismatchError, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyFile, ScryptParameters } from "./key-file.js";
 import { decodeManifest } from "./point-manifest.js";
-import { compressionLevelOf, newRepositoryConfig, readRepositoryConfig } from "./repository-config.js";
+import { compressionLevelOf, envelopeVersionOf, newRepositoryConfig, readRepositoryConfig } from "./repository-config.js";
 import type { RepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
-import { MASTER_KEY_BYTES, splitMasterKey } from "./repository-keys.js";
+import { MASTER_KEY_BYTES, configMac, splitMasterKey, wipeKeys } from "./repository-keys.js";
 import type { RepositoryKeys } from "./repository-keys.js";
+import { SessionKeys } from "./session-keys.js";
 import {
   CHUNK_SUBFOLDERS,
   CHUNKS_FOLDER,
@@ -26,6 +27,7 @@ import {
   MANIFEST_SUFFIX,
   POINTS_FOLDER,
   SPACE_RESERVE_KEY,
+  POINTS_LOG_FOLDER,
   chunkKey,
   indexKey,
   keyFileKey,
@@ -57,17 +59,24 @@ const MAX_METADATA_BYTES = 1024 * 1024 * 1024;
 export class Repository {
   readonly store: BlobStore;
   readonly config: RepositoryConfig;
-  readonly keys: RepositoryKeys | undefined;
   readonly clock: Clock;
+  readonly #keys: RepositoryKeys | undefined;
+  readonly #sessions: SessionKeys;
   readonly #threads: number | undefined;
   #pool: ChunkCodecPool | undefined;
 
   private constructor(store: BlobStore, config: RepositoryConfig, keys: RepositoryKeys | undefined, options: OpenOptions) {
     this.store = store;
     this.config = config;
-    this.keys = keys;
+    this.#keys = keys;
+    // The sessions own the data key (wiped with them); the id key stays here for the codec's workers.
+    this.#sessions = new SessionKeys(envelopeVersionOf(config), keys?.dataKey);
     this.clock = options.clock ?? systemClock;
     this.#threads = options.threads;
+  }
+
+  get encrypted(): boolean {
+    return this.#keys !== undefined;
   }
 
   get chunkSizeBytes(): number {
@@ -76,7 +85,7 @@ export class Repository {
 
   /** The codec pool, started on first use. */
   get codec(): ChunkCodecPool {
-    this.#pool ??= new ChunkCodecPool(this.keys, {
+    this.#pool ??= new ChunkCodecPool(this.#keys?.idKey, this.#sessions, {
       compressionLevel: compressionLevelOf(this.config),
       ...(this.#threads === undefined ? {} : { threads: this.#threads }),
     });
@@ -103,15 +112,17 @@ export class Repository {
     let keys: RepositoryKeys | undefined;
     if (encrypt) {
       const master = randomBytes(MASTER_KEY_BYTES);
-      const keyFile = await wrapMasterKey(master, options.passphrase as string, options.scrypt ?? DEFAULT_SCRYPT, clock.now());
+      const keyFile = await wrapMasterKey(master, options.passphrase as string, options.scrypt ?? DEFAULT_SCRYPT, clock.now(), config);
       await store.write(keyFileKey(randomBytes(8).toString("hex")), Buffer.from(JSON.stringify(keyFile, null, 2)));
       keys = splitMasterKey(master);
+      master.fill(0);
+      if (config.formatVersion >= 3) config.configMac = configMac(keys.configKey, config);
     }
     // Chunk folders exist before the config: a store with a config is always complete.
     const marker = Buffer.alloc(0);
     const folders = store.batch();
     for (const sub of CHUNK_SUBFOLDERS) await folders.write(`${CHUNKS_FOLDER}/${sub}/.keep`, marker);
-    for (const folder of ["points", "indexes", "locks"]) await folders.write(`${folder}/.keep`, marker);
+    for (const folder of ["points", "indexes", "locks", ...(config.formatVersion >= 3 ? [POINTS_LOG_FOLDER] : [])]) await folders.write(`${folder}/.keep`, marker);
     await folders.flush();
     if (!(await ensureSpaceReserve(store))) {
       throw new RepositoryFileError("io", store.locate(SPACE_RESERVE_KEY), "no space left on device (ENOSPC) for the space reserve prune and gc need on a full disk");
@@ -120,9 +131,33 @@ export class Repository {
     return new Repository(store, config, keys, options);
   }
 
+  /**
+   * Opens a repository. Refused, with nothing written: a config.json saying `encryption: none` while key
+   * files exist (a downgrade), one whose format version is older than its key files' or its points log's,
+   * and in version 3 an encrypted one whose `configMac` does not authenticate it.
+   */
   static async open(store: BlobStore, options: OpenOptions = {}): Promise<Repository> {
     const config = await readRepositoryConfig(store);
-    if (config.encryption === "none") return new Repository(store, config, undefined, options);
+    if (config.formatVersion < 3 && (await store.list(POINTS_LOG_FOLDER)).length > 0) {
+      // Version 3 creates log/ at init: a config saying an older version there was edited (it would make
+      // every file unreadable, and writers mix envelope versions). Key files catch this too when encrypted.
+      throw new RepositoryFileError(
+        "corrupt",
+        store.locate(CONFIG_KEY),
+        `says format version ${config.formatVersion}, but ${store.locate(POINTS_LOG_FOLDER)} exists, which only version 3 creates: config.json was altered (downgrade refused)`,
+      );
+    }
+    if (config.encryption === "none") {
+      const keyFiles = (await store.list(KEYS_FOLDER)).filter((name) => name.endsWith(".json"));
+      if (keyFiles.length > 0) {
+        throw new RepositoryFileError(
+          "corrupt",
+          store.locate(CONFIG_KEY),
+          `says the repository is not encrypted, but ${store.locate(KEYS_FOLDER)} holds ${keyFiles.length} key file(s): config.json was altered (downgrade to plaintext refused)`,
+        );
+      }
+      return new Repository(store, config, undefined, options);
+    }
     if (options.passphrase === undefined || options.passphrase === "") {
       throw new InvalidInputError("passphrase", "the repository is encrypted: give --password-file or set ESXBACKUP_PASSWORD");
     }
@@ -136,24 +171,52 @@ export class Repository {
         const key = `${KEYS_FOLDER}/${name}`;
         let master: Buffer | undefined;
         try {
-          master = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, options.passphrase);
+          master = await unwrapMasterKey(JSON.parse((await store.read(key)).toString("utf8")) as KeyFile, options.passphrase, config);
         } catch (error) {
           if (error instanceof RepositoryFileError && error.problem === "missing") {
             vanished = true;
             continue;
           }
+          if (error instanceof KeyFileConfigMismatchError) throw new RepositoryFileError("corrupt", store.locate(CONFIG_KEY), `key file ${store.locate(key)}: ${error.message}`);
           throw new RepositoryFileError("corrupt", store.locate(key), `is not a valid key file (${error instanceof Error ? error.message : String(error)})`, { cause: error });
         }
-        if (master !== undefined) return new Repository(store, config, splitMasterKey(master), options);
+        if (master !== undefined) {
+          const keys = splitMasterKey(master);
+          master.fill(0);
+          Repository.#checkConfigMac(store, config, keys);
+          return new Repository(store, config, keys, options);
+        }
       }
       if (!vanished) break;
     }
     throw new WrongPassphraseError(store.locate(KEYS_FOLDER));
   }
 
+  static #checkConfigMac(store: BlobStore, config: RepositoryConfig, keys: RepositoryKeys): void {
+    if (config.formatVersion < 3) return;
+    const expected = Buffer.from(configMac(keys.configKey, config), "hex");
+    const recorded = Buffer.from(config.configMac ?? "", "hex");
+    if (recorded.byteLength !== expected.byteLength || !timingSafeEqual(recorded, expected)) {
+      wipeKeys(keys);
+      throw new RepositoryFileError(
+        "corrupt",
+        store.locate(CONFIG_KEY),
+        config.configMac === undefined ? "has no configMac: it was altered (refused)" : "is not authenticated by the repository's key (configMac differs): it was altered (refused)",
+      );
+    }
+  }
+
+  /** Stops the workers and overwrites the keys this object holds; it cannot be used afterwards. */
   async close(): Promise<void> {
     await this.#pool?.close();
     this.#pool = undefined;
+    this.#sessions.wipe();
+    if (this.#keys !== undefined) wipeKeys(this.#keys);
+  }
+
+  /** What the authentication of a metadata file at store key `key` binds it to (docs/repository-format.md §5). */
+  bindingOf(key: string): string {
+    return `${this.config.repositoryId}/${key}`;
   }
 
   /** Published points, oldest first (ids sort by creation time). */
@@ -204,16 +267,18 @@ export class Repository {
     }
   }
 
-  async readEnvelope(key: string, kind: EnvelopeKind): Promise<Buffer> {
-    const bytes = await this.store.read(key);
+  /** Reads (unless `bytes` is given: the file's content, already read) and opens the metadata file at `key`. */
+  async readEnvelope(key: string, kind: EnvelopeKind, bytes?: Buffer): Promise<Buffer> {
+    bytes ??= await this.store.read(key);
     try {
-      return openEnvelope(kind, bytes, this.keys, MAX_METADATA_BYTES);
+      return openEnvelope(kind, bytes, this.#sessions.opening, MAX_METADATA_BYTES, this.bindingOf(key));
     } catch (error) {
       throw new RepositoryFileError("corrupt", this.store.locate(key), error instanceof Error ? error.message : String(error), { cause: error });
     }
   }
 
-  sealEnvelope(kind: EnvelopeKind, plain: Uint8Array): Buffer {
-    return sealEnvelope(kind, plain, this.keys, compressionLevelOf(this.config));
+  /** Seals the metadata file to be written at store key `key` (bound to that name from version 3). */
+  sealEnvelope(kind: EnvelopeKind, plain: Uint8Array, key: string): Buffer {
+    return sealEnvelope(kind, plain, this.#sessions.sealing(1), compressionLevelOf(this.config), this.bindingOf(key));
   }
 }

@@ -185,6 +185,6 @@ describe("esxbackup repo", () => {
     await writeFile(join(repo, "config.json"), JSON.stringify({ ...config, formatVersion: 7 }));
     const result = await cli(["repo", "list", "--repo", repo]);
     assert.equal(result.code, 3);
-    assert.match(result.stderr, /config\.json: repository format version 7 is newer than this esxbackup supports \(2\); upgrade esxbackup/);
+    assert.match(result.stderr, /config\.json: repository format version 7 is newer than this esxbackup supports \(3\); upgrade esxbackup/);
   });
 });

@@ -33,11 +33,11 @@ export function registerRepoVerify(repo: Command, context: CommandContext): void
         } else {
           for (const problem of report.problems) {
             const where = [
-              `point ${problem.pointId}`,
+              problem.pointId === undefined ? undefined : `point ${problem.pointId}`,
               problem.diskIndex === undefined ? undefined : `disk ${problem.diskIndex} (${problem.diskKey ?? "?"})`,
               problem.offsetBytes === undefined ? undefined : `offset ${problem.offsetBytes}`,
             ].filter((part) => part !== undefined);
-            context.stdout.write(`PROBLEM ${where.join(", ")}: ${problem.file}: ${problem.problem}\n`);
+            context.stdout.write(`PROBLEM ${where.length === 0 ? "" : `${where.join(", ")}: `}${problem.file}: ${problem.problem}\n`);
           }
           context.stdout.write(
             `${report.problems.length === 0 ? "ok" : `${report.problems.length} problem(s)`}: ${report.pointsChecked} point(s), ${report.chunksChecked} chunk(s) ${options.quick === true ? "found" : "verified"}\n`,
