@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import type { Clock } from "@esxbackup/domain";
 
 /**
  * What a command needs from its surroundings, injected so tests can run commands in-process and read what
@@ -14,4 +15,6 @@ export interface CommandContext {
   setExitCode(code: number): void;
   /** Aborted on SIGINT/SIGTERM; long-running commands stop cleanly when it fires. */
   signal: AbortSignal;
+  /** What progress rates, ETAs and durations are measured with (default: the system clock). */
+  clock?: Clock;
 }

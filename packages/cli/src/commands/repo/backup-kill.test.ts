@@ -103,7 +103,7 @@ describe("backup killed with SIGKILL", () => {
     assert.ok(bestPresent > 0, "killed runs had made some chunks durable");
     const final = await backup(repo, source(best));
     assert.equal(final.code, 0);
-    const stats = (JSON.parse(final.stdout) as { stats: { chunksDeduplicated: number; chunksStored: number } }).stats;
+    const stats = (JSON.parse(final.stdout) as { counters: { chunksDeduplicated: number; chunksStored: number } }).counters;
     assert.equal(stats.chunksDeduplicated, bestPresent, "every chunk already written is reused");
     assert.equal(stats.chunksStored, CHUNKS - bestPresent);
   });

@@ -13,8 +13,9 @@ import { InvalidInputError, parsePointId } from "@esxbackup/domain";
 import { checkRestoreTarget, restoreDiskImage, vmdkDescriptor } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 import { checkConfigFilesTarget, writeConfigFiles } from "./restore-config-files.js";
-import { formatBytes, startProgress, usingRepository, withRepoOptions } from "./open-repository.js";
+import { formatBytes, usingRepository, withRepoOptions } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
+import { formatRate, startTransfer } from "./transfer-meter.js";
 
 const FORMATS = ["raw", "vmdk"] as const;
 
@@ -50,7 +51,7 @@ export function registerRepoRestoreImage(repo: Command, context: CommandContext)
         await checkRestoreTarget(target, { overwrite, toDevice });
         if (vmdk) await checkRestoreTarget(out, { overwrite });
         if (options.configDir !== undefined) await checkConfigFilesTarget(options.configDir, pointId, point.configFiles, { overwrite });
-        const progress = startProgress(context, "restore", disk.sizeBytes);
+        const { meter, progress } = startTransfer(context, "restore", disk.sizeBytes);
         let result;
         try {
           result = await restoreDiskImage(repository, pointId, diskIndex, target, {
@@ -75,7 +76,11 @@ export function registerRepoRestoreImage(repo: Command, context: CommandContext)
             { flag: overwrite ? "w" : "wx" },
           );
         }
-        context.stderr.write(`restored ${formatBytes(disk.sizeBytes)} (${formatBytes(result.bytesWritten)} of data, the rest sparse) to ${target}\n`);
+        const seconds = meter.elapsedSeconds;
+        const rest = toDevice ? "" : ", the rest sparse";
+        context.stderr.write(
+          `restored ${formatBytes(disk.sizeBytes)} (${formatBytes(result.bytesWritten)} written${rest}) to ${target} in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? disk.sizeBytes / seconds : 0)})\n`,
+        );
         if (options.configDir !== undefined) {
           await writeConfigFiles(options.configDir, pointId, point.configFiles, { overwrite });
           context.stderr.write(`wrote ${point.configFiles.length} configuration file(s) to ${options.configDir}\n`);
