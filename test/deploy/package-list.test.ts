@@ -16,6 +16,8 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const install = join(root, "deploy/install-packages.sh");
 /** The prerequisites the README asks for besides Debian packages (Node.js with npm). */
 const PREREQUISITES = new Set(["node", "npm", "npx"]);
+/** Commands this project provides itself (deploy/link-command.sh puts `esxbackup` on PATH). */
+const OURS = new Set(["esxbackup"]);
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 interface ListedPackage {
@@ -211,7 +213,7 @@ describe("the Debian package list", () => {
     const problems = new Set<string>();
     for (const use of uses) {
       const builtin = spawnSync("/bin/bash", ["-c", 'type -t -- "$1"', "type", use.what], { encoding: "utf8", env: { PATH: "" } }).stdout.trim();
-      if (builtin === "builtin" || builtin === "keyword" || PREREQUISITES.has(use.what)) continue;
+      if (builtin === "builtin" || builtin === "keyword" || PREREQUISITES.has(use.what) || OURS.has(use.what)) continue;
       const path = use.what.startsWith("/") ? (existsSync(use.what) ? use.what : undefined) : resolveCommand(use.what);
       if (path === undefined) {
         // A path tried among others (another distribution's place for a file) is fine if one of them is listed.

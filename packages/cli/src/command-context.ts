@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { Clock } from "@esxbackup/domain";
+import type { PromptSecret } from "./terminal-prompt.js";
 
 /**
  * What a command needs from its surroundings, injected so tests can run commands in-process and read what
@@ -17,4 +18,6 @@ export interface CommandContext {
   signal: AbortSignal;
   /** What progress rates, ETAs and durations are measured with (default: the system clock). */
   clock?: Clock;
+  /** Asks for a secret on the terminal; absent when stdin or stderr is not a terminal (scripts, tests). */
+  promptSecret?: PromptSecret;
 }
