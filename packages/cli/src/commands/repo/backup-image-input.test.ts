@@ -12,19 +12,12 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { BackupCounters } from "./backup-counters.js";
 import { runCli as cli } from "./cli-test-support.js";
 
 const CHUNK = 16 * 1024;
 
-interface Counters {
-  diskSizeBytes: number;
-  bytesTakenOver: number;
-  bytesRead: number;
-  bytesNew: number;
-  bytesDeduplicated: number;
-  bytesSkippedZero: number;
-  bytesWritten: number;
-}
+type Counters = BackupCounters;
 
 function assertAddsUp(counters: Counters, diskSizeBytes: number, what: string): void {
   assert.equal(counters.diskSizeBytes, diskSizeBytes, what);
