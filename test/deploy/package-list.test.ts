@@ -7,7 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
@@ -182,6 +183,23 @@ describe("the Debian package list", () => {
       list.some((entry) => entry.purposes.includes("build") && entry.provides.includes("/usr/include/google/protobuf/timestamp.proto")),
       "no build package provides google/protobuf/timestamp.proto",
     );
+  });
+
+  it("--check names a missing package and installs nothing, even as root", () => {
+    const copy = mkdtempSync(join(tmpdir(), "esxbackup-packages-"));
+    try {
+      copyFileSync(install, join(copy, "install-packages.sh"));
+      writeFileSync(join(copy, "debian-packages.txt"), "# test list\nesxbackup-absent   tests   /nonexistent/esxbackup-probe\ncoreutils   tests   ls\n");
+      // An apt-get that only records that it was called.
+      writeFileSync(join(copy, "apt-get"), `#!/bin/sh\necho called >> ${join(copy, "apt-get.calls")}\n`, { mode: 0o755 });
+      const env = { PATH: `${copy}:${STANDARD_PATH}` };
+      const check = spawnSync("bash", [join(copy, "install-packages.sh"), "--check", "tests"], { encoding: "utf8", env });
+      assert.equal(check.status, 1);
+      assert.equal(check.stderr, "missing Debian packages for tests: esxbackup-absent\n");
+      assert.equal(existsSync(join(copy, "apt-get.calls")), false, "--check ran apt-get");
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("says what each installed package provides truthfully", () => {
