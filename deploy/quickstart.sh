@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 state_dir=${ESXBACKUP_STATE_DIR:-$root/.esxbackup}
 
-bash deploy/install-packages.sh services simulator
+bash deploy/install-packages.sh quickstart
 echo "== building"
 npx --no-install tsc -b
 echo "== services"

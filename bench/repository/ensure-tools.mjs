@@ -1,30 +1,16 @@
-// The benchmark needs GNU time, restic and borg. On a fresh machine (as root) it installs the Debian packages
-// itself; otherwise it says what to install.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { GNU_TIME } from "./measure.mjs";
+// The benchmark needs GNU time and, to compare with, restic and borg. The packages come from the project's
+// one list (deploy/debian-packages.txt, purposes bench and bench-peers): on a fresh machine, as root,
+// deploy/install-packages.sh installs them; otherwise it names what to install.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
-const NEEDS = [
-  { what: "GNU time", present: () => existsSync(GNU_TIME), pkg: "time" },
-  { what: "restic", present: () => onPath("restic"), pkg: "restic" },
-  { what: "borg", present: () => onPath("borg"), pkg: "borgbackup" },
-];
+const INSTALL = fileURLToPath(new URL("../../deploy/install-packages.sh", import.meta.url));
 
-function onPath(command) {
-  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
-}
-
-/** Installs what is missing (needs root and apt-get); throws with instructions otherwise. */
+/** Installs what is missing (needs root); throws with instructions otherwise. */
 export function ensureTools({ wantPeers }, log) {
-  const missing = NEEDS.filter((n) => (wantPeers || n.pkg === "time") && !n.present());
-  if (missing.length === 0) return;
-  const pkgs = missing.map((n) => n.pkg);
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !onPath("apt-get")) {
-    throw new Error(`missing ${missing.map((n) => n.what).join(", ")}: install the Debian packages ${pkgs.join(" ")}`);
-  }
-  log(`installing ${pkgs.join(" ")} ...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execFileSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", ...pkgs], { stdio: "inherit", env });
+  const purposes = wantPeers ? ["bench", "bench-peers"] : ["bench"];
+  if (spawnSync("bash", [INSTALL, "--check", ...purposes], { stdio: "ignore" }).status === 0) return;
+  log(`installing the Debian packages for ${purposes.join(", ")} ...`);
+  const result = spawnSync("bash", [INSTALL, ...purposes], { stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`missing Debian packages for ${purposes.join(", ")} (see above)`);
 }

@@ -11,7 +11,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-bash deploy/install-packages.sh services simulator tools || exit 1
+bash deploy/install-packages.sh tests || exit 1
 
 echo "== build (tsc -b)"
 if ! npx --no-install tsc -b; then

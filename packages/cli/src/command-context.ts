@@ -1,4 +1,6 @@
 import type { Writable } from "node:stream";
+import type { Clock } from "@esxbackup/domain";
+import type { PromptSecret } from "./terminal-prompt.js";
 
 /**
  * What a command needs from its surroundings, injected so tests can run commands in-process and read what
@@ -14,4 +16,8 @@ export interface CommandContext {
   setExitCode(code: number): void;
   /** Aborted on SIGINT/SIGTERM; long-running commands stop cleanly when it fires. */
   signal: AbortSignal;
+  /** What progress rates, ETAs and durations are measured with (default: the system clock). */
+  clock?: Clock;
+  /** Asks for a secret on the terminal; absent when stdin or stderr is not a terminal (scripts, tests). */
+  promptSecret?: PromptSecret;
 }

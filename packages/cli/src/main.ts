@@ -7,6 +7,7 @@ import { EsxbackupError, InvalidInputError } from "@esxbackup/domain";
 import type { CommandContext } from "./command-context.js";
 import { ExitCode } from "./exit-codes.js";
 import { registerCommands } from "./register-commands.js";
+import { terminalPrompt } from "./terminal-prompt.js";
 
 export const VERSION = "0.1.0";
 
@@ -82,6 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       env: process.env,
       interactive: process.stderr.isTTY === true,
       signal: controller.signal,
+      ...(process.stdin.isTTY === true && process.stderr.isTTY === true
+        ? { promptSecret: terminalPrompt(process.stdin, process.stderr, () => controller.abort()) }
+        : {}),
     });
   } finally {
     process.off("SIGINT", onSignal);

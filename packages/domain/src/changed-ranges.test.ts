@@ -24,6 +24,16 @@ describe("parseChangedRanges", () => {
   }
 });
 
+describe("parseChangedRanges with the disk size", () => {
+  it("accepts a range ending exactly at the end and refuses one past it, naming the line", () => {
+    assert.deepEqual(parseChangedRanges("0 100\n", "list", { diskSizeBytes: 100 }), [{ offsetBytes: 0, lengthBytes: 100 }]);
+    assert.throws(
+      () => parseChangedRanges("0 10\n# c\n95 6\n", "list", { diskSizeBytes: 100 }),
+      /^InvalidInputError: list line 3: the range 95\+6 ends at byte 101, past the end of the 100-byte disk$/,
+    );
+  });
+});
+
 describe("chunksOverlapping", () => {
   const table: [string, { offsetBytes: number; lengthBytes: number }[], number[]][] = [
     ["nothing", [], []],

@@ -12,8 +12,11 @@ export interface ByteRange {
 
 const LINE = /^\s*(\d+)\s+(\d+)\s*$/;
 
-/** Parses the text form; `source` names the file in errors. */
-export function parseChangedRanges(text: string, source: string): ByteRange[] {
+/**
+ * Parses the text form; `source` names the file in errors. With `diskSizeBytes` a range reaching past the
+ * end of the disk is refused, naming its line (a list for another disk must not be half applied).
+ */
+export function parseChangedRanges(text: string, source: string, options: { diskSizeBytes?: number } = {}): ByteRange[] {
   const ranges: ByteRange[] = [];
   const lines = text.split(/\r?\n/);
   for (const [lineIndex, line] of lines.entries()) {
@@ -25,6 +28,12 @@ export function parseChangedRanges(text: string, source: string): ByteRange[] {
       throw new InvalidInputError(
         `${source} line ${lineIndex + 1}`,
         `expected "<offsetBytes> <lengthBytes>" in decimal (got ${JSON.stringify(line.slice(0, 80))})`,
+      );
+    }
+    if (options.diskSizeBytes !== undefined && offsetBytes + lengthBytes > options.diskSizeBytes) {
+      throw new InvalidInputError(
+        `${source} line ${lineIndex + 1}`,
+        `the range ${offsetBytes}+${lengthBytes} ends at byte ${offsetBytes + lengthBytes}, past the end of the ${options.diskSizeBytes}-byte disk`,
       );
     }
     ranges.push({ offsetBytes, lengthBytes });

@@ -22,8 +22,12 @@ export interface WriteStats {
   /** Plaintext bytes of chunks found already stored. */
   bytesDeduplicated: number;
   chunksDeduplicated: number;
+  /** Bytes of chunks written that were all zero (not stored). */
   bytesSkippedZero: number;
-  /** Plaintext bytes taken over from the previous point's index without being read. */
+  /**
+   * Bytes taken over from the previous point's index without being read, zero chunks included; a chunk
+   * written after all counts as what the write found instead, so every byte of a disk is counted once.
+   */
   bytesTakenOver: number;
 }
 

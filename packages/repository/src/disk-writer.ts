@@ -24,6 +24,8 @@ export interface OpenDiskOptions {
 
 const NOT_SET = 0;
 const SET = 1;
+/** Set from the previous point and counted in `bytesTakenOver`, until the caller writes it after all. */
+const TAKEN_OVER = 2;
 
 export class DiskWriter {
   readonly diskIndex: number;
@@ -68,8 +70,7 @@ export class DiskWriter {
         if (previous.chunkLength(chunk) !== this.index.chunkLength(chunk)) continue;
         const start = chunk * CHUNK_DIGEST_BYTES;
         previous.digests.copy(this.index.digests, start, start, start + CHUNK_DIGEST_BYTES);
-        if (!previous.isZero(chunk)) this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
-        this.#state[chunk] = SET;
+        this.#takeOver(chunk);
       }
       return;
     }
@@ -88,10 +89,23 @@ export class DiskWriter {
         const digest = previous.get(chunk);
         if (missing.has(digest)) continue;
         this.index.set(chunk, digest);
-        this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
       }
-      this.#state[chunk] = SET;
+      this.#takeOver(chunk);
     }
+  }
+
+  /**
+   * Every byte of the disk is counted once: taken over (zero or not), or, when the caller writes the chunk
+   * after all (a full re-read), as what that write found (new, deduplicated or zero).
+   */
+  #takeOver(chunk: number): void {
+    this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
+    this.#state[chunk] = TAKEN_OVER;
+  }
+
+  #set(chunk: number): void {
+    if (this.#state[chunk] === TAKEN_OVER) this.#sink.stats.bytesTakenOver -= this.index.chunkLength(chunk);
+    this.#state[chunk] = SET;
   }
 
   /**
@@ -128,7 +142,7 @@ export class DiskWriter {
       await this.#sink.put(encoded.digest, encoded.bytes, expected);
       this.index.set(chunk, encoded.digest);
     }
-    this.#state[chunk] = SET;
+    this.#set(chunk);
   }
 
   /**
@@ -162,7 +176,7 @@ export class DiskWriter {
         if (digest === null) {
           this.index.setZero(chunk);
           this.#sink.stats.bytesSkippedZero += this.index.chunkLength(chunk);
-          this.#state[chunk] = SET;
+          this.#set(chunk);
           return;
         }
         const claim = await this.#sink.claim(digest, this.index.chunkLength(chunk));
@@ -173,7 +187,7 @@ export class DiskWriter {
     const digestAt = (position: number): ChunkDigest => hashed.digests[position] as ChunkDigest;
     const settle = (position: number): void => {
       this.index.set(firstChunk + position, digestAt(position));
-      this.#state[firstChunk + position] = SET;
+      this.#set(firstChunk + position);
     };
     const awaitElsewhere = (): Promise<unknown> => Promise.all(elsewhere.map(({ position, stored }) => stored.then(() => settle(position))));
     const failed = claims.find((claim) => claim.status === "rejected");

@@ -22,16 +22,24 @@ describe("esxbackup simulator", () => {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       const lines = createInterface({ input: child.stdout });
       let password = "";
-      const url = await new Promise<URL>((resolve, reject) => {
+      let url: URL | undefined;
+      const tryLine = await new Promise<string>((resolve, reject) => {
         lines.on("line", (line) => {
           const pw = /^password for root: (\S+)$/u.exec(line);
           if (pw) password = pw[1] as string;
           const host = /^host localhost (ssh:\/\/\S+)$/u.exec(line);
-          if (host) resolve(new URL(host[1] as string));
+          if (host) url = new URL(host[1] as string);
+          const next = /^try: (.*)$/u.exec(line);
+          if (next) resolve(next[1] as string);
         });
-        child.once("exit", () => reject(new Error("simulator exited before printing its host line")));
+        child.once("exit", () => reject(new Error("simulator exited before printing its host and try lines")));
       });
       assert.ok(password.length >= 12);
+      assert.ok(url !== undefined, "the host line comes before the try line");
+      // The closing note is the exact command that works: ssh to this port and user, listing the VMs.
+      assert.equal(tryLine, `ssh -p ${url.port} root@127.0.0.1 vim-cmd vmsvc/getallvms`);
+      const tried = await new OpenSshTestClient({ port: Number(url.port), user: "root", dir: work }).run(tryLine.split(" ").slice(4).join(" "), { password });
+      assert.equal(tried.code, 0, tried.stderr);
       const ssh = new OpenSshTestClient({ port: Number(url.port), user: url.username, dir: work });
       const result = await ssh.run("vim-cmd vmsvc/getallvms | head -1; uname -s", { password });
       assert.equal(result.code, 0, result.stderr);

@@ -3,6 +3,8 @@
  * SIGTERM. Prints `host NAME ssh://USER@127.0.0.1:PORT` per host once it accepts connections, then stops
  * cleanly (SSH servers closed, sandboxes and workloads stopped) and exits 0 when signalled.
  *
+ * Then, per host, `try: ssh -p PORT USER@127.0.0.1 vim-cmd vmsvc/getallvms`: the command to try next.
+ *
  * Without --config it runs the default demo host with user root. The password comes from --password, else
  * from ESXBACKUP_SIMULATOR_PASSWORD, else it is generated and printed once.
  */
@@ -46,6 +48,8 @@ export function registerSimulatorCommand(program: Command, context: CommandConte
       });
       try {
         for (const host of simulator.hosts) context.stdout.write(`host ${host.name} ${host.url}\n`);
+        // What to try next, exactly (the quick start ends here): the host's SSH login, as on a real host.
+        for (const host of simulator.hosts) context.stdout.write(`try: ${sshCommand(new URL(host.url))}\n`);
         await new Promise<void>((resolve) => {
           if (context.signal.aborted) resolve();
           else context.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -56,6 +60,11 @@ export function registerSimulatorCommand(program: Command, context: CommandConte
       context.stdout.write("simulator stopped\n");
       context.setExitCode(0);
     });
+}
+
+/** The OpenSSH command that lists the VMs of the host at `url` (ssh://USER@HOST:PORT). */
+export function sshCommand(url: URL): string {
+  return `ssh -p ${url.port === "" ? "22" : url.port} ${decodeURIComponent(url.username)}@${url.hostname} vim-cmd vmsvc/getallvms`;
 }
 
 async function buildConfig(options: SimulatorOptions, command: Command, context: CommandContext): Promise<SimulatorConfig> {

@@ -11,10 +11,10 @@ import { runCli as cli, sha256 } from "./cli-test-support.js";
 const CHUNK = 16 * 1024;
 const BLOCK = 64 * 1024;
 
-async function backUp(args: string[]): Promise<{ point: string; chunksRead: number; stats: Record<string, number>; fingerprints?: string; changedRanges?: number; changedBytes?: number }> {
+async function backUp(args: string[]): Promise<{ point: string; counters: Record<string, number>; fingerprints?: string; changedRanges?: number; changedBytes?: number }> {
   const result = await cli(["repo", "backup-image", ...args, "--json"]);
   assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout) as { point: string; chunksRead: number; stats: Record<string, number> };
+  return JSON.parse(result.stdout) as { point: string; counters: Record<string, number> };
 }
 
 
@@ -60,7 +60,7 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     const uuid = "42 1a 0b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8";
     const { point } = await backUp([
       "--repo", repo, source, "--name", "web 01", "--vm-id", "12", "--vm-uuid", uuid, "--host", "esx1.example.net",
-      "--adapter-type", "LsiLogic", "--geometry", "100/16/63", "--config-file", ...files.map(([name]) => join(config, name)),
+      "--adapter-type", "LsiLogic", "--geometry", "100/16/63", ...files.flatMap(([name]) => ["--config-file", join(config, name)]),
     ]);
 
     const shown = JSON.parse((await cli(["repo", "show", "--repo", repo, point, "--json"])).stdout) as Record<string, unknown> & { disks: Record<string, unknown>[] };
@@ -88,7 +88,7 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     await writeFile(join(out, "web 01.vmx"), "mine");
     const again = await cli(["repo", "restore-image", "--repo", repo, point, join(dir, "meta2.out"), "--config-dir", out]);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /--config-dir: .*web 01\.(vmx|nvram|vmsd) already exists; configuration files are never overwritten/);
+    assert.match(again.stderr, /--config-dir: .*web 01\.(vmx|nvram|vmsd) already exists; give --overwrite to replace it/);
     assert.equal(await readFile(join(out, "web 01.vmx"), "utf8"), "mine");
     await assert.rejects(stat(join(dir, "meta2.out")));
 
@@ -116,9 +116,9 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     assert.equal(second.changedRanges, 3);
     assert.equal(second.changedBytes, 3 * BLOCK + 5000);
     const changedChunks = 3 * (BLOCK / CHUNK) + 1;
-    assert.equal(second.chunksRead, changedChunks);
-    assert.equal(second.stats["chunksStored"], changedChunks);
-    assert.equal(second.stats["chunksDeduplicated"], 0);
+    assert.equal(second.counters["chunksRead"], changedChunks);
+    assert.equal(second.counters["chunksStored"], changedChunks);
+    assert.equal(second.counters["chunksDeduplicated"], 0);
     assert.equal(second.fingerprints, "md5:64K", "the previous point's kind is kept");
     assert.deepEqual(await recordedFingerprints(repo, second.point), blockDigests("md5", image, BLOCK));
     assert.match((await cli(["repo", "show", "--repo", repo, second.point])).stdout, /fingerprints: md5:64K \(md5, 65536-byte blocks, 16-byte digests\)/);
@@ -129,7 +129,7 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     assert.equal(sha256(await readFile(restored)), sha256(image));
 
     const third = await backUp(["--repo", repo, source, "--name", "vm", "--previous", second.point, "--detect-changes", "fingerprints", "--fingerprints", "md5:64K"]);
-    assert.deepEqual([third.changedRanges, third.chunksRead, third.stats["chunksStored"]], [0, 0, 0]);
+    assert.deepEqual([third.changedRanges, third.counters["chunksRead"], third.counters["chunksStored"]], [0, 0, 0]);
 
     // A damaged fingerprints file: verify names it, and detection from that point stops naming it.
     const fpr = join(repo, "indexes", third.point, "disk-0.fpr");
@@ -156,8 +156,8 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
       await writeFile(source, image);
       await writeFile(join(dir, "list.txt"), `${9 * CHUNK + 10} 100\n`);
       const second = await backUp(["--repo", repo, source, "--name", "vm", "--previous", first.point, "--changed-list", join(dir, "list.txt"), "--fingerprints", kind]);
-      assert.equal(second.chunksRead, widened, `${kind}: a block larger than a chunk is read whole`);
-      assert.equal(second.stats["chunksStored"], 1);
+      assert.equal(second.counters["chunksRead"], widened, `${kind}: a block larger than a chunk is read whole`);
+      assert.equal(second.counters["chunksStored"], 1);
       assert.deepEqual(await recordedFingerprints(repo, second.point), blockDigests(algorithm, image, block), kind);
     }
   });
@@ -184,7 +184,7 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     const base = ["repo", "backup-image", "--repo", repo, source, "--name", "vm"];
     const cases: [string[], RegExp][] = [
       [["--config-file", join(files, "nope.vmx")], /--config-file: cannot read .*nope\.vmx \(ENOENT\)/],
-      [["--config-file", join(files, "a", "x.vmx"), join(files, "b", "x.vmx")], /--config-file: .*a\/x\.vmx and .*b\/x\.vmx have the same name "x\.vmx"/],
+      [["--config-file", join(files, "a", "x.vmx"), "--config-file", join(files, "b", "x.vmx")], /--config-file: .*a\/x\.vmx and .*b\/x\.vmx have the same name "x\.vmx"/],
       [["--config-file", join(files, "big.nvram")], /--config-file: .*big\.nvram is 16777217 bytes, more than the 16777216 \(16 MiB\)/],
       [["--config-file", join(files, "a")], /--config-file: .*a is not a regular file/],
       [["--config-file", join(files, "back\\slash.vmx")], /--config-file: .*the file name "back\\\\slash\.vmx" contains a path separator/],

@@ -1,6 +1,6 @@
 /**
  * `esxbackup repo backup-image --repo DIR --name NAME FILE [--previous POINT] [--changed-list F]
- * [--detect-changes fingerprints] [--fingerprints ALG[:BLOCK]] [--config-file F...] …` — backs up a local raw
+ * [--detect-changes fingerprints] [--fingerprints ALG[:BLOCK]] [--config-file F]... [--tag T]... …` — backs up a local raw
  * disk image through the same writer the transporter uses, with what the manifest says about the VM (id,
  * uuid, host, configuration files, disk geometry and adapter). With --previous and --changed-list only
  * chunks overlapping the listed ranges are read; with --previous and --detect-changes fingerprints the
@@ -12,8 +12,7 @@
  * refusal leaves the repository as it was. The image must not change during the backup (a snapshot's
  * base disk, a copy): the fingerprints recorded are those of the bytes read.
  */
-import { open, readFile } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename } from "node:path";
 import type { Command } from "commander";
@@ -25,6 +24,7 @@ import {
   parseChangedRanges,
   parsePointId,
   sameFingerprintKind,
+  systemClock,
 } from "@esxbackup/domain";
 import type { ByteRange, ChangeFingerprints, DiskFingerprints, PointId } from "@esxbackup/domain";
 import { FingerprintHasher, NoSuchPointError, PointWriter, readPointDiskFingerprints } from "@esxbackup/repository";
@@ -32,6 +32,7 @@ import type { Repository } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
 import { ImageReader } from "./image-reader.js";
+import { openImageSource } from "./image-source.js";
 import type { MetadataOptions } from "./backup-image-metadata.js";
 import {
   ImageFingerprints,
@@ -43,8 +44,10 @@ import {
   wholeBlockChunks,
 } from "./image-fingerprints.js";
 import type { FingerprintKind } from "./image-fingerprints.js";
-import { formatBytes, parseByteSize, startProgress, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
+import { backupCounters, formatBackupSummary } from "./backup-counters.js";
+import { formatBytes, parseByteSize, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
+import { startTransfer } from "./transfer-meter.js";
 
 /** Reads in flight; each is one pread of up to RUN_BYTES of consecutive chunks, encoded by one worker. */
 const READERS = 4;
@@ -82,14 +85,15 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
     .option("--vm-id <id>", "the host's identifier of the VM (default: the name)")
     .option("--vm-uuid <uuid>", "the VM's BIOS uuid")
     .option("--host <host>", "the host the VM runs on (default: this machine's name)")
-    .option("--config-file <file...>", "VM configuration files (.vmx, .vmxf, .vmsd, .nvram) kept in the point under their base names, at most 16 MiB each")
+    // Repeated, not variadic: a variadic option before the image path would swallow it.
+    .option("--config-file <file>", "a VM configuration file (.vmx, .vmxf, .vmsd, .nvram) kept in the point under its base name, at most 16 MiB; repeat for each", collect, [])
     .option("--adapter-type <type>", `the disk's adapter type, one of: ${ADAPTER_TYPES.join(", ")}`)
     .option("--geometry <c/h/s>", "the disk's geometry as CYLINDERS/HEADS/SECTORS, e.g. 16383/16/63")
     .option("--previous <point>", "take unchanged chunks from this point")
     .option("--changed-list <file>", "with --previous: read only these byte ranges ('<offset> <length>' per line)")
     .option("--detect-changes <method>", "with --previous: find the changed ranges by comparing block fingerprints with the previous point's ('fingerprints')")
     .option("--fingerprints <alg[:block]>", "record a digest per block (md5, sha1 or sha256; block a power of two from 4K to 16M, default 64K)")
-    .option("--tag <tag...>", "tags recorded in the point")
+    .option("--tag <tag>", "a tag recorded in the point; repeat for each", collect, [])
     .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
     .option("--json", "print the result as JSON")
     .action(async (file: string, options: BackupOptions) => {
@@ -107,26 +111,22 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
       const requestedKind = options.fingerprints === undefined ? undefined : parseFingerprintsOption(options.fingerprints);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const previousPointId = options.previous === undefined ? undefined : parsePointId(options.previous);
-      let changed: ByteRange[] | undefined;
+      let changedText: string | undefined;
       if (options.changedList !== undefined) {
-        let text: string;
         try {
-          text = await readFile(options.changedList, "utf8");
+          changedText = await readFile(options.changedList, "utf8");
         } catch (error) {
           throw new InvalidInputError("--changed-list", `cannot read ${options.changedList} (${(error as { code?: string }).code ?? String(error)})`);
         }
-        changed = parseChangedRanges(text, options.changedList);
       }
       const metadata = await readBackupMetadata(options, hostname());
-      let image: FileHandle;
+      const { handle: image, sizeBytes } = await openImageSource(file);
       try {
-        image = await open(file, "r");
-      } catch (error) {
-        throw new InvalidInputError("image", `cannot open ${file} (${(error as { code?: string }).code ?? String(error)})`);
-      }
-      try {
-        const sizeBytes = (await image.stat()).size;
-        const started = Date.now();
+        // A range past the end of the image means the list belongs to another disk: refused, not clipped.
+        const changed: ByteRange[] | undefined =
+          changedText === undefined ? undefined : parseChangedRanges(changedText, options.changedList as string, { diskSizeBytes: sizeBytes });
+        const clock = context.clock ?? systemClock;
+        const startedMs = clock.now().getTime();
         const result = await usingRepository(options, context, async (repository) => {
           const plan = await planFingerprints(repository, { previousPointId, requestedKind, detect, partial: changed !== undefined });
           const fingerprints = plan.kind === undefined ? undefined : new ImageFingerprints(plan.kind, sizeBytes);
@@ -156,7 +156,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             let toRead = changed;
             let detected: { ranges: number; bytes: number } | undefined;
             if (detect && fingerprints !== undefined && hasher !== undefined && plan.previous !== undefined) {
-              const progress = startProgress(context, "fingerprint", sizeBytes);
+              const { progress } = startTransfer(context, "fingerprint", sizeBytes);
               try {
                 await hashWholeImage(image, file, fingerprints, hasher, {
                   lanes: READERS,
@@ -176,9 +176,10 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             let chunks = disk.chunksToRead(toRead);
             if (hashWhileReading !== undefined) chunks = wholeBlockChunks(chunks, disk.chunkSizeBytes, hashWhileReading.info.blockSizeBytes, disk.chunkCount);
             const runs = consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, hashWhileReading?.info.blockSizeBytes));
-            const progress = startProgress(context, "backup", chunks.length);
+            const bytesToRead = chunks.reduce((sum, chunk) => sum + disk.chunkLength(chunk), 0);
+            const { progress } = startTransfer(context, "backup", bytesToRead);
             let next = 0;
-            let done = 0;
+            let bytesDone = 0;
             const readers = readersFor(runs, disk.chunkSizeBytes);
             const maxRunBytes = runs.reduce((most, run) => Math.max(most, run.count * disk.chunkSizeBytes), 0);
             reader = await ImageReader.open(file, readers, maxRunBytes);
@@ -198,8 +199,8 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
                   data = hashed.data;
                 }
                 await disk.writeChunks(run.first, data);
-                done += run.count;
-                progress.update(done);
+                bytesDone += length;
+                progress.update(bytesDone);
               }
             };
             try {
@@ -213,10 +214,11 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
               disk.setFingerprints(fingerprints.info, fingerprints.toDiskFingerprints().digests);
             }
             const point = await writer.commit();
+            const seconds = (clock.now().getTime() - startedMs) / 1000;
             return {
               point: point.pointId,
-              chunksRead: chunks.length,
-              stats: writer.stats,
+              seconds,
+              counters: backupCounters({ stats: writer.stats, diskSizeBytes: sizeBytes, bytesRead: bytesToRead, chunksRead: chunks.length, seconds }),
               ...(fingerprints === undefined ? {} : { fingerprints: formatFingerprintKind(fingerprints.info) }),
               ...(detected === undefined ? {} : { changedRanges: detected.ranges, changedBytes: detected.bytes }),
             };
@@ -229,18 +231,15 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             context.signal.removeEventListener("abort", onAbort);
           }
         });
-        const seconds = (Date.now() - started) / 1000;
         if (options.json === true) {
-          writeJson(context, { ...result, sizeBytes, seconds });
+          writeJson(context, result);
         } else {
           context.stdout.write(`${result.point}\n`);
           if (result.changedBytes !== undefined) {
             context.stderr.write(`fingerprints: ${formatBytes(result.changedBytes)} changed in ${result.changedRanges} range(s)\n`);
           }
           context.stderr.write(
-            `read ${result.chunksRead} chunk(s); stored ${formatBytes(result.stats.bytesStored)} new, ${formatBytes(result.stats.bytesDeduplicated)} deduplicated, ` +
-              `${formatBytes(result.stats.bytesSkippedZero)} zero, ${formatBytes(result.stats.bytesTakenOver)} taken over in ${seconds.toFixed(2)} s` +
-              `${result.fingerprints === undefined ? "" : `; fingerprints ${result.fingerprints} recorded`}\n`,
+            `${formatBackupSummary(result.counters, result.seconds)}${result.fingerprints === undefined ? "" : `; fingerprints ${result.fingerprints} recorded`}\n`,
           );
         }
       } finally {
@@ -292,6 +291,10 @@ async function planFingerprints(
     );
   }
   return { kind: requested, previous };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Groups sorted chunk numbers into runs of consecutive chunks, at most `maxCount` long. */

@@ -120,7 +120,7 @@ describe("backup killed with SIGKILL", () => {
     assert.ok(bestPresent > 0, "killed runs had made some chunks durable");
     const final = await backup(repo, source(best));
     assert.equal(final.code, 0);
-    const { point, stats } = JSON.parse(final.stdout) as { point: PointId; stats: { chunksDeduplicated: number; chunksStored: number } };
+    const { point, counters: stats } = JSON.parse(final.stdout) as { point: PointId; counters: { chunksDeduplicated: number; chunksStored: number } };
     assert.equal(stats.chunksDeduplicated, bestPresent, "every chunk already written is reused");
     assert.equal(stats.chunksStored, CHUNKS - bestPresent);
     // The final backup itself: sound, and exactly the image.

@@ -10,7 +10,8 @@ import type { Command } from "commander";
 import { InvalidInputError } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, changePassphrase } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
-import { readPassphrase, withRepoOptions } from "./open-repository.js";
+import { askPassphrase, readPassphrase, withRepoOptions } from "./open-repository.js";
+import { explainNotWritable } from "./repository-not-writable.js";
 import type { RepoOptions } from "./open-repository.js";
 
 const NEW_PASSWORD_ENV = "ESXBACKUP_NEW_PASSWORD";
@@ -24,11 +25,16 @@ export function registerRepoChangePassphrase(repo: Command, context: CommandCont
     .description("protect the repository's key with a new passphrase; the current one stops working")
     .option("--new-password-file <file>", `file holding the new passphrase (or set ${NEW_PASSWORD_ENV})`)
     .action(async (options: ChangePassphraseOptions) => {
+      const current = (await readPassphrase(options, context)) ?? (await askPassphrase(context, `enter the current passphrase of repository ${options.repo}`));
       const next = await readNewPassphrase(options, context);
-      const current = await readPassphrase(options, context);
       if (current === next.passphrase) throw new InvalidInputError(next.source, "the new passphrase is the same as the current one: nothing to change");
       const store = new LocalDirectoryBlobStore(options.repo);
-      const change = await changePassphrase(store, { currentPassphrase: current ?? "", newPassphrase: next.passphrase });
+      let change;
+      try {
+        change = await changePassphrase(store, { currentPassphrase: current ?? "", newPassphrase: next.passphrase });
+      } catch (error) {
+        throw explainNotWritable(error, options.repo);
+      }
       context.stdout.write(
         `passphrase changed: the key is now in ${store.locate(change.keyFileKey)} (${change.removedKeyFileKeys.length} old key file(s) removed)\n`,
       );
@@ -48,7 +54,11 @@ async function readNewPassphrase(options: ChangePassphraseOptions, context: Comm
     return { passphrase, source: "--new-password-file" };
   }
   const fromEnv = context.env[NEW_PASSWORD_ENV];
-  if (fromEnv === undefined) throw new InvalidInputError("--new-password-file", `the new passphrase is needed: give --new-password-file or set ${NEW_PASSWORD_ENV}`);
+  if (fromEnv === undefined) {
+    const asked = await askPassphrase(context, "enter the new passphrase", { confirm: true });
+    if (asked !== undefined) return { passphrase: asked, source: "passphrase" };
+    throw new InvalidInputError("--new-password-file", `the new passphrase is needed: give --new-password-file or set ${NEW_PASSWORD_ENV}`);
+  }
   if (fromEnv === "") throw new InvalidInputError(NEW_PASSWORD_ENV, "is empty: the new passphrase must not be empty");
   return { passphrase: fromEnv, source: NEW_PASSWORD_ENV };
 }

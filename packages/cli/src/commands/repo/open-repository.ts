@@ -10,6 +10,7 @@ import { InvalidInputError, parsePointId } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, Repository } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
+import { explainNotWritable } from "./repository-not-writable.js";
 
 export interface RepoOptions {
   repo: string;
@@ -34,18 +35,46 @@ export async function readPassphrase(options: RepoOptions, context: CommandConte
   return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
 }
 
+/**
+ * Asks on the terminal, when there is one (twice with `confirm`, for a new passphrase); undefined when
+ * there is none, so the caller's "give --password-file or set ESXBACKUP_PASSWORD" stands.
+ */
+export async function askPassphrase(context: CommandContext, prompt: string, options: { confirm?: boolean } = {}): Promise<string | undefined> {
+  if (context.promptSecret === undefined) return undefined;
+  const first = await context.promptSecret(`${prompt}: `);
+  if (first === "") throw new InvalidInputError("passphrase", "must not be empty; nothing was changed");
+  if (options.confirm === true && (await context.promptSecret("enter it again: ")) !== first) {
+    throw new InvalidInputError("passphrase", "the two entries differ; nothing was changed");
+  }
+  return first;
+}
+
+/** Opens with the passphrase from the file or environment; an encrypted repository without one asks for it on a terminal. */
 export async function openRepository(options: RepoOptions, context: CommandContext): Promise<Repository> {
   const passphrase = await readPassphrase(options, context);
-  return Repository.open(new LocalDirectoryBlobStore(options.repo), passphrase === undefined ? {} : { passphrase });
+  const store = new LocalDirectoryBlobStore(options.repo);
+  if (passphrase !== undefined) return Repository.open(store, { passphrase });
+  try {
+    return await Repository.open(store, {});
+  } catch (error) {
+    if (!(error instanceof InvalidInputError && error.field === "passphrase")) throw error;
+    const asked = await askPassphrase(context, `enter the passphrase of repository ${options.repo}`);
+    if (asked === undefined) throw error;
+    return Repository.open(store, { passphrase: asked });
+  }
 }
 
 /** Runs `body` with the repository open, closing it (and its worker threads) afterwards. */
 export async function usingRepository<T>(options: RepoOptions, context: CommandContext, body: (repository: Repository) => Promise<T>): Promise<T> {
-  const repository = await openRepository(options, context);
   try {
-    return await body(repository);
-  } finally {
-    await repository.close();
+    const repository = await openRepository(options, context);
+    try {
+      return await body(repository);
+    } finally {
+      await repository.close();
+    }
+  } catch (error) {
+    throw explainNotWritable(error, options.repo);
   }
 }
 

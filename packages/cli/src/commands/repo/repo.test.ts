@@ -43,8 +43,8 @@ describe("esxbackup repo", () => {
     await writeFile(join(dir, "changes.txt"), `# offset length\n${5 * CHUNK + 100} 100\n\n`);
     const second = await cli(["repo", "backup-image", "--repo", repo, "--name", "vm 1", source, "--previous", a, "--changed-list", join(dir, "changes.txt"), "--json"]);
     assert.equal(second.code, 0, second.stderr);
-    const result = JSON.parse(second.stdout) as { point: string; chunksRead: number };
-    assert.equal(result.chunksRead, 1);
+    const result = JSON.parse(second.stdout) as { point: string; counters: Record<string, number> };
+    assert.equal(result.counters["chunksRead"], 1);
     const b = result.point;
 
     const listed = JSON.parse((await cli(["repo", "list", "--repo", repo, "--json"])).stdout) as { point: string }[];
@@ -158,7 +158,7 @@ describe("esxbackup repo", () => {
       const restored = join(dir, `level-${level}.raw`);
       assert.equal((await cli(["repo", "restore-image", "--repo", repo, (JSON.parse(backup.stdout) as { point: string }).point, restored])).code, 0);
       assert.equal(await sha256(restored), await sha256(source));
-      return (JSON.parse(backup.stdout) as { stats: { bytesStored: number } }).stats.bytesStored;
+      return (JSON.parse(backup.stdout) as { counters: { bytesWritten: number } }).counters.bytesWritten;
     };
     const fast = await storedBytes("1");
     const small = await storedBytes("19");

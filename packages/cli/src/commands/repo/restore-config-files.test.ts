@@ -50,7 +50,7 @@ describe("writeConfigFiles", () => {
     const target = join(dir, "existing");
     await assert.rejects(writeConfigFiles(target, POINT, [file("a.vmx"), file("a.vmx")]), /two configuration files named "a\.vmx"/);
     await writeConfigFiles(target, POINT, [file("b.vmx", "mine")]);
-    await assert.rejects(writeConfigFiles(target, POINT, [file("a.vmx"), file("b.vmx", "theirs")]), /b\.vmx already exists; configuration files are never overwritten/);
+    await assert.rejects(writeConfigFiles(target, POINT, [file("a.vmx"), file("b.vmx", "theirs")]), /b\.vmx already exists; give --overwrite to replace it/);
     assert.deepEqual(await readdir(target), ["b.vmx"]);
     assert.equal(await readFile(join(target, "b.vmx"), "utf8"), "mine");
     await writeFile(join(dir, "plain-file"), "");
