@@ -1,0 +1,138 @@
+/**
+ * The fingerprinting commands run on simulated 6.7, 7.0 and 8.0 hosts through the real OpenSSH client, on
+ * files whose names hold every shell metacharacter, and their parsed output equals digests computed here
+ * with node:crypto. 6.7 runs the script under its Python 3.5 rules; 8.0 under execInstalledOnly.
+ */
+import { strict as assert } from "node:assert";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { FingerprintAlgorithm } from "@esxbackup/domain";
+import { ManualClock } from "@esxbackup/domain";
+import { OpenSshTestClient, checkHostPythonScript, parseSimulatorConfig, startSimulator } from "@esxbackup/esxi-simulator";
+import type { EsxiVersion, SimulatedHost, Simulator, SshResult } from "@esxbackup/esxi-simulator";
+import { pythonBlockHashCommand, shellBlockHashCommand } from "./block-hash-command.js";
+import type { HostCommand } from "./block-hash-command.js";
+import { BLOCK_HASH_PYTHON_SCRIPT } from "./block-hash-python-script.js";
+import type { BlockHashRequest } from "./block-hash-request.js";
+import { parseBlockHashOutput } from "./parse-block-hash-output.js";
+import { quoteShellArgument } from "./shell-quote.js";
+
+const KIB = 1024;
+const BLOCK = 4 * KIB;
+const VERSIONS: EsxiVersion[] = ["6.7", "7.0", "8.0"];
+const DATASTORE_UUID = "5e0026d9-a647150e-d8a8-4cedfb76e9d5";
+/** Spaces, both quotes, `$`, `;`, backticks, brackets, a newline, a glob and non-ASCII in one name. */
+const AWKWARD = "it's \"a\" $HOME; `id` [1] *\nnext line é ü 日本-flat.vmdk";
+
+/** 7 whole blocks and a 1000-byte tail: data, zero, data, zero, zero, one non-zero byte, data; tail data. */
+function content(): Buffer {
+  const blocks = [randomBytes(BLOCK), Buffer.alloc(BLOCK), randomBytes(BLOCK), Buffer.alloc(BLOCK), Buffer.alloc(BLOCK), Buffer.alloc(BLOCK), randomBytes(BLOCK)];
+  blocks[5]?.writeUInt8(1, BLOCK - 1);
+  return Buffer.concat([...blocks, randomBytes(1000)]);
+}
+
+function expected(bytes: Buffer, algorithm: FingerprintAlgorithm, offsetBytes: number, lengthBytes: number): { hex: string; zero: number[] } {
+  let hex = "";
+  const zero: number[] = [];
+  for (let at = offsetBytes; at < offsetBytes + lengthBytes; at += BLOCK) {
+    const block = bytes.subarray(at, Math.min(at + BLOCK, offsetBytes + lengthBytes));
+    hex += createHash(algorithm).update(block).digest("hex");
+    zero.push(block.every((byte) => byte === 0) ? 1 : 0);
+  }
+  return { hex, zero };
+}
+
+describe("block hashing on simulated hosts over OpenSSH", () => {
+  let work: string;
+  let simulator: Simulator;
+  const data = content();
+  const clients = new Map<EsxiVersion, { host: SimulatedHost; run(command: HostCommand): Promise<SshResult> }>();
+  const path = `/vmfs/volumes/datastore1/hash test/${AWKWARD}`;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), "block-hash-"));
+    const password = randomBytes(12).toString("base64url");
+    const hosts = VERSIONS.map((esxiVersion, index) => ({
+      name: `esx-${index}.lab.example`,
+      esxiVersion,
+      ssh: { port: 0, users: [{ name: "root", password }] },
+      datastores: [{ name: "datastore1", uuid: DATASTORE_UUID, vmfsVersion: 6, capacityBytes: 64 * KIB * KIB }],
+    }));
+    simulator = await startSimulator(parseSimulatorConfig({ hosts }, "block-hash-over-ssh.test"), { stateDir: work, clock: new ManualClock(new Date("2026-12-01T07:00:00Z")) });
+    for (const [index, version] of VERSIONS.entries()) {
+      const host = simulator.hosts[index];
+      assert.ok(host !== undefined);
+      const folder = join(host.rootDir, "vmfs", "volumes", DATASTORE_UUID, "hash test");
+      await mkdir(folder, { recursive: true });
+      await writeFile(join(folder, AWKWARD), data);
+      const client = new OpenSshTestClient({ port: host.port, user: "root", dir: join(work, `client-${version}`) });
+      await mkdir(join(work, `client-${version}`), { recursive: true });
+      clients.set(version, { host, run: (command) => client.run(command.command, { password, stdin: command.stdin }) });
+    }
+  });
+
+  after(async () => {
+    await simulator.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("the script is valid for the oldest host Python (6.7's 3.5) and every later one", async () => {
+    for (const version of VERSIONS) assert.deepEqual(await checkHostPythonScript(BLOCK_HASH_PYTHON_SCRIPT, version), [], version);
+    // The check does find what 3.5 lacks, so an empty answer means something.
+    const withFString = BLOCK_HASH_PYTHON_SCRIPT.replace(`"esxbackup-hash: " + message`, `f"esxbackup-hash: {message}"`);
+    assert.notEqual(withFString, BLOCK_HASH_PYTHON_SCRIPT);
+    assert.equal((await checkHostPythonScript(withFString, "6.7"))[0]?.kind, "syntax");
+  });
+
+  for (const version of VERSIONS) {
+    for (const method of ["python", "busybox"] as const) {
+      it(`${version} ${method}: digests and zero blocks of a whole file and of a range equal node:crypto's`, async () => {
+        const client = clients.get(version);
+        assert.ok(client !== undefined);
+        const cases: [FingerprintAlgorithm, number, number][] = [
+          ["md5", 0, data.length],
+          ["sha1", 2 * BLOCK, 3 * BLOCK],
+          ["sha256", 5 * BLOCK, data.length - 5 * BLOCK],
+        ];
+        for (const [algorithm, offsetBytes, lengthBytes] of cases) {
+          const request: BlockHashRequest = { path, algorithm, blockSizeBytes: BLOCK, offsetBytes, lengthBytes };
+          const command = method === "python" ? pythonBlockHashCommand(request, "python3", quoteShellArgument) : shellBlockHashCommand(request, quoteShellArgument);
+          const result = await client.run(command);
+          assert.equal(result.stderr, "", `${algorithm}: ${result.stderr}`);
+          assert.equal(result.code, 0);
+          const parsed = parseBlockHashOutput(result.stdout.toString("utf8"), request);
+          const want = expected(data, algorithm, offsetBytes, lengthBytes);
+          assert.equal(parsed.digests.toString("hex"), want.hex, `${algorithm} ${offsetBytes}+${lengthBytes}`);
+          assert.deepEqual([...parsed.zeroBlocks], want.zero);
+          assert.ok(want.zero.includes(1) || offsetBytes === 5 * BLOCK, "the cases cover zero blocks");
+        }
+      });
+    }
+  }
+
+  it("a range past the end of the file fails with status 3 and prints no digest (both methods)", async () => {
+    const client = clients.get("8.0");
+    assert.ok(client !== undefined);
+    const request: BlockHashRequest = { path, algorithm: "md5", blockSizeBytes: BLOCK, offsetBytes: 4 * BLOCK, lengthBytes: data.length };
+    for (const command of [pythonBlockHashCommand(request, "python3", quoteShellArgument), shellBlockHashCommand(request, quoteShellArgument)]) {
+      const result = await client.run(command);
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /^esxbackup-hash: the file ends before byte /u);
+      assert.equal(result.stdout.length, 0);
+    }
+  });
+
+  it("a missing file fails with status 2 naming it", async () => {
+    const client = clients.get("6.7");
+    assert.ok(client !== undefined);
+    const request: BlockHashRequest = { path: `${path}.missing`, algorithm: "md5", blockSizeBytes: BLOCK, offsetBytes: 0, lengthBytes: BLOCK };
+    for (const command of [pythonBlockHashCommand(request, "python3", quoteShellArgument), shellBlockHashCommand(request, quoteShellArgument)]) {
+      const result = await client.run(command);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^esxbackup-hash: cannot open .*\.missing/su);
+    }
+  });
+});
