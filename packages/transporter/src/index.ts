@@ -7,3 +7,15 @@ export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
 export type { ProgressStream } from "./grpc/grpc-transporter-reporter.js";
 export { startBullmqTaskWorker } from "./tasks/bullmq-task-worker.js";
 export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from "./tasks/bullmq-task-worker.js";
+
+// Change detection on the host (docs/adr/0019-host-block-fingerprints.md).
+export { pythonBlockHashCommand, shellBlockHashCommand } from "./esxi/hashing/block-hash-command.js";
+export type { HostCommand } from "./esxi/hashing/block-hash-command.js";
+export type { BlockHashRequest } from "./esxi/hashing/block-hash-request.js";
+export { BlockHashOutputError } from "./esxi/hashing/block-hash-output-error.js";
+export { parseBlockHashOutput } from "./esxi/hashing/parse-block-hash-output.js";
+export type { HostBlockHashes } from "./esxi/hashing/parse-block-hash-output.js";
+export { chooseHashingMethod } from "./esxi/hashing/hashing-method.js";
+export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-method.js";
+export { planDiskChanges } from "./backup/plan-disk-changes.js";
+export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
