@@ -15,7 +15,7 @@ export type { BlockHashRequest } from "./esxi/hashing/block-hash-request.js";
 export { BlockHashOutputError } from "./esxi/hashing/block-hash-output-error.js";
 export { parseBlockHashOutput } from "./esxi/hashing/parse-block-hash-output.js";
 export type { HostBlockHashes } from "./esxi/hashing/parse-block-hash-output.js";
-export { chooseHashingMethod } from "./esxi/hashing/hashing-method.js";
+export { DEFAULT_HOST_FINGERPRINTS, chooseHashingMethod } from "./esxi/hashing/hashing-method.js";
 export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-method.js";
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
 export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";

@@ -24,4 +24,17 @@ describe("chooseHashingMethod", () => {
   for (const [name, capabilities, wanted, expected] of table) {
     it(name, () => assert.deepEqual(chooseHashingMethod(capabilities, wanted), expected));
   }
+
+  it("busybox only while it beats reading the disk over the link (about 13 MB/s at 64 KiB blocks)", () => {
+    const noPython = { applets: BUSYBOX };
+    assert.deepEqual(chooseHashingMethod(noPython, "md5", { bytesPerSecond: 10e6 }), { kind: "busybox", algorithm: "md5" });
+    assert.deepEqual(chooseHashingMethod(noPython, "md5", { bytesPerSecond: 117e6 }), {
+      kind: "full-read",
+      reason: "no Python on the host, and over a 117 MB/s link reading the disk is faster than hashing it with busybox",
+    });
+    // Larger blocks move the crossover: 1 MiB per 5 ms is about 210 MB/s.
+    assert.deepEqual(chooseHashingMethod(noPython, "md5", { bytesPerSecond: 117e6, blockSizeBytes: 1024 * 1024 }), { kind: "busybox", algorithm: "md5" });
+    // Python is always worth it: one pass at hashing speed.
+    assert.equal(chooseHashingMethod({ python: py("3.5.10"), applets: BUSYBOX }, "md5", { bytesPerSecond: 1e9 }).kind, "python");
+  });
 });
