@@ -21,6 +21,9 @@ import { parseBlockHashOutput } from "./parse-block-hash-output.js";
 import { quoteShellArgument } from "./shell-quote.js";
 
 const KIB = 1024;
+const MIB = 1024 * KIB;
+const VMID = 7;
+const VM_NAME = `q"uote's $HOME; echo pwned [x] é`;
 const BLOCK = 4 * KIB;
 const VERSIONS: EsxiVersion[] = ["6.7", "7.0", "8.0"];
 const DATASTORE_UUID = "5e0026d9-a647150e-d8a8-4cedfb76e9d5";
@@ -34,15 +37,19 @@ function content(): Buffer {
   return Buffer.concat([...blocks, randomBytes(1000)]);
 }
 
-function expected(bytes: Buffer, algorithm: FingerprintAlgorithm, offsetBytes: number, lengthBytes: number): { hex: string; zero: number[] } {
+function expected(bytes: Buffer, algorithm: FingerprintAlgorithm, offsetBytes: number, lengthBytes: number, blockBytes = BLOCK): { hex: string; zero: number[] } {
   let hex = "";
   const zero: number[] = [];
-  for (let at = offsetBytes; at < offsetBytes + lengthBytes; at += BLOCK) {
-    const block = bytes.subarray(at, Math.min(at + BLOCK, offsetBytes + lengthBytes));
+  for (let at = offsetBytes; at < offsetBytes + lengthBytes; at += blockBytes) {
+    const block = bytes.subarray(at, Math.min(at + blockBytes, offsetBytes + lengthBytes));
     hex += createHash(algorithm).update(block).digest("hex");
     zero.push(block.every((byte) => byte === 0) ? 1 : 0);
   }
   return { hex, zero };
+}
+
+function expectedOf(bytes: Buffer, algorithm: FingerprintAlgorithm, blockBytes: number): { hex: string; zero: number[] } {
+  return expected(bytes, algorithm, 0, bytes.length, blockBytes);
 }
 
 describe("block hashing on simulated hosts over OpenSSH", () => {
@@ -59,7 +66,19 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
       name: `esx-${index}.lab.example`,
       esxiVersion,
       ssh: { port: 0, users: [{ name: "root", password }] },
-      datastores: [{ name: "datastore1", uuid: DATASTORE_UUID, vmfsVersion: 6, capacityBytes: 64 * KIB * KIB }],
+      datastores: [{ name: "datastore1", uuid: DATASTORE_UUID, vmfsVersion: 6, capacityBytes: 256 * MIB }],
+      vms: [
+        {
+          name: VM_NAME,
+          vmid: VMID,
+          guestId: "ubuntu64Guest",
+          hardwareVersion: 14,
+          powerState: "poweredOn",
+          disks: [{ slot: "scsi0:0", sizeBytes: 12 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 4 * MIB }] }],
+          // Writes into data and holes; 8–12 MiB stays zero, so zero blocks show up at every block size.
+          workload: { writesPerSecond: 200, writeSizeBytes: 65536, seed: 11, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } },
+        },
+      ],
     }));
     simulator = await startSimulator(parseSimulatorConfig({ hosts }, "block-hash-over-ssh.test"), { stateDir: work, clock: new ManualClock(new Date("2026-12-01T07:00:00Z")) });
     for (const [index, version] of VERSIONS.entries()) {
@@ -111,6 +130,46 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
         }
       });
     }
+  }
+
+  for (const version of VERSIONS) {
+    it(`${version}: the frozen base of a running VM under a snapshot hashes to its point-in-time content while the guest writes`, async () => {
+      const client = clients.get(version);
+      assert.ok(client !== undefined);
+      const model = client.host.model;
+      assert.ok(model !== undefined);
+      const workload = model.workload(VMID);
+      await workload.waitForWrites(workload.writes + 3);
+      const created = await client.run({ command: `vim-cmd vmsvc/snapshot.create ${VMID} ${quoteShellArgument("esxbackup hash test")} x 0 0`, stdin: Buffer.alloc(0) });
+      assert.equal(created.code, 0, created.stderr);
+      try {
+        const record = model.pointInTimeRecords(VMID).at(-1);
+        const pit = record?.disks[0];
+        assert.ok(record !== undefined && pit?.image !== undefined);
+        // The guest has written into the delta since: the base must still hash to the snapshot's content.
+        await workload.waitForWrites(record.writesBefore + 5);
+        const flat = `/vmfs/volumes/datastore1/${VM_NAME}/${VM_NAME}-flat.vmdk`;
+        const whole = { path: flat, offsetBytes: 0, lengthBytes: pit.sizeBytes };
+        const perMib = parseBlockHashOutput(
+          (await client.run(pythonBlockHashCommand({ ...whole, algorithm: "sha256", blockSizeBytes: MIB }, "python3", quoteShellArgument))).stdout.toString("utf8"),
+          { ...whole, algorithm: "sha256", blockSizeBytes: MIB },
+        );
+        assert.equal(perMib.digests.toString("hex"), pit.chunkSha256.join(""));
+        assert.deepEqual([...perMib.zeroBlocks], expectedOf(pit.image, "sha256", MIB).zero);
+        assert.deepEqual([...perMib.zeroBlocks.subarray(8)], [1, 1, 1, 1], "the workload never writes past 8 MiB");
+        const request: BlockHashRequest = { ...whole, algorithm: "sha1", blockSizeBytes: 64 * KIB };
+        const result = await client.run(pythonBlockHashCommand(request, "python3", quoteShellArgument));
+        assert.equal(result.stderr, "");
+        const parsed = parseBlockHashOutput(result.stdout.toString("utf8"), request);
+        const want = expectedOf(pit.image, "sha1", 64 * KIB);
+        assert.equal(parsed.digests.toString("hex"), want.hex);
+        assert.deepEqual([...parsed.zeroBlocks], want.zero);
+        assert.ok(want.zero.includes(1) && want.zero.includes(0));
+      } finally {
+        const removed = await client.run({ command: `vim-cmd vmsvc/snapshot.removeall ${VMID}`, stdin: Buffer.alloc(0) });
+        assert.equal(removed.code, 0, removed.stderr);
+      }
+    });
   }
 
   it("a range past the end of the file fails with status 3 and prints no digest (both methods)", async () => {
