@@ -113,6 +113,7 @@ for (const blockBytes of blockSizes) {
 
 if (opts["host-cpu"] !== undefined) {
   const { BLOCK_HASH_PYTHON_SCRIPT } = await import("../../packages/transporter/dist/esxi/hashing/block-hash-python-script.js");
+  const { splitDiskForHashing } = await import("../../packages/transporter/dist/esxi/hashing/host-disk-hashing.js");
   const cpuSize = parseSize(opts["host-cpu"]);
   mkdirSync(opts["work-dir"], { recursive: true });
   const images = ensureImages(opts["work-dir"], opts.seed, cpuSize, (line) => console.error(line));
@@ -127,7 +128,8 @@ if (opts["host-cpu"] !== undefined) {
     for (const algorithm of algorithms) {
       for (const processes of opts.parallel.split(",").map(Number)) {
         const started = process.hrtime.bigint();
-        const outputs = await Promise.all(parts(cpuSize, blockBytes, processes).map(([offset, length]) => hostScript(BLOCK_HASH_PYTHON_SCRIPT, images.changedPath, algorithm, offset, length, blockBytes)));
+        const parts = splitDiskForHashing(images.changedPath, cpuSize, { algorithm, blockSizeBytes: blockBytes }, processes);
+        const outputs = await Promise.all(parts.map((part) => hostScript(BLOCK_HASH_PYTHON_SCRIPT, part.path, algorithm, part.offsetBytes, part.lengthBytes, blockBytes)));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const bytes = outputs.reduce((sum, out) => sum + out, 0);
         const predicted = wire(cpuMaps, blockBytes, DIGEST_BYTES[algorithm]).lines;
@@ -136,18 +138,6 @@ if (opts["host-cpu"] !== undefined) {
       }
     }
   }
-}
-
-/** `count` block-aligned [offset, length] parts covering `size`. */
-function parts(size, blockBytes, count) {
-  const blocks = Math.ceil(size / blockBytes);
-  const result = [];
-  for (let i = 0; i < count; i++) {
-    const first = Math.floor((blocks * i) / count);
-    const end = Math.min(size, Math.floor((blocks * (i + 1)) / count) * blockBytes);
-    if (end > first * blockBytes) result.push([first * blockBytes, end - first * blockBytes]);
-  }
-  return result;
 }
 
 /** Runs the script with python3 on one part; resolves to the byte count of its output. */

@@ -17,5 +17,7 @@ export { parseBlockHashOutput } from "./esxi/hashing/parse-block-hash-output.js"
 export type { HostBlockHashes } from "./esxi/hashing/parse-block-hash-output.js";
 export { DEFAULT_HOST_FINGERPRINTS, chooseHashingMethod } from "./esxi/hashing/hashing-method.js";
 export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-method.js";
+export { joinHostBlockHashes, splitDiskForHashing } from "./esxi/hashing/host-disk-hashing.js";
+export type { HostDiskKind } from "./esxi/hashing/host-disk-hashing.js";
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
 export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";

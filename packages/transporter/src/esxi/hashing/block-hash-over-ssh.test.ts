@@ -172,6 +172,19 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     });
   }
 
+  it("the disk a running VM writes (no snapshot) cannot be hashed: both methods fail and print no digest", async () => {
+    const client = clients.get("8.0");
+    assert.ok(client !== undefined);
+    const request: BlockHashRequest = { path: `/vmfs/volumes/datastore1/${VM_NAME}/${VM_NAME}-flat.vmdk`, algorithm: "md5", blockSizeBytes: 64 * KIB, offsetBytes: 0, lengthBytes: 12 * MIB };
+    const python = await client.run(pythonBlockHashCommand(request, "python3", quoteShellArgument));
+    assert.equal(python.code, 2);
+    assert.match(python.stderr, /^esxbackup-hash: cannot open /u);
+    const shell = await client.run(shellBlockHashCommand(request, quoteShellArgument));
+    assert.equal(shell.code, 3);
+    assert.match(shell.stderr, /^esxbackup-hash: the file ends before byte 12582911 \(or cannot be read\)/u);
+    assert.equal(python.stdout.length + shell.stdout.length, 0);
+  });
+
   it("a range past the end of the file fails with status 3 and prints no digest (both methods)", async () => {
     const client = clients.get("8.0");
     assert.ok(client !== undefined);

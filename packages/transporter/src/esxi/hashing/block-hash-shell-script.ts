@@ -14,7 +14,7 @@
  */
 export const BLOCK_HASH_SHELL_SCRIPT = String.raw`f=$1 b=$2 k=$3 n=$4 t=$5 z=$6 zt=$7 e=$8 h=$9
 if [ ! -r "$f" ]; then echo "esxbackup-hash: cannot open $f" >&2; exit 2; fi
-if [ "$(dd if="$f" bs=1 skip="$e" count=1 2>/dev/null | wc -c)" -ne 1 ]; then echo "esxbackup-hash: the file ends before byte $e" >&2; exit 3; fi
+if [ "$(dd if="$f" bs=1 skip="$e" count=1 2>/dev/null | wc -c)" -ne 1 ]; then echo "esxbackup-hash: the file ends before byte $e (or cannot be read)" >&2; exit 3; fi
 i=0
 while [ "$i" -lt "$n" ]; do
   d=$(dd if="$f" bs="$b" skip="$((k + i))" count=1 2>/dev/null | "$h") || exit 4

@@ -51,6 +51,12 @@ describe("parseBlockHashOutput", () => {
     }
   });
 
+  it("refuses the digest of empty input, what md5sum prints when dd failed before it", () => {
+    const caught = error(`${a}\n${md5(Buffer.alloc(0))}\n${b}\n`);
+    assert.equal(caught.lineNumber, 2);
+    assert.match(caught.message, /the host read nothing for this block/u);
+  });
+
   it("refuses too few lines, too many, and a last line cut off before its newline", () => {
     assert.match(error(`${a}\n${a}\n`).message, /line 3: expected 3 lines, one per block, got 2$/u);
     assert.match(error("").message, /got 0/u);
