@@ -17,6 +17,7 @@ import { pythonBlockHashCommand, shellBlockHashCommand } from "./block-hash-comm
 import type { HostCommand } from "./block-hash-command.js";
 import { BLOCK_HASH_PYTHON_SCRIPT } from "./block-hash-python-script.js";
 import type { BlockHashRequest } from "./block-hash-request.js";
+import { chooseHashingMethod } from "./hashing-method.js";
 import { parseBlockHashOutput } from "./parse-block-hash-output.js";
 import { quoteShellArgument } from "./shell-quote.js";
 
@@ -58,6 +59,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
   const data = content();
   const clients = new Map<EsxiVersion, { host: SimulatedHost; run(command: HostCommand): Promise<SshResult> }>();
   const path = `/vmfs/volumes/datastore1/hash test/${AWKWARD}`;
+  let runBare: (command: HostCommand) => Promise<SshResult>;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "block-hash-"));
@@ -80,7 +82,9 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
         },
       ],
     }));
-    simulator = await startSimulator(parseSimulatorConfig({ hosts }, "block-hash-over-ssh.test"), { stateDir: work, clock: new ManualClock(new Date("2026-12-01T07:00:00Z")) });
+    // A fourth host as bare as a host can be: no Python, no md5sum.
+    const bare = { name: "esx-bare.lab.example", esxiVersion: "7.0", ssh: { port: 0, users: [{ name: "root", password }] }, shell: { python: false, disabledApplets: ["md5sum"] }, datastores: hosts[0]?.datastores };
+    simulator = await startSimulator(parseSimulatorConfig({ hosts: [...hosts, bare] }, "block-hash-over-ssh.test"), { stateDir: work, clock: new ManualClock(new Date("2026-12-01T07:00:00Z")) });
     for (const [index, version] of VERSIONS.entries()) {
       const host = simulator.hosts[index];
       assert.ok(host !== undefined);
@@ -91,6 +95,14 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
       await mkdir(join(work, `client-${version}`), { recursive: true });
       clients.set(version, { host, run: (command) => client.run(command.command, { password, stdin: command.stdin }) });
     }
+    const bareHost = simulator.hosts[VERSIONS.length];
+    assert.ok(bareHost !== undefined);
+    const bareFolder = join(bareHost.rootDir, "vmfs", "volumes", DATASTORE_UUID, "hash test");
+    await mkdir(bareFolder, { recursive: true });
+    await writeFile(join(bareFolder, AWKWARD), data);
+    await mkdir(join(work, "client-bare"), { recursive: true });
+    const bareClient = new OpenSshTestClient({ port: bareHost.port, user: "root", dir: join(work, "client-bare") });
+    runBare = (command) => bareClient.run(command.command, { password, stdin: command.stdin });
   });
 
   after(async () => {
@@ -183,6 +195,26 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     assert.equal(shell.code, 3);
     assert.match(shell.stderr, /^esxbackup-hash: the file ends before byte 12582911 \(or cannot be read\)/u);
     assert.equal(python.stdout.length + shell.stdout.length, 0);
+  });
+
+  it("a host without Python or md5sum: the probe's findings choose busybox sha1sum, whose digests are right", async () => {
+    const shell = (command: string): Promise<SshResult> => runBare({ command, stdin: Buffer.alloc(0) });
+    const applets = ["sh", "dd", "wc", "md5sum", "sha1sum", "sha256sum"];
+    const found = await Promise.all(applets.map(async (applet) => ((await shell(`command -v ${quoteShellArgument(applet)}`)).code === 0 ? [applet] : [])));
+    const pythonProbe = await shell("python3 -V");
+    assert.notEqual(pythonProbe.code, 0, "no Python on this host");
+    const method = chooseHashingMethod({ applets: found.flat() }, "md5");
+    assert.deepEqual(method, { kind: "busybox", algorithm: "sha1" });
+    const request: BlockHashRequest = { path, algorithm: method.kind === "busybox" ? method.algorithm : "md5", blockSizeBytes: BLOCK, offsetBytes: 0, lengthBytes: data.length };
+    const result = await runBare(shellBlockHashCommand(request, quoteShellArgument));
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = parseBlockHashOutput(result.stdout.toString("utf8"), request);
+    const want = expected(data, "sha1", 0, data.length);
+    assert.equal(parsed.digests.toString("hex"), want.hex);
+    assert.deepEqual([...parsed.zeroBlocks], want.zero);
+    // And md5sum is really gone: the md5 loop fails instead of printing digests.
+    const md5 = await runBare(shellBlockHashCommand({ ...request, algorithm: "md5" }, quoteShellArgument));
+    assert.notEqual(md5.code, 0);
   });
 
   it("a range past the end of the file fails with status 3 and prints no digest (both methods)", async () => {
