@@ -19,5 +19,6 @@ export { DEFAULT_HOST_FINGERPRINTS, chooseHashingMethod } from "./esxi/hashing/h
 export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-method.js";
 export { joinHostBlockHashes, splitDiskForHashing } from "./esxi/hashing/host-disk-hashing.js";
 export type { HostDiskKind } from "./esxi/hashing/host-disk-hashing.js";
+export { chooseHostFingerprintKind, hashPartCount } from "./esxi/hashing/host-fingerprint-kind.js";
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
 export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
