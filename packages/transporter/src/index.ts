@@ -73,3 +73,18 @@ export { parseShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js
 export type { HashApplet, PythonInterpreter, ShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js";
 export { parseHostArgument } from "./esxi/ssh/host-argument.js";
 export { defaultKnownHostsPath } from "./esxi/ssh/default-known-hosts-path.js";
+
+// Change detection on the host (docs/adr/0019-host-block-fingerprints.md).
+export { pythonBlockHashCommand, shellBlockHashCommand } from "./esxi/hashing/block-hash-command.js";
+export type { HostCommand } from "./esxi/hashing/block-hash-command.js";
+export type { BlockHashRequest } from "./esxi/hashing/block-hash-request.js";
+export { BlockHashOutputError } from "./esxi/hashing/block-hash-output-error.js";
+export { parseBlockHashOutput } from "./esxi/hashing/parse-block-hash-output.js";
+export type { HostBlockHashes } from "./esxi/hashing/parse-block-hash-output.js";
+export { DEFAULT_HOST_FINGERPRINTS, chooseHashingMethod } from "./esxi/hashing/hashing-method.js";
+export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-method.js";
+export { joinHostBlockHashes, splitDiskForHashing } from "./esxi/hashing/host-disk-hashing.js";
+export type { HostDiskKind } from "./esxi/hashing/host-disk-hashing.js";
+export { chooseHostFingerprintKind, hashPartCount } from "./esxi/hashing/host-fingerprint-kind.js";
+export { planDiskChanges } from "./backup/plan-disk-changes.js";
+export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
