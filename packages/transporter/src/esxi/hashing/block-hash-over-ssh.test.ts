@@ -19,7 +19,8 @@ import { BLOCK_HASH_PYTHON_SCRIPT } from "./block-hash-python-script.js";
 import type { BlockHashRequest } from "./block-hash-request.js";
 import { chooseHashingMethod } from "./hashing-method.js";
 import { parseBlockHashOutput } from "./parse-block-hash-output.js";
-import { quoteShellArgument } from "./shell-quote.js";
+import { sh } from "../ssh/shell-command.js";
+import type { ShellCommand } from "../ssh/shell-command.js";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -93,7 +94,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
       await writeFile(join(folder, AWKWARD), data);
       const client = new OpenSshTestClient({ port: host.port, user: "root", dir: join(work, `client-${version}`) });
       await mkdir(join(work, `client-${version}`), { recursive: true });
-      clients.set(version, { host, run: (command) => client.run(command.command, { password, stdin: command.stdin }) });
+      clients.set(version, { host, run: (command) => client.run(command.command.text, { password, stdin: command.stdin }) });
     }
     const bareHost = simulator.hosts[VERSIONS.length];
     assert.ok(bareHost !== undefined);
@@ -102,7 +103,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     await writeFile(join(bareFolder, AWKWARD), data);
     await mkdir(join(work, "client-bare"), { recursive: true });
     const bareClient = new OpenSshTestClient({ port: bareHost.port, user: "root", dir: join(work, "client-bare") });
-    runBare = (command) => bareClient.run(command.command, { password, stdin: command.stdin });
+    runBare = (command) => bareClient.run(command.command.text, { password, stdin: command.stdin });
   });
 
   after(async () => {
@@ -130,7 +131,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
         ];
         for (const [algorithm, offsetBytes, lengthBytes] of cases) {
           const request: BlockHashRequest = { path, algorithm, blockSizeBytes: BLOCK, offsetBytes, lengthBytes };
-          const command = method === "python" ? pythonBlockHashCommand(request, "python3", quoteShellArgument) : shellBlockHashCommand(request, quoteShellArgument);
+          const command = method === "python" ? pythonBlockHashCommand(request, "python3") : shellBlockHashCommand(request);
           const result = await client.run(command);
           assert.equal(result.stderr, "", `${algorithm}: ${result.stderr}`);
           assert.equal(result.code, 0);
@@ -152,7 +153,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
       assert.ok(model !== undefined);
       const workload = model.workload(VMID);
       await workload.waitForWrites(workload.writes + 3);
-      const created = await client.run({ command: `vim-cmd vmsvc/snapshot.create ${VMID} ${quoteShellArgument("esxbackup hash test")} x 0 0`, stdin: Buffer.alloc(0) });
+      const created = await client.run({ command: sh`vim-cmd vmsvc/snapshot.create ${VMID} ${"esxbackup hash test"} x 0 0`, stdin: Buffer.alloc(0) });
       assert.equal(created.code, 0, created.stderr);
       try {
         const record = model.pointInTimeRecords(VMID).at(-1);
@@ -163,14 +164,14 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
         const flat = `/vmfs/volumes/datastore1/${VM_NAME}/${VM_NAME}-flat.vmdk`;
         const whole = { path: flat, offsetBytes: 0, lengthBytes: pit.sizeBytes };
         const perMib = parseBlockHashOutput(
-          (await client.run(pythonBlockHashCommand({ ...whole, algorithm: "sha256", blockSizeBytes: MIB }, "python3", quoteShellArgument))).stdout.toString("utf8"),
+          (await client.run(pythonBlockHashCommand({ ...whole, algorithm: "sha256", blockSizeBytes: MIB }, "python3"))).stdout.toString("utf8"),
           { ...whole, algorithm: "sha256", blockSizeBytes: MIB },
         );
         assert.equal(perMib.digests.toString("hex"), pit.chunkSha256.join(""));
         assert.deepEqual([...perMib.zeroBlocks], expectedOf(pit.image, "sha256", MIB).zero);
         assert.deepEqual([...perMib.zeroBlocks.subarray(8)], [1, 1, 1, 1], "the workload never writes past 8 MiB");
         const request: BlockHashRequest = { ...whole, algorithm: "sha1", blockSizeBytes: 64 * KIB };
-        const result = await client.run(pythonBlockHashCommand(request, "python3", quoteShellArgument));
+        const result = await client.run(pythonBlockHashCommand(request, "python3"));
         assert.equal(result.stderr, "");
         const parsed = parseBlockHashOutput(result.stdout.toString("utf8"), request);
         const want = expectedOf(pit.image, "sha1", 64 * KIB);
@@ -178,7 +179,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
         assert.deepEqual([...parsed.zeroBlocks], want.zero);
         assert.ok(want.zero.includes(1) && want.zero.includes(0));
       } finally {
-        const removed = await client.run({ command: `vim-cmd vmsvc/snapshot.removeall ${VMID}`, stdin: Buffer.alloc(0) });
+        const removed = await client.run({ command: sh`vim-cmd vmsvc/snapshot.removeall ${VMID}`, stdin: Buffer.alloc(0) });
         assert.equal(removed.code, 0, removed.stderr);
       }
     });
@@ -188,32 +189,32 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     const client = clients.get("8.0");
     assert.ok(client !== undefined);
     const request: BlockHashRequest = { path: `/vmfs/volumes/datastore1/${VM_NAME}/${VM_NAME}-flat.vmdk`, algorithm: "md5", blockSizeBytes: 64 * KIB, offsetBytes: 0, lengthBytes: 12 * MIB };
-    const python = await client.run(pythonBlockHashCommand(request, "python3", quoteShellArgument));
+    const python = await client.run(pythonBlockHashCommand(request, "python3"));
     assert.equal(python.code, 2);
     assert.match(python.stderr, /^esxbackup-hash: cannot open /u);
-    const shell = await client.run(shellBlockHashCommand(request, quoteShellArgument));
+    const shell = await client.run(shellBlockHashCommand(request));
     assert.equal(shell.code, 3);
     assert.match(shell.stderr, /^esxbackup-hash: the file ends before byte 12582911 \(or cannot be read\)/u);
     assert.equal(python.stdout.length + shell.stdout.length, 0);
   });
 
   it("a host without Python or md5sum: the probe's findings choose busybox sha1sum, whose digests are right", async () => {
-    const shell = (command: string): Promise<SshResult> => runBare({ command, stdin: Buffer.alloc(0) });
+    const shell = (command: ShellCommand): Promise<SshResult> => runBare({ command, stdin: Buffer.alloc(0) });
     const applets = ["sh", "dd", "wc", "md5sum", "sha1sum", "sha256sum"];
-    const found = await Promise.all(applets.map(async (applet) => ((await shell(`command -v ${quoteShellArgument(applet)}`)).code === 0 ? [applet] : [])));
-    const pythonProbe = await shell("python3 -V");
+    const found = await Promise.all(applets.map(async (applet) => ((await shell(sh`command -v ${applet}`)).code === 0 ? [applet] : [])));
+    const pythonProbe = await shell(sh`python3 -V`);
     assert.notEqual(pythonProbe.code, 0, "no Python on this host");
     const method = chooseHashingMethod({ applets: found.flat() }, "md5");
     assert.deepEqual(method, { kind: "busybox", algorithm: "sha1" });
     const request: BlockHashRequest = { path, algorithm: method.kind === "busybox" ? method.algorithm : "md5", blockSizeBytes: BLOCK, offsetBytes: 0, lengthBytes: data.length };
-    const result = await runBare(shellBlockHashCommand(request, quoteShellArgument));
+    const result = await runBare(shellBlockHashCommand(request));
     assert.equal(result.code, 0, result.stderr);
     const parsed = parseBlockHashOutput(result.stdout.toString("utf8"), request);
     const want = expected(data, "sha1", 0, data.length);
     assert.equal(parsed.digests.toString("hex"), want.hex);
     assert.deepEqual([...parsed.zeroBlocks], want.zero);
     // And md5sum is really gone: the md5 loop fails instead of printing digests.
-    const md5 = await runBare(shellBlockHashCommand({ ...request, algorithm: "md5" }, quoteShellArgument));
+    const md5 = await runBare(shellBlockHashCommand({ ...request, algorithm: "md5" }));
     assert.notEqual(md5.code, 0);
   });
 
@@ -221,7 +222,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     const client = clients.get("8.0");
     assert.ok(client !== undefined);
     const request: BlockHashRequest = { path, algorithm: "md5", blockSizeBytes: BLOCK, offsetBytes: 4 * BLOCK, lengthBytes: data.length };
-    for (const command of [pythonBlockHashCommand(request, "python3", quoteShellArgument), shellBlockHashCommand(request, quoteShellArgument)]) {
+    for (const command of [pythonBlockHashCommand(request, "python3"), shellBlockHashCommand(request)]) {
       const result = await client.run(command);
       assert.equal(result.code, 3);
       assert.match(result.stderr, /^esxbackup-hash: the file ends before byte /u);
@@ -233,7 +234,7 @@ describe("block hashing on simulated hosts over OpenSSH", () => {
     const client = clients.get("6.7");
     assert.ok(client !== undefined);
     const request: BlockHashRequest = { path: `${path}.missing`, algorithm: "md5", blockSizeBytes: BLOCK, offsetBytes: 0, lengthBytes: BLOCK };
-    for (const command of [pythonBlockHashCommand(request, "python3", quoteShellArgument), shellBlockHashCommand(request, quoteShellArgument)]) {
+    for (const command of [pythonBlockHashCommand(request, "python3"), shellBlockHashCommand(request)]) {
       const result = await client.run(command);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /^esxbackup-hash: cannot open .*\.missing/su);
