@@ -4,8 +4,8 @@
  * verify-repository.ts, prune-points.ts, collect-garbage.ts and repository-stats.ts. The caller closes it.
  */
 import { randomBytes } from "node:crypto";
-import { InvalidInputError, systemClock } from "@esxbackup/domain";
-import type { ChunkDigest, Clock, PointId, RecoveryPoint } from "@esxbackup/domain";
+import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
+import type { ChunkDigest, Clock, PointId, RecoveryPoint, Scheduler } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { ChunkCodecPool } from "./chunk-codec-pool.js";
 import { EnvelopeKind, openEnvelope, sealEnvelope } from "./envelope.js";
@@ -37,6 +37,8 @@ import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 export interface OpenOptions {
   passphrase?: string;
   clock?: Clock;
+  /** Timers (lock refreshes); default real timers. */
+  scheduler?: Scheduler;
   /** Worker threads for chunk encoding/decoding; default one per core, 0 = inline. */
   threads?: number;
 }
@@ -59,6 +61,7 @@ export class Repository {
   readonly config: RepositoryConfig;
   readonly keys: RepositoryKeys | undefined;
   readonly clock: Clock;
+  readonly scheduler: Scheduler;
   readonly #threads: number | undefined;
   #pool: ChunkCodecPool | undefined;
 
@@ -67,6 +70,7 @@ export class Repository {
     this.config = config;
     this.keys = keys;
     this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? timerScheduler;
     this.#threads = options.threads;
   }
 
