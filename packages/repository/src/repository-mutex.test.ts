@@ -5,6 +5,7 @@ import type { BlobStore } from "./blob-store.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import type { LockContext, LockRecord } from "./repository-lock.js";
 import { removeLeftoverBreakFiles, withMutex } from "./repository-mutex.js";
+import type { HeldMutex } from "./repository-mutex.js";
 import { storeWith } from "./test-disk.js";
 
 const MUTEX = "locks/mutex";
@@ -155,7 +156,12 @@ describe("repository mutex", () => {
     assert.deepEqual(order, ["a in", "a out", "b in"], "the waiter looked at the holder's fresh record and waited for it to leave");
   });
 
-  it("a holder broken after a stall fails at its next confirm and does not remove its successor's mutex when it leaves", async () => {
+  /**
+   * A on host-a enters, then stalls eleven minutes without refreshing (its timer never fires); B on host-b
+   * judges it dead, breaks its mutex and enters; while B is inside, A wakes up, runs `onWake` and leaves;
+   * then C on host-c tries to enter. Returns the order of entries and exits.
+   */
+  async function brokenHolderLeaves(onWake: (held: HeldMutex) => Promise<void>): Promise<{ order: string[]; store: BlobStore }> {
     const { clock, a, b, c } = hosts();
     const events = conditions();
     const { store, refusals } = countingRefusals(new MemoryBlobStore(), events.changed);
@@ -163,21 +169,15 @@ describe("repository mutex", () => {
     let aInside = false;
     let aMayGoOn!: () => void;
     const aGoesOn = new Promise<void>((resolve) => (aMayGoOn = resolve));
-    let aConfirm = "";
-    // A enters, then stalls eleven minutes without refreshing (its timer never fires).
     const first = withMutex(store, a, async (held) => {
       aInside = true;
       events.changed();
       await aGoesOn;
-      aConfirm = await held.confirm().then(
-        () => "ok",
-        (error: unknown) => (error as { code?: string }).code ?? String(error),
-      );
+      await onWake(held);
     });
     await events.wait(() => aInside);
     clock.advance(11 * MINUTE_MS);
     let third: Promise<void> | undefined;
-    // B judges A dead, breaks its mutex and enters; while B is inside, A wakes up and leaves.
     await withMutex(store, b, async () => {
       order.push("b in");
       aMayGoOn();
@@ -191,9 +191,24 @@ describe("repository mutex", () => {
       order.push("b out");
     });
     await third;
-    assert.equal(aConfirm, "lock_lost", "A learns that it no longer holds the mutex");
+    return { order, store };
+  }
+
+  it("a holder broken after a stall does not remove its successor's mutex when it leaves", async () => {
+    const { order, store } = await brokenHolderLeaves(() => Promise.resolve());
     assert.deepEqual(order, ["b in", "b out", "c in"], "A's release left B's mutex alone, so C waited for B");
     assert.deepEqual((await store.list("locks")).filter((name) => name.startsWith("mutex")), []);
+  });
+
+  it("a holder broken after a stall fails at its next confirm instead of going on unprotected", async () => {
+    let outcome = "";
+    await brokenHolderLeaves(async (held) => {
+      outcome = await held.confirm().then(
+        () => "ok",
+        (error: unknown) => (error as { code?: string }).code ?? String(error),
+      );
+    });
+    assert.equal(outcome, "lock_lost");
   });
 
   it("a holder that refreshed after a waiter found it dead is not broken by that waiter", async () => {
