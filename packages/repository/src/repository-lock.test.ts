@@ -7,7 +7,8 @@ import { PointWriter } from "./point-writer.js";
 import { executePrune, planPrune } from "./prune-points.js";
 import { Repository } from "./repository.js";
 import { RepositoryLock, listLocks } from "./repository-lock.js";
-import type { LockContext } from "./repository-lock.js";
+import type { LockContext, LockRecord } from "./repository-lock.js";
+import type { BlobStore } from "./blob-store.js";
 import { backUpImage, makeImage, storeWith } from "./test-disk.js";
 
 const MINUTE_MS = 60_000;
@@ -109,5 +110,67 @@ describe("writer and gc locks", () => {
     const chunksAfter = (await Promise.all((await memory.list("chunks")).map((sub) => memory.list(`chunks/${sub}`)))).flat().length;
     assert.equal(chunksAfter, chunksBefore);
     await repository.close();
+  });
+
+  describe("a mutex taken from its holder (judged dead after a stall, broken, taken by another host) stops the step it protects", () => {
+    /** `memory` where, once armed, the next mutex taken is replaced by another host's right after. */
+    function losingTheMutex(memory: MemoryBlobStore): { store: BlobStore; arm: () => void } {
+      let armed = false;
+      const store = storeWith(memory, {
+        createExclusive: async (key, data) => {
+          const created = await memory.createExclusive(key, data);
+          if (created && key === "locks/mutex" && armed) {
+            armed = false;
+            // Already stale itself, so that a later section (of a gc that went on unprotected) is not kept
+            // waiting ten minutes for it: the test fails at once.
+            const anHourAgo = new Date(Date.now() - 60 * MINUTE_MS).toISOString();
+            const stranger: LockRecord = { kind: "mutex", id: "another-holder", host: "host-b", pid: 1, startedAt: anHourAgo, refreshedAt: anHourAgo };
+            await memory.write(key, Buffer.from(JSON.stringify(stranger)));
+          }
+          return created;
+        },
+      });
+      return { store, arm: () => (armed = true) };
+    }
+
+    it("a backup publishes nothing", async () => {
+      const memory = new MemoryBlobStore();
+      const { store, arm } = losingTheMutex(memory);
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0 });
+      const writer = await PointWriter.begin(repository, { vm: { name: "vm one", id: "1" }, host: "test-host" });
+      const image = makeImage(2 * CHUNK, 3);
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "vm one.vmdk", sizeBytes: image.byteLength });
+      for (const chunk of disk.chunksToRead()) await disk.writeChunk(chunk, image.subarray(chunk * CHUNK, (chunk + 1) * CHUNK));
+      arm();
+      assert.equal(await code(writer.commit()), "lock_lost");
+      assert.deepEqual(await repository.listPointIds(), []);
+      assert.ok((await memory.list("locks")).includes("mutex"), "the other host's mutex was left alone at release");
+      await repository.close();
+    });
+
+    it("a prune removes nothing", async () => {
+      const memory = new MemoryBlobStore();
+      const { store, arm } = losingTheMutex(memory);
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0 });
+      const point = await backUpImage(repository, makeImage(2 * CHUNK, 4));
+      arm();
+      assert.equal(await code(executePrune(repository, await planPrune(repository, [point.pointId]))), "lock_lost");
+      assert.deepEqual(await repository.listPointIds(), [point.pointId]);
+      await repository.close();
+    });
+
+    it("a gc deletes nothing", async () => {
+      const memory = new MemoryBlobStore();
+      const { store, arm } = losingTheMutex(memory);
+      const repository = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0 });
+      const point = await backUpImage(repository, makeImage(4 * CHUNK, 5));
+      await executePrune(repository, await planPrune(repository, [point.pointId]));
+      const chunks = async (): Promise<number> => (await Promise.all((await memory.list("chunks")).map((sub) => memory.list(`chunks/${sub}`)))).flat().length;
+      const before = await chunks();
+      arm();
+      assert.equal(await code(collectGarbage(repository, { graceMs: 0 })), "lock_lost");
+      assert.equal(await chunks(), before);
+      await repository.close();
+    });
   });
 });
