@@ -254,4 +254,45 @@ describe("repository mutex", () => {
     await Promise.all([first, second]);
     assert.deepEqual(order, ["a in", "a out", "b in"]);
   });
+
+  it("a stale holder that takes its guard to refresh is not broken by a waiter meanwhile (the guard is judged by its own time)", async () => {
+    const { clock, a, b } = hosts();
+    const memory = new MemoryBlobStore();
+    const events = conditions();
+    const order: string[] = [];
+    let refusals = 0;
+    let armed = false;
+    let second: Promise<void> | undefined;
+    const store = storeWith(memory, {
+      createExclusive: async (key, data) => {
+        const created = await memory.createExclusive(key, data);
+        if (key === MUTEX && !created) refusals += 1;
+        events.changed();
+        // A holds its guard, about to re-read and rewrite its stale record: B comes now.
+        if (created && armed && key.startsWith("locks/mutex-break-")) {
+          armed = false;
+          second = withMutex(store, b, () => {
+            order.push("b in");
+            return Promise.resolve();
+          });
+          await events.wait(() => refusals >= 3 || order.includes("b in"));
+        }
+        return created;
+      },
+    });
+    let outcome = "";
+    await withMutex(store, a, async (held) => {
+      order.push("a in");
+      clock.advance(11 * MINUTE_MS);
+      armed = true;
+      outcome = await held.confirm().then(
+        () => "ok",
+        (error: unknown) => (error as { code?: string }).code ?? String(error),
+      );
+      order.push("a out");
+    });
+    await second;
+    assert.equal(outcome, "ok");
+    assert.deepEqual(order, ["a in", "a out", "b in"]);
+  });
 });

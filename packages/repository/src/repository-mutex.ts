@@ -165,7 +165,8 @@ async function underGuard(store: BlobStore, context: LockContext, holderId: stri
   let vanished = 0;
   for (let level = 1; level <= MAX_GUARD_LEVELS; level += 1) {
     const key = guardKey(holderId, level);
-    if (await store.createExclusive(key, encode(me))) {
+    // Fresh, so that the guard itself is judged live for ten minutes: a holder's record may be much older.
+    if (await store.createExclusive(key, encode({ ...me, refreshedAt: context.clock.now().toISOString() }))) {
       let gone = false;
       try {
         gone = (await action()) === "gone";
