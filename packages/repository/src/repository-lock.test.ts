@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { ManualClock, ManualScheduler } from "@esxbackup/domain";
+import { changePassphrase } from "./change-passphrase.js";
 import { collectGarbage } from "./collect-garbage.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
@@ -25,6 +26,26 @@ const code = (promise: Promise<unknown>): Promise<string> =>
     () => "ok",
     (error: unknown) => (error as { code?: string }).code ?? String(error),
   );
+
+/** `memory` where, once armed, the next mutex taken is replaced by another host's right after. */
+function losingTheMutex(memory: MemoryBlobStore): { store: BlobStore; arm: () => void } {
+  let armed = false;
+  const store = storeWith(memory, {
+    createExclusive: async (key, data) => {
+      const created = await memory.createExclusive(key, data);
+      if (created && key === "locks/mutex" && armed) {
+        armed = false;
+        // Already stale itself, so that a later section (of a gc that went on unprotected) is not kept
+        // waiting ten minutes for it: the test fails at once.
+        const anHourAgo = new Date(Date.now() - 60 * MINUTE_MS).toISOString();
+        const stranger: LockRecord = { kind: "mutex", id: "another-holder", host: "host-b", pid: 1, startedAt: anHourAgo, refreshedAt: anHourAgo };
+        await memory.write(key, Buffer.from(JSON.stringify(stranger)));
+      }
+      return created;
+    },
+  });
+  return { store, arm: () => (armed = true) };
+}
 
 describe("writer and gc locks", () => {
   it("a lock refreshed every minute stays live for another host beyond the staleness limit", async () => {
@@ -113,26 +134,6 @@ describe("writer and gc locks", () => {
   });
 
   describe("a mutex taken from its holder (judged dead after a stall, broken, taken by another host) stops the step it protects", () => {
-    /** `memory` where, once armed, the next mutex taken is replaced by another host's right after. */
-    function losingTheMutex(memory: MemoryBlobStore): { store: BlobStore; arm: () => void } {
-      let armed = false;
-      const store = storeWith(memory, {
-        createExclusive: async (key, data) => {
-          const created = await memory.createExclusive(key, data);
-          if (created && key === "locks/mutex" && armed) {
-            armed = false;
-            // Already stale itself, so that a later section (of a gc that went on unprotected) is not kept
-            // waiting ten minutes for it: the test fails at once.
-            const anHourAgo = new Date(Date.now() - 60 * MINUTE_MS).toISOString();
-            const stranger: LockRecord = { kind: "mutex", id: "another-holder", host: "host-b", pid: 1, startedAt: anHourAgo, refreshedAt: anHourAgo };
-            await memory.write(key, Buffer.from(JSON.stringify(stranger)));
-          }
-          return created;
-        },
-      });
-      return { store, arm: () => (armed = true) };
-    }
-
     it("a backup publishes nothing", async () => {
       const memory = new MemoryBlobStore();
       const { store, arm } = losingTheMutex(memory);
@@ -171,6 +172,16 @@ describe("writer and gc locks", () => {
       assert.equal(await code(collectGarbage(repository, { graceMs: 0 })), "lock_lost");
       assert.equal(await chunks(), before);
       await repository.close();
+    });
+
+    it("a passphrase change writes and removes no key file", async () => {
+      const memory = new MemoryBlobStore();
+      const { store, arm } = losingTheMutex(memory);
+      await (await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0, encrypt: true, passphrase: "old one", scrypt: { N: 1024, r: 8, p: 1 } })).close();
+      const keysBefore = await memory.list("keys");
+      arm();
+      assert.equal(await code(changePassphrase(store, { currentPassphrase: "old one", newPassphrase: "new one", scrypt: { N: 1024, r: 8, p: 1 } })), "lock_lost");
+      assert.deepEqual(await memory.list("keys"), keysBefore);
     });
   });
 });
