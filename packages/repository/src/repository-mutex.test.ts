@@ -295,4 +295,21 @@ describe("repository mutex", () => {
     assert.equal(outcome, "ok");
     assert.deepEqual(order, ["a in", "a out", "b in"]);
   });
+
+  it("a waiter that gets in after a long wait enters with a fresh record", async () => {
+    const { clock, scheduler, a, b } = hosts();
+    const events = conditions();
+    const { store, refusals } = countingRefusals(new MemoryBlobStore(), events.changed);
+    let waiter: Promise<string> | undefined;
+    await withMutex(store, a, async (held) => {
+      waiter = withMutex(store, b, async () => JSON.parse((await store.read(MUTEX)).toString("utf8")).refreshedAt as string);
+      await events.wait(() => refusals() >= 1);
+      for (let minute = 1; minute <= 12; minute += 1) {
+        clock.advance(MINUTE_MS);
+        scheduler.fire();
+        await held.settled();
+      }
+    });
+    assert.equal(await waiter, clock.now().toISOString(), "judged by when it entered, not by when it started waiting");
+  });
 });

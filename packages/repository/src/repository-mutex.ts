@@ -62,7 +62,9 @@ export class HeldMutex {
     const record = newLockRecord("mutex", context);
     const started = Date.now();
     let waitMs = 2;
-    while (!(await store.createExclusive(MUTEX_KEY, encode(record)))) {
+    // Stamped at each attempt: a waiter that got in after minutes of waiting must not look stale at once.
+    const stamped = (): Buffer => encode(Object.assign(record, { refreshedAt: context.clock.now().toISOString() }));
+    while (!(await store.createExclusive(MUTEX_KEY, stamped()))) {
       const holder = await readRecord(store, MUTEX_KEY);
       if (typeof holder === "object" && !isLive(holder, context) && (await breakDeadMutex(store, context, holder.id, record))) continue;
       if (Date.now() - started > GIVE_UP_WAITING_MS) {
