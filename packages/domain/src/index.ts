@@ -1,6 +1,6 @@
 /**
  * @esxbackup/domain — the vocabulary every other package speaks: ids, records, task payloads, progress
- * shapes, the clock and the base errors. It does no I/O, so anything here can be used from any process
+ * shapes, the clock and timers and the base errors. It does no I/O, so anything here can be used from any process
  * and tested with plain values.
  */
 export type { Brand, HostId, PointId, TaskId, TransporterId } from "./ids.js";
@@ -10,6 +10,8 @@ export { InvalidInputError } from "./invalid-input-error.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export { ManualClock } from "./manual-clock.js";
+export type { Scheduler } from "./scheduler.js";
+export { ManualScheduler, timerScheduler } from "./scheduler.js";
 export type { DiskPhase, DiskProgress } from "./disk-progress.js";
 export { DISK_PHASES } from "./disk-progress.js";
 export type { RegistrationAck, TransporterHeartbeat, TransporterRegistration } from "./transporter-registration.js";

@@ -20,8 +20,8 @@
  * with a wrong-passphrase error instead of removing the first one's key file.
  */
 import { randomBytes } from "node:crypto";
-import { InvalidInputError, systemClock } from "@esxbackup/domain";
-import type { Clock } from "@esxbackup/domain";
+import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
+import type { Clock, Scheduler } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { DEFAULT_SCRYPT, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
 import type { KeyBinding, KeyFile, ScryptParameters } from "./key-file.js";
@@ -29,13 +29,15 @@ import { readRepositoryConfig } from "./repository-config.js";
 import type { RepositoryConfig } from "./repository-config.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CONFIG_KEY, KEYS_FOLDER, keyFileKey } from "./repository-layout.js";
-import { withMutex } from "./repository-lock.js";
+import { withMutex } from "./repository-mutex.js";
 import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 
 export interface ChangePassphraseOptions {
   currentPassphrase: string;
   newPassphrase: string;
   clock?: Clock;
+  /** Timers (the mutex refreshes while the key derivation runs); default real timers. */
+  scheduler?: Scheduler;
   /** Cost of the new key file's key derivation; default DEFAULT_SCRYPT. */
   scrypt?: ScryptParameters;
 }
@@ -58,7 +60,7 @@ export async function changePassphrase(store: BlobStore, options: ChangePassphra
   if (options.currentPassphrase === "") throw new InvalidInputError("passphrase", "the repository is encrypted: give the current passphrase (--password-file or ESXBACKUP_PASSWORD)");
   if (options.newPassphrase === "") throw new InvalidInputError("new passphrase", "must not be empty");
   if (options.newPassphrase === options.currentPassphrase) throw new InvalidInputError("new passphrase", "is the same as the current one: nothing to change");
-  return withMutex(store, clock, async () => {
+  return withMutex(store, { clock, scheduler: options.scheduler ?? timerScheduler }, async (held) => {
     const master = await unlock(store, options.currentPassphrase, config);
     let keyFile: KeyFile;
     try {
@@ -66,6 +68,8 @@ export async function changePassphrase(store: BlobStore, options: ChangePassphra
     } finally {
       master.fill(0);
     }
+    // A concurrent change may have entered if ours was judged dead meanwhile: then it must not lose its key file.
+    await held.confirm();
     const newKey = keyFileKey(randomBytes(8).toString("hex"));
     await store.write(newKey, Buffer.from(JSON.stringify(keyFile, null, 2)));
     // Listed again rather than reusing what unlock saw: whatever is in keys/ now, except the new file, must go.

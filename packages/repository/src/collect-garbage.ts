@@ -15,7 +15,9 @@ import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { CHUNK_SUBFOLDERS, CHUNKS_FOLDER, INDEXES_FOLDER, TMP_FOLDER, chunkKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
 import { ensureSpaceReserve, withSpaceReserve } from "./space-reserve.js";
-import { RepositoryLock, listLocks, recordGcRun, removeLeftoverBreakFiles, withMutex } from "./repository-lock.js";
+import { RepositoryLock, listLocks, recordGcRun } from "./repository-lock.js";
+import { removeLeftoverBreakFiles, withMutex } from "./repository-mutex.js";
+import type { HeldMutex } from "./repository-mutex.js";
 
 export interface GcOptions {
   /** Chunks used (written or touched) more recently than this before the cutoff are kept. Default 1 hour. */
@@ -54,7 +56,7 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
   const store = repository.store;
   const clock = repository.clock;
   const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;
-  const lock = await RepositoryLock.acquire(store, "gc", clock);
+  const lock = await RepositoryLock.acquire(store, "gc", repository);
   try {
     const result: GcResult = {
       pointsMarked: 0,
@@ -71,7 +73,7 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
     if (options.dryRun !== true) await recordGcRun(store, clock);
     // Listed after our lock and marker exist. A writer not seen here started after us, so everything it
     // writes or touches is younger than the cutoff, and what it takes over untouched it confirms itself.
-    const writers = await listLocks(store, "writer", clock);
+    const writers = await listLocks(store, "writer", repository);
     let cutoffMs = lock.startedAtMs;
     const bases = new Set<PointId>();
     for (const writer of writers) {
@@ -85,7 +87,7 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
         result.deadLocksRemoved += 1;
       }
     }
-    for (const other of await listLocks(store, "gc", clock)) {
+    for (const other of await listLocks(store, "gc", repository)) {
       if (!other.live && other.key !== lock.key && options.dryRun !== true && (await store.remove(other.key))) result.deadLocksRemoved += 1;
     }
     if (options.dryRun !== true) result.deadLocksRemoved += await removeLeftoverBreakFiles(store);
@@ -101,7 +103,7 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
         // The writers that built on it have ended since they were listed, and a gc removed the folder of
         // the pruned base: nothing to keep for them any more.
         const stillUsed = async (): Promise<boolean> =>
-          (await listLocks(store, "writer", clock)).some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === base));
+          (await listLocks(store, "writer", repository)).some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === base));
         if (error instanceof RepositoryFileError && error.problem === "missing" && !(await repository.hasPoint(base)) && !(await stillUsed())) continue;
         throw error;
       }
@@ -117,7 +119,8 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
       const candidates = (await store.list(`${CHUNKS_FOLDER}/${sub}`)).filter((name) => !name.startsWith(".") && !marked.has(name as ChunkDigest));
       for (let start = 0; start < candidates.length; start += BATCH) {
         const batch = candidates.slice(start, start + BATCH) as ChunkDigest[];
-        await withMutex(store, clock, async () => {
+        await withMutex(store, repository, async (held) => {
+          await confirmHeld(held, lock);
           for (const digest of batch) {
             const info = await store.stat(chunkKey(digest));
             if (info === undefined) continue;
@@ -144,12 +147,13 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
       // Under the mutex, like prune: a writer registered since may build on it (its point was pruned after).
       // A live writer's own point has its indexes before its manifest; a lock without `pointId` (an older
       // program) may be writing any folder, so none is deleted while one is live.
-      const deleted = await withMutex(store, clock, async () => {
+      const deleted = await withMutex(store, repository, async (held) => {
         if ((await store.stat(manifestKey(name as PointId))) !== undefined) return false;
-        const writers = await listLocks(store, "writer", clock);
+        const writers = await listLocks(store, "writer", repository);
         const inUse = (writer: (typeof writers)[number]): boolean =>
           writer.unreadable === true || writer.record.pointId === undefined || writer.record.pointId === name || writer.record.basePointId === name;
         if (writers.some((writer) => writer.live && inUse(writer))) return false;
+        await confirmHeld(held, lock);
         if (options.dryRun !== true) await store.remove(folder);
         return true;
       });
@@ -166,6 +170,15 @@ async function collect(repository: Repository, options: GcOptions): Promise<GcRe
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Before deleting: the mutex is still ours (no writer registered or published in between) and so is the gc
+ * lock (a gc judged dead was not seen by writers registering since, who then take chunks over untouched).
+ */
+async function confirmHeld(held: HeldMutex, lock: RepositoryLock): Promise<void> {
+  await held.confirm();
+  await lock.confirm();
 }
 
 /** Adds the chunks of every index in a running writer's base folder to `marked`. */

@@ -23,7 +23,8 @@ import { appendPointsLog } from "./points-log.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { fingerprintsKey, indexKey, manifestKey, pointIndexesFolder } from "./repository-layout.js";
-import { RepositoryLock, observeGc, withMutex } from "./repository-lock.js";
+import { RepositoryLock, observeGc } from "./repository-lock.js";
+import { withMutex } from "./repository-mutex.js";
 
 export interface BeginPointOptions {
   vm: RecoveryPointVm;
@@ -77,7 +78,7 @@ export class PointWriter {
   static async begin(repository: Repository, options: BeginPointOptions): Promise<PointWriter> {
     const store = repository.store;
     const clock = repository.clock;
-    return withMutex(store, clock, async () => {
+    return withMutex(store, repository, async (held) => {
       let previous: RecoveryPoint | undefined;
       if (options.previousPointId !== undefined) {
         if (!(await repository.hasPoint(options.previousPointId))) {
@@ -88,14 +89,16 @@ export class PointWriter {
       // yyyymmddThhmmssmmmZ: ids sort by creation time. Named in the lock, so that gc leaves this point's
       // index folder alone while it has no manifest yet.
       const pointId = `${clock.now().toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}` as PointId;
-      const lock = await RepositoryLock.acquire(store, "writer", clock, { pointId, ...(previous === undefined ? {} : { basePointId: previous.pointId }) });
+      const lock = await RepositoryLock.acquire(store, "writer", repository, { pointId, ...(previous === undefined ? {} : { basePointId: previous.pointId }) });
       // Looked at after the lock exists: a gc that listed writers before our lock had created its own lock
       // and marker before that, so we see its lock (still running) or it has finished. Either a gc sees
       // us or we see it; looked at before the lock, a gc starting in between would do neither, and the
       // backup would fail at publication if that gc removed a chunk it takes over.
       let gcAtStart: { lastRun: string; gcLockPresent: boolean };
       try {
-        gcAtStart = await observeGc(store, clock);
+        gcAtStart = await observeGc(store, repository);
+        // Still ours: nobody entered since the base was checked, so no prune removed it in between.
+        await held.confirm();
       } catch (error) {
         await lock.release();
         throw error;
@@ -157,15 +160,19 @@ export class PointWriter {
         disks,
       };
       if (this.#previous !== undefined) point.previousPointId = this.#previous.pointId;
-      await withMutex(store, repository.clock, async () => {
+      await withMutex(store, repository, async (held) => {
         const indexes = this.#disks.map((disk) => disk.index);
         if (!this.#gcAware) {
           await this.#sink.confirmReferenced(indexes, { touch: false });
         } else {
-          const gcNow = await observeGc(store, repository.clock);
+          const gcNow = await observeGc(store, repository);
           const gcMayNotKnowUs = this.#gcAtStart.gcLockPresent || gcNow.gcLockPresent || gcNow.lastRun !== this.#gcAtStart.lastRun;
           if (gcMayNotKnowUs) await this.#sink.confirmReferenced(indexes, { touch: true });
         }
+        // Publishing is safe only if nobody entered the mutex since we looked (a gc deleting) and our writer
+        // lock was never judged dead (then gc did not keep our base or our index folder).
+        await held.confirm();
+        await this.#lock.confirm();
         const manifest = manifestKey(this.pointId);
         await store.write(manifest, repository.sealEnvelope(EnvelopeKind.manifest, encodeManifest(point), manifest));
         // Published: from here on nothing may undo the point. Its record follows (version 3); a writer dying

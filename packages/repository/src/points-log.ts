@@ -66,7 +66,7 @@ export async function appendPointsLog(repository: Repository, event: PointsLogEv
  * is such a lock). A point whose manifest does not authenticate is left to verify.
  */
 async function unrecordedPublications(repository: Repository, except: PointId): Promise<{ pointId: PointId; lockKey: string; unrecorded: boolean }[]> {
-  const dead = (await listLocks(repository.store, "writer", repository.clock)).filter(
+  const dead = (await listLocks(repository.store, "writer", repository)).filter(
     (lock) => !lock.live && lock.record.pointId !== undefined && lock.record.pointId !== except,
   );
   const found: { pointId: PointId; lockKey: string; unrecorded: boolean }[] = [];

@@ -15,7 +15,6 @@ import { Repository } from "./repository.js";
 import { RepositoryLock, listLocks } from "./repository-lock.js";
 import { backUpImage, makeImage, readWholeDisk, sha256 } from "./test-disk.js";
 import { verifyRepository } from "./verify-repository.js";
-import { systemClock } from "@esxbackup/domain";
 
 const CHUNK = 8 * 1024;
 
@@ -85,10 +84,10 @@ describe("power cut", () => {
   it("a lock that was acquired is still there after the storage lost power under a live holder", async () => {
     await withScene(async (scene) => {
       const { repository, fs } = await scene.fragile();
-      const lock = await RepositoryLock.acquire(repository.store, "writer", systemClock);
+      const lock = await RepositoryLock.acquire(repository.store, "writer", repository);
       await fs.cut();
       const after = await scene.durable();
-      assert.deepEqual((await listLocks(after.store, "writer", systemClock)).map((listed) => listed.key), [lock.key]);
+      assert.deepEqual((await listLocks(after.store, "writer", after)).map((listed) => listed.key), [lock.key]);
       await after.store.remove(lock.key);
     });
   });

@@ -13,7 +13,8 @@ import { NoSuchPointError } from "./no-such-point-error.js";
 import { appendPointsLog } from "./points-log.js";
 import type { Repository } from "./repository.js";
 import { manifestKey, pointIndexesFolder } from "./repository-layout.js";
-import { listLocks, withMutex } from "./repository-lock.js";
+import { listLocks } from "./repository-lock.js";
+import { withMutex } from "./repository-mutex.js";
 import { withSpaceReserve } from "./space-reserve.js";
 
 export interface PrunePlan {
@@ -33,11 +34,13 @@ export async function executePrune(repository: Repository, plan: PrunePlan): Pro
   const store = repository.store;
   await withSpaceReserve(store, async () => {
     for (const pointId of plan.pointIds) {
-      await withMutex(store, repository.clock, async () => {
+      await withMutex(store, repository, async (held) => {
+        await held.confirm();
         await appendPointsLog(repository, "pruned", pointId);
         await store.remove(manifestKey(pointId));
-        const writers = await listLocks(store, "writer", repository.clock);
+        const writers = await listLocks(store, "writer", repository);
         if (!writers.some((writer) => writer.live && (writer.unreadable === true || writer.record.basePointId === pointId))) {
+          await held.confirm();
           await store.remove(pointIndexesFolder(pointId));
         }
       });

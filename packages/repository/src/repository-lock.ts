@@ -2,15 +2,20 @@
  * Lock files (docs/repository-format.md §8). A writer lock says "a backup is running since startedAt,
  * building on point basePointId"; gc uses it to keep everything a running backup may reference, prune to
  * keep that base's indexes. The gc run marker (`locks/last-gc.json`, rewritten by every gc when it starts)
- * lets a writer learn that a gc started during its lifetime even if that gc has finished. The mutex is a
- * short critical section between writers registering or publishing and prune/gc deleting. A lock is live
- * while its process exists (same host) or while it is refreshed (other hosts); dead locks are ignored, so
- * a killed backup never blocks anyone.
+ * lets a writer learn that a gc started during its lifetime even if that gc has finished. The mutex
+ * (repository-mutex.ts) is a short critical section between writers registering or publishing and
+ * prune/gc deleting. A lock is live while its process exists (same host) or while it is refreshed (other
+ * hosts); dead locks are ignored, so a killed backup never blocks anyone.
+ *
+ * A holder refreshes its lock every minute; others judge it dead after ten minutes without a refresh. A
+ * holder that could not refresh for five minutes (stalled, suspended, storage unreachable) no longer
+ * counts on its lock — it may have been judged dead and removed — and says so at its next `confirm()`.
+ * It never writes the file again then: a refresh that wrote after a removal would resurrect a lock that
+ * gc has already decided without.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { setTimeout as delay } from "node:timers/promises";
-import type { Clock } from "@esxbackup/domain";
+import type { Clock, Scheduler } from "@esxbackup/domain";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { LOCKS_FOLDER } from "./repository-layout.js";
@@ -19,6 +24,7 @@ export type LockKind = "writer" | "gc";
 
 export interface LockRecord {
   kind: LockKind | "mutex";
+  /** Random, never reused: the holder's token (a record with another id is someone else's). */
   id: string;
   host: string;
   pid: number;
@@ -30,26 +36,58 @@ export interface LockRecord {
   pointId?: string;
 }
 
-const REFRESH_INTERVAL_MS = 60_000;
-const STALE_AFTER_MS = 10 * 60_000;
-const MUTEX_KEY = `${LOCKS_FOLDER}/mutex`;
-const MUTEX_GIVE_UP_MS = 10 * 60_000;
+/** What holding and judging locks needs: time, timers, and the name this host puts in its records. */
+export interface LockContext {
+  clock: Clock;
+  scheduler: Scheduler;
+  /** Default `os.hostname()`; a test gives two holders different hosts to judge each other by refresh. */
+  host?: string;
+}
 
+export const REFRESH_INTERVAL_MS = 60_000;
+const STALE_AFTER_MS = 10 * 60_000;
+/**
+ * A holder whose last refresh is this old stops counting on its lock: half the staleness limit, so a lock
+ * is given up before anyone whose clock is less than five minutes ahead can judge it dead.
+ */
+export const GIVE_UP_HOLD_AFTER_MS = STALE_AFTER_MS / 2;
+
+/** A lock (or the mutex) this process held is no longer its own: it was judged dead and broken or removed. */
+export class LockLostError extends EsxbackupError {
+  constructor(location: string, why: string) {
+    super("lock_lost", `${location}: ${why}; stopped without going on unprotected`);
+  }
+}
+
+export function newLockRecord(kind: LockRecord["kind"], context: Pick<LockContext, "clock" | "host">): LockRecord {
+  const now = context.clock.now().toISOString();
+  return { kind, id: randomBytes(8).toString("hex"), host: context.host ?? hostname(), pid: process.pid, startedAt: now, refreshedAt: now };
+}
+
+/**
+ * Refreshes on the context's scheduler, one refresh at a time (`#queue`); stops at `release`, waiting for a
+ * refresh in flight so that no write follows the removal.
+ */
 export class RepositoryLock {
   readonly record: LockRecord;
   readonly #store: BlobStore;
   readonly #key: string;
-  readonly #timer: NodeJS.Timeout;
+  readonly #clock: Clock;
+  readonly #stopRefreshing: () => void;
+  #refreshedAtMs: number;
+  #lost: string | undefined;
+  #refreshing: Promise<void> = Promise.resolve();
 
-  private constructor(store: BlobStore, key: string, record: LockRecord, clock: Clock) {
+  private constructor(store: BlobStore, key: string, record: LockRecord, context: LockContext) {
     this.#store = store;
     this.#key = key;
     this.record = record;
-    this.#timer = setInterval(() => {
-      const refreshed = { ...this.record, refreshedAt: clock.now().toISOString() };
-      this.#store.write(this.#key, encode(refreshed)).catch(() => undefined);
-    }, REFRESH_INTERVAL_MS);
-    this.#timer.unref();
+    this.#clock = context.clock;
+    this.#refreshedAtMs = Date.parse(record.refreshedAt);
+    this.#stopRefreshing = context.scheduler.every(REFRESH_INTERVAL_MS, () => {
+      // A failed refresh is retried at the next tick; too many failures end in giving the lock up.
+      this.#queue().catch(() => undefined);
+    });
   }
 
   get key(): string {
@@ -60,19 +98,60 @@ export class RepositoryLock {
     return Date.parse(this.record.startedAt);
   }
 
-  static async acquire(store: BlobStore, kind: LockKind, clock: Clock, options: { basePointId?: string; pointId?: string } = {}): Promise<RepositoryLock> {
-    const now = clock.now().toISOString();
-    const record: LockRecord = { kind, id: randomBytes(8).toString("hex"), host: hostname(), pid: process.pid, startedAt: now, refreshedAt: now };
+  static async acquire(store: BlobStore, kind: LockKind, context: LockContext, options: { basePointId?: string; pointId?: string } = {}): Promise<RepositoryLock> {
+    const record = newLockRecord(kind, context);
     if (options.basePointId !== undefined) record.basePointId = options.basePointId;
     if (options.pointId !== undefined) record.pointId = options.pointId;
     const key = `${LOCKS_FOLDER}/${kind}-${record.id}.json`;
     if (!(await store.createExclusive(key, encode(record)))) throw new EsxbackupError("lock_conflict", `${store.locate(key)}: lock already exists`);
-    return new RepositoryLock(store, key, record, clock);
+    return new RepositoryLock(store, key, record, context);
+  }
+
+  /**
+   * Refreshes the lock now and throws `LockLostError` if it is no longer this holder's. Called right before
+   * a step that is safe only under the lock (publishing a point, deleting chunks).
+   */
+  async confirm(): Promise<void> {
+    await this.#queue();
+    if (this.#lost !== undefined) throw new LockLostError(this.#store.locate(this.#key), this.#lost);
+  }
+
+  /** Resolves once no refresh is in flight (whatever its outcome). */
+  async settled(): Promise<void> {
+    await this.#refreshing.catch(() => undefined);
   }
 
   async release(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopRefreshing();
+    await this.#refreshing.catch(() => undefined);
     await this.#store.remove(this.#key);
+  }
+
+  #queue(): Promise<void> {
+    const next = this.#refreshing.catch(() => undefined).then(() => this.#refresh());
+    this.#refreshing = next;
+    return next;
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#lost !== undefined) return;
+    const nowMs = this.#clock.now().getTime();
+    if (this.#tooLate(nowMs)) return;
+    const current = await readRecord(this.#store, this.#key);
+    if (current === "missing" || (typeof current === "object" && current.id !== this.record.id)) {
+      this.#lost = "the lock file was removed or replaced while held";
+      return;
+    }
+    if (current === "unreadable") return;
+    await this.#store.write(this.#key, encode({ ...this.record, refreshedAt: new Date(nowMs).toISOString() }));
+    // A write that ended this late may have come after a removal (and recreated the file): not counted.
+    if (!this.#tooLate(this.#clock.now().getTime())) this.#refreshedAtMs = nowMs;
+  }
+
+  #tooLate(nowMs: number): boolean {
+    if (nowMs - this.#refreshedAtMs < GIVE_UP_HOLD_AFTER_MS) return false;
+    this.#lost = `not refreshed for ${Math.round((nowMs - this.#refreshedAtMs) / 1000)} s, so it may have been judged dead`;
+    return true;
   }
 }
 
@@ -85,26 +164,26 @@ export interface ListedLock {
 }
 
 /** Every lock file of `kind` with its liveness; unreadable lock files count as live (be safe). */
-export async function listLocks(store: BlobStore, kind: LockKind, clock: Clock): Promise<ListedLock[]> {
+export async function listLocks(store: BlobStore, kind: LockKind, context: Pick<LockContext, "clock" | "host">): Promise<ListedLock[]> {
   const result: ListedLock[] = [];
   for (const name of await store.list(LOCKS_FOLDER)) {
     if (!name.startsWith(`${kind}-`)) continue;
     const key = `${LOCKS_FOLDER}/${name}`;
     try {
       const record = JSON.parse((await store.read(key)).toString("utf8")) as LockRecord;
-      result.push({ key, record, live: isLive(record, clock) });
+      result.push({ key, record, live: isLive(record, context) });
     } catch (error) {
       if ((error as { problem?: string }).problem === "missing") continue;
-      const now = clock.now().toISOString();
+      const now = context.clock.now().toISOString();
       result.push({ key, record: { kind, id: name, host: "?", pid: 0, startedAt: now, refreshedAt: now }, live: true, unreadable: true });
     }
   }
   return result;
 }
 
-export function isLive(record: LockRecord, clock: Clock): boolean {
-  if (record.host === hostname()) return processExists(record.pid);
-  return clock.now().getTime() - Date.parse(record.refreshedAt) < STALE_AFTER_MS;
+export function isLive(record: LockRecord, context: Pick<LockContext, "clock" | "host">): boolean {
+  if (record.host === (context.host ?? hostname())) return processExists(record.pid);
+  return context.clock.now().getTime() - Date.parse(record.refreshedAt) < STALE_AFTER_MS;
 }
 
 function processExists(pid: number): boolean {
@@ -116,91 +195,8 @@ function processExists(pid: number): boolean {
   }
 }
 
-/**
- * Runs `section` holding the repository mutex. Waiters poll (the holder keeps it for milliseconds); a mutex
- * left by a dead process is broken, by one waiter only (`breakDeadMutex`).
- */
-export async function withMutex<T>(store: BlobStore, clock: Clock, section: () => Promise<T>): Promise<T> {
-  const now = clock.now().toISOString();
-  const record: LockRecord = { kind: "mutex", id: randomBytes(8).toString("hex"), host: hostname(), pid: process.pid, startedAt: now, refreshedAt: now };
-  const started = Date.now();
-  let waitMs = 2;
-  while (!(await store.createExclusive(MUTEX_KEY, encode(record)))) {
-    const holder = await readRecord(store, MUTEX_KEY);
-    if (typeof holder === "object" && !isLive(holder, clock) && (await breakDeadMutex(store, clock, holder.id, record))) continue;
-    if (Date.now() - started > MUTEX_GIVE_UP_MS) {
-      const named = typeof holder === "object" ? holder : undefined;
-      throw new EsxbackupError("lock_timeout", `${store.locate(MUTEX_KEY)}: held by ${named?.host ?? "?"} pid ${named?.pid ?? "?"} for too long`);
-    }
-    await delay(waitMs);
-    waitMs = Math.min(100, waitMs * 2);
-  }
-  try {
-    return await section();
-  } finally {
-    await store.remove(MUTEX_KEY);
-  }
-}
-
-const BREAK_PREFIX = "mutex-break-";
-const MAX_BREAK_LEVELS = 16;
-const breakKey = (holderId: string, level: number): string => `${LOCKS_FOLDER}/${BREAK_PREFIX}${holderId}-${level}`;
-
-/**
- * Removes the mutex of the dead holder `holderId`, atomically. Two waiters that both found it dead must not
- * both remove "it": the second would remove the mutex the first has taken since. So a breaker first takes
- * `locks/mutex-break-<holderId>-<level>` by exclusive create, then re-reads the mutex and removes it only if
- * it still names that holder: while it holds the break file nobody else can remove that holder's mutex, so
- * what it read is what it removes. A breaker that died holding level n leaves its file; the next takes
- * level n+1. Once the holder's mutex is gone it never comes back (ids are random), so then every level is
- * removed. False when another live waiter is breaking it (wait and look again).
- */
-async function breakDeadMutex(store: BlobStore, clock: Clock, holderId: string, me: LockRecord): Promise<boolean> {
-  let vanished = 0;
-  for (let level = 1; level <= MAX_BREAK_LEVELS; level += 1) {
-    const key = breakKey(holderId, level);
-    if (await store.createExclusive(key, encode(me))) {
-      let gone = false;
-      try {
-        const current = await readRecord(store, MUTEX_KEY);
-        if (typeof current === "object" && current.id === holderId) await store.remove(MUTEX_KEY);
-        gone = true;
-      } finally {
-        for (let done = gone ? 1 : level; done <= level; done += 1) await store.remove(breakKey(holderId, done));
-      }
-      return true;
-    }
-    const breaker = await readRecord(store, key);
-    if (breaker === "missing") {
-      // Its breaker finished between our create and our read: try this level again (never a higher one
-      // while this one may be free: two live breakers must not hold different levels).
-      if (vanished === 3) return false;
-      vanished += 1;
-      level -= 1;
-      continue;
-    }
-    if (typeof breaker === "object" && isLive(breaker, clock)) return false;
-  }
-  return false;
-}
-
-/** Removes break files a dead breaker left behind once their holder's mutex is gone (gc's clean-up). */
-export async function removeLeftoverBreakFiles(store: BlobStore): Promise<number> {
-  // Listed before the mutex is read: a break file names a holder that existed before it, so a holder not
-  // found in the mutex afterwards is gone for good.
-  const names = (await store.list(LOCKS_FOLDER)).filter((name) => name.startsWith(BREAK_PREFIX));
-  if (names.length === 0) return 0;
-  const current = await readRecord(store, MUTEX_KEY);
-  const currentId = typeof current === "object" ? current.id : undefined;
-  let removed = 0;
-  for (const name of names) {
-    const holderId = name.slice(BREAK_PREFIX.length).replace(/-\d+$/, "");
-    if (holderId !== currentId && current !== "unreadable" && (await store.remove(`${LOCKS_FOLDER}/${name}`))) removed += 1;
-  }
-  return removed;
-}
-
-async function readRecord(store: BlobStore, key: string): Promise<LockRecord | "missing" | "unreadable"> {
+/** A lock file's record; "unreadable" when it exists but is not a lock record (or could not be read). */
+export async function readRecord(store: BlobStore, key: string): Promise<LockRecord | "missing" | "unreadable"> {
   let bytes: Buffer;
   try {
     bytes = await store.read(key);
@@ -227,17 +223,17 @@ export async function recordGcRun(store: BlobStore, clock: Clock): Promise<void>
  * live gc lock exists (a dead one belongs to a gc that stopped before deleting anything more). Any difference, or a gc lock at either moment, means a gc may have run
  * without seeing this writer.
  */
-export async function observeGc(store: BlobStore, clock: Clock): Promise<{ lastRun: string; gcLockPresent: boolean }> {
+export async function observeGc(store: BlobStore, context: Pick<LockContext, "clock" | "host">): Promise<{ lastRun: string; gcLockPresent: boolean }> {
   let lastRun = "";
   try {
     lastRun = (await store.read(GC_RUN_KEY)).toString("utf8");
   } catch (error) {
     if ((error as { problem?: string }).problem !== "missing") throw error;
   }
-  const gcLocks = await listLocks(store, "gc", clock);
+  const gcLocks = await listLocks(store, "gc", context);
   return { lastRun, gcLockPresent: gcLocks.some((lock) => lock.live) };
 }
 
-function encode(record: LockRecord): Buffer {
+export function encode(record: LockRecord): Buffer {
   return Buffer.from(JSON.stringify(record), "utf8");
 }

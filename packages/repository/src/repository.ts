@@ -4,8 +4,8 @@
  * verify-repository.ts, prune-points.ts, collect-garbage.ts and repository-stats.ts. The caller closes it.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { InvalidInputError, systemClock } from "@esxbackup/domain";
-import type { ChunkDigest, Clock, PointId, RecoveryPoint } from "@esxbackup/domain";
+import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
+import type { ChunkDigest, Clock, PointId, RecoveryPoint, Scheduler } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { ChunkCodecPool } from "./chunk-codec-pool.js";
 import { EnvelopeKind, openEnvelope, sealEnvelope } from "./envelope.js";
@@ -39,6 +39,8 @@ import { WrongPassphraseError } from "./wrong-passphrase-error.js";
 export interface OpenOptions {
   passphrase?: string;
   clock?: Clock;
+  /** Timers (lock refreshes); default real timers. */
+  scheduler?: Scheduler;
   /** Worker threads for chunk encoding/decoding; default one per core, 0 = inline. */
   threads?: number;
 }
@@ -62,6 +64,7 @@ export class Repository {
   readonly clock: Clock;
   readonly #keys: RepositoryKeys | undefined;
   readonly #sessions: SessionKeys;
+  readonly scheduler: Scheduler;
   readonly #threads: number | undefined;
   #pool: ChunkCodecPool | undefined;
 
@@ -72,6 +75,7 @@ export class Repository {
     // The sessions own the data key (wiped with them); the id key stays here for the codec's workers.
     this.#sessions = new SessionKeys(envelopeVersionOf(config), keys?.dataKey);
     this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? timerScheduler;
     this.#threads = options.threads;
   }
 

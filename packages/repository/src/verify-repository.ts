@@ -140,7 +140,7 @@ async function checkPointsLog(
   // at again, and one a writer lock names is being published (or its writer died just after: the next
   // append records it).
   const present = new Set(published);
-  const beingWritten = new Set((await listLocks(repository.store, "writer", repository.clock)).map((lock) => lock.record.pointId));
+  const beingWritten = new Set((await listLocks(repository.store, "writer", repository)).map((lock) => lock.record.pointId));
   const stillThere = (pointId: PointId): Promise<boolean> => repository.hasPoint(pointId);
   for (const [pointId, { event, sequence }] of log.points) {
     if (event === "published" && !present.has(pointId) && all && !(await stillThere(pointId))) {

@@ -9,34 +9,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
+import type { Scheduler } from "@esxbackup/domain";
 import type { ByteRange, WorkloadConfig } from "../config/simulator-config.js";
 
-export interface WorkloadScheduler {
-  /** Calls `fn` every `ms` milliseconds until the returned function is called. */
-  every(ms: number, fn: () => void): () => void;
-}
-
-export const timerScheduler: WorkloadScheduler = {
-  every(ms, fn) {
-    const handle = setInterval(fn, Math.max(1, ms));
-    handle.unref();
-    return () => clearInterval(handle);
-  },
-};
-
-/** A scheduler that fires only when told to: `fire()` runs every registered callback once. */
-export class ManualScheduler implements WorkloadScheduler {
-  readonly #callbacks = new Set<() => void>();
-
-  every(_ms: number, fn: () => void): () => void {
-    this.#callbacks.add(fn);
-    return () => this.#callbacks.delete(fn);
-  }
-
-  fire(): void {
-    for (const fn of [...this.#callbacks]) fn();
-  }
-}
+/** The timers a workload runs on: the shared injected scheduler (real timers by default). */
+export type WorkloadScheduler = Scheduler;
+export { ManualScheduler, timerScheduler } from "@esxbackup/domain";
 
 export interface WorkloadDisk {
   slot: string;
