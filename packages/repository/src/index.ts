@@ -45,7 +45,7 @@ export { WrongPassphraseError } from "./wrong-passphrase-error.js";
 export { changePassphrase } from "./change-passphrase.js";
 export type { ChangePassphraseOptions, PassphraseChange } from "./change-passphrase.js";
 export { verifyRepository } from "./verify-repository.js";
-export type { VerifyOptions, VerifyProblem, VerifyReport } from "./verify-repository.js";
+export type { PointsLogHead, VerifyOptions, VerifyProblem, VerifyReport } from "./verify-repository.js";
 export { executePrune, planPrune } from "./prune-points.js";
 export type { PrunePlan } from "./prune-points.js";
 export { DEFAULT_GC_GRACE_MS, collectGarbage } from "./collect-garbage.js";
