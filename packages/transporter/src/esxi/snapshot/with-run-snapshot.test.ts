@@ -32,6 +32,7 @@ const NAMES = [
   "user snaps 'kept'",
   "consolidation & fault",
   "Ünïcødé 名前 ✓ \\ back",
+  "powered off (quiet)",
 ];
 const VMS: SnapshotVm[] = NAMES.map((name, i) => ({ name, vmid: 10 + i }));
 
@@ -41,7 +42,7 @@ function vmConfig(vm: SnapshotVm): Record<string, unknown> {
     vmid: vm.vmid,
     guestId: "otherGuest64",
     hardwareVersion: 20,
-    powerState: "poweredOn",
+    powerState: vm.name.startsWith("powered off") ? "poweredOff" : "poweredOn",
     disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }],
     workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: vm.vmid },
   };
@@ -217,6 +218,17 @@ for (const esxiVersion of ["8.0", "6.7"] as const satisfies readonly EsxiVersion
         (error) => error instanceof SnapshotOperationError && error.operation === "create" && error.fault?.name === "ToolsUnavailable" && /VMware Tools is not running/u.test(error.message) && error.message.includes(JSON.stringify(vm(7).name)),
       );
       assert.deepEqual(await snapshots(vm(7)), []);
+    });
+
+    test("a powered-off VM gets its snapshot unquiesced even when quiescing was asked for", async () => {
+      const events: RunSnapshotEvent[] = [];
+      await withRunSnapshot(session, vm(12), { runId: runId(), quiesce: true, onEvent: (e) => events.push(e) }, async (s) => {
+        assert.equal(s.powerState, "poweredOff");
+        assert.equal(s.quiesced, false);
+        assert.equal((await snapshots(vm(12))).length, 1);
+      });
+      assert.deepEqual(events.map((e) => (e.type === "created" ? `created quiesced=${e.quiesced}` : e.type)), ["created quiesced=false", "removed"]);
+      assert.deepEqual(await snapshots(vm(12)), []);
     });
 
     test("a failed snapshot.create: a clear error and nothing left", async () => {
