@@ -55,7 +55,7 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   const signal = options.signal;
   const command = { timeoutMs: options.snapshotCommandTimeoutMs };
   signal?.throwIfAborted();
-  const [tree, powerState] = [await readSnapshotTree(session, vm, { signal }), await readPowerState(session, vm, { signal })];
+  const [tree, powerState] = await Promise.all([readSnapshotTree(session, vm, { signal }), readPowerState(session, vm, { signal })]);
   const decision = decideRunSnapshot({ tree, runId: options.runId, powerState, quiesce: options.quiesce ?? false, allowUserSnapshots: options.allowUserSnapshots ?? false });
   for (const orphan of decision.removeFirst) {
     signal?.throwIfAborted();
@@ -81,6 +81,7 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
 
   let result: T;
   try {
+    signal?.throwIfAborted();
     result = await work({ vm, snapshot, quiesced: decision.quiesce, powerState, userSnapshots: decision.userSnapshots, signal });
   } catch (workError) {
     await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
