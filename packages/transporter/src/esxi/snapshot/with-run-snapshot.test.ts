@@ -193,14 +193,17 @@ for (const esxiVersion of ["8.0", "6.7"] as const satisfies readonly EsxiVersion
       const child = spawn(process.execPath, [fileURLToPath(new URL("../testing/run-snapshot-child.js", import.meta.url))], { stdio: ["pipe", "pipe", "inherit"] });
       const crashedRun = runId();
       child.stdin.end(JSON.stringify({ port: t.host.port, password: t.password, esxiVersion, knownHostsPath: t.knownHosts.path, vm: v, runId: crashedRun, allowUserSnapshots: true }));
-      let output = "";
-      for await (const chunk of child.stdout) {
-        output += String(chunk);
-        if (output.includes("\n")) break;
-      }
-      assert.match(output, /^snapshot \d+\n$/u);
       const exited = once(child, "exit");
-      child.kill("SIGKILL");
+      let output = "";
+      try {
+        for await (const chunk of child.stdout) {
+          output += String(chunk);
+          if (output.includes("\n")) break;
+        }
+        assert.match(output, /^snapshot \d+\n$/u);
+      } finally {
+        child.kill("SIGKILL");
+      }
       assert.deepEqual((await exited)[1], "SIGKILL");
       assert.deepEqual(await snapshots(v), [user, { name: `esxbackup-run-${crashedRun}`, id: Number(output.split(" ")[1]) }]);
 
