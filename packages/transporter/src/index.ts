@@ -88,3 +88,17 @@ export type { HostDiskKind } from "./esxi/hashing/host-disk-hashing.js";
 export { chooseHostFingerprintKind, hashPartCount } from "./esxi/hashing/host-fingerprint-kind.js";
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
 export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
+
+// The backup run's snapshot (docs/adr/0022-run-snapshot.md): named for the run, removed in every outcome,
+// orphans of crashed runs removed by name, the user's snapshots never touched.
+export { RUN_SNAPSHOT_PREFIX, runIdOfSnapshotName, runSnapshotDescription, runSnapshotName } from "./esxi/snapshot/run-snapshot-name.js";
+export { classifySnapshots, flattenSnapshotTree } from "./esxi/snapshot/classify-snapshots.js";
+export type { ClassifiedSnapshots, SnapshotRef } from "./esxi/snapshot/classify-snapshots.js";
+export { decideRunSnapshot } from "./esxi/snapshot/decide-run-snapshot.js";
+export type { RunSnapshotDecision, RunSnapshotDecisionInput } from "./esxi/snapshot/decide-run-snapshot.js";
+export { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError } from "./esxi/snapshot/run-snapshot-errors.js";
+export type { SnapshotOperation, SnapshotVm } from "./esxi/snapshot/run-snapshot-errors.js";
+export { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot } from "./esxi/snapshot/vim-cmd-snapshots.js";
+export type { CreateSnapshotRequest, SnapshotCommandOptions, SnapshotSession } from "./esxi/snapshot/vim-cmd-snapshots.js";
+export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
+export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";

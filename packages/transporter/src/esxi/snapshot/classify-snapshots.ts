@@ -1,0 +1,53 @@
+/**
+ * Which of a VM's snapshots belong to esxbackup runs and which to the user, decided from the parsed
+ * `snapshot.get` tree alone. Ours are recognised by name only (`runIdOfSnapshotName`); everything else is
+ * the user's and is never removed. A snapshot of ours from another run is an orphan of a run that crashed
+ * or lost its host: the next backup removes it before taking its own.
+ */
+import { HostOutputError } from "../parsers/host-output-error.js";
+import type { SnapshotTree, SnapshotTreeNode } from "../parsers/parse-snapshot-tree.js";
+import { runIdOfSnapshotName } from "./run-snapshot-name.js";
+
+export interface SnapshotRef {
+  readonly name: string;
+  readonly id: number;
+}
+
+export interface ClassifiedSnapshots {
+  /** Ours, from other runs: to remove before this run takes its snapshot. */
+  readonly orphans: readonly SnapshotRef[];
+  /** Ours, from this run (present after a create, or after a create whose answer was lost). */
+  readonly current: readonly SnapshotRef[];
+  /** Everyone else's: never touched. */
+  readonly user: readonly SnapshotRef[];
+}
+
+/** Every snapshot of the tree, parents before children. */
+export function flattenSnapshotTree(tree: SnapshotTree): SnapshotTreeNode[] {
+  const out: SnapshotTreeNode[] = [];
+  const visit = (node: SnapshotTreeNode): void => {
+    out.push(node);
+    node.children.forEach(visit);
+  };
+  tree.roots.forEach(visit);
+  return out;
+}
+
+/**
+ * Sorts the tree's snapshots for run `runId`. A snapshot without an id (ESX 4.x prints none) cannot be
+ * removed by id: such a tree raises rather than guess which snapshot `snapshot.remove` would take.
+ */
+export function classifySnapshots(tree: SnapshotTree, runId: string): ClassifiedSnapshots {
+  const orphans: SnapshotRef[] = [];
+  const current: SnapshotRef[] = [];
+  const user: SnapshotRef[] = [];
+  for (const node of flattenSnapshotTree(tree)) {
+    if (node.id === undefined) throw new HostOutputError("vim-cmd vmsvc/snapshot.get", `snapshot '${node.name}' has no 'Snapshot Id': this host prints none (ESX 4.x), so snapshots cannot be removed by id`);
+    const ref = { name: node.name, id: node.id };
+    const owner = runIdOfSnapshotName(node.name);
+    if (owner === undefined) user.push(ref);
+    else if (owner === runId) current.push(ref);
+    else orphans.push(ref);
+  }
+  return { orphans, current, user };
+}

@@ -1,0 +1,80 @@
+// Answers the host never sent: a create or remove that happened while the connection died, and a snapshot
+// someone else removed during the run. A real host cannot be made to drop an answer at an exact point, so
+// this uses an in-memory host behind the session port (exec), printing vim-cmd's formats (esxi-facts 1.3).
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import type { ExecResult } from "../ssh/esxi-ssh-session.js";
+import { SshConnectionLostError } from "../ssh/esxi-ssh-errors.js";
+import type { ShellCommand } from "../ssh/shell-command.js";
+import { SnapshotOperationError } from "./run-snapshot-errors.js";
+import type { SnapshotSession } from "./vim-cmd-snapshots.js";
+import { withRunSnapshot } from "./with-run-snapshot.js";
+
+const VM = { vmid: 7, name: "vm" };
+
+/** One VM's linear snapshot chain; `loseAnswerOf` makes the next such command happen but its answer vanish. */
+class InMemorySnapshotHost implements SnapshotSession {
+  snapshots: { name: string; id: number }[] = [];
+  loseAnswerOf: "snapshot.create" | "snapshot.remove" | undefined;
+  #lastId = 0;
+
+  async exec(command: ShellCommand): Promise<ExecResult> {
+    const text = command.text;
+    const ok = (stdout: string): ExecResult => ({ stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exitCode: 0, signal: undefined });
+    const op = /vmsvc\/(\S+)/u.exec(text)?.[1];
+    let out: string;
+    if (op === "power.getstate") out = "Retrieved runtime info\nPowered on\n";
+    else if (op === "snapshot.get") out = `Get Snapshot:\n${this.#tree()}`;
+    else if (op === "snapshot.create") {
+      const name = /esxbackup-run-[\w-]+/u.exec(text)?.[0] ?? assert.fail(text);
+      this.snapshots.push({ name, id: ++this.#lastId });
+      out = "Create Snapshot:\n";
+    } else if (op === "snapshot.remove") {
+      const id = Number(/snapshot\.remove \d+ (\d+) false/u.exec(text)?.[1] ?? assert.fail(text));
+      this.snapshots = this.snapshots.filter((s) => s.id !== id);
+      out = `Remove Snapshot:\n${this.#tree()}`;
+    } else return assert.fail(`unexpected command ${text}`);
+    if (this.loseAnswerOf === op) {
+      this.loseAnswerOf = undefined;
+      throw new SshConnectionLostError("host:22", `while \`${text}\` was running`);
+    }
+    return ok(out);
+  }
+
+  #tree(): string {
+    return this.snapshots
+      .map((s, depth) => {
+        const d = "--".repeat(depth + 1);
+        return [`${"--".repeat(depth)}|-${depth === 0 ? "ROOT" : "CHILD"}`, `${d}Snapshot Name        : ${s.name}`, `${d}Snapshot Id        : ${s.id}`, `${d}Snapshot Desciption  : `, `${d}Snapshot Created On  : 12/1/2026 7:4:0`, `${d}Snapshot State       : powered on`].join("\n");
+      })
+      .map((block) => `${block}\n`)
+      .join("");
+  }
+}
+
+test("a create whose answer was lost: the snapshot it made is found by name and removed, and the loss is reported", async () => {
+  const host = new InMemorySnapshotHost();
+  host.loseAnswerOf = "snapshot.create";
+  await assert.rejects(withRunSnapshot(host, VM, { runId: "run-0001" }, async () => assert.fail("no work")), SshConnectionLostError);
+  assert.deepEqual(host.snapshots, []);
+});
+
+test("a remove whose answer was lost: the tree read again shows it gone, and the run succeeds", async () => {
+  const host = new InMemorySnapshotHost();
+  const result = await withRunSnapshot(host, VM, { runId: "run-0002" }, async () => {
+    host.loseAnswerOf = "snapshot.remove";
+    return 42;
+  });
+  assert.equal(result, 42);
+  assert.deepEqual(host.snapshots, []);
+});
+
+test("a snapshot someone else removed during the run: the run fails, since the disks may have changed under it", async () => {
+  const host = new InMemorySnapshotHost();
+  await assert.rejects(
+    withRunSnapshot(host, VM, { runId: "run-0003" }, async () => {
+      host.snapshots = [];
+    }),
+    (error) => error instanceof SnapshotOperationError && /removed by someone else during the run/u.test(error.message),
+  );
+});

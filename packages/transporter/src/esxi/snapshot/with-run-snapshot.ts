@@ -1,0 +1,146 @@
+/**
+ * A backup run's snapshot around the run's work: take it, hand it to the work, remove exactly it whatever
+ * happens — success, an error in the work, an abort, a dropped connection (the session reconnects and the
+ * removal is tried again). Before taking it, our snapshots left by crashed runs are removed (found by name);
+ * the user's snapshots are never touched, and refuse the run unless it is allowed to read through them.
+ *
+ * A create or remove whose answer was lost may or may not have happened on the host, so neither is ever
+ * repeated blindly: the tree is read again and the snapshot looked up by name and id. When removal cannot be
+ * done, `RunSnapshotLeftBehindError` names the snapshot; the next backup of the VM removes it by its name.
+ */
+import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
+import type { VmPowerState } from "../parsers/parse-power-state.js";
+import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
+import { flattenSnapshotTree, type SnapshotRef } from "./classify-snapshots.js";
+import { decideRunSnapshot } from "./decide-run-snapshot.js";
+import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
+import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
+import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
+
+export interface RunSnapshotOptions {
+  /** The run's id: the snapshot is named `esxbackup-run-<runId>`. */
+  readonly runId: string;
+  /** Ask for a quiesced snapshot (VMware Tools in the guest); ignored unless the VM is powered on. */
+  readonly quiesce?: boolean;
+  /** Back up through the user's snapshots (kept) instead of refusing. */
+  readonly allowUserSnapshots?: boolean;
+  /** Stops the run; the snapshot is removed all the same. */
+  readonly signal?: AbortSignal;
+  /** Tries at removing the snapshot when the connection fails (default 3). */
+  readonly removeAttempts?: number;
+  /** Timeout of `snapshot.create` / `snapshot.remove` (consolidation runs inside remove); default 30 minutes. */
+  readonly snapshotCommandTimeoutMs?: number | undefined;
+  readonly onEvent?: (event: RunSnapshotEvent) => void;
+}
+
+export type RunSnapshotEvent =
+  | { type: "orphan-removed"; vmid: number; snapshot: SnapshotRef }
+  | { type: "created"; vmid: number; snapshot: SnapshotRef; quiesced: boolean }
+  | { type: "removed"; vmid: number; snapshot: SnapshotRef }
+  | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string };
+
+/** What the work gets: the snapshot that freezes the VM's disks for the run. */
+export interface RunSnapshot {
+  readonly vm: SnapshotVm;
+  readonly snapshot: SnapshotRef;
+  readonly quiesced: boolean;
+  readonly powerState: VmPowerState;
+  /** The user's snapshots the run reads through (only with allowUserSnapshots). */
+  readonly userSnapshots: readonly SnapshotRef[];
+  readonly signal: AbortSignal | undefined;
+}
+
+export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotVm, options: RunSnapshotOptions, work: (snapshot: RunSnapshot) => Promise<T>): Promise<T> {
+  const name = runSnapshotName(options.runId);
+  const signal = options.signal;
+  const command = { timeoutMs: options.snapshotCommandTimeoutMs };
+  signal?.throwIfAborted();
+  const [tree, powerState] = await Promise.all([readSnapshotTree(session, vm, { signal }), readPowerState(session, vm, { signal })]);
+  const decision = decideRunSnapshot({ tree, runId: options.runId, powerState, quiesce: options.quiesce ?? false, allowUserSnapshots: options.allowUserSnapshots ?? false });
+  for (const orphan of decision.removeFirst) {
+    signal?.throwIfAborted();
+    await removeSnapshot(session, vm, orphan.id, { ...command, signal });
+    options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
+  }
+  if (decision.refusedFor !== undefined) throw new UserSnapshotsPresentError(vm, decision.refusedFor);
+  signal?.throwIfAborted();
+
+  let snapshot: SnapshotRef;
+  try {
+    await createSnapshot(session, vm, { name, description: runSnapshotDescription(options.runId), quiesce: decision.quiesce }, { ...command, signal });
+    snapshot = findOnly(await readSnapshotTree(session, vm), name, vm);
+  } catch (error) {
+    // The host may have made the snapshot even so (answer lost, cancelled mid-way, a quiesce fault that left
+    // one): whatever carries our name goes, and the create's own error is what the caller sees.
+    await removeByName(session, vm, name, options).catch((cleanup: unknown) => {
+      throw new RunSnapshotLeftBehindError(vm, { name }, { cause: cleanup, workCompleted: false, workError: error });
+    });
+    throw error;
+  }
+  options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced: decision.quiesce });
+
+  let result: T;
+  try {
+    signal?.throwIfAborted();
+    result = await work({ vm, snapshot, quiesced: decision.quiesce, powerState, userSnapshots: decision.userSnapshots, signal });
+  } catch (workError) {
+    await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
+      throw new RunSnapshotLeftBehindError(vm, snapshot, { cause: cleanup, workCompleted: false, workError });
+    });
+    throw workError;
+  }
+  const outcome = await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
+    throw new RunSnapshotLeftBehindError(vm, snapshot, { cause: cleanup, workCompleted: true });
+  });
+  if (outcome === "vanished") {
+    throw new SnapshotOperationError(vm, "remove", `snapshot ${JSON.stringify(snapshot.name)} (id ${snapshot.id})`, {
+      problem: "it was removed by someone else during the run, so the disks may have changed while they were read; the copy cannot be trusted",
+    });
+  }
+  return result;
+}
+
+/** The one snapshot named `name`; the create said it succeeded, so none (or two) is the host's failure. */
+function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm): SnapshotRef {
+  const found = flattenSnapshotTree(tree).filter((s) => s.name === name);
+  const only = found[0];
+  if (found.length !== 1 || only?.id === undefined) {
+    throw new SnapshotOperationError(vm, "create", `snapshot ${JSON.stringify(name)}`, { problem: `the host reported success but its tree holds ${found.length} snapshots of that name` });
+  }
+  return { name, id: only.id };
+}
+
+/**
+ * Removes `snapshot` (by id, after checking the id still carries its name), trying again after connection
+ * failures; no abort signal, because removal is what an abort must still do. "vanished": it was gone before
+ * we removed it — someone else consolidated it while the work read through it.
+ */
+async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snapshot: SnapshotRef, options: RunSnapshotOptions): Promise<"removed" | "vanished"> {
+  const attempts = options.removeAttempts ?? 3;
+  let tried = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const present = flattenSnapshotTree(await readSnapshotTree(session, vm)).some((s) => s.id === snapshot.id && s.name === snapshot.name);
+      if (!present) {
+        // Gone after a remove whose answer was lost: it was ours that removed it.
+        if (!tried) return "vanished";
+        break;
+      }
+      tried = true;
+      await removeSnapshot(session, vm, snapshot.id, { timeoutMs: options.snapshotCommandTimeoutMs });
+      break;
+    } catch (error) {
+      const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts;
+      if (!retry) throw error;
+      options.onEvent?.({ type: "remove-retry", vmid: vm.vmid, snapshot, attempt, reason: error.message });
+    }
+  }
+  options.onEvent?.({ type: "removed", vmid: vm.vmid, snapshot });
+  return "removed";
+}
+
+/** After a failed create: removes whatever carries the run's name (usually nothing). */
+async function removeByName(session: SnapshotSession, vm: SnapshotVm, name: string, options: RunSnapshotOptions): Promise<void> {
+  const ours = flattenSnapshotTree(await readSnapshotTree(session, vm)).filter((s) => s.name === name && s.id !== undefined);
+  for (const s of ours.reverse()) await removeRunSnapshot(session, vm, { name, id: s.id as number }, options);
+}
