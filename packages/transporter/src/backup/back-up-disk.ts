@@ -98,8 +98,15 @@ export async function backUpDisk(request: BackUpDiskRequest): Promise<BackUpDisk
     });
     // Hashing what is read needs every block a read touches read whole.
     const block = plan.hashWhileReading ? plan.record?.blockSizeBytes : undefined;
-    let chunks = disk.chunksToRead(reads.ranges as ByteRange[] | undefined);
+    const zeroChunks = new Set(reads.zeroChunks);
+    let chunks = disk.chunksToRead(reads.ranges as ByteRange[] | undefined).filter((chunk) => !zeroChunks.has(chunk));
     if (block !== undefined) chunks = wholeBlockChunks(chunks, disk.chunkSizeBytes, block, disk.chunkCount);
+    let bytesZeroAtSource = 0;
+    for (const run of consecutiveRuns(reads.zeroChunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, undefined))) {
+      const length = (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(run.first + run.count - 1);
+      await disk.writeChunks(run.first, new Uint8Array(length));
+      bytesZeroAtSource += length;
+    }
     const runs = consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, block));
     const bytesToRead = chunks.reduce((sum, chunk) => sum + disk.chunkLength(chunk), 0);
     if (plan.hashWhileReading && plan.record !== undefined) hasher = new FingerprintHasher(plan.record.algorithm as FingerprintAlgorithm, plan.record.blockSizeBytes);
@@ -141,7 +148,7 @@ export async function backUpDisk(request: BackUpDiskRequest): Promise<BackUpDisk
     return {
       point: point.pointId,
       seconds,
-      counters: backupCounters({ stats: writer.stats, diskSizeBytes: source.sizeBytes, bytesRead: bytesToRead, chunksRead: chunks.length, seconds }),
+      counters: backupCounters({ stats: writer.stats, diskSizeBytes: source.sizeBytes, bytesRead: bytesToRead, bytesZeroAtSource, chunksRead: chunks.length, seconds }),
       ...(table === undefined ? {} : { fingerprints: table.info }),
       ...(reads.changed === undefined ? {} : { changed: reads.changed }),
     };

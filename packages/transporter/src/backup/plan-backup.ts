@@ -92,13 +92,16 @@ export function planBackup(request: BackupPlanRequest, previous?: { pointId: str
 export interface ReadPlan {
   /** The byte ranges whose chunks are read (besides any the repository cannot take over); absent: all. */
   ranges?: ByteRange[];
+  /** Chunks the source found all zero: written as zero, never read (sorted). */
+  zeroChunks: number[];
   /** With fingerprints: the changed bytes found, in how many ranges. */
   changed?: { ranges: number; bytes: number };
 }
 
 /**
- * What to read. By fingerprints, every chunk `planDiskChanges` builds is read whole (new, patched or zero
- * alike): the writer stores whole chunks, so a chunk with one changed block is read entire.
+ * What to read. By fingerprints, every chunk `planDiskChanges` builds new or patched is read whole (the
+ * writer stores whole chunks, so a chunk with one changed block is read entire) and a chunk it builds zero
+ * is written as zero without a read.
  */
 export function planReads(input: {
   changes: ChangeSource;
@@ -109,7 +112,7 @@ export function planReads(input: {
   previous?: { pointId: string; diskSizeBytes: number };
 }): ReadPlan {
   const { changes, plan, chunkSizeBytes, current } = input;
-  if (!plan.fingerprintFirst) return changes.kind === "listed" ? { ranges: changes.ranges } : {};
+  if (!plan.fingerprintFirst) return changes.kind === "listed" ? { ranges: changes.ranges, zeroChunks: [] } : { zeroChunks: [] };
   if (current === undefined) throw new Error("the source's fingerprints are needed to plan the reads");
   const previous = plan.compareWith === undefined || input.previous === undefined ? undefined : { sizeBytes: input.previous.diskSizeBytes, fingerprints: plan.compareWith };
   const changed = planDiskChanges({ chunkSizeBytes, current, ...(previous === undefined ? {} : { previous }) });
@@ -117,9 +120,12 @@ export function planReads(input: {
     throw new BackupPlanRefusedError({ reason: "previous-fingerprints-incomparable", previousPointId: input.previous?.pointId ?? "", detail: changed.reason });
   }
   const sizeBytes = current.fingerprints.sizeBytes;
-  const ranges = changed.chunks.map(({ index }) => ({ offsetBytes: index * chunkSizeBytes, lengthBytes: Math.min(chunkSizeBytes, sizeBytes - index * chunkSizeBytes) }));
+  const ranges = changed.chunks
+    .filter((build) => build.kind !== "zero")
+    .map(({ index }) => ({ offsetBytes: index * chunkSizeBytes, lengthBytes: Math.min(chunkSizeBytes, sizeBytes - index * chunkSizeBytes) }));
+  const zeroChunks = changed.chunks.filter((build) => build.kind === "zero").map(({ index }) => index);
   const bytes = changed.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0) + changed.zeroBytesSkipped;
-  return { ranges, changed: { ranges: changed.readRanges.length, bytes } };
+  return { ranges, zeroChunks, changed: { ranges: changed.readRanges.length, bytes } };
 }
 
 function kindOf(fingerprints: ChangeFingerprints): ChangeFingerprints {
