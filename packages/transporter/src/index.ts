@@ -102,3 +102,16 @@ export { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot } from
 export type { CreateSnapshotRequest, SnapshotCommandOptions, SnapshotSession } from "./esxi/snapshot/vim-cmd-snapshots.js";
 export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
 export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";
+
+// The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md).
+export type { DiskChannels, DiskSource, SourceFingerprints } from "./backup/disk-source.js";
+export { LocalImageDiskSource } from "./backup/local-image-disk-source.js";
+export { backUpDisk } from "./backup/back-up-disk.js";
+export type { BackUpDiskRequest, BackUpDiskResult, BackupProgress } from "./backup/back-up-disk.js";
+export { needsPreviousFingerprints, planBackup, planReads } from "./backup/plan-backup.js";
+export type { BackupPlan, BackupPlanRequest, ChangeSource, ReadPlan } from "./backup/plan-backup.js";
+export { BackupPlanRefusedError } from "./backup/backup-plan-refused-error.js";
+export type { BackupPlanRefusal } from "./backup/backup-plan-refused-error.js";
+export { backupCounters } from "./backup/backup-counters.js";
+export type { BackupCounters } from "./backup/backup-counters.js";
+export { MAX_FINGERPRINTS_BYTES } from "./backup/block-fingerprint-table.js";

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { BackupCounters } from "./backup-counters.js";
+import type { BackupCounters } from "@esxbackup/transporter";
 import { runCli as cli } from "./cli-test-support.js";
 
 const CHUNK = 16 * 1024;

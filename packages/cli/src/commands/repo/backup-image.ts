@@ -8,62 +8,25 @@
  * differs from the previous point's are read; with --previous alone everything is read but only new chunks
  * are stored. --fingerprints records one digest per block in the new point for the next backup to compare.
  *
- * Every option, file and the previous point's fingerprints are checked before the writer starts, so a
- * refusal leaves the repository as it was. The image must not change during the backup (a snapshot's
- * base disk, a copy): the fingerprints recorded are those of the bytes read.
+ * A thin shell over the transporter's backup pipeline (`backUpDisk` reading a `LocalImageDiskSource`): it
+ * parses and checks the options, words the planner's refusals in terms of them, and prints. Every option,
+ * file and the previous point's fingerprints are checked before the writer starts, so a refusal leaves the
+ * repository as it was. The image must not change during the backup (a snapshot's base disk, a copy).
  */
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { basename } from "node:path";
 import type { Command } from "commander";
-import {
-  InvalidInputError,
-  changedRangesFromFingerprints,
-  checkFingerprintBlockSize,
-  isFingerprintAlgorithm,
-  parseChangedRanges,
-  parsePointId,
-  sameFingerprintKind,
-  systemClock,
-} from "@esxbackup/domain";
-import type { ByteRange, ChangeFingerprints, DiskFingerprints, PointId } from "@esxbackup/domain";
-import { FingerprintHasher, NoSuchPointError, PointWriter, readPointDiskFingerprints } from "@esxbackup/repository";
-import type { Repository } from "@esxbackup/repository";
+import { InvalidInputError, parseChangedRanges, parsePointId, systemClock } from "@esxbackup/domain";
+import type { ChangeFingerprints } from "@esxbackup/domain";
+import type { BackupPlanRefusal, BackUpDiskResult, ChangeSource } from "@esxbackup/transporter";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
-import { ImageReader } from "./image-reader.js";
-import { openImageSource } from "./image-source.js";
 import type { MetadataOptions } from "./backup-image-metadata.js";
-import {
-  ImageFingerprints,
-  blockAlignedRunChunks,
-  fingerprintInfo,
-  formatFingerprintKind,
-  hashWholeImage,
-  parseFingerprintsOption,
-  wholeBlockChunks,
-} from "./image-fingerprints.js";
-import type { FingerprintKind } from "./image-fingerprints.js";
-import { backupCounters, formatBackupSummary } from "./backup-counters.js";
+import { formatBackupSummary } from "./backup-summary.js";
+import { formatFingerprintKind, parseFingerprintsOption } from "./fingerprint-option.js";
 import { formatBytes, parseByteSize, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 import { startTransfer } from "./transfer-meter.js";
-
-/** Reads in flight; each is one pread of up to RUN_BYTES of consecutive chunks, encoded by one worker. */
-const READERS = 4;
-const RUN_BYTES = 4 * 1024 * 1024;
-/**
- * Scattered changes make runs of one chunk, each a chain of short waits (read, encode, existence check,
- * write): more of them in flight keep the disk and the workers busy. Bounded so that about
- * READERS × RUN_BYTES stay in memory whatever the run length.
- */
-const MAX_READERS = 16;
-
-function readersFor(runs: readonly { count: number }[], chunkBytes: number): number {
-  if (runs.length === 0) return 1;
-  const averageRunBytes = (runs.reduce((sum, run) => sum + run.count, 0) * chunkBytes) / runs.length;
-  return Math.max(READERS, Math.min(MAX_READERS, Math.floor((READERS * RUN_BYTES) / averageRunBytes)));
-}
 
 interface BackupOptions extends RepoOptions, MetadataOptions {
   previous?: string;
@@ -108,7 +71,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
         if (options.previous === undefined) throw new InvalidInputError("--detect-changes", "needs --previous (the point whose fingerprints the image is compared with)");
         if (options.changedList !== undefined) throw new InvalidInputError("--detect-changes", "cannot be combined with --changed-list: changes come from one or the other");
       }
-      const requestedKind = options.fingerprints === undefined ? undefined : parseFingerprintsOption(options.fingerprints);
+      const requested = options.fingerprints === undefined ? undefined : parseFingerprintsOption(options.fingerprints);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const previousPointId = options.previous === undefined ? undefined : parsePointId(options.previous);
       let changedText: string | undefined;
@@ -120,190 +83,99 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
         }
       }
       const metadata = await readBackupMetadata(options, hostname());
-      const { handle: image, sizeBytes } = await openImageSource(file);
+      // Loaded here, not at start-up: the transporter brings its SSH, gRPC and queue libraries along.
+      const { BackupPlanRefusedError, LocalImageDiskSource, backUpDisk } = await import("@esxbackup/transporter");
+      const source = await LocalImageDiskSource.open(file);
+      let result: BackUpDiskResult;
       try {
         // A range past the end of the image means the list belongs to another disk: refused, not clipped.
-        const changed: ByteRange[] | undefined =
-          changedText === undefined ? undefined : parseChangedRanges(changedText, options.changedList as string, { diskSizeBytes: sizeBytes });
-        const clock = context.clock ?? systemClock;
-        const startedMs = clock.now().getTime();
-        const result = await usingRepository(options, context, async (repository) => {
-          const plan = await planFingerprints(repository, { previousPointId, requestedKind, detect, partial: changed !== undefined });
-          const fingerprints = plan.kind === undefined ? undefined : new ImageFingerprints(plan.kind, sizeBytes);
-          const writer = await PointWriter.begin(repository, {
-            vm: metadata.vm,
-            host: metadata.host,
-            configFiles: metadata.configFiles,
-            tags: options.tag ?? [],
-            ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
-            ...(previousPointId === undefined ? {} : { previousPointId }),
-          });
-          const onAbort = (): void => void writer.abort();
-          context.signal.addEventListener("abort", onAbort, { once: true });
-          let hasher: FingerprintHasher | undefined;
-          let reader: ImageReader | undefined;
-          try {
-            const previousKey = writer.previous?.disks[0]?.key ?? null;
-            const disk = await writer.openDisk({
+        const changes: ChangeSource =
+          changedText === undefined
+            ? { kind: detect ? "fingerprints" : "all" }
+            : { kind: "listed", ranges: parseChangedRanges(changedText, options.changedList as string, { diskSizeBytes: source.sizeBytes }) };
+        result = await usingRepository(options, context, (repository) =>
+          backUpDisk({
+            repository,
+            source,
+            point: {
+              vm: metadata.vm,
+              host: metadata.host,
+              configFiles: metadata.configFiles,
+              tags: options.tag ?? [],
+              ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
+              ...(previousPointId === undefined ? {} : { previousPointId }),
+            },
+            disk: {
               key: "disk0",
-              name: basename(file),
-              sizeBytes,
-              previousDiskKey: previousKey,
               ...(metadata.geometry === undefined ? {} : { geometry: metadata.geometry }),
               ...(metadata.adapterType === undefined ? {} : { adapterType: metadata.adapterType }),
-            });
-            if (fingerprints !== undefined) hasher = new FingerprintHasher(fingerprints.info.algorithm as FingerprintKind["algorithm"], fingerprints.info.blockSizeBytes);
-            let toRead = changed;
-            let detected: { ranges: number; bytes: number } | undefined;
-            if (detect && fingerprints !== undefined && hasher !== undefined && plan.previous !== undefined) {
-              const { progress } = startTransfer(context, "fingerprint", sizeBytes);
-              try {
-                await hashWholeImage(image, file, fingerprints, hasher, {
-                  lanes: READERS,
-                  runBytes: RUN_BYTES,
-                  signal: context.signal,
-                  onProgress: (bytesDone) => progress.update(bytesDone),
-                });
-              } finally {
-                progress.stop();
-              }
-              toRead = changedRangesFromFingerprints(plan.previous, fingerprints.toDiskFingerprints());
-              detected = { ranges: toRead.length, bytes: toRead.reduce((sum, range) => sum + range.lengthBytes, 0) };
-            }
-            // Without a detection pass the fingerprints are computed from what is read, so every block a
-            // read touches must be read whole.
-            const hashWhileReading = fingerprints !== undefined && !detect ? fingerprints : undefined;
-            let chunks = disk.chunksToRead(toRead);
-            if (hashWhileReading !== undefined) chunks = wholeBlockChunks(chunks, disk.chunkSizeBytes, hashWhileReading.info.blockSizeBytes, disk.chunkCount);
-            const runs = consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, hashWhileReading?.info.blockSizeBytes));
-            const bytesToRead = chunks.reduce((sum, chunk) => sum + disk.chunkLength(chunk), 0);
-            const { progress } = startTransfer(context, "backup", bytesToRead);
-            let next = 0;
-            let bytesDone = 0;
-            const readers = readersFor(runs, disk.chunkSizeBytes);
-            const maxRunBytes = runs.reduce((most, run) => Math.max(most, run.count * disk.chunkSizeBytes), 0);
-            reader = await ImageReader.open(file, readers, maxRunBytes);
-            const imageReader = reader;
-            const lane = async (slot: number): Promise<void> => {
-              // Each lane reads into its own slot; the workers read the slot in place (shared memory).
-              while (next < runs.length) {
-                context.signal.throwIfAborted();
-                const run = runs[next++] as { first: number; count: number };
-                const last = run.first + run.count - 1;
-                const length = (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(last);
-                const buffer = await imageReader.read(slot, run.first * disk.chunkSizeBytes, length);
-                let data: Uint8Array = buffer;
-                if (hashWhileReading !== undefined && hasher !== undefined) {
-                  const hashed = await hasher.hash(buffer);
-                  hashWhileReading.record(run.first * disk.chunkSizeBytes, hashed.digests);
-                  data = hashed.data;
-                }
-                await disk.writeChunks(run.first, data);
-                bytesDone += length;
-                progress.update(bytesDone);
-              }
-            };
-            try {
-              await Promise.all(Array.from({ length: readers }, (_, slot) => lane(slot)));
-            } finally {
-              progress.stop();
-            }
-            if (fingerprints !== undefined) {
-              // Blocks not read lie entirely in chunks taken over from the previous point: same bytes.
-              if (hashWhileReading !== undefined && plan.previous !== undefined) hashWhileReading.fillFrom(plan.previous);
-              disk.setFingerprints(fingerprints.info, fingerprints.toDiskFingerprints().digests);
-            }
-            const point = await writer.commit();
-            const seconds = (clock.now().getTime() - startedMs) / 1000;
-            return {
-              point: point.pointId,
-              seconds,
-              counters: backupCounters({ stats: writer.stats, diskSizeBytes: sizeBytes, bytesRead: bytesToRead, chunksRead: chunks.length, seconds }),
-              ...(fingerprints === undefined ? {} : { fingerprints: formatFingerprintKind(fingerprints.info) }),
-              ...(detected === undefined ? {} : { changedRanges: detected.ranges, changedBytes: detected.bytes }),
-            };
-          } catch (error) {
-            await writer.abort();
-            throw error;
-          } finally {
-            await hasher?.close();
-            await reader?.close();
-            context.signal.removeEventListener("abort", onAbort);
-          }
+            },
+            changes,
+            ...(requested === undefined ? {} : { fingerprints: requested }),
+            signal: context.signal,
+            clock: context.clock ?? systemClock,
+            progress: { start: (phase, bytesTotal) => startTransfer(context, phase, bytesTotal).progress },
+          }),
+        ).catch((error: unknown) => {
+          throw error instanceof BackupPlanRefusedError ? refusalAsInputError(error.refusal) : error;
         });
-        if (options.json === true) {
-          writeJson(context, result);
-        } else {
-          context.stdout.write(`${result.point}\n`);
-          if (result.changedBytes !== undefined) {
-            context.stderr.write(`fingerprints: ${formatBytes(result.changedBytes)} changed in ${result.changedRanges} range(s)\n`);
-          }
-          context.stderr.write(
-            `${formatBackupSummary(result.counters, result.seconds)}${result.fingerprints === undefined ? "" : `; fingerprints ${result.fingerprints} recorded`}\n`,
-          );
-        }
       } finally {
-        await image.close();
+        await source.close();
+      }
+      const printed = {
+        point: result.point,
+        seconds: result.seconds,
+        counters: result.counters,
+        ...(result.fingerprints === undefined ? {} : { fingerprints: formatFingerprintKind(result.fingerprints) }),
+        ...(result.changed === undefined ? {} : { changedRanges: result.changed.ranges, changedBytes: result.changed.bytes }),
+      };
+      if (options.json === true) {
+        writeJson(context, printed);
+      } else {
+        context.stdout.write(`${printed.point}\n`);
+        if (result.changed !== undefined) {
+          context.stderr.write(`fingerprints: ${formatBytes(result.changed.bytes)} changed in ${result.changed.ranges} range(s)\n`);
+        }
+        context.stderr.write(`${formatBackupSummary(result.counters, result.seconds)}${printed.fingerprints === undefined ? "" : `; fingerprints ${printed.fingerprints} recorded`}\n`);
       }
     });
 }
 
-/**
- * Which fingerprints the new point records and, when some come from the previous point, those. Checked
- * before the writer starts: detecting changes needs the previous point's fingerprints; recording them
- * while reading only a changed list needs the previous point's of the same kind for the blocks not read.
- */
-async function planFingerprints(
-  repository: Repository,
-  input: { previousPointId: PointId | undefined; requestedKind: FingerprintKind | undefined; detect: boolean; partial: boolean },
-): Promise<{ kind?: ChangeFingerprints; previous?: DiskFingerprints }> {
-  const requested = input.requestedKind === undefined ? undefined : fingerprintInfo(input.requestedKind);
-  const pointId = input.previousPointId;
-  if (pointId === undefined || !(input.detect || (requested !== undefined && input.partial))) return requested === undefined ? {} : { kind: requested };
-  if (!(await repository.hasPoint(pointId))) throw new NoSuchPointError("previous point", [pointId]);
-  const point = await repository.readPoint(pointId);
-  const disk = point.disks[0];
-  const previous = disk === undefined ? undefined : await readPointDiskFingerprints(repository, point, disk);
-  const has = previous === undefined ? "has none" : `has ${formatFingerprintKind(previous)}`;
-  if (input.detect) {
-    if (previous === undefined) {
-      throw new InvalidInputError("--detect-changes", `the previous point ${pointId} has no fingerprints of its disk; back it up with --fingerprints first, or give --changed-list`);
-    }
-    if (requested !== undefined && !sameFingerprintKind(requested, previous)) {
-      throw new InvalidInputError(
-        "--fingerprints",
-        `${formatFingerprintKind(requested)} cannot be compared with the previous point's ${formatFingerprintKind(previous)}; leave --fingerprints out to use the previous point's kind`,
+/** The planner's refusal in the words of this command's options. */
+function refusalAsInputError(refusal: BackupPlanRefusal): InvalidInputError {
+  const kind = (fingerprints: ChangeFingerprints | undefined): string => (fingerprints === undefined ? "none" : formatFingerprintKind(fingerprints));
+  switch (refusal.reason) {
+    case "previous-has-no-fingerprints":
+      return new InvalidInputError(
+        "--detect-changes",
+        `the previous point ${refusal.previousPointId} has no fingerprints of its disk; back it up with --fingerprints first, or give --changed-list`,
       );
-    }
-    if (!isFingerprintAlgorithm(previous.algorithm)) {
-      throw new InvalidInputError("--detect-changes", `the previous point ${pointId} has ${previous.algorithm} fingerprints, which this program cannot compute`);
-    }
-    checkFingerprintBlockSize(previous.blockSizeBytes, "--detect-changes");
-    const { algorithm, blockSizeBytes, digestLengthBytes } = previous;
-    return { kind: { algorithm, blockSizeBytes, digestLengthBytes }, previous };
+    case "kind-differs-from-previous":
+      return new InvalidInputError(
+        "--fingerprints",
+        `${kind(refusal.requested)} cannot be compared with the previous point's ${kind(refusal.previous)}; leave --fingerprints out to use the previous point's kind`,
+      );
+    case "previous-kind-not-computable":
+      return new InvalidInputError(
+        "--detect-changes",
+        `the previous point ${refusal.previousPointId} has ${refusal.previous.algorithm} fingerprints of ${refusal.previous.blockSizeBytes}-byte blocks, which this program cannot compute`,
+      );
+    case "previous-fingerprints-incomparable":
+      return new InvalidInputError("--detect-changes", `the fingerprints of the previous point ${refusal.previousPointId} cannot be compared: ${refusal.detail}`);
+    case "listed-needs-previous-of-same-kind":
+      return new InvalidInputError(
+        "--fingerprints",
+        `with --changed-list only the listed ranges are read, so the other blocks' fingerprints are taken from the previous point ${refusal.previousPointId}, ` +
+          `which ${refusal.previous === undefined ? "has none" : `has ${kind(refusal.previous)}`}; give the same kind, or back up without --changed-list to read and fingerprint everything`,
+      );
+    case "fingerprints-too-large":
+      return new InvalidInputError(
+        "--fingerprints",
+        `a ${refusal.sizeBytes}-byte image in ${refusal.kind.blockSizeBytes}-byte blocks needs ${refusal.fingerprintBytes} bytes of fingerprints, more than ${refusal.maxBytes} (512 MiB); choose a larger block`,
+      );
   }
-  if (requested === undefined) return {};
-  if (previous === undefined || !sameFingerprintKind(requested, previous)) {
-    throw new InvalidInputError(
-      "--fingerprints",
-      `with --changed-list only the listed ranges are read, so the other blocks' fingerprints are taken from the previous point ${pointId}, ` +
-        `which ${has}; give the same kind, or back up without --changed-list to read and fingerprint everything`,
-    );
-  }
-  return { kind: requested, previous };
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Groups sorted chunk numbers into runs of consecutive chunks, at most `maxCount` long. */
-function consecutiveRuns(chunks: readonly number[], maxCount: number): { first: number; count: number }[] {
-  const runs: { first: number; count: number }[] = [];
-  for (const chunk of chunks) {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last.first + last.count === chunk && last.count < maxCount) last.count += 1;
-    else runs.push({ first: chunk, count: 1 });
-  }
-  return runs;
 }

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId } from "@esxbackup/domain";
 import type { CommandContext } from "../../command-context.js";
-import { formatFingerprintKind } from "./image-fingerprints.js";
+import { formatFingerprintKind } from "./fingerprint-option.js";
 import { formatBytes, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 

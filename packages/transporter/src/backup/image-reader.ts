@@ -1,5 +1,5 @@
 /**
- * Reads a local raw disk image for `repo backup-image`, run by run, each lane into its own slot of memory.
+ * Reads a local raw disk image for `LocalImageDiskSource`, run by run, each lane into its own slot of memory.
  *
  * Where the file system allows it the image is opened with O_DIRECT: reads go from the disk straight into
  * the slots, past the page cache. That saves the kernel's copy out of the cache and the zero-filled cache
@@ -14,6 +14,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { InvalidInputError } from "@esxbackup/domain";
+import type { DiskChannels } from "./disk-source.js";
 
 // Node's type definitions here leave out the WebAssembly global; this is the one constructor used.
 const WasmMemory = (
@@ -24,7 +25,7 @@ const WasmMemory = (
 const DIRECT_ALIGN_BYTES = 4096;
 const WASM_PAGE_BYTES = 64 * 1024;
 
-export class ImageReader {
+export class ImageReader implements DiskChannels {
   readonly path: string;
   readonly sizeBytes: number;
   readonly #memory: SharedArrayBuffer;

@@ -1,0 +1,159 @@
+/**
+ * The backup pipeline over a disk source that behaves as a host does (fingerprints computed where the disk
+ * is, zero blocks marked, reads over numbered channels), into a real repository in memory: only the chunks
+ * of changed blocks are read, never more than one read per channel at a time, zero chunks are never read,
+ * and every point reads back byte for byte.
+ */
+import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
+import { describe, it } from "node:test";
+import { fingerprintBlockCount } from "@esxbackup/domain";
+import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
+import { DiskReader, MemoryBlobStore, Repository, readDiskFingerprints } from "@esxbackup/repository";
+import { backUpDisk } from "./back-up-disk.js";
+import type { BackUpDiskRequest } from "./back-up-disk.js";
+import { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
+import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
+import type { ChangeSource } from "./plan-backup.js";
+
+const K = 1024;
+const CHUNK = 16 * K;
+const SHA1_4K: ChangeFingerprints = { algorithm: "sha1", blockSizeBytes: 4 * K, digestLengthBytes: 20 };
+
+/** A disk held in memory that hashes itself and records every read, as a host read over SSH channels would. */
+class MemoryDiskSource implements DiskSource {
+  readonly label = "memory disk";
+  readonly name = "disk-flat.vmdk";
+  readonly reads: { channel: number; offsetBytes: number; lengthBytes: number }[] = [];
+  maxChannels = 0;
+  readonly #busy = new Set<number>();
+
+  constructor(readonly data: Buffer) {}
+
+  get sizeBytes(): number {
+    return this.data.byteLength;
+  }
+
+  async openChannels(channels: number): Promise<DiskChannels> {
+    this.maxChannels = channels;
+    return {
+      read: async (channel, offsetBytes, lengthBytes) => {
+        assert.ok(channel >= 0 && channel < channels, `channel ${channel} of ${channels}`);
+        assert.ok(!this.#busy.has(channel), `a second read on channel ${channel} while one is in flight`);
+        this.#busy.add(channel);
+        await Promise.resolve();
+        this.#busy.delete(channel);
+        this.reads.push({ channel, offsetBytes, lengthBytes });
+        return Buffer.from(this.data.subarray(offsetBytes, offsetBytes + lengthBytes));
+      },
+      close: async () => undefined,
+    };
+  }
+
+  async fingerprint(kind: ChangeFingerprints): Promise<SourceFingerprints> {
+    const block = kind.blockSizeBytes;
+    const count = fingerprintBlockCount(this.sizeBytes, block);
+    const digests = Buffer.alloc(count * kind.digestLengthBytes);
+    const zeroBlocks = new Uint8Array(count);
+    for (let index = 0; index < count; index += 1) {
+      const bytes = this.data.subarray(index * block, (index + 1) * block);
+      createHash(kind.algorithm).update(bytes).digest().copy(digests, index * kind.digestLengthBytes);
+      zeroBlocks[index] = bytes.every((byte) => byte === 0) ? 1 : 0;
+    }
+    return { fingerprints: { ...kind, sizeBytes: this.sizeBytes, digests }, zeroBlocks };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function pattern(sizeBytes: number, seed: number): Buffer {
+  const data = Buffer.alloc(sizeBytes);
+  for (let offset = 0; offset < sizeBytes; offset += 32) createHash("sha256").update(`${seed}:${offset}`).digest().copy(data, offset);
+  return data;
+}
+
+async function backUp(repository: Repository, source: MemoryDiskSource, changes: ChangeSource, options: { previous?: PointId; fingerprints?: ChangeFingerprints } = {}): ReturnType<typeof backUpDisk> {
+  const phases: string[] = [];
+  const request: BackUpDiskRequest = {
+    repository,
+    source,
+    point: { vm: { name: "vm", id: "1" }, host: "esx1", configFiles: [], tags: [], ...(options.previous === undefined ? {} : { previousPointId: options.previous }) },
+    disk: { key: "disk0" },
+    changes,
+    ...(options.fingerprints === undefined ? {} : { fingerprints: options.fingerprints }),
+    signal: new AbortController().signal,
+    clock: { now: () => new Date(0) },
+    progress: { start: (phase) => (phases.push(phase), { update: () => undefined, stop: () => undefined }) },
+  };
+  return backUpDisk(request);
+}
+
+async function readBack(repository: Repository, point: PointId): Promise<Buffer> {
+  const reader = await DiskReader.open(repository, point, 0);
+  return reader.readRange(0, reader.sizeBytes);
+}
+
+describe("backUpDisk over a disk source that fingerprints itself", () => {
+  it("a first backup reads every chunk but the zero ones; an incremental reads only the chunks of changed blocks", async () => {
+    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
+    try {
+      const data = pattern(40 * CHUNK + 3000, 1);
+      data.fill(0, 8 * CHUNK, 12 * CHUNK);
+      const source = new MemoryDiskSource(data);
+      const first = await backUp(repository, source, { kind: "fingerprints" }, { fingerprints: SHA1_4K });
+      assert.equal(source.reads.some((read) => read.offsetBytes < 12 * CHUNK && read.offsetBytes + read.lengthBytes > 8 * CHUNK), false, "zero chunks are not read");
+      assert.equal(first.counters.bytesZeroAtSource, 4 * CHUNK);
+      assert.equal(first.counters.bytesRead, data.byteLength - 4 * CHUNK);
+      assert.deepEqual(await readBack(repository, first.point), data);
+      assert.deepEqual(Buffer.from((await readDiskFingerprints(repository, first.point, 0))?.digests ?? []), (await source.fingerprint(SHA1_4K)).fingerprints.digests);
+
+      // One 4 KiB block in chunk 3, two adjacent across chunks 20 and 21, and the short last block.
+      const next = Buffer.from(data);
+      for (const offset of [3 * CHUNK + 4 * K, 21 * CHUNK - 4 * K, 21 * CHUNK, 40 * CHUNK]) pattern(4 * K, offset).copy(next, offset, 0, Math.min(4 * K, next.byteLength - offset));
+      next.fill(0, 30 * CHUNK, 31 * CHUNK);
+      const changed = new MemoryDiskSource(next);
+      const second = await backUp(repository, changed, { kind: "fingerprints" }, { previous: first.point });
+      const readChunks = changed.reads.flatMap((read) => Array.from({ length: Math.ceil(read.lengthBytes / CHUNK) }, (_, i) => read.offsetBytes / CHUNK + i));
+      assert.deepEqual(readChunks.sort((a, b) => a - b), [3, 20, 21, 40]);
+      assert.deepEqual(second.changed, { ranges: 3, bytes: 3 * 4 * K + 3000 + CHUNK });
+      assert.equal(second.counters.bytesZeroAtSource, CHUNK);
+      assert.equal(second.counters.bytesTakenOver + second.counters.bytesRead + second.counters.bytesZeroAtSource, next.byteLength);
+      assert.deepEqual(await readBack(repository, second.point), next);
+      assert.deepEqual(Buffer.from((await readDiskFingerprints(repository, second.point, 0))?.digests ?? []), (await changed.fingerprint(SHA1_4K)).fingerprints.digests);
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("scattered changes are read over several channels, one read in flight per channel", async () => {
+    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
+    try {
+      const data = pattern(64 * CHUNK, 2);
+      const source = new MemoryDiskSource(data);
+      const first = await backUp(repository, source, { kind: "fingerprints" }, { fingerprints: SHA1_4K });
+      const next = Buffer.from(data);
+      for (let chunk = 0; chunk < 64; chunk += 4) next[chunk * CHUNK] = (next[chunk * CHUNK] ?? 0) ^ 0xff;
+      const changed = new MemoryDiskSource(next);
+      await backUp(repository, changed, { kind: "fingerprints" }, { previous: first.point });
+      assert.equal(changed.reads.length, 16);
+      assert.ok(changed.maxChannels > 1, `${changed.maxChannels} channel(s)`);
+      assert.ok(new Set(changed.reads.map((read) => read.channel)).size > 1, "reads spread over the channels");
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("a previous point that cannot be compared is refused before anything is written", async () => {
+    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
+    try {
+      const source = new MemoryDiskSource(pattern(8 * CHUNK, 3));
+      const plain = await backUp(repository, source, { kind: "all" });
+      const before = await repository.listPointIds();
+      await assert.rejects(backUp(repository, source, { kind: "fingerprints" }, { previous: plain.point }), BackupPlanRefusedError);
+      assert.deepEqual(await repository.listPointIds(), before);
+      assert.equal(source.reads.length, 1, "only the first backup read the disk");
+    } finally {
+      await repository.close();
+    }
+  });
+});

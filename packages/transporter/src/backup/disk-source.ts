@@ -1,0 +1,49 @@
+/**
+ * The port a backup reads a disk through. A local raw image (`LocalImageDiskSource`, what `repo backup-image`
+ * reads) and a disk of a VM on an ESXi host read over SSH are two implementations; the backup pipeline
+ * (`backUpDisk`) knows only this.
+ *
+ * Reads go over numbered channels, each with at most one read in flight: locally a channel is a slot of
+ * memory the reads land in, remotely an SSH channel. The pipeline asks for whole runs of chunks at chunk
+ * boundaries, usually only the changed ones, so a remote source reads exactly those byte ranges, N at a
+ * time. Fingerprints of the whole disk are computed where the disk is (the host hashes its own disk), so
+ * only the changed ranges cross the wire.
+ */
+import type { ChangeFingerprints, DiskFingerprints } from "@esxbackup/domain";
+
+export interface DiskSource {
+  /** Names the disk in messages: a path, or a host and datastore path. */
+  readonly label: string;
+  /** The name recorded in the point for this disk (e.g. the flat file's base name). */
+  readonly name: string;
+  readonly sizeBytes: number;
+
+  /**
+   * Prepares `channels` concurrent reads of at most `maxReadBytes` each; the caller closes the result
+   * before closing the source.
+   */
+  openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels>;
+
+  /**
+   * Per-block fingerprints of the whole disk computed by the source, and which blocks it found all zero
+   * (`zeroBlocks[i]` is 1; a source that cannot tell leaves every entry 0 and the blocks are read).
+   */
+  fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints>;
+
+  close(): Promise<void>;
+}
+
+export interface SourceFingerprints {
+  fingerprints: DiskFingerprints;
+  zeroBlocks: Uint8Array;
+}
+
+export interface DiskChannels {
+  /**
+   * Reads exactly `lengthBytes` at `offsetBytes` (a chunk boundary) over `channel` and returns a view of
+   * them, valid until the same channel reads again. A source that ends early (it changed while being read)
+   * is an error naming it, never a short result.
+   */
+  read(channel: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
