@@ -86,8 +86,6 @@ export type { HashingCapabilities, HashingMethod } from "./esxi/hashing/hashing-
 export { joinHostBlockHashes, splitDiskForHashing } from "./esxi/hashing/host-disk-hashing.js";
 export type { HostDiskKind } from "./esxi/hashing/host-disk-hashing.js";
 export { chooseHostFingerprintKind, hashPartCount } from "./esxi/hashing/host-fingerprint-kind.js";
-export { planDiskChanges } from "./backup/plan-disk-changes.js";
-export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
 
 // The backup run's snapshot (docs/adr/0022-run-snapshot.md): named for the run, removed in every outcome,
 // orphans of crashed runs removed by name, the user's snapshots never touched.
@@ -103,15 +101,6 @@ export type { CreateSnapshotRequest, SnapshotCommandOptions, SnapshotSession } f
 export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
 export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";
 
-// The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md).
-export type { DiskChannels, DiskSource, SourceFingerprints } from "./backup/disk-source.js";
-export { LocalImageDiskSource } from "./backup/local-image-disk-source.js";
-export { backUpDisk } from "./backup/back-up-disk.js";
-export type { BackUpDiskRequest, BackUpDiskResult, BackupProgress } from "./backup/back-up-disk.js";
-export { needsPreviousFingerprints, planBackup, planReads } from "./backup/plan-backup.js";
-export type { BackupPlan, BackupPlanRequest, ChangeSource, ReadPlan } from "./backup/plan-backup.js";
-export { BackupPlanRefusedError } from "./backup/backup-plan-refused-error.js";
-export type { BackupPlanRefusal } from "./backup/backup-plan-refused-error.js";
-export { backupCounters } from "./backup/backup-counters.js";
-export type { BackupCounters } from "./backup/backup-counters.js";
-export { MAX_FINGERPRINTS_BYTES } from "./backup/block-fingerprint-table.js";
+// The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md), also
+// its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH, gRPC and BullMQ.
+export * from "./backup/index.js";

@@ -18,7 +18,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { InvalidInputError, parseChangedRanges, parsePointId, systemClock } from "@esxbackup/domain";
 import type { ChangeFingerprints } from "@esxbackup/domain";
-import type { BackupPlanRefusal, BackUpDiskResult, ChangeSource } from "@esxbackup/transporter";
+import type { BackupPlanRefusal, BackUpDiskResult, ChangeSource } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
 import type { MetadataOptions } from "./backup-image-metadata.js";
@@ -84,7 +84,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
       }
       const metadata = await readBackupMetadata(options, hostname());
       // Loaded here, not at start-up: the transporter brings its SSH, gRPC and queue libraries along.
-      const { BackupPlanRefusedError, LocalImageDiskSource, backUpDisk } = await import("@esxbackup/transporter");
+      const { BackupPlanRefusedError, LocalImageDiskSource, backUpDisk } = await import("@esxbackup/transporter/backup");
       const source = await LocalImageDiskSource.open(file);
       let result: BackUpDiskResult;
       try {

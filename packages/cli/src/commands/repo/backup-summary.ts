@@ -1,5 +1,5 @@
 /** The one-line summary `repo backup-image` prints of what a backup did with each byte of the disk. */
-import type { BackupCounters } from "@esxbackup/transporter";
+import type { BackupCounters } from "@esxbackup/transporter/backup";
 import { formatBytes } from "./open-repository.js";
 import { formatRate } from "./transfer-meter.js";
 
