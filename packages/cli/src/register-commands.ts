@@ -5,12 +5,14 @@
 import type { Command } from "commander";
 import type { CommandContext } from "./command-context.js";
 import { registerHostsCommand } from "./commands/hosts.js";
+import { registerInventoryCommand } from "./commands/inventory.js";
 import { registerRepoCommand } from "./commands/repo/repo.js";
 import { registerServicesCommand } from "./commands/services.js";
 import { registerSimulatorCommand } from "./commands/simulator.js";
 
 export function registerCommands(program: Command, context: CommandContext): void {
   registerHostsCommand(program, context);
+  registerInventoryCommand(program, context);
   registerRepoCommand(program, context);
   registerServicesCommand(program, context);
   registerSimulatorCommand(program, context);

@@ -104,3 +104,18 @@ export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/s
 // The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md), also
 // its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH, gRPC and BullMQ.
 export * from "./backup/index.js";
+
+export { planDiskChanges } from "./backup/plan-disk-changes.js";
+export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./backup/plan-disk-changes.js";
+
+// Reading a host's inventory over SSH (VMs → disks through their chains → snapshots), and read-only vim-cmd calls.
+export { parseGetAllVmsStderr } from "./esxi/parsers/parse-get-all-vms.js";
+export type { UnreadableVm } from "./esxi/inventory/host-inventory.js";
+export { DEFAULT_VM_CONCURRENCY, readHostInventory } from "./esxi/inventory/read-host-inventory.js";
+export type { ReadHostInventoryOptions } from "./esxi/inventory/read-host-inventory.js";
+export { readVmInventory, vmLabel } from "./esxi/inventory/read-vm-inventory.js";
+export { readVmDisks } from "./esxi/inventory/read-vm-disks.js";
+export { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, readHostTextFile } from "./esxi/inventory/read-host-text-file.js";
+export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
+export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
+export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";

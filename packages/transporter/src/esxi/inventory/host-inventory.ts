@@ -8,11 +8,24 @@ import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTreeNode } from "../parsers/parse-snapshot-tree.js";
 import type { VmxDeviceSlot } from "../parsers/parse-vmx.js";
 
-
 export interface HostInventory {
   readonly vms: readonly InventoryVm[];
   /** Registered VMs the host could not load (`Skipping invalid VM`). */
   readonly skippedVmids: readonly string[];
+  /** VMs that are registered but could not be read (those skipped by the host among them), each with why. */
+  readonly unreadableVms: readonly UnreadableVm[];
+}
+
+export interface UnreadableVm {
+  readonly vmid: string;
+  /** As getallvms lists it; undefined for a VM the host skipped. */
+  readonly name: string | undefined;
+  /** `invalid`: the host itself could not load it; `unreadable`: its state or files could not be read. */
+  readonly reason: "invalid" | "unreadable";
+  /** The error, naming the VM and the command or file (a parser's error quotes the line). */
+  readonly message: string;
+  /** The error's stable code (`invalid_input` for output not understood, `vim_fault`, `ssh_command_failed`, …). */
+  readonly code: string;
 }
 
 export interface InventoryVm {
@@ -21,6 +34,8 @@ export interface InventoryVm {
   readonly powerState: VmPowerState;
   /** The API guest id as getallvms prints it (`ubuntu64Guest`). */
   readonly guestOs: string;
+  /** Virtual hardware version as getallvms prints it, `vmx-NN`. */
+  readonly hardwareVersion: string;
   readonly annotation: string;
   readonly vmxPath: string;
   /** Datastore of the `.vmx`; `""` for system VMs outside any datastore. */

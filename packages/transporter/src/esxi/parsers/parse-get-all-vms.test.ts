@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
-import { parseGetAllVms } from "./parse-get-all-vms.js";
+import { parseGetAllVms, parseGetAllVmsStderr } from "./parse-get-all-vms.js";
 import { seededRandom } from "./seeded-random.js";
 
 test("getallvms: the ESXi 8 sample (esxi-facts 1.1, verbatim, trailing spaces trimmed by its source)", () => {
@@ -60,6 +60,15 @@ test("getallvms: 'Skipping invalid VM' lines before the header and after the row
   assert.deepEqual(
     out.vms.map((v) => [v.vmid, v.name, v.annotation]),
     [["6", "web01", ""]],
+  );
+});
+
+test("getallvms stderr: the 'Skipping invalid VM' lines of esxi-facts 1.1 are read; anything else there is refused with its line", () => {
+  assert.deepEqual(parseGetAllVmsStderr("Skipping invalid VM '16'\nSkipping invalid VM '32'\n"), ["16", "32"]);
+  assert.deepEqual(parseGetAllVmsStderr(""), []);
+  assert.throws(
+    () => parseGetAllVmsStderr("Skipping invalid VM '16'\nhostd is not responding\n"),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 2 && /stderr.*"hostd is not responding"/u.test(e.message),
   );
 });
 

@@ -108,6 +108,20 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
   return { vms, skippedVmids };
 }
 
+/**
+ * The vmids of the `Skipping invalid VM 'N'` lines getallvms may print on stderr (which stream a host uses
+ * is not confirmed, esxi-facts 1.1 and 7). Any other text there is output we do not understand.
+ */
+export function parseGetAllVmsStderr(text: string, source = "vim-cmd vmsvc/getallvms (stderr)"): string[] {
+  const skippedVmids: string[] = [];
+  for (const line of outputLines(text, source)) {
+    const skipped = SKIPPED.exec(line.text);
+    if (skipped?.[1] !== undefined) skippedVmids.push(skipped[1]);
+    else if (line.text.trim() !== "") throw unexpectedLine(source, "expected only 'Skipping invalid VM' lines on stderr", line);
+  }
+  return skippedVmids;
+}
+
 /** Every column geometry the centred header allows (each width is known up to one). */
 function candidateGeometries(headerText: string): Geometry[] {
   const labelStarts: number[] = [];

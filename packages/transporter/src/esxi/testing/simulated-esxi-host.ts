@@ -28,8 +28,10 @@ export interface TestHostOptions {
   esxiVersion: EsxiVersion;
   authorizedKeys?: string[];
   shell?: { disabledApplets?: string[]; python?: boolean };
-  /** VMs in the simulator's config format (packages/esxi-simulator, `hosts[].vms[]`). */
-  vms?: Record<string, unknown>[];
+  /** VMs in the simulator's config syntax (packages/esxi-simulator `VmConfig`), on `datastore1`. */
+  vms?: unknown[];
+  /** The simulator's `tools` behaviours ([UNCONFIRMED] host behaviour, e.g. where invalid VM lines go). */
+  tools?: Record<string, unknown>;
 }
 
 export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
@@ -43,7 +45,8 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
       ssh: { port: 0, users: [{ name: "root", password, authorizedKeys: options.authorizedKeys ?? [] }] },
       shell: { disabledApplets: options.shell?.disabledApplets ?? [], python: options.shell?.python ?? true },
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }],
-      vms: options.vms ?? [],
+      ...(options.vms !== undefined ? { vms: options.vms } : {}),
+      ...(options.tools !== undefined ? { tools: options.tools } : {}),
     },
     "test",
   );

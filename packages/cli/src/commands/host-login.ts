@@ -1,0 +1,55 @@
+/**
+ * The options every command that logs in to an ESXi host takes (`--host H[:PORT] --user U
+ * --password-file F | --identity-file K --known-hosts FILE`), and what they become: the SSH target and our
+ * known-hosts file. Secrets come from files, never from the command line, and live only in memory.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { InvalidInputError } from "@esxbackup/domain";
+import type { EsxiSshTarget, KnownHostsFile } from "@esxbackup/transporter";
+
+export interface HostLoginOptions {
+  host: string;
+  user: string;
+  passwordFile?: string;
+  identityFile?: string;
+  knownHosts?: string;
+}
+
+export function addHostLoginOptions(command: Command): Command {
+  return command
+    .requiredOption("--host <host[:port]>", "the ESXi host")
+    .option("--user <name>", "user to log in as", "root")
+    .option("--password-file <file>", "file holding the user's password")
+    .option("--identity-file <file>", "private key (RSA or ECDSA) to log in with instead of a password")
+    .option("--known-hosts <file>", "known-hosts file (default $ESXBACKUP_KNOWN_HOSTS, else ~/.config/esxbackup/known_hosts)");
+}
+
+/** Checks the options and reads the secret files; throws InvalidInputError naming the option. */
+export async function hostLogin(options: HostLoginOptions, env: NodeJS.ProcessEnv): Promise<{ target: EsxiSshTarget; knownHosts: KnownHostsFile }> {
+  // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
+  const { KnownHostsFile, defaultKnownHostsPath, parseHostArgument } = await import("@esxbackup/transporter");
+  const { host, port } = parseHostArgument(options.host);
+  if (options.passwordFile === undefined && options.identityFile === undefined) {
+    throw new InvalidInputError("--password-file", "a password file or an --identity-file is needed to log in");
+  }
+  const password = options.passwordFile === undefined ? undefined : await readSecretFile(options.passwordFile, "--password-file");
+  const privateKey = options.identityFile === undefined ? undefined : await readSecretFile(options.identityFile, "--identity-file");
+  return {
+    target: { host, port, user: options.user, ...(password !== undefined ? { password } : {}), ...(privateKey !== undefined ? { privateKey } : {}) },
+    knownHosts: new KnownHostsFile(options.knownHosts ?? defaultKnownHostsPath(env)),
+  };
+}
+
+async function readSecretFile(path: string, option: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new InvalidInputError(option, `cannot read ${path} (${(error as { code?: string }).code ?? String(error)})`);
+  }
+  // One trailing newline is the editor's, not the secret's.
+  const secret = text.replace(/\r?\n$/u, "");
+  if (secret === "") throw new InvalidInputError(option, `${path} is empty`);
+  return secret;
+}

@@ -1,0 +1,47 @@
+/**
+ * `esxbackup inventory --host H[:PORT] --user U --password-file F [--known-hosts FILE] [--json]` — what a
+ * host holds: its VMs, their disks (and why a backup would refuse one), the snapshots that exist, and the
+ * VMs that could not be read. Read-only on the host. The host key is pinned on first use, a changed one
+ * refused (re-pin deliberately with `hosts trust`).
+ *
+ * Exit codes: 0 every VM read; 1 some VMs could not be read (listed, with why); 2 bad input, or host
+ * output that could not be understood; 3 the host could not be reached, the login or the host key was
+ * refused, or a command failed.
+ */
+import type { Command } from "commander";
+import type { CommandContext } from "../command-context.js";
+import { ExitCode } from "../exit-codes.js";
+import { addHostLoginOptions, hostLogin, type HostLoginOptions } from "./host-login.js";
+import { renderInventoryTable } from "./inventory-table.js";
+
+interface InventoryOptions extends HostLoginOptions {
+  json?: boolean;
+}
+
+export function registerInventoryCommand(program: Command, context: CommandContext): void {
+  addHostLoginOptions(program.command("inventory").description("list a host's VMs, their disks and snapshots, and what a backup would refuse"))
+    .option("--json", "print the whole inventory as JSON")
+    .action(async (options: InventoryOptions) => {
+      const { target, knownHosts } = await hostLogin(options, context.env);
+      // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
+      const { EsxiSshSession, readHostInventory } = await import("@esxbackup/transporter");
+      const session = await EsxiSshSession.open({
+        target,
+        knownHosts,
+        onEvent: (event) => {
+          if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
+        },
+      });
+      try {
+        const inventory = await readHostInventory(session, { signal: context.signal });
+        if (options.json === true) {
+          context.stdout.write(`${JSON.stringify({ host: session.label, ...inventory })}\n`);
+        } else {
+          context.stdout.write(renderInventoryTable(session.label, inventory));
+        }
+        context.setExitCode(inventory.unreadableVms.length === 0 ? ExitCode.ok : ExitCode.problemsFound);
+      } finally {
+        await session.close();
+      }
+    });
+}

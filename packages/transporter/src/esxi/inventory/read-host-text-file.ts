@@ -1,0 +1,31 @@
+/**
+ * Reads a small text file of the host (a `.vmx`, a VMDK descriptor) over SSH. The path comes from host
+ * files a user can edit (a `.vmx` may name any file as a disk), so at most `maxBytes` are read: a data
+ * extent named by mistake is refused as too large, never pulled whole into memory.
+ */
+import { EsxbackupError } from "@esxbackup/domain";
+import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { sh } from "../ssh/shell-command.js";
+
+/** Descriptors are about 1 KiB and a `.vmx` a few KiB; 1 MiB leaves room for any real one. */
+export const MAX_HOST_TEXT_FILE_BYTES = 1024 * 1024;
+
+export class HostFileTooLargeError extends EsxbackupError {
+  readonly path: string;
+  constructor(path: string, about: string, maxBytes: number) {
+    super("host_file_too_large", `${path} (${about}) is larger than ${maxBytes} bytes: not a text file the host writes for a VM`);
+    this.path = path;
+  }
+}
+
+export async function readHostTextFile(
+  session: Pick<EsxiSshSession, "exec">,
+  path: string,
+  about: string,
+  options: { maxBytes?: number; signal?: AbortSignal } = {},
+): Promise<string> {
+  const maxBytes = options.maxBytes ?? MAX_HOST_TEXT_FILE_BYTES;
+  const result = await session.exec(sh`head -c ${maxBytes + 1} ${path}`, { retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  if (result.stdout.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
+  return result.stdout.toString("utf8");
+}

@@ -1,0 +1,27 @@
+/**
+ * A VM's disks as the host holds them now: `deriveVmDisks` says which descriptors it needs, they are read
+ * over SSH (a level of every chain per round, the reads of a round at once), until it needs none. A
+ * snapshot's delta is thereby followed down to its base.
+ */
+import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
+import type { ParsedVmx } from "../parsers/parse-vmx.js";
+import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { deriveVmDisks } from "./derive-vm-disks.js";
+import type { InventoryDisk } from "./host-inventory.js";
+import { readHostTextFile } from "./read-host-text-file.js";
+
+/** `about` names the VM in errors (`VM 3 "web01"`). */
+export async function readVmDisks(
+  session: Pick<EsxiSshSession, "exec">,
+  vm: { vmx: ParsedVmx; vmxPath: string; about: string },
+  options: { signal?: AbortSignal } = {},
+): Promise<readonly InventoryDisk[]> {
+  const descriptors = new Map<string, VmdkDescriptor>();
+  for (;;) {
+    const derived = deriveVmDisks({ vmx: vm.vmx, vmxPath: vm.vmxPath, descriptors });
+    if (derived.complete) return derived.disks;
+    const about = `a disk descriptor of ${vm.about}`;
+    const texts = await Promise.all(derived.missingDescriptors.map((path) => readHostTextFile(session, path, about, options)));
+    derived.missingDescriptors.forEach((path, i) => descriptors.set(path, parseVmdkDescriptor(texts[i] as string, `${path} (${about})`)));
+  }
+}
