@@ -2,11 +2,12 @@
  * Runs one read-only vim-cmd call and returns what it printed, once it is known not to be a fault. vim-cmd
  * prints a fault on stdout and its exit status after one is not confirmed (esxi-facts 1.0), so the output is
  * checked with `parseFault` first, whatever the status; a non-zero status without a fault is a failed
- * command. Reads may run twice, so they are retried after a dropped connection.
+ * command. Reads may run twice, so by default they are retried after a dropped connection; a call that
+ * changes the host (snapshot.create/remove) says `retryOnConnectionLost: false` and checks the outcome itself.
  */
 import { parseFault } from "../parsers/parse-fault.js";
 import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
-import type { EsxiSshSession, ExecResult } from "../ssh/esxi-ssh-session.js";
+import type { EsxiSshSession, ExecOptions, ExecResult } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
 import { VimFaultError } from "./vim-fault-error.js";
 
@@ -15,13 +16,23 @@ export interface VimCmdOutput {
   readonly stderr: string;
 }
 
+export interface VimCmdOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** Default true: only for calls that may run twice. */
+  readonly retryOnConnectionLost?: boolean;
+}
+
 /** `source` names the call in errors: the command and what it was about (`… of VM 3 "web01"`). */
-export async function runVimCmd(session: Pick<EsxiSshSession, "exec" | "label">, command: ShellCommand, source: string, options: { signal?: AbortSignal } = {}): Promise<VimCmdOutput> {
-  const result: ExecResult = await session.exec(command, { check: false, retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+export async function runVimCmd(session: Pick<EsxiSshSession, "exec"> & Partial<Pick<EsxiSshSession, "label">>, command: ShellCommand, source: string, options: VimCmdOptions = {}): Promise<VimCmdOutput> {
+  const exec: ExecOptions = { check: false, retryOnConnectionLost: options.retryOnConnectionLost ?? true };
+  if (options.signal !== undefined) exec.signal = options.signal;
+  if (options.timeoutMs !== undefined) exec.timeoutMs = options.timeoutMs;
+  const result: ExecResult = await session.exec(command, exec);
   const stdout = result.stdout.toString("utf8");
   const stderr = result.stderr.toString("utf8");
   const fault = parseFault(stdout, source);
   if (fault !== undefined) throw new VimFaultError(source, fault);
-  if (result.exitCode !== 0) throw new SshCommandFailedError(session.label, command.text, { exitCode: result.exitCode, signal: result.signal, stderr });
+  if (result.exitCode !== 0) throw new SshCommandFailedError(session.label ?? "host", command.text, { exitCode: result.exitCode, signal: result.signal, stderr });
   return { stdout, stderr };
 }
