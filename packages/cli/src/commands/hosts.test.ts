@@ -3,28 +3,21 @@
  * through it (and only with the right --fingerprint), a wrong password, and the password never printed.
  */
 import { strict as assert } from "node:assert";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
+import { hostLoginFixture } from "./host-login-fixture.js";
 import { runCli } from "./repo/cli-test-support.js";
 
 describe("esxbackup hosts trust", () => {
-  const work = mkdtempSync(join(tmpdir(), "esxbackup-hosts-"));
-  const password = `${randomBytes(12).toString("base64url")} $'"`;
-  const passwordFile = join(work, "password");
-  const wrongPasswordFile = join(work, "wrong");
-  const knownHosts = join(work, "known_hosts");
+  const { work, password, passwordFile, wrongPasswordFile, knownHosts } = hostLoginFixture("esxbackup-hosts-");
   let host: SimulatedHost;
   let common: string[];
   const printed: string[] = [];
 
   before(async () => {
-    writeFileSync(passwordFile, `${password}\n`);
-    writeFileSync(wrongPasswordFile, "not-the-password\n");
     const config = parseHostConfig(
       { name: "esx01", esxiVersion: "7.0", ssh: { port: 0, users: [{ name: "root", password }] }, datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }] },
       "test",

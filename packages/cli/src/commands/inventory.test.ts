@@ -5,14 +5,13 @@
  * clear messages), bad input (exit 2), and the password never printed.
  */
 import { strict as assert } from "node:assert";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
 import type { HostInventory } from "@esxbackup/transporter";
+import { hostLoginFixture } from "./host-login-fixture.js";
 import { runCli } from "./repo/cli-test-support.js";
 
 const MIB = 1024 * 1024;
@@ -22,18 +21,12 @@ const disk = { slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRe
 
 for (const version of ["6.7", "7.0", "8.0"] as const) {
   describe(`esxbackup inventory against a simulated ESXi ${version} host`, () => {
-    const work = mkdtempSync(join(tmpdir(), "esxbackup-inventory-"));
-    const password = `${randomBytes(12).toString("base64url")} $'"`;
-    const passwordFile = join(work, "password");
-    const wrongPasswordFile = join(work, "wrong");
-    const knownHosts = join(work, "known_hosts");
+    const { work, password, passwordFile, wrongPasswordFile, knownHosts } = hostLoginFixture("esxbackup-inventory-");
     let host: SimulatedHost;
     let common: string[];
     const printed: string[] = [];
 
     before(async () => {
-      writeFileSync(passwordFile, `${password}\n`);
-      writeFileSync(wrongPasswordFile, "not-the-password\n");
       const config = parseHostConfig(
         {
           name: "esx01",
