@@ -92,6 +92,22 @@ describe("simulated ESXi 8.0 host over OpenSSH", () => {
     assert.match(result.stderr, /Permission denied \(publickey,keyboard-interactive\)/u);
   });
 
+  it("counts the bytes on the SSH wire, of closed connections too", async () => {
+    const mib = 1024 * 1024;
+    const before = host.sshWireBytes;
+    // Two connections, one after the other: by the time the second has returned, the first is closed.
+    for (let i = 0; i < 2; i++) {
+      const result = await ssh.run("dd if=/dev/zero bs=65536 count=16 2>/dev/null", { password });
+      assert.equal(result.stdout.length, mib);
+    }
+    const after = host.sshWireBytes;
+    const sent = after.sentBytes - before.sentBytes;
+    const received = after.receivedBytes - before.receivedBytes;
+    // Each connection: 1 MiB of output plus the handshake, packet headers and MACs (a few KiB).
+    assert.ok(sent >= 2 * mib && sent < 2 * mib + 64 * 1024, `sent ${sent}`);
+    assert.ok(received > 0 && received < 32 * 1024, `received ${received}`);
+  });
+
   it("offers no chacha20-poly1305", async () => {
     const result = await ssh.run("true", { password, args: ["-o", "LogLevel=INFO", "-c", "chacha20-poly1305@openssh.com"] });
     assert.equal(result.code, 255);

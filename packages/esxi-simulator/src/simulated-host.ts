@@ -24,6 +24,7 @@ import { BusyFiles } from "./sandbox/busy-files.js";
 import { SandboxNamespace } from "./sandbox/sandbox-namespace.js";
 import { SandboxSessions } from "./sandbox/sandbox-sessions.js";
 import { EsxiSshServer } from "./ssh/esxi-ssh-server.js";
+import type { SshWireBytes } from "./ssh/esxi-ssh-server.js";
 import { esxiSshProfile } from "./ssh/esxi-ssh-profile.js";
 import { HostKeyStore } from "./ssh/host-key-store.js";
 import { noSshFaults } from "./ssh/ssh-faults.js";
@@ -119,6 +120,11 @@ export class SimulatedHost {
   /** `SHA256:…` fingerprints of the host keys the next connection will see (RSA, ECDSA). */
   get hostKeyFingerprints(): string[] {
     return this.#ssh.hostKeyFingerprints;
+  }
+
+  /** Bytes on the SSH wire since the host started, both directions, every connection (closed ones too). */
+  get sshWireBytes(): SshWireBytes {
+    return this.#ssh.wireBytes;
   }
 
   /** New host keys, persisted; the next connection presents them (as a reinstalled host would). */

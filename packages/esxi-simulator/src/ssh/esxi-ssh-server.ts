@@ -43,10 +43,20 @@ export interface EsxiSshServerOptions {
   onError: (error: unknown) => void;
 }
 
+/** TCP payload bytes of every connection (the SSH wire: encrypted packets, handshake included). */
+export interface SshWireBytes {
+  /** Bytes the host sent to its clients. */
+  sentBytes: number;
+  /** Bytes the host received from its clients. */
+  receivedBytes: number;
+}
+
 export class EsxiSshServer {
   readonly #options: EsxiSshServerOptions;
   readonly #listener: NetServer;
   readonly #sockets = new Set<Socket>();
+  /** What closed connections carried; open ones are added when asked (`wireBytes`). */
+  readonly #closedWire: SshWireBytes = { sentBytes: 0, receivedBytes: 0 };
   #ssh: ssh2.Server;
   #keys: HostKeyPair;
   #unauthenticated = 0;
@@ -77,6 +87,16 @@ export class EsxiSshServer {
       });
     });
     return (this.#listener.address() as AddressInfo).port;
+  }
+
+  /** Bytes on the wire so far, closed and open connections together (what a benchmark counts per step). */
+  get wireBytes(): SshWireBytes {
+    let { sentBytes, receivedBytes } = this.#closedWire;
+    for (const socket of this.#sockets) {
+      sentBytes += socket.bytesWritten;
+      receivedBytes += socket.bytesRead;
+    }
+    return { sentBytes, receivedBytes };
   }
 
   /** New host keys for the next connections; established connections keep theirs. */
@@ -134,6 +154,8 @@ export class EsxiSshServer {
     socket.on("close", () => {
       leaveStartup();
       this.#sockets.delete(socket);
+      this.#closedWire.sentBytes += socket.bytesWritten;
+      this.#closedWire.receivedBytes += socket.bytesRead;
     });
     socket.on("error", () => undefined);
     socket.setNoDelay(true);
