@@ -6,9 +6,12 @@ import { fileURLToPath } from "node:url";
 
 const INSTALL = fileURLToPath(new URL("../../deploy/install-packages.sh", import.meta.url));
 
-/** Installs what is missing (needs root); throws with instructions otherwise. */
-export function ensureTools({ wantPeers }, log) {
-  const purposes = wantPeers ? ["bench", "bench-peers"] : ["bench"];
+/**
+ * Installs what is missing (needs root); throws with instructions otherwise. `also`: further purposes of
+ * the package list a benchmark needs (the transporter bench runs the simulator).
+ */
+export function ensureTools({ wantPeers, also = [] }, log) {
+  const purposes = [...(wantPeers ? ["bench", "bench-peers"] : ["bench"]), ...also];
   if (spawnSync("bash", [INSTALL, "--check", ...purposes], { stdio: "ignore" }).status === 0) return;
   log(`installing the Debian packages for ${purposes.join(", ")} ...`);
   const result = spawnSync("bash", [INSTALL, ...purposes], { stdio: "inherit" });

@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+// The transporter against the tools a user would reach for, over SSH from one simulated ESXi host; see
+// bench/README.md ("transporter/").
+//
+//   node bench/transporter/run.mjs [--size 4GiB] [--changed-percent 1] [--load-writes-per-second 1]
+//        [--channels N] [--only ssh,restic,ours,rsync,restore,upload] [--cache cold|warm] [--work-dir DIR]
+//        [--seed S] [--host-cpu 0] [--receiver-cpu 1] [--cli PATH] [--no-build] [--keep]
+//   node bench/transporter/run.mjs --report bench/out/transporter/results.json   (print a run's report again)
+//
+// One run: the simulated host (simulated-host.mjs) starts pinned to --host-cpu with the mixed image as its
+// VM's disk and the guest writing lightly; every receiving command runs pinned to --receiver-cpu under GNU
+// time. In order:
+//   1. ours, full:     esxbackup backup (its own snapshot)
+//   2. ssh cat:        snapshot; ssh host cat <base flat> > copy.img
+//      restic:         ssh host cat <base flat> | restic backup --stdin; snapshot removed
+//   3. the guest rewrites --changed-percent of its 64 KiB blocks
+//   4. ours, incremental
+//   5. rsync:          snapshot; rsync --inplace --no-whole-file host:<base flat> copy.img; snapshot removed
+//   6. ours, restore:  esxbackup restore --to-host (the incremental's point, as a new VM)
+//      ssh upload:     ssh host 'cat > <datastore>/upload.img' < base.img
+// Bytes on the wire are counted by the simulated host's SSH server (SimulatedHost.sshWireBytes), the same
+// meter for every tool. Writes results.json and results.md to the work dir and prints the report; the run's
+// own folder (host state, repositories, copies) is removed at the end, whatever happened, unless --keep.
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ensureTools } from "../repository/ensure-tools.mjs";
+import { ensureImages } from "../repository/make-image.mjs";
+import { measure, prepareCache, probeCacheDrop, run } from "../repository/measure.mjs";
+import { parseLastJson } from "../repository/peers/esxbackup.mjs";
+import { resticPeer } from "../repository/peers/restic.mjs";
+import { parseSize } from "../repository/sizes.mjs";
+import { snapshotBuild } from "../repository/snapshot-build.mjs";
+import { processTreeCpuS } from "./process-tree.mjs";
+import { formatReport } from "./report.mjs";
+import { BENCH_VM_NAME } from "./simulated-host.mjs";
+
+const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const HOST_SCRIPT = fileURLToPath(new URL("./simulated-host.mjs", import.meta.url));
+// Not secrets: a throw-away simulated host and throw-away repositories.
+const HOST_PASSWORD = "bench-host-password";
+const REPO_PASSWORD = "bench-password";
+const CHANGE_BLOCK_BYTES = 64 * 1024;
+const STEPS = ["ssh", "restic", "ours", "rsync", "restore", "upload"];
+// The cipher ours negotiates with ESXi 8 (bench/ssh-session); OpenSSH's default there is aes128-ctr + HMAC,
+// about 30 % slower, which would flatter us.
+const OPENSSH_CIPHER = "aes128-gcm@openssh.com";
+
+const { values: opts } = parseArgs({
+  options: {
+    size: { type: "string", default: "4GiB" },
+    "changed-percent": { type: "string", default: "1" },
+    "load-writes-per-second": { type: "string", default: "1" },
+    channels: { type: "string" },
+    only: { type: "string", default: STEPS.join(",") },
+    cache: { type: "string", default: "cold" },
+    "work-dir": { type: "string", default: join(ROOT_DIR, "bench/out/transporter") },
+    seed: { type: "string", default: "esxbackup-bench-1" },
+    "host-cpu": { type: "string", default: "0" },
+    "receiver-cpu": { type: "string", default: "1" },
+    cli: { type: "string" },
+    "no-build": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    report: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (opts.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 8).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  process.exit(0);
+}
+if (opts.report) {
+  console.log(formatReport(JSON.parse(readFileSync(opts.report, "utf8"))));
+  process.exit(0);
+}
+
+const startedAt = new Date();
+const log = (msg) => console.error(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
+const fail = (msg) => {
+  console.error(`bench/transporter: ${msg}`);
+  process.exit(2);
+};
+
+// --- options ----------------------------------------------------------------------------------------------
+let sizeBytes;
+try {
+  sizeBytes = parseSize(opts.size);
+} catch (error) {
+  fail(`--size: ${error.message}`);
+}
+if (sizeBytes % (1024 * 1024) !== 0) fail(`--size: ${opts.size} must be a multiple of 1 MiB (a VM disk's size)`);
+const changedPercent = Number(opts["changed-percent"]);
+if (!(changedPercent > 0 && changedPercent <= 100)) fail(`--changed-percent: ${opts["changed-percent"]} must be a number above 0 and at most 100`);
+const loadWritesPerSecond = Number(opts["load-writes-per-second"]);
+if (!(loadWritesPerSecond >= 0 && loadWritesPerSecond <= 1000)) fail(`--load-writes-per-second: ${opts["load-writes-per-second"]} must be a number from 0 to 1000`);
+if (opts.channels !== undefined && !/^[1-9]\d*$/.test(opts.channels)) fail(`--channels: ${opts.channels} must be a positive whole number`);
+if (opts.cache !== "cold" && opts.cache !== "warm") fail(`--cache: ${opts.cache} must be cold or warm`);
+const only = new Set(opts.only.split(",").map((s) => s.trim()).filter(Boolean));
+for (const step of only) if (!STEPS.includes(step)) fail(`--only: unknown step ${JSON.stringify(step)} (known: ${STEPS.join(", ")})`);
+const cores = cpus().length;
+const hostCpu = Number(opts["host-cpu"]);
+const receiverCpu = Number(opts["receiver-cpu"]);
+for (const [name, cpu] of [["--host-cpu", hostCpu], ["--receiver-cpu", receiverCpu]]) {
+  if (!Number.isInteger(cpu) || cpu < 0 || cpu >= cores) fail(`${name}: must be a CPU number from 0 to ${cores - 1}`);
+}
+if (hostCpu === receiverCpu) fail("--host-cpu and --receiver-cpu must differ: the two sides stand for two machines");
+
+// --- tools ------------------------------------------------------------------------------------------------
+try {
+  ensureTools({ wantPeers: only.has("restic") || only.has("rsync"), also: ["simulator"] }, log);
+} catch (error) {
+  fail(error.message);
+}
+if (spawnSync("taskset", ["-c", String(hostCpu), "true"]).status !== 0) fail("taskset (util-linux) is missing or cannot pin to the chosen CPUs");
+
+const workDir = resolve(opts["work-dir"]);
+mkdirSync(workDir, { recursive: true });
+mkdirSync(join(workDir, "images"), { recursive: true });
+let images;
+try {
+  images = ensureImages(join(workDir, "images"), opts.seed, sizeBytes, log);
+} catch (error) {
+  fail(`cannot make the images in ${join(workDir, "images")}: ${error.message}`);
+}
+const cacheMode = opts.cache === "warm" ? { cold: false, reason: "--cache warm" } : probeCacheDrop();
+if (!cacheMode.cold && opts.cache !== "warm") log(`cannot drop the page cache (${cacheMode.reason}): runs will start warm instead`);
+
+let cliPath = opts.cli && resolve(opts.cli);
+if (!cliPath) {
+  if (!opts["no-build"]) {
+    log("building packages/cli (tsc -b) ...");
+    const built = spawnSync("npx", ["tsc", "-b", "packages/cli"], { cwd: ROOT_DIR, stdio: ["ignore", "inherit", "inherit"] });
+    if (built.status !== 0) log("build failed: measuring the dist/ already there");
+  }
+  cliPath = snapshotBuild(ROOT_DIR, join(workDir, "build"));
+}
+// The CLI's own packages (a frozen build, or the ones beside --cli): the host runs this simulator.
+const packagesDir = resolve(dirname(cliPath), "../..");
+const simulatorModule = join(packagesDir, "esxi-simulator/dist/index.js");
+if (!existsSync(simulatorModule)) fail(`${simulatorModule} not found: build the packages (npx tsc -b) or give --cli of a built checkout`);
+
+// --- the run ----------------------------------------------------------------------------------------------
+const runDir = mkdtempSync(join(workDir, "run-"));
+const paths = {
+  state: join(runDir, "host"),
+  hostPassword: join(runDir, "host-password"),
+  knownHosts: join(runDir, "known_hosts"),
+  opensshKnownHosts: join(runDir, "openssh_known_hosts"),
+  oursRepo: join(runDir, "repo-esxbackup"),
+  resticRepo: join(runDir, "repo-restic"),
+  resticCache: join(runDir, "restic-cache"),
+  copy: join(runDir, "copy.img"),
+};
+writeFileSync(paths.hostPassword, HOST_PASSWORD + "\n");
+chmodSync(paths.hostPassword, 0o600);
+
+let host; // { child, ready, request(op, args) }
+let cleaning;
+async function cleanUp() {
+  cleaning ??= (async () => {
+    if (host !== undefined && host.child.exitCode === null && host.child.signalCode === null) {
+      const exited = new Promise((r) => host.child.once("exit", r));
+      host.child.kill("SIGTERM");
+      const killer = setTimeout(() => host.child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    if (opts.keep) log(`kept ${runDir}`);
+    else rmSync(runDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    log(`${signal}: stopping the simulated host and removing ${runDir}`);
+    void cleanUp().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  });
+}
+
+function startHost() {
+  const child = spawn("taskset", ["-c", String(hostCpu), process.execPath, HOST_SCRIPT, JSON.stringify({ simulatorModule, stateDir: paths.state, imagePath: images.basePath, sizeBytes, seed: opts.seed, loadWritesPerSecond })], {
+    env: { ...process.env, ESXBACKUP_BENCH_HOST_PASSWORD: HOST_PASSWORD },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const pending = new Map();
+  let nextId = 1;
+  const ready = new Promise((resolveReady, rejectReady) => {
+    child.on("message", (m) => {
+      if (m.ready) return resolveReady(m);
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.error !== undefined) p?.reject(new Error(`simulated host: ${m.error}`));
+      else p?.resolve(m.result);
+    });
+    child.once("exit", (code, signal) => {
+      const error = new Error(`the simulated host exited (${signal ?? code}); see its messages above`);
+      rejectReady(error);
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    });
+  });
+  const request = (op, args = {}) =>
+    new Promise((resolveRequest, rejectRequest) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolveRequest, reject: rejectRequest });
+      child.send({ ...args, id, op });
+    });
+  return { child, ready, request };
+}
+
+/** Quotes one word for the host's shell (the peers' remote commands; the paths are ours). */
+const q = (word) => `'${String(word).replaceAll("'", "'\\''")}'`;
+
+async function main() {
+  log(`starting the simulated host on CPU ${hostCpu} (${opts.size} disk, guest writing ${loadWritesPerSecond}/s) ...`);
+  host = startHost();
+  const ready = await host.ready;
+  const target = `127.0.0.1:${ready.port}`;
+  log(`host ready at ${target}; VM ${ready.vmName}, base extent ${ready.flatSandboxPath}`);
+
+  const ssh = ["sshpass", "-f", paths.hostPassword, "ssh", "-p", String(ready.port), "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${paths.opensshKnownHosts}`, "-o", `Ciphers=${OPENSSH_CIPHER}`, "-o", "LogLevel=ERROR", "root@127.0.0.1"];
+  const cli = ["node", cliPath];
+  const login = ["--user", "root", "--password-file", paths.hostPassword, "--known-hosts", paths.knownHosts];
+  const restic = resticPeer({ cacheDir: paths.resticCache, password: REPO_PASSWORD });
+  const versions = [
+    versionOf(() => `esxbackup ${run(["git", "-C", ROOT_DIR, "describe", "--always", "--dirty"])}`, "esxbackup"),
+    versionOf(() => spawnSync("ssh", ["-V"], { encoding: "utf8" }).stderr.split(",")[0], "OpenSSH"),
+  ];
+  if (only.has("restic")) versions.push(versionOf(restic.version, "restic"));
+  if (only.has("rsync")) versions.push(versionOf(() => run(["rsync", "--version"]).split("\n")[0].replace(/\s+version\s+(\S+).*/, " $1"), "rsync"));
+
+  const rows = [];
+  /** One timed command on the receiving side; host CPU and wire bytes metered around it. */
+  async function step(key, label, script, args, { env = {}, hostInputs = false } = {}) {
+    const before = await host.request("status");
+    prepareCache(cacheMode, hostInputs ? [before.flatDataPath] : []);
+    const hostCpuBefore = processTreeCpuS(host.child.pid);
+    log(`${label} ...`);
+    const m = measure(["taskset", "-c", String(receiverCpu), "bash", "-c", `set -o pipefail; ${script}`, "bash", ...args], { env });
+    const hostCpuS = processTreeCpuS(host.child.pid) - hostCpuBefore;
+    const after = await host.request("status");
+    const row = {
+      key,
+      label,
+      wallS: m.wallS,
+      cpuS: m.cpuS,
+      hostCpuS,
+      maxRssBytes: m.maxRssBytes,
+      wireSentBytes: after.wire.sentBytes - before.wire.sentBytes,
+      wireReceivedBytes: after.wire.receivedBytes - before.wire.receivedBytes,
+      othersCpuS: Math.max(0, m.othersCpuS - hostCpuS),
+      snapshots: after.snapshots.filter((s) => !before.snapshots.some((b) => b.name === s.name && b.takenAt === s.takenAt)),
+      stdout: m.stdout,
+    };
+    rows.push(row);
+    log(`${label}: ${row.wallS.toFixed(2)} s, ${((row.wireSentBytes + row.wireReceivedBytes) / 1e6).toFixed(1)} MB on the wire`);
+    return row;
+  }
+
+  const points = {};
+  const oursBackup = (key, label) =>
+    step(key, label, '"$@" && sync', [...cli, "backup", "--host", target, ...login, "--vm", BENCH_VM_NAME, "--repo", paths.oursRepo, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"], { hostInputs: true });
+
+  if (only.has("ours")) {
+    run([...cli, "hosts", "trust", "--host", target, ...login]);
+    run([...cli, "repo", "init", "--repo", paths.oursRepo]);
+    const full = await oursBackup("ours-full", "esxbackup backup (full)");
+    points.full = pointOf(full.stdout);
+  }
+
+  if (only.has("ssh") || only.has("restic") || only.has("rsync")) {
+    await host.request("snapshot", { name: "bench-peers-full" });
+    if (only.has("ssh") || only.has("rsync")) {
+      await step("ssh-cat", "ssh host cat <flat> > file", 'out=$1; shift; "$@" > "$out" && sync', [paths.copy, ...ssh, `cat ${q(ready.flatSandboxPath)}`], { hostInputs: true });
+    }
+    if (only.has("restic")) {
+      run(restic.init(paths.resticRepo).argv, { env: restic.init(paths.resticRepo).env });
+      await step("restic", "ssh host cat <flat> | restic backup --stdin", 'repo=$1; shift; "$@" | restic --repo "$repo" backup --quiet --host bench --stdin --stdin-filename bench-vm-flat.vmdk && sync', [paths.resticRepo, ...ssh, `cat ${q(ready.flatSandboxPath)}`], { env: restic.init(paths.resticRepo).env, hostInputs: true });
+    }
+    await host.request("remove-snapshots");
+  }
+
+  const changeBlocks = Math.max(1, Math.round(((sizeBytes / CHANGE_BLOCK_BYTES) * changedPercent) / 100));
+  log(`the guest rewrites ${changeBlocks} blocks of 64 KiB (${changedPercent} %) ...`);
+  const change = await host.request("change", { blocks: changeBlocks });
+  const changedBlocks = await host.request("blocks-written", change);
+
+  if (only.has("ours")) {
+    const incr = await oursBackup("ours-incr", "esxbackup backup (incremental)");
+    points.incr = pointOf(incr.stdout);
+  }
+  if (only.has("rsync")) {
+    if (!existsSync(paths.copy)) throw new Error("rsync needs the copy made by the ssh step (--only ...,ssh,...)");
+    await host.request("snapshot", { name: "bench-peers-incr" });
+    const r = await step("rsync", "rsync --inplace --no-whole-file", 'out=$1; shift; rsync --inplace --no-whole-file --stats --rsync-path=/usr/bin/rsync -e "$*" root@127.0.0.1:"$REMOTE" "$out"', [paths.copy, ...ssh.slice(0, -1)], { env: { REMOTE: ready.flatSandboxPath }, hostInputs: true });
+    r.rsyncStats = parseRsyncStats(r.stdout);
+    await host.request("remove-snapshots");
+  }
+  // The guest's distinct 64 KiB blocks between the two snapshots each incremental compared.
+  const status = await host.request("status");
+  const windows = {};
+  const between = async (from, to) => (from && to ? host.request("blocks-written", { after: from.writesBefore, upTo: to.writesBefore }) : undefined);
+  const snapshotOf = (key) => rows.find((r) => r.key === key)?.snapshots[0];
+  windows.ours = await between(snapshotOf("ours-full"), snapshotOf("ours-incr"));
+  const peersSnapshot = (name) => status.snapshots.filter((s) => s.name === name).at(-1);
+  windows.rsync = await between(peersSnapshot("bench-peers-full"), peersSnapshot("bench-peers-incr"));
+
+  if (only.has("restore")) {
+    if (points.incr === undefined) throw new Error("restore needs the points of the ours step (--only ...,ours,...)");
+    await step("restore", "esxbackup restore --to-host (new VM)", '"$@"', [...cli, "restore", "--repo", paths.oursRepo, "--point", points.incr, "--to-host", target, ...login, "--name", `${BENCH_VM_NAME}-restored`, "--datastore", ready.datastore, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"]);
+  }
+  if (only.has("upload")) {
+    await step("upload", "ssh host 'cat > file' < image", 'in=$1; shift; "$@" < "$in"', [images.basePath, ...ssh, `cat > ${q(`${ready.datastoreSandboxPath}/bench-upload.img`)}`]);
+    run([...ssh, `rm -f ${q(`${ready.datastoreSandboxPath}/bench-upload.img`)}`]);
+  }
+
+  const final = await host.request("status");
+  const meta = {
+    startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
+    command: `node bench/transporter/run.mjs ${process.argv.slice(2).join(" ")}`.trim(),
+    sizeBytes,
+    images: { seed: images.seed, composition: images.composition },
+    changeBlocks,
+    changedBlocks,
+    windows,
+    loadWritesPerSecond,
+    guestWrites: final.writes,
+    guestFailedWrites: final.failedWrites,
+    machine: `${cpus()[0]?.model ?? "?"}, ${cores} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
+    cpus: { host: hostCpu, receiver: receiverCpu },
+    cacheMode,
+    cipher: OPENSSH_CIPHER,
+    versions,
+  };
+  const results = { meta, rows: rows.map(({ stdout: _stdout, ...r }) => r) };
+  const report = formatReport(results);
+  writeFileSync(join(workDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(workDir, "results.md"), report);
+  console.log(report);
+  log(`done; report in ${join(workDir, "results.md")}`);
+}
+
+function versionOf(fn, fallback) {
+  try {
+    return fn().trim();
+  } catch {
+    return fallback;
+  }
+}
+
+/** The point id in our CLI's --json output: `point` at the top, or in the one VM's entry. */
+function pointOf(stdout) {
+  const json = parseLastJson(stdout);
+  const found = (value) => {
+    if (value === null || typeof value !== "object") return undefined;
+    if (typeof value.point === "string") return value.point;
+    for (const v of Array.isArray(value) ? value : Object.values(value)) {
+      const p = found(v);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  };
+  const point = found(json);
+  if (point === undefined) throw new Error(`no point id in esxbackup's --json output: ${stdout.slice(0, 500)}`);
+  return point;
+}
+
+/** Pure: rsync's --stats figures that matter here (bytes it sent and received through its remote shell). */
+export function parseRsyncStats(text) {
+  const num = (label) => {
+    const m = new RegExp(`${label}: ([\\d,.]+)`).exec(text);
+    return m ? Number(m[1].replaceAll(",", "")) : undefined;
+  };
+  return { sentBytes: num("Total bytes sent"), receivedBytes: num("Total bytes received"), literalBytes: num("Literal data"), matchedBytes: num("Matched data") };
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench/transporter: ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
