@@ -94,13 +94,14 @@ export function formatTable(meta, rows) {
   return table(header, lines);
 }
 
-export function formatReport({ meta, rows }) {
+export function formatReport({ meta, rows, checks = [] }) {
   const sections = [formatHeader(meta), formatTable(meta, rows)];
   const rsync = rows.find((r) => r.key === "rsync");
   if (rsync?.rsyncStats) {
     const st = rsync.rsyncStats;
     sections.push(`rsync's own count: sent ${(st.sentBytes / MB).toFixed(2)} MB, received ${(st.receivedBytes / MB).toFixed(2)} MB, literal data ${(st.literalBytes / MB).toFixed(2)} MB (through its ssh pipe, before SSH framing).`);
   }
+  if (checks.length > 0) sections.push("Checks (untimed):\n\n" + checks.map((c) => `- [${c.ok ? "OK" : "WRONG"}] ${c.label}`).join("\n"));
   const targets = evaluateTargets(rows);
   if (targets.length > 0) sections.push("Targets (issue 11):\n\n" + targets.join("\n"));
   return sections.join("\n\n") + "\n";

@@ -36,7 +36,7 @@ import { parseSize } from "../repository/sizes.mjs";
 import { snapshotBuild } from "../repository/snapshot-build.mjs";
 import { processTreeCpuS } from "./process-tree.mjs";
 import { formatReport } from "./report.mjs";
-import { BENCH_VM_NAME } from "./simulated-host.mjs";
+import { BENCH_VM_NAME, sha256OfFile } from "./simulated-host.mjs";
 
 const ROOT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const HOST_SCRIPT = fileURLToPath(new URL("./simulated-host.mjs", import.meta.url));
@@ -318,6 +318,18 @@ async function main() {
     run([...ssh, `rm -f ${q(`${ready.datastoreSandboxPath}/bench-upload.img`)}`]);
   }
 
+  // Untimed checks that the runs moved the right bytes: rsync's copy is the snapshot it read, and the
+  // restored VM's disk is the incremental's snapshot.
+  const checks = [];
+  const check = async (label, expected, actual) => {
+    const [e, a] = await Promise.all([expected, actual]);
+    checks.push({ label, ok: e === a });
+    log(`check: ${label}: ${e === a ? "equal" : `DIFFERENT (${a} != ${e})`}`);
+  };
+  const bySnapshot = (snapshot) => host.request("snapshot-sha256", snapshot);
+  if (only.has("rsync")) await check("rsync's copy equals the snapshot it read", bySnapshot(peersSnapshot("bench-peers-incr")), sha256OfFile(paths.copy));
+  if (only.has("restore") && snapshotOf("ours-incr")) await check("the restored VM's disk equals the incremental's snapshot", bySnapshot(snapshotOf("ours-incr")), host.request("disk-sha256", { vmName: `${BENCH_VM_NAME}-restored` }));
+
   const final = await host.request("status");
   const meta = {
     startedAt: startedAt.toISOString().replace(/\.\d+Z$/, "Z"),
@@ -336,7 +348,7 @@ async function main() {
     cipher: OPENSSH_CIPHER,
     versions,
   };
-  const results = { meta, rows: rows.map(({ stdout: _stdout, ...r }) => r) };
+  const results = { meta, rows: rows.map(({ stdout: _stdout, ...r }) => r), checks };
   const report = formatReport(results);
   writeFileSync(join(workDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
   writeFileSync(join(workDir, "results.md"), report);

@@ -12,12 +12,16 @@
 //   { op: "remove-snapshots" }        vim-cmd vmsvc/snapshot.removeall
 //   { op: "change", blocks }          the guest writes that many 64 KiB blocks at once
 //   { op: "blocks-written", after, upTo }   distinct 64 KiB blocks the guest wrote with write numbers in (after, upTo]
+//   { op: "snapshot-sha256", name, takenAt }   sha256 of the first disk as that snapshot froze it (the model's record)
+//   { op: "disk-sha256", vmName }     sha256 of a VM's first disk as it is now
 //   { op: "stop" }                    stops the simulator and exits
 //
 // Started as `node simulated-host.mjs <json>` with { simulatorModule, stateDir, imagePath, sizeBytes, seed,
 // loadWritesPerSecond }; root's password comes in ESXBACKUP_BENCH_HOST_PASSWORD (never on a command line). Stops the simulator when run.mjs goes away (IPC disconnect) or on
 // SIGINT/SIGTERM, so no sandbox or FUSE mount outlives a run.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { basename, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { planImage } from "../repository/make-image.mjs";
@@ -65,6 +69,12 @@ export function benchHostConfig({ sizeBytes, seed, password, loadWritesPerSecond
       },
     ],
   };
+}
+
+export async function sha256OfFile(path) {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  return hash.digest("hex");
 }
 
 async function main(options) {
@@ -118,6 +128,13 @@ async function main(options) {
       return { after: first, upTo: workload.writes };
     },
     "blocks-written": ({ after, upTo }) => new Set(writeOffsets.slice(after, upTo)).size,
+    // For the checks after the timed runs: what a snapshot froze, and what a VM's first disk holds now.
+    "snapshot-sha256": ({ name, takenAt }) => {
+      const record = model.pointInTimeRecords(vm.vmid).find((r) => r.snapshotName === name && r.takenAt.toISOString() === takenAt);
+      if (record === undefined) throw new Error(`no point-in-time record of snapshot ${name} taken ${takenAt} (the host keeps the newest 16)`);
+      return record.disks[0].imageSha256;
+    },
+    "disk-sha256": ({ vmName }) => sha256OfFile(model.vmByName(vmName).disks[0].extentDataPaths[0]),
     stop: () => stop(0),
   };
   process.on("message", async (message) => {
