@@ -119,3 +119,10 @@ export { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, readHostTextFile } fro
 export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
 export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
 export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
+
+// Reading a VM's disk on a host over SSH (docs/adr/0024): the DiskSource of a frozen base extent.
+export { DEFAULT_DISK_READ_CHANNELS, EsxiDiskSource } from "./esxi/disk/esxi-disk-source.js";
+export type { EsxiDiskSourceOptions } from "./esxi/disk/esxi-disk-source.js";
+export type { DiskReadMechanism } from "./esxi/disk/host-disk-reader.js";
+export { DiskReadShortError } from "./esxi/disk/disk-read-errors.js";
+export { DISK_READ_PYTHON_SCRIPT } from "./esxi/disk/disk-read-python-script.js";
