@@ -21,6 +21,7 @@ import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { TestHost } from "../esxi/testing/simulated-esxi-host.js";
+import { silentProgress } from "../progress/progress-reporter.js";
 import { backUpVm } from "./back-up-vm.js";
 import type { BackUpVmRequest, VmBackupEvent } from "./back-up-vm.js";
 
@@ -35,8 +36,11 @@ function vm(name: string, vmid: number, extra: Record<string, unknown> = {}): Re
     guestId: "ubuntu64Guest",
     hardwareVersion: 14,
     powerState: "poweredOn",
-    disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 6 * MIB }] }],
-    workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: vmid, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } },
+    disks: [
+      { slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 6 * MIB }] },
+      { slot: "scsi0:1", sizeBytes: DISK_BYTES / 2, provisioning: "zeroedthick", dataRegions: [{ offsetBytes: MIB, lengthBytes: 2 * MIB }] },
+    ],
+    workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: vmid, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }], "scsi0:1": [{ offsetBytes: 0, lengthBytes: 4 * MIB }] } },
     ...extra,
   };
 }
@@ -72,19 +76,19 @@ describe("backUpVm on a simulated host under guest writes", () => {
     runId,
     signal: new AbortController().signal,
     clock: systemClock,
-    progress: { start: () => ({ update: () => undefined, stop: () => undefined }) },
+    progress: silentProgress,
     onEvent: (event) => events.push(event),
   });
 
-  async function restored(point: PointId): Promise<Buffer> {
-    const out = join(work, `restore-${point}.raw`);
-    await restoreDiskImage(repository, point, 0, out);
+  async function restored(point: PointId, disk = 0): Promise<Buffer> {
+    const out = join(work, `restore-${point}-${disk}.raw`);
+    await restoreDiskImage(repository, point, disk, out);
     return readFile(out);
   }
 
-  function recordOf(vmid: number, runId: string): Buffer {
+  function recordOf(vmid: number, runId: string, disk = 0): Buffer {
     const record = model.pointInTimeRecords(vmid).find((r) => r.snapshotName === `esxbackup-run-${runId}`);
-    const image = record?.disks[0]?.image;
+    const image = record?.disks[disk]?.image;
     assert.ok(image !== undefined, `the simulator recorded the run ${runId}'s snapshot`);
     return image;
   }
@@ -100,16 +104,18 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const first = await backUpVm(request("web01", "first-run", events));
     assert.equal(first.previous, undefined);
     assert.ok((await restored(first.point)).equals(recordOf(1, "first-run")), "the first point is the disk at its snapshot");
+    assert.ok((await restored(first.point, 1)).equals(recordOf(1, "first-run", 1)), "and so is its second disk");
     assert.ok(events.some((e) => e.type === "hashing" && e.method === "python" && e.reading === "python"));
     // Zero blocks are found on the host and never read: 10 MiB of the 16 MiB disk were never written.
-    assert.ok(first.counters.bytesRead <= 8 * MIB, `read ${first.counters.bytesRead}`);
+    assert.ok(first.counters.bytesRead <= 8 * MIB + 4 * MIB, `read ${first.counters.bytesRead}`);
 
     const manifest = await repository.readPoint(first.point);
     assert.deepEqual(manifest.vm, { name: "web01", id: "1", uuid: manifest.vm.uuid });
     assert.match(manifest.vm.uuid ?? "", /^[0-9a-f]{2}( [0-9a-f]{2}){7}-[0-9a-f]{2}( [0-9a-f]{2}){7}$/u);
     assert.equal(manifest.host, "esx70.lab");
-    assert.deepEqual(manifest.disks.map((d) => [d.key, d.name]), [["scsi0:0", "web01.vmdk"]]);
-    assert.deepEqual(manifest.configFiles.map((f) => f.name).sort(), ["web01.nvram", "web01.vmdk", "web01.vmsd", "web01.vmx"].filter((n) => manifest.configFiles.some((f) => f.name === n)).sort());
+    assert.deepEqual(manifest.disks.map((d) => [d.key, d.name]), [["scsi0:0", "web01.vmdk"], ["scsi0:1", "web01_1.vmdk"]]);
+    const names = manifest.configFiles.map((f) => f.name);
+    for (const name of ["web01.vmx", "web01.nvram", "web01.vmdk", "web01_1.vmdk"]) assert.ok(names.includes(name), `${name} in ${names.join(", ")}`);
     const vmx = Buffer.from(manifest.configFiles.find((f) => f.name === "web01.vmx")?.content ?? []).toString("utf8");
     assert.match(vmx, /scsi0:0\.fileName = "web01\.vmdk"/u, "the .vmx read before the snapshot names the base disk");
     assert.equal(manifest.disks[0]?.fingerprints?.algorithm, "sha1");
@@ -119,13 +125,14 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const second = await backUpVm(request("web01", "second-run"));
     assert.deepEqual(second.previous, { pointId: first.point, matchedBy: "uuid" });
     assert.ok((await restored(second.point)).equals(recordOf(1, "second-run")), "the incremental is the disk at its own snapshot");
+    assert.ok((await restored(second.point, 1)).equals(recordOf(1, "second-run", 1)));
     // Only what the guest wrote between the two snapshots is found changed and read (each 64 KiB write
     // touches at most two 64 KiB blocks, and the reads are whole chunks).
     const records = model.pointInTimeRecords(1);
     const writes = (records.find((r) => r.snapshotName === "esxbackup-run-second-run")?.writesBefore ?? 0) - (records.find((r) => r.snapshotName === "esxbackup-run-first-run")?.writesBefore ?? 0);
     assert.ok(writes > 0);
-    const changed = second.disks[0]?.changed;
-    assert.ok(changed !== undefined && changed.bytes > 0 && changed.bytes <= writes * 128 * 1024, `changed ${JSON.stringify(changed)} after ${writes} writes`);
+    const changedBytes = second.disks.reduce((sum, disk) => sum + (disk.changed?.bytes ?? 0), 0);
+    assert.ok(changedBytes > 0 && changedBytes <= writes * 128 * 1024, `changed ${changedBytes} after ${writes} writes`);
     assert.ok(second.counters.bytesRead <= Math.min(first.counters.bytesRead, writes * 2 * MIB), `incremental read ${second.counters.bytesRead}, full ${first.counters.bytesRead}`);
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
   });

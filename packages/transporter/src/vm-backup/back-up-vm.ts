@@ -14,10 +14,10 @@
  */
 import { posix } from "node:path";
 import { FINGERPRINT_ALGORITHMS } from "@esxbackup/domain";
-import type { Clock, PointId, VmConfigFile } from "@esxbackup/domain";
+import type { ChangeFingerprints, Clock, PointId, VmConfigFile } from "@esxbackup/domain";
 import type { Repository } from "@esxbackup/repository";
-import { backUpDisk } from "../backup/back-up-disk.js";
-import type { BackupProgress } from "../backup/back-up-disk.js";
+import { backUpPoint } from "../backup/back-up-point.js";
+import type { PointDiskRequest } from "../backup/back-up-point.js";
 import type { BackupCounters } from "../backup/backup-counters.js";
 import type { ChangeSource } from "../backup/plan-backup.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
@@ -41,6 +41,7 @@ import { findPreviousPoint } from "./find-previous-point.js";
 import type { PointSummary, PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
 import type { PlannedDisk } from "./plan-vm-backup.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
 
 export interface BackUpVmRequest {
@@ -62,14 +63,15 @@ export interface BackUpVmRequest {
   channels?: number;
   signal: AbortSignal;
   clock: Clock;
-  progress: BackupProgress;
+  progress: ProgressReporter;
+  /** Disks of the VM backed up at once (default the pipeline's). */
+  diskConcurrency?: number;
   onEvent?: (event: VmBackupEvent) => void;
 }
 
 export type VmBackupEvent =
   | { type: "previous-point"; vm: string; previous: PreviousPoint }
-  | { type: "hashing"; vm: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"] }
-  | { type: "disk-left-out"; vm: string; disk: string; reason: string }
+  | { type: "hashing"; vm: string; disk: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"] }
   | { type: "read-retry"; vm: string; disk: string; reason: string }
   | { type: "snapshot"; vm: string; event: RunSnapshotEvent };
 
@@ -104,9 +106,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const plan = planVmBackup({ vm, vmx, baseDescriptors });
   if (plan.kind === "refused") throw new VmBackupRefusedError(vmName, plan.reasons);
 
-  // The pipeline writes one disk per point until it takes several (backUpPoint); the others are named.
-  const disks = plan.disks.slice(0, 1);
-  for (const left of plan.disks.slice(1)) request.onEvent?.({ type: "disk-left-out", vm: vmName, disk: left.key, reason: "only the first disk is backed up by this version" });
+  const disks = plan.disks;
 
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
   for (const file of plan.configFiles.slice(1)) {
@@ -134,38 +134,44 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
       onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
     },
     async () => {
-      const results: VmBackupResult["disks"] = [];
-      let point: PointId | undefined;
-      let counters: BackupCounters | undefined;
-      for (const disk of disks) {
+      const requests: PointDiskRequest[] = disks.map((disk) => {
         const previousKind = previousFingerprints?.get(disk.key);
         const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
         const hashing = chooseHashingMethod({ ...(python === undefined ? {} : { python }), applets }, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
         const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
-        request.onEvent?.({ type: "hashing", vm: vmName, method: hashing.kind, reading: reading.kind });
-        const source = sourceFor(request, disk, hashing, reading);
+        request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
         const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
-        // Host hashing: compared with the previous point's fingerprints, or (first backup) to skip zero blocks.
-        // No hashing on the host, or a previous point without comparable fingerprints: read, hash here, dedup.
-        const byFingerprints = hashing.kind !== "full-read" && (previous === undefined || sameKind);
+        // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first
+        // backup of the disk) to skip its zero blocks. Not hashable there, or nothing comparable: read whole,
+        // hashed here, unchanged chunks deduplicated.
+        const byFingerprints = hashing.kind !== "full-read" && (!(previousFingerprints?.has(disk.key) ?? false) || sameKind);
         const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
-        const result = await backUpDisk({
-          repository: request.repository,
-          source,
-          point: { vm: plan.vm, host: request.hostLabel, configFiles, tags: request.tags ?? [], ...(previous === undefined ? {} : { previousPointId: previous.pointId }) },
-          disk: { key: disk.key, ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }), ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }) },
+        return {
+          key: disk.key,
+          source: sourceFor(request, disk, hashing, reading),
           changes,
           fingerprints: { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] },
-          signal,
-          clock: request.clock,
-          progress: request.progress,
-        });
-        point = result.point;
-        counters = result.counters;
-        results.push({ key: disk.key, name: disk.name, counters: result.counters, ...(result.changed === undefined ? {} : { changed: result.changed }) });
-      }
-      if (point === undefined || counters === undefined) throw new Error(`VM ${JSON.stringify(vmName)}: no disk was backed up`);
-      return { vm: vmName, point, previous, seconds: (request.clock.now().getTime() - startedMs) / 1000, counters, disks: results };
+          ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }),
+          ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }),
+        };
+      });
+      const result = await backUpPoint({
+        repository: request.repository,
+        signal,
+        clock: request.clock,
+        progress: request.progress,
+        point: { vm: plan.vm, host: request.hostLabel, configFiles, tags: request.tags ?? [], ...(previous === undefined ? {} : { previousPointId: previous.pointId }) },
+        disks: requests,
+        ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
+      });
+      return {
+        vm: vmName,
+        point: result.point,
+        previous,
+        seconds: (request.clock.now().getTime() - startedMs) / 1000,
+        counters: result.counters,
+        disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
+      };
     },
   );
 }
@@ -192,11 +198,12 @@ async function pointSummaries(repository: Repository): Promise<PointSummary[]> {
   return summaries;
 }
 
-/** The previous point's fingerprint kind per disk key (only the kind: the pipeline reads the digests). */
-async function previousDiskFingerprints(repository: Repository, pointId: PointId): Promise<Map<string, { algorithm: string; blockSizeBytes: number; digestLengthBytes: number }>> {
+/**
+ * The previous point's disks by key, each with its fingerprint kind (undefined: it has none). Only the kind:
+ * the pipeline reads the digests when it compares.
+ */
+async function previousDiskFingerprints(repository: Repository, pointId: PointId): Promise<Map<string, ChangeFingerprints | undefined>> {
   const point = await repository.readPoint(pointId);
-  const kinds = new Map<string, { algorithm: string; blockSizeBytes: number; digestLengthBytes: number }>();
-  for (const disk of point.disks) if (disk.fingerprints !== undefined) kinds.set(disk.key, disk.fingerprints);
-  return kinds;
+  return new Map(point.disks.map((disk) => [disk.key, disk.fingerprints]));
 }
 
