@@ -173,4 +173,42 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
     assert.equal((await repository.listPointIds()).length, before);
   });
+
+  it("a connection dropped in the middle of the disk reads: reads retried on a new connection, point complete, snapshot removed", async () => {
+    // Only this session's first connection is cut (after 3 MiB from the host): snapshot taken, reads under way.
+    t.host.faults.dropConnectionAfterBytes = 3 * MIB;
+    const dropping = await t.open();
+    t.host.faults.dropConnectionAfterBytes = null;
+    const events: VmBackupEvent[] = [];
+    try {
+      const result = await backUpVm({ ...request("web01", "dropped-run", events), session: dropping, full: true });
+      assert.equal(dropping.connectionCount, 2, "reconnected once");
+      assert.ok((await restored(result.point)).equals(recordOf(1, "dropped-run")));
+      assert.ok((await restored(result.point, 1)).equals(recordOf(1, "dropped-run", 1)));
+      assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"));
+    } finally {
+      await dropping.close();
+    }
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+  });
+
+  it("an abort (Ctrl-C) in the middle stops the backup, removes the snapshot and writes no point", async () => {
+    const before = (await repository.listPointIds()).length;
+    const controller = new AbortController();
+    const events: VmBackupEvent[] = [];
+    const aborting: BackUpVmRequest = {
+      ...request("web01", "aborted-run", events),
+      signal: controller.signal,
+      full: true,
+      // Aborted as soon as the first disk starts: the snapshot exists and reads are about to begin.
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === "snapshot" && event.event.type === "created") controller.abort(new Error("interrupted by the user"));
+      },
+    };
+    await assert.rejects(backUpVm(aborting), /interrupted by the user|aborted/u);
+    assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+    assert.equal((await repository.listPointIds()).length, before);
+  });
 });
