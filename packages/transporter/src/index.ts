@@ -119,3 +119,16 @@ export { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, readHostTextFile } fro
 export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
 export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
 export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
+
+// Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
+export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
+export type { HostRestoreSession, RestoreProgress, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
+export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restore/plan-host-restore.js";
+export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
+export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";
+export type { HostRestoreRefusal } from "./restore/host-restore-refused-error.js";
+export { rewriteVmxForRestore } from "./restore/rewrite-vmx-for-restore.js";
+export type { RewrittenVmx, VmxRewrite } from "./restore/rewrite-vmx-for-restore.js";
+export { HostWriteError, openFlatFileWriter } from "./restore/host-flat-writer.js";
+export type { FlatFileWriter, FlatWriteMethod } from "./restore/host-flat-writer.js";
+export { FLAT_WRITER_PYTHON_SCRIPT } from "./restore/flat-writer-python-script.js";
