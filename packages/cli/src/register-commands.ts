@@ -8,6 +8,7 @@ import { registerBackupCommand } from "./commands/backup.js";
 import { registerHostsCommand } from "./commands/hosts.js";
 import { registerInventoryCommand } from "./commands/inventory.js";
 import { registerRepoCommand } from "./commands/repo/repo.js";
+import { registerRestoreCommand } from "./commands/restore.js";
 import { registerServicesCommand } from "./commands/services.js";
 import { registerSimulatorCommand } from "./commands/simulator.js";
 
@@ -16,6 +17,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerHostsCommand(program, context);
   registerInventoryCommand(program, context);
   registerRepoCommand(program, context);
+  registerRestoreCommand(program, context);
   registerServicesCommand(program, context);
   registerSimulatorCommand(program, context);
 }

@@ -138,3 +138,16 @@ export { planVmBackup } from "./vm-backup/plan-vm-backup.js";
 export type { PlannedDisk, VmBackupPlan, VmBackupPlanInput } from "./vm-backup/plan-vm-backup.js";
 export { VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";
 export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-text-file.js";
+
+// Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
+export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
+export type { HostRestoreSession, RestoreProgress, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
+export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restore/plan-host-restore.js";
+export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
+export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";
+export type { HostRestoreRefusal } from "./restore/host-restore-refused-error.js";
+export { rewriteVmxForRestore } from "./restore/rewrite-vmx-for-restore.js";
+export type { RewrittenVmx, VmxRewrite } from "./restore/rewrite-vmx-for-restore.js";
+export { HostWriteError, openFlatFileWriter } from "./restore/host-flat-writer.js";
+export type { FlatFileWriter, FlatWriteMethod } from "./restore/host-flat-writer.js";
+export { FLAT_WRITER_PYTHON_SCRIPT } from "./restore/flat-writer-python-script.js";

@@ -16,9 +16,10 @@ export interface HostLoginOptions {
   knownHosts?: string;
 }
 
-export function addHostLoginOptions(command: Command): Command {
-  return command
-    .requiredOption("--host <host[:port]>", "the ESXi host")
+/** `host`: how the host option is spelled and whether it is required (`restore` takes an optional `--to-host`). */
+export function addHostLoginOptions(command: Command, host: { flags: string; required: boolean } = { flags: "--host <host[:port]>", required: true }): Command {
+  const withHost = host.required ? command.requiredOption(host.flags, "the ESXi host") : command.option(host.flags, "the ESXi host");
+  return withHost
     .option("--user <name>", "user to log in as", "root")
     .option("--password-file <file>", "file holding the user's password")
     .option("--identity-file <file>", "private key (RSA or ECDSA) to log in with instead of a password")

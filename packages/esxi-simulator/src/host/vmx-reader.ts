@@ -27,6 +27,10 @@ export async function readVmxInto(layout: VmLayout, vm: VmRecord): Promise<void>
   vm.numCpus = Number(vmx.get("numvcpus") ?? "1");
   vm.hardwareVersion = Number(vmx.get("virtualhw.version") ?? vm.hardwareVersion);
   vm.cbt = vmx.get("ctkenabled")?.toLowerCase() === "true";
+  // The identity the .vmx carries; one without it (a copy made to run beside its original) keeps the
+  // fresh one the caller made, as a host generates one for it.
+  vm.uuidBios = vmx.get("uuid.bios") ?? vm.uuidBios;
+  vm.vcUuid = vmx.get("vc.uuid") ?? vm.vcUuid;
   const disks: DiskRecord[] = [];
   for (const d of vmxDisks(vmx)) {
     const chain: string[] = [];

@@ -1,0 +1,173 @@
+/**
+ * `esxbackup restore` in-process: to a simulated ESXi 8.0 host over real SSH as a new VM (its disk equals
+ * the point byte for byte, its identity is fresh, the original is untouched and still runs; --power-on; a
+ * name full of shell metacharacters; an existing VM name, an existing folder and a full datastore refused
+ * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare). The password
+ * is never printed.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { readFile, readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { systemClock } from "@esxbackup/domain";
+import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
+import { hostLoginFixture } from "./host-login-fixture.js";
+import { fileHashes, runCli } from "./repo/cli-test-support.js";
+import { pointOfSimulatedVm } from "./restore-test-support.js";
+
+const MIB = 1024 * 1024;
+const AWKWARD = `new "vm" $(touch pwned); \`id\` & [x] 'q' ü`;
+const quiet = { writesPerSecond: 0, writeSizeBytes: 65536, seed: 1 };
+
+describe("esxbackup restore", () => {
+  const { work, password, passwordFile, knownHosts } = hostLoginFixture("esxbackup-restore-");
+  const repo = join(work, "repo");
+  let host: SimulatedHost;
+  let pointId: string;
+  let image: Buffer;
+  let toHost: (...args: string[]) => ReturnType<typeof runCli>;
+  const printed: string[] = [];
+  const datastoreDir = (): string => dirname(dirname(host.model?.vmByName("web01").vmxPath ?? ""));
+
+  before(async () => {
+    const config = parseHostConfig(
+      {
+        name: "esx01",
+        esxiVersion: "8.0",
+        ssh: { port: 0, users: [{ name: "root", password }] },
+        datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
+        vms: [
+          {
+            name: "web01",
+            vmid: 1,
+            guestId: "ubuntu64Guest",
+            powerState: "poweredOn",
+            disks: [{ slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }, { offsetBytes: 5 * MIB, lengthBytes: MIB / 2 }] }],
+            workload: quiet,
+          },
+        ],
+      },
+      "test",
+    );
+    host = await SimulatedHost.start(config, { stateDir: join(work, "host"), clock: systemClock });
+    assert.equal((await runCli(["repo", "init", "--repo", repo, "--chunk-size", "64K"])).code, 0);
+    ({ pointId, image } = await pointOfSimulatedVm(host, "web01", repo, work));
+    toHost = async (...args) => {
+      const result = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-host", `127.0.0.1:${host.port}`, "--user", "root", "--password-file", passwordFile, "--known-hosts", knownHosts, ...args]);
+      printed.push(result.stdout, result.stderr);
+      return result;
+    };
+  });
+  after(async () => {
+    await host.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const vimCmd = async (...args: string[]): Promise<string> => (await host.model?.tools.run({ tool: "vim-cmd", args, cwd: "/" }))?.stdout.toString("utf8") ?? "";
+  const uuidOf = async (vmid: number): Promise<string> => /uuid = "([^"]+)"/u.exec(await vimCmd("vmsvc/get.summary", String(vmid)))?.[1] ?? "none";
+
+  it("restores the point as a new VM whose disk equals the point; fresh identity; the original untouched and running", async () => {
+    const original = host.model?.vmByName("web01");
+    assert.ok(original !== undefined);
+    const originalFiles = await fileHashes(dirname(original.vmxPath));
+    const result = await toHost("--name", "web01 restored");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /restored point .* as "web01 restored" \(vmid \d+\)/u);
+    const restored = host.model?.vmByName("web01 restored");
+    assert.ok(restored !== undefined);
+    assert.equal(restored.powerState, "poweredOff");
+    assert.equal(restored.disks.length, 1);
+    assert.equal(restored.disks[0]?.slot, "scsi0:0");
+    assert.ok((await readFile(restored.disks[0]?.extentDataPaths[0] as string)).equals(image), "the restored disk equals the point");
+    const vmx = await readFile(restored.vmxPath, "utf8");
+    assert.match(vmx, /^displayName = "web01 restored"$/mu);
+    assert.match(vmx, /^scsi0:0\.fileName = "web01 restored\.vmdk"$/mu);
+    assert.match(vmx, /^uuid\.action = "create"$/mu);
+    assert.doesNotMatch(vmx, /^(uuid\.bios|uuid\.location|vc\.uuid|sched\.swap\.derivedName) =/imu);
+    assert.notEqual(await uuidOf(restored.vmid), await uuidOf(original.vmid), "the restored VM has its own BIOS uuid");
+    assert.deepEqual(await fileHashes(dirname(original.vmxPath)), originalFiles, "the original's files are unchanged");
+    assert.equal(host.model?.vmByName("web01").powerState, "poweredOn");
+  });
+
+  it("--power-on with a name full of shell metacharacters, --json names the vmid", async () => {
+    const result = await toHost("--name", AWKWARD, "--power-on", "--json", "--channels", "2");
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as { vmid: string; name: string; poweredOn: boolean; bytesWritten: number };
+    assert.equal(json.name, AWKWARD);
+    assert.equal(json.poweredOn, true);
+    const restored = host.model?.vmByName(AWKWARD);
+    assert.ok(restored !== undefined);
+    assert.equal(String(restored.vmid), json.vmid);
+    assert.equal(restored.powerState, "poweredOn");
+    assert.equal(json.bytesWritten, image.length - countZeroBytesOfChunks(image, 64 * 1024));
+    assert.deepEqual((await readdir(datastoreDir())).filter((name) => name === "pwned"), []);
+  });
+
+  it("refuses an existing VM name, an existing folder and a full datastore, changing nothing", async () => {
+    mkdirSync(join(datastoreDir(), "leftover"));
+    const before = await fileHashes(datastoreDir());
+    const vmsBefore = host.model?.inventory().map((vm) => vm.name);
+    const sameName = await toHost("--name", "web01");
+    assert.equal(sameName.code, 2, sameName.stderr);
+    assert.match(sameName.stderr, /--name: a VM named "web01" is already registered/u);
+    const folder = await toHost("--name", "leftover");
+    assert.equal(folder.code, 2, folder.stderr);
+    assert.match(folder.stderr, /\/vmfs\/volumes\/datastore1\/leftover already exists on the host/u);
+    host.model?.faults.setDatastoreFull("datastore1", true);
+    try {
+      const full = await toHost("--name", "no room");
+      assert.equal(full.code, 2, full.stderr);
+      assert.match(full.stderr, /--datastore: datastore "datastore1" has 0 bytes free; the restore needs \d+/u);
+    } finally {
+      host.model?.faults.setDatastoreFull("datastore1", false);
+    }
+    const unknown = await toHost("--name", "elsewhere", "--datastore", "datastore9");
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /no datastore "datastore9"/u);
+    assert.deepEqual(await fileHashes(datastoreDir()), before);
+    assert.deepEqual(host.model?.inventory().map((vm) => vm.name), vmsBefore);
+  });
+
+  it("restores a disk to a raw file and to a VMDK that qemu-img reads as the same disk", async () => {
+    const raw = join(work, "out.raw");
+    const rawResult = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", raw]);
+    assert.equal(rawResult.code, 0, rawResult.stderr);
+    assert.ok((await readFile(raw)).equals(image));
+    const again = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", raw]);
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /out\.raw already exists; give --overwrite/u);
+    const vmdk = join(work, "out.vmdk");
+    const vmdkResult = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", vmdk, "--format", "vmdk", "--json"]);
+    assert.equal(vmdkResult.code, 0, vmdkResult.stderr);
+    assert.equal((JSON.parse(vmdkResult.stdout) as { data: string }).data, join(work, "out-flat.vmdk"));
+    const compare = execFileSync("qemu-img", ["compare", "-f", "vmdk", "-F", "raw", vmdk, raw], { encoding: "utf8" });
+    assert.match(compare, /Images are identical/u);
+  });
+
+  it("refuses a command line that mixes or lacks targets", async () => {
+    const both = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--to-host", "127.0.0.1"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /exactly one of --to-file and --to-host/u);
+    const noName = await toHost();
+    assert.equal(noName.code, 2);
+    assert.match(noName.stderr, /--name: a restore to a host needs/u);
+    const slash = await toHost("--name", "a/b");
+    assert.equal(slash.code, 2);
+    assert.match(slash.stderr, /contains '\/'/u);
+  });
+
+  it("never prints the password", () => {
+    for (const text of printed) assert.ok(!text.includes(password), "the password appeared in the output");
+  });
+});
+
+function countZeroBytesOfChunks(data: Buffer, chunk: number): number {
+  let zero = 0;
+  for (let offset = 0; offset < data.length; offset += chunk) {
+    const part = data.subarray(offset, offset + chunk);
+    if (part.every((b) => b === 0)) zero += part.length;
+  }
+  return zero;
+}

@@ -1,0 +1,138 @@
+/**
+ * `esxbackup restore --repo DIR --point ID` and one of:
+ *   `--to-file OUT [--disk N] [--format raw|vmdk] [--overwrite]` — one disk into a local raw image or VMDK,
+ *     with the safety of `repo restore-image` (the same code: restore-to-file.ts);
+ *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
+ *     [--power-on] [--channels N]` — the whole VM to an ESXi host as a new VM beside the original
+ *     (docs/adr/0025): refused before anything is written when the folder or a VM of that name exists or
+ *     the datastore lacks the space; on an error or Ctrl-C what it created is removed.
+ * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
+ * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
+ *
+ * Exit codes: 0 restored; 1 the VM was restored but did not power on; 2 bad input or a refused target
+ * (nothing changed); 3 the host could not be reached, the login or host key was refused, or the restore
+ * failed (what is left on the host, if anything, is named); 130 interrupted.
+ */
+import type { Command } from "commander";
+import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
+import type { CommandContext } from "../command-context.js";
+import { ExitCode } from "../exit-codes.js";
+import { addHostLoginOptions, hostLogin } from "./host-login.js";
+import type { HostLoginOptions } from "./host-login.js";
+import { formatBytes, usingRepository, writeJson } from "./repo/open-repository.js";
+import type { RepoOptions } from "./repo/open-repository.js";
+import { formatRate, startTransfer } from "./repo/transfer-meter.js";
+import { RESTORE_FILE_FORMATS, formatRestoreToFile, parseRestoreFileOptions, restoreToFile } from "./restore-to-file.js";
+
+interface RestoreOptions extends Omit<HostLoginOptions, "host"> {
+  repo: string;
+  /** The repository's passphrase file (`--password-file` is the host's password here). */
+  repoPasswordFile?: string;
+  point: string;
+  toFile?: string;
+  toHost?: string;
+  disk: string;
+  format: string;
+  overwrite?: boolean;
+  name?: string;
+  datastore?: string;
+  powerOn?: boolean;
+  channels?: string;
+  json?: boolean;
+}
+
+export function registerRestoreCommand(program: Command, context: CommandContext): void {
+  const command = program
+    .command("restore")
+    .requiredOption("--repo <dir>", "the repository folder")
+    .option("--repo-password-file <file>", "file holding the passphrase of an encrypted repository (or set ESXBACKUP_PASSWORD)")
+    .description("restore a recovery point: one disk to a local file, or the VM to an ESXi host as a new VM")
+    .requiredOption("--point <id>", "the point to restore")
+    .option("--to-file <out>", "write one disk to this local file (for vmdk: the descriptor; data goes to <name>-flat.vmdk)")
+    .option("--disk <n>", "with --to-file: which disk of the point (see 'repo show')", "0")
+    .option("--format <format>", `with --to-file: one of ${RESTORE_FILE_FORMATS.join(", ")}`, "raw")
+    .option("--overwrite", "with --to-file: replace output files that already exist (only regular files are ever replaced)");
+  addHostLoginOptions(command, { flags: "--to-host <host[:port]>", required: false })
+    .option("--name <name>", "with --to-host: the new VM's name (and folder)")
+    .option("--datastore <name>", "with --to-host: the datastore to restore to (default: the host's only one)")
+    .option("--power-on", "with --to-host: power the VM on once registered")
+    .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
+    .option("--json", "print the result as JSON")
+    .action(async (options: RestoreOptions) => {
+      const pointId = parsePointId(options.point);
+      const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
+      if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
+      if (options.toFile !== undefined) {
+        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"]] as const) {
+          if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
+        }
+        const out = options.toFile;
+        const { diskIndex, format } = parseRestoreFileOptions(options);
+        await usingRepository(repoOptions, context, async (repository) => {
+          const result = await restoreToFile(repository, context, { pointId, diskIndex, out, format, overwrite: options.overwrite === true, toDevice: false });
+          if (options.json === true) writeJson(context, { point: pointId, file: out, data: result.target, format, sizeBytes: result.sizeBytes, bytesWritten: result.bytesWritten, seconds: result.seconds });
+          else context.stderr.write(formatRestoreToFile(result, { toDevice: false }));
+        });
+        return;
+      }
+      if (options.name === undefined) throw new InvalidInputError("--name", "a restore to a host needs the new VM's name");
+      const name = options.name;
+      if (options.channels === undefined || !/^\d+$/u.test(options.channels) || Number(options.channels) < 1 || Number(options.channels) > 8) {
+        throw new InvalidInputError("--channels", `must be a number from 1 to 8 (got ${JSON.stringify(options.channels)})`);
+      }
+      const channels = Number(options.channels);
+      const { vmNameProblem } = await import("@esxbackup/transporter");
+      const problem = vmNameProblem(name);
+      if (problem !== undefined) throw new InvalidInputError("--name", `the VM name ${JSON.stringify(name)} ${problem}`);
+      const { target, knownHosts } = await hostLogin({ ...options, host: options.toHost as string }, context.env);
+      await usingRepository(repoOptions, context, async (repository) => {
+        if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
+        // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
+        const { EsxiSshSession, PowerOnFailedError, restoreToHost } = await import("@esxbackup/transporter");
+        const session = await EsxiSshSession.open({
+          target,
+          knownHosts,
+          onEvent: (event) => {
+            if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
+          },
+        });
+        try {
+          const result = await restoreToHost({
+            session,
+            repository,
+            pointId,
+            name,
+            ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
+            powerOn: options.powerOn === true,
+            channels,
+            signal: context.signal,
+            clock: context.clock ?? systemClock,
+            progress: {
+              start: (phase, bytesTotal) => startTransfer(context, phase, bytesTotal).progress,
+            },
+          }).catch((error: unknown) => {
+            if (error instanceof PowerOnFailedError) {
+              context.stderr.write(`esxbackup: ${error.message}\n`);
+              context.setExitCode(ExitCode.problemsFound);
+              return undefined;
+            }
+            throw error;
+          });
+          if (result === undefined) return;
+          if (options.json === true) {
+            writeJson(context, { point: pointId, host: session.label, ...result });
+            return;
+          }
+          const seconds = result.seconds;
+          context.stderr.write(
+            `restored point ${pointId} to ${session.label} as ${JSON.stringify(result.name)} (vmid ${result.vmid}) in [${result.datastore}] ${result.name}/: ` +
+              `${formatBytes(result.bytesWritten)} written over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})` +
+              `${result.poweredOn ? ", powered on" : ""}\n`,
+          );
+          if (result.detachedSlots.length > 0) context.stderr.write(`esxbackup: the point holds no data for ${result.detachedSlots.join(", ")}; restored as not present\n`);
+        } finally {
+          await session.close();
+        }
+      });
+    });
+}

@@ -1,0 +1,75 @@
+/**
+ * The Python program that writes restored data into a disk's flat file on the host, one per SSH channel for
+ * the whole restore: given to the host's own interpreter with `-c` (nothing uploaded, written or made
+ * executable: ESXi 8 refuses to run what is not installed, esxi-facts §4), the data on its stdin. Valid for
+ * Python 3.5 (ESXi 6.7), checked with the simulator's `checkHostPythonScript`.
+ *
+ * Argument: the flat file, which must exist (`vmkfstools -c` made it); it is never created, truncated or
+ * grown. Input: frames of a 16-byte header (offset and length, unsigned 64-bit big-endian) followed by
+ * that many bytes, written at that offset; the end of input ends the run. Output: `written FRAMES BYTES`
+ * after an fsync. Exit status 2 on bad arguments or a file that cannot be opened, 3 on a frame past the
+ * end of the file or input that ends inside a frame, each with one `esxbackup-write: …` line on stderr.
+ */
+export const FLAT_WRITER_PYTHON_SCRIPT = String.raw`import os
+import struct
+import sys
+
+
+def fail(status, message):
+    sys.stderr.write("esxbackup-write: " + message + "\n")
+    sys.exit(status)
+
+
+def read_exactly(stream, length):
+    parts = []
+    while length > 0:
+        data = stream.read(min(length, 1048576))
+        if not data:
+            return None
+        parts.append(data)
+        length -= len(data)
+    return b"".join(parts)
+
+
+def main(argv):
+    if len(argv) != 2:
+        fail(2, "usage: FLAT-FILE")
+    try:
+        fd = os.open(argv[1], os.O_WRONLY)
+    except OSError as error:
+        fail(2, "cannot open " + repr(argv[1]) + ": " + str(error))
+    size = os.fstat(fd).st_size
+    source = sys.stdin.buffer
+    frames = 0
+    total = 0
+    while True:
+        head = source.read(16)
+        if not head:
+            break
+        if len(head) != 16:
+            head = head + (read_exactly(source, 16 - len(head)) or b"")
+            if len(head) != 16:
+                fail(3, "input ended inside a frame header")
+        offset, length = struct.unpack(">QQ", head)
+        if offset + length > size:
+            fail(3, "frame at " + str(offset) + "+" + str(length) + " is past the end of the " + str(size) + "-byte file")
+        left = length
+        while left > 0:
+            data = source.read(min(left, 1048576))
+            if not data:
+                fail(3, "input ended inside a frame")
+            view = memoryview(data)
+            while len(view) > 0:
+                done = os.pwrite(fd, view, offset)
+                view = view[done:]
+                offset += done
+            left -= len(data)
+        frames += 1
+        total += length
+    os.fsync(fd)
+    os.close(fd)
+    sys.stdout.write("written " + str(frames) + " " + str(total) + "\n")
+
+
+main(sys.argv)
+`;

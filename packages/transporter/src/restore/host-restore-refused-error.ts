@@ -1,0 +1,29 @@
+/**
+ * A restore to a host that will not be done, decided before anything is written: the name or datastore is
+ * not acceptable, the folder or a VM of that name exists, the datastore lacks the space, the point lacks
+ * what a VM needs. Bad input (nothing changed, retrying cannot help); `field` names the option to change.
+ */
+import { InvalidInputError } from "@esxbackup/domain";
+
+export type HostRestoreRefusal =
+  | "bad-name"
+  | "unknown-datastore"
+  | "choose-datastore"
+  | "folder-exists"
+  | "vm-exists"
+  | "not-enough-space"
+  | "no-vmx"
+  | "disk-not-in-vmx"
+  | "vm-not-found"
+  | "vm-not-powered-off"
+  | "vm-has-snapshots"
+  | "disk-mismatch";
+
+export class HostRestoreRefusedError extends InvalidInputError {
+  readonly refusal: HostRestoreRefusal;
+
+  constructor(field: string, refusal: HostRestoreRefusal, problem: string) {
+    super(field, problem);
+    this.refusal = refusal;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Restores a recovery point to an ESXi host as a new VM beside the original (docs/adr/0025):
+ *
+ *   plan (pure) → refuse what exists or does not fit → mkdir the folder → per disk `vmkfstools -c SIZE -d
+ *   thin`, then only its non-zero chunks written over N channels → `.nvram`, `.vmsd`, `.vmx` →
+ *   `vim-cmd solo/registervm` → optionally `power.on`.
+ *
+ * Nothing is written before every check passed. The folder is created with a plain `mkdir`, which fails
+ * if it appeared meanwhile, so everything under it is this restore's own. On an error or an abort before
+ * the VM is registered, exactly what this restore created is removed: a VM registered from its `.vmx`
+ * (found by path, so a lost answer of registervm is covered) is unregistered, then the folder is deleted.
+ * Nothing else on the host is ever touched. A restore killed outright leaves at most the folder,
+ * unregistered; the next restore to that name refuses and names it.
+ *
+ * A failed power-on leaves the VM restored and registered (it is whole) and says so.
+ */
+import { EsxbackupError } from "@esxbackup/domain";
+import type { Clock, PointId } from "@esxbackup/domain";
+import { DiskReader } from "@esxbackup/repository";
+import type { Repository } from "@esxbackup/repository";
+import { RUN_BYTES, consecutiveRuns } from "../backup/read-runs.js";
+import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
+import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import { sh } from "../esxi/ssh/shell-command.js";
+import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import { openFlatFileWriter } from "./host-flat-writer.js";
+import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
+import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
+
+/** Progress of the one phase a restore reports: bytes of non-zero chunks written to the host. */
+export interface RestoreProgress {
+  start(phase: "restore", bytesTotal: number): { update(bytesDone: number): void; stop(): void };
+}
+
+export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
+
+export interface RestoreToHostRequest {
+  session: HostRestoreSession;
+  repository: Repository;
+  pointId: PointId;
+  name: string;
+  datastore?: string;
+  powerOn: boolean;
+  /** SSH channels writing at once (default 4). */
+  channels?: number;
+  /** How data is written; default Python when the host has Python 3, else dd. */
+  method?: FlatWriteMethod;
+  signal: AbortSignal;
+  clock: Clock;
+  progress: RestoreProgress;
+  /** Steps as they happen, for the log. */
+  onStep?: (step: string) => void;
+}
+
+export interface RestoreToHostResult {
+  vmid: string;
+  name: string;
+  datastore: string;
+  folderPath: string;
+  vmxPath: string;
+  method: FlatWriteMethod["kind"];
+  disks: { index: number; slot: string; path: string; sizeBytes: number; bytesWritten: number }[];
+  detachedSlots: string[];
+  bytesWritten: number;
+  seconds: number;
+  poweredOn: boolean;
+}
+
+export const DEFAULT_RESTORE_CHANNELS = 4;
+
+/** The restore failed after writing began; `leftBehind` says what remains on the host (nothing, normally). */
+export class HostRestoreFailedError extends EsxbackupError {
+  readonly leftBehind: string | undefined;
+  constructor(message: string, leftBehind: string | undefined, options?: { cause?: unknown }) {
+    super("host_restore_failed", leftBehind === undefined ? message : `${message}; ${leftBehind}`, options);
+    this.leftBehind = leftBehind;
+  }
+}
+
+/** The VM was restored and registered, but would not power on. */
+export class PowerOnFailedError extends EsxbackupError {
+  readonly vmid: string;
+  constructor(name: string, vmid: string, cause: unknown) {
+    super("power_on_failed", `VM ${JSON.stringify(name)} was restored and registered as vmid ${vmid}, but did not power on: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.vmid = vmid;
+  }
+}
+
+export async function restoreToHost(request: RestoreToHostRequest): Promise<RestoreToHostResult> {
+  const { session, repository, signal, clock } = request;
+  const startedMs = clock.now().getTime();
+  const step = (text: string): void => request.onStep?.(text);
+  const point = await repository.readPoint(request.pointId);
+  const capabilities = await probeHostCapabilities(session);
+  const plan = planHostRestore({
+    point,
+    name: request.name,
+    datastore: request.datastore,
+    datastores: capabilities.datastores.map((ds) => ds.volumeName).filter((name) => name !== ""),
+  });
+  const datastore = capabilities.datastores.find((ds) => ds.volumeName === plan.datastore);
+  checkHostRestoreTarget(plan, {
+    vmNames: await registeredVms(session, signal).then((vms) => vms.map((vm) => vm.name)),
+    folderExists: await pathExists(session, plan.folderPath, signal),
+    datastoreFreeBytes: datastore?.freeBytes ?? 0,
+  });
+  const method: FlatWriteMethod = request.method ?? (capabilities.python === undefined ? { kind: "dd" } : { kind: "python", interpreter: capabilities.python.command });
+  signal.throwIfAborted();
+
+  // From here on the host changes: the folder is ours once mkdir succeeded.
+  await session.exec(sh`mkdir -- ${plan.folderPath}`, { signal });
+  step(`created ${plan.folderPath}`);
+  try {
+    const bytesTotal = plan.disks.reduce((sum, disk) => sum + disk.dataBytes, 0);
+    const progress = request.progress.start("restore", bytesTotal);
+    const written: RestoreToHostResult["disks"] = [];
+    let bytesDone = 0;
+    try {
+      for (const disk of plan.disks) {
+        await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
+        step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
+        const bytesWritten = await writeDisk(request, disk, method, (bytes) => progress.update((bytesDone += bytes)));
+        written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten });
+      }
+    } finally {
+      progress.stop();
+    }
+    for (const file of plan.files) {
+      await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal });
+    }
+    signal.throwIfAborted();
+    const registered = await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`, { signal, retryOnConnectionLost: false });
+    const vmid = registered.stdout.trim();
+    if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(registered.stdout)}, not a vmid`);
+    step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
+    const result: RestoreToHostResult = {
+      vmid,
+      name: plan.name,
+      datastore: plan.datastore,
+      folderPath: plan.folderPath,
+      vmxPath: plan.vmxPath,
+      method: method.kind,
+      disks: written,
+      detachedSlots: plan.detachedSlots,
+      bytesWritten: written.reduce((sum, disk) => sum + disk.bytesWritten, 0),
+      seconds: (clock.now().getTime() - startedMs) / 1000,
+      poweredOn: false,
+    };
+    if (request.powerOn) {
+      try {
+        await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, `vim-cmd vmsvc/power.on of VM ${vmid}`, { retryOnConnectionLost: false });
+      } catch (error) {
+        throw new PowerOnFailedError(plan.name, vmid, error);
+      }
+      step(`powered on vmid ${vmid}`);
+      result.poweredOn = true;
+    }
+    return result;
+  } catch (error) {
+    if (error instanceof PowerOnFailedError) throw error;
+    const leftBehind = await removeWhatWasCreated(session, plan, step);
+    if (leftBehind === undefined) throw error;
+    throw new HostRestoreFailedError(error instanceof Error ? error.message : String(error), leftBehind, { cause: error });
+  }
+}
+
+/** Writes the disk's non-zero chunks into its flat file; returns the bytes written. */
+async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onWritten: (bytes: number) => void): Promise<number> {
+  const { repository, session, signal } = request;
+  const reader = await DiskReader.open(repository, request.pointId, disk.index);
+  const { index } = reader;
+  const chunks: number[] = [];
+  for (let chunk = 0; chunk < index.chunkCount; chunk++) if (!index.isZero(chunk)) chunks.push(chunk);
+  const runs = consecutiveRuns(chunks, Math.max(1, Math.floor(RUN_BYTES / index.chunkSizeBytes)));
+  const channels = Math.max(1, Math.min(request.channels ?? DEFAULT_RESTORE_CHANNELS, runs.length));
+  const writer = await openFlatFileWriter({ session, path: disk.flatPath, method, channels, blockBytes: index.chunkSizeBytes, signal });
+  let next = 0;
+  let bytesWritten = 0;
+  // Two lanes per channel: one reads the next run from the repository while the other's bytes travel.
+  const lane = async (number: number): Promise<void> => {
+    while (next < runs.length) {
+      signal.throwIfAborted();
+      const run = runs[next++] as { first: number; count: number };
+      const parts = await Promise.all(Array.from({ length: run.count }, (_, i) => reader.readChunk(run.first + i)));
+      const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      await writer.write(number, run.first * index.chunkSizeBytes, data);
+      bytesWritten += data.byteLength;
+      onWritten(data.byteLength);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number)));
+    await writer.close();
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
+  return bytesWritten;
+}
+
+/**
+ * Undoes this restore: unregisters a VM registered from its `.vmx` (the answer of registervm may have been
+ * lost), then deletes the folder it created. Not cancellable: it runs after an abort. Returns what could
+ * not be removed, in words, or undefined when the host is as it was.
+ */
+async function removeWhatWasCreated(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
+  try {
+    for (const vm of await registeredVms(session, undefined)) {
+      if (vm.file !== plan.vmxDatastorePath) continue;
+      await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
+      step(`unregistered vmid ${vm.vmid}`);
+    }
+    await session.exec(sh`rm -rf -- ${plan.folderPath}`, { retryOnConnectionLost: true });
+    step(`removed ${plan.folderPath}`);
+    return undefined;
+  } catch (error) {
+    return `the restore's folder ${plan.folderPath} could not be removed (${error instanceof Error ? error.message : String(error)}); remove it, and unregister a VM registered from ${plan.vmxDatastorePath} if there is one`;
+  }
+}
+
+async function registeredVms(session: HostRestoreSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
+  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", signal === undefined ? {} : { signal });
+  return parseGetAllVms(listing.stdout).vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
+}
+
+async function pathExists(session: HostRestoreSession, path: string, signal: AbortSignal): Promise<boolean> {
+  // `ls -d` rather than `test -e`: a dangling symbolic link exists too, and would still block mkdir.
+  const result = await session.exec(sh`ls -d -- ${path}`, { check: false, retryOnConnectionLost: true, signal });
+  return result.exitCode === 0;
+}

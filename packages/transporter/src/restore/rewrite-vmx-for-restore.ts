@@ -1,0 +1,97 @@
+/**
+ * The `.vmx` of a VM restored beside its original (a new name and folder): the point's `.vmx` with only
+ * what ties it to the original changed, every other line kept as written.
+ *
+ * - `displayName` is the new name; `nvram` names the new `.nvram`; each restored disk's slot names its new
+ *   descriptor. A disk slot the point holds no data for (an independent disk, a disk left out) is kept but
+ *   marked not present, so the VM powers on without it; the caller reports those slots.
+ * - Identity (so it runs beside the original without a conflict): `uuid.bios`, `uuid.location`,
+ *   `vc.uuid`, `vmci0.id` and the generated MAC addresses (`ethernetN.generatedAddress[Offset]`) are
+ *   dropped, and `uuid.action = "create"` asks the host to make new ones instead of asking whether the VM
+ *   was moved or copied (docs/adr/0025). Static MAC addresses are the user's choice and kept.
+ * - Files of the original's folder are not named: `sched.swap.derivedName`, `migrate.hostLog`,
+ *   `extendedConfigFile` and a suspended state (`checkpoint.vmState`) are dropped; the host writes new ones.
+ *
+ * Pure: text in, text out.
+ */
+import { vmxLine } from "./vmx-value.js";
+
+export interface VmxRewrite {
+  displayName: string;
+  nvramFileName: string;
+  /** New descriptor file name by slot (`scsi0:0`, lower case). */
+  diskFileNames: ReadonlyMap<string, string>;
+}
+
+export interface RewrittenVmx {
+  text: string;
+  /** Disk slots of the `.vmx` the point holds no data for, now marked not present. */
+  detachedSlots: string[];
+}
+
+const DROPPED = [
+  /^uuid\.bios$/u,
+  /^uuid\.location$/u,
+  /^uuid\.action$/u,
+  /^vc\.uuid$/u,
+  /^vmci\d+\.id$/u,
+  /^ethernet\d+\.generatedaddress$/u,
+  /^ethernet\d+\.generatedaddressoffset$/u,
+  /^sched\.swap\.derivedname$/u,
+  /^migrate\.hostlog$/u,
+  /^extendedconfigfile$/u,
+  /^checkpoint\.vmstate$/u,
+];
+const ENTRY = /^\s*([^\s="#]+)\s*=\s*"?(.*?)"?\s*$/u;
+const SLOT_FILE = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.filename$/u;
+
+export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): RewrittenVmx {
+  const lines = vmxText.split(/\r?\n/u);
+  if (lines[lines.length - 1] === "") lines.pop();
+  // Slots whose fileName names a virtual disk and that the point has no data for.
+  const detached = new Set<string>();
+  for (const line of lines) {
+    const m = ENTRY.exec(line);
+    const slot = m?.[1] === undefined ? undefined : SLOT_FILE.exec(m[1].toLowerCase())?.[1];
+    if (slot !== undefined && /\.vmdk$/iu.test(m?.[2] ?? "") && !rewrite.diskFileNames.has(slot)) detached.add(slot);
+  }
+  const out: string[] = [];
+  let sawName = false;
+  let sawNvram = false;
+  for (const line of lines) {
+    const m = ENTRY.exec(line);
+    if (m?.[1] === undefined || line.trim().startsWith("#")) {
+      out.push(line);
+      continue;
+    }
+    const key = m[1];
+    const lower = key.toLowerCase();
+    if (DROPPED.some((pattern) => pattern.test(lower))) continue;
+    if (lower === "displayname") {
+      if (!sawName) out.push(vmxLine(key, rewrite.displayName));
+      sawName = true;
+      continue;
+    }
+    if (lower === "nvram") {
+      if (!sawNvram) out.push(vmxLine(key, rewrite.nvramFileName));
+      sawNvram = true;
+      continue;
+    }
+    const slot = SLOT_FILE.exec(lower)?.[1];
+    const newFile = slot === undefined ? undefined : rewrite.diskFileNames.get(slot);
+    if (newFile !== undefined) {
+      out.push(vmxLine(key, newFile));
+      continue;
+    }
+    const presentOf = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.present$/u.exec(lower)?.[1];
+    if (presentOf !== undefined && detached.has(presentOf)) {
+      out.push(vmxLine(key, "FALSE"));
+      continue;
+    }
+    out.push(line);
+  }
+  if (!sawName) out.push(vmxLine("displayName", rewrite.displayName));
+  if (!sawNvram) out.push(vmxLine("nvram", rewrite.nvramFileName));
+  out.push(vmxLine("uuid.action", "create"));
+  return { text: `${out.join("\n")}\n`, detachedSlots: [...detached].sort() };
+}
