@@ -94,8 +94,9 @@ export function formatTable(meta, rows) {
   return table(header, lines);
 }
 
-export function formatReport({ meta, rows, checks = [] }) {
+export function formatReport({ meta, rows, checks = [], failures = [] }) {
   const sections = [formatHeader(meta), formatTable(meta, rows)];
+  if (failures.length > 0) sections.push("Steps that did not run:\n\n" + failures.map((f) => `- ${f.label}: ${f.error.replaceAll("\n", " ")}`).join("\n"));
   const rsync = rows.find((r) => r.key === "rsync");
   if (rsync?.rsyncStats) {
     const st = rsync.rsyncStats;

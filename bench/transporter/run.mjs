@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureTools } from "../repository/ensure-tools.mjs";
 import { ensureImages } from "../repository/make-image.mjs";
-import { measure, prepareCache, probeCacheDrop, run } from "../repository/measure.mjs";
+import { CommandFailedError, measure, prepareCache, probeCacheDrop, run } from "../repository/measure.mjs";
 import { parseLastJson } from "../repository/peers/esxbackup.mjs";
 import { resticPeer } from "../repository/peers/restic.mjs";
 import { parseSize } from "../repository/sizes.mjs";
@@ -261,27 +261,62 @@ async function main() {
     return row;
   }
 
+  const jsonOutput = (key) => join(runDir, `${key}.json`);
+  // A step that fails is reported (and the steps that need it skipped); the others still run.
+  const failures = [];
+  const done = new Set();
+  async function attempt(key, label, needs, fn) {
+    const missing = needs.filter((k) => !done.has(k));
+    if (missing.length > 0) {
+      failures.push({ key, label, error: `skipped: needs ${missing.join(", ")}, which did not run or failed` });
+      return;
+    }
+    try {
+      await fn();
+      done.add(key);
+    } catch (error) {
+      const json = existsSync(jsonOutput(key)) ? readFileSync(jsonOutput(key), "utf8") : "";
+      const errors = [...json.matchAll(/"error": (".*")/g)].map((m) => JSON.parse(m[1]));
+      const text =
+        error instanceof CommandFailedError
+          ? `exited with ${error.status}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}; stderr: ${error.message.slice(error.message.indexOf(": ", error.message.lastIndexOf(" exited with ")) + 2).trim().slice(-600)}`
+          : error.message;
+      failures.push({ key, label, error: text });
+      log(`${label} FAILED: ${text}`);
+    }
+  }
+
   const points = {};
+  // --json output goes to a file, so that a failed backup's errors can be reported.
   const oursBackup = (key, label) =>
-    step(key, label, '"$@" && sync', [...cli, "backup", "--host", target, ...login, "--vm", BENCH_VM_NAME, "--repo", paths.oursRepo, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"], { hostInputs: true });
+    step(key, label, 'out=$1; shift; "$@" > "$out" && sync', [jsonOutput(key), ...cli, "backup", "--host", target, ...login, "--vm", BENCH_VM_NAME, "--repo", paths.oursRepo, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"], { hostInputs: true });
+  const readFlat = `cat ${q(ready.flatSandboxPath)}`;
 
   if (only.has("ours")) {
-    run([...cli, "hosts", "trust", "--host", target, ...login]);
-    run([...cli, "repo", "init", "--repo", paths.oursRepo]);
-    const full = await oursBackup("ours-full", "esxbackup backup (full)");
-    points.full = pointOf(full.stdout);
+    await attempt("ours-full", "esxbackup backup (full)", [], async () => {
+      run([...cli, "hosts", "trust", "--host", target, ...login]);
+      run([...cli, "repo", "init", "--repo", paths.oursRepo]);
+      await oursBackup("ours-full", "esxbackup backup (full)");
+      points.full = pointOf(readFileSync(jsonOutput("ours-full"), "utf8"));
+    });
   }
 
   if (only.has("ssh") || only.has("restic") || only.has("rsync")) {
-    await host.request("snapshot", { name: "bench-peers-full" });
-    if (only.has("ssh") || only.has("rsync")) {
-      await step("ssh-cat", "ssh host cat <flat> > file", 'out=$1; shift; "$@" > "$out" && sync', [paths.copy, ...ssh, `cat ${q(ready.flatSandboxPath)}`], { hostInputs: true });
+    await attempt("peers-snapshot", "snapshot for ssh cat and restic", [], () => host.request("snapshot", { name: "bench-peers-full" }));
+    try {
+      if (only.has("ssh") || only.has("rsync")) {
+        await attempt("ssh-cat", "ssh host cat <flat> > file", ["peers-snapshot"], () => step("ssh-cat", "ssh host cat <flat> > file", 'out=$1; shift; "$@" > "$out" && sync', [paths.copy, ...ssh, readFlat], { hostInputs: true }));
+      }
+      if (only.has("restic")) {
+        await attempt("restic", "ssh host cat <flat> | restic backup --stdin", ["peers-snapshot"], async () => {
+          const init = restic.init(paths.resticRepo);
+          run(init.argv, { env: init.env });
+          await step("restic", "ssh host cat <flat> | restic backup --stdin", 'repo=$1; shift; "$@" | restic --repo "$repo" backup --quiet --host bench --stdin --stdin-filename bench-vm-flat.vmdk && sync', [paths.resticRepo, ...ssh, readFlat], { env: init.env, hostInputs: true });
+        });
+      }
+    } finally {
+      await host.request("remove-snapshots");
     }
-    if (only.has("restic")) {
-      run(restic.init(paths.resticRepo).argv, { env: restic.init(paths.resticRepo).env });
-      await step("restic", "ssh host cat <flat> | restic backup --stdin", 'repo=$1; shift; "$@" | restic --repo "$repo" backup --quiet --host bench --stdin --stdin-filename bench-vm-flat.vmdk && sync', [paths.resticRepo, ...ssh, `cat ${q(ready.flatSandboxPath)}`], { env: restic.init(paths.resticRepo).env, hostInputs: true });
-    }
-    await host.request("remove-snapshots");
   }
 
   const changeBlocks = Math.max(1, Math.round(((sizeBytes / CHANGE_BLOCK_BYTES) * changedPercent) / 100));
@@ -290,15 +325,21 @@ async function main() {
   const changedBlocks = await host.request("blocks-written", change);
 
   if (only.has("ours")) {
-    const incr = await oursBackup("ours-incr", "esxbackup backup (incremental)");
-    points.incr = pointOf(incr.stdout);
+    await attempt("ours-incr", "esxbackup backup (incremental)", ["ours-full"], async () => {
+      await oursBackup("ours-incr", "esxbackup backup (incremental)");
+      points.incr = pointOf(readFileSync(jsonOutput("ours-incr"), "utf8"));
+    });
   }
   if (only.has("rsync")) {
-    if (!existsSync(paths.copy)) throw new Error("rsync needs the copy made by the ssh step (--only ...,ssh,...)");
-    await host.request("snapshot", { name: "bench-peers-incr" });
-    const r = await step("rsync", "rsync --inplace --no-whole-file", 'out=$1; shift; rsync --inplace --no-whole-file --stats --rsync-path=/usr/bin/rsync -e "$*" root@127.0.0.1:"$REMOTE" "$out"', [paths.copy, ...ssh.slice(0, -1)], { env: { REMOTE: ready.flatSandboxPath }, hostInputs: true });
-    r.rsyncStats = parseRsyncStats(r.stdout);
-    await host.request("remove-snapshots");
+    await attempt("rsync", "rsync --inplace --no-whole-file", ["ssh-cat"], async () => {
+      await host.request("snapshot", { name: "bench-peers-incr" });
+      try {
+        const r = await step("rsync", "rsync --inplace --no-whole-file", 'out=$1; shift; rsync --inplace --no-whole-file --stats --rsync-path=/usr/bin/rsync -e "$*" root@127.0.0.1:"$REMOTE" "$out"', [paths.copy, ...ssh.slice(0, -1)], { env: { REMOTE: ready.flatSandboxPath }, hostInputs: true });
+        r.rsyncStats = parseRsyncStats(r.stdout);
+      } finally {
+        await host.request("remove-snapshots");
+      }
+    });
   }
   // The guest's distinct 64 KiB blocks between the two snapshots each incremental compared.
   const status = await host.request("status");
@@ -310,12 +351,16 @@ async function main() {
   windows.rsync = await between(peersSnapshot("bench-peers-full"), peersSnapshot("bench-peers-incr"));
 
   if (only.has("restore")) {
-    if (points.incr === undefined) throw new Error("restore needs the points of the ours step (--only ...,ours,...)");
-    await step("restore", "esxbackup restore --to-host (new VM)", '"$@"', [...cli, "restore", "--repo", paths.oursRepo, "--point", points.incr, "--to-host", target, ...login, "--name", `${BENCH_VM_NAME}-restored`, "--datastore", ready.datastore, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"]);
+    await attempt("restore", "esxbackup restore --to-host (new VM)", ["ours-incr"], () =>
+      step("restore", "esxbackup restore --to-host (new VM)", '"$@"', [...cli, "restore", "--repo", paths.oursRepo, "--point", points.incr, "--to-host", target, ...login, "--name", `${BENCH_VM_NAME}-restored`, "--datastore", ready.datastore, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"]),
+    );
   }
   if (only.has("upload")) {
-    await step("upload", "ssh host 'cat > file' < image", 'in=$1; shift; "$@" < "$in"', [images.basePath, ...ssh, `cat > ${q(`${ready.datastoreSandboxPath}/bench-upload.img`)}`]);
-    run([...ssh, `rm -f ${q(`${ready.datastoreSandboxPath}/bench-upload.img`)}`]);
+    const upload = `${ready.datastoreSandboxPath}/bench-upload.img`;
+    await attempt("upload", "ssh host 'cat > file' < image", [], async () => {
+      await step("upload", "ssh host 'cat > file' < image", 'in=$1; shift; "$@" < "$in"', [images.basePath, ...ssh, `cat > ${q(upload)}`]);
+      run([...ssh, `rm -f ${q(upload)}`]);
+    });
   }
 
   // Untimed checks that the runs moved the right bytes: rsync's copy is the snapshot it read, and the
@@ -327,8 +372,8 @@ async function main() {
     log(`check: ${label}: ${e === a ? "equal" : `DIFFERENT (${a} != ${e})`}`);
   };
   const bySnapshot = (snapshot) => host.request("snapshot-sha256", snapshot);
-  if (only.has("rsync")) await check("rsync's copy equals the snapshot it read", bySnapshot(peersSnapshot("bench-peers-incr")), sha256OfFile(paths.copy));
-  if (only.has("restore") && snapshotOf("ours-incr")) await check("the restored VM's disk equals the incremental's snapshot", bySnapshot(snapshotOf("ours-incr")), host.request("disk-sha256", { vmName: `${BENCH_VM_NAME}-restored` }));
+  if (done.has("rsync")) await check("rsync's copy equals the snapshot it read", bySnapshot(peersSnapshot("bench-peers-incr")), sha256OfFile(paths.copy));
+  if (done.has("restore")) await check("the restored VM's disk equals the incremental's snapshot", bySnapshot(snapshotOf("ours-incr")), host.request("disk-sha256", { vmName: `${BENCH_VM_NAME}-restored` }));
 
   const final = await host.request("status");
   const meta = {
@@ -348,12 +393,13 @@ async function main() {
     cipher: OPENSSH_CIPHER,
     versions,
   };
-  const results = { meta, rows: rows.map(({ stdout: _stdout, ...r }) => r), checks };
+  const results = { meta, rows: rows.map(({ stdout: _stdout, ...r }) => r), checks, failures };
   const report = formatReport(results);
   writeFileSync(join(workDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
   writeFileSync(join(workDir, "results.md"), report);
   console.log(report);
   log(`done; report in ${join(workDir, "results.md")}`);
+  if (failures.some((f) => !f.error.startsWith("skipped")) || checks.some((c) => !c.ok)) process.exitCode = 1;
 }
 
 function versionOf(fn, fallback) {
