@@ -83,6 +83,21 @@ describe("EsxiDiskSource on a simulated host", () => {
     });
   }
 
+  it("a view whose memory the caller transferred away (as the chunk pool does) leaves the channel reading", async () => {
+    const disk = await source();
+    const channels = await disk.openChannels(1, MIB);
+    try {
+      const first = await channels.read(0, 0, MIB);
+      assert.ok(Buffer.from(first).equals(data.subarray(0, MIB)));
+      structuredClone(first.buffer, { transfer: [first.buffer as ArrayBuffer] });
+      assert.equal(first.length, 0, "the view spans its whole buffer, so the transfer detached it");
+      const second = await channels.read(0, 2 * MIB, MIB);
+      assert.ok(Buffer.from(second).equals(data.subarray(2 * MIB, 3 * MIB)));
+    } finally {
+      await channels.close();
+    }
+  });
+
   for (const hashing of [{ kind: "python", command: "python3", algorithm: "sha1" }, { kind: "busybox", algorithm: "sha1" }, { kind: "full-read", reason: "test" }] as const) {
     it(`${hashing.kind}: fingerprints equal node:crypto's, with the zero blocks found on the host`, async () => {
       const disk = await source({ hashing });

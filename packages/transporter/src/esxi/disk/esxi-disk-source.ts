@@ -143,7 +143,10 @@ export class EsxiDiskSource implements DiskSource {
     const label = this.label;
     return {
       async read(channel, offsetBytes, lengthBytes) {
-        const buffer = buffers[channel];
+        let buffer = buffers[channel];
+        // The pipeline may hand a returned view's memory on to a worker (the repository's chunk pool
+        // transfers a view that spans its whole ArrayBuffer), which detaches it here: read into a new one.
+        if (buffer !== undefined && buffer.length === 0) buffer = buffers[channel] = Buffer.allocUnsafeSlow(maxReadBytes);
         if (buffer === undefined || lengthBytes > buffer.length || offsetBytes % 4096 !== 0 || (lengthBytes % 4096 !== 0 && offsetBytes + lengthBytes !== sizeBytes) || offsetBytes + lengthBytes > sizeBytes) {
           throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened`);
         }
