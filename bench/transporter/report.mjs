@@ -50,7 +50,7 @@ export function evaluateTargets(rows) {
   check(r.incrWireVsRsync, (v) => v <= TARGETS.incrWireVsRsync, (v) => `incremental bytes on the wire ${x(v)} rsync's (target ≤ ${TARGETS.incrWireVsRsync}×)`);
   check(r.incrWallVsFull, (v) => v <= TARGETS.incrWallVsFull, (v) => `incremental wall ${x(v)} our full's (target ≤ ${TARGETS.incrWallVsFull}×)`);
   check(r.restoreVsUpload, (v) => v >= TARGETS.restoreVsUpload, (v) => `restore to the host ${x(v)} the throughput of an ssh upload (target ≥ ${TARGETS.restoreVsUpload}×)`);
-  check(r.oursPeakRssBytes, (v) => v <= TARGETS.peakRssBytes, (v) => `transporter peak RSS ${(v / MB).toFixed(0)} MB (target ≤ ${TARGETS.peakRssBytes / MB} MB)`);
+  check(r.oursPeakRssBytes, (v) => v <= TARGETS.peakRssBytes, (v) => `transporter peak RSS ${(v / MB).toFixed(0)} MB = ${formatMiB(v)} MiB (target ≤ ${TARGETS.peakRssBytes / MB} MB)`);
   return out;
 }
 
@@ -102,6 +102,8 @@ export function formatReport({ meta, rows, checks = [], failures = [] }) {
     const st = rsync.rsyncStats;
     sections.push(`rsync's own count: sent ${(st.sentBytes / MB).toFixed(2)} MB, received ${(st.receivedBytes / MB).toFixed(2)} MB, literal data ${(st.literalBytes / MB).toFixed(2)} MB (through its ssh pipe, before SSH framing).`);
   }
+  const summaries = rows.filter((r) => r.summary).map((r) => `- ${r.label}: ${Object.entries(r.summary).map(([k, v]) => `${k} ${typeof v === "number" && v >= 1e5 ? `${(v / MB).toFixed(2)} MB` : v}`).join(", ")}`);
+  if (summaries.length > 0) sections.push("Our backups' own summaries (--json):\n\n" + summaries.join("\n"));
   if (checks.length > 0) sections.push("Checks (untimed):\n\n" + checks.map((c) => `- [${c.ok ? "OK" : "WRONG"}] ${c.label}`).join("\n"));
   const targets = evaluateTargets(rows);
   if (targets.length > 0) sections.push("Targets (issue 11):\n\n" + targets.join("\n"));

@@ -296,8 +296,9 @@ async function main() {
     await attempt("ours-full", "esxbackup backup (full)", [], async () => {
       run([...cli, "hosts", "trust", "--host", target, ...login]);
       run([...cli, "repo", "init", "--repo", paths.oursRepo]);
-      await oursBackup("ours-full", "esxbackup backup (full)");
+      const row = await oursBackup("ours-full", "esxbackup backup (full)");
       points.full = pointOf(readFileSync(jsonOutput("ours-full"), "utf8"));
+      row.summary = parseLastJson(readFileSync(jsonOutput("ours-full"), "utf8")).summary;
     });
   }
 
@@ -326,8 +327,9 @@ async function main() {
 
   if (only.has("ours")) {
     await attempt("ours-incr", "esxbackup backup (incremental)", ["ours-full"], async () => {
-      await oursBackup("ours-incr", "esxbackup backup (incremental)");
+      const row = await oursBackup("ours-incr", "esxbackup backup (incremental)");
       points.incr = pointOf(readFileSync(jsonOutput("ours-incr"), "utf8"));
+      row.summary = parseLastJson(readFileSync(jsonOutput("ours-incr"), "utf8")).summary;
     });
   }
   if (only.has("rsync")) {
