@@ -4,7 +4,7 @@
 //
 //   node bench/transporter/run.mjs [--size 4GiB] [--changed-percent 1] [--load-writes-per-second 1]
 //        [--channels N] [--only ssh,restic,ours,rsync,restore,upload] [--cache cold|warm] [--work-dir DIR]
-//        [--seed S] [--host-cpu 0] [--receiver-cpu 1] [--cli PATH] [--no-build] [--keep]
+//        [--seed S] [--host-cpu 0] [--receiver-cpu 1] [--step-timeout 3600] [--cli PATH] [--no-build] [--keep]
 //   node bench/transporter/run.mjs --report bench/out/transporter/results.json   (print a run's report again)
 //
 // One run: the simulated host (simulated-host.mjs) starts pinned to --host-cpu with the mixed image as its
@@ -63,6 +63,7 @@ const { values: opts } = parseArgs({
     "receiver-cpu": { type: "string", default: "1" },
     cli: { type: "string" },
     "no-build": { type: "boolean", default: false },
+    "step-timeout": { type: "string", default: "3600" },
     keep: { type: "boolean", default: false },
     report: { type: "string" },
     help: { type: "boolean", default: false },
@@ -98,6 +99,8 @@ if (!(changedPercent > 0 && changedPercent <= 100)) fail(`--changed-percent: ${o
 const loadWritesPerSecond = Number(opts["load-writes-per-second"]);
 if (!(loadWritesPerSecond >= 0 && loadWritesPerSecond <= 1000)) fail(`--load-writes-per-second: ${opts["load-writes-per-second"]} must be a number from 0 to 1000`);
 if (opts.channels !== undefined && !/^[1-9]\d*$/.test(opts.channels)) fail(`--channels: ${opts.channels} must be a positive whole number`);
+const stepTimeoutS = Number(opts["step-timeout"]);
+if (!(Number.isInteger(stepTimeoutS) && stepTimeoutS > 0)) fail(`--step-timeout: ${opts["step-timeout"]} must be a whole number of seconds`);
 if (opts.cache !== "cold" && opts.cache !== "warm") fail(`--cache: ${opts.cache} must be cold or warm`);
 const only = new Set(opts.only.split(",").map((s) => s.trim()).filter(Boolean));
 for (const step of only) if (!STEPS.includes(step)) fail(`--only: unknown step ${JSON.stringify(step)} (known: ${STEPS.join(", ")})`);
@@ -119,12 +122,14 @@ if (spawnSync("taskset", ["-c", String(hostCpu), "true"]).status !== 0) fail("ta
 
 const workDir = resolve(opts["work-dir"]);
 mkdirSync(workDir, { recursive: true });
-mkdirSync(join(workDir, "images"), { recursive: true });
+// One folder per size: a 4 GiB pair is not rewritten for a smoke run.
+const imagesDir = join(workDir, "images", String(sizeBytes));
+mkdirSync(imagesDir, { recursive: true });
 let images;
 try {
-  images = ensureImages(join(workDir, "images"), opts.seed, sizeBytes, log);
+  images = ensureImages(imagesDir, opts.seed, sizeBytes, log);
 } catch (error) {
-  fail(`cannot make the images in ${join(workDir, "images")}: ${error.message}`);
+  fail(`cannot make the images in ${imagesDir}: ${error.message}`);
 }
 const cacheMode = opts.cache === "warm" ? { cold: false, reason: "--cache warm" } : probeCacheDrop();
 if (!cacheMode.cold && opts.cache !== "warm") log(`cannot drop the page cache (${cacheMode.reason}): runs will start warm instead`);
@@ -240,7 +245,8 @@ async function main() {
     prepareCache(cacheMode, hostInputs ? [before.flatDataPath] : []);
     const hostCpuBefore = processTreeCpuS(host.child.pid);
     log(`${label} ...`);
-    const m = measure(["taskset", "-c", String(receiverCpu), "bash", "-c", `set -o pipefail; ${script}`, "bash", ...args], { env });
+    // A step that hangs is stopped (exit 124, reported) rather than holding the run forever.
+    const m = measure(["timeout", "-k", "30", String(stepTimeoutS), "taskset", "-c", String(receiverCpu), "bash", "-c", `set -o pipefail; ${script}`, "bash", ...args], { env });
     const hostCpuS = processTreeCpuS(host.child.pid) - hostCpuBefore;
     const after = await host.request("status");
     const row = {
@@ -279,7 +285,7 @@ async function main() {
       const errors = [...json.matchAll(/"error": (".*")/g)].map((m) => JSON.parse(m[1]));
       const text =
         error instanceof CommandFailedError
-          ? `exited with ${error.status}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}; stderr: ${error.message.slice(error.message.indexOf(": ", error.message.lastIndexOf(" exited with ")) + 2).trim().slice(-600)}`
+          ? `exited with ${error.status}${error.status === 124 ? ` (stopped after --step-timeout ${stepTimeoutS} s)` : ""}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}; stderr: ${error.message.slice(error.message.indexOf(": ", error.message.lastIndexOf(" exited with ")) + 2).trim().slice(-600)}`
           : error.message;
       failures.push({ key, label, error: text });
       log(`${label} FAILED: ${text}`);
