@@ -5,13 +5,11 @@
 //   3. host-side fingerprinting (sha1 per 64 KiB) in 1..N parallel parts.
 //   node bench/esxi-disk-read/run.mjs [--mib 512] [--channels 1,2,4,8] [--scattered 512]
 // Needs `npx tsc -b` first. Figures move with the load of the shared box: run it twice.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startSimulatorProcess } from "../simulator/start-simulator-process.mjs";
 import { EsxiDiskSource, EsxiSshSession, KnownHostsFile, sh } from "@esxbackup/transporter";
 
 const { values } = parseArgs({ options: { mib: { type: "string", default: "512" }, channels: { type: "string", default: "1,2,4,8" }, scattered: { type: "string", default: "512" } } });
@@ -21,15 +19,8 @@ const scattered = Number(values.scattered);
 const MIB = 1024 * 1024;
 const work = mkdtempSync(join(tmpdir(), "esxbackup-bench-disk-read-"));
 const password = "bench-password-1";
-const bin = fileURLToPath(new URL("../../packages/cli/bin/esxbackup.js", import.meta.url));
-const simulator = spawn(process.execPath, [bin, "simulator", "--esxi-version", "8.0", "--password", password, "--state-dir", work], { stdio: ["ignore", "pipe", "inherit"] });
-const port = await new Promise((resolve, reject) => {
-  createInterface({ input: simulator.stdout }).on("line", (line) => {
-    const m = /ssh:\/\/\S+@127\.0\.0\.1:(\d+)/u.exec(line);
-    if (m) resolve(Number(m[1]));
-  });
-  simulator.once("exit", () => reject(new Error("simulator exited")));
-});
+const simulator = await startSimulatorProcess({ esxiVersion: "8.0", password, stateDir: work });
+const port = simulator.port;
 
 const rate = (bytes, ms) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
 const rows = [];
@@ -84,8 +75,7 @@ try {
   }
   await session.close();
 } finally {
-  simulator.kill("SIGTERM");
-  await new Promise((resolve) => simulator.once("exit", resolve));
+  await simulator.stop();
   rmSync(work, { recursive: true, force: true });
 }
 console.log("| what | channels | MiB | seconds | MB/s |\n|---|---|---|---|---|");
