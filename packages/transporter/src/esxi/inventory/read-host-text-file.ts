@@ -18,13 +18,8 @@ export class HostFileTooLargeError extends EsxbackupError {
   }
 }
 
-export async function readHostTextFile(
-  session: Pick<EsxiSshSession, "exec">,
-  path: string,
-  about: string,
-  options: { maxBytes?: number; signal?: AbortSignal } = {},
-): Promise<string> {
-  return (await readHostFileBytes(session, path, about, options)).toString("utf8");
+export async function readHostTextFile(...args: Parameters<typeof readHostFileBytes>): Promise<string> {
+  return (await readHostFileBytes(...args)).toString("utf8");
 }
 
 /** The same read as bytes (a `.nvram` is binary), kept exactly as the host has them. */
