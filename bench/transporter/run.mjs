@@ -28,7 +28,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureTools } from "../repository/ensure-tools.mjs";
-import { ensureImages } from "../repository/make-image.mjs";
+import { CHANGE_BLOCK_BYTES, ensureImages } from "../repository/make-image.mjs";
 import { CommandFailedError, measure, prepareCache, probeCacheDrop, run } from "../repository/measure.mjs";
 import { parseLastJson } from "../repository/peers/esxbackup.mjs";
 import { resticPeer } from "../repository/peers/restic.mjs";
@@ -43,13 +43,12 @@ const HOST_SCRIPT = fileURLToPath(new URL("./simulated-host.mjs", import.meta.ur
 // Not secrets: a throw-away simulated host and throw-away repositories.
 const HOST_PASSWORD = "bench-host-password";
 const REPO_PASSWORD = "bench-password";
-const CHANGE_BLOCK_BYTES = 64 * 1024;
 const STEPS = ["ssh", "restic", "ours", "rsync", "restore", "upload"];
 // The cipher ours negotiates with ESXi 8 (bench/ssh-session); OpenSSH's default there is aes128-ctr + HMAC,
 // about 30 % slower, which would flatter us.
 const OPENSSH_CIPHER = "aes128-gcm@openssh.com";
 
-const { values: opts } = parseArgs({
+const OPTIONS = {
   options: {
     size: { type: "string", default: "4GiB" },
     "changed-percent": { type: "string", default: "1" },
@@ -68,7 +67,14 @@ const { values: opts } = parseArgs({
     report: { type: "string" },
     help: { type: "boolean", default: false },
   },
-});
+};
+let opts;
+try {
+  opts = parseArgs(OPTIONS).values;
+} catch (error) {
+  console.error(`bench/transporter: ${error.message} (--help lists the options)`);
+  process.exit(2);
+}
 
 if (opts.help) {
   console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 8).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
@@ -179,8 +185,10 @@ async function cleanUp() {
   })();
   return cleaning;
 }
+let interrupted = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
+    interrupted = true;
     log(`${signal}: stopping the simulated host and removing ${runDir}`);
     void cleanUp().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   });
@@ -281,6 +289,10 @@ async function main() {
       await fn();
       done.add(key);
     } catch (error) {
+      // Ctrl-C: no further steps. The handler runs only once the event loop turns, so a command that ended
+      // by SIGINT/SIGTERM (GNU time exits 128 + signal) says it first.
+      const bySignal = error instanceof CommandFailedError && (error.status === null || error.status === 130 || error.status === 143);
+      if (interrupted || bySignal) throw error;
       const json = existsSync(jsonOutput(key)) ? readFileSync(jsonOutput(key), "utf8") : "";
       const errors = [...json.matchAll(/"error": (".*")/g)].map((m) => JSON.parse(m[1]));
       const text =

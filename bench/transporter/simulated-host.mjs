@@ -24,12 +24,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { planImage } from "../repository/make-image.mjs";
+import { CHANGE_BLOCK_BYTES, planImage } from "../repository/make-image.mjs";
 
 export const BENCH_VM_NAME = "bench-vm";
 export const BENCH_DATASTORE = "datastore1";
 const BENCH_HOST_NAME = "esxi-bench";
-const WRITE_BYTES = 64 * 1024;
+// Each guest write replaces one whole change block, as the repository bench's changed image does.
+const WRITE_BYTES = CHANGE_BLOCK_BYTES;
 const GIB = 1024 ** 3;
 
 /**
