@@ -83,6 +83,20 @@ describe("EsxiDiskSource on a simulated host", () => {
     });
   }
 
+  it("a read the size of the channel's buffer, handed to another thread as the pipeline does, leaves the channel able to read again", async () => {
+    const disk = await source();
+    const channels = await disk.openChannels(1, MIB);
+    try {
+      const first = await channels.read(0, 0, MIB);
+      // The pipeline posts reads to worker threads, transferring every buffer it may.
+      const transferable = first.byteOffset === 0 && first.byteLength === first.buffer.byteLength && first.buffer instanceof ArrayBuffer;
+      structuredClone(first, { transfer: transferable ? [first.buffer] : [] });
+      assert.ok(Buffer.from(await channels.read(0, MIB, MIB)).equals(data.subarray(MIB, 2 * MIB)));
+    } finally {
+      await channels.close();
+    }
+  });
+
   for (const hashing of [{ kind: "python", command: "python3", algorithm: "sha1" }, { kind: "busybox", algorithm: "sha1" }, { kind: "full-read", reason: "test" }] as const) {
     it(`${hashing.kind}: fingerprints equal node:crypto's, with the zero blocks found on the host`, async () => {
       const disk = await source({ hashing });
