@@ -9,7 +9,8 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile, rm } from "node:fs/promises";
+import { watch } from "node:fs";
+import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -35,9 +36,15 @@ function vm(name: string, vmid: number, extra: Record<string, unknown> = {}): Re
   };
 }
 
+/** The chunk files of a repository (no temporary files). */
+async function chunkFiles(folder: string): Promise<Set<string>> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  return new Set(entries.filter((e) => e.isFile() && !e.name.includes("tmp")).map((e) => join(e.parentPath, e.name)));
+}
+
 interface BackupJson {
   host: string;
-  vms: ({ vm: string; point: string; previousPoint: string | null; matchedBy: string | null; counters: { bytesRead: number } } | { vm: string; error: string; code: string })[];
+  vms: ({ vm: string; point: string; previousPoint: string | null; matchedBy: string | null; counters: { bytesRead: number; chunksDeduplicated: number; bytesTakenOver: number } } | { vm: string; error: string; code: string })[];
   summary: { vmsBackedUp: number; vmsFailed: number; bytesRead: number; seconds: number };
 }
 
@@ -63,7 +70,15 @@ for (const flavour of ["full host", "bare host"] as const) {
           ssh: { port: 0, users: [{ name: "root", password }] },
           ...(flavour === "bare host" ? { shell: { python: false, disabledApplets: ["md5sum"] } } : {}),
           datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
-          vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-snapshot", 3, { snapshots: [{ name: "by hand", description: "" }] })],
+          vms: [
+            vm("web01", 1),
+            vm(AWKWARD, 2),
+            vm("with-snapshot", 3, { snapshots: [{ name: "by hand", description: "" }] }),
+            vm("quiet", 4, {
+              disks: [{ slot: "scsi0:0", sizeBytes: 32 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 24 * MIB }] }],
+              workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: 4 },
+            }),
+          ],
         },
         "test",
       );
@@ -138,22 +153,39 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.match(missing.stderr, /no VM named "nope"/u);
     });
 
-    it("the CLI SIGKILLed after taking its snapshot: the next run removes the orphan and the repository verifies", async () => {
-      const child = spawn(process.execPath, [BIN, ...common, "--password-file", passwordFile, "--vm", "web01"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ESXBACKUP_KNOWN_HOSTS: knownHosts } });
+    it("the CLI SIGKILLed mid-backup: the next run removes the orphan snapshot, reuses the chunks written, and the repository verifies", async () => {
+      const chunks = join(repo, "chunks");
+      const child = spawn(process.execPath, [BIN, ...common, "--password-file", passwordFile, "--vm", "quiet", "--flush-every", "256K"], { stdio: ["ignore", "pipe", "pipe"] });
       let stderr = "";
       child.stdout.resume();
-      child.stderr.on("data", (data: Buffer) => {
-        stderr += data.toString();
-        if (/snapshot "esxbackup-run-[^"]+" taken/u.test(stderr)) child.kill("SIGKILL");
+      child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+      // Killed as soon as the run has made a chunk of this VM durable (the only new data in the repository).
+      const before = await chunkFiles(chunks);
+      const watcher = watch(chunks, { recursive: true }, () => {
+        void chunkFiles(chunks).then((now) => {
+          if (now.size > before.size) child.kill("SIGKILL");
+        });
       });
-      await once(child, "exit");
+      try {
+        await once(child, "exit");
+      } finally {
+        watcher.close();
+      }
       printed.push(stderr);
-      assert.match(stderr, /taken/u);
-      assert.ok((model.inventory().find((v) => v.vmid === 1)?.snapshots ?? []).length > 0, "the killed run left its snapshot");
-      const again = await cli([...common, "--password-file", passwordFile, "--vm", "web01"]);
+      assert.match(stderr, /snapshot "esxbackup-run-[^"]+" taken/u);
+      assert.doesNotMatch(stderr, /removed$/mu, "killed before its clean-up");
+      const written = (await chunkFiles(chunks)).size - before.size;
+      assert.ok(written > 0, "the killed run left chunks");
+      assert.ok((model.inventory().find((v) => v.vmid === 4)?.snapshots ?? []).length > 0, "the killed run left its snapshot");
+      const again = await cli([...common, "--password-file", passwordFile, "--vm", "quiet", "--json"]);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stderr, /removed snapshot "esxbackup-run-[^"]+" left by an earlier run/u);
-      assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+      assert.deepEqual(model.inventory().find((v) => v.vmid === 4)?.snapshots ?? [], []);
+      const entry = (JSON.parse(again.stdout) as BackupJson).vms[0];
+      assert.ok(entry !== undefined && "counters" in entry, again.stdout);
+      // Reused: found in the repository (deduplicated), or taken over when the killed run had published its point.
+      const reused = entry.counters.chunksDeduplicated + entry.counters.bytesTakenOver / (256 * 1024);
+      assert.ok(reused >= written, `${reused} chunks reused of ${written} written by the killed run`);
       const verified = await cli(["repo", "verify", "--repo", repo]);
       assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     });

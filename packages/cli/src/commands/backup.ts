@@ -20,7 +20,7 @@ import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js
 import { cliProgressReporter } from "./backup-progress.js";
 import { addHostLoginOptions, hostLogin } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
-import { usingRepository } from "./repo/open-repository.js";
+import { parseByteSize, usingRepository } from "./repo/open-repository.js";
 
 interface BackupOptions extends HostLoginOptions {
   vm: string[];
@@ -31,6 +31,7 @@ interface BackupOptions extends HostLoginOptions {
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
   tag: string[];
+  flushEvery?: string;
   json?: boolean;
 }
 
@@ -47,12 +48,14 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
     .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
+    .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
     .option("--json", "print the result as JSON")
     .action(async (options: BackupOptions) => {
       if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
       const channels = options.channels === undefined ? undefined : parseChannels(options.channels);
+      const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const { target, knownHosts } = await hostLogin(options, context.env);
       const { EsxiSshSession, backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
@@ -89,6 +92,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
           allowUserSnapshots: options.allowUserSnapshots === true,
           tags: options.tag,
           ...(channels === undefined ? {} : { channels }),
+          ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
           signal: context.signal,
           clock,
           progress: cliProgressReporter(context),

@@ -54,7 +54,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
   let model: HostModel;
 
   before(async () => {
-    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3)] });
+    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4)] });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
     work = await mkdtemp(join(tmpdir(), "vm-backup-"));
@@ -210,5 +210,26 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
     assert.equal((await repository.listPointIds()).length, before);
+  });
+
+  it("a disk grown between two backups: the second restores to the grown disk and reads only what is new", async () => {
+    // Powered off for both backups (vmkfstools needs the disk unlocked): what changes is the growth alone.
+    await session.exec(sh`vim-cmd vmsvc/power.off 4`);
+    const first = await backUpVm(request("growing", "before-growth"));
+    const descriptor = "/vmfs/volumes/datastore1/growing/growing.vmdk";
+    await session.exec(sh`vmkfstools -X 24M ${descriptor}`);
+    // 1 MiB of data in the new part of the disk.
+    await session.exec(sh`dd if=/dev/urandom of=/vmfs/volumes/datastore1/growing/growing-flat.vmdk bs=1048576 seek=20 count=1 conv=notrunc 2>/dev/null`);
+    const second = await backUpVm(request("growing", "after-growth"));
+    assert.deepEqual(second.previous, { pointId: first.point, matchedBy: "uuid" });
+    const grown = await restored(second.point);
+    assert.equal(grown.length, 24 * MIB);
+    assert.ok(grown.equals(recordOf(4, "after-growth")), "the second point is the grown disk");
+    const disk0 = second.disks[0];
+    assert.ok(disk0 !== undefined && disk0.counters.diskSizeBytes === 24 * MIB);
+    // Not a full transfer: the old part is compared by fingerprints and taken over, the new zero part is
+    // known zero on the host, and only the chunk holding the new megabyte is read.
+    assert.equal(disk0.counters.bytesRead, MIB, `read ${disk0.counters.bytesRead} of the grown disk`);
+    assert.equal(disk0.counters.bytesTakenOver + disk0.counters.bytesZeroAtSource, 23 * MIB);
   });
 });

@@ -59,6 +59,8 @@ export interface BackUpVmRequest {
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
   tags?: string[];
+  /** Make new chunks durable every so many bytes stored (the pipeline's default otherwise): less to redo after a crash. */
+  flushEveryBytes?: number;
   /** Host readers and hash commands per disk (default DEFAULT_DISK_READ_CHANNELS). */
   channels?: number;
   signal: AbortSignal;
@@ -160,7 +162,14 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         signal,
         clock: request.clock,
         progress: request.progress,
-        point: { vm: plan.vm, host: request.hostLabel, configFiles, tags: request.tags ?? [], ...(previous === undefined ? {} : { previousPointId: previous.pointId }) },
+        point: {
+          vm: plan.vm,
+          host: request.hostLabel,
+          configFiles,
+          tags: request.tags ?? [],
+          ...(previous === undefined ? {} : { previousPointId: previous.pointId }),
+          ...(request.flushEveryBytes === undefined ? {} : { flushEveryBytes: request.flushEveryBytes }),
+        },
         disks: requests,
         ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
       });

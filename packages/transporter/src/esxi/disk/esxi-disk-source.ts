@@ -8,7 +8,8 @@
  *   for) has its disk read and hashed here instead: slower, never wrong.
  * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
  *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
- *   channel has its own buffer, so a view stays valid until that channel reads again.
+ *   channel has its own buffer (shared memory, so worker threads read it in place), so a view stays valid
+ *   until that channel reads again.
  *
  * The disk must not change while it is read: the caller holds the run's snapshot for the source's life.
  */
@@ -138,17 +139,17 @@ export class EsxiDiskSource implements DiskSource {
     );
     // One read at a time per reader: logical channels sharing a reader queue behind each other.
     const queues: Promise<unknown>[] = readers.map(() => Promise.resolve());
-    const buffers = Array.from({ length: channels }, () => Buffer.allocUnsafeSlow(maxReadBytes));
+    // Shared memory: the pipeline hands a read to worker threads (hashing, compression), and a view of shared
+    // memory is shared with them, where a whole ArrayBuffer would be transferred away and leave the channel
+    // without its buffer.
+    const buffers = Array.from({ length: channels }, () => Buffer.from(new SharedArrayBuffer(maxReadBytes)));
     const sizeBytes = this.sizeBytes;
     const label = this.label;
     return {
       async read(channel, offsetBytes, lengthBytes) {
-        let buffer = buffers[channel];
-        // The pipeline may hand a returned view's memory on to a worker (the repository's chunk pool
-        // transfers a view that spans its whole ArrayBuffer), which detaches it here: read into a new one.
-        if (buffer !== undefined && buffer.length === 0) buffer = buffers[channel] = Buffer.allocUnsafeSlow(maxReadBytes);
+        const buffer = buffers[channel];
         if (buffer === undefined || lengthBytes > buffer.length || offsetBytes % 4096 !== 0 || (lengthBytes % 4096 !== 0 && offsetBytes + lengthBytes !== sizeBytes) || offsetBytes + lengthBytes > sizeBytes) {
-          throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened`);
+          throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened (${buffers.length} channels of ${maxReadBytes} bytes, 4096-byte aligned, on a ${sizeBytes}-byte disk)`);
         }
         const index = channel % readerCount;
         const reader = readers[index] as HostDiskReader;
