@@ -132,3 +132,7 @@ export type { RewrittenVmx, VmxRewrite } from "./restore/rewrite-vmx-for-restore
 export { HostWriteError, openFlatFileWriter } from "./restore/host-flat-writer.js";
 export type { FlatFileWriter, FlatWriteMethod } from "./restore/host-flat-writer.js";
 export { FLAT_WRITER_PYTHON_SCRIPT } from "./restore/flat-writer-python-script.js";
+export { restoreOverOriginal } from "./restore/restore-over-original.js";
+export type { RestoreOverOriginalRequest, RestoreOverOriginalResult } from "./restore/restore-over-original.js";
+export { planOverOriginalRestore } from "./restore/plan-over-original-restore.js";
+export type { OverOriginalDisk, OverOriginalPlan } from "./restore/plan-over-original-restore.js";

@@ -18,16 +18,15 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { RUN_BYTES, consecutiveRuns } from "../backup/read-runs.js";
 import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
-import { openFlatFileWriter } from "./host-flat-writer.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
+import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
 
 /** Progress of the one phase a restore reports: bytes of non-zero chunks written to the host. */
 export interface RestoreProgress {
@@ -166,37 +165,11 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   }
 }
 
-/** Writes the disk's non-zero chunks into its flat file; returns the bytes written. */
-async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onWritten: (bytes: number) => void): Promise<number> {
-  const { repository, session, signal } = request;
-  const reader = await DiskReader.open(repository, request.pointId, disk.index);
-  const { index } = reader;
-  const chunks: number[] = [];
-  for (let chunk = 0; chunk < index.chunkCount; chunk++) if (!index.isZero(chunk)) chunks.push(chunk);
-  const runs = consecutiveRuns(chunks, Math.max(1, Math.floor(RUN_BYTES / index.chunkSizeBytes)));
-  const channels = Math.max(1, Math.min(request.channels ?? DEFAULT_RESTORE_CHANNELS, runs.length));
-  const writer = await openFlatFileWriter({ session, path: disk.flatPath, method, channels, blockBytes: index.chunkSizeBytes, signal });
-  let next = 0;
-  let bytesWritten = 0;
-  // Two lanes per channel: one reads the next run from the repository while the other's bytes travel.
-  const lane = async (number: number): Promise<void> => {
-    while (next < runs.length) {
-      signal.throwIfAborted();
-      const run = runs[next++] as { first: number; count: number };
-      const parts = await Promise.all(Array.from({ length: run.count }, (_, i) => reader.readChunk(run.first + i)));
-      const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      await writer.write(number, run.first * index.chunkSizeBytes, data);
-      bytesWritten += data.byteLength;
-      onWritten(data.byteLength);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number)));
-    await writer.close();
-  } catch (error) {
-    await writer.abandon();
-    throw error;
-  }
+/** Writes the disk's non-zero chunks into its new flat file (it reads as zeros elsewhere); returns the bytes written. */
+async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<number> {
+  const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
+  const runs = diskRuns(reader, { zeros: false });
+  const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone });
   return bytesWritten;
 }
 
