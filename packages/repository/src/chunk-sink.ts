@@ -75,11 +75,15 @@ export class ChunkSink {
     this.#flushEveryBytes = options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES;
   }
 
-  /** Stores `bytes` as chunk `digest` unless it is already there. Resolves when it is written (not yet durable). */
-  async put(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<void> {
+  /**
+   * Stores `bytes` as chunk `digest` unless it is already there. Resolves when it is written (not yet
+   * durable): true when this call stored it, false when it was there already (deduplicated).
+   */
+  async put(digest: ChunkDigest, bytes: Uint8Array, plainBytes: number): Promise<boolean> {
     const claim = await this.claim(digest, plainBytes);
     if (claim.supply) await this.store(digest, bytes);
     else await claim.stored;
+    return claim.supply;
   }
 
   /**

@@ -7,7 +7,8 @@
 import { CHUNK_DIGEST_BYTES, EsxbackupError, chunksOverlapping } from "@esxbackup/domain";
 import type { ByteRange, ChangeFingerprints, ChunkDigest, DiskGeometry, RecoveryPointDisk } from "@esxbackup/domain";
 import type { ChunkCodecPool } from "./chunk-codec-pool.js";
-import type { ChunkSink } from "./chunk-sink.js";
+import { emptyWriteStats } from "./chunk-sink.js";
+import type { ChunkSink, WriteStats } from "./chunk-sink.js";
 import { FixedIndex } from "./fixed-index.js";
 
 export interface OpenDiskOptions {
@@ -34,6 +35,12 @@ export class DiskWriter {
   readonly #codec: ChunkCodecPool;
   readonly #sink: ChunkSink;
   readonly #state: Uint8Array;
+  /**
+   * This disk's share of its point writer's stats (which sum every disk's): disks of one point may be written
+   * at once, each reporting its own counters. A chunk another disk of the point stored counts here as
+   * deduplicated.
+   */
+  readonly stats: WriteStats = emptyWriteStats();
   #fingerprints: { info: ChangeFingerprints; data: Buffer } | undefined;
   #closed = false;
 
@@ -100,11 +107,15 @@ export class DiskWriter {
    */
   #takeOver(chunk: number): void {
     this.#sink.stats.bytesTakenOver += this.index.chunkLength(chunk);
+    this.stats.bytesTakenOver += this.index.chunkLength(chunk);
     this.#state[chunk] = TAKEN_OVER;
   }
 
   #set(chunk: number): void {
-    if (this.#state[chunk] === TAKEN_OVER) this.#sink.stats.bytesTakenOver -= this.index.chunkLength(chunk);
+    if (this.#state[chunk] === TAKEN_OVER) {
+      this.#sink.stats.bytesTakenOver -= this.index.chunkLength(chunk);
+      this.stats.bytesTakenOver -= this.index.chunkLength(chunk);
+    }
     this.#state[chunk] = SET;
   }
 
@@ -138,8 +149,10 @@ export class DiskWriter {
     if (encoded.zero) {
       this.index.setZero(chunk);
       this.#sink.stats.bytesSkippedZero += expected;
+      this.stats.bytesSkippedZero += expected;
     } else {
-      await this.#sink.put(encoded.digest, encoded.bytes, expected);
+      if (await this.#sink.put(encoded.digest, encoded.bytes, expected)) this.#countStored(encoded.bytes.byteLength);
+      else this.#countDeduplicated(expected);
       this.index.set(chunk, encoded.digest);
     }
     this.#set(chunk);
@@ -176,6 +189,7 @@ export class DiskWriter {
         if (digest === null) {
           this.index.setZero(chunk);
           this.#sink.stats.bytesSkippedZero += this.index.chunkLength(chunk);
+          this.stats.bytesSkippedZero += this.index.chunkLength(chunk);
           this.#set(chunk);
           return;
         }
@@ -189,7 +203,14 @@ export class DiskWriter {
       this.index.set(firstChunk + position, digestAt(position));
       this.#set(firstChunk + position);
     };
-    const awaitElsewhere = (): Promise<unknown> => Promise.all(elsewhere.map(({ position, stored }) => stored.then(() => settle(position))));
+    const awaitElsewhere = (): Promise<unknown> => Promise.all(
+        elsewhere.map(({ position, stored }) =>
+          stored.then(() => {
+            this.#countDeduplicated(this.index.chunkLength(firstChunk + position));
+            settle(position);
+          }),
+        ),
+      );
     const failed = claims.find((claim) => claim.status === "rejected");
     if (failed !== undefined) {
       // Chunks claimed here would never come: whoever waits for them must fail too, not wait forever.
@@ -210,13 +231,25 @@ export class DiskWriter {
     }
     await Promise.all(
       needed.map(async (position, k) => {
-        await this.#sink.store(digestAt(position), sealed.envelopes[k] as Buffer);
+        const envelope = sealed.envelopes[k] as Buffer;
+        await this.#sink.store(digestAt(position), envelope);
+        this.#countStored(envelope.byteLength);
         settle(position);
       }),
     );
     // Every envelope is written (stores keep no reference): the buffer can take the next run.
     this.#codec.recycle(sealed.buffer);
     await awaitElsewhere();
+  }
+
+  #countStored(bytes: number): void {
+    this.stats.bytesStored += bytes;
+    this.stats.chunksStored += 1;
+  }
+
+  #countDeduplicated(plainBytes: number): void {
+    this.stats.bytesDeduplicated += plainBytes;
+    this.stats.chunksDeduplicated += 1;
   }
 
   /** Records how changes were detected: one digest of `digestLengthBytes` per block, in disk order. */

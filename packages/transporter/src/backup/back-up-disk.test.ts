@@ -5,72 +5,18 @@
  * and every point reads back byte for byte.
  */
 import { strict as assert } from "node:assert";
-import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
 import { DiskReader, MemoryBlobStore, Repository, readDiskFingerprints } from "@esxbackup/repository";
 import { backUpDisk } from "./back-up-disk.js";
 import type { BackUpDiskRequest } from "./back-up-disk.js";
 import { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
-import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
+import { MemoryDiskSource, pattern } from "./memory-disk-source.js";
 import type { ChangeSource } from "./plan-backup.js";
 
 const K = 1024;
 const CHUNK = 16 * K;
 const SHA1_4K: ChangeFingerprints = { algorithm: "sha1", blockSizeBytes: 4 * K, digestLengthBytes: 20 };
-
-/** A disk held in memory that hashes itself and records every read, as a host read over SSH channels would. */
-class MemoryDiskSource implements DiskSource {
-  readonly label = "memory disk";
-  readonly name = "disk-flat.vmdk";
-  readonly reads: { channel: number; offsetBytes: number; lengthBytes: number }[] = [];
-  maxChannels = 0;
-  readonly #busy = new Set<number>();
-
-  constructor(readonly data: Buffer) {}
-
-  get sizeBytes(): number {
-    return this.data.byteLength;
-  }
-
-  async openChannels(channels: number): Promise<DiskChannels> {
-    this.maxChannels = channels;
-    return {
-      read: async (channel, offsetBytes, lengthBytes) => {
-        assert.ok(channel >= 0 && channel < channels, `channel ${channel} of ${channels}`);
-        assert.ok(!this.#busy.has(channel), `a second read on channel ${channel} while one is in flight`);
-        this.#busy.add(channel);
-        await Promise.resolve();
-        this.#busy.delete(channel);
-        this.reads.push({ channel, offsetBytes, lengthBytes });
-        return Buffer.from(this.data.subarray(offsetBytes, offsetBytes + lengthBytes));
-      },
-      close: async () => undefined,
-    };
-  }
-
-  async fingerprint(kind: ChangeFingerprints): Promise<SourceFingerprints> {
-    const block = kind.blockSizeBytes;
-    const count = fingerprintBlockCount(this.sizeBytes, block);
-    const digests = Buffer.alloc(count * kind.digestLengthBytes);
-    const zeroBlocks = new Uint8Array(count);
-    for (let index = 0; index < count; index += 1) {
-      const bytes = this.data.subarray(index * block, (index + 1) * block);
-      createHash(kind.algorithm).update(bytes).digest().copy(digests, index * kind.digestLengthBytes);
-      zeroBlocks[index] = bytes.every((byte) => byte === 0) ? 1 : 0;
-    }
-    return { fingerprints: { ...kind, sizeBytes: this.sizeBytes, digests }, zeroBlocks };
-  }
-
-  async close(): Promise<void> {}
-}
-
-function pattern(sizeBytes: number, seed: number): Buffer {
-  const data = Buffer.alloc(sizeBytes);
-  for (let offset = 0; offset < sizeBytes; offset += 32) createHash("sha256").update(`${seed}:${offset}`).digest().copy(data, offset);
-  return data;
-}
 
 async function backUp(repository: Repository, source: MemoryDiskSource, changes: ChangeSource, options: { previous?: PointId; fingerprints?: ChangeFingerprints } = {}): ReturnType<typeof backUpDisk> {
   const phases: string[] = [];
@@ -83,7 +29,7 @@ async function backUp(repository: Repository, source: MemoryDiskSource, changes:
     ...(options.fingerprints === undefined ? {} : { fingerprints: options.fingerprints }),
     signal: new AbortController().signal,
     clock: { now: () => new Date(0) },
-    progress: { start: (phase) => (phases.push(phase), { update: () => undefined, stop: () => undefined }) },
+    progress: { start: ({ phase }) => (phases.push(phase), { update: () => undefined, stop: () => undefined }) },
   };
   return backUpDisk(request);
 }

@@ -57,3 +57,23 @@ export function backupCounters(input: {
     throughputBytesPerSecond: input.seconds > 0 ? bytesRead / input.seconds : 0,
   };
 }
+
+/** The counters of several disks (a point's) as one: every byte count summed, the throughput over `seconds`. */
+export function sumBackupCounters(disks: readonly BackupCounters[], seconds: number): BackupCounters {
+  const sum = (field: Exclude<keyof BackupCounters, "throughputBytesPerSecond">): number => disks.reduce((total, disk) => total + disk[field], 0);
+  const bytesRead = sum("bytesRead");
+  return {
+    diskSizeBytes: sum("diskSizeBytes"),
+    bytesTakenOver: sum("bytesTakenOver"),
+    bytesZeroAtSource: sum("bytesZeroAtSource"),
+    bytesRead,
+    bytesNew: sum("bytesNew"),
+    bytesDeduplicated: sum("bytesDeduplicated"),
+    bytesSkippedZero: sum("bytesSkippedZero"),
+    bytesWritten: sum("bytesWritten"),
+    chunksRead: sum("chunksRead"),
+    chunksStored: sum("chunksStored"),
+    chunksDeduplicated: sum("chunksDeduplicated"),
+    throughputBytesPerSecond: seconds > 0 ? bytesRead / seconds : 0,
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * @esxbackup/transporter/backup — the backup pipeline on its own: the disk-source port, the local image
- * source, the pure planners and `backUpDisk`. A separate entry point because the package's main one also
+ * source, the pure planners, `backUpPoint` (and `backUpDisk` for a point of one disk) and the progress
+ * reporter port they report through. A separate entry point because the package's main one also
  * loads the SSH, gRPC and BullMQ adapters, about 0.5 s of start-up that `repo backup-image` of a local
  * image has no use for (ADR 20). Nothing here may import those adapters.
  */
@@ -9,11 +10,15 @@ export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./plan-disk-ch
 export type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
 export { LocalImageDiskSource } from "./local-image-disk-source.js";
 export { backUpDisk } from "./back-up-disk.js";
-export type { BackUpDiskRequest, BackUpDiskResult, BackupProgress } from "./back-up-disk.js";
+export type { BackUpDiskRequest, BackUpDiskResult } from "./back-up-disk.js";
+export { DEFAULT_DISK_CONCURRENCY, backUpPoint } from "./back-up-point.js";
+export type { BackUpPointRequest, BackUpPointResult, PointDiskRequest, PointDiskResult } from "./back-up-point.js";
+export { silentProgress } from "../progress/progress-reporter.js";
+export type { ProgressCounters, ProgressPhase, ProgressReporter, ProgressTask, ProgressTaskStart } from "../progress/progress-reporter.js";
 export { needsPreviousFingerprints, planBackup, planReads } from "./plan-backup.js";
 export type { BackupPlan, BackupPlanRequest, ChangeSource, ReadPlan } from "./plan-backup.js";
 export { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
 export type { BackupPlanRefusal } from "./backup-plan-refused-error.js";
-export { backupCounters } from "./backup-counters.js";
+export { backupCounters, sumBackupCounters } from "./backup-counters.js";
 export type { BackupCounters } from "./backup-counters.js";
 export { MAX_FINGERPRINTS_BYTES } from "./block-fingerprint-table.js";

@@ -114,7 +114,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             ...(requested === undefined ? {} : { fingerprints: requested }),
             signal: context.signal,
             clock: context.clock ?? systemClock,
-            progress: { start: (phase, bytesTotal) => startTransfer(context, phase, bytesTotal).progress },
+            progress: { start: ({ phase, bytesTotal }) => startTransfer(context, phase, bytesTotal ?? 0).progress },
           }),
         ).catch((error: unknown) => {
           throw error instanceof BackupPlanRefusedError ? refusalAsInputError(error.refusal) : error;

@@ -1,0 +1,93 @@
+/**
+ * Test support: a disk held in memory that behaves as a host's disk read over SSH channels does —
+ * fingerprints computed where the disk is, all-zero blocks marked, reads over numbered channels with at
+ * most one in flight each — and records every read, so tests can count what crossed "the wire". Reads
+ * must be 4 KiB aligned (the last may end at the disk's end), as the port requires of every source.
+ */
+import { createHash } from "node:crypto";
+import { fingerprintBlockCount } from "@esxbackup/domain";
+import type { ChangeFingerprints } from "@esxbackup/domain";
+import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
+
+const ALIGNMENT_BYTES = 4096;
+
+export interface MemoryDiskWatcher {
+  /** Called when channels open and close: tells tests how many disks are being read at once. */
+  opened?(source: MemoryDiskSource): void;
+  closed?(source: MemoryDiskSource): void;
+}
+
+export class MemoryDiskSource implements DiskSource {
+  readonly label: string;
+  readonly name: string;
+  readonly reads: { channel: number; offsetBytes: number; lengthBytes: number }[] = [];
+  maxChannels = 0;
+  /** Fails the read that would make this many reads (for a source that breaks mid-backup). */
+  failAtRead: number | undefined;
+  readonly #busy = new Set<number>();
+  readonly #watcher: MemoryDiskWatcher | undefined;
+
+  constructor(
+    readonly data: Buffer,
+    options: { name?: string; watcher?: MemoryDiskWatcher } = {},
+  ) {
+    this.name = options.name ?? "disk-flat.vmdk";
+    this.label = `memory disk ${this.name}`;
+    this.#watcher = options.watcher;
+  }
+
+  get sizeBytes(): number {
+    return this.data.byteLength;
+  }
+
+  /** Bytes asked for over all reads. */
+  get bytesRequested(): number {
+    return this.reads.reduce((sum, read) => sum + read.lengthBytes, 0);
+  }
+
+  async openChannels(channels: number): Promise<DiskChannels> {
+    this.maxChannels = channels;
+    this.#watcher?.opened?.(this);
+    return {
+      read: async (channel, offsetBytes, lengthBytes) => {
+        if (!(channel >= 0 && channel < channels)) throw new Error(`channel ${channel} of ${channels}`);
+        if (this.#busy.has(channel)) throw new Error(`a second read on channel ${channel} while one is in flight`);
+        const end = offsetBytes + lengthBytes;
+        if (offsetBytes % ALIGNMENT_BYTES !== 0 || (lengthBytes % ALIGNMENT_BYTES !== 0 && end !== this.sizeBytes) || lengthBytes <= 0 || end > this.sizeBytes) {
+          throw new Error(`read of ${lengthBytes} bytes at ${offsetBytes} is not 4 KiB aligned within the ${this.sizeBytes}-byte disk`);
+        }
+        this.#busy.add(channel);
+        await Promise.resolve();
+        this.#busy.delete(channel);
+        if (this.failAtRead !== undefined && this.reads.length + 1 >= this.failAtRead) throw new Error(`${this.label}: connection lost`);
+        this.reads.push({ channel, offsetBytes, lengthBytes });
+        return Buffer.from(this.data.subarray(offsetBytes, end));
+      },
+      close: async () => {
+        this.#watcher?.closed?.(this);
+      },
+    };
+  }
+
+  async fingerprint(kind: ChangeFingerprints): Promise<SourceFingerprints> {
+    const block = kind.blockSizeBytes;
+    const count = fingerprintBlockCount(this.sizeBytes, block);
+    const digests = Buffer.alloc(count * kind.digestLengthBytes);
+    const zeroBlocks = new Uint8Array(count);
+    for (let index = 0; index < count; index += 1) {
+      const bytes = this.data.subarray(index * block, (index + 1) * block);
+      createHash(kind.algorithm).update(bytes).digest().copy(digests, index * kind.digestLengthBytes);
+      zeroBlocks[index] = bytes.every((byte) => byte === 0) ? 1 : 0;
+    }
+    return { fingerprints: { ...kind, sizeBytes: this.sizeBytes, digests }, zeroBlocks };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Bytes that differ every 32 bytes, so no two chunks of a disk (or of two seeds) deduplicate. */
+export function pattern(sizeBytes: number, seed: number): Buffer {
+  const data = Buffer.alloc(sizeBytes);
+  for (let offset = 0; offset < sizeBytes; offset += 32) createHash("sha256").update(`${seed}:${offset}`).digest().copy(data, offset);
+  return data;
+}
