@@ -122,7 +122,7 @@ export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
 
 // Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
 export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
-export type { HostRestoreSession, RestoreProgress, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
+export type { HostRestoreSession, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
 export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restore/plan-host-restore.js";
 export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
 export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";

@@ -15,6 +15,7 @@
  */
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
+import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { addHostLoginOptions, hostLogin } from "./host-login.js";
@@ -103,7 +104,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
           },
         });
         try {
-          const progress = { start: (phase: "restore", bytesTotal: number) => startTransfer(context, phase, bytesTotal).progress };
+          const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;
           if (overOriginal) {
             const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress });

@@ -14,11 +14,12 @@ import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { planOverOriginalRestore } from "./plan-over-original-restore.js";
 import type { OverOriginalDisk } from "./plan-over-original-restore.js";
 import { DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError } from "./restore-to-host.js";
-import type { HostRestoreSession, RestoreProgress } from "./restore-to-host.js";
+import type { HostRestoreSession } from "./restore-to-host.js";
 import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
 
 export interface RestoreOverOriginalRequest {
@@ -31,7 +32,8 @@ export interface RestoreOverOriginalRequest {
   method?: FlatWriteMethod;
   signal: AbortSignal;
   clock: Clock;
-  progress: RestoreProgress;
+  /** One `restore` task per disk: data bytes sent and written, zero chunks zeroed on the host (skipped as zero). */
+  progress: ProgressReporter;
 }
 
 export interface RestoreOverOriginalResult {
@@ -54,20 +56,29 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   const plan = planOverOriginalRestore(point, name, vms);
   const capabilities = await probeHostCapabilities(session);
   const method: FlatWriteMethod = request.method ?? (capabilities.python === undefined ? { kind: "dd" } : { kind: "python", interpreter: capabilities.python.command });
-  const progress = request.progress.start("restore", plan.disks.reduce((sum, disk) => sum + disk.sizeBytes, 0));
   const disks: RestoreOverOriginalResult["disks"] = [];
-  let bytesDone = 0;
   try {
     for (const disk of plan.disks) {
-      disks.push(await rewriteDisk(request, disk, method, (bytes) => progress.update((bytesDone += bytes))));
+      const task = request.progress.start({ phase: "restore", vm: name, disk: `${disk.slot} ${disk.flatPath}`, bytesTotal: disk.sizeBytes });
+      let bytesDone = 0;
+      let bytesSent = 0;
+      try {
+        disks.push(
+          await rewriteDisk(request, disk, method, (bytes, zero) => {
+            bytesDone += bytes;
+            if (!zero) bytesSent += bytes;
+            task.update(bytesDone, { bytesRead: bytesSent, bytesSent, bytesWritten: bytesDone, bytesSkippedZero: bytesDone - bytesSent });
+          }),
+        );
+      } finally {
+        task.stop();
+      }
     }
   } catch (error) {
     if (error instanceof EsxbackupError || (error instanceof Error && error.name === "AbortError")) {
       throw new HostRestoreFailedError(error.message, `the disks of VM ${plan.vmid} ${JSON.stringify(name)} are partly rewritten: restore the point again before powering it on`, { cause: error });
     }
     throw error;
-  } finally {
-    progress.stop();
   }
   return {
     vmid: plan.vmid,
@@ -79,7 +90,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   };
 }
 
-async function rewriteDisk(request: RestoreOverOriginalRequest, disk: OverOriginalDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<RestoreOverOriginalResult["disks"][number]> {
+async function rewriteDisk(request: RestoreOverOriginalRequest, disk: OverOriginalDisk, method: FlatWriteMethod, onDone: (bytes: number, zero: boolean) => void): Promise<RestoreOverOriginalResult["disks"][number]> {
   const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
   const { bytesWritten, bytesZeroed } = await writeDiskRuns({
     session: request.session,

@@ -23,15 +23,11 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
-
-/** Progress of the one phase a restore reports: bytes of non-zero chunks written to the host. */
-export interface RestoreProgress {
-  start(phase: "restore", bytesTotal: number): { update(bytesDone: number): void; stop(): void };
-}
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -48,7 +44,8 @@ export interface RestoreToHostRequest {
   method?: FlatWriteMethod;
   signal: AbortSignal;
   clock: Clock;
-  progress: RestoreProgress;
+  /** One `restore` task per disk: bytes of its data sent and written, its zero chunks skipped. */
+  progress: ProgressReporter;
   /** Steps as they happen, for the log. */
   onStep?: (step: string) => void;
 }
@@ -112,19 +109,22 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   await session.exec(sh`mkdir -- ${plan.folderPath}`, { signal });
   step(`created ${plan.folderPath}`);
   try {
-    const bytesTotal = plan.disks.reduce((sum, disk) => sum + disk.dataBytes, 0);
-    const progress = request.progress.start("restore", bytesTotal);
     const written: RestoreToHostResult["disks"] = [];
-    let bytesDone = 0;
-    try {
-      for (const disk of plan.disks) {
-        await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
-        step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
-        const bytesWritten = await writeDisk(request, disk, method, (bytes) => progress.update((bytesDone += bytes)));
+    for (const disk of plan.disks) {
+      await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
+      step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
+      const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: disk.dataBytes });
+      const bytesSkippedZero = disk.sizeBytes - disk.dataBytes;
+      let bytesDone = 0;
+      try {
+        const bytesWritten = await writeDisk(request, disk, method, (bytes) => {
+          bytesDone += bytes;
+          task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
+        });
         written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten });
+      } finally {
+        task.stop();
       }
-    } finally {
-      progress.stop();
     }
     for (const file of plan.files) {
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal });

@@ -34,7 +34,8 @@ export interface WriteDiskRunsRequest {
   reader: DiskReader;
   runs: readonly DiskRun[];
   signal: AbortSignal;
-  onDone: (bytes: number) => void;
+  /** After each run, with its length and whether it was zeros made on the host. */
+  onDone: (bytes: number, zero: boolean) => void;
 }
 
 export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ bytesWritten: number; bytesZeroed: number }> {
@@ -59,7 +60,7 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
         await writer.write(number, offset, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
         bytesWritten += length;
       }
-      request.onDone(length);
+      request.onDone(length, run.zero);
     }
   };
   try {
