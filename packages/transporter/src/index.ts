@@ -141,7 +141,7 @@ export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-te
 
 // Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
 export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
-export type { HostRestoreSession, RestoreProgress, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
+export type { HostRestoreSession, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
 export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restore/plan-host-restore.js";
 export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
 export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";
@@ -151,3 +151,7 @@ export type { RewrittenVmx, VmxRewrite } from "./restore/rewrite-vmx-for-restore
 export { HostWriteError, openFlatFileWriter } from "./restore/host-flat-writer.js";
 export type { FlatFileWriter, FlatWriteMethod } from "./restore/host-flat-writer.js";
 export { FLAT_WRITER_PYTHON_SCRIPT } from "./restore/flat-writer-python-script.js";
+export { restoreOverOriginal } from "./restore/restore-over-original.js";
+export type { RestoreOverOriginalRequest, RestoreOverOriginalResult } from "./restore/restore-over-original.js";
+export { planOverOriginalRestore } from "./restore/plan-over-original-restore.js";
+export type { OverOriginalDisk, OverOriginalPlan } from "./restore/plan-over-original-restore.js";

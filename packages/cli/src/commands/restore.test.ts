@@ -6,10 +6,12 @@
  * is never printed.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, rmSync, watch } from "node:fs";
+import { open, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
@@ -19,6 +21,7 @@ import { pointOfSimulatedVm } from "./restore-test-support.js";
 
 const MIB = 1024 * 1024;
 const AWKWARD = `new "vm" $(touch pwned); \`id\` & [x] 'q' ü`;
+const CLI = fileURLToPath(new URL("../../bin/esxbackup.js", import.meta.url));
 const quiet = { writesPerSecond: 0, writeSizeBytes: 65536, seed: 1 };
 
 describe("esxbackup restore", () => {
@@ -47,6 +50,9 @@ describe("esxbackup restore", () => {
             disks: [{ slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }, { offsetBytes: 5 * MIB, lengthBytes: MIB / 2 }] }],
             workload: quiet,
           },
+          { name: "big", vmid: 4, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 96 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 80 * MIB }] }], workload: quiet },
+          { name: "archive", vmid: 2, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] }], workload: quiet },
+          { name: "snapped", vmid: 3, powerState: "poweredOff", snapshots: [{ name: "by hand", description: "" }], disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [] }], workload: quiet },
         ],
       },
       "test",
@@ -156,6 +162,66 @@ describe("esxbackup restore", () => {
     const slash = await toHost("--name", "a/b");
     assert.equal(slash.code, 2);
     assert.match(slash.stderr, /contains '\/'/u);
+  });
+
+  it("--over-original rewrites a powered-off VM's disk in place, zeros included, and keeps its .vmx", async () => {
+    const archive = await pointOfSimulatedVm(host, "archive", repo, work);
+    const vm = host.model?.vmByName("archive");
+    assert.ok(vm !== undefined);
+    const flat = vm.disks[0]?.extentDataPaths[0] as string;
+    const vmxBefore = await readFile(vm.vmxPath);
+    const handle = await open(flat, "r+");
+    await handle.write(Buffer.alloc(MIB, 0x5a), 0, MIB, 3 * MIB);
+    await handle.write(Buffer.alloc(4096, 0x33), 0, 4096, MIB + 8192);
+    await handle.close();
+    const result = await runCli(["restore", "--repo", repo, "--point", archive.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--over-original", "--json"]);
+    printed.push(result.stdout, result.stderr);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { vmid: string }).vmid, String(vm.vmid));
+    assert.ok((await readFile(flat)).equals(archive.image), "the disk equals the point again");
+    assert.ok((await readFile(vm.vmxPath)).equals(vmxBefore), "the .vmx is kept");
+  });
+
+  it("--over-original refuses a running VM and a VM with snapshots, changing nothing", async () => {
+    const before = await fileHashes(datastoreDir());
+    const running = await toHost("--over-original");
+    assert.equal(running.code, 2, running.stderr);
+    assert.match(running.stderr, /--over-original: VM 1 "web01" is powered on; power it off first/u);
+    const snapped = await pointOfSimulatedVm(host, "snapped", repo, work);
+    const withSnapshots = await runCli(["restore", "--repo", repo, "--point", snapped.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--over-original"]);
+    assert.equal(withSnapshots.code, 2, withSnapshots.stderr);
+    assert.match(withSnapshots.stderr, /has snapshots \("by hand"\)/u);
+    assert.deepEqual(await fileHashes(datastoreDir()), before);
+  });
+
+  it("a restore SIGKILLed while writing leaves no VM registered; its folder is left, and named by the next restore", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const folder = join(datastoreDir(), "killed");
+    const child = spawn(process.execPath, [CLI, "restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "killed", "--channels", "1"], { stdio: "ignore" });
+    const exited = once(child, "exit");
+    try {
+      // Killed the moment its disk exists: after mkdir and vmkfstools, while its data is being written.
+      await new Promise<void>((resolve) => {
+        const inDatastore = watch(datastoreDir(), () => {
+          if (!existsSync(folder)) return;
+          inDatastore.close();
+          const inFolder = watch(folder, () => {
+            if (!existsSync(join(folder, "killed-flat.vmdk"))) return;
+            inFolder.close();
+            child.kill("SIGKILL");
+            resolve();
+          });
+        });
+      });
+      assert.deepEqual(await exited, [null, "SIGKILL"]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "killed"), [], "no half VM is registered");
+    assert.ok(existsSync(folder), "the killed restore's folder is left");
+    const again = await toHost("--name", "killed");
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /\/vmfs\/volumes\/datastore1\/killed already exists on the host \(another VM's folder, or left by an interrupted restore\)/u);
   });
 
   it("never prints the password", () => {

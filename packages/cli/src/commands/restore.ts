@@ -15,6 +15,7 @@
  */
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
+import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { addHostLoginOptions, hostLogin } from "./host-login.js";
@@ -37,6 +38,7 @@ interface RestoreOptions extends Omit<HostLoginOptions, "host"> {
   name?: string;
   datastore?: string;
   powerOn?: boolean;
+  overOriginal?: boolean;
   channels?: string;
   json?: boolean;
 }
@@ -56,6 +58,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--name <name>", "with --to-host: the new VM's name (and folder)")
     .option("--datastore <name>", "with --to-host: the datastore to restore to (default: the host's only one)")
     .option("--power-on", "with --to-host: power the VM on once registered")
+    .option("--over-original", "with --to-host: rewrite the disks of the VM the point was made from (or --name) in place; it must be powered off and have no snapshots")
     .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
     .option("--json", "print the result as JSON")
     .action(async (options: RestoreOptions) => {
@@ -63,7 +66,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
-        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"]] as const) {
+        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"]] as const) {
           if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
         }
         const out = options.toFile;
@@ -75,20 +78,24 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         });
         return;
       }
-      if (options.name === undefined) throw new InvalidInputError("--name", "a restore to a host needs the new VM's name");
-      const name = options.name;
       if (options.channels === undefined || !/^\d+$/u.test(options.channels) || Number(options.channels) < 1 || Number(options.channels) > 8) {
         throw new InvalidInputError("--channels", `must be a number from 1 to 8 (got ${JSON.stringify(options.channels)})`);
       }
       const channels = Number(options.channels);
-      const { vmNameProblem } = await import("@esxbackup/transporter");
-      const problem = vmNameProblem(name);
-      if (problem !== undefined) throw new InvalidInputError("--name", `the VM name ${JSON.stringify(name)} ${problem}`);
+      const overOriginal = options.overOriginal === true;
+      if (overOriginal && (options.datastore !== undefined || options.powerOn === true)) throw new InvalidInputError("--over-original", "keeps the VM where it is and as it is: --datastore and --power-on do not apply");
+      if (!overOriginal && options.name === undefined) throw new InvalidInputError("--name", "a restore to a host needs the new VM's name (or --over-original)");
+      const name = options.name;
+      if (name !== undefined && !overOriginal) {
+        const { vmNameProblem } = await import("@esxbackup/transporter");
+        const problem = vmNameProblem(name);
+        if (problem !== undefined) throw new InvalidInputError("--name", `the VM name ${JSON.stringify(name)} ${problem}`);
+      }
       const { target, knownHosts } = await hostLogin({ ...options, host: options.toHost as string }, context.env);
       await usingRepository(repoOptions, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-        const { EsxiSshSession, PowerOnFailedError, restoreToHost } = await import("@esxbackup/transporter");
+        const { EsxiSshSession, PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
         const session = await EsxiSshSession.open({
           target,
           knownHosts,
@@ -97,19 +104,31 @@ export function registerRestoreCommand(program: Command, context: CommandContext
           },
         });
         try {
+          const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
+          const clock = context.clock ?? systemClock;
+          if (overOriginal) {
+            const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress });
+            if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result });
+            else {
+              const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
+              context.stderr.write(
+                `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host, ` +
+                  `over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
+              );
+            }
+            return;
+          }
           const result = await restoreToHost({
             session,
             repository,
             pointId,
-            name,
+            name: name as string,
             ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
             powerOn: options.powerOn === true,
             channels,
             signal: context.signal,
-            clock: context.clock ?? systemClock,
-            progress: {
-              start: (phase, bytesTotal) => startTransfer(context, phase, bytesTotal).progress,
-            },
+            clock,
+            progress,
           }).catch((error: unknown) => {
             if (error instanceof PowerOnFailedError) {
               context.stderr.write(`esxbackup: ${error.message}\n`);

@@ -6,13 +6,18 @@
  *
  * Argument: the flat file, which must exist (`vmkfstools -c` made it); it is never created, truncated or
  * grown. Input: frames of a 16-byte header (offset and length, unsigned 64-bit big-endian) followed by
- * that many bytes, written at that offset; the end of input ends the run. Output: `written FRAMES BYTES`
+ * that many bytes, written at that offset; a length with its top bit set is a run of zeros written on the
+ * host, with no bytes following (a restore over an existing disk clears old data without sending zeros);
+ * the end of input ends the run. Output: `written FRAMES BYTES`
  * after an fsync. Exit status 2 on bad arguments or a file that cannot be opened, 3 on a frame past the
  * end of the file or input that ends inside a frame, each with one `esxbackup-write: …` line on stderr.
  */
 export const FLAT_WRITER_PYTHON_SCRIPT = String.raw`import os
 import struct
 import sys
+
+ZERO_FLAG = 1 << 63
+ZEROS = bytes(1048576)
 
 
 def fail(status, message):
@@ -51,9 +56,19 @@ def main(argv):
             if len(head) != 16:
                 fail(3, "input ended inside a frame header")
         offset, length = struct.unpack(">QQ", head)
+        zeros = length >= ZERO_FLAG
+        if zeros:
+            length -= ZERO_FLAG
         if offset + length > size:
             fail(3, "frame at " + str(offset) + "+" + str(length) + " is past the end of the " + str(size) + "-byte file")
         left = length
+        while left > 0 and zeros:
+            view = memoryview(ZEROS)[:min(left, len(ZEROS))]
+            while len(view) > 0:
+                done = os.pwrite(fd, view, offset)
+                view = view[done:]
+                offset += done
+                left -= done
         while left > 0:
             data = source.read(min(left, 1048576))
             if not data:

@@ -18,10 +18,15 @@ import type { EsxiSshSession, StreamingExec } from "../esxi/ssh/esxi-ssh-session
 import { sh, shellCommand } from "../esxi/ssh/shell-command.js";
 import { FLAT_WRITER_PYTHON_SCRIPT } from "./flat-writer-python-script.js";
 
+/** A frame length with this bit set asks the host writer for zeros (flat-writer-python-script.ts). */
+const ZERO_FLAG = 1n << 63n;
+
 export type FlatWriteMethod = { kind: "python"; interpreter: string } | { kind: "dd" };
 
 export interface FlatFileWriter {
   write(lane: number, offsetBytes: number, data: Uint8Array): Promise<void>;
+  /** Writes `lengthBytes` zeros at `offsetBytes`, made on the host (nothing but the request is sent). */
+  writeZeros(lane: number, offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Ends the writers and checks each wrote everything it was given. */
   close(): Promise<void>;
   /** Stops every writer without waiting for it (after an error or an abort). */
@@ -60,6 +65,16 @@ class DdFlatWriter implements FlatFileWriter {
     if (offsetBytes % blockBytes !== 0) throw new HostWriteError(path, `offset ${offsetBytes} is not a multiple of ${blockBytes}`);
     const command = sh`dd of=${path} bs=${blockBytes} seek=${offsetBytes / blockBytes} conv=notrunc`;
     await session.exec(command, { stdin: Buffer.from(data.buffer, data.byteOffset, data.byteLength), signal });
+  }
+
+  async writeZeros(_lane: number, offsetBytes: number, lengthBytes: number): Promise<void> {
+    const { blockBytes, path, session, signal } = this.#options;
+    if (offsetBytes % blockBytes !== 0) throw new HostWriteError(path, `offset ${offsetBytes} is not a multiple of ${blockBytes}`);
+    // Whole blocks from /dev/zero, then the tail (a disk's last chunk may be short) from a second dd.
+    const blocks = Math.floor(lengthBytes / blockBytes);
+    const tail = lengthBytes - blocks * blockBytes;
+    if (blocks > 0) await session.exec(sh`dd if=/dev/zero of=${path} bs=${blockBytes} seek=${offsetBytes / blockBytes} count=${blocks} conv=notrunc`, { signal });
+    if (tail > 0) await this.write(0, offsetBytes + blocks * blockBytes, new Uint8Array(tail));
   }
 
   async close(): Promise<void> {}
@@ -115,14 +130,23 @@ class PythonFlatWriter implements FlatFileWriter {
   }
 
   async write(lane: number, offsetBytes: number, data: Uint8Array): Promise<void> {
+    await this.#frame(lane, offsetBytes, data.byteLength, data);
+  }
+
+  async writeZeros(lane: number, offsetBytes: number, lengthBytes: number): Promise<void> {
+    await this.#frame(lane, offsetBytes, lengthBytes, undefined);
+  }
+
+  /** One frame, header and bytes written to the channel together; `data` undefined: zeros made on the host. */
+  async #frame(lane: number, offsetBytes: number, lengthBytes: number, data: Uint8Array | undefined): Promise<void> {
     const channel = this.#channels[lane % this.#channels.length] as PythonChannel;
     const header = Buffer.alloc(16);
     header.writeBigUInt64BE(BigInt(offsetBytes), 0);
-    header.writeBigUInt64BE(BigInt(data.byteLength), 8);
-    channel.stdin.write(header);
-    const more = channel.stdin.write(data);
+    header.writeBigUInt64BE(BigInt(lengthBytes) + (data === undefined ? ZERO_FLAG : 0n), 8);
+    let more = channel.stdin.write(header);
+    if (data !== undefined) more = channel.stdin.write(data);
     channel.frames += 1;
-    channel.bytes += data.byteLength;
+    channel.bytes += lengthBytes;
     if (!more) await Promise.race([new Promise((resolve) => channel.stdin.once("drain", resolve)), channel.endedEarly]);
   }
 

@@ -11,10 +11,11 @@ import { MemoryBlobStore, Repository } from "@esxbackup/repository";
 import { backUpDisk } from "../backup/back-up-disk.js";
 import { LocalImageDiskSource } from "../backup/local-image-disk-source.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
-import { restoreToHost, type RestoreProgress } from "./restore-to-host.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
+import { restoreToHost } from "./restore-to-host.js";
 
 const MIB = 1024 * 1024;
-const silent: RestoreProgress = { start: () => ({ update: () => undefined, stop: () => undefined }) };
+const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
 
 async function pointOf(test: TestHost, repository: Repository, vmName: string): Promise<{ pointId: PointId; image: Buffer }> {
   const vm = test.host.model?.vmByName(vmName);
@@ -87,7 +88,7 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       const before = (await readdir(datastore)).sort();
       const controller = new AbortController();
       const steps: string[] = [];
-      const progress: RestoreProgress = { start: () => ({ update: () => controller.abort(), stop: () => undefined }) };
+      const progress: ProgressReporter = { start: () => ({ update: () => controller.abort(), stop: () => undefined }) };
       await assert.rejects(
         restoreToHost({ session, repository, pointId: point.pointId, name: "aborted", powerOn: false, channels: 1, signal: controller.signal, clock: systemClock, progress, onStep: (s) => steps.push(s) }),
         (error: unknown) => controller.signal.aborted && error instanceof Error,

@@ -18,21 +18,16 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { RUN_BYTES, consecutiveRuns } from "../backup/read-runs.js";
 import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
-import { openFlatFileWriter } from "./host-flat-writer.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
-
-/** Progress of the one phase a restore reports: bytes of non-zero chunks written to the host. */
-export interface RestoreProgress {
-  start(phase: "restore", bytesTotal: number): { update(bytesDone: number): void; stop(): void };
-}
+import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -49,7 +44,8 @@ export interface RestoreToHostRequest {
   method?: FlatWriteMethod;
   signal: AbortSignal;
   clock: Clock;
-  progress: RestoreProgress;
+  /** One `restore` task per disk: bytes of its data sent and written, its zero chunks skipped. */
+  progress: ProgressReporter;
   /** Steps as they happen, for the log. */
   onStep?: (step: string) => void;
 }
@@ -113,19 +109,22 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   await session.exec(sh`mkdir -- ${plan.folderPath}`, { signal });
   step(`created ${plan.folderPath}`);
   try {
-    const bytesTotal = plan.disks.reduce((sum, disk) => sum + disk.dataBytes, 0);
-    const progress = request.progress.start("restore", bytesTotal);
     const written: RestoreToHostResult["disks"] = [];
-    let bytesDone = 0;
-    try {
-      for (const disk of plan.disks) {
-        await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
-        step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
-        const bytesWritten = await writeDisk(request, disk, method, (bytes) => progress.update((bytesDone += bytes)));
+    for (const disk of plan.disks) {
+      await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
+      step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
+      const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: disk.dataBytes });
+      const bytesSkippedZero = disk.sizeBytes - disk.dataBytes;
+      let bytesDone = 0;
+      try {
+        const bytesWritten = await writeDisk(request, disk, method, (bytes) => {
+          bytesDone += bytes;
+          task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
+        });
         written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten });
+      } finally {
+        task.stop();
       }
-    } finally {
-      progress.stop();
     }
     for (const file of plan.files) {
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal });
@@ -166,37 +165,11 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   }
 }
 
-/** Writes the disk's non-zero chunks into its flat file; returns the bytes written. */
-async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onWritten: (bytes: number) => void): Promise<number> {
-  const { repository, session, signal } = request;
-  const reader = await DiskReader.open(repository, request.pointId, disk.index);
-  const { index } = reader;
-  const chunks: number[] = [];
-  for (let chunk = 0; chunk < index.chunkCount; chunk++) if (!index.isZero(chunk)) chunks.push(chunk);
-  const runs = consecutiveRuns(chunks, Math.max(1, Math.floor(RUN_BYTES / index.chunkSizeBytes)));
-  const channels = Math.max(1, Math.min(request.channels ?? DEFAULT_RESTORE_CHANNELS, runs.length));
-  const writer = await openFlatFileWriter({ session, path: disk.flatPath, method, channels, blockBytes: index.chunkSizeBytes, signal });
-  let next = 0;
-  let bytesWritten = 0;
-  // Two lanes per channel: one reads the next run from the repository while the other's bytes travel.
-  const lane = async (number: number): Promise<void> => {
-    while (next < runs.length) {
-      signal.throwIfAborted();
-      const run = runs[next++] as { first: number; count: number };
-      const parts = await Promise.all(Array.from({ length: run.count }, (_, i) => reader.readChunk(run.first + i)));
-      const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      await writer.write(number, run.first * index.chunkSizeBytes, data);
-      bytesWritten += data.byteLength;
-      onWritten(data.byteLength);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number)));
-    await writer.close();
-  } catch (error) {
-    await writer.abandon();
-    throw error;
-  }
+/** Writes the disk's non-zero chunks into its new flat file (it reads as zeros elsewhere); returns the bytes written. */
+async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<number> {
+  const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
+  const runs = diskRuns(reader, { zeros: false });
+  const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone });
   return bytesWritten;
 }
 

@@ -1,0 +1,74 @@
+/**
+ * Writes a disk of a point into a flat file on the host: the runs of chunks asked for, over `channels`
+ * writers with two lanes each (one lane reads the next run from the repository while the other's bytes
+ * travel). A run of data is sent; a run marked zero is written as zeros by the host itself. Shared by the
+ * restore to a new VM (data runs only: the new thin disk reads as zeros) and over the original (both).
+ */
+import type { DiskReader } from "@esxbackup/repository";
+import { RUN_BYTES, consecutiveRuns } from "../backup/read-runs.js";
+import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import { openFlatFileWriter } from "./host-flat-writer.js";
+import type { FlatWriteMethod } from "./host-flat-writer.js";
+
+export interface DiskRun {
+  first: number;
+  count: number;
+  zero: boolean;
+}
+
+/** Runs of the disk's chunks, in disk order: its data chunks, and with `zeros` its zero chunks too. */
+export function diskRuns(reader: DiskReader, options: { zeros: boolean }): DiskRun[] {
+  const { index } = reader;
+  const all = Array.from({ length: index.chunkCount }, (_, chunk) => chunk);
+  const data = consecutiveRuns(all.filter((chunk) => !index.isZero(chunk)), Math.max(1, Math.floor(RUN_BYTES / index.chunkSizeBytes))).map((run) => ({ ...run, zero: false }));
+  if (!options.zeros) return data;
+  const zeros = consecutiveRuns(all.filter((chunk) => index.isZero(chunk)), Number.MAX_SAFE_INTEGER).map((run) => ({ ...run, zero: true }));
+  return [...data, ...zeros].sort((a, b) => a.first - b.first);
+}
+
+export interface WriteDiskRunsRequest {
+  session: Pick<EsxiSshSession, "exec" | "execStream">;
+  flatPath: string;
+  method: FlatWriteMethod;
+  channels: number;
+  reader: DiskReader;
+  runs: readonly DiskRun[];
+  signal: AbortSignal;
+  /** After each run, with its length and whether it was zeros made on the host. */
+  onDone: (bytes: number, zero: boolean) => void;
+}
+
+export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ bytesWritten: number; bytesZeroed: number }> {
+  const { reader, runs, signal } = request;
+  const { index } = reader;
+  const channels = Math.max(1, Math.min(request.channels, runs.length));
+  const writer = await openFlatFileWriter({ session: request.session, path: request.flatPath, method: request.method, channels, blockBytes: index.chunkSizeBytes, signal });
+  let next = 0;
+  let bytesWritten = 0;
+  let bytesZeroed = 0;
+  const lane = async (number: number): Promise<void> => {
+    while (next < runs.length) {
+      signal.throwIfAborted();
+      const run = runs[next++] as DiskRun;
+      const offset = run.first * index.chunkSizeBytes;
+      const length = (run.count - 1) * index.chunkSizeBytes + index.chunkLength(run.first + run.count - 1);
+      if (run.zero) {
+        await writer.writeZeros(number, offset, length);
+        bytesZeroed += length;
+      } else {
+        const parts = await Promise.all(Array.from({ length: run.count }, (_, i) => reader.readChunk(run.first + i)));
+        await writer.write(number, offset, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+        bytesWritten += length;
+      }
+      request.onDone(length, run.zero);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number)));
+    await writer.close();
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
+  return { bytesWritten, bytesZeroed };
+}
