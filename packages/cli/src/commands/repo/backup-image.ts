@@ -17,7 +17,6 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { InvalidInputError, parseChangedRanges, parsePointId, systemClock } from "@esxbackup/domain";
-import type { ChangeFingerprints } from "@esxbackup/domain";
 import type { BackupPlanRefusal, BackUpDiskResult, ChangeSource } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
@@ -143,30 +142,16 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
 
 /** The planner's refusal in the words of this command's options. */
 function refusalAsInputError(refusal: BackupPlanRefusal): InvalidInputError {
-  const kind = (fingerprints: ChangeFingerprints | undefined): string => (fingerprints === undefined ? "none" : formatFingerprintKind(fingerprints));
   switch (refusal.reason) {
     case "previous-has-no-fingerprints":
       return new InvalidInputError(
-        "--detect-changes",
-        `the previous point ${refusal.previousPointId} has no fingerprints of its disk; back it up with --fingerprints first, or give --changed-list`,
-      );
-    case "kind-differs-from-previous":
-      return new InvalidInputError(
         "--fingerprints",
-        `${kind(refusal.requested)} cannot be compared with the previous point's ${kind(refusal.previous)}; leave --fingerprints out to use the previous point's kind`,
+        `the previous point ${refusal.previousPointId} has no fingerprints of its disk; give --fingerprints to choose the kind its disk is hashed again at and compared with, or give --changed-list`,
       );
     case "previous-kind-not-computable":
       return new InvalidInputError(
-        "--detect-changes",
-        `the previous point ${refusal.previousPointId} has ${refusal.previous.algorithm} fingerprints of ${refusal.previous.blockSizeBytes}-byte blocks, which this program cannot compute`,
-      );
-    case "previous-fingerprints-incomparable":
-      return new InvalidInputError("--detect-changes", `the fingerprints of the previous point ${refusal.previousPointId} cannot be compared: ${refusal.detail}`);
-    case "listed-needs-previous-of-same-kind":
-      return new InvalidInputError(
         "--fingerprints",
-        `with --changed-list only the listed ranges are read, so the other blocks' fingerprints are taken from the previous point ${refusal.previousPointId}, ` +
-          `which ${refusal.previous === undefined ? "has none" : `has ${kind(refusal.previous)}`}; give the same kind, or back up without --changed-list to read and fingerprint everything`,
+        `the previous point ${refusal.previousPointId} has ${refusal.previous.algorithm} fingerprints of ${refusal.previous.blockSizeBytes}-byte blocks, which this program cannot compute; give --fingerprints to choose the kind its disk is hashed again at`,
       );
     case "fingerprints-too-large":
       return new InvalidInputError(
