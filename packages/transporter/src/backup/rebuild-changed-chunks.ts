@@ -55,7 +55,7 @@ export async function rebuildChangedChunks(input: {
     disk,
     source: input.source,
     runs,
-    maxReadBytes: runs.reduce((most, run) => Math.max(most, ...run.reads.map((read) => read.lengthBytes)), 0),
+    maxReadBytes: runs.reduce((most, run) => run.reads.reduce((longest, read) => Math.max(longest, read.lengthBytes), most), 0),
     signal: input.signal,
     task: input.progress.start({ ...input.task, phase: "backup", bytesTotal: bytesToRead }),
     work: async (channels, channel, run) => {

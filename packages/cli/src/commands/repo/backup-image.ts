@@ -4,9 +4,10 @@
  * disk image through the same writer the transporter uses, with what the manifest says about the VM (id,
  * uuid, host, configuration files, disk geometry and adapter). With --previous and --changed-list only
  * chunks overlapping the listed ranges are read; with --previous and --detect-changes fingerprints the
- * image is hashed block by block (as a host would with md5sum) and only chunks of blocks whose fingerprint
- * differs from the previous point's are read; with --previous alone everything is read but only new chunks
- * are stored. --fingerprints records one digest per block in the new point for the next backup to compare.
+ * image is hashed block by block (as a host would with md5sum) and only the blocks whose fingerprint
+ * differs from the previous point's are read, laid over the previous point's chunks (a previous point
+ * without fingerprints of that kind is hashed again from the repository first); with --previous alone
+ * everything is read but only new chunks are stored. --fingerprints records one digest per block in the new point for the next backup to compare.
  *
  * A thin shell over the transporter's backup pipeline (`backUpDisk` reading a `LocalImageDiskSource`): it
  * parses and checks the options, words the planner's refusals in terms of them, and prints. Every option,
@@ -25,7 +26,7 @@ import { formatBackupSummary } from "./backup-summary.js";
 import { formatFingerprintKind, parseFingerprintsOption } from "./fingerprint-option.js";
 import { formatBytes, parseByteSize, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
-import { startTransfer } from "./transfer-meter.js";
+import { TerminalProgressReporter } from "./terminal-progress-reporter.js";
 
 interface BackupOptions extends RepoOptions, MetadataOptions {
   previous?: string;
@@ -113,7 +114,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             ...(requested === undefined ? {} : { fingerprints: requested }),
             signal: context.signal,
             clock: context.clock ?? systemClock,
-            progress: { start: ({ phase, bytesTotal }) => startTransfer(context, phase, bytesTotal ?? 0).progress },
+            progress: new TerminalProgressReporter(context.stderr, context.clock ?? systemClock, { interactive: context.interactive }),
           }),
         ).catch((error: unknown) => {
           throw error instanceof BackupPlanRefusedError ? refusalAsInputError(error.refusal) : error;
