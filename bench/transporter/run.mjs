@@ -216,13 +216,19 @@ function startHost() {
       pending.clear();
     });
   });
+  // A host that went away (killed, or stopped by Ctrl-C with us) fails every request instead of crashing us.
+  child.on("error", (error) => log(`simulated host: ${error.message}`));
+  const gone = () => child.exitCode !== null || child.signalCode !== null || !child.connected;
   const request = (op, args = {}) =>
     new Promise((resolveRequest, rejectRequest) => {
+      if (gone()) return rejectRequest(new Error(`the simulated host is gone; cannot ${op}`));
       const id = nextId++;
       pending.set(id, { resolve: resolveRequest, reject: rejectRequest });
-      child.send({ ...args, id, op });
+      child.send({ ...args, id, op }, (error) => {
+        if (error && pending.delete(id)) rejectRequest(new Error(`the simulated host is gone; cannot ${op} (${error.message})`));
+      });
     });
-  return { child, ready, request };
+  return { child, ready, request, gone };
 }
 
 /** Quotes one word for the host's shell (the peers' remote commands; the paths are ours). */
@@ -289,10 +295,11 @@ async function main() {
       await fn();
       done.add(key);
     } catch (error) {
-      // Ctrl-C: no further steps. The handler runs only once the event loop turns, so a command that ended
-      // by SIGINT/SIGTERM (GNU time exits 128 + signal) says it first.
+      // Ctrl-C, or the host gone: no further steps. The signal handler runs only once the event loop turns
+      // (a command that ended by SIGINT/SIGTERM says it first: GNU time exits 128 + signal), and Ctrl-C also
+      // stops the simulated host, which may make our command fail some other way.
       const bySignal = error instanceof CommandFailedError && (error.status === null || error.status === 130 || error.status === 143);
-      if (interrupted || bySignal) throw error;
+      if (interrupted || bySignal || host.gone()) throw error;
       const json = existsSync(jsonOutput(key)) ? readFileSync(jsonOutput(key), "utf8") : "";
       const errors = [...json.matchAll(/"error": (".*")/g)].map((m) => JSON.parse(m[1]));
       const text =
