@@ -259,6 +259,7 @@ async function main() {
     prepareCache(cacheMode, hostInputs ? [before.flatDataPath] : []);
     const hostCpuBefore = processTreeCpuS(host.child.pid);
     log(`${label} ...`);
+    const startedS = Date.now() / 1000;
     // A step that hangs is stopped (exit 124, reported) rather than holding the run forever.
     const m = measure(["timeout", "-k", "30", String(stepTimeoutS), "taskset", "-c", String(receiverCpu), "bash", "-c", `set -o pipefail; ${script}`, "bash", ...args], { env });
     const hostCpuS = processTreeCpuS(host.child.pid) - hostCpuBefore;
@@ -275,6 +276,7 @@ async function main() {
       othersCpuS: Math.max(0, m.othersCpuS - hostCpuS),
       snapshots: after.snapshots.filter((s) => !before.snapshots.some((b) => b.name === s.name && b.takenAt === s.takenAt)),
       stdout: m.stdout,
+      timeline: timeline(m.stderr, startedS, m.wallS),
     };
     rows.push(row);
     log(`${label}: ${row.wallS.toFixed(2)} s, ${((row.wireSentBytes + row.wireReceivedBytes) / 1e6).toFixed(1)} MB on the wire`);
@@ -313,8 +315,10 @@ async function main() {
 
   const points = {};
   // --json output goes to a file, so that a failed backup's errors can be reported.
+  // Each line our CLI logs (snapshot taken, hashed, read, removed) is stamped as it comes: where the wall
+  // time goes.
   const oursBackup = (key, label) =>
-    step(key, label, 'out=$1; shift; "$@" > "$out" && sync', [jsonOutput(key), ...cli, "backup", "--host", target, ...login, "--vm", BENCH_VM_NAME, "--repo", paths.oursRepo, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"], { hostInputs: true });
+    step(key, label, `out=$1; shift; "$@" > "$out" 2> >(${STAMP_LINES}) && sync; status=$?; wait $!; exit $status`, [jsonOutput(key), ...cli, "backup", "--host", target, ...login, "--vm", BENCH_VM_NAME, "--repo", paths.oursRepo, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"], { hostInputs: true });
   const readFlat = `cat ${q(ready.flatSandboxPath)}`;
 
   if (only.has("ours")) {
@@ -427,6 +431,19 @@ async function main() {
   console.log(report);
   log(`done; report in ${join(workDir, "results.md")}`);
   if (failures.some((f) => !f.error.startsWith("skipped")) || checks.some((c) => !c.ok)) process.exitCode = 1;
+}
+
+/** A bash filter that prefixes each line with the wall clock (seconds since the epoch, microseconds). */
+const STAMP_LINES = 'while IFS= read -r line; do printf "%s %s\\n" "$EPOCHREALTIME" "$line"; done >&2';
+
+/** Pure: stamped stderr lines as [{ atS (since the step started), line }], closed by the step's end. */
+export function timeline(stderr, startedS, wallS) {
+  const events = [];
+  for (const text of stderr.split("\n")) {
+    const m = /^(\d+\.\d+) (.*)$/.exec(text);
+    if (m) events.push({ atS: Math.max(0, Number(m[1]) - startedS), line: m[2] });
+  }
+  return events.length === 0 ? undefined : [...events, { atS: wallS, line: "(exited)" }];
 }
 
 function versionOf(fn, fallback) {
