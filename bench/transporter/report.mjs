@@ -98,6 +98,16 @@ export function formatReport({ meta, rows, checks = [], failures = [] }) {
   const sections = [formatHeader(meta), formatTable(meta, rows)];
   if (failures.length > 0) sections.push("Steps that did not run:\n\n" + failures.map((f) => `- ${f.label}: ${f.error.replaceAll("\n", " ")}`).join("\n"));
   const rsync = rows.find((r) => r.key === "rsync");
+  const incr = rows.find((r) => r.key === "ours-incr");
+  const w = meta.windows ?? {};
+  if (rsync && incr && w.ours > 0 && w.rsync > 0) {
+    const ours = wire(incr) / w.ours;
+    const theirs = wire(rsync) / w.rsync;
+    sections.push(
+      `Per 64 KiB block changed in each one's window (the load makes the windows differ): ours ${(ours / 1e3).toFixed(1)} KB on the wire, ` +
+        `rsync ${(theirs / 1e3).toFixed(1)} KB, ${x(ours / theirs)} (not a target: the issue's target is the raw ratio above).`,
+    );
+  }
   if (rsync?.rsyncStats) {
     const st = rsync.rsyncStats;
     sections.push(`rsync's own count: sent ${(st.sentBytes / MB).toFixed(2)} MB, received ${(st.receivedBytes / MB).toFixed(2)} MB, literal data ${(st.literalBytes / MB).toFixed(2)} MB (through its ssh pipe, before SSH framing).`);
