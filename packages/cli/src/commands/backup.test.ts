@@ -190,6 +190,28 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     });
 
+    it("Ctrl-C (SIGINT) during a backup: exit 130, the run's snapshot removed, no point written", async () => {
+      const pointsBefore = (await cli(["repo", "list", "--repo", repo, "--json"])).stdout;
+      const child = spawn(process.execPath, [BIN, ...common, "--password-file", passwordFile, "--vm", "quiet", "--full"], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      let interrupted = false;
+      child.stdout.resume();
+      child.stderr.on("data", (data: Buffer) => {
+        stderr += data.toString();
+        if (!interrupted && /snapshot "esxbackup-run-[^"]+" taken/u.test(stderr)) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      });
+      const [code] = (await once(child, "exit")) as [number | null];
+      printed.push(stderr);
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /snapshot "esxbackup-run-[^"]+" removed/u);
+      assert.match(stderr, /^esxbackup: interrupted$/mu);
+      assert.deepEqual(model.inventory().find((v) => v.vmid === 4)?.snapshots ?? [], []);
+      assert.equal((await cli(["repo", "list", "--repo", repo, "--json"])).stdout, pointsBefore);
+    });
+
     it("a wrong password and a changed host key exit 3 with clear messages", async () => {
       const wrong = await cli([...common, "--password-file", wrongPasswordFile, "--vm", "web01"]);
       assert.equal(wrong.code, 3);
