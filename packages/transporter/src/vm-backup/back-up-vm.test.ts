@@ -101,7 +101,12 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const workload = model.workload(1);
     await workload.waitForWrites(workload.writes + 3);
     const events: VmBackupEvent[] = [];
-    const first = await backUpVm(request("web01", "first-run", events));
+    const phases: string[] = [];
+    const first = await backUpVm({ ...request("web01", "first-run", events), progress: { start: (task) => (phases.push(task.phase), silentProgress.start(task)) } });
+    // The run reports its snapshot, each disk's fingerprinting and reading, and the clean-up, in that order.
+    assert.equal(phases[0], "snapshot");
+    assert.equal(phases.at(-1), "cleanup");
+    assert.deepEqual([...new Set(phases.slice(1, -1))].sort(), ["backup", "fingerprint"]);
     assert.equal(first.previous, undefined);
     assert.ok((await restored(first.point)).equals(recordOf(1, "first-run")), "the first point is the disk at its snapshot");
     assert.ok((await restored(first.point, 1)).equals(recordOf(1, "first-run", 1)), "and so is its second disk");
