@@ -125,11 +125,11 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.ok(next !== undefined && "point" in next);
       assert.equal(next.previousPoint, (json.vms[0] as { point: string }).point);
       assert.equal(next.matchedBy, "uuid");
-      // Only chunks the guest wrote into between the two snapshots are read (a 64 KiB write touches at most 2).
+      // Only blocks the guest wrote between the two snapshots are read (a 64 KiB write touches at most two).
       const records = model.pointInTimeRecords(1);
       const writes = (records.at(-1)?.writesBefore ?? 0) - (records.at(-2)?.writesBefore ?? 0);
       assert.ok(writes > 0);
-      assert.ok(next.counters.bytesRead <= Math.min(3 * MIB - 1, writes * 2 * 256 * 1024), `incremental read ${next.counters.bytesRead} after ${writes} writes`);
+      assert.ok(next.counters.bytesRead > 0 && next.counters.bytesRead <= writes * 2 * 65536, `incremental read ${next.counters.bytesRead} after ${writes} writes`);
       await restoredEqualsRecord(next.point, 1);
       for (const vmid of [1, 2]) assert.deepEqual(model.inventory().find((v) => v.vmid === vmid)?.snapshots ?? [], []);
     });
