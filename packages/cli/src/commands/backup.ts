@@ -17,10 +17,10 @@ import type { EsxiSshSession as EsxiSshSessionType, VmBackupEvent } from "@esxba
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
-import { cliProgressReporter } from "./backup-progress.js";
 import { addHostLoginOptions, hostLogin } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { parseByteSize, usingRepository } from "./repo/open-repository.js";
+import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
 interface BackupOptions extends HostLoginOptions {
   vm: string[];
@@ -95,7 +95,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
           ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
           signal: context.signal,
           clock,
-          progress: cliProgressReporter(context),
+          progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
           onEvent: (event) => {
             const line = describeEvent(event);
             if (line !== undefined) log(line);

@@ -31,9 +31,9 @@ export async function hashPointDisk(
       const offset = nextOffset;
       const length = Math.min(step, reader.sizeBytes - offset);
       nextOffset += length;
-      // A fresh buffer (not a view of a chunk) so it can be handed to the hashing thread.
-      const data = Buffer.from(await reader.readRange(offset, length));
-      table.record(offset, (await hasher.hash(data)).digests);
+      // Runs start on chunk boundaries, so the range is the whole of a fresh buffer, handed to the hashing
+      // thread without a copy.
+      table.record(offset, (await hasher.hash(await reader.readRange(offset, length))).digests);
       bytesDone += length;
       options.onProgress(bytesDone);
     }

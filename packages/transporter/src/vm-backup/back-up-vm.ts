@@ -125,64 +125,75 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const applets = ["sh", "dd", "wc", ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
   const python = capabilities.python?.version === undefined ? undefined : { command: capabilities.python.command, version: `${capabilities.python.version.major}.${capabilities.python.version.minor}.${capabilities.python.version.patch}` };
 
-  return withRunSnapshot(
-    session,
-    { vmid: Number(vm.vmid), name: vm.name },
-    {
-      runId: request.runId,
-      quiesce: request.quiesce ?? false,
-      allowUserSnapshots: request.allowUserSnapshots ?? false,
-      signal,
-      onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
-    },
-    async () => {
-      const requests: PointDiskRequest[] = disks.map((disk) => {
-        const previousKind = previousFingerprints?.get(disk.key);
-        const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
-        const hashing = chooseHashingMethod({ ...(python === undefined ? {} : { python }), applets }, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
-        const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
-        request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
-        const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
-        // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first
-        // backup of the disk) to skip its zero blocks. Not hashable there, or nothing comparable: read whole,
-        // hashed here, unchanged chunks deduplicated.
-        const byFingerprints = hashing.kind !== "full-read" && (!(previousFingerprints?.has(disk.key) ?? false) || sameKind);
-        const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
-        return {
-          key: disk.key,
-          source: sourceFor(request, disk, hashing, reading),
-          changes,
-          fingerprints: { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] },
-          ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }),
-          ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }),
-        };
-      });
-      const result = await backUpPoint({
-        repository: request.repository,
+  // Progress: the snapshot phase until the snapshot exists, the cleanup phase from the end of the work until it is gone.
+  let phase = request.progress.start({ phase: "snapshot", vm: vmName });
+  try {
+    return await withRunSnapshot(
+      session,
+      { vmid: Number(vm.vmid), name: vm.name },
+      {
+        runId: request.runId,
+        quiesce: request.quiesce ?? false,
+        allowUserSnapshots: request.allowUserSnapshots ?? false,
         signal,
-        clock: request.clock,
-        progress: request.progress,
-        point: {
-          vm: plan.vm,
-          host: request.hostLabel,
-          configFiles,
-          tags: request.tags ?? [],
-          ...(previous === undefined ? {} : { previousPointId: previous.pointId }),
-          ...(request.flushEveryBytes === undefined ? {} : { flushEveryBytes: request.flushEveryBytes }),
-        },
-        disks: requests,
-        ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
-      });
-      return {
-        vm: vmName,
-        point: result.point,
-        previous,
-        seconds: (request.clock.now().getTime() - startedMs) / 1000,
-        counters: result.counters,
-        disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
-      };
-    },
-  );
+        onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
+      },
+      async () => {
+        phase.stop();
+        try {
+          const requests: PointDiskRequest[] = disks.map((disk) => {
+            const previousKind = previousFingerprints?.get(disk.key);
+            const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
+            const hashing = chooseHashingMethod({ ...(python === undefined ? {} : { python }), applets }, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
+            const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
+            request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
+            const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
+            // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first
+            // backup of the disk) to skip its zero blocks. Not hashable there, or nothing comparable: read whole,
+            // hashed here, unchanged chunks deduplicated.
+            const byFingerprints = hashing.kind !== "full-read" && (!(previousFingerprints?.has(disk.key) ?? false) || sameKind);
+            const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
+            return {
+              key: disk.key,
+              source: sourceFor(request, disk, hashing, reading),
+              changes,
+              fingerprints: { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] },
+              ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }),
+              ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }),
+            };
+          });
+          const result = await backUpPoint({
+            repository: request.repository,
+            signal,
+            clock: request.clock,
+            progress: request.progress,
+            point: {
+              vm: plan.vm,
+              host: request.hostLabel,
+              configFiles,
+              tags: request.tags ?? [],
+              ...(previous === undefined ? {} : { previousPointId: previous.pointId }),
+              ...(request.flushEveryBytes === undefined ? {} : { flushEveryBytes: request.flushEveryBytes }),
+            },
+            disks: requests,
+            ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
+          });
+          return {
+            vm: vmName,
+            point: result.point,
+            previous,
+            seconds: (request.clock.now().getTime() - startedMs) / 1000,
+            counters: result.counters,
+            disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
+          };
+        } finally {
+          phase = request.progress.start({ phase: "cleanup", vm: vmName });
+        }
+      },
+    );
+  } finally {
+    phase.stop();
+  }
 }
 
 function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism): EsxiDiskSource {
