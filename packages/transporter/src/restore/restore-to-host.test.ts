@@ -7,9 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
-import { MemoryBlobStore, Repository } from "@esxbackup/repository";
-import { backUpDisk } from "../backup/back-up-disk.js";
-import { LocalImageDiskSource } from "../backup/local-image-disk-source.js";
+import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreToHost } from "./restore-to-host.js";
@@ -27,22 +25,13 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
   for (const name of await readdir(folder)) {
     if (name === basename(vm.vmxPath) || name.endsWith(".nvram")) configFiles.push({ name, content: await readFile(join(folder, name)) });
   }
-  const source = await LocalImageDiskSource.open(copy);
-  try {
-    const result = await backUpDisk({
-      repository,
-      source,
-      point: { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] },
-      disk: { key: "scsi0:0" },
-      changes: { kind: "all" },
-      signal: new AbortController().signal,
-      clock: systemClock,
-      progress: { start: () => ({ update: () => undefined, stop: () => undefined }) },
-    });
-    return { pointId: result.point, image: await readFile(copy) };
-  } finally {
-    await source.close();
-  }
+  // Written straight through the repository's writer: the point's layout is what matters here, not the pipeline.
+  const image = await readFile(copy);
+  const writer = await PointWriter.begin(repository, { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] });
+  const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null });
+  await disk.writeChunks(0, Buffer.from(image)); // handed to the workers: a copy, the test keeps `image`
+  const committed = await writer.commit();
+  return { pointId: committed.pointId, image };
 }
 
 for (const { version, python } of [{ version: "8.0", python: true }, { version: "6.7", python: false }] as { version: EsxiVersion; python: boolean }[]) {
