@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
 import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import { CuttableRelay } from "../esxi/testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreToHost } from "./restore-to-host.js";
@@ -87,6 +88,36 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().map((vm) => vm.name).filter((name) => name === "aborted"), []);
       assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
+    });
+
+    it("a connection lost while writing fails the restore, and the folder it made is removed over a new connection", async () => {
+      const relay = new CuttableRelay(test.host.port);
+      try {
+        const session = await test.open({ target: { host: "127.0.0.1", port: await relay.listen(), user: "root", password: test.password, esxiVersion: version }, reconnectDelayMs: () => 0 });
+        const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+        const before = (await readdir(datastore)).sort();
+        const steps: string[] = [];
+        let cut = false;
+        const progress: ProgressReporter = {
+          start: () => ({
+            update: () => {
+              if (!cut) relay.cut();
+              cut = true;
+            },
+            stop: () => undefined,
+          }),
+        };
+        await assert.rejects(
+          restoreToHost({ session, repository, pointId: point.pointId, name: "cut", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress, onStep: (s) => steps.push(s) }),
+          /lost|closed/iu,
+        );
+        assert.ok(cut, "the connection was cut while writing");
+        assert.ok(steps.includes("removed /vmfs/volumes/datastore1/cut"), steps.join("\n"));
+        assert.deepEqual((await readdir(datastore)).sort(), before);
+        assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "cut"), []);
+      } finally {
+        await relay.close();
+      }
     });
   });
 }
