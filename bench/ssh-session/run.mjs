@@ -7,9 +7,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startSimulatorProcess } from "../simulator/start-simulator-process.mjs";
 import { EsxiSshSession, KnownHostsFile, sh } from "@esxbackup/transporter";
 
 const { values } = parseArgs({ options: { mib: { type: "string", default: "1024" }, channels: { type: "string", default: "1,4" } } });
@@ -17,15 +16,8 @@ const mib = Number(values.mib);
 const channelCounts = values.channels.split(",").map(Number);
 const work = mkdtempSync(join(tmpdir(), "esxbackup-bench-ssh-"));
 const password = "bench-password-1";
-const bin = fileURLToPath(new URL("../../packages/cli/bin/esxbackup.js", import.meta.url));
-const simulator = spawn(process.execPath, [bin, "simulator", "--esxi-version", "8.0", "--password", password, "--state-dir", work], { stdio: ["ignore", "pipe", "inherit"] });
-const port = await new Promise((resolve, reject) => {
-  createInterface({ input: simulator.stdout }).on("line", (line) => {
-    const m = /ssh:\/\/\S+@127\.0\.0\.1:(\d+)/u.exec(line);
-    if (m) resolve(Number(m[1]));
-  });
-  simulator.once("exit", () => reject(new Error("simulator exited")));
-});
+const simulator = await startSimulatorProcess({ esxiVersion: "8.0", password, stateDir: work });
+const port = simulator.port;
 
 const rows = [];
 const rate = (bytes, ms) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
@@ -59,8 +51,7 @@ try {
   }
   await session.close();
 } finally {
-  simulator.kill("SIGTERM");
-  await new Promise((resolve) => simulator.once("exit", resolve));
+  await simulator.stop();
   rmSync(work, { recursive: true, force: true });
 }
 console.log("| client | channels | MiB | seconds | MB/s |\n|---|---|---|---|---|");

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { CommandContext } from "./command-context.js";
+import { registerBackupCommand } from "./commands/backup.js";
 import { registerHostsCommand } from "./commands/hosts.js";
 import { registerInventoryCommand } from "./commands/inventory.js";
 import { registerRepoCommand } from "./commands/repo/repo.js";
@@ -12,6 +13,7 @@ import { registerServicesCommand } from "./commands/services.js";
 import { registerSimulatorCommand } from "./commands/simulator.js";
 
 export function registerCommands(program: Command, context: CommandContext): void {
+  registerBackupCommand(program, context);
   registerHostsCommand(program, context);
   registerInventoryCommand(program, context);
   registerRepoCommand(program, context);

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
 import { changePassphrase } from "./change-passphrase.js";
@@ -163,6 +164,28 @@ describe("Repository round trips", () => {
       await assert.rejects(disk.writeChunk(1, Buffer.alloc(CHUNK)), /must be 10 bytes/);
       await assert.rejects(disk.writeChunk(2, Buffer.alloc(10)), /outside 0\.\.1/);
       await writer.abort();
+    } finally {
+      await repository.close();
+    }
+  });
+
+  it("disks of one point written at once keep their own stats, which add up to the writer's", async () => {
+    const { repository } = await fresh();
+    try {
+      const [x, y] = [randomBytes(4 * CHUNK), randomBytes(4 * CHUNK)];
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const first = await writer.openDisk({ key: "scsi0:0", name: "a.vmdk", sizeBytes: 6 * CHUNK });
+      const second = await writer.openDisk({ key: "scsi0:1", name: "b.vmdk", sizeBytes: 5 * CHUNK });
+      // The first disk: x, then two zero chunks; the second: y, then x again, which the first stores.
+      await Promise.all([first.writeChunks(0, Buffer.concat([x, Buffer.alloc(2 * CHUNK)])), second.writeChunks(0, Buffer.from(y))]);
+      await second.writeChunk(4, x.subarray(0, CHUNK));
+      assert.deepEqual([first.stats.chunksStored, first.stats.chunksDeduplicated, first.stats.bytesSkippedZero], [4, 0, 2 * CHUNK]);
+      assert.deepEqual([second.stats.chunksStored, second.stats.chunksDeduplicated, second.stats.bytesDeduplicated], [4, 1, CHUNK]);
+      for (const field of ["bytesStored", "chunksStored", "bytesDeduplicated", "chunksDeduplicated", "bytesSkippedZero", "bytesTakenOver"] as const) {
+        assert.equal(first.stats[field] + second.stats[field], writer.stats[field], field);
+      }
+      const point = await writer.commit();
+      assert.deepEqual(point.disks.map((disk) => disk.key), ["scsi0:0", "scsi0:1"]);
     } finally {
       await repository.close();
     }

@@ -120,6 +120,25 @@ export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
 export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
 export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
 
+// Reading a VM's disk on a host over SSH (docs/adr/0024): the DiskSource of a frozen base extent.
+export { DEFAULT_DISK_READ_CHANNELS, EsxiDiskSource } from "./esxi/disk/esxi-disk-source.js";
+export type { EsxiDiskSourceOptions } from "./esxi/disk/esxi-disk-source.js";
+export type { DiskReadMechanism } from "./esxi/disk/host-disk-reader.js";
+export { DiskReadShortError } from "./esxi/disk/disk-read-errors.js";
+export { DISK_READ_PYTHON_SCRIPT } from "./esxi/disk/disk-read-python-script.js";
+
+// Backing up VMs of a host (docs/adr/0024): plan, run snapshot, each disk's frozen base through the pipeline.
+export { backUpVm } from "./vm-backup/back-up-vm.js";
+export type { BackUpVmRequest, VmBackupEvent, VmBackupResult } from "./vm-backup/back-up-vm.js";
+export { DEFAULT_VM_BACKUP_CONCURRENCY, backUpVms } from "./vm-backup/back-up-vms.js";
+export type { BackUpVmsRequest, VmBackupOutcome } from "./vm-backup/back-up-vms.js";
+export { findPreviousPoint } from "./vm-backup/find-previous-point.js";
+export type { PointSummary, PreviousPoint } from "./vm-backup/find-previous-point.js";
+export { planVmBackup } from "./vm-backup/plan-vm-backup.js";
+export type { PlannedDisk, VmBackupPlan, VmBackupPlanInput } from "./vm-backup/plan-vm-backup.js";
+export { VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";
+export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-text-file.js";
+
 // Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
 export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
 export type { HostRestoreSession, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";

@@ -165,3 +165,20 @@ test("a bad config names the field and the source", () => {
     (e: unknown) => e instanceof InvalidInputError && e.field === "hosts[0].vms[0].disks[0].slot" && e.message.includes("hosts.json"),
   );
 });
+
+test("vmkfstools -X grows a powered-off VM's disk: its record, its next snapshot and point-in-time record follow", async () => {
+  const { model, dir, tools } = await openHost(6);
+  try {
+    assert.equal(await tools("vim-cmd", "vmsvc/power.off", "7"), "Powering off VM:\n");
+    const folder = `/vmfs/volumes/datastore1 (4)/${NAME}`;
+    assert.equal(await tools("vmkfstools", "-X", "12M", `${folder}/${NAME}.vmdk`), "");
+    assert.equal(model.inventory()[0]?.disks[0]?.sizeBytes, 12 * MIB);
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "after growth", "", "0", "0"), "Create Snapshot:\n");
+    const record = model.pointInTimeRecords(7).at(-1);
+    assert.equal(record?.disks[0]?.sizeBytes, 12 * MIB);
+    assert.equal(record?.disks[0]?.image?.length, 12 * MIB);
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -173,6 +173,24 @@ export class HostState {
     });
   }
 
+  /**
+   * `vmkfstools -X` grew a base disk (`realDescriptor`): the record of a registered VM that uses it follows,
+   * as hostd takes a disk's capacity from its descriptor, so later snapshots, writes and point-in-time
+   * records cover the whole grown disk.
+   */
+  async baseDiskResized(realDescriptor: string, sizeBytes: number): Promise<void> {
+    let changed = false;
+    for (const vm of this.#vms.values()) {
+      for (const disk of vm.disks) {
+        if (disk.deltas.length === 0 && join(this.layout.vmDir(vm), disk.baseFile) === realDescriptor) {
+          disk.sizeBytes = sizeBytes;
+          changed = true;
+        }
+      }
+    }
+    if (changed) await this.#persist();
+  }
+
   pointInTimeRecords(vmid?: number): PointInTimeRecord[] {
     return this.#recorder.records(vmid);
   }

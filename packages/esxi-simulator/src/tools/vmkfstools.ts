@@ -140,6 +140,7 @@ export class Vmkfstools {
       await truncate(flat, size);
       const text = await readFile(target.real, "utf8");
       await writeFile(target.real, text.replace(/^RW \d+ /mu, `RW ${size / 512} `));
+      await this.host.baseDiskResized(target.real, size);
       return;
     }
     throw new VmkfstoolsFailure("No command specified");

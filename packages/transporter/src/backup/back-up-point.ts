@@ -84,7 +84,7 @@ export async function backUpPoint(request: BackUpPointRequest): Promise<BackUpPo
         try {
           // `openDisk` numbers disks in the order it is called, synchronously: lanes take disks in order,
           // so the point lists them as given however many run at once.
-          results[position] = await backUpPlannedDisk({ writer, planned: planned[position] as PlannedDisk, signal: stop.signal, clock, progress: request.progress, vm: request.point.vm.name });
+          results[position] = await backUpPlannedDisk({ repository, writer, planned: planned[position] as PlannedDisk, signal: stop.signal, clock, progress: request.progress, vm: request.point.vm.name });
         } catch (error) {
           failure ??= { error };
           stop.abort(error);

@@ -5,19 +5,13 @@
 import type { ChangeFingerprints } from "@esxbackup/domain";
 
 export type BackupPlanRefusal =
-  /** Changes were to be found by fingerprints, but the previous point has none for its disk. */
-  | { reason: "previous-has-no-fingerprints"; previousPointId: string }
-  /** The kind asked for cannot be compared with the previous point's. */
-  | { reason: "kind-differs-from-previous"; previousPointId: string; requested: ChangeFingerprints; previous: ChangeFingerprints }
-  /** The previous point's fingerprints are of an algorithm or block size this program cannot compute. */
-  | { reason: "previous-kind-not-computable"; previousPointId: string; previous: { algorithm: string; blockSizeBytes: number } }
-  /** The previous point's fingerprints do not describe its disk (wrong size or length): `detail` says how. */
-  | { reason: "previous-fingerprints-incomparable"; previousPointId: string; detail: string }
   /**
-   * Only listed ranges are read, so blocks not read take their fingerprints from the previous point, which
-   * must hold the same kind.
+   * Changes were to be found by fingerprints, the previous point has none for its disk, and no kind was
+   * asked for: there is no kind to hash the previous disk again at.
    */
-  | { reason: "listed-needs-previous-of-same-kind"; previousPointId: string; requested: ChangeFingerprints; previous?: ChangeFingerprints }
+  | { reason: "previous-has-no-fingerprints"; previousPointId: string }
+  /** The same, the previous point's fingerprints being of an algorithm or block size this program cannot compute. */
+  | { reason: "previous-kind-not-computable"; previousPointId: string; previous: { algorithm: string; blockSizeBytes: number } }
   /** The fingerprint table of this disk at this kind would exceed what the format holds. */
   | { reason: "fingerprints-too-large"; sizeBytes: number; kind: ChangeFingerprints; fingerprintBytes: number; maxBytes: number };
 

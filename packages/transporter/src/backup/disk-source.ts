@@ -4,10 +4,10 @@
  * (`backUpDisk`) knows only this.
  *
  * Reads go over numbered channels, each with at most one read in flight: locally a channel is a slot of
- * memory the reads land in, remotely an SSH channel. The pipeline asks for whole runs of chunks at chunk
- * boundaries, usually only the changed ones, so a remote source reads exactly those byte ranges, N at a
- * time. Fingerprints of the whole disk are computed where the disk is (the host hashes its own disk), so
- * only the changed ranges cross the wire.
+ * memory the reads land in, remotely an SSH channel. The pipeline asks for whole runs of chunks, or — when
+ * the source's fingerprints say which blocks changed — for the changed blocks alone (docs/adr/0023), so a
+ * remote source reads exactly those byte ranges, N at a time. Fingerprints of the whole disk are computed
+ * where the disk is (the host hashes its own disk), so only the changed ranges cross the wire.
  */
 import type { ChangeFingerprints, DiskFingerprints } from "@esxbackup/domain";
 
@@ -40,9 +40,11 @@ export interface SourceFingerprints {
 
 export interface DiskChannels {
   /**
-   * Reads exactly `lengthBytes` at `offsetBytes` (a chunk boundary) over `channel` and returns a view of
-   * them, valid until the same channel reads again. A source that ends early (it changed while being read)
-   * is an error naming it, never a short result.
+   * Reads exactly `lengthBytes` at `offsetBytes` over `channel` and returns a view of them, valid until the
+   * same channel reads again. Any range may be asked for whose offset and length are multiples of 4096,
+   * except that the last may end at the disk's end (a single changed block, or a run of chunks), and never
+   * more than `maxReadBytes`. A source that ends early (it changed while being read) is an error naming it,
+   * never a short result.
    */
   read(channel: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
   close(): Promise<void>;

@@ -54,20 +54,24 @@ describe("planBackup", () => {
   ];
   for (const [name, request, previous, expected] of table) it(name, () => assert.deepEqual(planBackup(request, previous), expected));
 
+  const rehash = (record: ChangeFingerprints, fingerprintFirst = true): BackupPlan => ({ record, fingerprintFirst, rehashPrevious: true, hashWhileReading: !fingerprintFirst });
+  const rehashes: [string, BackupPlanRequest, { pointId: string; fingerprints?: DiskFingerprints }, BackupPlan][] = [
+    ["by fingerprints, the previous point has none", { changes: BY_FINGERPRINTS, requested: MD5_64K, previousPointId: P }, { pointId: P }, rehash(MD5_64K)],
+    ["by fingerprints, another algorithm asked", { changes: BY_FINGERPRINTS, requested: SHA1_64K, previousPointId: P }, { pointId: P, fingerprints: old }, rehash(SHA1_64K)],
+    ["by fingerprints, another block asked", { changes: BY_FINGERPRINTS, requested: MD5_128K, previousPointId: P }, { pointId: P, fingerprints: old }, rehash(MD5_128K)],
+    ["by fingerprints, the previous point's kind is one this program cannot compute", { changes: BY_FINGERPRINTS, requested: MD5_64K, previousPointId: P },
+      { pointId: P, fingerprints: { ...old, algorithm: "xxh3" as "md5" } }, rehash(MD5_64K)],
+    ["a changed list with fingerprints, the previous point has none", { changes: LISTED, requested: MD5_64K, previousPointId: P }, { pointId: P }, rehash(MD5_64K, false)],
+    ["a changed list with fingerprints, the previous point has another kind", { changes: LISTED, requested: SHA1_64K, previousPointId: P }, { pointId: P, fingerprints: old }, rehash(SHA1_64K, false)],
+  ];
+  for (const [name, request, previous, expected] of rehashes) it(`hashes the previous disk again, never reads it all: ${name}`, () => assert.deepEqual(planBackup(request, previous), expected));
+
   const refusals: [string, BackupPlanRequest, { pointId: string; fingerprints?: DiskFingerprints }, BackupPlanRefusal][] = [
-    ["by fingerprints, the previous point has none", { changes: BY_FINGERPRINTS, previousPointId: P }, { pointId: P }, { reason: "previous-has-no-fingerprints", previousPointId: P }],
-    ["by fingerprints, another algorithm asked", { changes: BY_FINGERPRINTS, requested: SHA1_64K, previousPointId: P }, { pointId: P, fingerprints: old },
-      { reason: "kind-differs-from-previous", previousPointId: P, requested: SHA1_64K, previous: MD5_64K }],
-    ["by fingerprints, another block asked", { changes: BY_FINGERPRINTS, requested: MD5_128K, previousPointId: P }, { pointId: P, fingerprints: old },
-      { reason: "kind-differs-from-previous", previousPointId: P, requested: MD5_128K, previous: MD5_64K }],
-    ["by fingerprints, an algorithm this program cannot compute", { changes: BY_FINGERPRINTS, previousPointId: P },
+    ["by fingerprints, the previous point has none and no kind is asked", { changes: BY_FINGERPRINTS, previousPointId: P }, { pointId: P }, { reason: "previous-has-no-fingerprints", previousPointId: P }],
+    ["by fingerprints, an algorithm this program cannot compute and no kind asked", { changes: BY_FINGERPRINTS, previousPointId: P },
       { pointId: P, fingerprints: { ...old, algorithm: "xxh3" as "md5" } }, { reason: "previous-kind-not-computable", previousPointId: P, previous: { algorithm: "xxh3", blockSizeBytes: 64 * K } }],
-    ["by fingerprints, a block size this program cannot compute", { changes: BY_FINGERPRINTS, previousPointId: P },
+    ["by fingerprints, a block size this program cannot compute and no kind asked", { changes: BY_FINGERPRINTS, previousPointId: P },
       { pointId: P, fingerprints: { ...old, blockSizeBytes: 1000 } }, { reason: "previous-kind-not-computable", previousPointId: P, previous: { algorithm: "md5", blockSizeBytes: 1000 } }],
-    ["a changed list with fingerprints, the previous point has none", { changes: LISTED, requested: MD5_64K, previousPointId: P }, { pointId: P },
-      { reason: "listed-needs-previous-of-same-kind", previousPointId: P, requested: MD5_64K }],
-    ["a changed list with fingerprints, the previous point has another kind", { changes: LISTED, requested: SHA1_64K, previousPointId: P }, { pointId: P, fingerprints: old },
-      { reason: "listed-needs-previous-of-same-kind", previousPointId: P, requested: SHA1_64K, previous: MD5_64K }],
   ];
   for (const [name, request, previous, refusal] of refusals) {
     it(`refuses: ${name}`, () => {
@@ -80,33 +84,42 @@ describe("planReads", () => {
   const CHUNK = 128 * K;
   const zeros = (blocks: string): Uint8Array => Uint8Array.from([...blocks], (letter) => (letter === "0" ? 1 : 0));
   const current = (blocks: string): { fingerprints: DiskFingerprints; zeroBlocks: Uint8Array } => ({ fingerprints: fingerprints(blocks), zeroBlocks: zeros(blocks) });
-  const chunkRange = (index: number): { offsetBytes: number; lengthBytes: number } => ({ offsetBytes: index * CHUNK, lengthBytes: CHUNK });
-  const compare = (previousBlocks: string): BackupPlan => ({ record: MD5_64K, fingerprintFirst: true, compareWith: fingerprints(previousBlocks), hashWhileReading: false });
+  const blocks = (first: number, count: number): { offsetBytes: number; lengthBytes: number } => ({ offsetBytes: first * 64 * K, lengthBytes: count * 64 * K });
+  const BY_HOST: BackupPlan = { record: MD5_64K, fingerprintFirst: true, hashWhileReading: false };
+  const previous = (previousBlocks: string): { sizeBytes: number; fingerprints: DiskFingerprints } => ({ sizeBytes: previousBlocks.length * 64 * K, fingerprints: fingerprints(previousBlocks) });
 
-  it("everything, or the listed ranges, when the source does not fingerprint first", () => {
+  it("whole chunks: everything, or those of the listed ranges, when the source does not fingerprint first", () => {
     const plan: BackupPlan = { fingerprintFirst: false, hashWhileReading: false };
-    assert.deepEqual(planReads({ changes: ALL, plan, chunkSizeBytes: CHUNK }), { zeroChunks: [] });
-    assert.deepEqual(planReads({ changes: LISTED, plan, chunkSizeBytes: CHUNK }), { ranges: LISTED.kind === "listed" ? LISTED.ranges : [], zeroChunks: [] });
+    assert.deepEqual(planReads({ changes: ALL, plan, chunkSizeBytes: CHUNK }), { kind: "chunks" });
+    assert.deepEqual(planReads({ changes: LISTED, plan, chunkSizeBytes: CHUNK }), { kind: "chunks", ranges: LISTED.kind === "listed" ? LISTED.ranges : [] });
   });
 
-  const table: [string, BackupPlan, string, ReturnType<typeof planReads>][] = [
+  const table: [string, string | undefined, string, ReturnType<typeof planReads>][] = [
     // Two 64 KiB blocks per 128 KiB chunk.
-    ["one changed block: its whole chunk read, the changed bytes counted", compare("ab" + "cd" + "ef"), "ab" + "cX" + "ef",
-      { ranges: [chunkRange(1)], zeroChunks: [], changed: { ranges: 1, bytes: 64 * K } }],
-    ["a chunk the source found zero: written as zero, not read", compare("ab" + "cd" + "ef"), "ab" + "00" + "eY",
-      { ranges: [chunkRange(2)], zeroChunks: [1], changed: { ranges: 1, bytes: 3 * 64 * K } }],
-    ["nothing changed: nothing read", compare("ab" + "cd"), "ab" + "cd", { ranges: [], zeroChunks: [], changed: { ranges: 0, bytes: 0 } }],
-    ["a first backup by fingerprints: every chunk but the zero ones", { record: MD5_64K, fingerprintFirst: true, hashWhileReading: false }, "ab" + "00" + "c0",
-      { ranges: [chunkRange(0), chunkRange(2)], zeroChunks: [1], changed: { ranges: 2, bytes: 6 * 64 * K } }],
+    ["one changed block: only it is read, its chunk patched", "ab" + "cd" + "ef", "ab" + "cX" + "ef",
+      { kind: "blocks", builds: [{ index: 1, kind: "patch" }], readRanges: [blocks(3, 1)], zeroRanges: [], changed: { ranges: 1, bytes: 64 * K } }],
+    ["a chunk the source found zero: written as zero, not read; a zero block in a changed chunk not read either", "ab" + "cd" + "ef", "ab" + "00" + "0Y",
+      { kind: "blocks", builds: [{ index: 1, kind: "zero" }, { index: 2, kind: "new" }], readRanges: [blocks(5, 1)], zeroRanges: [blocks(2, 3)], changed: { ranges: 1, bytes: 4 * 64 * K } }],
+    ["nothing changed: nothing read", "ab" + "cd", "ab" + "cd", { kind: "blocks", builds: [], readRanges: [], zeroRanges: [], changed: { ranges: 0, bytes: 0 } }],
+    ["a first backup by fingerprints: every non-zero block", undefined, "ab" + "00" + "c0",
+      { kind: "blocks", builds: [{ index: 0, kind: "new" }, { index: 1, kind: "zero" }, { index: 2, kind: "new" }], readRanges: [blocks(0, 2), blocks(4, 1)], zeroRanges: [blocks(2, 2), blocks(5, 1)], changed: { ranges: 2, bytes: 6 * 64 * K } }],
+    ["a grown disk: the new tail read, the old last chunk patched to its new length", "ab" + "c", "ab" + "cd" + "e",
+      { kind: "blocks", builds: [{ index: 1, kind: "patch" }, { index: 2, kind: "new" }], readRanges: [blocks(3, 2)], zeroRanges: [], changed: { ranges: 1, bytes: 2 * 64 * K } }],
+    ["a shrunk disk: the new last chunk patched (cut) though none of its blocks changed", "ab" + "cd" + "ef", "ab" + "c",
+      { kind: "blocks", builds: [{ index: 1, kind: "patch" }], readRanges: [], zeroRanges: [], changed: { ranges: 0, bytes: 0 } }],
   ];
-  for (const [name, plan, blocks, expected] of table) {
-    it(name, () => assert.deepEqual(planReads({ changes: BY_FINGERPRINTS, plan, chunkSizeBytes: CHUNK, current: current(blocks), previous: { pointId: P, diskSizeBytes: plan.compareWith?.sizeBytes ?? 0 } }), expected));
+  for (const [name, previousBlocks, currentBlocks, expected] of table) {
+    it(name, () =>
+      assert.deepEqual(
+        planReads({ changes: BY_FINGERPRINTS, plan: BY_HOST, chunkSizeBytes: CHUNK, current: current(currentBlocks), ...(previousBlocks === undefined ? {} : { previous: previous(previousBlocks) }) }),
+        expected,
+      ),
+    );
   }
 
-  it("refuses previous fingerprints that do not describe the previous disk, never reading everything instead", () => {
-    assert.throws(
-      () => planReads({ changes: BY_FINGERPRINTS, plan: compare("abcd"), chunkSizeBytes: CHUNK, current: current("abcd"), previous: { pointId: P, diskSizeBytes: 5 * 64 * K } }),
-      (error: unknown) => error instanceof BackupPlanRefusedError && error.refusal.reason === "previous-fingerprints-incomparable" && /describe 262144 bytes, its disk holds 327680/u.test(error.refusal.detail),
-    );
+  it("previous fingerprints that do not describe the previous disk: hash it again, never read everything instead", () => {
+    const reads = planReads({ changes: BY_FINGERPRINTS, plan: BY_HOST, chunkSizeBytes: CHUNK, current: current("abcd"), previous: { ...previous("abcd"), sizeBytes: 5 * 64 * K } });
+    assert.equal(reads.kind, "re-hash-previous");
+    assert.match(reads.kind === "re-hash-previous" ? reads.reason : "", /describe 262144 bytes, its disk holds 327680/u);
   });
 });

@@ -4,11 +4,11 @@
  * - `needsPreviousFingerprints`: whether the previous point's fingerprints must be read at all (only when
  *   they are compared with, or fill the blocks a partial read leaves out).
  * - `planBackup`: which fingerprints the new point records, whether the source fingerprints the whole disk
- *   first and what it is compared with, whether what is read is hashed on the way, and where the blocks
- *   not read take their fingerprints from. A previous point that cannot serve is refused here, before the
- *   writer starts, with a `BackupPlanRefusedError` saying why.
- * - `planReads`: what to read — everything, the listed ranges, or (after the source's fingerprints) the
- *   chunks `planDiskChanges` builds, which it also sizes for the report.
+ *   first and what it is compared with, whether what is read is hashed on the way, where the blocks not
+ *   read take their fingerprints from, and whether the previous point's disk must be hashed again first.
+ *   What cannot be served is refused here, before the writer starts, with a `BackupPlanRefusedError`.
+ * - `planReads`: what to read — everything, the chunks of the listed ranges, or (after the source's
+ *   fingerprints) only the changed blocks, with how `planDiskChanges` builds each chunk from them.
  *
  * All three are pure: the pipeline (`backUpDisk`) does the reading, hashing and writing they decide.
  */
@@ -17,6 +17,7 @@ import type { ByteRange, ChangeFingerprints, DiskFingerprints } from "@esxbackup
 import { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
 import type { SourceFingerprints } from "./disk-source.js";
 import { planDiskChanges } from "./plan-disk-changes.js";
+import type { ChunkBuild } from "./plan-disk-changes.js";
 
 /** Where the changes since the previous point come from. */
 export type ChangeSource =
@@ -45,6 +46,11 @@ export interface BackupPlan {
   hashWhileReading: boolean;
   /** Where the blocks not read take their fingerprints from: they lie in chunks taken over, same bytes. */
   fillFrom?: DiskFingerprints;
+  /**
+   * The previous point's fingerprints cannot be used as recorded: its disk is hashed again from the
+   * repository at `record`, to compare with (by fingerprints) or to fill from (a changed list).
+   */
+  rehashPrevious?: true;
 }
 
 export function needsPreviousFingerprints(request: BackupPlanRequest): boolean {
@@ -55,6 +61,11 @@ export function needsPreviousFingerprints(request: BackupPlanRequest): boolean {
 /**
  * `previous` is what `needsPreviousFingerprints` asked for: the previous point's id and its disk's
  * fingerprints (absent when it has none); undefined when they were not needed or there is no previous point.
+ *
+ * Previous fingerprints that cannot be compared as recorded (none, another algorithm or block size, one this
+ * program cannot compute) are no reason to read the whole disk: the previous point's disk is hashed again
+ * from the repository at the kind the source computes (`rehashPrevious`), which costs no source traffic.
+ * Only when no kind to compute is known (none asked, none usable in the previous point) is the backup refused.
  */
 export function planBackup(request: BackupPlanRequest, previous?: { pointId: string; fingerprints?: DiskFingerprints }): BackupPlan {
   const { changes, requested } = request;
@@ -64,44 +75,40 @@ export function planBackup(request: BackupPlanRequest, previous?: { pointId: str
       return { record: requested, fingerprintFirst: true, hashWhileReading: false };
     }
     const old = previous.fingerprints;
-    if (old === undefined) throw new BackupPlanRefusedError({ reason: "previous-has-no-fingerprints", previousPointId: previous.pointId });
-    if (requested !== undefined && !sameFingerprintKind(requested, old)) {
-      throw new BackupPlanRefusedError({ reason: "kind-differs-from-previous", previousPointId: previous.pointId, requested, previous: kindOf(old) });
+    if (old !== undefined && computable(old) && (requested === undefined || sameFingerprintKind(requested, old))) {
+      return { record: kindOf(old), fingerprintFirst: true, compareWith: old, hashWhileReading: false };
     }
-    if (!computable(old)) {
+    if (requested === undefined) {
+      if (old === undefined) throw new BackupPlanRefusedError({ reason: "previous-has-no-fingerprints", previousPointId: previous.pointId });
       throw new BackupPlanRefusedError({ reason: "previous-kind-not-computable", previousPointId: previous.pointId, previous: { algorithm: old.algorithm, blockSizeBytes: old.blockSizeBytes } });
     }
-    return { record: kindOf(old), fingerprintFirst: true, compareWith: old, hashWhileReading: false };
+    return { record: requested, fingerprintFirst: true, rehashPrevious: true, hashWhileReading: false };
   }
   if (requested === undefined) return { fingerprintFirst: false, hashWhileReading: false };
   if (changes.kind === "listed" && previous !== undefined) {
     const old = previous.fingerprints;
-    if (old === undefined || !sameFingerprintKind(requested, old)) {
-      throw new BackupPlanRefusedError({
-        reason: "listed-needs-previous-of-same-kind",
-        previousPointId: previous.pointId,
-        requested,
-        ...(old === undefined ? {} : { previous: kindOf(old) }),
-      });
-    }
-    return { record: requested, fingerprintFirst: false, hashWhileReading: true, fillFrom: old };
+    if (old !== undefined && sameFingerprintKind(requested, old)) return { record: requested, fingerprintFirst: false, hashWhileReading: true, fillFrom: old };
+    // The blocks not read take their fingerprints from the previous point's disk, hashed again at this kind.
+    return { record: requested, fingerprintFirst: false, hashWhileReading: true, rehashPrevious: true };
   }
   return { record: requested, fingerprintFirst: false, hashWhileReading: true };
 }
 
-export interface ReadPlan {
-  /** The byte ranges whose chunks are read (besides any the repository cannot take over); absent: all. */
-  ranges?: ByteRange[];
-  /** Chunks the source found all zero: written as zero, never read (sorted). */
-  zeroChunks: number[];
-  /** With fingerprints: the changed bytes found, in how many ranges. */
-  changed?: { ranges: number; bytes: number };
-}
+export type ReadPlan =
+  /** Whole chunks: those overlapping `ranges` (absent: every chunk), besides any the repository cannot take over. */
+  | { kind: "chunks"; ranges?: ByteRange[] }
+  /**
+   * By fingerprints: how each chunk of the new point is built (zero, new or patched from the previous point's
+   * chunk) and the changed, non-zero blocks to read for it; with the changed bytes found, in how many ranges.
+   */
+  | { kind: "blocks"; builds: ChunkBuild[]; readRanges: ByteRange[]; zeroRanges: ByteRange[]; changed: { ranges: number; bytes: number } }
+  /** The previous fingerprints do not describe the previous disk: hash it again, then plan again. */
+  | { kind: "re-hash-previous"; reason: string };
 
 /**
- * What to read. By fingerprints, every chunk `planDiskChanges` builds new or patched is read whole (the
- * writer stores whole chunks, so a chunk with one changed block is read entire) and a chunk it builds zero
- * is written as zero without a read.
+ * What to read. Without the source's fingerprints: everything, or the chunks of the listed ranges. By
+ * fingerprints: only the changed blocks `planDiskChanges` finds, compared with `previous` (the previous
+ * point's disk; absent for a disk's first backup), and the changed blocks found all zero, which are not read.
  */
 export function planReads(input: {
   changes: ChangeSource;
@@ -109,23 +116,15 @@ export function planReads(input: {
   chunkSizeBytes: number;
   /** The source's fingerprints, when `plan.fingerprintFirst`. */
   current?: SourceFingerprints;
-  previous?: { pointId: string; diskSizeBytes: number };
+  previous?: { sizeBytes: number; fingerprints: DiskFingerprints };
 }): ReadPlan {
-  const { changes, plan, chunkSizeBytes, current } = input;
-  if (!plan.fingerprintFirst) return changes.kind === "listed" ? { ranges: changes.ranges, zeroChunks: [] } : { zeroChunks: [] };
+  const { changes, plan, chunkSizeBytes, current, previous } = input;
+  if (!plan.fingerprintFirst) return changes.kind === "listed" ? { kind: "chunks", ranges: changes.ranges } : { kind: "chunks" };
   if (current === undefined) throw new Error("the source's fingerprints are needed to plan the reads");
-  const previous = plan.compareWith === undefined || input.previous === undefined ? undefined : { sizeBytes: input.previous.diskSizeBytes, fingerprints: plan.compareWith };
   const changed = planDiskChanges({ chunkSizeBytes, current, ...(previous === undefined ? {} : { previous }) });
-  if (changed.kind === "re-hash-previous") {
-    throw new BackupPlanRefusedError({ reason: "previous-fingerprints-incomparable", previousPointId: input.previous?.pointId ?? "", detail: changed.reason });
-  }
-  const sizeBytes = current.fingerprints.sizeBytes;
-  const ranges = changed.chunks
-    .filter((build) => build.kind !== "zero")
-    .map(({ index }) => ({ offsetBytes: index * chunkSizeBytes, lengthBytes: Math.min(chunkSizeBytes, sizeBytes - index * chunkSizeBytes) }));
-  const zeroChunks = changed.chunks.filter((build) => build.kind === "zero").map(({ index }) => index);
+  if (changed.kind === "re-hash-previous") return changed;
   const bytes = changed.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0) + changed.zeroBytesSkipped;
-  return { ranges, zeroChunks, changed: { ranges: changed.readRanges.length, bytes } };
+  return { kind: "blocks", builds: changed.chunks, readRanges: changed.readRanges, zeroRanges: changed.zeroRanges, changed: { ranges: changed.readRanges.length, bytes } };
 }
 
 function kindOf(fingerprints: ChangeFingerprints): ChangeFingerprints {

@@ -41,6 +41,11 @@ export type DiskChangePlan =
       /** Byte ranges to read from the host, sorted, adjacent blocks merged, all-zero blocks left out. */
       readRanges: ByteRange[];
       chunks: ChunkBuild[];
+      /**
+       * The changed blocks the host found all zero, never read, sorted, adjacent ones merged: a patched chunk
+       * must have them zeroed over the previous chunk's bytes.
+       */
+      zeroRanges: ByteRange[];
       /** Bytes of changed blocks the host found all zero (never read). */
       zeroBytesSkipped: number;
     };
@@ -63,20 +68,22 @@ export function planDiskChanges(input: DiskChangeInput): DiskChangePlan {
     }
   }
   const readRanges: ByteRange[] = [];
+  const zeroRanges: ByteRange[] = [];
   let zeroBytesSkipped = 0;
   for (let index = 0; index < blockCount; index += 1) {
     if (changed[index] !== 1) continue;
     const offsetBytes = index * block;
     const lengthBytes = Math.min(block, fingerprints.sizeBytes - offsetBytes);
-    if (current.zeroBlocks[index] === 1) {
-      zeroBytesSkipped += lengthBytes;
-      continue;
-    }
-    const last = readRanges[readRanges.length - 1];
-    if (last !== undefined && last.offsetBytes + last.lengthBytes === offsetBytes) last.lengthBytes += lengthBytes;
-    else readRanges.push({ offsetBytes, lengthBytes });
+    if (current.zeroBlocks[index] === 1) zeroBytesSkipped += lengthBytes;
+    appendMerged(current.zeroBlocks[index] === 1 ? zeroRanges : readRanges, { offsetBytes, lengthBytes });
   }
-  return { kind: "read", readRanges, chunks: chunkBuilds(chunkSizeBytes, fingerprints.sizeBytes, block, changed, current.zeroBlocks, previous?.sizeBytes), zeroBytesSkipped };
+  return { kind: "read", readRanges, zeroRanges, chunks: chunkBuilds(chunkSizeBytes, fingerprints.sizeBytes, block, changed, current.zeroBlocks, previous?.sizeBytes), zeroBytesSkipped };
+}
+
+function appendMerged(ranges: ByteRange[], range: ByteRange): void {
+  const last = ranges[ranges.length - 1];
+  if (last !== undefined && last.offsetBytes + last.lengthBytes === range.offsetBytes) last.lengthBytes += range.lengthBytes;
+  else ranges.push(range);
 }
 
 function incomparable(previous: { sizeBytes: number; fingerprints?: DiskFingerprints }, current: DiskFingerprints): string | undefined {

@@ -144,6 +144,33 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     assert.match(fromDamaged.stderr, /disk-0\.fpr: checksum mismatch/);
   });
 
+  it("--detect-changes over a point without fingerprints, or of another kind, hashes that point's disk again and reads only the changed blocks", async () => {
+    const repo = join(dir, "rehash");
+    const source = join(dir, "rehash.raw");
+    const image = randomBytes(64 * CHUNK + 3000);
+    await writeFile(source, image);
+    assert.equal((await cli(["repo", "init", "--repo", repo, "--chunk-size", "16K"])).code, 0);
+    const plain = await backUp(["--repo", repo, source, "--name", "vm"]);
+    const changeBlocks = (blocks: number[]): void => {
+      for (const block of blocks) randomBytes(4096).copy(image, block * 4096);
+    };
+    changeBlocks([5, 100, 101]);
+    await writeFile(source, image);
+    const second = await backUp(["--repo", repo, source, "--name", "vm", "--previous", plain.point, "--detect-changes", "fingerprints", "--fingerprints", "sha1:4K"]);
+    assert.equal(second.fingerprints, "sha1:4K");
+    assert.deepEqual([second.changedRanges, second.changedBytes, second.counters["bytesRead"]], [2, 3 * 4096, 3 * 4096], "only the changed blocks are read");
+    assert.deepEqual(await recordedFingerprints(repo, second.point), blockDigests("sha1", image, 4096));
+    changeBlocks([7]);
+    await writeFile(source, image);
+    // Another kind than the previous point's: hashed again at the one asked for.
+    const third = await backUp(["--repo", repo, source, "--name", "vm", "--previous", second.point, "--detect-changes", "fingerprints", "--fingerprints", "md5:8K"]);
+    assert.equal(third.fingerprints, "md5:8K");
+    assert.deepEqual([third.changedRanges, third.counters["bytesRead"]], [1, 8192]);
+    const restored = join(dir, "rehash.out");
+    assert.equal((await cli(["repo", "restore-image", "--repo", repo, third.point, restored])).code, 0);
+    assert.equal(sha256(await readFile(restored)), sha256(image));
+  });
+
   it("--fingerprints with --changed-list hashes what it reads and takes the other blocks from the previous point", async () => {
     for (const [kind, block, algorithm, widened] of [["sha1:4K", 4096, "sha1", 1], ["sha256", BLOCK, "sha256", BLOCK / CHUNK]] as const) {
       const repo = join(dir, `list-${algorithm}`);
@@ -195,13 +222,9 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
       [["--detect-changes", "fingerprints"], /--detect-changes: needs --previous/],
       [["--detect-changes", "cbt", "--previous", md5], /--detect-changes: must be one of fingerprints \(got "cbt"\)/],
       [["--detect-changes", "fingerprints", "--previous", md5, "--changed-list", list], /--detect-changes: cannot be combined with --changed-list/],
-      [["--detect-changes", "fingerprints", "--previous", plain], new RegExp(`--detect-changes: the previous point ${plain} has no fingerprints of its disk`)],
+      [["--detect-changes", "fingerprints", "--previous", plain], new RegExp(`--fingerprints: the previous point ${plain} has no fingerprints of its disk; give --fingerprints`)],
       [["--detect-changes", "fingerprints", "--previous", "ghost"], /^esxbackup: previous point: no such recovery point: ghost$/m],
       [["--previous", "ghost"], /^esxbackup: previous point: no such recovery point: ghost$/m],
-      [["--detect-changes", "fingerprints", "--previous", md5, "--fingerprints", "sha1"], /--fingerprints: sha1:64K cannot be compared with the previous point's md5:64K/],
-      [["--detect-changes", "fingerprints", "--previous", md5, "--fingerprints", "md5:128K"], /--fingerprints: md5:128K cannot be compared/],
-      [["--fingerprints", "md5", "--previous", plain, "--changed-list", list], /--fingerprints: with --changed-list .* which has none/],
-      [["--fingerprints", "sha1", "--previous", md5, "--changed-list", list], /--fingerprints: with --changed-list .* which has md5:64K/],
       [["--geometry", "10/300/63"], /--geometry: expected CYLINDERS\/HEADS\/SECTORS/],
       [["--geometry", "10x16x63"], /--geometry: expected/],
       [["--adapter-type", "scsi"], /--adapter-type: must be one of ide, buslogic, lsilogic/],

@@ -4,9 +4,10 @@
  * disk image through the same writer the transporter uses, with what the manifest says about the VM (id,
  * uuid, host, configuration files, disk geometry and adapter). With --previous and --changed-list only
  * chunks overlapping the listed ranges are read; with --previous and --detect-changes fingerprints the
- * image is hashed block by block (as a host would with md5sum) and only chunks of blocks whose fingerprint
- * differs from the previous point's are read; with --previous alone everything is read but only new chunks
- * are stored. --fingerprints records one digest per block in the new point for the next backup to compare.
+ * image is hashed block by block (as a host would with md5sum) and only the blocks whose fingerprint
+ * differs from the previous point's are read, laid over the previous point's chunks (a previous point
+ * without fingerprints of that kind is hashed again from the repository first); with --previous alone
+ * everything is read but only new chunks are stored. --fingerprints records one digest per block in the new point for the next backup to compare.
  *
  * A thin shell over the transporter's backup pipeline (`backUpDisk` reading a `LocalImageDiskSource`): it
  * parses and checks the options, words the planner's refusals in terms of them, and prints. Every option,
@@ -17,7 +18,6 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { InvalidInputError, parseChangedRanges, parsePointId, systemClock } from "@esxbackup/domain";
-import type { ChangeFingerprints } from "@esxbackup/domain";
 import type { BackupPlanRefusal, BackUpDiskResult, ChangeSource } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../../command-context.js";
 import { ADAPTER_TYPES, readBackupMetadata } from "./backup-image-metadata.js";
@@ -26,7 +26,7 @@ import { formatBackupSummary } from "./backup-summary.js";
 import { formatFingerprintKind, parseFingerprintsOption } from "./fingerprint-option.js";
 import { formatBytes, parseByteSize, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
-import { startTransfer } from "./transfer-meter.js";
+import { TerminalProgressReporter } from "./terminal-progress-reporter.js";
 
 interface BackupOptions extends RepoOptions, MetadataOptions {
   previous?: string;
@@ -114,7 +114,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
             ...(requested === undefined ? {} : { fingerprints: requested }),
             signal: context.signal,
             clock: context.clock ?? systemClock,
-            progress: { start: ({ phase, bytesTotal }) => startTransfer(context, phase, bytesTotal ?? 0).progress },
+            progress: new TerminalProgressReporter(context.stderr, context.clock ?? systemClock, { interactive: context.interactive }),
           }),
         ).catch((error: unknown) => {
           throw error instanceof BackupPlanRefusedError ? refusalAsInputError(error.refusal) : error;
@@ -143,30 +143,16 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
 
 /** The planner's refusal in the words of this command's options. */
 function refusalAsInputError(refusal: BackupPlanRefusal): InvalidInputError {
-  const kind = (fingerprints: ChangeFingerprints | undefined): string => (fingerprints === undefined ? "none" : formatFingerprintKind(fingerprints));
   switch (refusal.reason) {
     case "previous-has-no-fingerprints":
       return new InvalidInputError(
-        "--detect-changes",
-        `the previous point ${refusal.previousPointId} has no fingerprints of its disk; back it up with --fingerprints first, or give --changed-list`,
-      );
-    case "kind-differs-from-previous":
-      return new InvalidInputError(
         "--fingerprints",
-        `${kind(refusal.requested)} cannot be compared with the previous point's ${kind(refusal.previous)}; leave --fingerprints out to use the previous point's kind`,
+        `the previous point ${refusal.previousPointId} has no fingerprints of its disk; give --fingerprints to choose the kind its disk is hashed again at and compared with, or give --changed-list`,
       );
     case "previous-kind-not-computable":
       return new InvalidInputError(
-        "--detect-changes",
-        `the previous point ${refusal.previousPointId} has ${refusal.previous.algorithm} fingerprints of ${refusal.previous.blockSizeBytes}-byte blocks, which this program cannot compute`,
-      );
-    case "previous-fingerprints-incomparable":
-      return new InvalidInputError("--detect-changes", `the fingerprints of the previous point ${refusal.previousPointId} cannot be compared: ${refusal.detail}`);
-    case "listed-needs-previous-of-same-kind":
-      return new InvalidInputError(
         "--fingerprints",
-        `with --changed-list only the listed ranges are read, so the other blocks' fingerprints are taken from the previous point ${refusal.previousPointId}, ` +
-          `which ${refusal.previous === undefined ? "has none" : `has ${kind(refusal.previous)}`}; give the same kind, or back up without --changed-list to read and fingerprint everything`,
+        `the previous point ${refusal.previousPointId} has ${refusal.previous.algorithm} fingerprints of ${refusal.previous.blockSizeBytes}-byte blocks, which this program cannot compute; give --fingerprints to choose the kind its disk is hashed again at`,
       );
     case "fingerprints-too-large":
       return new InvalidInputError(

@@ -18,14 +18,25 @@ export class HostFileTooLargeError extends EsxbackupError {
   }
 }
 
-export async function readHostTextFile(
+export async function readHostTextFile(...args: Parameters<typeof readHostFileBytes>): Promise<string> {
+  return (await readHostFileBytes(...args)).toString("utf8");
+}
+
+/** The same read as bytes (a `.nvram` is binary), kept exactly as the host has them. */
+export async function readHostFileBytes(
   session: Pick<EsxiSshSession, "exec">,
   path: string,
   about: string,
   options: { maxBytes?: number; signal?: AbortSignal } = {},
-): Promise<string> {
+): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? MAX_HOST_TEXT_FILE_BYTES;
   const result = await session.exec(sh`head -c ${maxBytes + 1} ${path}`, { retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
   if (result.stdout.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
-  return result.stdout.toString("utf8");
+  return result.stdout;
+}
+
+/** Whether a regular file exists at `path` on the host (for files a VM may or may not have: `.nvram`, `.vmsd`). */
+export async function hostFileExists(session: Pick<EsxiSshSession, "exec">, path: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  const result = await session.exec(sh`test -f ${path}`, { check: false, retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+  return result.exitCode === 0;
 }

@@ -1,0 +1,93 @@
+/**
+ * What `esxbackup backup` reports: each VM's point (or why it failed) and a summary of the run — bytes read
+ * on the host and sent, stored, skipped (unchanged, zero, deduplicated), duration and rate. The same object
+ * is the `--json` output; the lines are its text form. Built from error messages and counters only: no
+ * credential can reach it.
+ */
+import { EsxbackupError } from "@esxbackup/domain";
+import type { BackupCounters, VmBackupOutcome } from "@esxbackup/transporter";
+import { formatBytes } from "./repo/open-repository.js";
+import { formatRate } from "./repo/transfer-meter.js";
+
+export type VmReport =
+  | {
+      vm: string;
+      point: string;
+      previousPoint: string | null;
+      matchedBy: "uuid" | "vmid-and-name" | null;
+      seconds: number;
+      counters: BackupCounters;
+      disks: { key: string; name: string; counters: BackupCounters; changedBytes?: number }[];
+    }
+  | { vm: string; error: string; code: string };
+
+export interface RunSummary {
+  vmsBackedUp: number;
+  vmsFailed: number;
+  diskBytes: number;
+  /** Read from the host's disks and sent over SSH (fingerprints aside). */
+  bytesRead: number;
+  /** What the new chunks took in the repository. */
+  bytesStored: number;
+  bytesSkippedUnchanged: number;
+  bytesSkippedZero: number;
+  bytesDeduplicated: number;
+  seconds: number;
+  megabytesPerSecond: number;
+}
+
+export function backupReport(host: string, outcomes: readonly VmBackupOutcome[], seconds: number): { host: string; vms: VmReport[]; summary: RunSummary } {
+  const vms: VmReport[] = outcomes.map((outcome) => {
+    if ("error" in outcome) {
+      const error = outcome.error;
+      return { vm: outcome.vm, error: error instanceof Error ? error.message : String(error), code: error instanceof EsxbackupError ? error.code : "unexpected" };
+    }
+    const r = outcome.result;
+    return {
+      vm: r.vm,
+      point: r.point,
+      previousPoint: r.previous?.pointId ?? null,
+      matchedBy: r.previous?.matchedBy ?? null,
+      seconds: r.seconds,
+      counters: r.counters,
+      disks: r.disks.map((d) => ({ key: d.key, name: d.name, counters: d.counters, ...(d.changed === undefined ? {} : { changedBytes: d.changed.bytes }) })),
+    };
+  });
+  const done = vms.flatMap((vm) => ("counters" in vm ? [vm.counters] : []));
+  const sum = (field: keyof BackupCounters): number => done.reduce((total, c) => total + c[field], 0);
+  const bytesRead = sum("bytesRead");
+  return {
+    host,
+    vms,
+    summary: {
+      vmsBackedUp: done.length,
+      vmsFailed: vms.length - done.length,
+      diskBytes: sum("diskSizeBytes"),
+      bytesRead,
+      bytesStored: sum("bytesWritten"),
+      bytesSkippedUnchanged: sum("bytesTakenOver"),
+      bytesSkippedZero: sum("bytesZeroAtSource") + sum("bytesSkippedZero"),
+      bytesDeduplicated: sum("bytesDeduplicated"),
+      seconds,
+      megabytesPerSecond: seconds > 0 ? bytesRead / 1e6 / seconds : 0,
+    },
+  };
+}
+
+export function formatVmLine(vm: VmReport): string {
+  if ("error" in vm) return `${JSON.stringify(vm.vm)}: FAILED: ${vm.error}`;
+  const c = vm.counters;
+  return (
+    `${JSON.stringify(vm.vm)}: point ${vm.point}${vm.previousPoint === null ? " (first backup)" : ` (from ${vm.previousPoint})`}: ` +
+    `disks ${formatBytes(c.diskSizeBytes)}, ${formatBytes(c.bytesRead)} read, ${formatBytes(c.bytesNew)} new stored in ${formatBytes(c.bytesWritten)}, ` +
+    `${formatBytes(c.bytesTakenOver)} unchanged, ${formatBytes(c.bytesZeroAtSource + c.bytesSkippedZero)} zero, ${formatBytes(c.bytesDeduplicated)} deduplicated, in ${vm.seconds.toFixed(1)} s`
+  );
+}
+
+export function formatRunSummary(s: RunSummary): string {
+  return (
+    `${s.vmsBackedUp} VM(s) backed up${s.vmsFailed === 0 ? "" : `, ${s.vmsFailed} failed`}: ${formatBytes(s.bytesRead)} read on the host and sent, ` +
+    `${formatBytes(s.bytesStored)} stored; skipped ${formatBytes(s.bytesSkippedUnchanged)} unchanged, ${formatBytes(s.bytesSkippedZero)} zero, ` +
+    `${formatBytes(s.bytesDeduplicated)} deduplicated; ${s.seconds.toFixed(1)} s, ${formatRate(s.seconds > 0 ? s.bytesRead / s.seconds : 0)}`
+  );
+}

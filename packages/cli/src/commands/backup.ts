@@ -1,0 +1,147 @@
+/**
+ * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] --vm NAME… --repo DIR
+ * [--repo-password-file F] [--channels N] [--full] [--quiesce] [--allow-user-snapshots] [--tag T]… [--json]`
+ * — backs up VMs of an ESXi host into a repository, one recovery point per VM (docs/adr/0024). A thin
+ * shell over the transporter's `backUpVms`: it checks the options, logs in (the host key pinned on first
+ * use, a changed one refused), probes what the host can do, and prints what happened to each VM and a
+ * summary (backup-report.ts).
+ *
+ * Exit codes: 0 every VM backed up; 1 some VM failed or was refused (each says why); 2 bad input (nothing
+ * changed); 3 the host could not be reached, the login or its key was refused; 130 interrupted (Ctrl-C:
+ * every run snapshot is removed before the command ends).
+ */
+import { randomBytes } from "node:crypto";
+import type { Command } from "commander";
+import { InvalidInputError, systemClock } from "@esxbackup/domain";
+import type { EsxiSshSession as EsxiSshSessionType, VmBackupEvent } from "@esxbackup/transporter";
+import type { CommandContext } from "../command-context.js";
+import { ExitCode } from "../exit-codes.js";
+import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
+import { addHostLoginOptions, hostLogin } from "./host-login.js";
+import type { HostLoginOptions } from "./host-login.js";
+import { parseByteSize, usingRepository } from "./repo/open-repository.js";
+import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
+
+interface BackupOptions extends HostLoginOptions {
+  vm: string[];
+  repo: string;
+  repoPasswordFile?: string;
+  channels?: string;
+  full?: boolean;
+  quiesce?: boolean;
+  allowUserSnapshots?: boolean;
+  tag: string[];
+  flushEvery?: string;
+  json?: boolean;
+}
+
+/** sshd's MaxSessions is 10 per connection: readers plus the run's own commands must fit (docs/adr/0024). */
+const MAX_CHANNELS = 8;
+
+export function registerBackupCommand(program: Command, context: CommandContext): void {
+  addHostLoginOptions(program.command("backup").description("back up VMs of an ESXi host into a repository: one recovery point per VM, only changed blocks read"))
+    .option("--vm <name>", "the VM to back up, by its name on the host; repeat for several", collect, [])
+    .requiredOption("--repo <dir>", "the repository folder")
+    .option("--repo-password-file <file>", "file holding the repository's passphrase when it is encrypted (or set ESXBACKUP_PASSWORD)")
+    .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_CHANNELS} (default 4)`)
+    .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
+    .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
+    .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
+    .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
+    .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
+    .option("--json", "print the result as JSON")
+    .action(async (options: BackupOptions) => {
+      if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
+      const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
+      if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
+      const channels = options.channels === undefined ? undefined : parseChannels(options.channels);
+      const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
+      const { target, knownHosts } = await hostLogin(options, context.env);
+      const { EsxiSshSession, backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
+      const clock = context.clock ?? systemClock;
+      const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
+      const open = (): Promise<EsxiSshSessionType> =>
+        EsxiSshSession.open({
+          target,
+          knownHosts,
+          onEvent: (event) => {
+            if (event.type === "host-key-pinned") log(`${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}`);
+            if (event.type === "connection-lost") log(`${event.host}: connection lost (${event.reason}); reconnecting`);
+          },
+        });
+      // Connect, log in and probe once before any VM: a wrong password or a changed key stops here (exit 3).
+      const first = await open();
+      let capabilities;
+      try {
+        capabilities = await probeHostCapabilities(first);
+      } finally {
+        await first.close();
+      }
+      const runId = `${clock.now().toISOString().replace(/[-:.]/gu, "").slice(0, 15)}-${randomBytes(3).toString("hex")}`;
+      const startedMs = clock.now().getTime();
+      const outcomes = await usingRepository({ repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) }, context, (repository) =>
+        backUpVms({
+          vmNames: options.vm,
+          connect: open,
+          runId,
+          hostLabel: options.host,
+          repository,
+          capabilities,
+          full: options.full === true,
+          quiesce: options.quiesce === true,
+          allowUserSnapshots: options.allowUserSnapshots === true,
+          tags: options.tag,
+          ...(channels === undefined ? {} : { channels }),
+          ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
+          signal: context.signal,
+          clock,
+          progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
+          onEvent: (event) => {
+            const line = describeEvent(event);
+            if (line !== undefined) log(line);
+          },
+        }),
+      );
+      if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
+      const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000);
+      if (options.json === true) {
+        context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        for (const vm of report.vms) {
+          if ("point" in vm) context.stdout.write(`${vm.point} ${vm.vm}\n`);
+          context.stderr.write(`${formatVmLine(vm)}\n`);
+        }
+        context.stderr.write(`${formatRunSummary(report.summary)}\n`);
+      }
+      context.setExitCode(report.summary.vmsFailed === 0 ? ExitCode.ok : ExitCode.problemsFound);
+    });
+}
+
+function describeEvent(event: VmBackupEvent): string | undefined {
+  const vm = JSON.stringify(event.vm);
+  switch (event.type) {
+    case "previous-point":
+      return event.previous === undefined ? `${vm}: no earlier point of this VM: a first backup` : `${vm}: continuing from point ${event.previous.pointId} (same VM by ${event.previous.matchedBy === "uuid" ? "BIOS uuid" : "vmid and name"})`;
+    case "hashing":
+      return `${vm} ${event.disk}: ${event.method === "full-read" ? "the host cannot hash it: read whole" : `hashed on the host with ${event.method}`}, read with ${event.reading}`;
+    case "read-retry":
+      return `${vm} ${event.disk}: read tried again (${event.reason})`;
+    case "snapshot": {
+      const s = event.event;
+      if (s.type === "orphan-removed") return `${vm}: removed snapshot ${JSON.stringify(s.snapshot.name)} left by an earlier run`;
+      if (s.type === "created") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} taken${s.quiesced ? " (quiesced)" : ""}`;
+      if (s.type === "removed") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} removed`;
+      return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
+    }
+  }
+}
+
+function parseChannels(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/u.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_CHANNELS) throw new InvalidInputError("--channels", `expected a whole number from 1 to ${MAX_CHANNELS} (got ${JSON.stringify(text)})`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,83 @@
+/**
+ * What the two ways of filling a disk's chunks share (`readWholeChunks`, `rebuildChangedChunks`): the
+ * source's channels opened for as many reads in flight as the runs call for, one lane per channel taking
+ * the next run until none is left (so a channel never has two reads in flight), the progress task of the
+ * `backup` phase fed with the disk writer's counters, and the all-zero chunks the source marked written
+ * as zero without a read.
+ */
+import type { DiskWriter } from "@esxbackup/repository";
+import type { ProgressTask } from "../progress/progress-reporter.js";
+import { blockAlignedRunChunks } from "./block-fingerprint-table.js";
+import type { DiskChannels, DiskSource } from "./disk-source.js";
+import { RUN_BYTES, consecutiveRuns, readsInFlightFor } from "./read-runs.js";
+import type { ChunkRun } from "./read-runs.js";
+
+/** What filling the disk's chunks did, for its counters. */
+export interface FillResult {
+  /** Bytes asked of the source. */
+  bytesRead: number;
+  /** Bytes of the chunks handed to the writer built from reads (not the zero chunks). */
+  bytesBuilt: number;
+  chunksBuilt: number;
+  bytesZeroAtSource: number;
+}
+
+/** Bytes of the run's chunks (the disk's last chunk may be short). */
+export function runLength(disk: DiskWriter, run: ChunkRun): number {
+  return (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(run.first + run.count - 1);
+}
+
+/** Writes the chunks the source found all zero as zero, in runs; returns their bytes. */
+export async function writeZeroChunks(disk: DiskWriter, chunks: readonly number[]): Promise<number> {
+  let bytes = 0;
+  for (const run of consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, undefined))) {
+    const length = runLength(disk, run);
+    await disk.writeChunks(run.first, new Uint8Array(length));
+    bytes += length;
+  }
+  return bytes;
+}
+
+/**
+ * Runs `work` for every run over the source's channels, `readsInFlightFor` of them at once; `work` returns
+ * the bytes it read, which feed the progress task (whose total is `bytesToRead`). Closes the channels.
+ */
+export async function runOverChannels<Run extends ChunkRun>(input: {
+  disk: DiskWriter;
+  source: DiskSource;
+  runs: readonly Run[];
+  maxReadBytes: number;
+  signal: AbortSignal;
+  task: ProgressTask;
+  work: (channels: DiskChannels, channel: number, run: Run) => Promise<number>;
+}): Promise<number> {
+  const { disk, runs, signal, task } = input;
+  const inFlight = readsInFlightFor(runs, disk.chunkSizeBytes);
+  const channels = await input.source.openChannels(inFlight, input.maxReadBytes);
+  let next = 0;
+  let bytesRead = 0;
+  const lane = async (channel: number): Promise<void> => {
+    while (next < runs.length) {
+      signal.throwIfAborted();
+      const run = runs[next++] as Run;
+      // Not `bytesRead += await …`: that reads the total before the await and loses the other lanes' updates.
+      const read = await input.work(channels, channel, run);
+      bytesRead += read;
+      task.update(bytesRead, {
+        bytesRead,
+        bytesSent: bytesRead,
+        bytesWritten: disk.stats.bytesStored,
+        bytesSkippedZero: disk.stats.bytesSkippedZero,
+        bytesSkippedUnchanged: disk.stats.bytesTakenOver,
+        bytesDeduplicated: disk.stats.bytesDeduplicated,
+      });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: inFlight }, (_, channel) => lane(channel)));
+  } finally {
+    task.stop();
+    await channels.close();
+  }
+  return bytesRead;
+}

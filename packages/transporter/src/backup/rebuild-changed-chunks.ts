@@ -1,0 +1,108 @@
+/**
+ * Fills a disk's chunks from the changed blocks only (docs/adr/0023). Chunks the source found all zero are
+ * written as zero without a read; every other chunk to build is one of a `BuildRun`: it starts as zeros
+ * (`new`) or as the previous point's chunk read back from the repository, cut or extended to its new length
+ * (`patch`), the changed blocks the source found all zero are zeroed, and the changed blocks read from the
+ * source are laid over it. The source is asked for the
+ * changed blocks alone, adjacent ones as one read; a run's reads go one after another over its lane's
+ * channel while the previous chunks it patches are read from the repository at the same time.
+ *
+ * A chunk the repository could not take over after all (its stored chunk is gone) cannot be a base: it is
+ * read whole from the source instead.
+ */
+import type { ByteRange, PointId } from "@esxbackup/domain";
+import { DiskReader } from "@esxbackup/repository";
+import type { DiskWriter, Repository } from "@esxbackup/repository";
+import type { ProgressReporter, ProgressTaskStart } from "../progress/progress-reporter.js";
+import { blockAlignedRunChunks } from "./block-fingerprint-table.js";
+import { planBuildRuns, readChunksWhole } from "./build-runs.js";
+import type { BuildRun } from "./build-runs.js";
+import { runLength, runOverChannels, writeZeroChunks } from "./disk-run-lanes.js";
+import type { FillResult } from "./disk-run-lanes.js";
+import type { DiskSource } from "./disk-source.js";
+import type { ChunkBuild } from "./plan-disk-changes.js";
+import { RUN_BYTES } from "./read-runs.js";
+
+export async function rebuildChangedChunks(input: {
+  repository: Repository;
+  disk: DiskWriter;
+  source: DiskSource;
+  builds: ChunkBuild[];
+  readRanges: ByteRange[];
+  zeroRanges: ByteRange[];
+  /** The previous point's disk of the same key; absent for the disk's first backup (no chunk is patched). */
+  previous?: { pointId: PointId; diskIndex: number; diskSizeBytes: number };
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  task: Omit<ProgressTaskStart, "phase" | "bytesTotal">;
+}): Promise<FillResult> {
+  const { disk, previous } = input;
+  const chunk = disk.chunkSizeBytes;
+  const previousLength = (index: number): number => (previous === undefined ? 0 : Math.max(0, Math.min(chunk, previous.diskSizeBytes - index * chunk)));
+  const builds = new Map(input.builds.map((build) => [build.index, build]));
+  const baseGone = disk.chunksToRead([]).filter((index) => {
+    const build = builds.get(index);
+    return previous !== undefined && (build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index)));
+  });
+  const plan = { ...readChunksWhole({ builds: input.builds, readRanges: input.readRanges, chunks: baseGone, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes }), zeroRanges: input.zeroRanges };
+  const bytesZeroAtSource = await writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
+  const runs = planBuildRuns({ ...plan, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes, maxRunChunks: blockAlignedRunChunks(RUN_BYTES, chunk, undefined) });
+  const bytesToRead = plan.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0);
+  const base = previous === undefined || !runs.some((run) => run.patch.length > 0) ? undefined : await DiskReader.open(input.repository, previous.pointId, previous.diskIndex);
+  let bytesBuilt = 0;
+  let chunksBuilt = 0;
+  const bytesRead = await runOverChannels({
+    disk,
+    source: input.source,
+    runs,
+    maxReadBytes: runs.reduce((most, run) => run.reads.reduce((longest, read) => Math.max(longest, read.lengthBytes), most), 0),
+    signal: input.signal,
+    task: input.progress.start({ ...input.task, phase: "backup", bytesTotal: bytesToRead }),
+    work: async (channels, channel, run) => {
+      const start = run.first * chunk;
+      const length = runLength(disk, run);
+      const only = run.reads[0];
+      let read = 0;
+      if (run.patch.length === 0 && run.reads.length === 1 && only !== undefined && only.offsetBytes === start && only.lengthBytes === length) {
+        // Read whole (a first backup's long stretches): written straight from the channel, no copy.
+        await disk.writeChunks(run.first, await channels.read(channel, start, length));
+        read = length;
+      } else {
+        const data = Buffer.alloc(length);
+        const patched = base === undefined ? Promise.resolve() : layPreviousChunks(base, run, data, chunk, previousLength, disk);
+        // Awaited below; a failure while the reads are still going must not go unhandled meanwhile.
+        patched.catch(() => undefined);
+        // A read's view is valid until the channel reads again: what lands in a patched chunk is kept aside
+        // until the previous chunk is laid down under it.
+        const kept: { at: number; bytes: Buffer }[] = [];
+        for (const range of run.reads) {
+          const view = await channels.read(channel, range.offsetBytes, range.lengthBytes);
+          const at = range.offsetBytes - start;
+          if (run.patch.length === 0) data.set(view, at);
+          else kept.push({ at, bytes: Buffer.from(view) });
+          read += range.lengthBytes;
+        }
+        await patched;
+        for (const zero of run.zeros) data.fill(0, zero.offsetBytes - start, zero.offsetBytes - start + zero.lengthBytes);
+        for (const { at, bytes } of kept) data.set(bytes, at);
+        await disk.writeChunks(run.first, data);
+      }
+      bytesBuilt += length;
+      chunksBuilt += run.count;
+      return read;
+    },
+  });
+  return { bytesRead, bytesBuilt, chunksBuilt, bytesZeroAtSource };
+}
+
+/** Copies each patched chunk's previous content, cut to its new length, into its place in `data`. */
+async function layPreviousChunks(base: DiskReader, run: BuildRun, data: Buffer, chunk: number, previousLength: (index: number) => number, disk: DiskWriter): Promise<void> {
+  await Promise.all(
+    run.patch.map(async (index) => {
+      if (previousLength(index) === 0) return;
+      const previous = await base.readChunkOrZero(index);
+      if (previous === undefined) return;
+      data.set(previous.subarray(0, Math.min(previous.byteLength, disk.chunkLength(index))), (index - run.first) * chunk);
+    }),
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * EsxiDiskSource against a simulated host over SSH: byte ranges of a file whose name holds every shell
+ * metacharacter read exactly by the Python reader and by `dd`, on more logical channels than readers; the
+ * host's fingerprints (Python and busybox) equal node:crypto's with its zero blocks; a short disk is an error
+ * naming it; a connection dropped mid-read is retried and the bytes are still right.
+ */
+import { strict as assert } from "node:assert";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { checkHostPythonScript } from "@esxbackup/esxi-simulator";
+import { startTestHost } from "../testing/simulated-esxi-host.js";
+import type { TestHost } from "../testing/simulated-esxi-host.js";
+import { DISK_READ_PYTHON_SCRIPT } from "./disk-read-python-script.js";
+import { DiskReadShortError } from "./disk-read-errors.js";
+import { EsxiDiskSource } from "./esxi-disk-source.js";
+import type { EsxiDiskSourceOptions } from "./esxi-disk-source.js";
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const DATASTORE_UUID = "5e0026d9-a647150e-d8a8-4cedfb76e9d5";
+const AWKWARD = "it's \"a\" $HOME; `id` [1] *\nnext é 日本-flat.vmdk";
+const PATH = `/vmfs/volumes/datastore1/read test/${AWKWARD}`;
+
+/** 3 MiB + 8 KiB: random, then a zero MiB, then random again; 64 KiB blocks and a short tail. */
+function content(): Buffer {
+  return Buffer.concat([randomBytes(MIB), Buffer.alloc(MIB), randomBytes(MIB + 8 * KIB)]);
+}
+
+describe("EsxiDiskSource on a simulated host", () => {
+  let t: TestHost;
+  const data = content();
+  let folder: string;
+
+  before(async () => {
+    t = await startTestHost({ esxiVersion: "6.7" });
+    folder = join(t.host.rootDir, "vmfs", "volumes", DATASTORE_UUID, "read test");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, AWKWARD), data);
+  });
+  after(async () => t.stop());
+
+  const source = async (overrides: Partial<EsxiDiskSourceOptions> = {}): Promise<EsxiDiskSource> =>
+    new EsxiDiskSource({
+      session: overrides.session ?? (await t.open()),
+      path: PATH,
+      name: "read-test.vmdk",
+      sizeBytes: data.length,
+      hashing: { kind: "python", command: "python3", algorithm: "sha1" },
+      reading: { kind: "python", command: "python3" },
+      channels: 2,
+      ...overrides,
+    });
+
+  it("the reader script is valid for the oldest host Python (6.7's 3.5)", async () => {
+    for (const version of ["6.7", "7.0", "8.0"] as const) assert.deepEqual(await checkHostPythonScript(DISK_READ_PYTHON_SCRIPT, version), [], version);
+  });
+
+  for (const reading of [{ kind: "python", command: "python3" }, { kind: "dd" }] as const) {
+    it(`${reading.kind}: reads exact ranges (single 4 KiB blocks, runs, the tail) over 5 channels sharing 2 readers`, async () => {
+      const disk = await source({ reading });
+      const channels = await disk.openChannels(5, 2 * MIB);
+      try {
+        const ranges: [number, number][] = [
+          [0, 4 * KIB],
+          [60 * KIB, 8 * KIB],
+          [MIB - 4 * KIB, 2 * MIB],
+          [2 * MIB, MIB + 8 * KIB],
+          [3 * MIB, 8 * KIB],
+          [12 * KIB, 4 * KIB],
+        ];
+        const results = await Promise.all(
+          ranges.map(async ([offset, length], index) => {
+            const view = await channels.read(index % 5, offset, length);
+            return Buffer.from(view);
+          }),
+        );
+        for (const [index, [offset, length]] of ranges.entries()) assert.ok(results[index]?.equals(data.subarray(offset, offset + length)), `range ${offset}+${length}`);
+      } finally {
+        await channels.close();
+      }
+    });
+  }
+
+  it("a read the size of the channel's buffer, handed to another thread as the pipeline does, leaves the channel able to read again", async () => {
+    const disk = await source();
+    const channels = await disk.openChannels(1, MIB);
+    try {
+      const first = await channels.read(0, 0, MIB);
+      // The pipeline posts reads to worker threads, transferring every buffer it may.
+      const transferable = first.byteOffset === 0 && first.byteLength === first.buffer.byteLength && first.buffer instanceof ArrayBuffer;
+      structuredClone(first, { transfer: transferable ? [first.buffer] : [] });
+      assert.ok(Buffer.from(await channels.read(0, MIB, MIB)).equals(data.subarray(MIB, 2 * MIB)));
+    } finally {
+      await channels.close();
+    }
+  });
+
+  for (const hashing of [{ kind: "python", command: "python3", algorithm: "sha1" }, { kind: "busybox", algorithm: "sha1" }, { kind: "full-read", reason: "test" }] as const) {
+    it(`${hashing.kind}: fingerprints equal node:crypto's, with the zero blocks found on the host`, async () => {
+      const disk = await source({ hashing });
+      const block = 64 * KIB;
+      const done: number[] = [];
+      const found = await disk.fingerprint({ algorithm: "sha1", blockSizeBytes: block, digestLengthBytes: 20 }, { signal: new AbortController().signal, onProgress: (bytes) => done.push(bytes) });
+      let hex = "";
+      const zero: number[] = [];
+      for (let at = 0; at < data.length; at += block) {
+        const piece = data.subarray(at, Math.min(at + block, data.length));
+        hex += createHash("sha1").update(piece).digest("hex");
+        zero.push(piece.every((byte) => byte === 0) ? 1 : 0);
+      }
+      assert.equal(Buffer.from(found.fingerprints.digests).toString("hex"), hex);
+      assert.equal(found.fingerprints.sizeBytes, data.length);
+      if (hashing.kind === "full-read") assert.ok(found.zeroBlocks.every((z) => z === 0), "read here: no zero map claimed");
+      else assert.deepEqual([...found.zeroBlocks], zero);
+      assert.equal(done.at(-1), data.length);
+    });
+  }
+
+  for (const reading of [{ kind: "python", command: "python3" }, { kind: "dd" }] as const) {
+    it(`${reading.kind}: a disk shorter than it was is an error naming it, never short data`, async () => {
+      const shortName = `short ${reading.kind}-flat.vmdk`;
+      await writeFile(join(folder, shortName), data.subarray(0, 2 * MIB));
+      const disk = await source({ reading, path: `/vmfs/volumes/datastore1/read test/${shortName}` });
+      const channels = await disk.openChannels(1, 2 * MIB);
+      try {
+        await assert.rejects(channels.read(0, MIB, 2 * MIB), (error: unknown) => {
+          assert.ok(error instanceof DiskReadShortError, String(error));
+          assert.match(error.message, new RegExp(`short ${reading.kind}-flat\\.vmdk: reading bytes 1048576–3145728`, "u"));
+          return true;
+        });
+      } finally {
+        await channels.close();
+      }
+      await truncate(join(folder, shortName), 0);
+    });
+  }
+
+  it("a connection dropped in the middle of a read is retried on a new connection and the bytes are right", async () => {
+    const retries: string[] = [];
+    // The session's connection is cut after 512 KiB; the reconnection is not.
+    t.host.faults.dropConnectionAfterBytes = 512 * KIB;
+    const session = await t.open();
+    t.host.faults.dropConnectionAfterBytes = null;
+    const disk = await source({ session, channels: 1, onRetry: (reason) => retries.push(reason) });
+    const channels = await disk.openChannels(1, 3 * MIB);
+    try {
+      const view = await channels.read(0, 0, 3 * MIB);
+      assert.ok(Buffer.from(view).equals(data.subarray(0, 3 * MIB)));
+      assert.equal(retries.length, 1, retries.join("\n"));
+      assert.match(retries[0] ?? "", /connection/u);
+      assert.equal(session.connectionCount, 2);
+    } finally {
+      await channels.close();
+    }
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The `DiskSource` of a VM's disk on an ESXi host: the frozen base extent (`…-flat.vmdk`) of a disk under
+ * the run's snapshot, read over SSH with nothing installed on the host (docs/adr/0024).
+ *
+ * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts,
+ *   hashed in parallel over the session's channels by the host's Python or its busybox applets, all-zero
+ *   blocks marked by the host and never read. A host that can hash neither way (or not in the kind asked
+ *   for) has its disk read and hashed here instead: slower, never wrong.
+ * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
+ *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
+ *   channel has its own buffer (shared memory, so worker threads read it in place), so a view stays valid
+ *   until that channel reads again.
+ *
+ * The disk must not change while it is read: the caller holds the run's snapshot for the source's life.
+ */
+import { fingerprintBlockCount } from "@esxbackup/domain";
+import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
+import { FingerprintHasher } from "@esxbackup/repository";
+import { BlockFingerprintTable } from "../../backup/block-fingerprint-table.js";
+import type { DiskChannels, DiskSource, SourceFingerprints } from "../../backup/disk-source.js";
+import { RUN_BYTES } from "../../backup/read-runs.js";
+import { pythonBlockHashCommand, shellBlockHashCommand } from "../hashing/block-hash-command.js";
+import type { BlockHashRequest } from "../hashing/block-hash-request.js";
+import type { HashingMethod } from "../hashing/hashing-method.js";
+import { joinHostBlockHashes, splitDiskForHashing } from "../hashing/host-disk-hashing.js";
+import { hashPartCount } from "../hashing/host-fingerprint-kind.js";
+import { parseBlockHashOutput } from "../hashing/parse-block-hash-output.js";
+import type { HostBlockHashes } from "../hashing/parse-block-hash-output.js";
+import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { openHostDiskReader } from "./host-disk-reader.js";
+import type { DiskReadMechanism, HostDiskReader } from "./host-disk-reader.js";
+
+/** Host readers per disk unless told otherwise (docs/adr/0024: measured). */
+export const DEFAULT_DISK_READ_CHANNELS = 4;
+
+export interface EsxiDiskSourceOptions {
+  session: Pick<EsxiSshSession, "exec" | "execStream" | "label">;
+  /** Host path of the base extent, `/vmfs/volumes/<datastore>/<vm>/<disk>-flat.vmdk`. */
+  path: string;
+  /** The point's name for the disk: the base descriptor's file name (`web01.vmdk`). */
+  name: string;
+  sizeBytes: number;
+  /** How the host hashes (chooseHashingMethod) and how it reads (Python reader or dd). */
+  hashing: HashingMethod;
+  reading: DiskReadMechanism;
+  /** Host readers and parallel hash commands at most (default DEFAULT_DISK_READ_CHANNELS). */
+  channels?: number;
+  /** Called when a read is tried again after a dropped connection or a stalled channel. */
+  onRetry?: (reason: string) => void;
+}
+
+export class EsxiDiskSource implements DiskSource {
+  readonly label: string;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly #options: EsxiDiskSourceOptions;
+  readonly #channels: number;
+
+  constructor(options: EsxiDiskSourceOptions) {
+    this.#options = options;
+    this.label = `${options.session.label}:${options.path}`;
+    this.name = options.name;
+    this.sizeBytes = options.sizeBytes;
+    this.#channels = options.channels ?? DEFAULT_DISK_READ_CHANNELS;
+    if (!Number.isInteger(this.#channels) || this.#channels < 1) throw new RangeError(`channels must be a whole number >= 1 (got ${this.#channels})`);
+  }
+
+  async openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels> {
+    return this.#openChannels(channels, maxReadBytes, new AbortController().signal);
+  }
+
+  async fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
+    const method = this.#options.hashing;
+    const algorithm = kind.algorithm as FingerprintAlgorithm;
+    if (method.kind === "full-read" || method.algorithm !== algorithm) return this.#fingerprintHere(kind, options);
+    const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
+    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, this.#channels));
+    const results: { request: BlockHashRequest; hashes: HostBlockHashes }[] = new Array(parts.length);
+    let next = 0;
+    let bytesDone = 0;
+    const lane = async (): Promise<void> => {
+      while (next < parts.length) {
+        options.signal.throwIfAborted();
+        const index = next++;
+        const request = parts[index] as BlockHashRequest;
+        const command = method.kind === "python" ? pythonBlockHashCommand(request, method.command) : shellBlockHashCommand(request);
+        // A hash is a read: safe to run again on a new connection after a drop.
+        const result = await this.#options.session.exec(command.command, { stdin: command.stdin, retryOnConnectionLost: true, signal: options.signal, timeoutMs: 6 * 3600_000 });
+        results[index] = { request, hashes: parseBlockHashOutput(result.stdout.toString("utf8"), request) };
+        bytesDone += request.lengthBytes;
+        options.onProgress(bytesDone);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#channels, parts.length) }, lane));
+    return joinHostBlockHashes(this.sizeBytes, hostKind, results);
+  }
+
+  async close(): Promise<void> {}
+
+  /** The disk read whole over the channels and hashed here: for hosts that cannot hash as asked. */
+  async #fingerprintHere(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
+    const table = new BlockFingerprintTable(kind, this.sizeBytes);
+    const hasher = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes);
+    const step = Math.max(kind.blockSizeBytes, Math.floor(RUN_BYTES / kind.blockSizeBytes) * kind.blockSizeBytes);
+    const channels = await this.#openChannels(this.#channels, step, options.signal);
+    let nextOffset = 0;
+    let bytesDone = 0;
+    const lane = async (channel: number): Promise<void> => {
+      while (nextOffset < this.sizeBytes) {
+        const offset = nextOffset;
+        const length = Math.min(step, this.sizeBytes - offset);
+        nextOffset += length;
+        const data = Buffer.from(await channels.read(channel, offset, length));
+        table.record(offset, (await hasher.hash(data)).digests);
+        bytesDone += length;
+        options.onProgress(bytesDone);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: this.#channels }, (_, channel) => lane(channel)));
+    } finally {
+      await channels.close();
+      await hasher.close();
+    }
+    return { fingerprints: table.toDiskFingerprints(), zeroBlocks: new Uint8Array(fingerprintBlockCount(this.sizeBytes, kind.blockSizeBytes)) };
+  }
+
+  async #openChannels(channels: number, maxReadBytes: number, signal: AbortSignal): Promise<DiskChannels> {
+    const readerCount = Math.max(1, Math.min(channels, this.#channels));
+    const readers: HostDiskReader[] = Array.from({ length: readerCount }, () =>
+      openHostDiskReader({
+        session: this.#options.session,
+        path: this.#options.path,
+        label: this.label,
+        mechanism: this.#options.reading,
+        signal,
+        ...(this.#options.onRetry === undefined ? {} : { onRetry: this.#options.onRetry }),
+      }),
+    );
+    // One read at a time per reader: logical channels sharing a reader queue behind each other.
+    const queues: Promise<unknown>[] = readers.map(() => Promise.resolve());
+    // Shared memory: the pipeline hands a read to worker threads (hashing, compression), and a view of shared
+    // memory is shared with them, where a whole ArrayBuffer would be transferred away and leave the channel
+    // without its buffer.
+    const buffers = Array.from({ length: channels }, () => Buffer.from(new SharedArrayBuffer(maxReadBytes)));
+    const sizeBytes = this.sizeBytes;
+    const label = this.label;
+    return {
+      async read(channel, offsetBytes, lengthBytes) {
+        const buffer = buffers[channel];
+        if (buffer === undefined || lengthBytes > buffer.length || offsetBytes % 4096 !== 0 || (lengthBytes % 4096 !== 0 && offsetBytes + lengthBytes !== sizeBytes) || offsetBytes + lengthBytes > sizeBytes) {
+          throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened (${buffers.length} channels of ${maxReadBytes} bytes, 4096-byte aligned, on a ${sizeBytes}-byte disk)`);
+        }
+        const index = channel % readerCount;
+        const reader = readers[index] as HostDiskReader;
+        const target = buffer.subarray(0, lengthBytes);
+        const turn = (queues[index] as Promise<unknown>).then(() => reader.read(offsetBytes, target));
+        queues[index] = turn.catch(() => undefined);
+        await turn;
+        return target;
+      },
+      async close() {
+        await Promise.all(readers.map((reader) => reader.close()));
+      },
+    };
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * One reader of byte ranges of a disk on the host, over one SSH channel at a time, one read in flight: the
+ * Python reader keeps one process (and channel) for all its reads; the `dd` reader starts one per read.
+ * Either lands the bytes in the caller's buffer and counts them: fewer than asked is `DiskReadShortError`
+ * naming the disk, more is a protocol error, never data.
+ *
+ * Retry: a read is idempotent, so a dropped connection or a stalled channel (retryable `EsxiSshError`) is
+ * answered by starting the reader again (the session reconnects) and reading the range again, up to
+ * `attempts` times. Failures a person must act on (the file cannot be opened, the disk is short, an abort)
+ * are not retried.
+ */
+import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { EsxiSshError, SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
+import { ddDiskReadCommand, diskReadRequestLine, pythonDiskReaderCommand } from "./disk-read-command.js";
+import { DiskReadShortError } from "./disk-read-errors.js";
+
+export type DiskReadMechanism = { kind: "python"; command: string } | { kind: "dd" };
+
+export interface HostDiskReaderOptions {
+  session: Pick<EsxiSshSession, "execStream">;
+  /** Host path of the extent (`…-flat.vmdk` under the run's snapshot). */
+  path: string;
+  /** Names the disk in errors. */
+  label: string;
+  mechanism: DiskReadMechanism;
+  signal: AbortSignal;
+  /** Tries per read after retryable failures (default 3). */
+  attempts?: number;
+  /** Called before a read is tried again, for logs and tests. */
+  onRetry?: (reason: string) => void;
+}
+
+export interface HostDiskReader {
+  /** Fills `target` (exactly `lengthBytes` long) with the bytes at `offsetBytes`. */
+  read(offsetBytes: number, target: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openHostDiskReader(options: HostDiskReaderOptions): HostDiskReader {
+  const once = options.mechanism.kind === "python" ? new PythonProcessReader(options, options.mechanism.command) : new DdReader(options);
+  const attempts = options.attempts ?? 3;
+  return {
+    async read(offsetBytes, target) {
+      for (let attempt = 1; ; attempt++) {
+        options.signal.throwIfAborted();
+        try {
+          return await once.read(offsetBytes, target);
+        } catch (error) {
+          const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts && !options.signal.aborted;
+          if (!retry) throw asShortRead(error, options.label, offsetBytes, target.length);
+          options.onRetry?.(error.message);
+          await once.reset();
+        }
+      }
+    },
+    close: () => once.close(),
+  };
+}
+
+/** The host's "the file ends" (exit 3 of the Python reader) in the words of the disk. */
+function asShortRead(error: unknown, label: string, offsetBytes: number, lengthBytes: number): unknown {
+  if (error instanceof SshCommandFailedError && error.exitCode === 3) {
+    return new DiskReadShortError(label, { offsetBytes, lengthBytes }, 0, error.stderr.trim());
+  }
+  return error;
+}
+
+interface SingleReader {
+  read(offsetBytes: number, target: Buffer): Promise<void>;
+  /** Forgets the current process after a failure (the next read starts a new one). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Copies a stream's bytes into `target` until `target` is full; resolves when full, fails on more or on less. */
+class Landing {
+  received = 0;
+  readonly done: Promise<void>;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+  constructor(
+    readonly target: Buffer,
+    readonly offsetBytes: number,
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+  /** Returns the bytes of `chunk` beyond the target (a protocol violation when non-empty). */
+  take(chunk: Buffer): Buffer {
+    const room = this.target.length - this.received;
+    const used = Math.min(room, chunk.length);
+    chunk.copy(this.target, this.received, 0, used);
+    this.received += used;
+    if (this.received === this.target.length) this.#resolve();
+    return chunk.subarray(used);
+  }
+  fail(error: unknown): void {
+    this.#reject(error);
+  }
+}
+
+interface ReaderProcess {
+  stdin: PassThrough;
+  stdout: Readable;
+  result: Promise<unknown>;
+  /** The first failure seen; every later read fails with it until `reset`. */
+  failure?: unknown;
+}
+
+class PythonProcessReader implements SingleReader {
+  #process: ReaderProcess | undefined;
+  #landing: Landing | undefined;
+
+  constructor(
+    readonly options: HostDiskReaderOptions,
+    readonly python: string,
+  ) {}
+
+  async read(offsetBytes: number, target: Buffer): Promise<void> {
+    const process = this.#process ?? (await this.#start());
+    if (process.failure !== undefined) throw process.failure;
+    const landing = new Landing(target, offsetBytes);
+    this.#landing = landing;
+    try {
+      process.stdin.write(diskReadRequestLine(offsetBytes, target.length));
+      await landing.done;
+    } finally {
+      this.#landing = undefined;
+    }
+  }
+
+  async #start(): Promise<ReaderProcess> {
+    const stdin = new PassThrough();
+    const exec = await this.options.session.execStream(pythonDiskReaderCommand(this.options.path, this.python), { stdin, signal: this.options.signal });
+    const process: ReaderProcess = { stdin, stdout: exec.stdout, result: exec.result };
+    const fail = (error: unknown): void => {
+      process.failure ??= error;
+      this.#landing?.fail(process.failure);
+    };
+    exec.stdout.on("data", (chunk: Buffer) => {
+      const landing = this.#landing;
+      const extra = landing === undefined ? chunk : landing.take(chunk);
+      if (extra.length > 0) fail(new Error(`${this.options.label}: the host's reader sent ${extra.length} bytes nobody asked for`));
+    });
+    exec.stdout.on("error", fail);
+    exec.stdout.on("end", () => {
+      const landing = this.#landing;
+      fail(new DiskReadShortError(this.options.label, { offsetBytes: landing?.offsetBytes ?? 0, lengthBytes: landing?.target.length ?? 0 }, landing?.received ?? 0, "the reader ended"));
+    });
+    exec.result.catch(fail);
+    this.#process = process;
+    return process;
+  }
+
+  async reset(): Promise<void> {
+    const process = this.#process;
+    this.#process = undefined;
+    if (process !== undefined) {
+      process.stdout.destroy();
+      await process.result.catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const process = this.#process;
+    this.#process = undefined;
+    if (process === undefined) return;
+    // End of requests: the reader exits 0 on its own.
+    process.stdin.end();
+    await process.result.catch(() => undefined);
+  }
+}
+
+class DdReader implements SingleReader {
+  constructor(readonly options: HostDiskReaderOptions) {}
+
+  async read(offsetBytes: number, target: Buffer): Promise<void> {
+    const exec = await this.options.session.execStream(ddDiskReadCommand(this.options.path, offsetBytes, target.length), { signal: this.options.signal });
+    const landing = new Landing(target, offsetBytes);
+    let extra = 0;
+    exec.stdout.on("data", (chunk: Buffer) => (extra += landing.take(chunk).length));
+    await Promise.all([exec.result, finished(exec.stdout)]);
+    if (landing.received !== target.length) throw new DiskReadShortError(this.options.label, { offsetBytes, lengthBytes: target.length }, landing.received, "");
+    if (extra > 0) throw new Error(`${this.options.label}: dd gave ${extra} bytes more than bytes ${offsetBytes}+${target.length}`);
+  }
+
+  async reset(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

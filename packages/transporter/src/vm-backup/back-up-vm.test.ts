@@ -1,0 +1,240 @@
+/**
+ * backUpVm against a simulated host over SSH, with the guest writing all along: the point restored equals
+ * the simulator's record of the disk at the run's snapshot byte for byte; an incremental equals the next
+ * one and reads only what changed; the point's layout is the agreed one; the run's snapshot is gone after
+ * every outcome; a user snapshot, a failed snapshot.create and a VM name full of shell metacharacters.
+ */
+import { strict as assert } from "node:assert";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { systemClock } from "@esxbackup/domain";
+import type { PointId } from "@esxbackup/domain";
+import { LocalDirectoryBlobStore, Repository, restoreDiskImage } from "@esxbackup/repository";
+import type { HostModel } from "@esxbackup/esxi-simulator";
+import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
+import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
+import { UserSnapshotsPresentError } from "../esxi/snapshot/run-snapshot-errors.js";
+import { SnapshotOperationError } from "../esxi/snapshot/run-snapshot-errors.js";
+import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import { sh } from "../esxi/ssh/shell-command.js";
+import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
+import type { TestHost } from "../esxi/testing/simulated-esxi-host.js";
+import { silentProgress } from "../progress/progress-reporter.js";
+import { backUpVm } from "./back-up-vm.js";
+import type { BackUpVmRequest, VmBackupEvent } from "./back-up-vm.js";
+
+const MIB = 1024 * 1024;
+const DISK_BYTES = 16 * MIB;
+const AWKWARD = `we'b "01" $HOME; \`id\` [x] & é`;
+
+function vm(name: string, vmid: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    vmid,
+    guestId: "ubuntu64Guest",
+    hardwareVersion: 14,
+    powerState: "poweredOn",
+    disks: [
+      { slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 6 * MIB }] },
+      { slot: "scsi0:1", sizeBytes: DISK_BYTES / 2, provisioning: "zeroedthick", dataRegions: [{ offsetBytes: MIB, lengthBytes: 2 * MIB }] },
+    ],
+    workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: vmid, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }], "scsi0:1": [{ offsetBytes: 0, lengthBytes: 4 * MIB }] } },
+    ...extra,
+  };
+}
+
+describe("backUpVm on a simulated host under guest writes", () => {
+  let t: TestHost;
+  let session: EsxiSshSession;
+  let capabilities: HostCapabilities;
+  let work: string;
+  let repository: Repository;
+  let model: HostModel;
+
+  before(async () => {
+    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4)] });
+    session = await t.open();
+    capabilities = await probeHostCapabilities(session);
+    work = await mkdtemp(join(tmpdir(), "vm-backup-"));
+    repository = await Repository.init(new LocalDirectoryBlobStore(join(work, "repo")), { chunkSizeBytes: MIB });
+    model = t.host.model as HostModel;
+  });
+  after(async () => {
+    await repository.close();
+    await t.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const request = (vmName: string, runId: string, events: VmBackupEvent[] = []): BackUpVmRequest => ({
+    session,
+    hostLabel: "esx70.lab",
+    vmName,
+    repository,
+    capabilities,
+    runId,
+    signal: new AbortController().signal,
+    clock: systemClock,
+    progress: silentProgress,
+    onEvent: (event) => events.push(event),
+  });
+
+  async function restored(point: PointId, disk = 0): Promise<Buffer> {
+    const out = join(work, `restore-${point}-${disk}.raw`);
+    await restoreDiskImage(repository, point, disk, out);
+    return readFile(out);
+  }
+
+  function recordOf(vmid: number, runId: string, disk = 0): Buffer {
+    const record = model.pointInTimeRecords(vmid).find((r) => r.snapshotName === `esxbackup-run-${runId}`);
+    const image = record?.disks[disk]?.image;
+    assert.ok(image !== undefined, `the simulator recorded the run ${runId}'s snapshot`);
+    return image;
+  }
+
+  async function snapshotsOf(vmid: number): Promise<string> {
+    return (await session.exec(sh`vim-cmd vmsvc/snapshot.get ${vmid}`)).stdout.toString("utf8");
+  }
+
+  it("a full backup then an incremental restore to the disk at each run's snapshot, byte for byte", async () => {
+    const workload = model.workload(1);
+    await workload.waitForWrites(workload.writes + 3);
+    const events: VmBackupEvent[] = [];
+    const phases: string[] = [];
+    const first = await backUpVm({ ...request("web01", "first-run", events), progress: { start: (task) => (phases.push(task.phase), silentProgress.start(task)) } });
+    // The run reports its snapshot, each disk's fingerprinting and reading, and the clean-up, in that order.
+    assert.equal(phases[0], "snapshot");
+    assert.equal(phases.at(-1), "cleanup");
+    assert.deepEqual([...new Set(phases.slice(1, -1))].sort(), ["backup", "fingerprint"]);
+    assert.equal(first.previous, undefined);
+    assert.ok((await restored(first.point)).equals(recordOf(1, "first-run")), "the first point is the disk at its snapshot");
+    assert.ok((await restored(first.point, 1)).equals(recordOf(1, "first-run", 1)), "and so is its second disk");
+    assert.ok(events.some((e) => e.type === "hashing" && e.method === "python" && e.reading === "python"));
+    // Zero blocks are found on the host and never read: 10 MiB of the 16 MiB disk were never written.
+    assert.ok(first.counters.bytesRead <= 8 * MIB + 4 * MIB, `read ${first.counters.bytesRead}`);
+
+    const manifest = await repository.readPoint(first.point);
+    assert.deepEqual(manifest.vm, { name: "web01", id: "1", uuid: manifest.vm.uuid });
+    assert.match(manifest.vm.uuid ?? "", /^[0-9a-f]{2}( [0-9a-f]{2}){7}-[0-9a-f]{2}( [0-9a-f]{2}){7}$/u);
+    assert.equal(manifest.host, "esx70.lab");
+    assert.deepEqual(manifest.disks.map((d) => [d.key, d.name]), [["scsi0:0", "web01.vmdk"], ["scsi0:1", "web01_1.vmdk"]]);
+    const names = manifest.configFiles.map((f) => f.name);
+    for (const name of ["web01.vmx", "web01.nvram", "web01.vmdk", "web01_1.vmdk"]) assert.ok(names.includes(name), `${name} in ${names.join(", ")}`);
+    const vmx = Buffer.from(manifest.configFiles.find((f) => f.name === "web01.vmx")?.content ?? []).toString("utf8");
+    assert.match(vmx, /scsi0:0\.fileName = "web01\.vmdk"/u, "the .vmx read before the snapshot names the base disk");
+    assert.equal(manifest.disks[0]?.fingerprints?.algorithm, "sha1");
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n", "the run's snapshot is removed");
+
+    await workload.waitForWrites(workload.writes + 5);
+    const second = await backUpVm(request("web01", "second-run"));
+    assert.deepEqual(second.previous, { pointId: first.point, matchedBy: "uuid" });
+    assert.ok((await restored(second.point)).equals(recordOf(1, "second-run")), "the incremental is the disk at its own snapshot");
+    assert.ok((await restored(second.point, 1)).equals(recordOf(1, "second-run", 1)));
+    // Only what the guest wrote between the two snapshots is found changed and read (each 64 KiB write
+    // touches at most two 64 KiB blocks, and the reads are whole chunks).
+    const records = model.pointInTimeRecords(1);
+    const writes = (records.find((r) => r.snapshotName === "esxbackup-run-second-run")?.writesBefore ?? 0) - (records.find((r) => r.snapshotName === "esxbackup-run-first-run")?.writesBefore ?? 0);
+    assert.ok(writes > 0);
+    const changedBytes = second.disks.reduce((sum, disk) => sum + (disk.changed?.bytes ?? 0), 0);
+    assert.ok(changedBytes > 0 && changedBytes <= writes * 128 * 1024, `changed ${changedBytes} after ${writes} writes`);
+    assert.ok(second.counters.bytesRead <= Math.min(first.counters.bytesRead, writes * 2 * MIB), `incremental read ${second.counters.bytesRead}, full ${first.counters.bytesRead}`);
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+  });
+
+  it("a VM whose name is full of shell metacharacters is backed up and restores to its snapshot", async () => {
+    const result = await backUpVm(request(AWKWARD, "awkward-run"));
+    assert.equal((await repository.readPoint(result.point)).vm.name, AWKWARD);
+    assert.ok((await restored(result.point)).equals(recordOf(2, "awkward-run")));
+    assert.equal(await snapshotsOf(2), "Get Snapshot:\n");
+  });
+
+  it("a VM with a user snapshot is refused with the reason, and the user's snapshot is kept", async () => {
+    await session.exec(sh`vim-cmd vmsvc/snapshot.create 3 ${"before upgrade"} ${"mine"} 0 0`);
+    const before = (await repository.listPointIds()).length;
+    await assert.rejects(backUpVm(request("with-user-snapshot", "user-run")), (error: unknown) => {
+      assert.ok(error instanceof UserSnapshotsPresentError, String(error));
+      assert.match(error.message, /has snapshots not taken by esxbackup: "before upgrade"/u);
+      return true;
+    });
+    const tree = await snapshotsOf(3);
+    assert.match(tree, /Snapshot Name\s+: before upgrade/u);
+    assert.doesNotMatch(tree, /esxbackup-run/u);
+    assert.equal((await repository.listPointIds()).length, before, "nothing written");
+  });
+
+  it("a failed snapshot.create is a clear error and leaves no snapshot and no point", async () => {
+    const before = (await repository.listPointIds()).length;
+    model.faults.failSnapshotCreate({ message: "An error occurred while taking a snapshot: Failed to quiesce the virtual machine." });
+    try {
+      await assert.rejects(backUpVm(request("web01", "failing-run")), (error: unknown) => {
+        assert.ok(error instanceof SnapshotOperationError, String(error));
+        assert.match(error.message, /snapshot\.create .* failed: vim\.fault\.\w+: An error occurred while taking a snapshot/u);
+        return true;
+      });
+    } finally {
+      model.faults.failSnapshotCreate(null);
+    }
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+    assert.equal((await repository.listPointIds()).length, before);
+  });
+
+  it("a connection dropped in the middle of the disk reads: reads retried on a new connection, point complete, snapshot removed", async () => {
+    // Only this session's first connection is cut (after 3 MiB from the host): snapshot taken, reads under way.
+    t.host.faults.dropConnectionAfterBytes = 3 * MIB;
+    const dropping = await t.open();
+    t.host.faults.dropConnectionAfterBytes = null;
+    const events: VmBackupEvent[] = [];
+    try {
+      const result = await backUpVm({ ...request("web01", "dropped-run", events), session: dropping, full: true });
+      assert.equal(dropping.connectionCount, 2, "reconnected once");
+      assert.ok((await restored(result.point)).equals(recordOf(1, "dropped-run")));
+      assert.ok((await restored(result.point, 1)).equals(recordOf(1, "dropped-run", 1)));
+      assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"));
+    } finally {
+      await dropping.close();
+    }
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+  });
+
+  it("an abort (Ctrl-C) in the middle stops the backup, removes the snapshot and writes no point", async () => {
+    const before = (await repository.listPointIds()).length;
+    const controller = new AbortController();
+    const events: VmBackupEvent[] = [];
+    const aborting: BackUpVmRequest = {
+      ...request("web01", "aborted-run", events),
+      signal: controller.signal,
+      full: true,
+      // Aborted as soon as the first disk starts: the snapshot exists and reads are about to begin.
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === "snapshot" && event.event.type === "created") controller.abort(new Error("interrupted by the user"));
+      },
+    };
+    await assert.rejects(backUpVm(aborting), /interrupted by the user|aborted/u);
+    assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+    assert.equal((await repository.listPointIds()).length, before);
+  });
+
+  it("a disk grown between two backups: the second restores to the grown disk and reads only what is new", async () => {
+    // Powered off for both backups (vmkfstools needs the disk unlocked): what changes is the growth alone.
+    await session.exec(sh`vim-cmd vmsvc/power.off 4`);
+    const first = await backUpVm(request("growing", "before-growth"));
+    const descriptor = "/vmfs/volumes/datastore1/growing/growing.vmdk";
+    await session.exec(sh`vmkfstools -X 24M ${descriptor}`);
+    // 1 MiB of data in the new part of the disk.
+    await session.exec(sh`dd if=/dev/urandom of=/vmfs/volumes/datastore1/growing/growing-flat.vmdk bs=1048576 seek=20 count=1 conv=notrunc 2>/dev/null`);
+    const second = await backUpVm(request("growing", "after-growth"));
+    assert.deepEqual(second.previous, { pointId: first.point, matchedBy: "uuid" });
+    const grown = await restored(second.point);
+    assert.equal(grown.length, 24 * MIB);
+    assert.ok(grown.equals(recordOf(4, "after-growth")), "the second point is the grown disk");
+    const disk0 = second.disks[0];
+    assert.ok(disk0 !== undefined && disk0.counters.diskSizeBytes === 24 * MIB);
+    // Not a full transfer: the old part is compared by fingerprints and taken over, the new zero part is
+    // known zero on the host, and only the chunk holding the new megabyte is read.
+    assert.equal(disk0.counters.bytesRead, MIB, `read ${disk0.counters.bytesRead} of the grown disk`);
+    assert.equal(disk0.counters.bytesTakenOver + disk0.counters.bytesZeroAtSource, 23 * MIB);
+  });
+});

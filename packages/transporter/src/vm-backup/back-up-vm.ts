@@ -1,0 +1,229 @@
+/**
+ * The backup of one VM on an ESXi host into a repository (docs/adr/0024), in this order:
+ *
+ * 1. find the VM by name (getallvms) and read it (power state, snapshots, `.vmx`, descriptor chains);
+ * 2. decide what is captured or refuse with every reason (planVmBackup), read the config files — the `.vmx`
+ *    before the snapshot, so its disks name the base disks — and find the previous point (unless `full`);
+ * 3. take the run's snapshot (withRunSnapshot: orphans of crashed runs removed first, the user's snapshots
+ *    refuse the run unless allowed, the snapshot removed in every outcome);
+ * 4. back up each disk's frozen base through the pipeline from an EsxiDiskSource: the host fingerprints it
+ *    (the previous point's kind, else DEFAULT_HOST_FINGERPRINTS) and only changed, non-zero blocks cross.
+ *
+ * Nothing is written to the repository before the snapshot is taken, and a failure after that abandons the
+ * point (the pipeline's writer), so the repository holds the VM's point whole or not at all.
+ */
+import { posix } from "node:path";
+import { FINGERPRINT_ALGORITHMS } from "@esxbackup/domain";
+import type { ChangeFingerprints, Clock, PointId, VmConfigFile } from "@esxbackup/domain";
+import type { Repository } from "@esxbackup/repository";
+import { backUpPoint } from "../backup/back-up-point.js";
+import type { PointDiskRequest } from "../backup/back-up-point.js";
+import type { BackupCounters } from "../backup/backup-counters.js";
+import type { ChangeSource } from "../backup/plan-backup.js";
+import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
+import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
+import { chooseHashingMethod } from "../esxi/hashing/hashing-method.js";
+import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
+import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
+import { hostFileExists, readHostFileBytes } from "../esxi/inventory/read-host-text-file.js";
+import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
+import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
+import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
+import { parseVmx } from "../esxi/parsers/parse-vmx.js";
+import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
+import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
+import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
+import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import { sh } from "../esxi/ssh/shell-command.js";
+import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import { findPreviousPoint } from "./find-previous-point.js";
+import type { PointSummary, PreviousPoint } from "./find-previous-point.js";
+import { planVmBackup } from "./plan-vm-backup.js";
+import type { PlannedDisk } from "./plan-vm-backup.js";
+import type { ProgressReporter } from "../progress/progress-reporter.js";
+import { VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
+
+export interface BackUpVmRequest {
+  session: Pick<EsxiSshSession, "exec" | "execStream" | "label">;
+  /** The host as the point records it: `host` or `host:port` as given. */
+  hostLabel: string;
+  vmName: string;
+  repository: Repository;
+  /** What the probe found: how the host can hash and read its disks. */
+  capabilities: Pick<HostCapabilities, "python" | "hashApplets">;
+  /** Names the run's snapshot (`esxbackup-run-<runId>`). */
+  runId: string;
+  /** Ignore earlier points: every disk is read (the repository still stores only new chunks). */
+  full?: boolean;
+  quiesce?: boolean;
+  allowUserSnapshots?: boolean;
+  tags?: string[];
+  /** Make new chunks durable every so many bytes stored (the pipeline's default otherwise): less to redo after a crash. */
+  flushEveryBytes?: number;
+  /** Host readers and hash commands per disk (default DEFAULT_DISK_READ_CHANNELS). */
+  channels?: number;
+  signal: AbortSignal;
+  clock: Clock;
+  progress: ProgressReporter;
+  /** Disks of the VM backed up at once (default the pipeline's). */
+  diskConcurrency?: number;
+  onEvent?: (event: VmBackupEvent) => void;
+}
+
+export type VmBackupEvent =
+  | { type: "previous-point"; vm: string; previous: PreviousPoint }
+  | { type: "hashing"; vm: string; disk: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"] }
+  | { type: "read-retry"; vm: string; disk: string; reason: string }
+  | { type: "snapshot"; vm: string; event: RunSnapshotEvent };
+
+export interface VmBackupResult {
+  vm: string;
+  point: PointId;
+  previous: PreviousPoint;
+  seconds: number;
+  counters: BackupCounters;
+  disks: { key: string; name: string; counters: BackupCounters; changed?: { ranges: number; bytes: number } }[];
+}
+
+export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult> {
+  const { session, signal, vmName } = request;
+  const startedMs = request.clock.now().getTime();
+  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", { signal });
+  const rows = parseGetAllVms(listing.stdout).vms.filter((row) => row.name === vmName);
+  const row = rows[0];
+  if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
+  const vm = await readVmInventory(session, row, { signal });
+
+  // Before the snapshot: the .vmx then names the base disks, as restore expects.
+  const vmxBytes = await readHostFileBytes(session, vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal });
+  const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
+  const baseDescriptors = new Map<string, VmdkDescriptor>();
+  const descriptorBytes = new Map<string, Buffer>();
+  for (const disk of vm.disks.filter((d) => d.refusal === undefined)) {
+    const bytes = await readHostFileBytes(session, disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal });
+    descriptorBytes.set(disk.baseDescriptorPath, bytes);
+    baseDescriptors.set(disk.baseDescriptorPath, parseVmdkDescriptor(bytes.toString("utf8"), disk.baseDescriptorPath));
+  }
+  const plan = planVmBackup({ vm, vmx, baseDescriptors });
+  if (plan.kind === "refused") throw new VmBackupRefusedError(vmName, plan.reasons);
+
+  const disks = plan.disks;
+
+  const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
+  for (const file of plan.configFiles.slice(1)) {
+    if (file.optional && !(await hostFileExists(session, file.path, { signal }))) continue;
+    configFiles.push({ name: posix.basename(file.path), content: await readHostFileBytes(session, file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) });
+  }
+  for (const disk of disks) configFiles.push({ name: disk.name, content: descriptorBytes.get(disk.baseDescriptorPath) as Buffer });
+
+  const previous = request.full === true ? undefined : findPreviousPoint(await pointSummaries(request.repository), { host: request.hostLabel, vm: plan.vm });
+  request.onEvent?.({ type: "previous-point", vm: vmName, previous });
+  const previousFingerprints = previous === undefined ? undefined : await previousDiskFingerprints(request.repository, previous.pointId);
+
+  const capabilities = request.capabilities;
+  const applets = ["sh", "dd", "wc", ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
+  const python = capabilities.python?.version === undefined ? undefined : { command: capabilities.python.command, version: `${capabilities.python.version.major}.${capabilities.python.version.minor}.${capabilities.python.version.patch}` };
+
+  // Progress: the snapshot phase until the snapshot exists, the cleanup phase from the end of the work until it is gone.
+  let phase = request.progress.start({ phase: "snapshot", vm: vmName });
+  try {
+    return await withRunSnapshot(
+      session,
+      { vmid: Number(vm.vmid), name: vm.name },
+      {
+        runId: request.runId,
+        quiesce: request.quiesce ?? false,
+        allowUserSnapshots: request.allowUserSnapshots ?? false,
+        signal,
+        onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
+      },
+      async () => {
+        phase.stop();
+        try {
+          const requests: PointDiskRequest[] = disks.map((disk) => {
+            const previousKind = previousFingerprints?.get(disk.key);
+            const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
+            const hashing = chooseHashingMethod({ ...(python === undefined ? {} : { python }), applets }, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
+            const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
+            request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
+            const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
+            // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first
+            // backup of the disk) to skip its zero blocks. Not hashable there, or nothing comparable: read whole,
+            // hashed here, unchanged chunks deduplicated.
+            const byFingerprints = hashing.kind !== "full-read" && (!(previousFingerprints?.has(disk.key) ?? false) || sameKind);
+            const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
+            return {
+              key: disk.key,
+              source: sourceFor(request, disk, hashing, reading),
+              changes,
+              fingerprints: { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] },
+              ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }),
+              ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }),
+            };
+          });
+          const result = await backUpPoint({
+            repository: request.repository,
+            signal,
+            clock: request.clock,
+            progress: request.progress,
+            point: {
+              vm: plan.vm,
+              host: request.hostLabel,
+              configFiles,
+              tags: request.tags ?? [],
+              ...(previous === undefined ? {} : { previousPointId: previous.pointId }),
+              ...(request.flushEveryBytes === undefined ? {} : { flushEveryBytes: request.flushEveryBytes }),
+            },
+            disks: requests,
+            ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
+          });
+          return {
+            vm: vmName,
+            point: result.point,
+            previous,
+            seconds: (request.clock.now().getTime() - startedMs) / 1000,
+            counters: result.counters,
+            disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
+          };
+        } finally {
+          phase = request.progress.start({ phase: "cleanup", vm: vmName });
+        }
+      },
+    );
+  } finally {
+    phase.stop();
+  }
+}
+
+function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism): EsxiDiskSource {
+  return new EsxiDiskSource({
+    session: request.session,
+    path: disk.extentPath,
+    name: disk.name,
+    sizeBytes: disk.sizeBytes,
+    hashing,
+    reading,
+    ...(request.channels === undefined ? {} : { channels: request.channels }),
+    onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
+  });
+}
+
+async function pointSummaries(repository: Repository): Promise<PointSummary[]> {
+  const summaries: PointSummary[] = [];
+  for (const pointId of await repository.listPointIds()) {
+    const point = await repository.readPoint(pointId);
+    summaries.push({ pointId, createdAt: point.createdAt, host: point.host, vm: point.vm });
+  }
+  return summaries;
+}
+
+/**
+ * The previous point's disks by key, each with its fingerprint kind (undefined: it has none). Only the kind:
+ * the pipeline reads the digests when it compares.
+ */
+async function previousDiskFingerprints(repository: Repository, pointId: PointId): Promise<Map<string, ChangeFingerprints | undefined>> {
+  const point = await repository.readPoint(pointId);
+  return new Map(point.disks.map((disk) => [disk.key, disk.fingerprints]));
+}
+

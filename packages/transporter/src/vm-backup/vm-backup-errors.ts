@@ -1,0 +1,28 @@
+/**
+ * Why a VM's backup did not start, as errors a caller words for its user: no VM (or more than one) of the
+ * name on the host, and a VM that cannot be captured consistently, with every reason (planVmBackup).
+ */
+import { EsxbackupError } from "@esxbackup/domain";
+
+export class VmNotFoundError extends EsxbackupError {
+  readonly vmName: string;
+  constructor(host: string, vmName: string, matches: readonly string[]) {
+    super(
+      matches.length === 0 ? "vm_not_found" : "vm_name_ambiguous",
+      matches.length === 0
+        ? `${host}: no VM named ${JSON.stringify(vmName)} (esxbackup inventory lists them)`
+        : `${host}: ${matches.length} VMs are named ${JSON.stringify(vmName)} (vmids ${matches.join(", ")}); rename one so the name says which`,
+    );
+    this.vmName = vmName;
+  }
+}
+
+export class VmBackupRefusedError extends EsxbackupError {
+  readonly vmName: string;
+  readonly reasons: readonly string[];
+  constructor(vmName: string, reasons: readonly string[]) {
+    super("vm_backup_refused", `VM ${JSON.stringify(vmName)} cannot be backed up consistently: ${reasons.join("; ")}`);
+    this.vmName = vmName;
+    this.reasons = reasons;
+  }
+}
