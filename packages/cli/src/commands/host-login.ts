@@ -6,7 +6,8 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { InvalidInputError } from "@esxbackup/domain";
-import type { EsxiSshTarget, KnownHostsFile } from "@esxbackup/transporter";
+import type { EsxiSshSession, EsxiSshTarget, KnownHostsFile } from "@esxbackup/transporter";
+import type { CommandContext } from "../command-context.js";
 
 export interface HostLoginOptions {
   host: string;
@@ -53,4 +54,16 @@ async function readSecretFile(path: string, option: string): Promise<string> {
   const secret = text.replace(/\r?\n$/u, "");
   if (secret === "") throw new InvalidInputError(option, `${path} is empty`);
   return secret;
+}
+
+/** Opens the session, saying on stderr when the host's key was pinned on this first connection. */
+export async function openHostSession(login: { target: EsxiSshTarget; knownHosts: KnownHostsFile }, context: Pick<CommandContext, "stderr">): Promise<EsxiSshSession> {
+  // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
+  const { EsxiSshSession } = await import("@esxbackup/transporter");
+  return EsxiSshSession.open({
+    ...login,
+    onEvent: (event) => {
+      if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
+    },
+  });
 }

@@ -11,7 +11,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
-import { addHostLoginOptions, hostLogin, type HostLoginOptions } from "./host-login.js";
+import { addHostLoginOptions, hostLogin, openHostSession, type HostLoginOptions } from "./host-login.js";
 import { renderInventoryTable } from "./inventory-table.js";
 
 interface InventoryOptions extends HostLoginOptions {
@@ -24,14 +24,8 @@ export function registerInventoryCommand(program: Command, context: CommandConte
     .action(async (options: InventoryOptions) => {
       const { target, knownHosts } = await hostLogin(options, context.env);
       // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-      const { EsxiSshSession, readHostInventory } = await import("@esxbackup/transporter");
-      const session = await EsxiSshSession.open({
-        target,
-        knownHosts,
-        onEvent: (event) => {
-          if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
-        },
-      });
+      const { readHostInventory } = await import("@esxbackup/transporter");
+      const session = await openHostSession({ target, knownHosts }, context);
       try {
         const inventory = await readHostInventory(session, { signal: context.signal });
         if (options.json === true) {

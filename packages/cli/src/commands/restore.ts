@@ -18,7 +18,7 @@ import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain"
 import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
-import { addHostLoginOptions, hostLogin } from "./host-login.js";
+import { addHostLoginOptions, hostLogin, openHostSession } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { formatBytes, usingRepository, writeJson } from "./repo/open-repository.js";
 import type { RepoOptions } from "./repo/open-repository.js";
@@ -95,14 +95,8 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       await usingRepository(repoOptions, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-        const { EsxiSshSession, PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
-        const session = await EsxiSshSession.open({
-          target,
-          knownHosts,
-          onEvent: (event) => {
-            if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
-          },
-        });
+        const { PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
+        const session = await openHostSession({ target, knownHosts }, context);
         try {
           const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;

@@ -7,9 +7,8 @@ import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
-import { MemoryBlobStore, Repository } from "@esxbackup/repository";
-import { backUpDisk } from "../backup/back-up-disk.js";
-import { LocalImageDiskSource } from "../backup/local-image-disk-source.js";
+import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import { CuttableRelay } from "../esxi/testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreToHost } from "./restore-to-host.js";
@@ -27,22 +26,13 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
   for (const name of await readdir(folder)) {
     if (name === basename(vm.vmxPath) || name.endsWith(".nvram")) configFiles.push({ name, content: await readFile(join(folder, name)) });
   }
-  const source = await LocalImageDiskSource.open(copy);
-  try {
-    const result = await backUpDisk({
-      repository,
-      source,
-      point: { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] },
-      disk: { key: "scsi0:0" },
-      changes: { kind: "all" },
-      signal: new AbortController().signal,
-      clock: systemClock,
-      progress: { start: () => ({ update: () => undefined, stop: () => undefined }) },
-    });
-    return { pointId: result.point, image: await readFile(copy) };
-  } finally {
-    await source.close();
-  }
+  // Written straight through the repository's writer: the point's layout is what matters here, not the pipeline.
+  const image = await readFile(copy);
+  const writer = await PointWriter.begin(repository, { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] });
+  const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null });
+  await disk.writeChunks(0, Buffer.from(image)); // handed to the workers: a copy, the test keeps `image`
+  const committed = await writer.commit();
+  return { pointId: committed.pointId, image };
 }
 
 for (const { version, python } of [{ version: "8.0", python: true }, { version: "6.7", python: false }] as { version: EsxiVersion; python: boolean }[]) {
@@ -98,6 +88,36 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().map((vm) => vm.name).filter((name) => name === "aborted"), []);
       assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
+    });
+
+    it("a connection lost while writing fails the restore, and the folder it made is removed over a new connection", async () => {
+      const relay = new CuttableRelay(test.host.port);
+      try {
+        const session = await test.open({ target: { host: "127.0.0.1", port: await relay.listen(), user: "root", password: test.password, esxiVersion: version }, reconnectDelayMs: () => 0 });
+        const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+        const before = (await readdir(datastore)).sort();
+        const steps: string[] = [];
+        let cut = false;
+        const progress: ProgressReporter = {
+          start: () => ({
+            update: () => {
+              if (!cut) relay.cut();
+              cut = true;
+            },
+            stop: () => undefined,
+          }),
+        };
+        await assert.rejects(
+          restoreToHost({ session, repository, pointId: point.pointId, name: "cut", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress, onStep: (s) => steps.push(s) }),
+          /lost|closed/iu,
+        );
+        assert.ok(cut, "the connection was cut while writing");
+        assert.ok(steps.includes("removed /vmfs/volumes/datastore1/cut"), steps.join("\n"));
+        assert.deepEqual((await readdir(datastore)).sort(), before);
+        assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "cut"), []);
+      } finally {
+        await relay.close();
+      }
     });
   });
 }

@@ -43,13 +43,13 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
   const { index } = reader;
   const channels = Math.max(1, Math.min(request.channels, runs.length));
   const writer = await openFlatFileWriter({ session: request.session, path: request.flatPath, method: request.method, channels, blockBytes: index.chunkSizeBytes, signal });
-  let next = 0;
   let bytesWritten = 0;
   let bytesZeroed = 0;
+  // One iterator shared by the lanes: each takes the next run when it is free.
+  const queue = runs.values();
   const lane = async (number: number): Promise<void> => {
-    while (next < runs.length) {
+    for (const run of queue) {
       signal.throwIfAborted();
-      const run = runs[next++] as DiskRun;
       const offset = run.first * index.chunkSizeBytes;
       const length = (run.count - 1) * index.chunkSizeBytes + index.chunkLength(run.first + run.count - 1);
       if (run.zero) {

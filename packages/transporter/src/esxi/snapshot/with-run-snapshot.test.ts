@@ -4,13 +4,13 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { EsxiVersion } from "@esxbackup/domain";
 import type { EsxiSshSession, EsxiSshSessionEvent } from "../ssh/esxi-ssh-session.js";
 import { SshCommandCancelledError } from "../ssh/esxi-ssh-errors.js";
 import { sh } from "../ssh/shell-command.js";
+import { CuttableRelay } from "../testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../testing/simulated-esxi-host.js";
 import { flattenSnapshotTree } from "./classify-snapshots.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
@@ -46,43 +46,6 @@ function vmConfig(vm: SnapshotVm): Record<string, unknown> {
     disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }],
     workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: vm.vmid },
   };
-}
-
-/** A TCP relay to the host that a test can cut (a lost connection) and close to new connections. */
-class CuttableRelay {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  refuse = false;
-  constructor(targetPort: number) {
-    this.#server = createServer((inbound) => {
-      if (this.refuse) return inbound.destroy();
-      const outbound = connect(targetPort, "127.0.0.1");
-      for (const [a, b] of [[inbound, outbound], [outbound, inbound]] as const) {
-        this.#sockets.add(a);
-        a.pipe(b);
-        a.on("error", () => b.destroy());
-        a.on("close", () => {
-          this.#sockets.delete(a);
-          b.destroy();
-        });
-      }
-    });
-  }
-  async listen(): Promise<number> {
-    this.#server.listen(0, "127.0.0.1");
-    await once(this.#server, "listening");
-    const address = this.#server.address();
-    assert.ok(address !== null && typeof address === "object");
-    return address.port;
-  }
-  cut(): void {
-    for (const socket of this.#sockets) socket.destroy();
-  }
-  async close(): Promise<void> {
-    this.refuse = true;
-    this.cut();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
 }
 
 for (const esxiVersion of ["8.0", "6.7"] as const satisfies readonly EsxiVersion[]) {
