@@ -8,13 +8,11 @@
 import { basename } from "node:path";
 import type { FileHandle } from "node:fs/promises";
 import { InvalidInputError, fingerprintBlockCount } from "@esxbackup/domain";
-import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
-import { FingerprintHasher } from "@esxbackup/repository";
-import { BlockFingerprintTable } from "./block-fingerprint-table.js";
+import type { ChangeFingerprints } from "@esxbackup/domain";
 import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
+import { hashDiskInRuns } from "./hash-disk-in-runs.js";
 import { ImageReader } from "./image-reader.js";
 import { openImageSource } from "./image-source.js";
-import { READS_IN_FLIGHT, RUN_BYTES } from "./read-runs.js";
 
 export class LocalImageDiskSource implements DiskSource {
   readonly label: string;
@@ -45,32 +43,18 @@ export class LocalImageDiskSource implements DiskSource {
    * was (it changed while being read).
    */
   async fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
-    const table = new BlockFingerprintTable(kind, this.sizeBytes);
-    const hasher = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes);
-    const block = kind.blockSizeBytes;
-    const step = Math.max(block, Math.floor(RUN_BYTES / block) * block);
-    let nextOffset = 0;
-    let bytesDone = 0;
-    const lane = async (): Promise<void> => {
-      while (nextOffset < this.sizeBytes) {
-        options.signal.throwIfAborted();
-        const offset = nextOffset;
-        const length = Math.min(step, this.sizeBytes - offset);
-        nextOffset += length;
+    const fingerprints = await hashDiskInRuns({
+      sizeBytes: this.sizeBytes,
+      kind,
+      read: async (offset, length) => {
         const buffer = Buffer.allocUnsafeSlow(length);
         const { bytesRead } = await this.#handle.read(buffer, 0, length, offset);
         if (bytesRead !== length) throw new InvalidInputError("image", `${this.label} changed size while being read (short read at offset ${offset})`);
-        table.record(offset, (await hasher.hash(buffer)).digests);
-        bytesDone += length;
-        options.onProgress(bytesDone);
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: READS_IN_FLIGHT }, lane));
-    } finally {
-      await hasher.close();
-    }
-    return { fingerprints: table.toDiskFingerprints(), zeroBlocks: new Uint8Array(fingerprintBlockCount(this.sizeBytes, block)) };
+        return buffer;
+      },
+      ...options,
+    });
+    return { fingerprints, zeroBlocks: new Uint8Array(fingerprintBlockCount(this.sizeBytes, kind.blockSizeBytes)) };
   }
 
   async close(): Promise<void> {
