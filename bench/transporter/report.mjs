@@ -113,7 +113,15 @@ export function formatReport({ meta, rows, checks = [], failures = [] }) {
     sections.push(`rsync's own count: sent ${(st.sentBytes / MB).toFixed(2)} MB, received ${(st.receivedBytes / MB).toFixed(2)} MB, literal data ${(st.literalBytes / MB).toFixed(2)} MB (through its ssh pipe, before SSH framing).`);
   }
   const summaries = rows.filter((r) => r.summary).map((r) => `- ${r.label}: ${Object.entries(r.summary).map(([k, v]) => `${k} ${typeof v === "number" && v >= 1e5 ? `${(v / MB).toFixed(2)} MB` : v}`).join(", ")}`);
-  const timelines = rows.filter((r) => r.timeline).map((r) => `- ${r.label}: ${r.timeline.map((e) => `${e.atS.toFixed(2)} s ${e.line.replace(/^esxbackup: /, "")}`).join(" → ")}`);
+  const MAX_EVENTS = 16; // a CLI that logs progress often would drown the report
+  const event = (e) => `${e.atS.toFixed(2)} s ${e.line.replace(/^esxbackup: /, "")}`;
+  const timelines = rows
+    .filter((r) => r.timeline)
+    .map((r) => {
+      const t = r.timeline;
+      const shown = t.length <= MAX_EVENTS ? t.map(event) : [...t.slice(0, MAX_EVENTS - 2).map(event), `(${t.length - MAX_EVENTS + 1} more lines)`, event(t[t.length - 1])];
+      return `- ${r.label}: ${shown.join(" → ")}`;
+    });
   if (timelines.length > 0) sections.push("When our CLI logged what (seconds after the step started; node start-up and login come before the first line):\n\n" + timelines.join("\n"));
   if (summaries.length > 0) sections.push("Our backups' own summaries (--json):\n\n" + summaries.join("\n"));
   if (checks.length > 0) sections.push("Checks (untimed):\n\n" + checks.map((c) => `- [${c.ok ? "OK" : "WRONG"}] ${c.label}`).join("\n"));
