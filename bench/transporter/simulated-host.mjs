@@ -17,8 +17,9 @@
 //   { op: "stop" }                    stops the simulator and exits
 //
 // Started as `node simulated-host.mjs <json>` with { simulatorModule, stateDir, imagePath, sizeBytes, seed,
-// loadWritesPerSecond }; root's password comes in ESXBACKUP_BENCH_HOST_PASSWORD (never on a command line). Stops the simulator when run.mjs goes away (IPC disconnect) or on
-// SIGINT/SIGTERM, so no sandbox or FUSE mount outlives a run.
+// loadWritesPerSecond }; root's password comes in ESXBACKUP_BENCH_HOST_PASSWORD (never on a command line).
+// Stops the simulator when run.mjs goes away (IPC disconnect) or on SIGINT/SIGTERM, so no sandbox or FUSE
+// mount outlives a run.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
