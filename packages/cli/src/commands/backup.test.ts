@@ -161,10 +161,9 @@ for (const flavour of ["full host", "bare host"] as const) {
       child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
       // Killed as soon as the run has made a chunk of this VM durable (the only new data in the repository).
       const before = await chunkFiles(chunks);
-      const watcher = watch(chunks, { recursive: true }, () => {
-        void chunkFiles(chunks).then((now) => {
-          if (now.size > before.size) child.kill("SIGKILL");
-        });
+      // Chunk files appear by rename into their folder (`chunks/ab/<digest>`): the first new one is the moment.
+      const watcher = watch(chunks, { recursive: true }, (_event, name) => {
+        if (name !== null && /^[0-9a-f]{2}\/[0-9a-f]{64}$/u.test(name) && !before.has(join(chunks, name))) child.kill("SIGKILL");
       });
       try {
         await once(child, "exit");

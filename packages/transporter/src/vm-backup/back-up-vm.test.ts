@@ -164,6 +164,17 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.equal((await repository.listPointIds()).length, before, "nothing written");
   });
 
+  it("with allowUserSnapshots the base below the user's snapshot is backed up, and the user's snapshot is kept", async () => {
+    // Runs after the refusal above: VM 3 has the user's snapshot "before upgrade", taken while the guest wrote.
+    const result = await backUpVm({ ...request("with-user-snapshot", "allowed-run"), allowUserSnapshots: true });
+    const userRecord = model.pointInTimeRecords(3).find((r) => r.snapshotName === "before upgrade");
+    assert.ok(userRecord?.disks[0]?.image !== undefined);
+    assert.ok((await restored(result.point)).equals(userRecord.disks[0].image), "the point is the disk as the user's snapshot froze it");
+    const tree = await snapshotsOf(3);
+    assert.match(tree, /Snapshot Name\s+: before upgrade/u);
+    assert.doesNotMatch(tree, /esxbackup-run/u);
+  });
+
   it("a failed snapshot.create is a clear error and leaves no snapshot and no point", async () => {
     const before = (await repository.listPointIds()).length;
     model.faults.failSnapshotCreate({ message: "An error occurred while taking a snapshot: Failed to quiesce the virtual machine." });
