@@ -129,6 +129,24 @@ describe("backUpPoint", () => {
     }
   });
 
+  it("cancelled while reading: rejects with the abort's reason and publishes nothing", async () => {
+    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
+    try {
+      // Once while reading, once between two disks (the next one then meets a closed writer, not the signal).
+      for (const [event, diskConcurrency] of [["opened", 2], ["closed", 1]] as const) {
+        const controller = new AbortController();
+        const reason = new Error(`stopped by the user (${event})`);
+        const watcher: MemoryDiskWatcher = { [event]: () => controller.abort(reason) };
+        const sources = [new MemoryDiskSource(pattern(64 * CHUNK, 1), { watcher }), new MemoryDiskSource(pattern(64 * CHUNK, 2), { watcher })];
+        const disks = [disk("scsi0:0", sources[0] as MemoryDiskSource), disk("scsi0:1", sources[1] as MemoryDiskSource)];
+        await assert.rejects(backUp(repository, disks, { signal: controller.signal, diskConcurrency }), (error) => (assert.equal(error, reason), true));
+        assert.deepEqual(await repository.listPointIds(), []);
+      }
+    } finally {
+      await repository.close();
+    }
+  });
+
   it("refuses a key given twice before writing anything", async () => {
     const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
     try {

@@ -57,6 +57,7 @@ export async function backUpPoint(request: BackUpPointRequest): Promise<BackUpPo
   }
   const planned: PlannedDisk[] = [];
   for (const disk of request.disks) planned.push(await planPointDisk(repository, previousPoint, disk));
+  signal.throwIfAborted();
 
   const writer = await PointWriter.begin(repository, {
     vm: request.point.vm,
@@ -99,7 +100,8 @@ export async function backUpPoint(request: BackUpPointRequest): Promise<BackUpPo
     return { point: point.pointId, seconds, counters: sumBackupCounters(results.map((disk) => disk.counters), seconds), disks: results };
   } catch (error) {
     await writer.abort();
-    throw error;
+    // Cancelled: whatever a disk failed with on the way out (a closed writer), the cause is the abort.
+    throw signal.aborted ? signal.reason : error;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

@@ -61,11 +61,17 @@ describe("TerminalProgressReporter", () => {
       "backup web01 scsi0:0 web01.vmdk 100.0 MiB / 100.0 MiB (100 %), 5.0 MiB/s, ETA 0:00",
       "fingerprint web01 scsi0:1 data.vmdk 102.0 MiB / 400.0 MiB (25 %), 5.1 MiB/s, ETA 0:59",
     ]);
+    reporter.note("web01: the host dropped the connection; reading again");
+    assert.deepEqual(screen(out.text()).slice(1), [
+      "web01: the host dropped the connection; reading again",
+      "fingerprint web01 scsi0:1 data.vmdk 102.0 MiB / 400.0 MiB (25 %), 5.1 MiB/s, ETA 0:59",
+    ], "a note goes above the running task, which is drawn again below it");
     b.stop();
     const snapshot = reporter.start({ phase: "cleanup", vm: "web01" });
     clock.advance(3_000);
     snapshot.stop();
     assert.deepEqual(screen(out.text()).slice(1), [
+      "web01: the host dropped the connection; reading again",
       "fingerprint web01 scsi0:1 data.vmdk 102.0 MiB / 400.0 MiB (25 %), 5.1 MiB/s, ETA 0:59",
       "cleanup web01 done in 0:03",
     ]);

@@ -69,6 +69,15 @@ export class TerminalProgressReporter implements ProgressReporter {
     };
   }
 
+  /**
+   * Prints a message (a warning, a VM done) for good without tearing the running tasks' lines: on a terminal
+   * it goes above them, which are drawn again below it.
+   */
+  note(message: string): void {
+    if (this.#interactive) this.#redraw(message);
+    else this.#stream.write(`${message}\n`);
+  }
+
   /** Rewrites the block of running tasks in place, after printing `finished` above it for good. */
   #redraw(finished?: string): void {
     this.#lastDrawMs = this.#nowMs();
