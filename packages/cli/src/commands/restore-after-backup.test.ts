@@ -8,11 +8,10 @@ import { strict as assert } from "node:assert";
 import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { systemClock } from "@esxbackup/domain";
-import type { HostModel } from "@esxbackup/esxi-simulator";
-import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
+import type { HostModel, SimulatedHost } from "@esxbackup/esxi-simulator";
 import { hostLoginFixture } from "./host-login-fixture.js";
 import { fileHashes, runCli } from "./repo/cli-test-support.js";
+import { startRestoreTestHost } from "./restore-test-support.js";
 
 const MIB = 1024 * 1024;
 
@@ -24,29 +23,12 @@ describe("esxbackup backup, then restore --to-host", () => {
   let login: string[];
 
   before(async () => {
-    const config = parseHostConfig(
-      {
-        name: "esx01",
-        esxiVersion: "8.0",
-        ssh: { port: 0, users: [{ name: "root", password }] },
-        datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
-        vms: [
-          {
-            name: "web01",
-            vmid: 1,
-            guestId: "ubuntu64Guest",
-            powerState: "poweredOn",
-            disks: [
-              { slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 3 * MIB }] },
-              { slot: "scsi0:1", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] },
-            ],
-            workload: { writesPerSecond: 4, writeSizeBytes: 65536, seed: 1 },
-          },
-        ],
-      },
-      "test",
-    );
-    host = await SimulatedHost.start(config, { stateDir: join(work, "host"), clock: systemClock });
+    const disks = [
+      { slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 3 * MIB }] },
+      { slot: "scsi0:1", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] },
+    ];
+    // A running two-disk VM whose guest writes 4 times a second.
+    host = await startRestoreTestHost(work, password, [{ name: "web01", vmid: 1, powerState: "poweredOn", disks, workload: { writesPerSecond: 4, writeSizeBytes: 65536, seed: 1 } }]);
     model = host.model as HostModel;
     login = ["--user", "root", "--password-file", passwordFile, "--known-hosts", knownHosts, "--repo", repo];
     assert.equal((await runCli(["repo", "init", "--repo", repo, "--chunk-size", "64K"])).code, 0);

@@ -2,13 +2,13 @@
  * Test support for `esxbackup restore`: a recovery point of a simulated host's VM in the layout a VM backup
  * writes (docs: the point's `vm`, `host`, the `.vmx`/`.nvram`/`.vmsd` and the disk's descriptor as config
  * files, the disk under its `.vmx` slot), made with the transporter's pipeline over a copy of the VM's flat
- * file. Not part of the CLI.
+ * file; and the simulated ESXi 8.0 host the restore tests run against. Not part of the CLI.
  */
 import { copyFile, readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { systemClock } from "@esxbackup/domain";
 import type { VmConfigFile } from "@esxbackup/domain";
-import type { SimulatedHost } from "@esxbackup/esxi-simulator";
+import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
 import { LocalDirectoryBlobStore, Repository } from "@esxbackup/repository";
 import { LocalImageDiskSource, backUpDisk } from "@esxbackup/transporter/backup";
 
@@ -45,4 +45,19 @@ export async function pointOfSimulatedVm(host: SimulatedHost, vmName: string, re
     await source.close();
     await repository.close();
   }
+}
+
+/** A simulated ESXi 8.0 host with root's `password`, one 1 GiB datastore `datastore1` and `vms` (the simulator's VM config). */
+export async function startRestoreTestHost(work: string, password: string, vms: unknown[]): Promise<SimulatedHost> {
+  const config = parseHostConfig(
+    {
+      name: "esx01",
+      esxiVersion: "8.0",
+      ssh: { port: 0, users: [{ name: "root", password }] },
+      datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
+      vms,
+    },
+    "test",
+  );
+  return SimulatedHost.start(config, { stateDir: join(work, "host"), clock: systemClock });
 }

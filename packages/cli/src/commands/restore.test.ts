@@ -13,11 +13,10 @@ import { open, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { systemClock } from "@esxbackup/domain";
-import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
+import type { SimulatedHost } from "@esxbackup/esxi-simulator";
 import { hostLoginFixture } from "./host-login-fixture.js";
 import { fileHashes, runCli } from "./repo/cli-test-support.js";
-import { pointOfSimulatedVm } from "./restore-test-support.js";
+import { pointOfSimulatedVm, startRestoreTestHost } from "./restore-test-support.js";
 
 const MIB = 1024 * 1024;
 const AWKWARD = `new "vm" $(touch pwned); \`id\` & [x] 'q' ü`;
@@ -35,29 +34,19 @@ describe("esxbackup restore", () => {
   const datastoreDir = (): string => dirname(dirname(host.model?.vmByName("web01").vmxPath ?? ""));
 
   before(async () => {
-    const config = parseHostConfig(
+    host = await startRestoreTestHost(work, password, [
       {
-        name: "esx01",
-        esxiVersion: "8.0",
-        ssh: { port: 0, users: [{ name: "root", password }] },
-        datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
-        vms: [
-          {
-            name: "web01",
-            vmid: 1,
-            guestId: "ubuntu64Guest",
-            powerState: "poweredOn",
-            disks: [{ slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }, { offsetBytes: 5 * MIB, lengthBytes: MIB / 2 }] }],
-            workload: quiet,
-          },
-          { name: "big", vmid: 4, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 96 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 80 * MIB }] }], workload: quiet },
-          { name: "archive", vmid: 2, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] }], workload: quiet },
-          { name: "snapped", vmid: 3, powerState: "poweredOff", snapshots: [{ name: "by hand", description: "" }], disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [] }], workload: quiet },
-        ],
+        name: "web01",
+        vmid: 1,
+        guestId: "ubuntu64Guest",
+        powerState: "poweredOn",
+        disks: [{ slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }, { offsetBytes: 5 * MIB, lengthBytes: MIB / 2 }] }],
+        workload: quiet,
       },
-      "test",
-    );
-    host = await SimulatedHost.start(config, { stateDir: join(work, "host"), clock: systemClock });
+      { name: "big", vmid: 4, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 96 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 80 * MIB }] }], workload: quiet },
+      { name: "archive", vmid: 2, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] }], workload: quiet },
+      { name: "snapped", vmid: 3, powerState: "poweredOff", snapshots: [{ name: "by hand", description: "" }], disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [] }], workload: quiet },
+    ]);
     assert.equal((await runCli(["repo", "init", "--repo", repo, "--chunk-size", "64K"])).code, 0);
     ({ pointId, image } = await pointOfSimulatedVm(host, "web01", repo, work));
     toHost = async (...args) => {

@@ -2,7 +2,7 @@
 // without Python) both give a disk equal to the point; an abort in the middle of writing leaves no VM
 // registered and removes the folder it created, and nothing else.
 import { strict as assert } from "node:assert";
-import { copyFile, readFile, readdir } from "node:fs/promises";
+import { copyFile, open, readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
@@ -11,6 +11,7 @@ import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository"
 import { CuttableRelay } from "../esxi/testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
+import { restoreOverOriginal } from "./restore-over-original.js";
 import { restoreToHost } from "./restore-to-host.js";
 
 const MIB = 1024 * 1024;
@@ -53,6 +54,13 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
             disks: [{ slot: "scsi0:0", sizeBytes: 16 * MIB, dataRegions: [{ offsetBytes: 0, lengthBytes: 5 * MIB }, { offsetBytes: 9 * MIB, lengthBytes: 3 * MIB }] }],
             workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: 1 },
           },
+          {
+            name: "cold",
+            vmid: 2,
+            powerState: "poweredOff",
+            disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] }],
+            workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: 2 },
+          },
         ],
       });
       repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: 64 * 1024, threads: 1 });
@@ -88,6 +96,20 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().map((vm) => vm.name).filter((name) => name === "aborted"), []);
       assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
+    });
+
+    it("over the original: old data in the point's zero chunks is zeroed on the host, the rest rewritten", async () => {
+      const cold = await pointOf(test, repository, "cold");
+      const flat = test.host.model?.vmByName("cold").disks[0]?.extentDataPaths[0] as string;
+      const handle = await open(flat, "r+");
+      await handle.write(Buffer.alloc(2 * MIB, 0x77), 0, 2 * MIB, 2 * MIB);
+      await handle.write(Buffer.alloc(4096, 0x11), 0, 4096, MIB);
+      await handle.close();
+      const session = await test.open();
+      const result = await restoreOverOriginal({ session, repository, pointId: cold.pointId, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent });
+      assert.equal(result.method, python ? "python" : "dd");
+      assert.equal(result.disks[0]?.bytesZeroed, 3 * MIB);
+      assert.ok((await readFile(flat)).equals(cold.image));
     });
 
     it("a connection lost while writing fails the restore, and the folder it made is removed over a new connection", async () => {
