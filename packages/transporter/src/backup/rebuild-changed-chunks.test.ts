@@ -130,6 +130,30 @@ describe("rebuilding changed chunks from their changed blocks", () => {
   }
 });
 
+describe("a chunk whose stored base is gone", () => {
+  it("is read whole from the source, changed or not, and the point restores", async () => {
+    // A version-1 repository checks every chunk it takes over, so one removed since is not taken over.
+    const store = new MemoryBlobStore();
+    const repository = await Repository.init(store, { chunkSizeBytes: M, threads: 1, formatVersion: 1 });
+    try {
+      const image = randomBytes(4 * M);
+      const first = await backUp(repository, image, { fingerprints: MD5_64K });
+      const index = (await DiskReader.open(repository, first.point, 0)).index;
+      for (const chunk of [1, 3]) {
+        const digest = index.get(chunk);
+        assert.equal(await store.remove(`chunks/${digest.slice(0, 2)}/${digest}`), true);
+      }
+      const next = Buffer.from(image);
+      randomBytes(BLOCK).copy(next, M + 5 * BLOCK);
+      const second = await backUp(repository, next, { previous: first.point });
+      assert.deepEqual(second.source.reads.map((read) => [read.offsetBytes, read.lengthBytes]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0)), [[M, M], [3 * M, M]]);
+      await assertRestores(repository, second.point, next);
+    } finally {
+      await repository.close();
+    }
+  });
+});
+
 describe("a previous point whose fingerprints cannot be compared is hashed again from the repository", () => {
   it("made without fingerprints: the incremental reads only the changed blocks", async () => {
     await withRepository(async (repository) => {
