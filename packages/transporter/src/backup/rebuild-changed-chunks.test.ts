@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
-import { DiskReader, MemoryBlobStore, Repository } from "@esxbackup/repository";
+import { DiskReader, MemoryBlobStore, Repository, readDiskFingerprints } from "@esxbackup/repository";
 import { backUpDisk } from "./back-up-disk.js";
 import type { BackUpDiskResult } from "./back-up-disk.js";
 import { MemoryDiskSource } from "./memory-disk-source.js";
@@ -164,6 +164,20 @@ describe("a previous point whose fingerprints cannot be compared is hashed again
       const second = await backUp(repository, next, { previous: plain.point, fingerprints: MD5_64K });
       assert.equal(second.source.bytesRequested, changedBytes);
       assert.equal(second.fingerprints?.algorithm, "md5");
+      await assertRestores(repository, second.point, next);
+    });
+  });
+
+  it("under a changed list recording fingerprints: the blocks not read take theirs from the previous disk hashed again", async () => {
+    await withRepository(async (repository) => {
+      const image = randomBytes(4 * M);
+      const plain = await backUp(repository, image, { changes: { kind: "all" } });
+      const next = Buffer.from(image);
+      randomBytes(BLOCK).copy(next, 2 * M);
+      const second = await backUp(repository, next, { previous: plain.point, fingerprints: MD5_64K, changes: { kind: "listed", ranges: [{ offsetBytes: 2 * M, lengthBytes: BLOCK }] } });
+      assert.equal(second.source.bytesRequested, M, "the listed range's chunk, read whole");
+      const recorded = await readDiskFingerprints(repository, second.point, 0);
+      assert.deepEqual(Buffer.from(recorded?.digests ?? []), (await new MemoryDiskSource(next).fingerprint(MD5_64K)).fingerprints.digests);
       await assertRestores(repository, second.point, next);
     });
   });
