@@ -7,11 +7,12 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
-import { DiskReader, MemoryBlobStore, Repository, readDiskFingerprints } from "@esxbackup/repository";
+import { DiskReader, readDiskFingerprints } from "@esxbackup/repository";
+import type { Repository } from "@esxbackup/repository";
 import { backUpDisk } from "./back-up-disk.js";
 import type { BackUpDiskRequest } from "./back-up-disk.js";
 import { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
-import { MemoryDiskSource, pattern } from "./memory-disk-source.js";
+import { MemoryDiskSource, pattern, withMemoryRepository } from "./memory-disk-source.js";
 import type { ChangeSource } from "./plan-backup.js";
 
 const K = 1024;
@@ -41,8 +42,7 @@ async function readBack(repository: Repository, point: PointId): Promise<Buffer>
 
 describe("backUpDisk over a disk source that fingerprints itself", () => {
   it("a first backup reads every chunk but the zero ones; an incremental reads only the changed blocks", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const data = pattern(40 * CHUNK + 3000, 1);
       data.fill(0, 8 * CHUNK, 12 * CHUNK);
       const source = new MemoryDiskSource(data);
@@ -67,14 +67,11 @@ describe("backUpDisk over a disk source that fingerprints itself", () => {
       assert.equal(c.bytesTakenOver + c.bytesRead + c.bytesZeroAtSource + c.bytesRebuiltUnread, next.byteLength);
       assert.deepEqual(await readBack(repository, second.point), next);
       assert.deepEqual(Buffer.from((await readDiskFingerprints(repository, second.point, 0))?.digests ?? []), (await changed.fingerprint(SHA1_4K)).fingerprints.digests);
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("scattered changes are read over several channels, one read in flight per channel", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const data = pattern(64 * CHUNK, 2);
       const source = new MemoryDiskSource(data);
       const first = await backUp(repository, source, { kind: "fingerprints" }, { fingerprints: SHA1_4K });
@@ -85,22 +82,17 @@ describe("backUpDisk over a disk source that fingerprints itself", () => {
       assert.equal(changed.reads.length, 16);
       assert.ok(changed.maxChannels > 1, `${changed.maxChannels} channel(s)`);
       assert.ok(new Set(changed.reads.map((read) => read.channel)).size > 1, "reads spread over the channels");
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("a previous point without fingerprints, no kind asked to hash it at, is refused before anything is written", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const source = new MemoryDiskSource(pattern(8 * CHUNK, 3));
       const plain = await backUp(repository, source, { kind: "all" });
       const before = await repository.listPointIds();
       await assert.rejects(backUp(repository, source, { kind: "fingerprints" }, { previous: plain.point }), BackupPlanRefusedError);
       assert.deepEqual(await repository.listPointIds(), before);
       assert.equal(source.reads.length, 1, "only the first backup read the disk");
-    } finally {
-      await repository.close();
-    }
+    });
   });
 });

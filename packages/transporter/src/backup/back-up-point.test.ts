@@ -6,10 +6,11 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
-import { DiskReader, MemoryBlobStore, Repository } from "@esxbackup/repository";
+import { DiskReader } from "@esxbackup/repository";
+import type { Repository } from "@esxbackup/repository";
 import { backUpPoint } from "./back-up-point.js";
 import type { BackUpPointResult, PointDiskRequest } from "./back-up-point.js";
-import { MemoryDiskSource, pattern } from "./memory-disk-source.js";
+import { MemoryDiskSource, pattern, withMemoryRepository } from "./memory-disk-source.js";
 import type { MemoryDiskWatcher } from "./memory-disk-source.js";
 
 const K = 1024;
@@ -55,8 +56,7 @@ function openAtOnce(): MemoryDiskWatcher & { most: number } {
 
 describe("backUpPoint", () => {
   it("backs up the disks of a point at once, lists them in the order given and takes each one's base by key", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const watcher = openAtOnce();
       const a = pattern(24 * CHUNK, 1);
       const b = pattern(10 * CHUNK + 4 * K, 2);
@@ -93,25 +93,19 @@ describe("backUpPoint", () => {
       const sum = (field: "bytesRead" | "bytesTakenOver" | "bytesNew" | "bytesWritten"): number => second.disks.reduce((total, d) => total + d.counters[field], 0);
       for (const field of ["bytesRead", "bytesTakenOver", "bytesNew", "bytesWritten"] as const) assert.equal(second.counters[field], sum(field), field);
       assert.ok(second.counters.bytesWritten > 0);
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("one disk at a time when asked", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const watcher = openAtOnce();
       await backUp(repository, [disk("scsi0:0", new MemoryDiskSource(pattern(8 * CHUNK, 1), { watcher })), disk("scsi0:1", new MemoryDiskSource(pattern(8 * CHUNK, 2), { watcher }))], { diskConcurrency: 1 });
       assert.equal(watcher.most, 1);
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("a disk that fails stops the others and publishes nothing", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const brokenData = pattern(8 * CHUNK, 1);
       const healthyData = pattern(256 * CHUNK, 2);
       const first = await backUp(repository, [disk("scsi0:0", new MemoryDiskSource(brokenData)), disk("scsi0:1", new MemoryDiskSource(healthyData))]);
@@ -124,14 +118,11 @@ describe("backUpPoint", () => {
       await assert.rejects(backUp(repository, [disk("scsi0:0", broken), disk("scsi0:1", healthy)], { previous: first.point }), /broken.vmdk: connection lost/u);
       assert.deepEqual(await repository.listPointIds(), [first.point]);
       assert.ok(healthy.reads.length < 128, `the other disk stopped reading (${healthy.reads.length} reads of 128)`);
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("cancelled while reading: rejects with the abort's reason and publishes nothing", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       // Once while reading, once between two disks (the next one then meets a closed writer, not the signal).
       for (const [event, diskConcurrency] of [["opened", 2], ["closed", 1]] as const) {
         const controller = new AbortController();
@@ -142,19 +133,14 @@ describe("backUpPoint", () => {
         await assert.rejects(backUp(repository, disks, { signal: controller.signal, diskConcurrency }), (error) => (assert.equal(error, reason), true));
         assert.deepEqual(await repository.listPointIds(), []);
       }
-    } finally {
-      await repository.close();
-    }
+    });
   });
 
   it("refuses a key given twice before writing anything", async () => {
-    const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: CHUNK, threads: 1 });
-    try {
+    await withMemoryRepository(CHUNK, async (repository) => {
       const source = new MemoryDiskSource(pattern(2 * CHUNK, 1));
       await assert.rejects(backUp(repository, [disk("scsi0:0", source), disk("scsi0:0", source)]), /scsi0:0 is given twice/u);
       assert.equal(source.reads.length, 0);
-    } finally {
-      await repository.close();
-    }
+    });
   });
 });

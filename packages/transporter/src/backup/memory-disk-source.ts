@@ -2,11 +2,13 @@
  * Test support: a disk held in memory that behaves as a host's disk read over SSH channels does —
  * fingerprints computed where the disk is, all-zero blocks marked, reads over numbered channels with at
  * most one in flight each — and records every read, so tests can count what crossed "the wire". Reads
- * must be 4 KiB aligned (the last may end at the disk's end), as the port requires of every source.
+ * must be 4 KiB aligned (the last may end at the disk's end), as the port requires of every source. And a
+ * repository in memory to back it up into.
  */
 import { createHash } from "node:crypto";
 import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints } from "@esxbackup/domain";
+import { MemoryBlobStore, Repository } from "@esxbackup/repository";
 import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
 
 const ALIGNMENT_BYTES = 4096;
@@ -90,4 +92,14 @@ export function pattern(sizeBytes: number, seed: number): Buffer {
   const data = Buffer.alloc(sizeBytes);
   for (let offset = 0; offset < sizeBytes; offset += 32) createHash("sha256").update(`${seed}:${offset}`).digest().copy(data, offset);
   return data;
+}
+
+/** Runs `run` against a fresh repository held in memory, closed afterwards whatever happens. */
+export async function withMemoryRepository(chunkSizeBytes: number, run: (repository: Repository) => Promise<void>, options: { formatVersion?: number } = {}): Promise<void> {
+  const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes, threads: 1, ...options });
+  try {
+    await run(repository);
+  } finally {
+    await repository.close();
+  }
 }

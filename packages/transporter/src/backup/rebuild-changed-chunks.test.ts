@@ -9,10 +9,11 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
-import { DiskReader, MemoryBlobStore, Repository } from "@esxbackup/repository";
+import { DiskReader, readDiskFingerprints } from "@esxbackup/repository";
+import type { Repository } from "@esxbackup/repository";
 import { backUpDisk } from "./back-up-disk.js";
 import type { BackUpDiskResult } from "./back-up-disk.js";
-import { MemoryDiskSource } from "./memory-disk-source.js";
+import { MemoryDiskSource, withMemoryRepository } from "./memory-disk-source.js";
 import type { ChangeSource } from "./plan-backup.js";
 
 const K = 1024;
@@ -22,15 +23,8 @@ const MD5_64K: ChangeFingerprints = { algorithm: "md5", blockSizeBytes: BLOCK, d
 const SHA1_4K: ChangeFingerprints = { algorithm: "sha1", blockSizeBytes: 4 * K, digestLengthBytes: 20 };
 const BY_FINGERPRINTS: ChangeSource = { kind: "fingerprints" };
 
-async function withRepository(run: (repository: Repository) => Promise<void>): Promise<void> {
-  // 1 MiB chunks: sixteen 64 KiB blocks each, so a patched chunk costs a sixteenth of a whole-chunk read.
-  const repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: M, threads: 1 });
-  try {
-    await run(repository);
-  } finally {
-    await repository.close();
-  }
-}
+// 1 MiB chunks: sixteen 64 KiB blocks each, so a patched chunk costs a sixteenth of a whole-chunk read.
+const withRepository = (run: (repository: Repository) => Promise<void>, options: { formatVersion?: number } = {}): Promise<void> => withMemoryRepository(M, run, options);
 
 async function backUp(repository: Repository, data: Buffer, options: { previous?: PointId; fingerprints?: ChangeFingerprints; changes?: ChangeSource } = {}): Promise<BackUpDiskResult & { source: MemoryDiskSource }> {
   const source = new MemoryDiskSource(data);
@@ -49,6 +43,12 @@ async function backUp(repository: Repository, data: Buffer, options: { previous?
 }
 
 /** The point's disk equals `expected` byte for byte (a mismatch names the first differing offset, not a diff of megabytes). */
+/** A first backup of a random image of `sizeBytes`; with a copy of the image to change for the next one. */
+async function firstBackup(repository: Repository, sizeBytes: number, options: { fingerprints?: ChangeFingerprints; changes?: ChangeSource }): Promise<{ image: Buffer; point: BackUpDiskResult & { source: MemoryDiskSource }; next: Buffer }> {
+  const image = randomBytes(sizeBytes);
+  return { image, point: await backUp(repository, image, options), next: Buffer.from(image) };
+}
+
 async function assertRestores(repository: Repository, point: PointId, expected: Buffer): Promise<void> {
   const reader = await DiskReader.open(repository, point, 0);
   const actual = await reader.readRange(0, reader.sizeBytes);
@@ -97,9 +97,7 @@ describe("rebuilding changed chunks from their changed blocks", () => {
 
   it("adjacent changed blocks are one read; a changed block found all zero is not read at all", async () => {
     await withRepository(async (repository) => {
-      const image = randomBytes(4 * M);
-      const first = await backUp(repository, image, { fingerprints: MD5_64K });
-      const next = Buffer.from(image);
+      const { point: first, next } = await firstBackup(repository, 4 * M, { fingerprints: MD5_64K });
       randomBytes(3 * BLOCK).copy(next, M + 2 * BLOCK);
       next.fill(0, 3 * M, 3 * M + BLOCK);
       const second = await backUp(repository, next, { previous: first.point });
@@ -130,6 +128,29 @@ describe("rebuilding changed chunks from their changed blocks", () => {
   }
 });
 
+describe("a chunk whose stored base is gone", () => {
+  it("is read whole from the source, changed or not, and the point restores", async () => {
+    // A version-1 repository checks every chunk it takes over, so one removed since is not taken over.
+    await withRepository(
+      async (repository) => {
+        const image = randomBytes(4 * M);
+        const first = await backUp(repository, image, { fingerprints: MD5_64K });
+        const index = (await DiskReader.open(repository, first.point, 0)).index;
+        for (const chunk of [1, 3]) {
+          const digest = index.get(chunk);
+          assert.equal(await repository.store.remove(`chunks/${digest.slice(0, 2)}/${digest}`), true);
+        }
+        const next = Buffer.from(image);
+        randomBytes(BLOCK).copy(next, M + 5 * BLOCK);
+        const second = await backUp(repository, next, { previous: first.point });
+        assert.deepEqual(second.source.reads.map((read) => [read.offsetBytes, read.lengthBytes]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0)), [[M, M], [3 * M, M]]);
+        await assertRestores(repository, second.point, next);
+      },
+      { formatVersion: 1 },
+    );
+  });
+});
+
 describe("a previous point whose fingerprints cannot be compared is hashed again from the repository", () => {
   it("made without fingerprints: the incremental reads only the changed blocks", async () => {
     await withRepository(async (repository) => {
@@ -144,11 +165,23 @@ describe("a previous point whose fingerprints cannot be compared is hashed again
     });
   });
 
+  it("under a changed list recording fingerprints: the blocks not read take theirs from the previous disk hashed again", async () => {
+    await withRepository(async (repository) => {
+      const image = randomBytes(4 * M);
+      const plain = await backUp(repository, image, { changes: { kind: "all" } });
+      const next = Buffer.from(image);
+      randomBytes(BLOCK).copy(next, 2 * M);
+      const second = await backUp(repository, next, { previous: plain.point, fingerprints: MD5_64K, changes: { kind: "listed", ranges: [{ offsetBytes: 2 * M, lengthBytes: BLOCK }] } });
+      assert.equal(second.source.bytesRequested, M, "the listed range's chunk, read whole");
+      const recorded = await readDiskFingerprints(repository, second.point, 0);
+      assert.deepEqual(Buffer.from(recorded?.digests ?? []), (await new MemoryDiskSource(next).fingerprint(MD5_64K)).fingerprints.digests);
+      await assertRestores(repository, second.point, next);
+    });
+  });
+
   it("of another kind (sha1 in 4 KiB blocks, the source computing md5 in 64 KiB): hashed again at the source's kind", async () => {
     await withRepository(async (repository) => {
-      const image = randomBytes(8 * M);
-      const first = await backUp(repository, image, { fingerprints: SHA1_4K });
-      const next = Buffer.from(image);
+      const { point: first, next } = await firstBackup(repository, 8 * M, { fingerprints: SHA1_4K });
       const changedBytes = changeBlocks(next, 9, 50);
       const second = await backUp(repository, next, { previous: first.point, fingerprints: MD5_64K });
       assert.equal(second.source.bytesRequested, changedBytes);

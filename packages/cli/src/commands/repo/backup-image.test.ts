@@ -99,12 +99,18 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
     assert.match(descriptor, /ddb\.geometry\.cylinders = "100"/);
   });
 
-  it("--detect-changes fingerprints reads and stores only the chunks of the blocks that changed", async () => {
-    const repo = join(dir, "detect");
-    const source = join(dir, "detect.raw");
-    const image = randomBytes(40 * BLOCK + 5000);
+  /** A new repository of 16 KiB chunks at `dir/name`, and `image` written to `dir/name.raw`. */
+  async function repositoryAndImage(name: string, image: Buffer): Promise<{ repo: string; source: string }> {
+    const repo = join(dir, name);
+    const source = join(dir, `${name}.raw`);
     await writeFile(source, image);
     assert.equal((await cli(["repo", "init", "--repo", repo, "--chunk-size", "16K"])).code, 0);
+    return { repo, source };
+  }
+
+  it("--detect-changes fingerprints reads and stores only the chunks of the blocks that changed", async () => {
+    const image = randomBytes(40 * BLOCK + 5000);
+    const { repo, source } = await repositoryAndImage("detect", image);
     const first = await backUp(["--repo", repo, source, "--name", "vm", "--fingerprints", "md5"]);
     assert.equal(first.fingerprints, "md5:64K");
     assert.deepEqual(await recordedFingerprints(repo, first.point), blockDigests("md5", image, BLOCK), "what md5sum of each block prints");
@@ -145,11 +151,8 @@ describe("esxbackup repo backup-image: manifest metadata and fingerprints", () =
   });
 
   it("--detect-changes over a point without fingerprints, or of another kind, hashes that point's disk again and reads only the changed blocks", async () => {
-    const repo = join(dir, "rehash");
-    const source = join(dir, "rehash.raw");
     const image = randomBytes(64 * CHUNK + 3000);
-    await writeFile(source, image);
-    assert.equal((await cli(["repo", "init", "--repo", repo, "--chunk-size", "16K"])).code, 0);
+    const { repo, source } = await repositoryAndImage("rehash", image);
     const plain = await backUp(["--repo", repo, source, "--name", "vm"]);
     const changeBlocks = (blocks: number[]): void => {
       for (const block of blocks) randomBytes(4096).copy(image, block * 4096);
