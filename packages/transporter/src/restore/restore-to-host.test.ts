@@ -100,10 +100,8 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
         let cut = false;
         const progress: ProgressReporter = {
           start: () => ({
-            // After the first run is written, cut inside the data of a later one: a write is then surely in
-            // flight, however many runs the disk makes and however fast each one goes.
             update: () => {
-              if (!cut) relay.cutAfterUpstreamBytes(64 * 1024);
+              if (!cut) relay.cut();
               cut = true;
             },
             stop: () => undefined,

@@ -6,18 +6,11 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 export class CuttableRelay {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  /** Bytes from the client still to pass before every connection is cut (`cutAfterUpstreamBytes`). */
-  #cutIn: number | undefined;
   refuse = false;
   constructor(targetPort: number) {
     this.#server = createServer((inbound) => {
       if (this.refuse) return inbound.destroy();
       const outbound = connect(targetPort, "127.0.0.1");
-      inbound.on("data", (data: Buffer) => {
-        if (this.#cutIn === undefined) return;
-        this.#cutIn -= data.length;
-        if (this.#cutIn <= 0) this.cut();
-      });
       for (const [a, b] of [[inbound, outbound], [outbound, inbound]] as const) {
         this.#sockets.add(a);
         a.pipe(b);
@@ -37,12 +30,7 @@ export class CuttableRelay {
     return address.port;
   }
   cut(): void {
-    this.#cutIn = undefined;
     for (const socket of this.#sockets) socket.destroy();
-  }
-  /** Cuts every connection once `bytes` more have come from the client: in the middle of what it is sending. */
-  cutAfterUpstreamBytes(bytes: number): void {
-    this.#cutIn = bytes;
   }
   async close(): Promise<void> {
     this.refuse = true;
