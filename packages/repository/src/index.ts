@@ -11,6 +11,7 @@ export type { FsyncStrategy } from "./local-directory-blob-store.js";
 export { MemoryBlobStore } from "./memory-blob-store.js";
 export { runBlobStoreConformance } from "./blob-store-conformance.js";
 export { Repository } from "./repository.js";
+export { decodingThreads } from "./chunk-codec-pool.js";
 export type { InitOptions, OpenOptions } from "./repository.js";
 export {
   DEFAULT_CHUNK_SIZE_BYTES,

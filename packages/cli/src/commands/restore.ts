@@ -15,6 +15,7 @@
  */
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
+import { decodingThreads } from "@esxbackup/repository";
 import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -92,7 +93,8 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         if (problem !== undefined) throw new InvalidInputError("--name", `the VM name ${JSON.stringify(name)} ${problem}`);
       }
       const { target, knownHosts } = await hostLogin({ ...options, host: options.toHost as string }, context.env);
-      await usingRepository(repoOptions, context, async (repository) => {
+      // Decoding chunks is most of a restore's work here: no worker on a single core (decodingThreads).
+      await usingRepository({ ...repoOptions, threads: decodingThreads() }, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
         const { PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");

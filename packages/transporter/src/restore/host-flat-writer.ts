@@ -18,6 +18,12 @@ import type { EsxiSshSession, StreamingExec } from "../esxi/ssh/esxi-ssh-session
 import { sh, shellCommand } from "../esxi/ssh/shell-command.js";
 import { FLAT_WRITER_PYTHON_SCRIPT } from "./flat-writer-python-script.js";
 
+/**
+ * Bytes queued for a channel's writer before a lane waits for them to drain: one restore run (the other
+ * lane of the channel reads the next meanwhile). More only holds memory; the SSH window keeps the link busy.
+ */
+const WRITER_BUFFER_BYTES = 1024 * 1024;
+
 /** A frame length with this bit set asks the host writer for zeros (flat-writer-python-script.ts). */
 const ZERO_FLAG = 1n << 63n;
 
@@ -106,7 +112,7 @@ class PythonFlatWriter implements FlatFileWriter {
     const writer = new PythonFlatWriter(options.path);
     try {
       for (let i = 0; i < options.channels; i++) {
-        const stdin = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+        const stdin = new PassThrough({ highWaterMark: WRITER_BUFFER_BYTES });
         const exec = await options.session.execStream(shellCommand([interpreter, "-c", FLAT_WRITER_PYTHON_SCRIPT, options.path]), { stdin, signal: options.signal });
         const output = collect(exec);
         output.catch(() => undefined);

@@ -20,7 +20,7 @@ import { planOverOriginalRestore } from "./plan-over-original-restore.js";
 import type { OverOriginalDisk } from "./plan-over-original-restore.js";
 import { DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError } from "./restore-to-host.js";
 import type { HostRestoreSession } from "./restore-to-host.js";
-import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
+import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 
 export interface RestoreOverOriginalRequest {
   session: HostRestoreSession;
@@ -98,7 +98,7 @@ async function rewriteDisk(request: RestoreOverOriginalRequest, disk: OverOrigin
     method,
     channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
     reader,
-    runs: diskRuns(reader, { zeros: true }),
+    runs: diskRuns(reader, { zeros: true, runBytes: restoreRunBytes(method.kind) }),
     signal: request.signal,
     onDone,
   });

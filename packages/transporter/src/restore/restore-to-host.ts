@@ -27,7 +27,7 @@ import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
-import { diskRuns, writeDiskRuns } from "./write-disk-runs.js";
+import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -168,7 +168,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
 /** Writes the disk's non-zero chunks into its new flat file (it reads as zeros elsewhere); returns the bytes written. */
 async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<number> {
   const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
-  const runs = diskRuns(reader, { zeros: false });
+  const runs = diskRuns(reader, { zeros: false, runBytes: restoreRunBytes(method.kind) });
   const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone });
   return bytesWritten;
 }

@@ -5,10 +5,21 @@
  * restore to a new VM (data runs only: the new thin disk reads as zeros) and over the original (both).
  */
 import type { DiskReader } from "@esxbackup/repository";
-import { RUN_BYTES, consecutiveRuns } from "../backup/read-runs.js";
+import { consecutiveRuns } from "../backup/read-runs.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { openFlatFileWriter } from "./host-flat-writer.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+
+/**
+ * Bytes of a data run at most, by how the host writes. For the Python writer memory, not speed, sets it:
+ * every lane holds a run's decoded chunks and the run joined into one frame, 2 lanes per channel, so 4 MiB
+ * runs held about 64 MiB at 4 channels and took a restore to the host past its 250 MB bound
+ * (bench/transporter); 1 MiB runs restore as fast (a frame header per run is all they add). `dd` starts a
+ * process per run, so it keeps runs of 4 MiB.
+ */
+export function restoreRunBytes(method: FlatWriteMethod["kind"]): number {
+  return method === "dd" ? 4 * 1024 * 1024 : 1024 * 1024;
+}
 
 export interface DiskRun {
   first: number;
@@ -17,10 +28,10 @@ export interface DiskRun {
 }
 
 /** Runs of the disk's chunks, in disk order: its data chunks, and with `zeros` its zero chunks too. */
-export function diskRuns(reader: DiskReader, options: { zeros: boolean }): DiskRun[] {
+export function diskRuns(reader: DiskReader, options: { zeros: boolean; runBytes: number }): DiskRun[] {
   const { index } = reader;
   const all = Array.from({ length: index.chunkCount }, (_, chunk) => chunk);
-  const data = consecutiveRuns(all.filter((chunk) => !index.isZero(chunk)), Math.max(1, Math.floor(RUN_BYTES / index.chunkSizeBytes))).map((run) => ({ ...run, zero: false }));
+  const data = consecutiveRuns(all.filter((chunk) => !index.isZero(chunk)), Math.max(1, Math.floor(options.runBytes / index.chunkSizeBytes))).map((run) => ({ ...run, zero: false }));
   if (!options.zeros) return data;
   const zeros = consecutiveRuns(all.filter((chunk) => index.isZero(chunk)), Number.MAX_SAFE_INTEGER).map((run) => ({ ...run, zero: true }));
   return [...data, ...zeros].sort((a, b) => a.first - b.first);

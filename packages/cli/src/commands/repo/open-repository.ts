@@ -15,6 +15,8 @@ import { explainNotWritable } from "./repository-not-writable.js";
 export interface RepoOptions {
   repo: string;
   passwordFile?: string;
+  /** Worker threads for the repository's chunk codec (`OpenOptions.threads`); default one per core. */
+  threads?: number;
 }
 
 export function withRepoOptions(command: Command): Command {
@@ -53,14 +55,15 @@ export async function askPassphrase(context: CommandContext, prompt: string, opt
 export async function openRepository(options: RepoOptions, context: CommandContext): Promise<Repository> {
   const passphrase = await readPassphrase(options, context);
   const store = new LocalDirectoryBlobStore(options.repo);
-  if (passphrase !== undefined) return Repository.open(store, { passphrase });
+  const threads = options.threads === undefined ? {} : { threads: options.threads };
+  if (passphrase !== undefined) return Repository.open(store, { passphrase, ...threads });
   try {
-    return await Repository.open(store, {});
+    return await Repository.open(store, threads);
   } catch (error) {
     if (!(error instanceof InvalidInputError && error.field === "passphrase")) throw error;
     const asked = await askPassphrase(context, `enter the passphrase of repository ${options.repo}`);
     if (asked === undefined) throw error;
-    return Repository.open(store, { passphrase: asked });
+    return Repository.open(store, { passphrase: asked, ...threads });
   }
 }
 
