@@ -9,6 +9,7 @@
  */
 import type { RecoveryPoint } from "@esxbackup/domain";
 import { datastoreFilePath } from "../esxi/inventory/datastore-file-path.js";
+import { parseVmx } from "../esxi/parsers/parse-vmx.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 import { rewriteVmxForRestore } from "./rewrite-vmx-for-restore.js";
 
@@ -89,7 +90,7 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
     };
   });
   const vmxText = Buffer.from(vmx[0].content).toString("utf8");
-  const slots = new Set(vmxSlots(vmxText));
+  const slots = new Set(parseVmx(vmxText, `the .vmx of point ${point.pointId}`).deviceSlots.map((device) => device.slot));
   for (const disk of disks) {
     if (!slots.has(disk.slot)) {
       throw new HostRestoreRefusedError("point", "disk-not-in-vmx", `disk ${disk.index} of point ${point.pointId} is at slot ${disk.slot}, which its .vmx has no disk at`);
@@ -149,9 +150,4 @@ function chooseDatastore(asked: string | undefined, datastores: readonly string[
   }
   if (!datastores.includes(asked)) throw new HostRestoreRefusedError("--datastore", "unknown-datastore", `the host has no datastore ${JSON.stringify(asked)} (it has ${list === "" ? "none" : list})`);
   return asked;
-}
-
-/** Lower-cased slots with a `fileName` in the `.vmx`. */
-function vmxSlots(text: string): string[] {
-  return [...text.matchAll(/^\s*((?:scsi|sata|ide|nvme)\d+:\d+)\.fileName\s*=/gimu)].map((m) => (m[1] ?? "").toLowerCase());
 }

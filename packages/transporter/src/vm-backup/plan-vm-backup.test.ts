@@ -48,7 +48,11 @@ function vm(disks: InventoryDisk[]): InventoryVm {
   return { vmid: "3", name: "web01", powerState: "poweredOn", guestOs: "ubuntu64Guest", hardwareVersion: "vmx-14", annotation: "", vmxPath: `${FOLDER}/web01.vmx`, datastore: "datastore1", disks, snapshots: [] };
 }
 
-const VMX = parseVmx('.encoding = "UTF-8"\ndisplayName = "web01"\nuuid.bios = "42 07 aa bb cc dd ee ff-00 11 22 33 44 55 66 77"\nnvram = "web01.nvram"\n');
+/** The VM's .vmx naming each disk at its slot. */
+function vmxOf(disks: InventoryDisk[]): ReturnType<typeof parseVmx> {
+  const slots = disks.map((d) => `${d.slot}.present = "TRUE"\n${d.slot}.fileName = "${d.baseDescriptorPath.replace(/^.*\//u, "")}"\n`).join("");
+  return parseVmx(`.encoding = "UTF-8"\ndisplayName = "web01"\nuuid.bios = "42 07 aa bb cc dd ee ff-00 11 22 33 44 55 66 77"\nnvram = "web01.nvram"\n${slots}`);
+}
 
 function descriptors(disks: InventoryDisk[]): Map<string, ReturnType<typeof parseVmdkDescriptor>> {
   return new Map(disks.map((d) => [d.baseDescriptorPath, parseVmdkDescriptor(descriptor(d.baseDescriptorPath.replace(/^.*\/|\.vmdk$/gu, ""), 32768))]));
@@ -57,7 +61,7 @@ function descriptors(disks: InventoryDisk[]): Map<string, ReturnType<typeof pars
 describe("planVmBackup", () => {
   it("backs up every disk in slot order with the agreed layout", () => {
     const disks = [disk("scsi0:10", "web01_2"), disk("scsi0:1", "web01_1"), disk("ide0:0", "web01")];
-    const plan = planVmBackup({ vm: vm(disks), vmx: VMX, baseDescriptors: descriptors(disks) });
+    const plan = planVmBackup({ vm: vm(disks), vmx: vmxOf(disks), baseDescriptors: descriptors(disks) });
     assert.equal(plan.kind, "back-up");
     if (plan.kind !== "back-up") return;
     assert.deepEqual(plan.vm, { name: "web01", id: "3", uuid: "42 07 aa bb cc dd ee ff-00 11 22 33 44 55 66 77" });
@@ -72,15 +76,16 @@ describe("planVmBackup", () => {
     ]);
   });
 
-  const refusals: { name: string; disks: InventoryDisk[]; reasons: RegExp[] }[] = [
+  const refusals: { name: string; disks: InventoryDisk[]; vmxDisks?: InventoryDisk[]; reasons: RegExp[] }[] = [
     { name: "an independent disk", disks: [disk("scsi0:0", "a"), disk("scsi0:1", "b", { mode: "independent-persistent", refusal: { reason: "independent", message: "independent disks are not frozen by snapshots" } })], reasons: [/^scsi0:1: independent disks/u] },
     { name: "an RDM and a broken chain, both named", disks: [disk("scsi0:0", "a", { rdm: "physical", refusal: { reason: "rdm", message: "a raw device mapping" } }), disk("scsi0:1", "b", { refusal: { reason: "broken-chain", message: "Content ID mismatch" } })], reasons: [/^scsi0:0: a raw device mapping$/u, /^scsi0:1: Content ID mismatch$/u] },
     { name: "a split (multi-extent) disk", disks: [disk("scsi0:0", "a", { extentPaths: [`${FOLDER}/a-s001.vmdk`, `${FOLDER}/a-s002.vmdk`] })], reasons: [/has 2 extents/u] },
     { name: "no disk at all", disks: [], reasons: [/no disks/u] },
+    { name: "a disk the saved .vmx does not name (reconfigured between the reads)", disks: [disk("scsi0:0", "a"), disk("scsi0:1", "b")], vmxDisks: [disk("scsi0:0", "a")], reasons: [/^scsi0:1: the \.vmx read for the point names no disk at this slot/u] },
   ];
   for (const c of refusals) {
     it(`refuses ${c.name}, with every reason`, () => {
-      const plan = planVmBackup({ vm: vm(c.disks), vmx: VMX, baseDescriptors: descriptors(c.disks) });
+      const plan = planVmBackup({ vm: vm(c.disks), vmx: vmxOf(c.vmxDisks ?? c.disks), baseDescriptors: descriptors(c.disks) });
       assert.equal(plan.kind, "refused");
       if (plan.kind !== "refused") return;
       assert.equal(plan.reasons.length, c.reasons.length, plan.reasons.join("; "));

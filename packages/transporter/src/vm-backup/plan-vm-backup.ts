@@ -63,6 +63,12 @@ export function planVmBackup(input: VmBackupPlanInput): VmBackupPlan {
       reasons.push(`${disk.slot}: the base disk ${disk.baseDescriptorPath} has ${disk.extentPaths.length} extents; only single-extent (VMFS) disks are backed up`);
       continue;
     }
+    // The inventory and the .vmx saved with the point are two reads: a VM reconfigured in between would give a
+    // point whose .vmx does not know the disk, which restore could not put back.
+    if (!vmx.deviceSlots.some((slot) => slot.slot === disk.slot.toLowerCase())) {
+      reasons.push(`${disk.slot}: the .vmx read for the point names no disk at this slot (the VM's configuration changed while it was read); back it up again`);
+      continue;
+    }
     const descriptor = input.baseDescriptors.get(disk.baseDescriptorPath);
     if (descriptor === undefined) {
       reasons.push(`${disk.slot}: the base descriptor ${disk.baseDescriptorPath} was not read`);
