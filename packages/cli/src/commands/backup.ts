@@ -13,11 +13,11 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock } from "@esxbackup/domain";
-import type { EsxiSshSession as EsxiSshSessionType, VmBackupEvent } from "@esxbackup/transporter";
+import type { EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
-import { addHostLoginOptions, hostLogin } from "./host-login.js";
+import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { parseByteSize, usingRepository } from "./repo/open-repository.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
@@ -35,15 +35,12 @@ interface BackupOptions extends HostLoginOptions {
   json?: boolean;
 }
 
-/** sshd's MaxSessions is 10 per connection: readers plus the run's own commands must fit (docs/adr/0024). */
-const MAX_CHANNELS = 8;
-
 export function registerBackupCommand(program: Command, context: CommandContext): void {
   addHostLoginOptions(program.command("backup").description("back up VMs of an ESXi host into a repository: one recovery point per VM, only changed blocks read"))
     .option("--vm <name>", "the VM to back up, by its name on the host; repeat for several", collect, [])
     .requiredOption("--repo <dir>", "the repository folder")
     .option("--repo-password-file <file>", "file holding the repository's passphrase when it is encrypted (or set ESXBACKUP_PASSWORD)")
-    .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_CHANNELS} (default 4)`)
+    .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_SSH_CHANNELS} (default 4)`)
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
@@ -54,21 +51,13 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
-      const channels = options.channels === undefined ? undefined : parseChannels(options.channels);
+      const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const { target, knownHosts } = await hostLogin(options, context.env);
-      const { EsxiSshSession, backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
+      const { backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
-      const open = (): Promise<EsxiSshSessionType> =>
-        EsxiSshSession.open({
-          target,
-          knownHosts,
-          onEvent: (event) => {
-            if (event.type === "host-key-pinned") log(`${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}`);
-            if (event.type === "connection-lost") log(`${event.host}: connection lost (${event.reason}); reconnecting`);
-          },
-        });
+      const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
       // Connect, log in and probe once before any VM: a wrong password or a changed key stops here (exit 3).
       const first = await open();
       let capabilities;
@@ -134,12 +123,6 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }
-}
-
-function parseChannels(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/u.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_CHANNELS) throw new InvalidInputError("--channels", `expected a whole number from 1 to ${MAX_CHANNELS} (got ${JSON.stringify(text)})`);
-  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -64,6 +64,19 @@ export async function openHostSession(login: { target: EsxiSshTarget; knownHosts
     ...login,
     onEvent: (event) => {
       if (event.type === "host-key-pinned") context.stderr.write(`esxbackup: ${event.host}: first connection, pinned its key ${event.fingerprint} in ${event.knownHostsPath}\n`);
+      if (event.type === "connection-lost") context.stderr.write(`esxbackup: ${event.host}: connection lost (${event.reason}); reconnecting\n`);
     },
   });
+}
+
+/** sshd's MaxSessions is 10 per connection: a command's data channels plus its own commands must fit (docs/adr/0024). */
+export const MAX_SSH_CHANNELS = 8;
+
+/** `--channels N` of the commands that move disk data over SSH. */
+export function parseChannelsOption(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/u.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_SSH_CHANNELS) {
+    throw new InvalidInputError("--channels", `expected a whole number from 1 to ${MAX_SSH_CHANNELS} (got ${JSON.stringify(text)})`);
+  }
+  return n;
 }

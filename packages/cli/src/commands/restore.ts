@@ -19,7 +19,7 @@ import { decodingThreads } from "@esxbackup/repository";
 import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
-import { addHostLoginOptions, hostLogin, openHostSession } from "./host-login.js";
+import { addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { formatBytes, usingRepository, writeJson } from "./repo/open-repository.js";
 import type { RepoOptions } from "./repo/open-repository.js";
@@ -79,10 +79,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         });
         return;
       }
-      if (options.channels === undefined || !/^\d+$/u.test(options.channels) || Number(options.channels) < 1 || Number(options.channels) > 8) {
-        throw new InvalidInputError("--channels", `must be a number from 1 to 8 (got ${JSON.stringify(options.channels)})`);
-      }
-      const channels = Number(options.channels);
+      const channels = parseChannelsOption(options.channels ?? "4");
       const overOriginal = options.overOriginal === true;
       if (overOriginal && (options.datastore !== undefined || options.powerOn === true)) throw new InvalidInputError("--over-original", "keeps the VM where it is and as it is: --datastore and --power-on do not apply");
       if (!overOriginal && options.name === undefined) throw new InvalidInputError("--name", "a restore to a host needs the new VM's name (or --over-original)");
