@@ -7,7 +7,11 @@ import { fileURLToPath } from "node:url";
 const bin = fileURLToPath(new URL("../../packages/cli/bin/esxbackup.js", import.meta.url));
 
 export async function startSimulatorProcess({ esxiVersion, password, stateDir }) {
-  const simulator = spawn(process.execPath, [bin, "simulator", "--esxi-version", esxiVersion, "--password", password, "--state-dir", stateDir], { stdio: ["ignore", "pipe", "inherit"] });
+  // The password goes in the environment, never on a command line (where `ps` shows it).
+  const simulator = spawn(process.execPath, [bin, "simulator", "--esxi-version", esxiVersion, "--state-dir", stateDir], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ESXBACKUP_SIMULATOR_PASSWORD: password },
+  });
   const port = await new Promise((resolve, reject) => {
     createInterface({ input: simulator.stdout }).on("line", (line) => {
       const m = /ssh:\/\/\S+@127\.0\.0\.1:(\d+)/u.exec(line);
