@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
 import { changePassphrase } from "./change-passphrase.js";
-import { DiskReader } from "./disk-reader.js";
+import { CHUNKS_IN_FLIGHT_PER_RANGE, DiskReader } from "./disk-reader.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { PointWriter } from "./point-writer.js";
 import { Repository } from "./repository.js";
@@ -102,6 +102,60 @@ describe("Repository round trips", () => {
       await repository.close();
     }
   });
+
+  it("a long range is read with at most CHUNKS_IN_FLIGHT_PER_RANGE chunks in flight, zero chunks not at all", async () => {
+    const { store, repository } = await fresh();
+    const image = makeImage(37 * CHUNK + 100, 21);
+    const { pointId } = await backUpImage(repository, image);
+    await repository.close();
+    let inFlight = 0;
+    let most = 0;
+    let chunkReads = 0;
+    const counting = storeWith(store, {
+      read: async (key) => {
+        if (!key.startsWith("chunks/")) return store.read(key);
+        inFlight += 1;
+        chunkReads += 1;
+        most = Math.max(most, inFlight);
+        try {
+          return await store.read(key);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+    const reopened = await Repository.open(counting, { threads: 2 });
+    try {
+      const reader = await DiskReader.open(reopened, pointId, 0);
+      assert.deepEqual(await reader.readRange(0, image.byteLength), image);
+      assert.equal(most, CHUNKS_IN_FLIGHT_PER_RANGE);
+      assert.equal(chunkReads, reader.index.chunkCount - (await reopened.readPoint(pointId)).disks[0]!.zeroChunkCount);
+      const target = Buffer.alloc(5 * CHUNK + 9, 0xee);
+      await reader.readInto(2 * CHUNK - 4, target);
+      assert.deepEqual(target, image.subarray(2 * CHUNK - 4, 7 * CHUNK + 5));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  for (const encrypt of [false, true]) {
+    it(`${encrypt ? "encrypted" : "plain"}: a reader decoding inline reads what the codec pool reads, and names a damaged chunk`, async () => {
+      const { store, repository } = await fresh({ encrypt });
+      try {
+        const image = makeImage(9 * CHUNK + 77, 5);
+        const { pointId } = await backUpImage(repository, image);
+        const reader = await DiskReader.open(repository, pointId, 0, { decodeInline: true });
+        assert.deepEqual(await reader.readRange(0, image.byteLength), image);
+        const chunkFile = (await Promise.all((await store.list("chunks")).map(async (sub) => (await store.list(`chunks/${sub}`)).filter((name) => !name.startsWith(".")).map((name) => `chunks/${sub}/${name}`)))).flat()[0]!;
+        const damaged = Buffer.from(await store.read(chunkFile));
+        damaged[damaged.byteLength - 1]! ^= 1;
+        await store.write(chunkFile, damaged);
+        await assert.rejects(reader.readRange(0, image.byteLength), (error) => error instanceof RepositoryFileError && error.message.includes(chunkFile));
+      } finally {
+        await repository.close();
+      }
+    });
+  }
 
   it("an incremental with known changes reads only the changed chunks and is complete", async () => {
     const { repository } = await fresh();

@@ -8,6 +8,7 @@ import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domai
 import type { ChunkDigest, Clock, PointId, RecoveryPoint, Scheduler } from "@esxbackup/domain";
 import type { BlobStore } from "./blob-store.js";
 import { ChunkCodecPool } from "./chunk-codec-pool.js";
+import { decodeChunk } from "./chunk-codec.js";
 import { EnvelopeKind, openEnvelope, sealEnvelope } from "./envelope.js";
 import { FixedIndex } from "./fixed-index.js";
 import { DEFAULT_SCRYPT, KeyFileConfigMismatchError, unwrapMasterKey, wrapMasterKey } from "./key-file.js";
@@ -260,11 +261,15 @@ export class Repository {
     }
   }
 
-  /** A chunk's plaintext, checked against its digest. */
-  async readChunk(digest: ChunkDigest, expectedBytes: number): Promise<Buffer> {
+  /**
+   * A chunk's plaintext, checked against its digest. `inline`: decoded on this thread rather than by the
+   * codec pool (see `DiskReaderOptions.decodeInline` for when that pays).
+   */
+  async readChunk(digest: ChunkDigest, expectedBytes: number, options: { inline?: boolean } = {}): Promise<Buffer> {
     const key = chunkKey(digest);
     const bytes = await this.store.read(key);
     try {
+      if (options.inline === true) return decodeChunk(bytes, digest, expectedBytes, this.#keys?.idKey, this.#sessions.opening);
       return await this.codec.decode(bytes, digest, expectedBytes);
     } catch (error) {
       throw new RepositoryFileError("corrupt", this.store.locate(key), error instanceof Error ? error.message : String(error), { cause: error });

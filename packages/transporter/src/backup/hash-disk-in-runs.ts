@@ -1,7 +1,9 @@
 /**
  * Fingerprints of a whole disk computed here, whatever holds it (a local image, a point's disk in the
  * repository): runs of about RUN_BYTES in whole blocks, READS_IN_FLIGHT read at once and hashed on the
- * hasher's own thread, each run's digests recorded as it comes.
+ * hasher's own thread, each run's digests recorded as it comes. The run buffers are allocated once and
+ * come back from the hashing thread to be read into again, so the pass holds READS_IN_FLIGHT runs however
+ * large the disk, and leaves no run behind for the collector to find.
  */
 import type { ChangeFingerprints, DiskFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
@@ -12,17 +14,22 @@ export async function hashDiskInRuns(input: {
   sizeBytes: number;
   kind: ChangeFingerprints;
   /**
-   * Exactly `lengthBytes` at `offsetBytes` (a block boundary), in a buffer of its own that the hashing thread
-   * may take over.
+   * Fills `target` whole with the disk's bytes from `offsetBytes` (a block boundary). `target` belongs to
+   * the pass: the reader must not keep it once the returned promise settles.
    */
-  read: (offsetBytes: number, lengthBytes: number) => Promise<Uint8Array>;
+  readInto: (offsetBytes: number, target: Uint8Array) => Promise<void>;
   signal: AbortSignal;
   onProgress: (bytesDone: number) => void;
+  /** 0: hash on this thread (the hasher's option). */
+  hashingThreads?: 0 | 1;
 }): Promise<DiskFingerprints> {
   const { sizeBytes, kind } = input;
   const table = new BlockFingerprintTable(kind, sizeBytes);
-  const hasher = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes);
+  const hasher = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes, input.hashingThreads === undefined ? {} : { threads: input.hashingThreads });
   const step = Math.max(kind.blockSizeBytes, Math.floor(RUN_BYTES / kind.blockSizeBytes) * kind.blockSizeBytes);
+  // Whole buffers of `step` bytes, so that each is moved to the hashing thread and back, never copied.
+  // Only the disk's last run may be shorter; it gets a buffer of its own.
+  const spare: Uint8Array[] = [];
   let nextOffset = 0;
   let bytesDone = 0;
   const lane = async (): Promise<void> => {
@@ -31,7 +38,11 @@ export async function hashDiskInRuns(input: {
       const offset = nextOffset;
       const length = Math.min(step, sizeBytes - offset);
       nextOffset += length;
-      table.record(offset, (await hasher.hash(await input.read(offset, length))).digests);
+      const target = (length === step ? spare.pop() : undefined) ?? new Uint8Array(length);
+      await input.readInto(offset, target);
+      const hashed = await hasher.hash(target);
+      table.record(offset, hashed.digests);
+      if (hashed.data.byteLength === step) spare.push(hashed.data);
       bytesDone += length;
       input.onProgress(bytesDone);
     }

@@ -17,8 +17,8 @@ export async function hashPointDisk(
   kind: ChangeFingerprints,
   options: { signal: AbortSignal; onProgress: (bytesDone: number) => void },
 ): Promise<DiskFingerprints> {
-  const reader = await DiskReader.open(repository, disk.pointId, disk.diskIndex);
-  // Runs start on block boundaries and blocks and chunks nest, so a range read is the whole of a fresh
-  // buffer, handed to the hashing thread without a copy.
-  return hashDiskInRuns({ sizeBytes: reader.sizeBytes, kind, read: (offset, length) => reader.readRange(offset, length), ...options });
+  // Decoded here: the runs go to the hasher's thread anyway, and the codec pool's workers would each hold
+  // tens of MiB of copies of the chunks sent to them until their collectors run (DiskReaderOptions).
+  const reader = await DiskReader.open(repository, disk.pointId, disk.diskIndex, { decodeInline: true });
+  return hashDiskInRuns({ sizeBytes: reader.sizeBytes, kind, readInto: (offset, target) => reader.readInto(offset, target), ...options });
 }

@@ -38,19 +38,17 @@ export class LocalImageDiskSource implements DiskSource {
   }
 
   /**
-   * Reads of about RUN_BYTES, READS_IN_FLIGHT at a time, through the page cache into fresh buffers that
-   * are transferred to the hashing thread. Throws an InvalidInputError when the image is shorter than it
-   * was (it changed while being read).
+   * Reads of about RUN_BYTES, READS_IN_FLIGHT at a time, through the page cache into the pass's run
+   * buffers, which go to the hashing thread and back. Throws an InvalidInputError when the image is shorter
+   * than it was (it changed while being read).
    */
   async fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
     const fingerprints = await hashDiskInRuns({
       sizeBytes: this.sizeBytes,
       kind,
-      read: async (offset, length) => {
-        const buffer = Buffer.allocUnsafeSlow(length);
-        const { bytesRead } = await this.#handle.read(buffer, 0, length, offset);
-        if (bytesRead !== length) throw new InvalidInputError("image", `${this.label} changed size while being read (short read at offset ${offset})`);
-        return buffer;
+      readInto: async (offset, target) => {
+        const { bytesRead } = await this.#handle.read(target, 0, target.byteLength, offset);
+        if (bytesRead !== target.byteLength) throw new InvalidInputError("image", `${this.label} changed size while being read (short read at offset ${offset})`);
       },
       ...options,
     });
