@@ -94,6 +94,14 @@ export class DiskReader {
     });
   }
 
+  /** Whether every chunk the range touches is a zero chunk (nothing stored): known without reading. */
+  isZeroRange(offsetBytes: number, lengthBytes: number): boolean {
+    this.#checkRange(offsetBytes, lengthBytes);
+    const size = this.index.chunkSizeBytes;
+    for (let chunk = Math.floor(offsetBytes / size); chunk * size < offsetBytes + lengthBytes; chunk += 1) if (!this.index.isZero(chunk)) return false;
+    return true;
+  }
+
   #checkRange(offsetBytes: number, lengthBytes: number): void {
     if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > this.sizeBytes) {
       throw new EsxbackupError("invalid_range", `bytes ${offsetBytes}+${lengthBytes} are outside the ${this.sizeBytes}-byte disk`);

@@ -103,7 +103,7 @@ describe("Repository round trips", () => {
     }
   });
 
-  it("a long range is read with at most CHUNKS_IN_FLIGHT_PER_RANGE chunks in flight, zero chunks not at all", async () => {
+  it("a long range is read with at most CHUNKS_IN_FLIGHT_PER_RANGE chunks in flight, zero chunks not at all (and known without reading)", async () => {
     const { store, repository } = await fresh();
     const image = makeImage(37 * CHUNK + 100, 21);
     const { pointId } = await backUpImage(repository, image);
@@ -130,6 +130,10 @@ describe("Repository round trips", () => {
       assert.deepEqual(await reader.readRange(0, image.byteLength), image);
       assert.equal(most, CHUNKS_IN_FLIGHT_PER_RANGE);
       assert.equal(chunkReads, reader.index.chunkCount - (await reopened.readPoint(pointId)).disks[0]!.zeroChunkCount);
+      // makeImage zeroes its second quarter: chunks 10 to 17 whole.
+      assert.equal(reader.isZeroRange(10 * CHUNK, 8 * CHUNK), true);
+      assert.equal(reader.isZeroRange(10 * CHUNK - 1, 8 * CHUNK), false);
+      assert.equal(reader.isZeroRange(10 * CHUNK, 8 * CHUNK + 1), false);
       const target = Buffer.alloc(5 * CHUNK + 9, 0xee);
       await reader.readInto(2 * CHUNK - 4, target);
       assert.deepEqual(target, image.subarray(2 * CHUNK - 4, 7 * CHUNK + 5));

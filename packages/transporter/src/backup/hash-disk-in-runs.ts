@@ -1,10 +1,9 @@
 /**
  * Fingerprints of a whole disk computed here, whatever holds it (a local image, a point's disk in the
  * repository): runs of about RUN_BYTES in whole blocks, READS_IN_FLIGHT read at once and hashed on the
- * hasher's own thread, each run's digests recorded as it comes. The run buffers are allocated once and
- * come back from the hashing thread to be read into again, so the pass holds READS_IN_FLIGHT runs however
- * large the disk, and leaves no run behind for the collector to find.
- */
+ * hasher's own thread, each run's digests recorded as it comes; runs known to be zero are not read. The
+ * run buffers are allocated once and come back from the hashing thread to be read into again, so the pass
+ * holds READS_IN_FLIGHT runs however large the disk, and leaves no run behind for the collector to find. */
 import type { ChangeFingerprints, DiskFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
 import { BlockFingerprintTable } from "./block-fingerprint-table.js";
@@ -18,6 +17,11 @@ export async function hashDiskInRuns(input: {
    * the pass: the reader must not keep it once the returned promise settles.
    */
   readInto: (offsetBytes: number, target: Uint8Array) => Promise<void>;
+  /**
+   * Whether the range is known to hold only zeros without reading it (a point's index marks zero chunks):
+   * such a run is neither read nor hashed, its digests are those of zero blocks, computed once.
+   */
+  isZero?: (offsetBytes: number, lengthBytes: number) => boolean;
   signal: AbortSignal;
   onProgress: (bytesDone: number) => void;
   /** 0: hash on this thread (the hasher's option). */
@@ -30,6 +34,15 @@ export async function hashDiskInRuns(input: {
   // Whole buffers of `step` bytes, so that each is moved to the hashing thread and back, never copied.
   // Only the disk's last run may be shorter; it gets a buffer of its own.
   const spare: Uint8Array[] = [];
+  const zeroRunDigests = new Map<number, Promise<Buffer>>();
+  const digestsOfZeros = (length: number): Promise<Buffer> => {
+    let digests = zeroRunDigests.get(length);
+    if (digests === undefined) {
+      digests = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes, { threads: 0 }).hash(new Uint8Array(length)).then((hashed) => hashed.digests);
+      zeroRunDigests.set(length, digests);
+    }
+    return digests;
+  };
   let nextOffset = 0;
   let bytesDone = 0;
   const lane = async (): Promise<void> => {
@@ -38,6 +51,12 @@ export async function hashDiskInRuns(input: {
       const offset = nextOffset;
       const length = Math.min(step, sizeBytes - offset);
       nextOffset += length;
+      if (input.isZero?.(offset, length) === true) {
+        table.record(offset, await digestsOfZeros(length));
+        bytesDone += length;
+        input.onProgress(bytesDone);
+        continue;
+      }
       const target = (length === step ? spare.pop() : undefined) ?? new Uint8Array(length);
       await input.readInto(offset, target);
       const hashed = await hasher.hash(target);

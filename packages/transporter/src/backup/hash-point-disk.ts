@@ -20,5 +20,5 @@ export async function hashPointDisk(
   // Decoded here: the runs go to the hasher's thread anyway, and the codec pool's workers would each hold
   // tens of MiB of copies of the chunks sent to them until their collectors run (DiskReaderOptions).
   const reader = await DiskReader.open(repository, disk.pointId, disk.diskIndex, { decodeInline: true });
-  return hashDiskInRuns({ sizeBytes: reader.sizeBytes, kind, readInto: (offset, target) => reader.readInto(offset, target), ...options });
+  return hashDiskInRuns({ sizeBytes: reader.sizeBytes, kind, readInto: (offset, target) => reader.readInto(offset, target), isZero: (offset, length) => reader.isZeroRange(offset, length), ...options });
 }
