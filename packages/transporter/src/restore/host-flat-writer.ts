@@ -114,7 +114,7 @@ class RetryingFlatWriter implements FlatFileWriter {
       } catch (error) {
         const retryable = retryableSshError(error);
         if (retryable === undefined || this.#abandoned || signal.aborted) throw error;
-        if (attempt >= attempts) throw new HostWriteError(path, `${what} not written after ${attempts} tries (${retryReason(retryable)}): ${retryable.message}`, { cause: error });
+        if (attempt >= attempts) throw new HostWriteError(path, `${what} not written after ${attempts} tries (${retryReason(retryable)})`, { cause: error });
         this.#options.onRetry?.(`${what} of ${path}: ${retryReason(retryable)}, sending again (try ${attempt + 1} of ${attempts})`);
       }
     }
