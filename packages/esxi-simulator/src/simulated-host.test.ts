@@ -183,6 +183,20 @@ describe("simulated ESXi 8.0 host over OpenSSH", () => {
     }
   });
 
+  it("cuts the next connection after N bytes received when told to, and only that one", async () => {
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 200_000, connections: 1 };
+    try {
+      const cut = await ssh.run("wc -c", { password, stdin: Buffer.alloc(1024 * 1024) });
+      assert.equal(cut.code, 255);
+      assert.equal(host.faults.dropConnectionsAfterReceivedBytes, null, "the setting cleared itself");
+      const whole = await ssh.run("wc -c", { password, stdin: Buffer.alloc(1024 * 1024) });
+      assert.equal(whole.code, 0);
+      assert.equal(whole.stdout.toString().trim(), String(1024 * 1024));
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+    }
+  });
+
   it("throttles a channel", async () => {
     host.faults.throttleBytesPerSecond = 256 * 1024;
     try {

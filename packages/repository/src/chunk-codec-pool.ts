@@ -9,7 +9,7 @@ import type { ChunkDigest } from "@esxbackup/domain";
 import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
 import type { EncodedChunk, SealedRun } from "./chunk-codec.js";
 import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
-import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError, envelopeSessionId } from "./envelope.js";
+import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, envelopeSessionId } from "./envelope.js";
 import type { SessionKeys } from "./session-keys.js";
 import { ownsWholeBuffer, transferListOf } from "./transfer-list.js";
 
@@ -30,6 +30,19 @@ interface Lane {
   inFlight: number;
 }
 
+/**
+ * The zstd level for the next run to seal. With a `floor` (a backup that holds a VM snapshot open, ADR 29),
+ * a run sealed while the workers are behind — twice as many jobs in flight as workers, so it would wait for
+ * one — is compressed at the floor instead of the repository's level: then the encoders, not the source,
+ * would set the pace, and the cheaper level lets them catch up. Once they have, runs go back to `level`.
+ * Without a floor, or with no workers to be behind, always `level`.
+ */
+export function compressionLevelFor(input: { level: number; floor?: number | undefined; jobsInFlight: number; workers: number }): number {
+  const { level, floor, jobsInFlight, workers } = input;
+  if (floor === undefined || workers === 0 || floor >= level) return level;
+  return jobsInFlight >= 2 * workers ? floor : level;
+}
+
 /** Sealed-run buffers kept for reuse: about one per run in flight. */
 const MAX_SPARES = 8;
 
@@ -39,6 +52,7 @@ export class ChunkCodecPool {
   readonly #idKey: Buffer | undefined;
   readonly #sessions: SessionKeys;
   readonly #level: number;
+  readonly #floor: number | undefined;
   readonly #lanes: Lane[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #spares: ArrayBuffer[] = [];
@@ -47,12 +61,19 @@ export class ChunkCodecPool {
   /**
    * `idKey`: the key chunk names are HMACs under (encrypted repositories); `sessions` gives each job the key
    * to seal or open with. `compressionLevel`: the zstd level chunks are compressed with (decoding works
-   * whatever it was).
+   * whatever it was); `compressionFloor`: the lower level runs are sealed at while the workers are behind
+   * (`compressionLevelFor`).
    */
-  constructor(idKey: Buffer | undefined, sessions: SessionKeys, options: { threads?: number; compressionLevel?: number } = {}) {
+  constructor(idKey: Buffer | undefined, sessions: SessionKeys, options: { threads?: number; compressionLevel?: number; compressionFloor?: number } = {}) {
     this.#idKey = idKey;
     this.#sessions = sessions;
     this.#level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    this.#floor = options.compressionFloor;
+    for (const [name, level] of [["compressionLevel", this.#level], ["compressionFloor", this.#floor]] as const) {
+      if (level !== undefined && !(Number.isInteger(level) && level >= MIN_COMPRESSION_LEVEL && level <= MAX_COMPRESSION_LEVEL)) {
+        throw new RangeError(`${name} must be a whole number from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (got ${level})`);
+      }
+    }
     const threads = options.threads ?? availableParallelism();
     for (let index = 0; index < threads; index += 1) {
       const workerData: ChunkWorkerData = { idKey: idKey === undefined ? undefined : new Uint8Array(idKey), compressionLevel: this.#level };
@@ -100,7 +121,9 @@ export class ChunkCodecPool {
     if (this.#lanes.length === 0) {
       sealed = sealRun(plain, chunkBytes, positions, sealing, this.#level, spare);
     } else {
-      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, sealing, ...(spare === undefined ? {} : { spare }) }, [
+      const jobsInFlight = this.#lanes.reduce((sum, lane) => sum + lane.inFlight, 0);
+      const level = compressionLevelFor({ level: this.#level, floor: this.#floor, jobsInFlight, workers: this.#lanes.length });
+      const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, sealing, level, ...(spare === undefined ? {} : { spare }) }, [
         ...transferListOf(plain),
         ...(spare === undefined ? [] : [spare]),
       ]);

@@ -13,7 +13,7 @@ import { transferListOf } from "./transfer-list.js";
 export type ChunkJob =
   | { id: number; op: "encode"; plain: Uint8Array; sealing: Sealing }
   | { id: number; op: "digestRun"; plain: Uint8Array; chunkBytes: number }
-  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[]; sealing: Sealing; spare?: ArrayBuffer }
+  | { id: number; op: "sealRun"; plain: Uint8Array; chunkBytes: number; positions: number[]; sealing: Sealing; level: number; spare?: ArrayBuffer }
   | { id: number; op: "decode"; bytes: Uint8Array; digest: ChunkDigest; expectedBytes: number; version: EnvelopeVersion; key?: Uint8Array };
 
 export type ChunkJobResult =
@@ -45,7 +45,7 @@ if (port !== null) {
         const digests = digestRun(job.plain, job.chunkBytes, idKey);
         port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferListOf(job.plain));
       } else if (job.op === "sealRun") {
-        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, job.sealing, level, job.spare);
+        const sealed = sealRun(job.plain, job.chunkBytes, job.positions, job.sealing, job.level, job.spare);
         port.postMessage({ id: job.id, ok: true, sealed } satisfies ChunkJobResult, transferListOf(sealed.buffer));
       } else if (job.op === "encode") {
         const encoded = encodeChunk(job.plain, idKey, job.sealing, level);

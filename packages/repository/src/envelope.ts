@@ -44,6 +44,11 @@ export const MAX_COMPRESSION_LEVEL = 19;
  * that stores the benchmark's mixed image no larger than restic does, still faster than borg at level 1.
  */
 export const DEFAULT_COMPRESSION_LEVEL = 4;
+/**
+ * The level a backup that holds a VM snapshot open compresses at while its encoders are behind (ADR 29,
+ * `OpenOptions.compressionFloor`): the fastest.
+ */
+export const SNAPSHOT_BACKUP_COMPRESSION_FLOOR = 1;
 /** What writers used before the level was recorded in config.json. */
 export const UNRECORDED_COMPRESSION_LEVEL = 1;
 

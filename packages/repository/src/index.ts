@@ -22,7 +22,7 @@ export {
   checkCompressionLevel,
   compressionLevelOf,
 } from "./repository-config.js";
-export { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL } from "./envelope.js";
+export { DEFAULT_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "./envelope.js";
 export type { RepositoryConfig } from "./repository-config.js";
 export { PointWriter } from "./point-writer.js";
 export type { BeginPointOptions } from "./point-writer.js";

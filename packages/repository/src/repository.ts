@@ -44,6 +44,12 @@ export interface OpenOptions {
   scheduler?: Scheduler;
   /** Worker threads for chunk encoding/decoding; default one per core, 0 = inline. */
   threads?: number;
+  /**
+   * A lower zstd level new chunks are compressed at while the encoding workers are behind (ADR 29): for a
+   * backup that holds a VM snapshot open, which should not last longer for compression's sake. Default:
+   * always the repository's level.
+   */
+  compressionFloor?: number;
 }
 
 export interface InitOptions extends OpenOptions {
@@ -67,6 +73,7 @@ export class Repository {
   readonly #sessions: SessionKeys;
   readonly scheduler: Scheduler;
   readonly #threads: number | undefined;
+  readonly #compressionFloor: number | undefined;
   #pool: ChunkCodecPool | undefined;
 
   private constructor(store: BlobStore, config: RepositoryConfig, keys: RepositoryKeys | undefined, options: OpenOptions) {
@@ -78,6 +85,7 @@ export class Repository {
     this.clock = options.clock ?? systemClock;
     this.scheduler = options.scheduler ?? timerScheduler;
     this.#threads = options.threads;
+    this.#compressionFloor = options.compressionFloor;
   }
 
   get encrypted(): boolean {
@@ -93,6 +101,7 @@ export class Repository {
     this.#pool ??= new ChunkCodecPool(this.#keys?.idKey, this.#sessions, {
       compressionLevel: compressionLevelOf(this.config),
       ...(this.#threads === undefined ? {} : { threads: this.#threads }),
+      ...(this.#compressionFloor === undefined ? {} : { compressionFloor: this.#compressionFloor }),
     });
     return this.#pool;
   }

@@ -1,6 +1,7 @@
 /**
  * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] --vm NAME… --repo DIR
- * [--repo-password-file F] [--channels N] [--full] [--quiesce] [--allow-user-snapshots] [--tag T]… [--json]`
+ * [--repo-password-file F] [--channels N] [--full] [--quiesce] [--allow-user-snapshots] [--tag T]…
+ * [--no-adaptive-compression] [--json]`
  * — backs up VMs of an ESXi host into a repository, one recovery point per VM (docs/adr/0024). A thin
  * shell over the transporter's `backUpVms`: it checks the options, logs in (the host key pinned on first
  * use, a changed one refused), probes what the host can do, and prints what happened to each VM and a
@@ -13,6 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock } from "@esxbackup/domain";
+import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
 import type { EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -32,6 +34,7 @@ interface BackupOptions extends HostLoginOptions {
   allowUserSnapshots?: boolean;
   tag: string[];
   flushEvery?: string;
+  adaptiveCompression: boolean;
   json?: boolean;
 }
 
@@ -46,6 +49,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
     .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
     .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
+    .option("--no-adaptive-compression", `always compress at the repository's level, even when that keeps the VM's snapshot open longer (by default runs the encoders cannot keep up with are compressed at level ${SNAPSHOT_BACKUP_COMPRESSION_FLOOR})`)
     .option("--json", "print the result as JSON")
     .action(async (options: BackupOptions) => {
       if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
@@ -68,7 +72,12 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       }
       const runId = `${clock.now().toISOString().replace(/[-:.]/gu, "").slice(0, 15)}-${randomBytes(3).toString("hex")}`;
       const startedMs = clock.now().getTime();
-      const outcomes = await usingRepository({ repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) }, context, (repository) =>
+      const repo = {
+        repo: options.repo,
+        ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }),
+        ...(options.adaptiveCompression ? { compressionFloor: SNAPSHOT_BACKUP_COMPRESSION_FLOOR } : {}),
+      };
+      const outcomes = await usingRepository(repo, context, (repository) =>
         backUpVms({
           vmNames: options.vm,
           connect: open,

@@ -2,8 +2,9 @@
  * `esxbackup restore` in-process: to a simulated ESXi 8.0 host over real SSH as a new VM (its disk equals
  * the point byte for byte, its identity is fresh, the original is untouched and still runs; --power-on; a
  * name full of shell metacharacters; an existing VM name, an existing folder and a full datastore refused
- * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare). The password
- * is never printed.
+ * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
+ * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
+ * behind. The password is never printed.
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";
@@ -211,6 +212,42 @@ describe("esxbackup restore", () => {
     const again = await toHost("--name", "killed");
     assert.equal(again.code, 2, again.stderr);
     assert.match(again.stderr, /\/vmfs\/volumes\/datastore1\/killed already exists on the host \(another VM's folder, or left by an interrupted restore\)/u);
+  });
+
+  it("a connection dropped while writing: the restore carries on over a new one, says so, and the disk equals the point", async () => {
+    // The CLI's connection dies once the host has taken in 768 KiB: after the checks, inside the first 1 MiB run.
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 768 * 1024, connections: 1 };
+    try {
+      const result = await toHost("--name", "resumed", "--channels", "1");
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /esxbackup: 127\.0\.0\.1:\d+: connection lost \(.*\); reconnecting\n/u);
+      assert.match(result.stderr, /esxbackup: bytes 0\+1048576 of \/vmfs\/volumes\/datastore1\/resumed\/resumed-flat\.vmdk: connection lost, sending again \(try 2 of 3\)\n/u);
+      assert.match(result.stderr, /restored point .* as "resumed"/u);
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+    }
+    const restored = host.model?.vmByName("resumed");
+    assert.ok((await readFile(restored?.disks[0]?.extentDataPaths[0] as string)).equals(image), "the restored disk equals the point");
+  });
+
+  it("a connection that keeps dropping: the restore gives up, removes exactly what it created, exits 1 saying why", async () => {
+    // Every connection dies once the host has taken in 256 KiB: less than a run, more than the undo needs.
+    const before = await fileHashes(datastoreDir());
+    const vmsBefore = host.model?.inventory().map((vm) => vm.name);
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 256 * 1024, connections: 1000 };
+    try {
+      const result = await toHost("--name", "flaky");
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /\nesxbackup: restore failed: writing \/vmfs\/volumes\/datastore1\/flaky\/flaky-flat\.vmdk on the host: bytes \d+\+\d+ not written after 3 tries \(connection lost\); what the restore had created \(\/vmfs\/volumes\/datastore1\/flaky\) was removed\n$/u,
+      );
+      assert.doesNotMatch(result.stderr, /\n\s+at /u, "no stack trace");
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+    }
+    assert.deepEqual(await fileHashes(datastoreDir()), before);
+    assert.deepEqual(host.model?.inventory().map((vm) => vm.name), vmsBefore);
   });
 
   it("never prints the password", () => {

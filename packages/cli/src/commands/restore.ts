@@ -5,13 +5,16 @@
  *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
  *     [--power-on] [--channels N]` — the whole VM to an ESXi host as a new VM beside the original
  *     (docs/adr/0025): refused before anything is written when the folder or a VM of that name exists or
- *     the datastore lacks the space; on an error or Ctrl-C what it created is removed.
+ *     the datastore lacks the space; a dropped connection is survived (what the host had not acknowledged
+ *     is sent again, each retry logged; docs/adr/0027); on an error, a connection that keeps dropping, or
+ *     Ctrl-C what it created is removed.
  * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
  * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
  *
- * Exit codes: 0 restored; 1 the VM was restored but did not power on; 2 bad input or a refused target
- * (nothing changed); 3 the host could not be reached, the login or host key was refused, or the restore
- * failed (what is left on the host, if anything, is named); 130 interrupted.
+ * Exit codes: 0 restored; 1 the restore failed once it had begun changing the host (what is left on the
+ * host, if anything, is named), or the VM was restored but did not power on; 2 bad input or a refused
+ * target (nothing changed); 3 the host could not be reached, or the login or host key was refused; 130
+ * interrupted.
  */
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
@@ -94,13 +97,22 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       await usingRepository({ ...repoOptions, threads: decodingThreads() }, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-        const { PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
+        const { HostRestoreFailedError, PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
         const session = await openHostSession({ target, knownHosts }, context);
         try {
           const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;
+          const onRetry = (reason: string): void => void context.stderr.write(`esxbackup: ${reason}\n`);
+          // Failed after the host began to change (undone where it can be): exit 1, as a backup whose VM failed.
+          const failedOnHost = (error: unknown): undefined => {
+            if (!(error instanceof HostRestoreFailedError) || context.signal.aborted) throw error;
+            context.stderr.write(`esxbackup: restore failed: ${error.message}\n`);
+            context.setExitCode(ExitCode.problemsFound);
+            return undefined;
+          };
           if (overOriginal) {
-            const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress });
+            const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress, onRetry }).catch(failedOnHost);
+            if (result === undefined) return;
             if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result });
             else {
               const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
@@ -122,13 +134,14 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             signal: context.signal,
             clock,
             progress,
+            onRetry,
           }).catch((error: unknown) => {
             if (error instanceof PowerOnFailedError) {
               context.stderr.write(`esxbackup: ${error.message}\n`);
               context.setExitCode(ExitCode.problemsFound);
               return undefined;
             }
-            throw error;
+            return failedOnHost(error);
           });
           if (result === undefined) return;
           if (options.json === true) {

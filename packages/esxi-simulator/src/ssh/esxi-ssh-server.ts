@@ -18,7 +18,7 @@ import ssh2 from "ssh2";
 import type { AuthContext, Connection, ServerChannel, Session } from "ssh2";
 import type { SshUserConfig } from "../config/simulator-config.js";
 import { authorizedKeysPath, readAuthorizedKeys } from "./authorized-keys.js";
-import { dropAfterBytes } from "./drop-after-bytes.js";
+import { dropAfterBytes, dropAfterReceivedBytes } from "./drop-after-bytes.js";
 import type { EsxiSshProfile } from "./esxi-ssh-profile.js";
 import type { HostKeyPair, HostKeyStore } from "./host-key-store.js";
 import type { SessionContext, SessionRunner, TerminalRequest } from "./session-runner.js";
@@ -161,6 +161,12 @@ export class EsxiSshServer {
     socket.setNoDelay(true);
     const limit = this.#options.faults.dropConnectionAfterBytes;
     if (limit !== null) dropAfterBytes(socket, limit);
+    const upload = this.#options.faults.dropConnectionsAfterReceivedBytes;
+    if (upload !== null && upload.connections > 0) {
+      dropAfterReceivedBytes(socket, upload.bytes);
+      upload.connections -= 1;
+      if (upload.connections === 0) this.#options.faults.dropConnectionsAfterReceivedBytes = null;
+    }
     this.#ssh.injectSocket(socket);
   }
 

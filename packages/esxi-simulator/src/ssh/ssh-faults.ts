@@ -1,11 +1,18 @@
 /**
  * SSH-side faults a test can switch on and off while the host runs (through `SimulatedHost.faults`) or set
- * in advance. Read at the moment they apply: `dropConnectionAfterBytes` when a connection is accepted,
+ * in advance. Read at the moment they apply: `dropConnectionAfterBytes` and
+ * `dropConnectionsAfterReceivedBytes` when a connection is accepted,
  * `throttleBytesPerSecond` when a channel starts, `rejectLogins` at every authentication attempt.
  */
 export interface SshFaultSettings {
   /** Cut each new TCP connection after the server has sent this many bytes (handshake included). */
   dropConnectionAfterBytes: number | null;
+  /**
+   * Cut the next `connections` new TCP connections once the server has received `bytes` bytes on each
+   * (handshake included): a link that dies during an upload. Each connection accepted takes one; the
+   * setting clears itself when none are left.
+   */
+  dropConnectionsAfterReceivedBytes: { bytes: number; connections: number } | null;
   /** Limit each new channel's output (stdout + stderr of the command) to this rate. */
   throttleBytesPerSecond: number | null;
   /** Refuse every login, whatever the credentials. */
@@ -13,5 +20,5 @@ export interface SshFaultSettings {
 }
 
 export function noSshFaults(): SshFaultSettings {
-  return { dropConnectionAfterBytes: null, throttleBytesPerSecond: null, rejectLogins: false };
+  return { dropConnectionAfterBytes: null, dropConnectionsAfterReceivedBytes: null, throttleBytesPerSecond: null, rejectLogins: false };
 }

@@ -300,7 +300,7 @@ export function datastoreSummaries(items: DatastoreSummaryInput[]): VimValue {
   );
 }
 
-export function hostSummary(uptimeSeconds: number, memoryUsageMB: number): VimValue {
+export function hostSummary(uptimeSeconds: number, memoryUsageMB: number, cpuThreads = 8): VimValue {
   return vim.obj("vim.host.Summary", [
     ["host", vim.ref("vim.HostSystem:ha-host")],
     [
@@ -321,8 +321,8 @@ export function hostSummary(uptimeSeconds: number, memoryUsageMB: number): VimVa
         ["cpuModel", vim.str("AMD Ryzen 7 5825U with Radeon Graphics         ")],
         ["cpuMhz", 1996],
         ["numCpuPkgs", 1],
-        ["numCpuCores", 8],
-        ["numCpuThreads", 8],
+        ["numCpuCores", cpuThreads],
+        ["numCpuThreads", cpuThreads],
         ["numNics", 1],
         ["numHBAs", 2],
       ]),

@@ -39,29 +39,35 @@ export async function writeZeroChunks(disk: DiskWriter, chunks: readonly number[
 }
 
 /**
- * Runs `work` for every run over the source's channels, `readsInFlightFor` of them at once; `work` returns
- * the bytes it read, which feed the progress task (whose total is `bytesToRead`). Closes the channels.
+ * Runs `work` for every run over the source's channels, lanes taking the next run until none is left (so a
+ * channel never has two reads in flight): `readsInFlightFor` lanes for runs known up front, `inFlight` for
+ * runs that come while they are being worked through. `work` returns the bytes it read, which feed the
+ * progress task. Closes the channels.
  */
 export async function runOverChannels<Run extends ChunkRun>(input: {
   disk: DiskWriter;
   source: DiskSource;
-  runs: readonly Run[];
+  runs: readonly Run[] | AsyncIterable<Run>;
+  /** Lanes for runs that come as an async iterable. */
+  inFlight?: number;
   maxReadBytes: number;
   signal: AbortSignal;
   task: ProgressTask;
   work: (channels: DiskChannels, channel: number, run: Run) => Promise<number>;
 }): Promise<number> {
-  const { disk, runs, signal, task } = input;
-  const inFlight = readsInFlightFor(runs, disk.chunkSizeBytes);
+  const { disk, signal, task } = input;
+  const runs: AsyncIterator<Run> | Iterator<Run> = Symbol.asyncIterator in input.runs ? input.runs[Symbol.asyncIterator]() : input.runs[Symbol.iterator]();
+  const inFlight = Array.isArray(input.runs) ? readsInFlightFor(input.runs as readonly Run[], disk.chunkSizeBytes) : input.inFlight;
+  if (inFlight === undefined) throw new Error("runs that come as they are planned need the number of lanes");
   const channels = await input.source.openChannels(inFlight, input.maxReadBytes);
-  let next = 0;
   let bytesRead = 0;
+  let failed = false;
   const lane = async (channel: number): Promise<void> => {
-    while (next < runs.length) {
+    // An async generator queues the lanes' calls and answers them in turn.
+    for (let next = await runs.next(); next.done !== true && !failed; next = await runs.next()) {
       signal.throwIfAborted();
-      const run = runs[next++] as Run;
       // Not `bytesRead += await …`: that reads the total before the await and loses the other lanes' updates.
-      const read = await input.work(channels, channel, run);
+      const read = await input.work(channels, channel, next.value);
       bytesRead += read;
       task.update(bytesRead, {
         bytesRead,
@@ -74,10 +80,21 @@ export async function runOverChannels<Run extends ChunkRun>(input: {
     }
   };
   try {
-    await Promise.all(Array.from({ length: inFlight }, (_, channel) => lane(channel)));
+    await Promise.all(
+      Array.from({ length: inFlight }, (_, channel) =>
+        lane(channel).catch((error: unknown) => {
+          // The other lanes stop taking runs; the first error is the one reported.
+          failed = true;
+          throw error;
+        }),
+      ),
+    );
   } finally {
     task.stop();
     await channels.close();
+    // Not awaited: a generator still waiting for its next stretch finishes once its feed ends or fails.
+    const closing = runs.return?.();
+    if (closing instanceof Promise) closing.catch(() => undefined);
   }
   return bytesRead;
 }

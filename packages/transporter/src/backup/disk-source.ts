@@ -27,10 +27,27 @@ export interface DiskSource {
   /**
    * Per-block fingerprints of the whole disk computed by the source, and which blocks it found all zero
    * (`zeroBlocks[i]` is 1; a source that cannot tell leaves every entry 0 and the blocks are read).
+   * A source that hashes in parts hands each to `onPart` as soon as it is done, in any order, so the
+   * backup can read the changed blocks of one part while the others are hashed; every block is in exactly
+   * one part. A source may also report no parts: then the whole result is all there is.
    */
-  fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints>;
+  fingerprint(kind: ChangeFingerprints, options: FingerprintOptions): Promise<SourceFingerprints>;
 
   close(): Promise<void>;
+}
+
+export interface FingerprintOptions {
+  signal: AbortSignal;
+  onProgress: (bytesDone: number) => void;
+  onPart?: (part: SourceFingerprintPart) => void;
+}
+
+/** The fingerprints of blocks `offsetBytes / blockSizeBytes` onwards (whole blocks; the disk's last may be short). */
+export interface SourceFingerprintPart {
+  offsetBytes: number;
+  lengthBytes: number;
+  digests: Uint8Array;
+  zeroBlocks: Uint8Array;
 }
 
 export interface SourceFingerprints {

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints } from "@esxbackup/domain";
 import { MemoryBlobStore, Repository } from "@esxbackup/repository";
-import type { DiskChannels, DiskSource, SourceFingerprints } from "./disk-source.js";
+import type { DiskChannels, DiskSource, FingerprintOptions, SourceFingerprints } from "./disk-source.js";
 
 const ALIGNMENT_BYTES = 4096;
 
@@ -19,6 +19,18 @@ export interface MemoryDiskWatcher {
   closed?(source: MemoryDiskSource): void;
 }
 
+/** How a memory disk reports its fingerprints in parts, as a host hashing in parallel commands does. */
+export interface MemoryHashParts {
+  /** Bytes per part (a whole number of blocks). */
+  bytes: number;
+  /** The order the parts are reported in: disk order, or last first. */
+  order?: "forward" | "reverse";
+  /** Reports the last part only once something was read: proves reads do not wait for the whole disk. */
+  lastAfterFirstRead?: boolean;
+  /** Fails instead of reporting this part (0-based, in reporting order). */
+  failAtPart?: number;
+}
+
 export class MemoryDiskSource implements DiskSource {
   readonly label: string;
   readonly name: string;
@@ -26,16 +38,24 @@ export class MemoryDiskSource implements DiskSource {
   maxChannels = 0;
   /** Fails the read that would make this many reads (for a source that breaks mid-backup). */
   failAtRead: number | undefined;
+  /** The signal of the last `fingerprint` call: tests check that a failed backup stops the hashing. */
+  fingerprintSignal: AbortSignal | undefined;
   readonly #busy = new Set<number>();
   readonly #watcher: MemoryDiskWatcher | undefined;
+  readonly #hashParts: MemoryHashParts | undefined;
+  readonly #firstRead: { promise: Promise<void>; resolve: () => void };
 
   constructor(
     readonly data: Buffer,
-    options: { name?: string; watcher?: MemoryDiskWatcher } = {},
+    options: { name?: string; watcher?: MemoryDiskWatcher; hashParts?: MemoryHashParts } = {},
   ) {
     this.name = options.name ?? "disk-flat.vmdk";
     this.label = `memory disk ${this.name}`;
     this.#watcher = options.watcher;
+    this.#hashParts = options.hashParts;
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.#firstRead = { promise, resolve };
   }
 
   get sizeBytes(): number {
@@ -63,6 +83,7 @@ export class MemoryDiskSource implements DiskSource {
         this.#busy.delete(channel);
         if (this.failAtRead !== undefined && this.reads.length + 1 >= this.failAtRead) throw new Error(`${this.label}: connection lost`);
         this.reads.push({ channel, offsetBytes, lengthBytes });
+        this.#firstRead.resolve();
         return Buffer.from(this.data.subarray(offsetBytes, end));
       },
       close: async () => {
@@ -71,7 +92,8 @@ export class MemoryDiskSource implements DiskSource {
     };
   }
 
-  async fingerprint(kind: ChangeFingerprints): Promise<SourceFingerprints> {
+  async fingerprint(kind: ChangeFingerprints, options?: FingerprintOptions): Promise<SourceFingerprints> {
+    this.fingerprintSignal = options?.signal;
     const block = kind.blockSizeBytes;
     const count = fingerprintBlockCount(this.sizeBytes, block);
     const digests = Buffer.alloc(count * kind.digestLengthBytes);
@@ -80,6 +102,28 @@ export class MemoryDiskSource implements DiskSource {
       const bytes = this.data.subarray(index * block, (index + 1) * block);
       createHash(kind.algorithm).update(bytes).digest().copy(digests, index * kind.digestLengthBytes);
       zeroBlocks[index] = bytes.every((byte) => byte === 0) ? 1 : 0;
+    }
+    const parts = this.#hashParts;
+    if (parts !== undefined && options?.onPart !== undefined) {
+      if (parts.bytes % block !== 0) throw new Error(`parts of ${parts.bytes} bytes are not whole ${block}-byte blocks`);
+      const offsets = Array.from({ length: Math.ceil(this.sizeBytes / parts.bytes) }, (_, part) => part * parts.bytes);
+      if (parts.order === "reverse") offsets.reverse();
+      for (const [k, offsetBytes] of offsets.entries()) {
+        // Each part is reported in a later turn, as a host's output would arrive.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        options.signal.throwIfAborted();
+        if (k === parts.failAtPart) throw new Error(`${this.label}: the hash command failed`);
+        if (k === offsets.length - 1 && parts.lastAfterFirstRead === true) await this.#firstRead.promise;
+        const lengthBytes = Math.min(parts.bytes, this.sizeBytes - offsetBytes);
+        const first = offsetBytes / block;
+        const blocks = fingerprintBlockCount(lengthBytes, block);
+        options.onPart({
+          offsetBytes,
+          lengthBytes,
+          digests: digests.subarray(first * kind.digestLengthBytes, (first + blocks) * kind.digestLengthBytes),
+          zeroBlocks: zeroBlocks.subarray(first, first + blocks),
+        });
+      }
     }
     return { fingerprints: { ...kind, sizeBytes: this.sizeBytes, digests }, zeroBlocks };
   }

@@ -17,7 +17,7 @@
  *   new length even when no block in it changed.
  */
 import { changedRangesFromFingerprints, describeFingerprintKind, fingerprintBlockCount, sameFingerprintKind } from "@esxbackup/domain";
-import type { ByteRange, DiskFingerprints } from "@esxbackup/domain";
+import type { ByteRange, ChangeFingerprints, DiskFingerprints } from "@esxbackup/domain";
 
 export interface DiskChangeInput {
   chunkSizeBytes: number;
@@ -86,7 +86,11 @@ function appendMerged(ranges: ByteRange[], range: ByteRange): void {
   else ranges.push(range);
 }
 
-function incomparable(previous: { sizeBytes: number; fingerprints?: DiskFingerprints }, current: DiskFingerprints): string | undefined {
+/**
+ * Why the previous disk's fingerprints cannot be compared with ones of `current`'s kind as recorded (they
+ * must then be computed again), or undefined when they can. Looks at the kind and sizes only.
+ */
+export function incomparable(previous: { sizeBytes: number; fingerprints?: DiskFingerprints | undefined }, current: ChangeFingerprints): string | undefined {
   const old = previous.fingerprints;
   if (old === undefined) return "the previous point has no fingerprints for this disk (made without change detection or by another program)";
   if (!sameFingerprintKind(old, current)) return `the previous point's fingerprints are ${describeFingerprintKind(old)}, the host's ${describeFingerprintKind(current)}`;

@@ -2,12 +2,13 @@
  * One disk of a point being backed up, in two steps. `planPointDisk`, before the point's writer starts:
  * finds the previous point's disk of the same key, reads its fingerprints only when the plan uses them and
  * plans (`planBackup`), so a refusal leaves the repository untouched. `backUpPlannedDisk`, within the open
- * writer: lets the source fingerprint the disk when changes are found that way — hashing the previous
- * point's disk again from the repository meanwhile when its fingerprints cannot be compared as recorded —
- * then fills the disk's chunks: from the changed blocks only (`rebuildChangedChunks`), or by reading whole
- * chunks (`readWholeChunks`) when changes are listed or unknown.
+ * writer: lets the source fingerprint the disk when changes are found that way, and fills the disk's chunks
+ * from the changed blocks only (`rebuildChangedChunks`) — stretch by stretch as the source's fingerprint
+ * parts come in (docs/adr/0028), or, when the previous point's fingerprints cannot be compared as recorded,
+ * after hashing its disk again from the repository — or by reading whole chunks (`readWholeChunks`) when
+ * changes are listed or unknown.
  */
-import type { ChangeFingerprints, DiskFingerprints, DiskGeometry, PointId, RecoveryPoint, RecoveryPointDisk } from "@esxbackup/domain";
+import type { ChangeFingerprints, DiskFingerprints, DiskGeometry, FingerprintAlgorithm, PointId, RecoveryPoint, RecoveryPointDisk } from "@esxbackup/domain";
 import { readPointDiskFingerprints } from "@esxbackup/repository";
 import type { PointWriter, Repository } from "@esxbackup/repository";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
@@ -20,7 +21,12 @@ import { hashPointDisk } from "./hash-point-disk.js";
 import { needsPreviousFingerprints, planBackup, planReads } from "./plan-backup.js";
 import type { BackupPlan, BackupPlanRequest, ChangeSource, ReadPlan } from "./plan-backup.js";
 import { readWholeChunks } from "./read-whole-chunks.js";
+import { AsyncFeed } from "./async-feed.js";
+import { FingerprintAssembler, planStretch, segmentUnitBytes } from "./fingerprint-segments.js";
+import type { DiskStretch } from "./fingerprint-segments.js";
+import { incomparable } from "./plan-disk-changes.js";
 import { rebuildChangedChunks } from "./rebuild-changed-chunks.js";
+import type { ChangeSegment } from "./rebuild-changed-chunks.js";
 
 export interface PointDiskRequest {
   /** The disk's place in the VM (`scsi0:0`); the previous point's disk with the same key is its base. */
@@ -103,7 +109,69 @@ export async function backUpPlannedDisk(input: {
   let changed: { ranges: number; bytes: number } | undefined;
   let current: SourceFingerprints | undefined;
   let fillFrom = plan.fillFrom;
-  if (plan.fingerprintFirst && plan.record !== undefined) {
+  const unitBytes = plan.record === undefined ? undefined : segmentUnitBytes(disk.chunkSizeBytes, plan.record.blockSizeBytes);
+  const comparableAsRecorded = previous === undefined || (plan.compareWith !== undefined && plan.record !== undefined && incomparable({ sizeBytes: previous.diskSizeBytes, fingerprints: plan.compareWith }, plan.record) === undefined);
+  if (plan.fingerprintFirst && plan.record !== undefined && unitBytes !== undefined && plan.rehashPrevious !== true && comparableAsRecorded) {
+    // The usual case: the changed blocks of each stretch the source has hashed are read while it hashes the rest.
+    const kind = plan.record;
+    const hashing = progress.start({ ...task, phase: "fingerprint", bytesTotal: source.sizeBytes });
+    const assembler = new FingerprintAssembler({ algorithm: kind.algorithm as FingerprintAlgorithm, blockSizeBytes: kind.blockSizeBytes }, source.sizeBytes, unitBytes);
+    const stretches = new AsyncFeed<DiskStretch>();
+    const stopHashing = new AbortController();
+    const onAbort = (): void => stopHashing.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let partsReported = 0;
+    const fingerprinting = source
+      .fingerprint(kind, {
+        signal: stopHashing.signal,
+        onProgress: (bytesDone) => hashing.update(bytesDone),
+        onPart: (part) => {
+          partsReported += 1;
+          stretches.push(...assembler.add(part));
+        },
+      })
+      .then((whole) => {
+        // A source that reports no parts is planned whole, once it is done.
+        if (partsReported === 0) stretches.push(...assembler.add({ offsetBytes: 0, lengthBytes: source.sizeBytes, digests: whole.fingerprints.digests, zeroBlocks: whole.zeroBlocks }));
+        if (!assembler.complete) throw new Error(`${source.label}: the fingerprint parts do not cover the disk`);
+        stretches.end();
+        return whole;
+      })
+      .finally(() => hashing.stop());
+    fingerprinting.catch((error: unknown) => stretches.fail(error));
+    const counted = { ranges: 0, bytes: 0 };
+    const compareWith = plan.compareWith;
+    const segments = async function* (): AsyncGenerator<ChangeSegment> {
+      for await (const stretch of stretches) {
+        const reads = planStretch(
+          { chunkSizeBytes: disk.chunkSizeBytes, current: assembler.current(), ...(previous === undefined || compareWith === undefined ? {} : { previous: { sizeBytes: previous.diskSizeBytes, fingerprints: compareWith } }) },
+          stretch,
+        );
+        if (reads.kind !== "read") throw new Error(`the previous disk's fingerprints do not compare: ${reads.reason}`);
+        counted.ranges += reads.readRanges.length;
+        counted.bytes += reads.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0) + reads.zeroBytesSkipped;
+        yield {
+          firstChunk: stretch.startBytes / disk.chunkSizeBytes,
+          endChunk: Math.ceil(stretch.endBytes / disk.chunkSizeBytes),
+          builds: reads.chunks,
+          readRanges: reads.readRanges,
+          zeroRanges: reads.zeroRanges,
+        };
+      }
+    };
+    try {
+      filled = await rebuildChangedChunks({ repository, disk, source, segments: segments(), ...(previous === undefined ? {} : { previous }), signal, progress, task });
+      current = await fingerprinting;
+    } catch (error) {
+      stopHashing.abort(error);
+      await fingerprinting.catch(() => undefined);
+      throw error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    changed = counted;
+  } else if (plan.fingerprintFirst && plan.record !== undefined) {
+    // Fingerprints of the previous disk to compute again first, or sizes that do not nest: planned whole.
     const kind = plan.record;
     const fingerprinting = async (): Promise<SourceFingerprints> => {
       const hashing = progress.start({ ...task, phase: "fingerprint", bytesTotal: source.sizeBytes });
@@ -133,7 +201,18 @@ export async function backUpPlannedDisk(input: {
     }
     if (reads.kind !== "blocks") throw new Error(`fingerprints of the previous disk hashed again still do not compare${reads.kind === "re-hash-previous" ? `: ${reads.reason}` : ""}`);
     changed = reads.changed;
-    filled = await rebuildChangedChunks({ repository, disk, source, builds: reads.builds, readRanges: reads.readRanges, zeroRanges: reads.zeroRanges, ...(previous === undefined ? {} : { previous }), signal, progress, task });
+    const bytesToRead = reads.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0);
+    filled = await rebuildChangedChunks({
+      repository,
+      disk,
+      source,
+      segments: [{ firstChunk: 0, endChunk: disk.chunkCount, builds: reads.builds, readRanges: reads.readRanges, zeroRanges: reads.zeroRanges }],
+      bytesToRead,
+      ...(previous === undefined ? {} : { previous }),
+      signal,
+      progress,
+      task,
+    });
   } else {
     // A changed list recording fingerprints over a previous point without usable ones: the previous disk is
     // hashed again while the listed chunks are read, to fill the blocks not read.

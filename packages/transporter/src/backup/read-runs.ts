@@ -11,7 +11,7 @@ export const RUN_BYTES = 4 * 1024 * 1024;
  * write): more of them in flight keep the disk and the workers busy. Bounded so that about
  * READS_IN_FLIGHT × RUN_BYTES stay in memory whatever the run length.
  */
-const MAX_READS_IN_FLIGHT = 16;
+export const MAX_READS_IN_FLIGHT = 16;
 
 export interface ChunkRun {
   first: number;

@@ -5,7 +5,8 @@
  * (`patch`), the changed blocks the source found all zero are zeroed, and the changed blocks read from the
  * source are laid over it. The source is asked for the
  * changed blocks alone, adjacent ones as one read; a run's reads go one after another over its lane's
- * channel while the previous chunks it patches are read from the repository at the same time.
+ * channel while the previous chunks it patches are read from the repository at the same time. The plan may
+ * come in stretches while the source is still hashing the rest of the disk; the channels stay open across them.
  *
  * A chunk the repository could not take over after all (its stored chunk is gone) cannot be a base: it is
  * read whole from the source instead.
@@ -21,66 +22,102 @@ import { runLength, runOverChannels, writeZeroChunks } from "./disk-run-lanes.js
 import type { FillResult } from "./disk-run-lanes.js";
 import type { DiskSource } from "./disk-source.js";
 import type { ChunkBuild } from "./plan-disk-changes.js";
-import { RUN_BYTES } from "./read-runs.js";
+import { MAX_READS_IN_FLIGHT, READS_IN_FLIGHT, RUN_BYTES } from "./read-runs.js";
+
+/** The plan of one stretch of the disk: chunks `firstChunk` up to (not including) `endChunk`. */
+export interface ChangeSegment {
+  firstChunk: number;
+  endChunk: number;
+  builds: ChunkBuild[];
+  readRanges: ByteRange[];
+  zeroRanges: ByteRange[];
+}
+
+/**
+ * Reads of a backup patching an earlier point are single changed blocks or short runs of them: more lanes,
+ * each reading at most this much at a time, keep the channels busy without holding much memory.
+ */
+const PATCH_READ_BYTES = 1024 * 1024;
 
 export async function rebuildChangedChunks(input: {
   repository: Repository;
   disk: DiskWriter;
   source: DiskSource;
-  builds: ChunkBuild[];
-  readRanges: ByteRange[];
-  zeroRanges: ByteRange[];
+  /**
+   * What to build, one stretch of the disk after another (disjoint; any order): the whole disk at once, or
+   * stretches planned while the source is still hashing the rest (docs/adr/0028).
+   */
+  segments: Iterable<ChangeSegment> | AsyncIterable<ChangeSegment>;
   /** The previous point's disk of the same key; absent for the disk's first backup (no chunk is patched). */
   previous?: { pointId: PointId; diskIndex: number; diskSizeBytes: number };
   signal: AbortSignal;
   progress: ProgressReporter;
   task: Omit<ProgressTaskStart, "phase" | "bytesTotal">;
+  /** The bytes the segments will read, when known before they come (the progress task's total). */
+  bytesToRead?: number;
 }): Promise<FillResult> {
   const { disk, previous } = input;
   const chunk = disk.chunkSizeBytes;
   const previousLength = (index: number): number => (previous === undefined ? 0 : Math.max(0, Math.min(chunk, previous.diskSizeBytes - index * chunk)));
-  const builds = new Map(input.builds.map((build) => [build.index, build]));
-  const baseGone = disk.chunksToRead([]).filter((index) => {
-    const build = builds.get(index);
-    return previous !== undefined && (build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index)));
-  });
-  const plan = { ...readChunksWhole({ builds: input.builds, readRanges: input.readRanges, chunks: baseGone, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes }), zeroRanges: input.zeroRanges };
-  const bytesZeroAtSource = await writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
-  const runs = planBuildRuns({ ...plan, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes, maxRunChunks: blockAlignedRunChunks(RUN_BYTES, chunk, undefined) });
-  const bytesToRead = plan.readRanges.reduce((sum, range) => sum + range.lengthBytes, 0);
-  const base = previous === undefined || !runs.some((run) => run.patch.length > 0) ? undefined : await DiskReader.open(input.repository, previous.pointId, previous.diskIndex);
+  let base: Promise<DiskReader> | undefined;
+  const openBase = (): Promise<DiskReader> => {
+    if (previous === undefined) throw new Error("no previous disk to patch chunks of");
+    base ??= DiskReader.open(input.repository, previous.pointId, previous.diskIndex);
+    return base;
+  };
+  // A first backup reads long runs whole, as `readWholeChunks` does; an incremental many short reads.
+  const inFlight = previous === undefined ? READS_IN_FLIGHT : MAX_READS_IN_FLIGHT;
+  const maxReadBytes = previous === undefined ? RUN_BYTES : PATCH_READ_BYTES;
+  let bytesZeroAtSource = 0;
   let bytesBuilt = 0;
   let chunksBuilt = 0;
+  const runs = async function* (): AsyncGenerator<BuildRun> {
+    for await (const segment of input.segments) {
+      const builds = new Map(segment.builds.map((build) => [build.index, build]));
+      // Chunks of this stretch that were to be taken over or patched but whose stored chunk is gone.
+      const baseGone = disk.chunksToRead([]).filter((index) => {
+        if (index < segment.firstChunk || index >= segment.endChunk) return false;
+        const build = builds.get(index);
+        return previous !== undefined && (build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index)));
+      });
+      const plan = { ...readChunksWhole({ builds: segment.builds, readRanges: segment.readRanges, chunks: baseGone, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes }), zeroRanges: segment.zeroRanges };
+      bytesZeroAtSource += await writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
+      yield* planBuildRuns({ ...plan, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes, maxRunChunks: blockAlignedRunChunks(RUN_BYTES, chunk, undefined) });
+    }
+  };
   const bytesRead = await runOverChannels({
     disk,
     source: input.source,
-    runs,
-    maxReadBytes: runs.reduce((most, run) => run.reads.reduce((longest, read) => Math.max(longest, read.lengthBytes), most), 0),
+    runs: runs(),
+    inFlight,
+    maxReadBytes,
     signal: input.signal,
-    task: input.progress.start({ ...input.task, phase: "backup", bytesTotal: bytesToRead }),
+    task: input.progress.start({ ...input.task, phase: "backup", ...(input.bytesToRead === undefined ? {} : { bytesTotal: input.bytesToRead }) }),
     work: async (channels, channel, run) => {
       const start = run.first * chunk;
       const length = runLength(disk, run);
       const only = run.reads[0];
       let read = 0;
-      if (run.patch.length === 0 && run.reads.length === 1 && only !== undefined && only.offsetBytes === start && only.lengthBytes === length) {
+      if (run.patch.length === 0 && run.reads.length === 1 && only !== undefined && only.offsetBytes === start && only.lengthBytes === length && length <= maxReadBytes) {
         // Read whole (a first backup's long stretches): written straight from the channel, no copy.
         await disk.writeChunks(run.first, await channels.read(channel, start, length));
         read = length;
       } else {
         const data = Buffer.alloc(length);
-        const patched = base === undefined ? Promise.resolve() : layPreviousChunks(base, run, data, chunk, previousLength, disk);
+        const patched = run.patch.length === 0 ? Promise.resolve() : openBase().then((reader) => layPreviousChunks(reader, run, data, chunk, previousLength, disk));
         // Awaited below; a failure while the reads are still going must not go unhandled meanwhile.
         patched.catch(() => undefined);
         // A read's view is valid until the channel reads again: what lands in a patched chunk is kept aside
         // until the previous chunk is laid down under it.
         const kept: { at: number; bytes: Buffer }[] = [];
         for (const range of run.reads) {
-          const view = await channels.read(channel, range.offsetBytes, range.lengthBytes);
-          const at = range.offsetBytes - start;
-          if (run.patch.length === 0) data.set(view, at);
-          else kept.push({ at, bytes: Buffer.from(view) });
-          read += range.lengthBytes;
+          for (let offset = range.offsetBytes; offset < range.offsetBytes + range.lengthBytes; offset += maxReadBytes) {
+            const piece = Math.min(maxReadBytes, range.offsetBytes + range.lengthBytes - offset);
+            const view = await channels.read(channel, offset, piece);
+            if (run.patch.length === 0) data.set(view, offset - start);
+            else kept.push({ at: offset - start, bytes: Buffer.from(view) });
+            read += piece;
+          }
         }
         await patched;
         for (const zero of run.zeros) data.fill(0, zero.offsetBytes - start, zero.offsetBytes - start + zero.lengthBytes);

@@ -8,9 +8,12 @@
  * grown. Input: frames of a 16-byte header (offset and length, unsigned 64-bit big-endian) followed by
  * that many bytes, written at that offset; a length with its top bit set is a run of zeros written on the
  * host, with no bytes following (a restore over an existing disk clears old data without sending zeros);
- * the end of input ends the run. Output: `written FRAMES BYTES`
- * after an fsync. Exit status 2 on bad arguments or a file that cannot be opened, 3 on a frame past the
- * end of the file or input that ends inside a frame, each with one `esxbackup-write: …` line on stderr.
+ * the end of input ends the run. Output: `ok OFFSET LENGTH` once a frame is wholly written (handed to the
+ * file with pwrite, the line flushed at once: it is the frame's acknowledgement; a frame cut off by a lost
+ * connection is never acknowledged, and is sent again whole, docs/adr/0027), and `written FRAMES BYTES`
+ * after the fsync at the end of input. Exit status 2 on bad arguments or a file that cannot be opened, 3 on
+ * a frame past the end of the file or input that ends inside a frame, each with one `esxbackup-write: …`
+ * line on stderr.
  */
 export const FLAT_WRITER_PYTHON_SCRIPT = String.raw`import os
 import struct
@@ -62,6 +65,7 @@ def main(argv):
         if offset + length > size:
             fail(3, "frame at " + str(offset) + "+" + str(length) + " is past the end of the " + str(size) + "-byte file")
         left = length
+        start = offset
         while left > 0 and zeros:
             view = memoryview(ZEROS)[:min(left, len(ZEROS))]
             while len(view) > 0:
@@ -81,6 +85,8 @@ def main(argv):
             left -= len(data)
         frames += 1
         total += length
+        sys.stdout.write("ok " + str(start) + " " + str(length) + "\n")
+        sys.stdout.flush()
     os.fsync(fd)
     os.close(fd)
     sys.stdout.write("written " + str(frames) + " " + str(total) + "\n")

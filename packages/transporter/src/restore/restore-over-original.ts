@@ -2,8 +2,10 @@
  * Restores a point over the VM it was made from (`--over-original`): after `planOverOriginalRestore`
  * accepted it (powered off, no snapshots, same disks), each disk's flat file is rewritten in place over N
  * channels: non-zero chunks sent, zero chunks written as zeros by the host itself (the file holds old
- * data). The `.vmx` and every other file are kept. An error or an abort part-way leaves the disks partly
- * rewritten, which cannot be undone: the error says so, and restoring again finishes the job.
+ * data). The `.vmx` and every other file are kept. A dropped connection is survived as in a restore to a
+ * new VM: writes the host had not acknowledged are sent again (docs/adr/0027). An error or an abort
+ * part-way leaves the disks partly rewritten, which cannot be undone: the error says so, and restoring
+ * again finishes the job.
  */
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
@@ -34,6 +36,10 @@ export interface RestoreOverOriginalRequest {
   clock: Clock;
   /** One `restore` task per disk: data bytes sent and written, zero chunks zeroed on the host (skipped as zero). */
   progress: ProgressReporter;
+  /** Tries per written run when the connection keeps dropping (default 3). */
+  attempts?: number;
+  /** A run is sent again after a lost connection: which, and why. */
+  onRetry?: (reason: string) => void;
 }
 
 export interface RestoreOverOriginalResult {
@@ -101,6 +107,8 @@ async function rewriteDisk(request: RestoreOverOriginalRequest, disk: OverOrigin
     runs: diskRuns(reader, { zeros: true, runBytes: restoreRunBytes(method.kind) }),
     signal: request.signal,
     onDone,
+    ...(request.attempts === undefined ? {} : { attempts: request.attempts }),
+    ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }),
   });
   return { index: disk.index, slot: disk.slot, path: disk.flatPath, sizeBytes: disk.sizeBytes, bytesWritten, bytesZeroed };
 }

@@ -1,6 +1,7 @@
 // restoreToHost over real SSH against simulated hosts: the Python writer and the dd writer (a host
 // without Python) both give a disk equal to the point; an abort in the middle of writing leaves no VM
-// registered and removes the folder it created, and nothing else.
+// registered and removes the folder it created, and nothing else; a connection dropped while writing is
+// survived (the writes not acknowledged sent again), one that keeps dropping fails the restore, undone.
 import { strict as assert } from "node:assert";
 import { copyFile, open, readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -8,11 +9,10 @@ import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
 import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
-import { CuttableRelay } from "../esxi/testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreOverOriginal } from "./restore-over-original.js";
-import { restoreToHost } from "./restore-to-host.js";
+import { HostRestoreFailedError, restoreToHost } from "./restore-to-host.js";
 
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
@@ -112,34 +112,49 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.ok((await readFile(flat)).equals(cold.image));
     });
 
-    it("a connection lost while writing fails the restore, and the folder it made is removed over a new connection", async () => {
-      const relay = new CuttableRelay(test.host.port);
+    it("a connection dropped while writing: the writes not acknowledged are sent again on a new connection, the disk equals the point", async () => {
+      // The session's first connection dies once the host has taken in 3 MiB: metadata done, disk data under way.
+      test.host.faults.dropConnectionsAfterReceivedBytes = { bytes: 3 * MIB, connections: 1 };
+      const session = await test.open();
+      const retries: string[] = [];
       try {
-        const session = await test.open({ target: { host: "127.0.0.1", port: await relay.listen(), user: "root", password: test.password, esxiVersion: version }, reconnectDelayMs: () => 0 });
-        const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
-        const before = (await readdir(datastore)).sort();
-        const steps: string[] = [];
-        let cut = false;
-        const progress: ProgressReporter = {
-          start: () => ({
-            update: () => {
-              if (!cut) relay.cut();
-              cut = true;
-            },
-            stop: () => undefined,
-          }),
-        };
-        await assert.rejects(
-          restoreToHost({ session, repository, pointId: point.pointId, name: "cut", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress, onStep: (s) => steps.push(s) }),
-          /lost|closed/iu,
-        );
-        assert.ok(cut, "the connection was cut while writing");
-        assert.ok(steps.includes("removed /vmfs/volumes/datastore1/cut"), steps.join("\n"));
-        assert.deepEqual((await readdir(datastore)).sort(), before);
-        assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "cut"), []);
+        const result = await restoreToHost({ session, repository, pointId: point.pointId, name: "resumed", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, onRetry: (r) => retries.push(r) });
+        assert.equal(session.connectionCount, 2, "reconnected once");
+        assert.ok(retries.length > 0 && retries.every((r) => /^bytes \d+\+\d+ of \/vmfs\/volumes\/datastore1\/resumed\/resumed-flat\.vmdk: connection lost, sending again \(try 2 of 3\)$/u.test(r)), retries.join("\n"));
+        const restored = test.host.model?.vmByName("resumed");
+        assert.equal(String(restored?.vmid), result.vmid);
+        assert.ok((await readFile(restored?.disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
+        assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
       } finally {
-        await relay.close();
+        test.host.faults.dropConnectionsAfterReceivedBytes = null;
       }
+    });
+
+    it("a connection that keeps dropping: each run is tried 3 times, then the restore fails and removes what it made, over a new connection", async () => {
+      // Every connection dies once the host has taken in 256 KiB: less than any run, more than the undo needs.
+      test.host.faults.dropConnectionsAfterReceivedBytes = { bytes: 256 * 1024, connections: 1000 };
+      const session = await test.open();
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const before = (await readdir(datastore)).sort();
+      const steps: string[] = [];
+      const retries: string[] = [];
+      try {
+        await assert.rejects(
+          restoreToHost({ session, repository, pointId: point.pointId, name: "cut", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, onStep: (s) => steps.push(s), onRetry: (r) => retries.push(r) }),
+          (error: unknown) => {
+            assert.ok(error instanceof HostRestoreFailedError, String(error));
+            assert.equal(error.leftBehind, undefined);
+            assert.match(error.message, /^writing \/vmfs\/volumes\/datastore1\/cut\/cut-flat\.vmdk on the host: bytes \d+\+\d+ not written after 3 tries \(connection lost\); what the restore had created \(\/vmfs\/volumes\/datastore1\/cut\) was removed$/u);
+            return true;
+          },
+        );
+      } finally {
+        test.host.faults.dropConnectionsAfterReceivedBytes = null;
+      }
+      assert.ok(retries.some((r) => r.endsWith("(try 3 of 3)")), retries.join("\n"));
+      assert.ok(steps.includes("removed /vmfs/volumes/datastore1/cut"), steps.join("\n"));
+      assert.deepEqual((await readdir(datastore)).sort(), before);
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "cut"), []);
     });
   });
 }

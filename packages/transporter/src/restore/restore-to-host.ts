@@ -13,18 +13,26 @@
  * unregistered; the next restore to that name refuses and names it.
  *
  * A failed power-on leaves the VM restored and registered (it is whole) and says so.
+ *
+ * A dropped connection does not end the restore (docs/adr/0027): the session reconnects; disk writes the
+ * host had not acknowledged are sent again; the small files are written again (an overwrite in our own
+ * folder); `mkdir`, `vmkfstools -c`, registervm and power.on, whose answer may be lost after they took
+ * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
+ * through `onRetry`; then the restore fails and is undone as above.
  */
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { parsePowerState } from "../esxi/parsers/parse-power-state.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
@@ -48,6 +56,10 @@ export interface RestoreToHostRequest {
   progress: ProgressReporter;
   /** Steps as they happen, for the log. */
   onStep?: (step: string) => void;
+  /** Tries per step and per written run when the connection keeps dropping (default 3). */
+  attempts?: number;
+  /** Something is tried again after a lost connection: what, and why. */
+  onRetry?: (reason: string) => void;
 }
 
 export interface RestoreToHostResult {
@@ -106,12 +118,12 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   signal.throwIfAborted();
 
   // From here on the host changes: the folder is ours once mkdir succeeded.
-  await session.exec(sh`mkdir -- ${plan.folderPath}`, { signal });
+  await makeFolder(request, plan.folderPath);
   step(`created ${plan.folderPath}`);
   try {
     const written: RestoreToHostResult["disks"] = [];
     for (const disk of plan.disks) {
-      await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal });
+      await makeDisk(request, disk);
       step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
       const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: disk.dataBytes });
       const bytesSkippedZero = disk.sizeBytes - disk.dataBytes;
@@ -126,13 +138,12 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
         task.stop();
       }
     }
+    // An overwrite of a file in our own folder: run again as it is after a lost connection.
     for (const file of plan.files) {
-      await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal });
+      await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
     }
     signal.throwIfAborted();
-    const registered = await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`, { signal, retryOnConnectionLost: false });
-    const vmid = registered.stdout.trim();
-    if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(registered.stdout)}, not a vmid`);
+    const vmid = await registerVm(request, plan);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     const result: RestoreToHostResult = {
       vmid,
@@ -149,7 +160,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     };
     if (request.powerOn) {
       try {
-        await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, `vim-cmd vmsvc/power.on of VM ${vmid}`, { retryOnConnectionLost: false });
+        await powerOn(request, vmid);
       } catch (error) {
         throw new PowerOnFailedError(plan.name, vmid, error);
       }
@@ -160,16 +171,90 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   } catch (error) {
     if (error instanceof PowerOnFailedError) throw error;
     const leftBehind = await removeWhatWasCreated(session, plan, step);
-    if (leftBehind === undefined) throw error;
-    throw new HostRestoreFailedError(error instanceof Error ? error.message : String(error), leftBehind, { cause: error });
+    if (leftBehind === undefined && signal.aborted) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (leftBehind !== undefined) throw new HostRestoreFailedError(message, leftBehind, { cause: error });
+    throw new HostRestoreFailedError(`${message}; what the restore had created (${plan.folderPath}) was removed`, undefined, { cause: error });
   }
+}
+
+/**
+ * `mkdir` (never `-p`: a folder that appeared meanwhile stops the restore). Its answer lost: a folder still
+ * absent is made again; one that exists may be ours or someone else's made at the same moment, so it is
+ * left alone and named.
+ */
+async function makeFolder(request: RestoreToHostRequest, folderPath: string): Promise<void> {
+  const { session, signal } = request;
+  const maybeMade = `the folder may have been made: remove ${folderPath} if it exists, is empty and nothing else uses it, then restore again`;
+  await runCheckedStep({
+    what: `mkdir ${folderPath}`,
+    run: async () => void (await session.exec(sh`mkdir -- ${folderPath}`, { signal })),
+    afterLoss: async () => {
+      if (!(await pathExists(session, folderPath, signal))) return undefined;
+      throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now: this restore's, or another's made at the same moment`, maybeMade);
+    },
+    ...retryOptions(request),
+  }).catch((error: unknown) => {
+    if (retryableSshError(error) === undefined) throw error;
+    throw new HostRestoreFailedError(error instanceof Error ? error.message : String(error), maybeMade, { cause: error });
+  });
+}
+
+/** `vmkfstools -c`. Its answer lost: the disk may be half made, so its two files (in our folder) are removed and it is made again. */
+async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk): Promise<void> {
+  const { session, signal } = request;
+  await runCheckedStep({
+    what: `vmkfstools -c of ${disk.descriptorPath}`,
+    run: async () => void (await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal })),
+    afterLoss: async () => {
+      await session.exec(sh`rm -f -- ${disk.descriptorPath} ${disk.flatPath}`, { signal, retryOnConnectionLost: true });
+      return undefined;
+    },
+    ...retryOptions(request),
+  });
+}
+
+/** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
+async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan): Promise<string> {
+  const { session, signal } = request;
+  const source = `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`;
+  const vmid = await runCheckedStep({
+    what: source,
+    run: async () => (await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, source, { signal, retryOnConnectionLost: false })).stdout.trim(),
+    afterLoss: async () => {
+      const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath);
+      return ours === undefined ? undefined : { done: ours.vmid };
+    },
+    ...retryOptions(request),
+  });
+  if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(vmid)}, not a vmid`);
+  return vmid;
+}
+
+/** `vim-cmd vmsvc/power.on`. Its answer lost: a VM that is on now was powered on. */
+async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<void> {
+  const { session } = request;
+  await runCheckedStep({
+    what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
+    run: async () => void (await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, `vim-cmd vmsvc/power.on of VM ${vmid}`, { retryOnConnectionLost: false })),
+    afterLoss: async () => {
+      const source = `vim-cmd vmsvc/power.getstate ${vmid}`;
+      const state = parsePowerState((await runVimCmd(session, sh`vim-cmd vmsvc/power.getstate ${vmid}`, source)).stdout, source);
+      return state === "poweredOn" ? { done: undefined } : undefined;
+    },
+    ...retryOptions(request),
+  });
+}
+
+function retryOptions(request: RestoreToHostRequest): { attempts?: number; onRetry?: (reason: string) => void } {
+  return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
 }
 
 /** Writes the disk's non-zero chunks into its new flat file (it reads as zeros elsewhere); returns the bytes written. */
 async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<number> {
   const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
   const runs = diskRuns(reader, { zeros: false, runBytes: restoreRunBytes(method.kind) });
-  const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone });
+  const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone, ...retryOptions(request) });
   return bytesWritten;
 }
 

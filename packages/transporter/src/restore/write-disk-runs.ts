@@ -3,6 +3,11 @@
  * writers with two lanes each (one lane reads the next run from the repository while the other's bytes
  * travel). A run of data is sent; a run marked zero is written as zeros by the host itself. Shared by the
  * restore to a new VM (data runs only: the new thin disk reads as zeros) and over the original (both).
+ *
+ * A run counts as done once the host acknowledged it; a run cut off by a lost connection is sent again
+ * whole on a new one (host-flat-writer.ts, docs/adr/0027). When a run fails for good, the other lanes stop
+ * taking runs and the writers are stopped; the error is thrown once no lane is writing any more, so what
+ * follows (the restore's undo) never races a write.
  */
 import type { DiskReader } from "@esxbackup/repository";
 import { consecutiveRuns } from "../backup/read-runs.js";
@@ -47,19 +52,34 @@ export interface WriteDiskRunsRequest {
   signal: AbortSignal;
   /** After each run, with its length and whether it was zeros made on the host. */
   onDone: (bytes: number, zero: boolean) => void;
+  /** Tries per run when the connection keeps failing (default 3). */
+  attempts?: number;
+  /** Before a run is sent again after a lost connection, with what and why. */
+  onRetry?: (reason: string) => void;
 }
 
 export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ bytesWritten: number; bytesZeroed: number }> {
   const { reader, runs, signal } = request;
   const { index } = reader;
   const channels = Math.max(1, Math.min(request.channels, runs.length));
-  const writer = await openFlatFileWriter({ session: request.session, path: request.flatPath, method: request.method, channels, blockBytes: index.chunkSizeBytes, signal });
+  const writer = await openFlatFileWriter({
+    session: request.session,
+    path: request.flatPath,
+    method: request.method,
+    channels,
+    blockBytes: index.chunkSizeBytes,
+    signal,
+    ...(request.attempts === undefined ? {} : { attempts: request.attempts }),
+    ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }),
+  });
   let bytesWritten = 0;
   let bytesZeroed = 0;
+  let failed = false;
   // One iterator shared by the lanes: each takes the next run when it is free.
   const queue = runs.values();
   const lane = async (number: number): Promise<void> => {
     for (const run of queue) {
+      if (failed) return;
       signal.throwIfAborted();
       const offset = run.first * index.chunkSizeBytes;
       const length = (run.count - 1) * index.chunkSizeBytes + index.chunkLength(run.first + run.count - 1);
@@ -74,12 +94,21 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
       request.onDone(length, run.zero);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number)));
-    await writer.close();
-  } catch (error) {
+  let firstError: { error: unknown } | undefined;
+  const stopOthers = async (error: unknown): Promise<void> => {
+    if (firstError !== undefined) return;
+    firstError = { error };
+    failed = true;
     await writer.abandon();
-    throw error;
+  };
+  await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number).catch(stopOthers)));
+  if (firstError === undefined) {
+    try {
+      await writer.close();
+    } catch (error) {
+      await stopOthers(error);
+    }
   }
+  if (firstError !== undefined) throw firstError.error;
   return { bytesWritten, bytesZeroed };
 }

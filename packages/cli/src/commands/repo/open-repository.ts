@@ -17,6 +17,8 @@ export interface RepoOptions {
   passwordFile?: string;
   /** Worker threads for the repository's chunk codec (`OpenOptions.threads`); default one per core. */
   threads?: number;
+  /** `OpenOptions.compressionFloor`: a backup that holds a VM snapshot open. */
+  compressionFloor?: number;
 }
 
 export function withRepoOptions(command: Command): Command {
@@ -55,7 +57,10 @@ export async function askPassphrase(context: CommandContext, prompt: string, opt
 export async function openRepository(options: RepoOptions, context: CommandContext): Promise<Repository> {
   const passphrase = await readPassphrase(options, context);
   const store = new LocalDirectoryBlobStore(options.repo);
-  const threads = options.threads === undefined ? {} : { threads: options.threads };
+  const threads = {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.compressionFloor === undefined ? {} : { compressionFloor: options.compressionFloor }),
+  };
   if (passphrase !== undefined) return Repository.open(store, { passphrase, ...threads });
   try {
     return await Repository.open(store, threads);

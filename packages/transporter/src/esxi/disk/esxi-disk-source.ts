@@ -2,9 +2,10 @@
  * The `DiskSource` of a VM's disk on an ESXi host: the frozen base extent (`…-flat.vmdk`) of a disk under
  * the run's snapshot, read over SSH with nothing installed on the host (docs/adr/0024).
  *
- * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts,
- *   hashed in parallel over the session's channels by the host's Python or its busybox applets, all-zero
- *   blocks marked by the host and never read. A host that can hash neither way (or not in the kind asked
+ * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts
+ *   of about 256 MiB, `hashLanes` hashed at once by the host's Python or its busybox applets, all-zero blocks
+ *   marked by the host and never read. Each part is handed on as soon as it is done, so the backup reads its
+ *   changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
  *   for) has its disk read and hashed here instead: slower, never wrong.
  * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
  *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
@@ -17,7 +18,7 @@ import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
 import { BlockFingerprintTable } from "../../backup/block-fingerprint-table.js";
-import type { DiskChannels, DiskSource, SourceFingerprints } from "../../backup/disk-source.js";
+import type { DiskChannels, DiskSource, FingerprintOptions, SourceFingerprints } from "../../backup/disk-source.js";
 import { RUN_BYTES } from "../../backup/read-runs.js";
 import { pythonBlockHashCommand, shellBlockHashCommand } from "../hashing/block-hash-command.js";
 import type { BlockHashRequest } from "../hashing/block-hash-request.js";
@@ -43,8 +44,13 @@ export interface EsxiDiskSourceOptions {
   /** How the host hashes (chooseHashingMethod) and how it reads (Python reader or dd). */
   hashing: HashingMethod;
   reading: DiskReadMechanism;
-  /** Host readers and parallel hash commands at most (default DEFAULT_DISK_READ_CHANNELS). */
+  /** Host readers at most (default DEFAULT_DISK_READ_CHANNELS). */
   channels?: number;
+  /**
+   * Hash commands at once (default: `channels`). More than the host has CPU threads only makes them take
+   * turns on a core and seek over each other's parts (docs/adr/0028).
+   */
+  hashLanes?: number;
   /** Called when a read is tried again after a dropped connection or a stalled channel. */
   onRetry?: (reason: string) => void;
 }
@@ -55,6 +61,7 @@ export class EsxiDiskSource implements DiskSource {
   readonly sizeBytes: number;
   readonly #options: EsxiDiskSourceOptions;
   readonly #channels: number;
+  readonly #hashLanes: number;
 
   constructor(options: EsxiDiskSourceOptions) {
     this.#options = options;
@@ -62,19 +69,21 @@ export class EsxiDiskSource implements DiskSource {
     this.name = options.name;
     this.sizeBytes = options.sizeBytes;
     this.#channels = options.channels ?? DEFAULT_DISK_READ_CHANNELS;
+    this.#hashLanes = options.hashLanes ?? this.#channels;
     if (!Number.isInteger(this.#channels) || this.#channels < 1) throw new RangeError(`channels must be a whole number >= 1 (got ${this.#channels})`);
+    if (!Number.isInteger(this.#hashLanes) || this.#hashLanes < 1) throw new RangeError(`hashLanes must be a whole number >= 1 (got ${this.#hashLanes})`);
   }
 
   async openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels> {
     return this.#openChannels(channels, maxReadBytes, new AbortController().signal);
   }
 
-  async fingerprint(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
+  async fingerprint(kind: ChangeFingerprints, options: FingerprintOptions): Promise<SourceFingerprints> {
     const method = this.#options.hashing;
     const algorithm = kind.algorithm as FingerprintAlgorithm;
     if (method.kind === "full-read" || method.algorithm !== algorithm) return this.#fingerprintHere(kind, options);
     const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
-    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, this.#channels));
+    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, this.#hashLanes));
     const results: { request: BlockHashRequest; hashes: HostBlockHashes }[] = new Array(parts.length);
     let next = 0;
     let bytesDone = 0;
@@ -86,19 +95,21 @@ export class EsxiDiskSource implements DiskSource {
         const command = method.kind === "python" ? pythonBlockHashCommand(request, method.command) : shellBlockHashCommand(request);
         // A hash is a read: safe to run again on a new connection after a drop.
         const result = await this.#options.session.exec(command.command, { stdin: command.stdin, retryOnConnectionLost: true, signal: options.signal, timeoutMs: 6 * 3600_000 });
-        results[index] = { request, hashes: parseBlockHashOutput(result.stdout.toString("utf8"), request) };
+        const hashes = parseBlockHashOutput(result.stdout.toString("utf8"), request);
+        results[index] = { request, hashes };
         bytesDone += request.lengthBytes;
         options.onProgress(bytesDone);
+        options.onPart?.({ offsetBytes: request.offsetBytes, lengthBytes: request.lengthBytes, digests: hashes.digests, zeroBlocks: hashes.zeroBlocks });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#channels, parts.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(this.#hashLanes, parts.length) }, lane));
     return joinHostBlockHashes(this.sizeBytes, hostKind, results);
   }
 
   async close(): Promise<void> {}
 
   /** The disk read whole over the channels and hashed here: for hosts that cannot hash as asked. */
-  async #fingerprintHere(kind: ChangeFingerprints, options: { signal: AbortSignal; onProgress: (bytesDone: number) => void }): Promise<SourceFingerprints> {
+  async #fingerprintHere(kind: ChangeFingerprints, options: FingerprintOptions): Promise<SourceFingerprints> {
     const table = new BlockFingerprintTable(kind, this.sizeBytes);
     const hasher = new FingerprintHasher(kind.algorithm as FingerprintAlgorithm, kind.blockSizeBytes);
     const step = Math.max(kind.blockSizeBytes, Math.floor(RUN_BYTES / kind.blockSizeBytes) * kind.blockSizeBytes);
