@@ -32,15 +32,15 @@ interface Lane {
 
 /**
  * The zstd level for the next run to seal. With a `floor` (a backup that holds a VM snapshot open, ADR 29),
- * a run sealed while the workers are behind — twice as many jobs in flight as workers, so it would wait for
- * one — is compressed at the floor instead of the repository's level: then the encoders, not the source,
- * would set the pace, and the cheaper level lets them catch up. Once they have, runs go back to `level`.
+ * a run sealed while the workers are behind — as many jobs in flight as workers, so it would wait for one —
+ * is compressed at the floor instead of the repository's level: then the encoders, not the source, would
+ * set the pace, and the cheaper level lets them catch up. Once they have, runs go back to `level`.
  * Without a floor, or with no workers to be behind, always `level`.
  */
 export function compressionLevelFor(input: { level: number; floor?: number | undefined; jobsInFlight: number; workers: number }): number {
   const { level, floor, jobsInFlight, workers } = input;
   if (floor === undefined || workers === 0 || floor >= level) return level;
-  return jobsInFlight >= 2 * workers ? floor : level;
+  return jobsInFlight >= workers ? floor : level;
 }
 
 /** Sealed-run buffers kept for reuse: about one per run in flight. */

@@ -9,7 +9,6 @@
  * newline of a multi-line annotation are refused.
  */
 import { readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { ESXI_VERSIONS, InvalidInputError } from "@esxbackup/domain";
 import type { EsxiVersion } from "@esxbackup/domain";
 import { z } from "zod";
@@ -142,12 +141,6 @@ export interface HostConfig {
   /** Host name (shell prompt, hostsummary). */
   name: string;
   esxiVersion: EsxiVersion;
-  /**
-   * CPU threads the host reports (`hostsummary`'s `numCpuThreads` and `numCpuCores`). Default: the CPUs
-   * the simulator's process may run on, so that a simulator pinned to one core (`taskset`) is a one-core
-   * host to whoever sizes work by what the host reports.
-   */
-  cpuThreads: number;
   ssh: { port: number /* 0 = any free port */; users: SshUserConfig[] };
   /**
    * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
@@ -257,7 +250,6 @@ const operationFault = z.object({ message: z.string().min(1).optional() }).nulla
 const hostSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/u, "must be a host name").default("localhost"),
   esxiVersion: z.enum(ESXI_VERSIONS).default("7.0"),
-  cpuThreads: z.number().int().min(1).max(1024).default(() => availableParallelism()),
   ssh: z
     .object({
       port: z.number().int().min(0).max(65535).default(0),

@@ -203,7 +203,7 @@ export class VimCmd {
       case "hostsvc/hostsummary": {
         const uptime = Math.floor((this.host.clock.now().getTime() - this.startedAt.getTime()) / 1000);
         const mem = this.host.vms().filter((v) => v.powerState === "poweredOn").reduce((n, v) => n + v.memoryMB, 1024);
-        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem, this.host.config.cpuThreads), this.#renderOptions));
+        out.push(renderVimObject(hostSummary(Math.max(0, uptime), mem), this.#renderOptions));
         return 0;
       }
       case "hostsvc/datastore/listsummary": {

@@ -300,7 +300,7 @@ export function datastoreSummaries(items: DatastoreSummaryInput[]): VimValue {
   );
 }
 
-export function hostSummary(uptimeSeconds: number, memoryUsageMB: number, cpuThreads = 8): VimValue {
+export function hostSummary(uptimeSeconds: number, memoryUsageMB: number): VimValue {
   return vim.obj("vim.host.Summary", [
     ["host", vim.ref("vim.HostSystem:ha-host")],
     [
@@ -321,8 +321,8 @@ export function hostSummary(uptimeSeconds: number, memoryUsageMB: number, cpuThr
         ["cpuModel", vim.str("AMD Ryzen 7 5825U with Radeon Graphics         ")],
         ["cpuMhz", 1996],
         ["numCpuPkgs", 1],
-        ["numCpuCores", cpuThreads],
-        ["numCpuThreads", cpuThreads],
+        ["numCpuCores", 8],
+        ["numCpuThreads", 8],
         ["numNics", 1],
         ["numHBAs", 2],
       ]),

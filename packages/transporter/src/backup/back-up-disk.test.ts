@@ -116,12 +116,15 @@ describe("backUpDisk over a source that reports its fingerprints in parts", () =
       const data = pattern(40 * CHUNK + 3000, 4);
       data.fill(0, 8 * CHUNK, 12 * CHUNK);
       const hashParts = { bytes: 5 * CHUNK, order };
-      const first = await backUp(repository, new MemoryDiskSource(data, { hashParts }), { kind: "fingerprints" }, { fingerprints: SHA1_4K });
+      const source = new MemoryDiskSource(data, { hashParts });
+      const first = await backUp(repository, source, { kind: "fingerprints" }, { fingerprints: SHA1_4K });
+      assert.equal(source.fingerprintLanes, 1, "a first backup hashes one part at a time, leaving the host to its reads");
       const next = Buffer.from(data);
       for (const offset of [3 * CHUNK + 4 * K, 15 * CHUNK - 4 * K, 15 * CHUNK, 40 * CHUNK]) pattern(4 * K, offset).copy(next, offset, 0, Math.min(4 * K, next.byteLength - offset));
       next.fill(0, 30 * CHUNK, 31 * CHUNK);
       const changed = new MemoryDiskSource(next, { hashParts });
       const second = await backUp(repository, changed, { kind: "fingerprints" }, { previous: first.point });
+      assert.equal(changed.fingerprintLanes, undefined, "an incremental hashes on every channel");
       assert.deepEqual(await readBack(repository, first.point), data);
       assert.deepEqual(await readBack(repository, second.point), next);
       assert.deepEqual(Buffer.from((await readDiskFingerprints(repository, second.point, 0))?.digests ?? []), (await changed.fingerprint(SHA1_4K)).fingerprints.digests);

@@ -40,6 +40,11 @@ export interface FingerprintOptions {
   signal: AbortSignal;
   onProgress: (bytesDone: number) => void;
   onPart?: (part: SourceFingerprintPart) => void;
+  /**
+   * Hash at most this many parts at once (default: as many as the source reads with). A first backup asks
+   * for one: its reads are what take long, and the hashing only has to stay ahead of them (docs/adr/0028).
+   */
+  lanes?: number;
 }
 
 /** The fingerprints of blocks `offsetBytes / blockSizeBytes` onwards (whole blocks; the disk's last may be short). */

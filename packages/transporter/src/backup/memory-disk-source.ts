@@ -40,6 +40,8 @@ export class MemoryDiskSource implements DiskSource {
   failAtRead: number | undefined;
   /** The signal of the last `fingerprint` call: tests check that a failed backup stops the hashing. */
   fingerprintSignal: AbortSignal | undefined;
+  /** The lanes the last `fingerprint` call asked for. */
+  fingerprintLanes: number | undefined;
   readonly #busy = new Set<number>();
   readonly #watcher: MemoryDiskWatcher | undefined;
   readonly #hashParts: MemoryHashParts | undefined;
@@ -94,6 +96,7 @@ export class MemoryDiskSource implements DiskSource {
 
   async fingerprint(kind: ChangeFingerprints, options?: FingerprintOptions): Promise<SourceFingerprints> {
     this.fingerprintSignal = options?.signal;
+    this.fingerprintLanes = options?.lanes;
     const block = kind.blockSizeBytes;
     const count = fingerprintBlockCount(this.sizeBytes, block);
     const digests = Buffer.alloc(count * kind.digestLengthBytes);

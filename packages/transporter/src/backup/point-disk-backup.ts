@@ -28,6 +28,9 @@ import { incomparable } from "./plan-disk-changes.js";
 import { rebuildChangedChunks } from "./rebuild-changed-chunks.js";
 import type { ChangeSegment } from "./rebuild-changed-chunks.js";
 
+/** Hash commands at once while a disk's first backup reads it (docs/adr/0028). */
+export const FIRST_BACKUP_HASH_LANES = 1;
+
 export interface PointDiskRequest {
   /** The disk's place in the VM (`scsi0:0`); the previous point's disk with the same key is its base. */
   key: string;
@@ -125,6 +128,9 @@ export async function backUpPlannedDisk(input: {
       .fingerprint(kind, {
         signal: stopHashing.signal,
         onProgress: (bytesDone) => hashing.update(bytesDone),
+        // A first backup reads every non-zero block: one hash command stays ahead of the reads and leaves
+        // the host's CPU and channels to them. An incremental reads little: its hashing is what takes long.
+        ...(previous === undefined ? { lanes: FIRST_BACKUP_HASH_LANES } : {}),
         onPart: (part) => {
           partsReported += 1;
           stretches.push(...assembler.add(part));

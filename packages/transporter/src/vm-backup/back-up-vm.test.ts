@@ -22,7 +22,7 @@ import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import { silentProgress } from "../progress/progress-reporter.js";
-import { backUpVm, hostHashLanes } from "./back-up-vm.js";
+import { backUpVm } from "./back-up-vm.js";
 import type { BackUpVmRequest, VmBackupEvent } from "./back-up-vm.js";
 
 const MIB = 1024 * 1024;
@@ -249,14 +249,4 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.equal(disk0.counters.bytesRead, MIB, `read ${disk0.counters.bytesRead} of the grown disk`);
     assert.equal(disk0.counters.bytesTakenOver + disk0.counters.bytesZeroAtSource, 23 * MIB);
   });
-});
-
-describe("hostHashLanes", () => {
-  const table: [string, number, number | undefined, number][] = [
-    ["a host with more threads than channels: one hash command per channel", 4, 8, 4],
-    ["a one-thread host: one at a time", 4, 1, 1],
-    ["a two-thread host: two", 4, 2, 2],
-    ["a host that did not say: one per channel", 4, undefined, 4],
-  ];
-  for (const [name, channels, threads, expected] of table) it(name, () => assert.equal(hostHashLanes(channels, threads), expected));
 });

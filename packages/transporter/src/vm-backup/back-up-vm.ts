@@ -20,7 +20,7 @@ import { backUpPoint } from "../backup/back-up-point.js";
 import type { PointDiskRequest } from "../backup/back-up-point.js";
 import type { BackupCounters } from "../backup/backup-counters.js";
 import type { ChangeSource } from "../backup/plan-backup.js";
-import { DEFAULT_DISK_READ_CHANNELS, EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
+import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
 import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
 import { chooseHashingMethod } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
@@ -51,7 +51,7 @@ export interface BackUpVmRequest {
   vmName: string;
   repository: Repository;
   /** What the probe found: how the host can hash and read its disks. */
-  capabilities: Pick<HostCapabilities, "python" | "hashApplets"> & Partial<Pick<HostCapabilities, "cpuThreads">>;
+  capabilities: Pick<HostCapabilities, "python" | "hashApplets">;
   /** Names the run's snapshot (`esxbackup-run-<runId>`). */
   runId: string;
   /** Ignore earlier points: every disk is read (the repository still stores only new chunks). */
@@ -205,18 +205,8 @@ function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: Hashing
     hashing,
     reading,
     ...(request.channels === undefined ? {} : { channels: request.channels }),
-    hashLanes: hostHashLanes(request.channels ?? DEFAULT_DISK_READ_CHANNELS, request.capabilities.cpuThreads),
     onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
   });
-}
-
-/**
- * Hash commands at once for a disk: one per channel, but no more than the host has CPU threads — hashing is
- * CPU-bound on the host, and commands beyond its threads only take turns and seek over each other's parts
- * (docs/adr/0028). A host that did not say gets one per channel.
- */
-export function hostHashLanes(channels: number, cpuThreads: number | undefined): number {
-  return cpuThreads === undefined ? channels : Math.max(1, Math.min(channels, cpuThreads));
 }
 
 async function pointSummaries(repository: Repository): Promise<PointSummary[]> {

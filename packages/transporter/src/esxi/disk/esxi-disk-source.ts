@@ -3,7 +3,7 @@
  * the run's snapshot, read over SSH with nothing installed on the host (docs/adr/0024).
  *
  * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts
- *   of about 256 MiB, `hashLanes` hashed at once by the host's Python or its busybox applets, all-zero blocks
+ *   of about 256 MiB, up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks
  *   marked by the host and never read. Each part is handed on as soon as it is done, so the backup reads its
  *   changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
  *   for) has its disk read and hashed here instead: slower, never wrong.
@@ -44,13 +44,8 @@ export interface EsxiDiskSourceOptions {
   /** How the host hashes (chooseHashingMethod) and how it reads (Python reader or dd). */
   hashing: HashingMethod;
   reading: DiskReadMechanism;
-  /** Host readers at most (default DEFAULT_DISK_READ_CHANNELS). */
+  /** Host readers and parallel hash commands at most (default DEFAULT_DISK_READ_CHANNELS). */
   channels?: number;
-  /**
-   * Hash commands at once (default: `channels`). More than the host has CPU threads only makes them take
-   * turns on a core and seek over each other's parts (docs/adr/0028).
-   */
-  hashLanes?: number;
   /** Called when a read is tried again after a dropped connection or a stalled channel. */
   onRetry?: (reason: string) => void;
 }
@@ -61,7 +56,6 @@ export class EsxiDiskSource implements DiskSource {
   readonly sizeBytes: number;
   readonly #options: EsxiDiskSourceOptions;
   readonly #channels: number;
-  readonly #hashLanes: number;
 
   constructor(options: EsxiDiskSourceOptions) {
     this.#options = options;
@@ -69,9 +63,7 @@ export class EsxiDiskSource implements DiskSource {
     this.name = options.name;
     this.sizeBytes = options.sizeBytes;
     this.#channels = options.channels ?? DEFAULT_DISK_READ_CHANNELS;
-    this.#hashLanes = options.hashLanes ?? this.#channels;
     if (!Number.isInteger(this.#channels) || this.#channels < 1) throw new RangeError(`channels must be a whole number >= 1 (got ${this.#channels})`);
-    if (!Number.isInteger(this.#hashLanes) || this.#hashLanes < 1) throw new RangeError(`hashLanes must be a whole number >= 1 (got ${this.#hashLanes})`);
   }
 
   async openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels> {
@@ -83,7 +75,8 @@ export class EsxiDiskSource implements DiskSource {
     const algorithm = kind.algorithm as FingerprintAlgorithm;
     if (method.kind === "full-read" || method.algorithm !== algorithm) return this.#fingerprintHere(kind, options);
     const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
-    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, this.#hashLanes));
+    const lanes = Math.max(1, Math.min(this.#channels, options.lanes ?? this.#channels));
+    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, lanes));
     const results: { request: BlockHashRequest; hashes: HostBlockHashes }[] = new Array(parts.length);
     let next = 0;
     let bytesDone = 0;
@@ -102,7 +95,7 @@ export class EsxiDiskSource implements DiskSource {
         options.onPart?.({ offsetBytes: request.offsetBytes, lengthBytes: request.lengthBytes, digests: hashes.digests, zeroBlocks: hashes.zeroBlocks });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#hashLanes, parts.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(lanes, parts.length) }, lane));
     return joinHostBlockHashes(this.sizeBytes, hostKind, results);
   }
 

@@ -3,9 +3,8 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { ESXI_VERSIONS } from "@esxbackup/domain";
-import { fixtureText } from "../parsers/fixture-text.js";
 import { startTestHost } from "../testing/simulated-esxi-host.js";
-import { hostCpuThreads, probeHostCapabilities } from "./host-capabilities.js";
+import { probeHostCapabilities } from "./host-capabilities.js";
 
 const BUILDS = { "6.7": "14320388", "7.0": "20328353", "8.0": "21495797" } as const;
 
@@ -35,14 +34,4 @@ test("a host without Python and without md5sum and sha1sum says so", async (t) =
   assert.equal(capabilities.python, undefined);
   assert.deepEqual(capabilities.pythons, []);
   assert.deepEqual(capabilities.hashApplets, { md5sum: false, sha1sum: false, sha256sum: true });
-});
-
-test("the host's CPU threads come from hostsummary: what a real host printed, and what the simulator reports", async (t) => {
-  assert.equal(hostCpuThreads(fixtureText("vim-hostsummary-7.0-verbatim.txt")), 8);
-  assert.equal(hostCpuThreads(fixtureText("vim-hostsummary-7.0-comma-space-derived.txt")), 8);
-  assert.equal(hostCpuThreads("(vim.host.Summary) {\n   host = 'vim.HostSystem:ha-host'\n}\n"), undefined, "no hardware: not known");
-  assert.equal(hostCpuThreads("Connection failed\n"), undefined, "not a data object: not known");
-  const host = await startTestHost({ esxiVersion: "8.0", cpuThreads: 3 });
-  t.after(() => host.stop());
-  assert.equal((await probeHostCapabilities(await host.open())).cpuThreads, 3);
 });

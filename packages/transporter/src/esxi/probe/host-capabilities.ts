@@ -1,13 +1,9 @@
 /**
  * What a host offers the backup pipeline, found once per connection: the ESXi release (which algorithms,
  * which output formats), a Python 3 for hashing blocks on the host, the hash applets as the fallback, and
- * the free space of each datastore (snapshots and restores need room), and how many CPU threads the host has
- * (hashing a disk in more parallel commands than that only makes them take turns). Read-only: the probe
- * changes nothing on the host.
+ * the free space of each datastore (snapshots and restores need room). Read-only: the probe changes nothing
+ * on the host.
  */
-import { parseVimObject } from "../parsers/parse-vim-object.js";
-import { vimField } from "../parsers/vim-value.js";
-import type { VimValue } from "../parsers/vim-value.js";
 import { sh } from "../ssh/shell-command.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { isDatastore, parseFilesystemList } from "./parse-filesystem-list.js";
@@ -26,21 +22,14 @@ export interface HostCapabilities {
   hashApplets: Record<HashApplet, boolean>;
   /** VMFS and NFS datastores, mounted. */
   datastores: MountedFilesystem[];
-  /** `hostsummary`'s `numCpuThreads`; undefined when the host did not say (nothing is refused for it). */
-  cpuThreads: number | undefined;
 }
 
 export async function probeHostCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<HostCapabilities> {
   const read = { retryOnConnectionLost: true, timeoutMs: 60_000 } as const;
-  const [version, shell, filesystems, summary] = await Promise.all([
+  const [version, shell, filesystems] = await Promise.all([
     session.exec(sh`vmware -v && vmware -l`, read),
     session.exec(SHELL_CAPABILITIES_SCRIPT, read),
     session.exec(sh`esxcli storage filesystem list`, read),
-    // Only sizes the host-side hashing: a host that will not say is no reason to fail the probe.
-    session.exec(sh`vim-cmd hostsvc/hostsummary`, read).then(
-      (result) => result,
-      () => undefined,
-    ),
   ]);
   const { pythons, hashApplets } = parseShellCapabilities(shell.stdout.toString("utf8"));
   return {
@@ -49,19 +38,6 @@ export async function probeHostCapabilities(session: Pick<EsxiSshSession, "exec"
     pythons,
     hashApplets,
     datastores: parseFilesystemList(filesystems.stdout.toString("utf8")).filter(isDatastore),
-    cpuThreads: summary === undefined ? undefined : hostCpuThreads(summary.stdout.toString("utf8")),
   };
-}
-
-/** `hardware.numCpuThreads` of `vim-cmd hostsvc/hostsummary` (esxi-facts §1.8), or undefined if absent or unreadable. */
-export function hostCpuThreads(text: string): number | undefined {
-  let summary: VimValue;
-  try {
-    summary = parseVimObject(text, "vim-cmd hostsvc/hostsummary");
-  } catch {
-    return undefined;
-  }
-  const threads = vimField(summary, "hardware.numCpuThreads");
-  return threads?.kind === "number" && Number.isSafeInteger(threads.value) && threads.value >= 1 ? threads.value : undefined;
 }
 

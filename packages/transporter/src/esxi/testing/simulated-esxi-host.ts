@@ -32,8 +32,6 @@ export interface TestHostOptions {
   vms?: unknown[];
   /** The simulator's `tools` behaviours ([UNCONFIRMED] host behaviour, e.g. where invalid VM lines go). */
   tools?: Record<string, unknown>;
-  /** CPU threads the host reports (default: the simulator's own). */
-  cpuThreads?: number;
 }
 
 export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
@@ -49,7 +47,6 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }],
       ...(options.vms !== undefined ? { vms: options.vms } : {}),
       ...(options.tools !== undefined ? { tools: options.tools } : {}),
-      ...(options.cpuThreads !== undefined ? { cpuThreads: options.cpuThreads } : {}),
     },
     "test",
   );
