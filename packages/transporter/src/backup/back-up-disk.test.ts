@@ -5,6 +5,7 @@
  * point reads back byte for byte.
  */
 import { strict as assert } from "node:assert";
+import { randomFillSync } from "node:crypto";
 import { describe, it } from "node:test";
 import type { ChangeFingerprints, PointId } from "@esxbackup/domain";
 import { DiskReader, readDiskFingerprints } from "@esxbackup/repository";
@@ -106,6 +107,24 @@ function mergeAdjacent(reads: number[][]): number[][] {
   }
   return merged;
 }
+
+describe("a first backup of chunks with all-zero blocks inside", () => {
+  it("puts each run together from its reads and zeros alone, whatever the lane's runs before it held", async () => {
+    const chunk = 64 * K;
+    await withMemoryRepository(chunk, async (repository) => {
+      // 10 runs of 4 MiB over 4 lanes, so lanes reuse their buffers; each chunk has one all-zero 4 KiB
+      // block, never at the same place as in the chunk before, so a byte left over from a lane's earlier
+      // run would show.
+      const data = randomFillSync(Buffer.alloc(640 * chunk));
+      const zeroBlockOf = (index: number): number => (index + Math.floor(index / 64)) % 16;
+      for (let index = 0; index < 640; index += 1) data.fill(0, index * chunk + zeroBlockOf(index) * 4 * K, index * chunk + (zeroBlockOf(index) + 1) * 4 * K);
+      const source = new MemoryDiskSource(data, { hashParts: { bytes: 64 * chunk } });
+      const first = await backUp(repository, source, { kind: "fingerprints" }, { fingerprints: SHA1_4K });
+      assert.ok(source.reads.every((read) => read.lengthBytes < 4 * 1024 * K), "runs were read around their zero blocks");
+      assert.deepEqual(await readBack(repository, first.point), data);
+    });
+  });
+});
 
 describe("backUpDisk over a source that reports its fingerprints in parts", () => {
   // A first backup and an incremental of the same changes as above, the source hashing in parts of 5 chunks
