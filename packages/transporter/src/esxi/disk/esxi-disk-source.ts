@@ -3,7 +3,7 @@
  * the run's snapshot, read over SSH with nothing installed on the host (docs/adr/0024).
  *
  * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts
- *   of about 256 MiB, up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks
+ *   of about 1 GiB, up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks
  *   marked by the host and never read. Each part is handed on as soon as it is done, so the backup reads its
  *   changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
  *   for) has its disk read and hashed here instead: slower, never wrong.

@@ -32,7 +32,7 @@ export function chooseHostFingerprintKind(sizeBytes: number, previous?: ChangeFi
  * A part at most this long, so that the first parts are hashed soon and the backup reads their changed
  * blocks while the host hashes the rest (docs/adr/0028)…
  */
-export const OVERLAP_PART_BYTES = 256 * 1024 * 1024;
+export const OVERLAP_PART_BYTES = 1024 * 1024 * 1024;
 /** …but no more parts than this, so that a large disk is not hashed in thousands of commands. */
 export const MAX_HASH_PARTS = 256;
 
