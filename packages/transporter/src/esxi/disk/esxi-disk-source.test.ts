@@ -155,4 +155,64 @@ describe("EsxiDiskSource on a simulated host", () => {
       await channels.close();
     }
   });
+
+  describe("fingerprints read as the host prints them", () => {
+    // 2,050 blocks of 4 KiB: the host's script prints them 1024 at a time.
+    const block = 4 * KIB;
+    const big = Buffer.concat([randomBytes(4 * MIB), Buffer.alloc(2 * MIB), randomBytes(2 * MIB + 8 * KIB)]);
+    const bigPath = "/vmfs/volumes/datastore1/read test/pieces-flat.vmdk";
+    const kind = { algorithm: "sha1", blockSizeBytes: block, digestLengthBytes: 20 } as const;
+    const expected = (): string => {
+      let hex = "";
+      for (let at = 0; at < big.length; at += block) hex += createHash("sha1").update(big.subarray(at, Math.min(at + block, big.length))).digest("hex");
+      return hex;
+    };
+    before(async () => writeFile(join(folder, "pieces-flat.vmdk"), big));
+
+    const fingerprintInPieces = async (disk: EsxiDiskSource): Promise<{ pieces: { offsetBytes: number; lengthBytes: number }[]; hex: string }> => {
+      const pieces: { offsetBytes: number; lengthBytes: number }[] = [];
+      const found = await disk.fingerprint(kind, {
+        signal: new AbortController().signal,
+        onProgress: () => undefined,
+        onPart: (part) => {
+          pieces.push({ offsetBytes: part.offsetBytes, lengthBytes: part.lengthBytes });
+          const first = part.offsetBytes / block;
+          assert.equal(Buffer.from(part.digests).toString("hex"), expected().slice(first * 40, (first + part.zeroBlocks.length) * 40), "a piece's digests are its blocks'");
+        },
+      });
+      return { pieces, hex: Buffer.from(found.fingerprints.digests).toString("hex") };
+    };
+
+    const coverOnce = (pieces: { offsetBytes: number; lengthBytes: number }[]): void => {
+      let next = 0;
+      for (const piece of [...pieces].sort((a, b) => a.offsetBytes - b.offsetBytes)) {
+        assert.equal(piece.offsetBytes, next, "pieces cover the disk once, in whole blocks");
+        next += piece.lengthBytes;
+      }
+      assert.equal(next, big.length);
+    };
+
+    it("one command's output is handed on in pieces of at least 1024 blocks before it ends", async () => {
+      const disk = await source({ path: bigPath, sizeBytes: big.length, channels: 1 });
+      const { pieces, hex } = await fingerprintInPieces(disk);
+      assert.equal(hex, expected());
+      assert.ok(pieces.length >= 2, `${pieces.length} piece(s)`);
+      for (const piece of pieces.slice(0, -1)) assert.ok(piece.lengthBytes >= 1024 * block, `a piece of ${piece.lengthBytes} bytes`);
+      coverOnce(pieces);
+    });
+
+    it("a connection dropped while the host prints: the blocks not handed on yet are hashed again on a new connection", async () => {
+      const retries: string[] = [];
+      // Cut after the first thousand-odd lines (41 bytes each) have been sent; the reconnection is not cut.
+      t.host.faults.dropConnectionAfterBytes = 56 * KIB;
+      const session = await t.open();
+      t.host.faults.dropConnectionAfterBytes = null;
+      const disk = await source({ session, path: bigPath, sizeBytes: big.length, channels: 1, onRetry: (reason) => retries.push(reason) });
+      const { pieces, hex } = await fingerprintInPieces(disk);
+      assert.equal(hex, expected());
+      assert.equal(retries.length, 1, retries.join("\n"));
+      assert.equal(session.connectionCount, 2);
+      coverOnce(pieces);
+    });
+  });
 });

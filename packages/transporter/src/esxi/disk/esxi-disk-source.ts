@@ -2,10 +2,10 @@
  * The `DiskSource` of a VM's disk on an ESXi host: the frozen base extent (`…-flat.vmdk`) of a disk under
  * the run's snapshot, read over SSH with nothing installed on the host (docs/adr/0024).
  *
- * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts
- *   of about 1 GiB, up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks
- *   marked by the host and never read. Each part is handed on as soon as it is done, so the backup reads its
- *   changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
+ * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts,
+ *   up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks marked by
+ *   the host and never read. Each command's output is read as it comes and handed on 1024 blocks at a time,
+ *   so the backup reads their changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
  *   for) has its disk read and hashed here instead: slower, never wrong.
  * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
  *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
@@ -14,6 +14,7 @@
  *
  * The disk must not change while it is read: the caller holds the run's snapshot for the source's life.
  */
+import { Readable } from "node:stream";
 import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
@@ -27,9 +28,22 @@ import { joinHostBlockHashes, splitDiskForHashing } from "../hashing/host-disk-h
 import { hashPartCount } from "../hashing/host-fingerprint-kind.js";
 import { parseBlockHashOutput } from "../hashing/parse-block-hash-output.js";
 import type { HostBlockHashes } from "../hashing/parse-block-hash-output.js";
+import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { openHostDiskReader } from "./host-disk-reader.js";
 import type { DiskReadMechanism, HostDiskReader } from "./host-disk-reader.js";
+
+/** Lines of a hash command's output handed on at once (the host's script writes 1024 at a time). */
+const HASH_PIECE_LINES = 1024;
+/** A hash command may print nothing for this long (a slow disk, 1024 large blocks) before it is given up. */
+const HASH_IDLE_TIMEOUT_MS = 10 * 60_000;
+const HASH_ATTEMPTS = 3;
+
+function countLines(text: string, through: number): number {
+  let lines = 0;
+  for (let at = text.indexOf("\n"); at >= 0 && at <= through; at = text.indexOf("\n", at + 1)) lines += 1;
+  return lines;
+}
 
 /** Host readers per disk unless told otherwise (docs/adr/0024: measured). */
 export const DEFAULT_DISK_READ_CHANNELS = 4;
@@ -77,26 +91,75 @@ export class EsxiDiskSource implements DiskSource {
     const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
     const lanes = Math.max(1, Math.min(this.#channels, options.lanes ?? this.#channels));
     const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, lanes));
-    const results: { request: BlockHashRequest; hashes: HostBlockHashes }[] = new Array(parts.length);
+    const pieces: { request: BlockHashRequest; hashes: HostBlockHashes }[] = [];
     let next = 0;
     let bytesDone = 0;
     const lane = async (): Promise<void> => {
       while (next < parts.length) {
         options.signal.throwIfAborted();
-        const index = next++;
-        const request = parts[index] as BlockHashRequest;
-        const command = method.kind === "python" ? pythonBlockHashCommand(request, method.command) : shellBlockHashCommand(request);
-        // A hash is a read: safe to run again on a new connection after a drop.
-        const result = await this.#options.session.exec(command.command, { stdin: command.stdin, retryOnConnectionLost: true, signal: options.signal, timeoutMs: 6 * 3600_000 });
-        const hashes = parseBlockHashOutput(result.stdout.toString("utf8"), request);
-        results[index] = { request, hashes };
-        bytesDone += request.lengthBytes;
-        options.onProgress(bytesDone);
-        options.onPart?.({ offsetBytes: request.offsetBytes, lengthBytes: request.lengthBytes, digests: hashes.digests, zeroBlocks: hashes.zeroBlocks });
+        const part = parts[next++] as BlockHashRequest;
+        await this.#hashPart(part, method, options.signal, (piece) => {
+          pieces.push(piece);
+          bytesDone += piece.request.lengthBytes;
+          options.onProgress(bytesDone);
+          options.onPart?.({ offsetBytes: piece.request.offsetBytes, lengthBytes: piece.request.lengthBytes, digests: piece.hashes.digests, zeroBlocks: piece.hashes.zeroBlocks });
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(lanes, parts.length) }, lane));
-    return joinHostBlockHashes(this.sizeBytes, hostKind, results);
+    return joinHostBlockHashes(this.sizeBytes, hostKind, pieces.sort((a, b) => a.request.offsetBytes - b.request.offsetBytes));
+  }
+
+  /**
+   * Hashes one part with one command whose output is read as it comes: every `HASH_PIECE_LINES` lines are
+   * handed on as a piece, so the backup can read their changed blocks while the host hashes on (ADR 28).
+   * A hash is a read: after a dropped connection the command runs again on a new one, for the blocks not
+   * handed on yet, up to 3 tries.
+   */
+  async #hashPart(part: BlockHashRequest, method: Extract<HashingMethod, { kind: "python" | "busybox" }>, signal: AbortSignal, onPiece: (piece: { request: BlockHashRequest; hashes: HostBlockHashes }) => void): Promise<void> {
+    const block = part.blockSizeBytes;
+    let doneBlocks = 0;
+    for (let attempt = 1; ; attempt++) {
+      const rest: BlockHashRequest = { ...part, offsetBytes: part.offsetBytes + doneBlocks * block, lengthBytes: part.lengthBytes - doneBlocks * block };
+      const restBlocks = fingerprintBlockCount(rest.lengthBytes, block);
+      let restDone = 0;
+      const hand = (text: string, lines: number, last: boolean): void => {
+        const offsetBytes = rest.offsetBytes + restDone * block;
+        const request = { ...rest, offsetBytes, lengthBytes: last ? rest.offsetBytes + rest.lengthBytes - offsetBytes : lines * block };
+        const hashes = parseBlockHashOutput(text, request);
+        restDone += lines;
+        doneBlocks += lines;
+        onPiece({ request, hashes });
+      };
+      try {
+        const command = method.kind === "python" ? pythonBlockHashCommand(rest, method.command) : shellBlockHashCommand(rest);
+        const run = await this.#options.session.execStream(command.command, {
+          ...(command.stdin === undefined ? {} : { stdin: Readable.from([command.stdin]) }),
+          signal,
+          idleTimeoutMs: HASH_IDLE_TIMEOUT_MS,
+        });
+        run.result.catch(() => undefined);
+        let pending = "";
+        for await (const chunk of run.stdout as AsyncIterable<Buffer>) {
+          pending += chunk.toString("latin1");
+          const end = pending.lastIndexOf("\n");
+          if (end < 0) continue;
+          const lines = countLines(pending, end);
+          // Whole lines only, never the last ones (they are checked with the command's end).
+          if (lines >= HASH_PIECE_LINES && restDone + lines < restBlocks) {
+            hand(pending.slice(0, end + 1), lines, false);
+            pending = pending.slice(end + 1);
+          }
+        }
+        await run.result;
+        hand(pending, restBlocks - restDone, true);
+        return;
+      } catch (error) {
+        const retry = error instanceof EsxiSshError && error.retryable && attempt < HASH_ATTEMPTS && !signal.aborted;
+        if (!retry) throw error;
+        this.#options.onRetry?.(error.message);
+      }
+    }
   }
 
   async close(): Promise<void> {}

@@ -8,7 +8,8 @@
  * Arguments: PATH ALGORITHM OFFSET LENGTH BLOCK. Output: one line per block, in order, the lowercase hex
  * digest of the block's bytes, or `Z` when every byte is zero (such a block is then never read over the
  * wire). Exit status 0 after the last line; 2 on bad arguments or an unreadable file, 3 when the file ends
- * before OFFSET+LENGTH, each with one `esxbackup-hash: …` line on stderr.
+ * before OFFSET+LENGTH, each with one `esxbackup-hash: …` line on stderr. Lines are written 1024 at a time
+ * as they are made, so the transporter can use them while the rest is hashed (docs/adr/0028).
  */
 export const BLOCK_HASH_PYTHON_SCRIPT = String.raw`import hashlib
 import sys
@@ -57,7 +58,7 @@ def main(argv):
             else:
                 lines.append(hashlib.new(algorithm, data).hexdigest().encode("ascii"))
             done += want
-            if len(lines) >= 4096:
+            if len(lines) >= 1024:
                 out.write(b"\n".join(lines) + b"\n")
                 lines = []
     if lines:

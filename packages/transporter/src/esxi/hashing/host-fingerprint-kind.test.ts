@@ -23,16 +23,10 @@ describe("chooseHostFingerprintKind", () => {
 });
 
 describe("hashPartCount", () => {
-  const MIB = 1024 * K;
-  const table: [string, number, number, number, number][] = [
-    ["a small disk: one part per lane", 100 * MIB, 64 * K, 4, 4],
-    ["a small disk on one lane: one part", 100 * MIB, 64 * K, 1, 1],
-    ["4 GiB on one lane: parts of 1 GiB, so that reading starts early", 4 * GIB, 64 * K, 1, 4],
-    ["4 GiB and a byte: one more part", 4 * GIB + 1, 64 * K, 1, 5],
-    ["40 GiB: parts of 1 GiB", 40 * GIB, 64 * K, 4, 40],
-    ["1.5 TiB: no more than 256 parts", 1.5 * TIB, 64 * K, 4, 256],
-    ["62 TiB at 64 KiB: parts of 2^20 blocks at most, even past 256 parts", 62 * TIB, 64 * K, 4, 992],
-    ["more lanes than parts of 1 GiB: one per lane", 2 * GIB, 64 * K, 8, 8],
-  ];
-  for (const [name, size, block, lanes, expected] of table) it(name, () => assert.equal(hashPartCount(size, block, lanes), expected));
+  it("one part per channel, more when a part would print over 2^20 lines", () => {
+    assert.equal(hashPartCount(40 * GIB, 64 * K, 4), 4);
+    assert.equal(hashPartCount(64 * GIB, 64 * K, 1), 1);
+    assert.equal(hashPartCount(64 * GIB + 1, 64 * K, 1), 2);
+    assert.equal(hashPartCount(1.5 * TIB, 64 * K, 4), 24);
+  });
 });

@@ -28,20 +28,7 @@ export function chooseHostFingerprintKind(sizeBytes: number, previous?: ChangeFi
   return { algorithm: DEFAULT_HOST_FINGERPRINTS.algorithm, blockSizeBytes };
 }
 
-/**
- * A part at most this long, so that the first parts are hashed soon and the backup reads their changed
- * blocks while the host hashes the rest (docs/adr/0028)…
- */
-export const OVERLAP_PART_BYTES = 1024 * 1024 * 1024;
-/** …but no more parts than this, so that a large disk is not hashed in thousands of commands. */
-export const MAX_HASH_PARTS = 256;
-
-/**
- * At least `lanes` parts (one per parallel command), parts of OVERLAP_PART_BYTES or more when a disk would
- * need more than MAX_HASH_PARTS of them, and never a part over MAX_BLOCKS_PER_HASH_PART blocks.
- */
-export function hashPartCount(sizeBytes: number, blockSizeBytes: number, lanes: number): number {
-  const blocks = fingerprintBlockCount(sizeBytes, blockSizeBytes);
-  const forOverlap = Math.min(MAX_HASH_PARTS, Math.ceil(sizeBytes / OVERLAP_PART_BYTES));
-  return Math.max(lanes, forOverlap, Math.ceil(blocks / MAX_BLOCKS_PER_HASH_PART));
+/** At least `channels` parts (one per channel), more when a part would exceed MAX_BLOCKS_PER_HASH_PART. */
+export function hashPartCount(sizeBytes: number, blockSizeBytes: number, channels: number): number {
+  return Math.max(channels, Math.ceil(fingerprintBlockCount(sizeBytes, blockSizeBytes) / MAX_BLOCKS_PER_HASH_PART));
 }
