@@ -31,7 +31,7 @@ import { DEFAULT_RESTORE_ATTEMPTS, retryReason, retryableSshError } from "./lost
 
 /**
  * Bytes queued for a channel's writer before the stream signals backpressure: one restore run. Each lane
- * waits for its frame's acknowledgement, so a channel never holds more than its two lanes' runs anyway.
+ * waits for its frame's acknowledgement, so a channel never holds more than its lanes' runs anyway.
  */
 const WRITER_BUFFER_BYTES = 1024 * 1024;
 

@@ -1,7 +1,7 @@
 /**
  * Writes a disk of a point into a flat file on the host: the runs of chunks asked for, over `channels`
- * writers with two lanes each (one lane reads the next run from the repository while the other's bytes
- * travel). A run of data is sent; a run marked zero is written as zeros by the host itself. Shared by the
+ * writers with `LANES_PER_CHANNEL` lanes each (one lane reads the next run from the repository while the
+ * others' bytes travel and wait for the host's acknowledgement). A run of data is sent; a run marked zero is written as zeros by the host itself. Shared by the
  * restore to a new VM (data runs only: the new thin disk reads as zeros) and over the original (both).
  *
  * A run counts as done once the host acknowledged it; a run cut off by a lost connection is sent again
@@ -17,14 +17,23 @@ import type { FlatWriteMethod } from "./host-flat-writer.js";
 
 /**
  * Bytes of a data run at most, by how the host writes. For the Python writer memory, not speed, sets it:
- * every lane holds a run's decoded chunks and the run joined into one frame, 2 lanes per channel, so 4 MiB
- * runs held about 64 MiB at 4 channels and took a restore to the host past its 250 MB bound
+ * every lane holds a run's decoded chunks and the run joined into one frame, 2 lanes per channel (then), so
+ * 4 MiB runs held about 64 MiB at 4 channels and took a restore to the host past its 250 MB bound
  * (bench/transporter); 1 MiB runs restore as fast (a frame header per run is all they add). `dd` starts a
  * process per run, so it keeps runs of 4 MiB.
  */
 export function restoreRunBytes(method: FlatWriteMethod["kind"]): number {
   return method === "dd" ? 4 * 1024 * 1024 : 1024 * 1024;
 }
+
+/**
+ * Lanes per writer. Each waits for the host to acknowledge its run before taking the next (docs/adr/0027),
+ * so with two a channel idled for a round trip per run: a 4 GiB restore to the host went from 0.86x an
+ * OpenSSH upload to 0.69-0.74x (bench/transporter). A third keeps a run travelling while one is
+ * acknowledged, for one more 1 MiB run per channel in memory: 0.74-0.81x in two runs (a fourth: 0.80-0.83x,
+ * within the noise, for another).
+ */
+export const LANES_PER_CHANNEL = 3;
 
 export interface DiskRun {
   first: number;
@@ -101,7 +110,7 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
     failed = true;
     await writer.abandon();
   };
-  await Promise.all(Array.from({ length: channels * 2 }, (_, number) => lane(number).catch(stopOthers)));
+  await Promise.all(Array.from({ length: channels * LANES_PER_CHANNEL }, (_, number) => lane(number).catch(stopOthers)));
   if (firstError === undefined) {
     try {
       await writer.close();
