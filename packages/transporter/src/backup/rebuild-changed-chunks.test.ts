@@ -15,6 +15,7 @@ import { backUpDisk } from "./back-up-disk.js";
 import type { BackUpDiskResult } from "./back-up-disk.js";
 import { MemoryDiskSource, withMemoryRepository } from "./memory-disk-source.js";
 import type { ChangeSource } from "./plan-backup.js";
+import { sortedWithin } from "./rebuild-changed-chunks.js";
 
 const K = 1024;
 const M = 1024 * K;
@@ -192,4 +193,16 @@ describe("a previous point whose fingerprints cannot be compared is hashed again
       assert.equal(third.source.bytesRequested, 0);
     });
   });
+});
+
+describe("sortedWithin", () => {
+  const chunks = [1, 4, 5, 9, 12];
+  const table: [string, number, number, number[]][] = [
+    ["a stretch in the middle: its own chunks, not the next stretch's first", 4, 9, [4, 5]],
+    ["a stretch ending on the list's last", 9, 13, [9, 12]],
+    ["a stretch before every chunk", 0, 1, []],
+    ["a stretch past every chunk", 13, 20, []],
+    ["the whole list", 0, 100, chunks],
+  ];
+  for (const [name, from, to, expected] of table) it(name, () => assert.deepEqual(sortedWithin(chunks, from, to), expected));
 });

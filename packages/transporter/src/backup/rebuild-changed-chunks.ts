@@ -74,13 +74,15 @@ export async function rebuildChangedChunks(input: {
   let bytesBuilt = 0;
   let chunksBuilt = 0;
   const runs = async function* (): AsyncGenerator<BuildRun> {
+    // The chunks not taken over, listed once before any is written (a scan of the whole disk, too dear per
+    // stretch): in a stretch not built yet they are still exactly the ones to supply.
+    const notTakenOver = previous === undefined ? [] : disk.chunksToRead([]);
     for await (const segment of input.segments) {
       const builds = new Map(segment.builds.map((build) => [build.index, build]));
       // Chunks of this stretch that were to be taken over or patched but whose stored chunk is gone.
-      const baseGone = disk.chunksToRead([]).filter((index) => {
-        if (index < segment.firstChunk || index >= segment.endChunk) return false;
+      const baseGone = sortedWithin(notTakenOver, segment.firstChunk, segment.endChunk).filter((index) => {
         const build = builds.get(index);
-        return previous !== undefined && (build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index)));
+        return build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index));
       });
       const plan = { ...readChunksWhole({ builds: segment.builds, readRanges: segment.readRanges, chunks: baseGone, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes }), zeroRanges: segment.zeroRanges };
       bytesZeroAtSource += await writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
@@ -132,6 +134,21 @@ export async function rebuildChangedChunks(input: {
     },
   });
   return { bytesRead, bytesBuilt, chunksBuilt, bytesZeroAtSource };
+}
+
+/** The numbers of a sorted list from `from` up to (not including) `to`. */
+export function sortedWithin(sorted: readonly number[], from: number, to: number): readonly number[] {
+  const firstAtLeast = (value: number): number => {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((sorted[middle] as number) < value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return sorted.slice(firstAtLeast(from), firstAtLeast(to));
 }
 
 /** Copies each patched chunk's previous content, cut to its new length, into its place in `data`. */
