@@ -43,21 +43,29 @@ if (!(POINTS > 0 && VMS > 0 && POINTS >= VMS)) throw new Error("--points and --v
 
 const vm = (n) => ({ name: `vm-${String(n).padStart(3, "0")}`, id: String(n + 1), uuid: `42 00 00 ${n.toString(16).padStart(4, "0")}` });
 
-/** The real store, counting manifest reads, each read delayed by `latency` ms. */
-function slowCountingStore(store, latency) {
-  const counter = { manifests: 0 };
-  const delay = () => (latency > 0 ? new Promise((resolvePromise) => setTimeout(resolvePromise, latency)) : Promise.resolve());
-  const wrapped = Object.create(store);
-  wrapped.read = async (key) => {
-    if (/^points\/.+\.manifest$/.test(key)) counter.manifests += 1;
-    await delay();
-    return store.read(key);
-  };
-  wrapped.list = async (folder) => {
-    await delay();
-    return store.list(folder);
-  };
-  return { store: wrapped, counter };
+/** The real store, counting manifest reads, each read and listing `latency` ms late. */
+class SlowCountingStore extends LocalDirectoryBlobStore {
+  manifests = 0;
+
+  constructor(root, latency) {
+    super(root);
+    this.latency = latency;
+  }
+
+  async read(key) {
+    if (/^points\/.+\.manifest$/.test(key)) this.manifests += 1;
+    await this.#late();
+    return super.read(key);
+  }
+
+  async list(folder) {
+    await this.#late();
+    return super.list(folder);
+  }
+
+  #late() {
+    return this.latency > 0 ? new Promise((resolveLate) => setTimeout(resolveLate, this.latency)) : Promise.resolve();
+  }
 }
 
 async function ensureRepository(dir) {
@@ -102,21 +110,21 @@ async function lookupReadingAll(repository, wanted) {
 
 const lookupNewestFirst = (repository, wanted) => findPreviousPoint(pointSummariesNewestFirst(repository), wanted);
 
-async function measure(repository, counter, lookup, wanted) {
+async function measure(repository, store, lookup, wanted) {
   let best;
   for (let run = 0; run < REPEAT; run += 1) {
-    counter.manifests = 0;
+    store.manifests = 0;
     const started = performance.now();
     const previous = await lookup(repository, wanted);
     const ms = performance.now() - started;
-    if (best === undefined || ms < best.ms) best = { ms, manifests: counter.manifests, previous };
+    if (best === undefined || ms < best.ms) best = { ms, manifests: store.manifests, previous };
   }
   return best;
 }
 
 const dir = resolve(options["work-dir"]);
 await ensureRepository(dir);
-const { store, counter } = slowCountingStore(new LocalDirectoryBlobStore(join(dir, "repo")), LATENCY_MS);
+const store = new SlowCountingStore(join(dir, "repo"), LATENCY_MS);
 const repository = await Repository.open(store, { threads: 0, ...(ENCRYPTED ? { passphrase: PASSPHRASE } : {}) });
 
 const lastBackedUp = (POINTS - 1) % VMS;
@@ -128,8 +136,8 @@ const cases = [
 const rows = [];
 for (const c of cases) {
   const wanted = { host: HOST, vm: c.vm };
-  const before = await measure(repository, counter, lookupReadingAll, wanted);
-  const after = await measure(repository, counter, lookupNewestFirst, wanted);
+  const before = await measure(repository, store, lookupReadingAll, wanted);
+  const after = await measure(repository, store, lookupNewestFirst, wanted);
   if (JSON.stringify(before.previous) !== JSON.stringify(after.previous)) {
     throw new Error(`${c.label}: the lookups disagree (${JSON.stringify(before.previous)} before, ${JSON.stringify(after.previous)} after)`);
   }

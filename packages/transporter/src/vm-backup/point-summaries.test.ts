@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { PointId } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
-import type { BlobStore } from "@esxbackup/repository";
 import { findPreviousPoint } from "./find-previous-point.js";
 import { POINT_READ_AHEAD, pointSummariesNewestFirst } from "./point-summaries.js";
 
@@ -18,23 +17,13 @@ const VMS = 5;
 const ROUNDS = 8;
 
 /** The real store, counting reads of point manifests. */
-function countingManifestReads(store: BlobStore): { store: BlobStore; reads: () => number; reset: () => void } {
-  let reads = 0;
-  const counting: BlobStore = {
-    read: (key) => {
-      if (/^points\/.+\.manifest$/.test(key)) reads += 1;
-      return store.read(key);
-    },
-    write: (key, data) => store.write(key, data),
-    batch: () => store.batch(),
-    createExclusive: (key, data) => store.createExclusive(key, data),
-    stat: (key) => store.stat(key),
-    touch: (key, at) => store.touch(key, at),
-    list: (folder) => store.list(folder),
-    remove: (key) => store.remove(key),
-    locate: (key) => store.locate(key),
-  };
-  return { store: counting, reads: () => reads, reset: () => (reads = 0) };
+class ManifestReadCountingStore extends LocalDirectoryBlobStore {
+  manifestReads = 0;
+
+  override read(key: string): Promise<Buffer> {
+    if (/^points\/.+\.manifest$/.test(key)) this.manifestReads += 1;
+    return super.read(key);
+  }
 }
 
 const vm = (n: number): { name: string; id: string; uuid: string } => ({ name: `vm-${n}`, id: String(n), uuid: `42 00 ${n}` });
@@ -42,16 +31,16 @@ const vm = (n: number): { name: string; id: string; uuid: string } => ({ name: `
 describe("pointSummariesNewestFirst with findPreviousPoint", () => {
   let work: string;
   let repository: Repository;
-  let counter: ReturnType<typeof countingManifestReads>;
+  let store: ManifestReadCountingStore;
   /** Each VM's points, oldest first. */
   const pointsOf = new Map<number, PointId[]>();
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "esxbackup-point-summaries-"));
-    counter = countingManifestReads(new LocalDirectoryBlobStore(join(work, "repo")));
+    store = new ManifestReadCountingStore(join(work, "repo"));
     let ms = Date.UTC(2026, 0, 1);
     // A second apart: the ids (which begin with the time) follow the order written.
-    repository = await Repository.init(counter.store, { chunkSizeBytes: 64 * 1024, threads: 0, clock: { now: () => new Date((ms += 1000)) } });
+    repository = await Repository.init(store, { chunkSizeBytes: 64 * 1024, threads: 0, clock: { now: () => new Date((ms += 1000)) } });
     // Round after round, every VM once: VM n's last point is the (VMS - n)th newest.
     for (let round = 0; round < ROUNDS; round += 1) {
       for (let n = 0; n < VMS; n += 1) {
@@ -68,19 +57,19 @@ describe("pointSummariesNewestFirst with findPreviousPoint", () => {
 
   it("stops reading manifests at the VM's last point", async () => {
     for (let n = 0; n < VMS; n += 1) {
-      counter.reset();
+      store.manifestReads = 0;
       const previous = await findPreviousPoint(pointSummariesNewestFirst(repository), { host: "esx1", vm: vm(n) });
       assert.deepEqual(previous, { pointId: pointsOf.get(n)?.at(-1), matchedBy: "uuid" });
       const position = VMS - n;
-      assert.ok(counter.reads() <= position + POINT_READ_AHEAD, `vm-${n}: ${counter.reads()} manifests read for its point ${position} from the newest`);
+      assert.ok(store.manifestReads <= position + POINT_READ_AHEAD, `vm-${n}: ${store.manifestReads} manifests read for its point ${position} from the newest`);
     }
     assert.ok(VMS * ROUNDS > VMS + POINT_READ_AHEAD, "the repository holds more points than a stopped search reads");
   });
 
   it("reads every manifest when the VM has no point yet, and finds none", async () => {
-    counter.reset();
+    store.manifestReads = 0;
     assert.equal(await findPreviousPoint(pointSummariesNewestFirst(repository), { host: "esx1", vm: vm(99) }), undefined);
-    assert.equal(counter.reads(), VMS * ROUNDS);
+    assert.equal(store.manifestReads, VMS * ROUNDS);
   });
 
   it("skips a point pruned between the listing and its read", async () => {
