@@ -143,6 +143,19 @@ for (const c of cases) {
   }
   rows.push({ label: c.label, before, after });
 }
+// What still grows with the history on every backup: listing points/ (here) and log/ (each points-log append,
+// under the repository mutex). Names only, no file read.
+const listings = [];
+for (const folder of ["points", "log"]) {
+  let best;
+  for (let run = 0; run < REPEAT; run += 1) {
+    const started = performance.now();
+    const names = await store.list(folder);
+    const ms = performance.now() - started;
+    if (best === undefined || ms < best.ms) best = { ms, names: names.length };
+  }
+  listings.push({ folder, ...best });
+}
 await repository.close();
 
 console.log(`\n${POINTS} points, ${VMS} VMs, ${ENCRYPTED ? "encrypted" : "plain"}, store read latency ${LATENCY_MS} ms, fastest of ${REPEAT}\n`);
@@ -153,3 +166,5 @@ for (const row of rows) {
     `| ${row.label} | ${row.before.ms.toFixed(1)} | ${row.before.manifests} | ${row.after.ms.toFixed(1)} | ${row.after.manifests} | ${(row.before.ms / row.after.ms).toFixed(1)}x |`,
   );
 }
+console.log("");
+for (const listing of listings) console.log(`listing ${listing.folder}/ (${listing.names} names): ${listing.ms.toFixed(1)} ms`);
