@@ -42,6 +42,19 @@ describe("CpuUseMeter", () => {
     assert.equal(meter.share(), 0.5, "the second window: idle for its first half, busy for its second");
   });
 
+  it("takes the machine's share when other programs keep its cores busier than this process does", () => {
+    const now: CpuUseSample = { cpuMicros: 0, wallMicros: 0, machine: { busyMs: 1000, totalMs: 4000 } };
+    const meter = new CpuUseMeter({ cores: 1, sample: () => structuredClone(now) });
+    now.wallMicros += CPU_USE_WINDOW_MICROS;
+    now.cpuMicros += 0.2 * CPU_USE_WINDOW_MICROS;
+    now.machine = { busyMs: 1000 + 450, totalMs: 4000 + 500 };
+    assert.equal(meter.share(), 0.9, "this process 0.2 of its core, the machine 0.9 of its cores: 0.9");
+    now.wallMicros += CPU_USE_WINDOW_MICROS;
+    now.cpuMicros += 0.6 * CPU_USE_WINDOW_MICROS;
+    now.machine = { busyMs: 1450 + 100, totalMs: 4500 + 500 };
+    assert.equal(meter.share(), 0.6, "the machine at 0.2, this process at 0.6 of the core it may use: 0.6");
+  });
+
   it("measures this process by default (a busy loop of one window uses some of its cores)", () => {
     const meter = new CpuUseMeter({ cores: 1 });
     const until = performance.now() + CPU_USE_WINDOW_MICROS / 1000;
