@@ -49,7 +49,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
     .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
     .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
-    .option("--no-adaptive-compression", `always compress at the repository's level, even when that keeps the VM's snapshot open longer (by default runs the encoders cannot keep up with are compressed at level ${SNAPSHOT_BACKUP_COMPRESSION_FLOOR})`)
+    .option("--no-adaptive-compression", `always compress at the repository's level, even when that keeps the VM's snapshot open longer (by default runs the encoders cannot keep up with, or sealed while the cores are mostly busy, are compressed at level ${SNAPSHOT_BACKUP_COMPRESSION_FLOOR})`)
     .option("--json", "print the result as JSON")
     .action(async (options: BackupOptions) => {
       if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
