@@ -15,13 +15,13 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock } from "@esxbackup/domain";
 import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
-import type { EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
+import type { EsxiSshSession, HostCapabilities, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
-import { parseByteSize, usingRepository } from "./repo/open-repository.js";
+import { parseByteSize, usingRepositoryAlongside } from "./repo/open-repository.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
 interface BackupOptions extends HostLoginOptions {
@@ -62,14 +62,6 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
       const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
-      // Connect, log in and probe once before any VM: a wrong password or a changed key stops here (exit 3).
-      const first = await open();
-      let capabilities;
-      try {
-        capabilities = await probeHostCapabilities(first);
-      } finally {
-        await first.close();
-      }
       const runId = `${clock.now().toISOString().replace(/[-:.]/gu, "").slice(0, 15)}-${randomBytes(3).toString("hex")}`;
       const startedMs = clock.now().getTime();
       const repo = {
@@ -77,29 +69,49 @@ export function registerBackupCommand(program: Command, context: CommandContext)
         ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }),
         ...(options.adaptiveCompression ? { compressionFloor: SNAPSHOT_BACKUP_COMPRESSION_FLOOR } : {}),
       };
-      const outcomes = await usingRepository(repo, context, (repository) =>
-        backUpVms({
-          vmNames: options.vm,
-          connect: open,
-          runId,
-          hostLabel: options.host,
-          repository,
-          capabilities,
-          full: options.full === true,
-          quiesce: options.quiesce === true,
-          allowUserSnapshots: options.allowUserSnapshots === true,
-          tags: options.tag,
-          ...(channels === undefined ? {} : { channels }),
-          ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
-          signal: context.signal,
-          clock,
-          progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
-          onEvent: (event) => {
-            const line = describeEvent(event);
-            if (line !== undefined) log(line);
-          },
-        }),
-      );
+      // Connect, log in and probe once before any VM, while the repository opens: a wrong password or a
+      // changed key stops here (exit 3). The session is kept for the first VM rather than logging in again.
+      const loggedIn = async (): Promise<{ session: EsxiSshSession; capabilities: HostCapabilities }> => {
+        const session = await open();
+        try {
+          return { session, capabilities: await probeHostCapabilities(session) };
+        } catch (error) {
+          await session.close();
+          throw error;
+        }
+      };
+      const outcomes = await usingRepositoryAlongside(repo, context, loggedIn, async (repository, { session, capabilities }) => {
+        let spare: EsxiSshSession | undefined = session;
+        try {
+          return await backUpVms({
+            vmNames: options.vm,
+            connect: async () => {
+              const kept = spare;
+              spare = undefined;
+              return kept ?? open();
+            },
+            runId,
+            hostLabel: options.host,
+            repository,
+            capabilities,
+            full: options.full === true,
+            quiesce: options.quiesce === true,
+            allowUserSnapshots: options.allowUserSnapshots === true,
+            tags: options.tag,
+            ...(channels === undefined ? {} : { channels }),
+            ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
+            signal: context.signal,
+            clock,
+            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
+            onEvent: (event) => {
+              const line = describeEvent(event);
+              if (line !== undefined) log(line);
+            },
+          });
+        } finally {
+          await spare?.close();
+        }
+      });
       if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
       const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000);
       if (options.json === true) {

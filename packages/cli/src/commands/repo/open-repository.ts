@@ -72,10 +72,13 @@ export async function openRepository(options: RepoOptions, context: CommandConte
   }
 }
 
-/** Runs `body` with the repository open, closing it (and its worker threads) afterwards. */
-export async function usingRepository<T>(options: RepoOptions, context: CommandContext, body: (repository: Repository) => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with the repository open, closing it (and its worker threads) afterwards. `opening`: the
+ * repository being opened already (`usingRepositoryAlongside`).
+ */
+export async function usingRepository<T>(options: RepoOptions, context: CommandContext, body: (repository: Repository) => Promise<T>, opening?: Promise<Repository>): Promise<T> {
   try {
-    const repository = await openRepository(options, context);
+    const repository = await (opening ?? openRepository(options, context));
     try {
       return await body(repository);
     } finally {
@@ -84,6 +87,37 @@ export async function usingRepository<T>(options: RepoOptions, context: CommandC
   } catch (error) {
     throw explainNotWritable(error, options.repo);
   }
+}
+
+/**
+ * `usingRepository` with `first` run while the repository opens: its key derivation takes most of a second,
+ * time a command can spend logging in to a host. `first` failing fails the command with its error (the
+ * repository closed once it has opened); otherwise `body` gets both. A failure to open is reported only
+ * after `first` succeeded, so errors come in the order they would without the overlap. A repository that
+ * may ask for its passphrase on the terminal is opened after `first`: nobody is asked for a passphrase
+ * only to be told then that the host refused the login.
+ */
+export async function usingRepositoryAlongside<F, T>(
+  options: RepoOptions,
+  context: CommandContext,
+  first: () => Promise<F>,
+  body: (repository: Repository, first: F) => Promise<T>,
+): Promise<T> {
+  if ((await readPassphrase(options, context)) === undefined && context.promptSecret !== undefined) {
+    const firstResult = await first();
+    return usingRepository(options, context, (repository) => body(repository, firstResult));
+  }
+  const opening = openRepository(options, context);
+  // Awaited below, or closed when `first` fails: its own failure must not go unhandled meanwhile.
+  opening.catch(() => undefined);
+  let firstResult: F;
+  try {
+    firstResult = await first();
+  } catch (error) {
+    await opening.then((repository) => repository.close(), () => undefined);
+    throw error;
+  }
+  return usingRepository(options, context, (repository) => body(repository, firstResult), opening);
 }
 
 export function parsePointIds(values: readonly string[]): PointId[] {
