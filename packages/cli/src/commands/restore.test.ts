@@ -252,7 +252,7 @@ describe("esxbackup restore", () => {
     const archive = await pointOfSimulatedVm(host, "archive", repo, work);
     const folder = join(datastoreDir(), "other point");
     mkdirSync(folder);
-    const record = { format: "esxbackup-restore/1", restoreId: "r1", point: pointId, name: "other point", datastore: "datastore1", chunkSizeBytes: 65536, disks: [{ index: 0, sizeBytes: 4 * MIB, created: true, writtenBelowChunk: 16 }] };
+    const record = { format: "esxbackup-restore/1", restoreId: "r1", point: pointId, name: "other point", datastore: "datastore1", chunkSizeBytes: 65536, disks: [{ index: 0, sizeBytes: 4 * MIB, created: true, writtenBelowChunk: 16 }], registering: false };
     writeFileSync(join(folder, ".esxbackup-restore.json"), JSON.stringify(record));
     writeFileSync(join(folder, "other point-flat.vmdk"), Buffer.alloc(MIB, 7));
     const before = await fileHashes(datastoreDir());

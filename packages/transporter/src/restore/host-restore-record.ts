@@ -11,6 +11,7 @@
  * A save that fails (the connection lost) is not an error of the restore: the record on the host stays
  * behind, which is sound, and the next save catches up.
  */
+import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock } from "@esxbackup/domain";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh, shellCommand } from "../esxi/ssh/shell-command.js";
@@ -132,6 +133,15 @@ export class HostRestoreRecord {
     this.#disk(index).writtenBelowChunk = following === undefined ? last.first + last.count : following.first;
     this.#dirty = true;
     if (this.#saving === undefined && this.#clock.now().getTime() - this.#lastSaveMs >= this.#intervalMs) void this.#save();
+  }
+
+  /** Every file is written: saved as about to be registered (restore-record.ts says why). */
+  async registering(): Promise<void> {
+    this.#record.registering = true;
+    this.#dirty = true;
+    await this.flush();
+    // Not best effort: without it, a kill after registration could leave a record a later run would carry on.
+    if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved before the VM is registered`);
   }
 
   /** Waits for a save in flight, then saves what is not saved yet. */

@@ -13,6 +13,7 @@ export type HostRestoreRefusal =
   | "folder-has-vm"
   | "folder-not-ours"
   | "leftover-of-other-point"
+  | "leftover-was-registered"
   | "vm-exists"
   | "not-enough-space"
   | "no-vmx"

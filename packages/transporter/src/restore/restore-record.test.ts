@@ -42,6 +42,7 @@ describe("parseRestoreRecord", () => {
     ["no point", JSON.stringify({ ...JSON.parse(text(ours)), point: undefined }), /point/u],
     ["a negative chunk", JSON.stringify({ ...JSON.parse(text(ours)), disks: [{ index: 0, sizeBytes: 1, created: true, writtenBelowChunk: -1 }] }), /one of its disks/u],
     ["data on a disk never made", JSON.stringify({ ...JSON.parse(text(ours)), disks: [{ index: 0, sizeBytes: 1, created: false, writtenBelowChunk: 3 }] }), /never created/u],
+    ["no registering flag", JSON.stringify({ ...JSON.parse(text(ours)), registering: undefined }), /registering/u],
     ["a zero chunk size", JSON.stringify({ ...JSON.parse(text(ours)), chunkSizeBytes: 0 }), /chunkSizeBytes/u],
   ];
   for (const [what, input, problem] of broken) {
@@ -60,7 +61,8 @@ describe("decideLeftoverFolder", () => {
     assert.deepEqual(decideLeftoverFolder(plan, POINT, CHUNK, facts({})), { kind: "resume", record: ours });
   });
 
-  it("discards a leftover of ours when asked, of this point or another", () => {
+  it("discards a leftover of ours when asked, of this point or another, or one that had reached registering", () => {
+    assert.equal(decideLeftoverFolder(plan, POINT, CHUNK, facts({ discard: true, recordText: text({ ...ours, registering: true }) })).kind, "discard");
     assert.equal(decideLeftoverFolder(plan, POINT, CHUNK, facts({ discard: true })).kind, "discard");
     assert.equal(decideLeftoverFolder(plan, POINT, CHUNK, facts({ discard: true, recordText: text({ ...ours, point: "p0" }) })).kind, "discard");
   });
@@ -76,6 +78,7 @@ describe("decideLeftoverFolder", () => {
     ["a record naming another VM, even with discard", { recordText: text({ ...ours, name: "web 03" }), discard: true }, "folder-not-ours", /not this folder/u],
     ["a record naming another datastore", { recordText: text({ ...ours, datastore: "ds2" }) }, "folder-not-ours", /on datastore "ds2"/u],
     ["a VM registered from it", { registeredFromFolder: [{ vmid: "7", file: "[datastore1] web 02/web 02.vmx" }] }, "folder-has-vm", /VM 7 is registered from it \(\[datastore1\] web 02\/web 02\.vmx\)/u],
+    ["a leftover that had reached registering, no VM registered from it now", { recordText: text({ ...ours, registering: true }) }, "leftover-was-registered", /had reached registering its VM, .* register \/vmfs\/volumes\/datastore1\/web 02\/web 02\.vmx with vim-cmd solo\/registervm if it is the restored VM, or add --discard-leftover/u],
     ["a VM registered from it, even with discard", { registeredFromFolder: [{ vmid: "7", file: "[datastore1] web 02/x.vmx" }], discard: true }, "folder-has-vm", /choose another --name/u],
   ];
   for (const [what, given, refusal, message] of refused) {

@@ -37,6 +37,11 @@ export interface RestoreRecord {
   datastore: string;
   chunkSizeBytes: number;
   disks: RestoreRecordDisk[];
+  /**
+   * Every file is written and the VM is about to be registered. Such a leftover with no VM registered from
+   * it is never carried on: it cannot be told from a restored VM unregistered since (and perhaps used).
+   */
+  registering: boolean;
 }
 
 /** The record of a restore about to begin: nothing created, nothing written. */
@@ -48,6 +53,7 @@ export function newRestoreRecord(plan: HostRestorePlan, pointId: PointId, chunkS
     datastore: plan.datastore,
     chunkSizeBytes,
     disks: plan.disks.map((disk) => ({ index: disk.index, sizeBytes: disk.sizeBytes, created: false, writtenBelowChunk: 0 })),
+    registering: false,
   };
 }
 
@@ -64,7 +70,8 @@ export function parseRestoreRecord(text: string): RestoreRecord | { problem: str
     return { problem: "it is not JSON" };
   }
   if (!isObject(value) || value["format"] !== FORMAT) return { problem: `it is not a ${FORMAT} record` };
-  const { restoreId, point, name, datastore, chunkSizeBytes, disks } = value;
+  const { restoreId, point, name, datastore, chunkSizeBytes, disks, registering } = value;
+  if (typeof registering !== "boolean") return { problem: "its registering flag is missing" };
   if (typeof restoreId !== "string" || typeof point !== "string" || typeof name !== "string" || typeof datastore !== "string") return { problem: "its restoreId, point, name or datastore is missing" };
   if (!isCount(chunkSizeBytes) || chunkSizeBytes === 0) return { problem: "its chunkSizeBytes is not a positive integer" };
   if (!Array.isArray(disks)) return { problem: "its disks are missing" };
@@ -76,7 +83,7 @@ export function parseRestoreRecord(text: string): RestoreRecord | { problem: str
     if (!disk["created"] && disk["writtenBelowChunk"] !== 0) return { problem: `disk ${disk["index"]} has data recorded but was never created` };
     parsed.push({ index: disk["index"], sizeBytes: disk["sizeBytes"], created: disk["created"], writtenBelowChunk: disk["writtenBelowChunk"] });
   }
-  return { restoreId, point, name, datastore, chunkSizeBytes, disks: parsed };
+  return { restoreId, point, name, datastore, chunkSizeBytes, disks: parsed, registering };
 }
 
 /** What the host said about a folder of the target's path that exists before the restore begins. */
@@ -119,6 +126,13 @@ export function decideLeftoverFolder(plan: HostRestorePlan, pointId: PointId, ch
     record.disks.length === plan.disks.length &&
     plan.disks.every((disk, i) => record.disks[i]?.index === disk.index && record.disks[i]?.sizeBytes === disk.sizeBytes);
   if (facts.discard) return { kind: "discard", record };
+  if (record.registering) {
+    throw new HostRestoreRefusedError(
+      "--name",
+      "leftover-was-registered",
+      `${folder} holds a restore of point ${record.point} that had reached registering its VM, and no VM is registered from it now (it may have been unregistered since, and used); register ${plan.vmxPath} with vim-cmd solo/registervm if it is the restored VM, or add ${DISCARD_LEFTOVER_OPTION} to remove it and restore again, or choose another --name`,
+    );
+  }
   if (!sameRestore) {
     throw new HostRestoreRefusedError(
       "--name",

@@ -228,6 +228,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
     }
     signal.throwIfAborted();
+    await record.registering();
     const vmid = await registerVm(request, plan);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     // The folder is a registered VM's now, not a restore in progress: its record goes.
