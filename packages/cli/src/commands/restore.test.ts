@@ -155,6 +155,13 @@ describe("esxbackup restore", () => {
     const slash = await toHost("--name", "a/b");
     assert.equal(slash.code, 2);
     assert.match(slash.stderr, /contains '\/'/u);
+    const discardToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--discard-leftover"]);
+    assert.equal(discardToFile.code, 2);
+    assert.match(discardToFile.stderr, /--discard-leftover: goes with --to-host, not --to-file/u);
+    const discardOver = await toHost("--over-original", "--discard-leftover");
+    assert.equal(discardOver.code, 2);
+    assert.match(discardOver.stderr, /--discard-leftover: goes with a restore as a new VM/u);
+    assert.ok(!existsSync(join(work, "x.raw")));
   });
 
   it("--over-original rewrites a powered-off VM's disk in place, zeros included, and keeps its .vmx", async () => {
