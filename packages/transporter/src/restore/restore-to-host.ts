@@ -186,16 +186,16 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     for (const disk of plan.disks) {
       const reader = readers.get(disk.index) as DiskReader;
       const recorded = record.record.disks.find((d) => d.index === disk.index);
-      let bytesAlreadyWritten = alreadyWritten(disk.index);
       if (recorded?.created !== true || !(await pathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
         // Never made, or perhaps half made when the restore was killed: made again, from nothing.
         if (recorded?.created === true) await record.diskCreated(disk.index, false);
-        bytesAlreadyWritten = 0;
         await makeDisk(request, disk, resumed !== undefined);
         await record.diskCreated(disk.index, true);
         step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
       }
-      const fromChunk = bytesAlreadyWritten === 0 ? 0 : (recorded?.writtenBelowChunk ?? 0);
+      // What the record shows acknowledged (nothing for a disk just made) is not sent again.
+      const fromChunk = recorded?.writtenBelowChunk ?? 0;
+      const bytesAlreadyWritten = bytesOfDataChunksBelow(fromChunk, reader.index);
       const runs = diskRuns(reader, { zeros: false, runBytes: restoreRunBytes(method.kind), fromChunk });
       record.writing(disk.index, runs);
       const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: dataBytesOf(reader) - bytesAlreadyWritten });
