@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { ChunkCodecPool, compressionLevelFor, decodingThreads } from "./chunk-codec-pool.js";
+import { BUSY_CORES_SHARE, ChunkCodecPool, compressionLevelFor, decodingThreads } from "./chunk-codec-pool.js";
 import { SessionKeys } from "./session-keys.js";
 
 describe("decodingThreads", () => {
@@ -22,6 +22,12 @@ describe("compressionLevelFor", () => {
     ["four workers, four jobs: behind", { level: 4, floor: 1, jobsInFlight: 4, workers: 4 }, 1],
     ["inline (no workers): the repository's level", { level: 4, floor: 1, jobsInFlight: 0, workers: 0 }, 4],
     ["a floor at or above the level changes nothing", { level: 1, floor: 3, jobsInFlight: 9, workers: 1 }, 1],
+    ["a worker free, the cores mostly idle: the repository's level", { level: 4, floor: 1, jobsInFlight: 0, workers: 1, coresBusy: 0.5 }, 4],
+    ["a worker free, but the cores taken (sharing them with the main thread): the floor", { level: 4, floor: 1, jobsInFlight: 0, workers: 1, coresBusy: 0.8 }, 1],
+    ["just under the busy share: the repository's level", { level: 4, floor: 1, jobsInFlight: 0, workers: 1, coresBusy: BUSY_CORES_SHARE - 0.01 }, 4],
+    ["at the busy share: the floor", { level: 4, floor: 1, jobsInFlight: 0, workers: 1, coresBusy: BUSY_CORES_SHARE }, 1],
+    ["inline, the cores taken: the floor", { level: 4, floor: 1, jobsInFlight: 0, workers: 0, coresBusy: 1 }, 1],
+    ["no floor, the cores taken: the repository's level", { level: 4, jobsInFlight: 0, workers: 1, coresBusy: 1 }, 4],
   ];
   for (const [name, input, expected] of table) it(name, () => assert.equal(compressionLevelFor(input), expected));
 });
@@ -36,7 +42,8 @@ describe("ChunkCodecPool with a compression floor", () => {
   };
 
   it("runs sealed while the worker is behind are compressed at the floor, the others at the repository's level", async () => {
-    const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 1, compressionLevel: 19, compressionFloor: 1 });
+    // The cores idle, whatever this test process does meanwhile: only the queue decides here.
+    const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 1, compressionLevel: 19, compressionFloor: 1, cpuUse: () => 0 });
     try {
       const [first, second, third] = await sealAtOnce(pool, 3);
       assert.equal(second, third, "the later two found the worker busy");
@@ -46,6 +53,35 @@ describe("ChunkCodecPool with a compression floor", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("runs sealed while the cores are taken are compressed at the floor even with the worker free", async () => {
+    let coresBusy = 0;
+    const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 1, compressionLevel: 19, compressionFloor: 1, cpuUse: () => coresBusy });
+    try {
+      const [idle] = await sealAtOnce(pool, 1);
+      coresBusy = 1;
+      const [taken] = await sealAtOnce(pool, 1);
+      assert.notEqual(taken, idle, "sealed one at a time, so only the cores' use differs: levels 19 and 1 compress this text to different sizes");
+      coresBusy = 0.2;
+      const [again] = await sealAtOnce(pool, 1);
+      assert.equal(again, idle, "the cores free again: the repository's level");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("inline (no workers), the cores taken: the floor too", async () => {
+    const sizes: number[] = [];
+    for (const coresBusy of [0, 1]) {
+      const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 0, compressionLevel: 19, compressionFloor: 1, cpuUse: () => coresBusy });
+      try {
+        sizes.push(...(await sealAtOnce(pool, 1)));
+      } finally {
+        await pool.close();
+      }
+    }
+    assert.notEqual(sizes[1], sizes[0]);
   });
 
   it("without a floor every run is compressed at the repository's level", async () => {

@@ -9,6 +9,7 @@ import type { ChunkDigest } from "@esxbackup/domain";
 import { decodeChunk, digestRun, encodeChunk, sealRun } from "./chunk-codec.js";
 import type { EncodedChunk, SealedRun } from "./chunk-codec.js";
 import type { ChunkJob, ChunkJobResult, ChunkWorkerData } from "./chunk-worker.js";
+import { CpuUseMeter } from "./cpu-use-meter.js";
 import { DEFAULT_COMPRESSION_LEVEL, EnvelopeError, MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL, envelopeSessionId } from "./envelope.js";
 import type { SessionKeys } from "./session-keys.js";
 import { ownsWholeBuffer, transferListOf } from "./transfer-list.js";
@@ -31,16 +32,25 @@ interface Lane {
 }
 
 /**
- * The zstd level for the next run to seal. With a `floor` (a backup that holds a VM snapshot open, ADR 29),
- * a run sealed while the workers are behind — as many jobs in flight as workers, so it would wait for one —
- * is compressed at the floor instead of the repository's level: then the encoders, not the source, would
- * set the pace, and the cheaper level lets them catch up. Once they have, runs go back to `level`.
- * Without a floor, or with no workers to be behind, always `level`.
+ * Above this share of its cores in use, a process has no core left for a costlier compression level: the
+ * rest is the scheduler's and the pipeline's slack (ADR 29 has the measurements behind the figure).
  */
-export function compressionLevelFor(input: { level: number; floor?: number | undefined; jobsInFlight: number; workers: number }): number {
-  const { level, floor, jobsInFlight, workers } = input;
-  if (floor === undefined || workers === 0 || floor >= level) return level;
-  return jobsInFlight >= workers ? floor : level;
+export const BUSY_CORES_SHARE = 0.75;
+
+/**
+ * The zstd level for the next run to seal. With a `floor` (a backup that holds a VM snapshot open, ADR 29),
+ * a run is compressed at the floor instead of the repository's level when the encoding would set the
+ * pace: the workers are behind (as many jobs in flight as workers, so the run would wait for one), or the
+ * process already uses most of its cores (`coresBusy`, the share from `CpuUseMeter`: workers sharing their
+ * cores with the main thread are never "behind" by their queue, yet every cycle of theirs is taken from it).
+ * Once neither holds, runs go back to `level`. Without a floor, always `level`.
+ */
+export function compressionLevelFor(input: { level: number; floor?: number | undefined; jobsInFlight: number; workers: number; coresBusy?: number }): number {
+  const { level, floor, jobsInFlight, workers, coresBusy } = input;
+  if (floor === undefined || floor >= level) return level;
+  const workersBehind = workers > 0 && jobsInFlight >= workers;
+  const coresTaken = coresBusy !== undefined && coresBusy >= BUSY_CORES_SHARE;
+  return workersBehind || coresTaken ? floor : level;
 }
 
 /**
@@ -57,6 +67,7 @@ export class ChunkCodecPool {
   readonly #sessions: SessionKeys;
   readonly #level: number;
   readonly #floor: number | undefined;
+  readonly #cpuUse: (() => number) | undefined;
   readonly #lanes: Lane[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #spares: ArrayBuffer[] = [];
@@ -66,13 +77,23 @@ export class ChunkCodecPool {
    * `idKey`: the key chunk names are HMACs under (encrypted repositories); `sessions` gives each job the key
    * to seal or open with. `compressionLevel`: the zstd level chunks are compressed with (decoding works
    * whatever it was); `compressionFloor`: the lower level runs are sealed at while the workers are behind
-   * (`compressionLevelFor`).
+   * (`compressionLevelFor`); `cpuUse`: the share of its cores the process uses lately, which also decides
+   * for the floor (default: a `CpuUseMeter` of this process, made only when there is a floor).
    */
-  constructor(idKey: Buffer | undefined, sessions: SessionKeys, options: { threads?: number; compressionLevel?: number; compressionFloor?: number } = {}) {
+  constructor(
+    idKey: Buffer | undefined,
+    sessions: SessionKeys,
+    options: { threads?: number; compressionLevel?: number; compressionFloor?: number; cpuUse?: () => number } = {},
+  ) {
     this.#idKey = idKey;
     this.#sessions = sessions;
     this.#level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     this.#floor = options.compressionFloor;
+    if (options.cpuUse !== undefined) this.#cpuUse = options.cpuUse;
+    else if (this.#floor !== undefined) {
+      const meter = new CpuUseMeter();
+      this.#cpuUse = () => meter.share();
+    }
     for (const [name, level] of [["compressionLevel", this.#level], ["compressionFloor", this.#floor]] as const) {
       if (level !== undefined && !(Number.isInteger(level) && level >= MIN_COMPRESSION_LEVEL && level <= MAX_COMPRESSION_LEVEL)) {
         throw new RangeError(`${name} must be a whole number from ${MIN_COMPRESSION_LEVEL} to ${MAX_COMPRESSION_LEVEL} (got ${level})`);
@@ -122,11 +143,11 @@ export class ChunkCodecPool {
     let sealed: SealedRun;
     const spare = this.#spares.pop();
     const sealing = this.#sessions.sealing(positions.length);
+    const jobsInFlight = this.#lanes.reduce((sum, lane) => sum + lane.inFlight, 0);
+    const level = compressionLevelFor({ level: this.#level, floor: this.#floor, jobsInFlight, workers: this.#lanes.length, ...(this.#cpuUse === undefined ? {} : { coresBusy: this.#cpuUse() }) });
     if (this.#lanes.length === 0) {
-      sealed = sealRun(plain, chunkBytes, positions, sealing, this.#level, spare);
+      sealed = sealRun(plain, chunkBytes, positions, sealing, level, spare);
     } else {
-      const jobsInFlight = this.#lanes.reduce((sum, lane) => sum + lane.inFlight, 0);
-      const level = compressionLevelFor({ level: this.#level, floor: this.#floor, jobsInFlight, workers: this.#lanes.length });
       const result = await this.#run({ id: 0, op: "sealRun", plain, chunkBytes, positions, sealing, level, ...(spare === undefined ? {} : { spare }) }, [
         ...transferListOf(plain),
         ...(spare === undefined ? [] : [spare]),

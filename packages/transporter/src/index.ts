@@ -134,6 +134,7 @@ export { DEFAULT_VM_BACKUP_CONCURRENCY, backUpVms } from "./vm-backup/back-up-vm
 export type { BackUpVmsRequest, VmBackupOutcome } from "./vm-backup/back-up-vms.js";
 export { findPreviousPoint } from "./vm-backup/find-previous-point.js";
 export type { PointSummary, PreviousPoint } from "./vm-backup/find-previous-point.js";
+export { POINT_READ_AHEAD, pointSummariesNewestFirst } from "./vm-backup/point-summaries.js";
 export { planVmBackup } from "./vm-backup/plan-vm-backup.js";
 export type { PlannedDisk, VmBackupPlan, VmBackupPlanInput } from "./vm-backup/plan-vm-backup.js";
 export { VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";

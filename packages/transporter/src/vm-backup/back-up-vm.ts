@@ -38,8 +38,9 @@ import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import { findPreviousPoint } from "./find-previous-point.js";
-import type { PointSummary, PreviousPoint } from "./find-previous-point.js";
+import type { PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
+import { pointSummariesNewestFirst } from "./point-summaries.js";
 import type { PlannedDisk } from "./plan-vm-backup.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
@@ -117,7 +118,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   }
   for (const disk of disks) configFiles.push({ name: disk.name, content: descriptorBytes.get(disk.baseDescriptorPath) as Buffer });
 
-  const previous = request.full === true ? undefined : findPreviousPoint(await pointSummaries(request.repository), { host: request.hostLabel, vm: plan.vm });
+  const previous = request.full === true ? undefined : await findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm });
   request.onEvent?.({ type: "previous-point", vm: vmName, previous });
   const previousFingerprints = previous === undefined ? undefined : await previousDiskFingerprints(request.repository, previous.pointId);
 
@@ -207,15 +208,6 @@ function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: Hashing
     ...(request.channels === undefined ? {} : { channels: request.channels }),
     onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
   });
-}
-
-async function pointSummaries(repository: Repository): Promise<PointSummary[]> {
-  const summaries: PointSummary[] = [];
-  for (const pointId of await repository.listPointIds()) {
-    const point = await repository.readPoint(pointId);
-    summaries.push({ pointId, createdAt: point.createdAt, host: point.host, vm: point.vm });
-  }
-  return summaries;
 }
 
 /**

@@ -12,6 +12,7 @@
  * Who closes: the owner calls `close()`; commands started after that fail.
  */
 import type { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import type { Client, NegotiatedAlgorithms } from "ssh2";
 import { ChannelSlots } from "./channel-slots.js";
 import { startCommandChannel } from "./command-channel.js";
@@ -181,10 +182,14 @@ export class EsxiSshSession {
       stdin: options.stdin,
       signal: options.signal,
     });
-    const parts: Buffer[] = [];
-    channel.stdout.on("data", (chunk: Buffer) => parts.push(chunk));
+    // Read to the stream's end, not until the exit status: when the host's whole reply (the channel's
+    // confirmation, output, exit status, close) arrives in one read, the channel has closed and `outcome`
+    // settled before this reader is attached, with the output still waiting in the stream.
+    const stdout = buffer(channel.stdout);
+    // On failure the stream is destroyed with the error `outcome` rejects with, which is the one thrown.
+    stdout.catch(() => undefined);
     const outcome = await channel.outcome;
-    return { stdout: Buffer.concat(parts), stderr: outcome.stderr, exitCode: outcome.exitCode, signal: outcome.signal };
+    return { stdout: await stdout, stderr: outcome.stderr, exitCode: outcome.exitCode, signal: outcome.signal };
   }
 
   /** A channel slot (held until the command ends), a live connection, the command started on it. */
