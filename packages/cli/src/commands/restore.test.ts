@@ -4,12 +4,15 @@
  * name full of shell metacharacters; an existing VM name, an existing folder and a full datastore refused
  * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
  * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
- * behind. The password is never printed.
+ * behind; a restore SIGKILLed mid-disk and run again carries on from the host's record of acknowledged runs,
+ * and a leftover that is not provably the same restore's is refused untouched unless --discard-leftover.
+ * The password is never printed.
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, rmSync, watch } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { open, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -152,6 +155,13 @@ describe("esxbackup restore", () => {
     const slash = await toHost("--name", "a/b");
     assert.equal(slash.code, 2);
     assert.match(slash.stderr, /contains '\/'/u);
+    const discardToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--discard-leftover"]);
+    assert.equal(discardToFile.code, 2);
+    assert.match(discardToFile.stderr, /--discard-leftover: goes with --to-host, not --to-file/u);
+    const discardOver = await toHost("--over-original", "--discard-leftover");
+    assert.equal(discardOver.code, 2);
+    assert.match(discardOver.stderr, /--discard-leftover: goes with a restore as a new VM/u);
+    assert.ok(!existsSync(join(work, "x.raw")));
   });
 
   it("--over-original rewrites a powered-off VM's disk in place, zeros included, and keeps its .vmx", async () => {
@@ -184,34 +194,96 @@ describe("esxbackup restore", () => {
     assert.deepEqual(await fileHashes(datastoreDir()), before);
   });
 
-  it("a restore SIGKILLed while writing leaves no VM registered; its folder is left, and named by the next restore", async () => {
+  it("a restore SIGKILLed while writing, run again, carries on where it stopped: only what the host had not acknowledged is sent, the disk equals the point, one VM", async () => {
     const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
     const folder = join(datastoreDir(), "killed");
-    const child = spawn(process.execPath, [CLI, "restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "killed", "--channels", "1"], { stdio: "ignore" });
+    const recordPath = join(folder, ".esxbackup-restore.json");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "killed", "--channels", "1"];
+    // The host's output slowed to 400 bytes/s: its acknowledgements (some 20 bytes a 1 MiB run) pace the
+    // restore at about 20 MiB/s, so it is still writing when the first record of acknowledged runs is saved.
+    host.faults.throttleBytesPerSecond = 400;
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
     const exited = once(child, "exit");
+    let recordedBelowChunk = 0;
     try {
-      // Killed the moment its disk exists: after mkdir and vmkfstools, while its data is being written.
-      await new Promise<void>((resolve) => {
+      // Killed the moment the host holds a record of acknowledged data: mid-disk, after mkdir and vmkfstools.
+      await new Promise<void>((resolve, reject) => {
+        child.once("exit", () => reject(new Error("the restore ended before a record of acknowledged data was seen")));
+        const onRecord = (): void => {
+          let record: { disks?: { writtenBelowChunk?: number }[] };
+          try {
+            record = JSON.parse(readFileSync(recordPath, "utf8")) as typeof record;
+          } catch {
+            return;
+          }
+          recordedBelowChunk = record.disks?.[0]?.writtenBelowChunk ?? 0;
+          if (recordedBelowChunk === 0) return;
+          child.kill("SIGKILL");
+          inFolder?.close();
+          resolve();
+        };
+        let inFolder: FSWatcher | undefined;
         const inDatastore = watch(datastoreDir(), () => {
-          if (!existsSync(folder)) return;
+          if (inFolder !== undefined || !existsSync(folder)) return;
           inDatastore.close();
-          const inFolder = watch(folder, () => {
-            if (!existsSync(join(folder, "killed-flat.vmdk"))) return;
-            inFolder.close();
-            child.kill("SIGKILL");
-            resolve();
-          });
+          inFolder = watch(folder, onRecord);
+          onRecord();
         });
       });
       assert.deepEqual(await exited, [null, "SIGKILL"]);
     } finally {
+      host.faults.throttleBytesPerSecond = null;
       child.kill("SIGKILL");
     }
     assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "killed"), [], "no half VM is registered");
-    assert.ok(existsSync(folder), "the killed restore's folder is left");
-    const again = await toHost("--name", "killed");
-    assert.equal(again.code, 2, again.stderr);
-    assert.match(again.stderr, /\/vmfs\/volumes\/datastore1\/killed already exists on the host \(another VM's folder, or left by an interrupted restore\)/u);
+    const recordedBytes = recordedBelowChunk * 64 * 1024;
+    assert.ok(recordedBytes < dataBytes, "killed mid-disk");
+
+    const again = await runCli([...args, "--json"]);
+    printed.push(again.stdout, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
+    // The record may have been saved once more between the kill signal and the kill: at least what was seen.
+    assert.equal(json.resumed, true);
+    assert.ok(json.bytesAlreadyWritten >= recordedBytes, `${json.bytesAlreadyWritten} already written, ${recordedBytes} recorded`);
+    assert.ok(json.bytesWritten < dataBytes, `resumed: ${json.bytesWritten} bytes sent again of the disk's ${dataBytes}`);
+    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
+    assert.match(again.stderr, new RegExp(`esxbackup: resuming restore of point ${big.pointId} into /vmfs/volumes/datastore1/killed: ${json.bytesAlreadyWritten} of ${dataBytes} bytes already written`, "u"));
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "killed").length, 1, "exactly one VM of that name");
+    assert.ok((await readFile(host.model?.vmByName("killed").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
+    assert.ok(!existsSync(recordPath), "the record is gone once the VM is registered");
+  });
+
+  it("a leftover of a restore of another point is refused and left untouched; --discard-leftover removes it and restores", async () => {
+    const archive = await pointOfSimulatedVm(host, "archive", repo, work);
+    const folder = join(datastoreDir(), "other point");
+    mkdirSync(folder);
+    const record = { format: "esxbackup-restore/1", restoreId: "r1", point: pointId, name: "other point", datastore: "datastore1", chunkSizeBytes: 65536, disks: [{ index: 0, sizeBytes: 4 * MIB, created: true, writtenBelowChunk: 16 }], registering: false };
+    writeFileSync(join(folder, ".esxbackup-restore.json"), JSON.stringify(record));
+    writeFileSync(join(folder, "other point-flat.vmdk"), Buffer.alloc(MIB, 7));
+    const before = await fileHashes(datastoreDir());
+    const args = ["restore", "--repo", repo, "--point", archive.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "other point"];
+    const refused = await runCli(args);
+    printed.push(refused.stdout, refused.stderr);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`/vmfs/volumes/datastore1/other point was left by an interrupted restore of point ${pointId}; restore that point again to carry it on, or add --discard-leftover`, "u"));
+    assert.deepEqual(await fileHashes(datastoreDir()), before, "nothing changed");
+
+    // Not ours at all (a record naming another VM): refused even with --discard-leftover.
+    writeFileSync(join(folder, ".esxbackup-restore.json"), JSON.stringify({ ...record, name: "someone else" }));
+    const foreign = await runCli([...args, "--discard-leftover"]);
+    printed.push(foreign.stdout, foreign.stderr);
+    assert.equal(foreign.code, 2, foreign.stderr);
+    assert.match(foreign.stderr, /names VM "someone else" on datastore "datastore1", not this folder/u);
+    assert.ok(existsSync(join(folder, "other point-flat.vmdk")), "left untouched");
+
+    writeFileSync(join(folder, ".esxbackup-restore.json"), JSON.stringify(record));
+    const discarded = await runCli([...args, "--discard-leftover"]);
+    printed.push(discarded.stdout, discarded.stderr);
+    assert.equal(discarded.code, 0, discarded.stderr);
+    assert.ok((await readFile(host.model?.vmByName("other point").disks[0]?.extentDataPaths[0] as string)).equals(archive.image), "the restored disk equals the point");
+    assert.deepEqual((await readdir(folder)).filter((file) => file.startsWith(".")), []);
   });
 
   it("a connection dropped while writing: the restore carries on over a new one, says so, and the disk equals the point", async () => {

@@ -3,11 +3,13 @@
  *   `--to-file OUT [--disk N] [--format raw|vmdk] [--overwrite]` — one disk into a local raw image or VMDK,
  *     with the safety of `repo restore-image` (the same code: restore-to-file.ts);
  *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
- *     [--power-on] [--channels N]` — the whole VM to an ESXi host as a new VM beside the original
- *     (docs/adr/0025): refused before anything is written when the folder or a VM of that name exists or
- *     the datastore lacks the space; a dropped connection is survived (what the host had not acknowledged
- *     is sent again, each retry logged; docs/adr/0027); on an error, a connection that keeps dropping, or
- *     Ctrl-C what it created is removed.
+ *     [--power-on] [--channels N] [--discard-leftover]` — the whole VM to an ESXi host as a new VM beside
+ *     the original (docs/adr/0025): refused before anything is written when a VM of that name exists, the
+ *     folder exists and is not a leftover of this same restore, or the datastore lacks the space; a
+ *     dropped connection is survived (what the host had not acknowledged is sent again, each retry logged;
+ *     docs/adr/0027); on an error, a connection that keeps dropping, or Ctrl-C what it created is removed.
+ *     A restore killed outright is carried on by running the same command again (docs/adr/0030);
+ *     `--discard-leftover` removes such a leftover instead and starts over.
  * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
  * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
  *
@@ -44,6 +46,7 @@ interface RestoreOptions extends Omit<HostLoginOptions, "host"> {
   powerOn?: boolean;
   overOriginal?: boolean;
   channels?: string;
+  discardLeftover?: boolean;
   json?: boolean;
 }
 
@@ -64,13 +67,14 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--power-on", "with --to-host: power the VM on once registered")
     .option("--over-original", "with --to-host: rewrite the disks of the VM the point was made from (or --name) in place; it must be powered off and have no snapshots")
     .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
+    .option("--discard-leftover", "with --to-host: remove what an interrupted restore to this --name left (only ever a folder marked as an esxbackup restore's) and start over, instead of carrying it on")
     .option("--json", "print the result as JSON")
     .action(async (options: RestoreOptions) => {
       const pointId = parsePointId(options.point);
       const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
-        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"]] as const) {
+        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"]] as const) {
           if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
         }
         const out = options.toFile;
@@ -84,6 +88,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       }
       const channels = parseChannelsOption(options.channels ?? "4");
       const overOriginal = options.overOriginal === true;
+      if (overOriginal && options.discardLeftover === true) throw new InvalidInputError("--discard-leftover", "goes with a restore as a new VM (--name), not --over-original");
       if (overOriginal && (options.datastore !== undefined || options.powerOn === true)) throw new InvalidInputError("--over-original", "keeps the VM where it is and as it is: --datastore and --power-on do not apply");
       if (!overOriginal && options.name === undefined) throw new InvalidInputError("--name", "a restore to a host needs the new VM's name (or --over-original)");
       const name = options.name;
@@ -135,6 +140,9 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             clock,
             progress,
             onRetry,
+            discardLeftover: options.discardLeftover === true,
+            onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
+              void context.stderr.write(`esxbackup: resuming restore of point ${pointId} into ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
           }).catch((error: unknown) => {
             if (error instanceof PowerOnFailedError) {
               context.stderr.write(`esxbackup: ${error.message}\n`);
@@ -144,6 +152,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             return failedOnHost(error);
           });
           if (result === undefined) return;
+          if (result.recordLeftBehind !== undefined) context.stderr.write(`esxbackup: ${result.recordLeftBehind}\n`);
           if (options.json === true) {
             writeJson(context, { point: pointId, host: session.label, ...result });
             return;
@@ -151,7 +160,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
           const seconds = result.seconds;
           context.stderr.write(
             `restored point ${pointId} to ${session.label} as ${JSON.stringify(result.name)} (vmid ${result.vmid}) in [${result.datastore}] ${result.name}/: ` +
-              `${formatBytes(result.bytesWritten)} written over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})` +
+              `${formatBytes(result.bytesWritten)} written${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were there already)` : ""} over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})` +
               `${result.poweredOn ? ", powered on" : ""}\n`,
           );
           if (result.detachedSlots.length > 0) context.stderr.write(`esxbackup: the point holds no data for ${result.detachedSlots.join(", ")}; restored as not present\n`);

@@ -3,7 +3,7 @@
 // host is wrapped in one that loses the answer of one chosen command (after running it), or the command
 // itself (before running it). Each step is checked on the host before it is run again (docs/adr/0027).
 import { strict as assert } from "node:assert";
-import { copyFile, readFile, readdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
@@ -20,13 +20,20 @@ import type { HostRestoreSession } from "./restore-to-host.js";
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
 
+/** Which command loses what; `meanwhile` runs on the host's files before the loss is reported. */
+interface LossRule {
+  pattern: RegExp;
+  lose: "answer" | "command";
+  meanwhile?: () => Promise<void>;
+}
+
 /** A session that loses, once, the answer of the first command matching `pattern` (or the command itself). */
 class LosingSession implements HostRestoreSession {
   readonly label: string;
   lost: string[] = [];
   constructor(
     readonly inner: EsxiSshSession,
-    private rule: { pattern: RegExp; lose: "answer" | "command" } | undefined,
+    private rule: LossRule | undefined,
   ) {
     this.label = inner.label;
   }
@@ -37,6 +44,7 @@ class LosingSession implements HostRestoreSession {
     this.rule = undefined;
     this.lost.push(command.text);
     if (rule.lose === "answer") await this.inner.exec(command, options);
+    await rule.meanwhile?.();
     throw new SshConnectionLostError(this.label, rule.lose === "answer" ? "while the command was running" : "while opening a channel");
   }
 
@@ -74,7 +82,7 @@ describe("restoreToHost, steps whose answer was lost", () => {
     await test.stop();
   });
 
-  async function restoreWith(name: string, rule: { pattern: RegExp; lose: "answer" | "command" }, powerOn = false): Promise<{ session: LosingSession; retries: string[]; restore: ReturnType<typeof restoreToHost> }> {
+  async function restoreWith(name: string, rule: LossRule, powerOn = false): Promise<{ session: LosingSession; retries: string[]; restore: ReturnType<typeof restoreToHost> }> {
     const session = new LosingSession(await test.open(), rule);
     const retries: string[] = [];
     const restore = restoreToHost({ session, repository, pointId, name, powerOn, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, onRetry: (r) => retries.push(r) });
@@ -126,16 +134,25 @@ describe("restoreToHost, steps whose answer was lost", () => {
     await assertRestored("dir", result.vmid);
   });
 
-  it("mkdir whose answer was lost: the folder that now exists cannot be told from another's, so the restore stops, leaves it and names it", async () => {
+  it("mkdir whose answer was lost: the folder that now exists holds this restore's record, so it is ours and the restore goes on", async () => {
+    const { session, retries, restore } = await restoreWith("dir2", { pattern: /^mkdir /u, lose: "answer" });
+    const result = await restore;
+    assert.equal(session.lost.length, 1);
+    assert.match(retries.join("\n"), /mkdir \/vmfs\/volumes\/datastore1\/dir2: connection lost, checking whether it happened/u);
+    await assertRestored("dir2", result.vmid);
+    assert.deepEqual((await readdir(join(datastore, "dir2"))).filter((file) => file.startsWith(".")), [], "the record is gone once the VM is registered");
+  });
+
+  it("mkdir lost, and meanwhile a folder of that name appeared without our record: it cannot be told from another's, so the restore stops, leaves it and names it", async () => {
     const before = (await readdir(datastore)).sort();
-    const { restore } = await restoreWith("dir2", { pattern: /^mkdir /u, lose: "answer" });
+    const { restore } = await restoreWith("dir3", { pattern: /^mkdir /u, lose: "command", meanwhile: () => mkdir(join(datastore, "dir3")) });
     await assert.rejects(restore, (error: unknown) => {
       assert.ok(error instanceof HostRestoreFailedError, String(error));
-      assert.match(error.message, /the connection was lost while \/vmfs\/volumes\/datastore1\/dir2 was being made, and it exists now/u);
-      assert.match(error.leftBehind ?? "", /remove \/vmfs\/volumes\/datastore1\/dir2 if it exists, is empty and nothing else uses it/u);
+      assert.match(error.message, /the connection was lost while \/vmfs\/volumes\/datastore1\/dir3 was being made, and it exists now without this restore's record/u);
+      assert.match(error.leftBehind ?? "", /remove \/vmfs\/volumes\/datastore1\/dir3 if it exists and nothing else uses it/u);
       return true;
     });
-    assert.deepEqual((await readdir(datastore)).sort(), [...before, "dir2"].sort(), "only the folder, left as it is");
-    assert.deepEqual(await readdir(join(datastore, "dir2")), []);
+    assert.deepEqual((await readdir(datastore)).sort(), [...before, "dir3"].sort(), "only the folder, left as it is");
+    assert.deepEqual(await readdir(join(datastore, "dir3")), []);
   });
 });

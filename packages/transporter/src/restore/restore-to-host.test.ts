@@ -1,18 +1,26 @@
 // restoreToHost over real SSH against simulated hosts: the Python writer and the dd writer (a host
 // without Python) both give a disk equal to the point; an abort in the middle of writing leaves no VM
 // registered and removes the folder it created, and nothing else; a connection dropped while writing is
-// survived (the writes not acknowledged sent again), one that keeps dropping fails the restore, undone.
+// survived (the writes not acknowledged sent again), one that keeps dropping fails the restore, undone; a
+// restore whose transporter dies (nothing reaches the host any more, the undo neither) leaves its folder and
+// record, and run again carries on: only the runs not recorded are sent, a disk not recorded as made is
+// made again.
 import { strict as assert } from "node:assert";
 import { copyFile, open, readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { Transform } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
 import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import type { EsxiSshSession, ExecOptions, ExecResult, StreamOptions, StreamingExec } from "../esxi/ssh/esxi-ssh-session.js";
+import type { ShellCommand } from "../esxi/ssh/shell-command.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreOverOriginal } from "./restore-over-original.js";
 import { HostRestoreFailedError, restoreToHost } from "./restore-to-host.js";
+import type { HostRestoreSession } from "./restore-to-host.js";
+import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
@@ -34,6 +42,61 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
   await disk.writeChunks(0, Buffer.from(image)); // handed to the workers: a copy, the test keeps `image`
   const committed = await writer.commit();
   return { pointId: committed.pointId, image };
+}
+
+/**
+ * The transporter dying, as far as the host can tell: once `dies` says so after a command, the connection is
+ * closed (the host's writers see their input end, as on a kill) and nothing reaches the host any more. Disk
+ * data beyond `allowDataBytes` is held until then, so the death comes mid-disk however fast the host writes
+ * (a `dd` run is let through whole or not at all).
+ */
+class DyingSession implements HostRestoreSession {
+  readonly label: string;
+  dead = false;
+  #passed = 0;
+  readonly #held: ((error: Error) => void)[] = [];
+  constructor(
+    readonly inner: EsxiSshSession,
+    private readonly options: { allowDataBytes: number; dies: (command: string) => Promise<boolean> },
+  ) {
+    this.label = inner.label;
+  }
+
+  async exec(command: ShellCommand, options?: ExecOptions): Promise<ExecResult> {
+    if (this.dead) throw new Error("the transporter is gone");
+    if (command.text.startsWith("dd of=")) {
+      if (this.#passed >= this.options.allowDataBytes) await this.#hold();
+      this.#passed += options?.stdin?.length ?? 0;
+    }
+    const result = await this.inner.exec(command, options);
+    if (!this.dead && (await this.options.dies(command.text))) this.#die();
+    return result;
+  }
+
+  async execStream(command: ShellCommand, options?: StreamOptions): Promise<StreamingExec> {
+    if (this.dead) throw new Error("the transporter is gone");
+    if (options?.stdin === undefined) return this.inner.execStream(command, options);
+    const gate = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        const room = Math.max(0, this.options.allowDataBytes - this.#passed);
+        this.#passed += Math.min(room, chunk.length);
+        if (room >= chunk.length) return callback(null, chunk);
+        gate.push(chunk.subarray(0, room));
+        this.#hold().catch((error: Error) => callback(error));
+      },
+    });
+    return this.inner.execStream(command, { ...options, stdin: options.stdin.pipe(gate) });
+  }
+
+  #hold(): Promise<never> {
+    return new Promise<never>((_resolve, reject) => this.#held.push(reject));
+  }
+
+  #die(): void {
+    this.dead = true;
+    for (const reject of this.#held.splice(0)) reject(new Error("the transporter is gone"));
+    void this.inner.close();
+  }
 }
 
 for (const { version, python } of [{ version: "8.0", python: true }, { version: "6.7", python: false }] as { version: EsxiVersion; python: boolean }[]) {
@@ -96,6 +159,69 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().map((vm) => vm.name).filter((name) => name === "aborted"), []);
       assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
+    });
+
+    const dataBytes = (image: Buffer): number => {
+      let bytes = 0;
+      for (let offset = 0; offset < image.length; offset += 64 * 1024) if (!image.subarray(offset, offset + 64 * 1024).every((b) => b === 0)) bytes += 64 * 1024;
+      return bytes;
+    };
+
+    it("a restore whose transporter died mid-disk leaves its folder and record; run again, it sends only what the record does not show acknowledged", async () => {
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const record = join(datastore, "died", ".esxbackup-restore.json");
+      const writtenBelow = async (): Promise<number> => {
+        const saved = JSON.parse(await readFile(record, "utf8").catch(() => "{}")) as { disks?: { writtenBelowChunk: number }[] };
+        return saved.disks?.[0]?.writtenBelowChunk ?? 0;
+      };
+      // Two runs' data let through (headers included), the rest held; dies once a save of the record shows acknowledged data.
+      const dying = new DyingSession(await test.open(), { allowDataBytes: 2 * MIB + 32, dies: async (command) => command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0 });
+      await assert.rejects(
+        restoreToHost({ session: dying, repository, pointId: point.pointId, name: "died", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
+        (error: unknown) => error instanceof HostRestoreFailedError && /the restore's folder \/vmfs\/volumes\/datastore1\/died could not be removed/u.test(error.message),
+      );
+      const recorded = await writtenBelow();
+      assert.ok(recorded > 0 && recorded * 64 * 1024 < dataBytes(point.image), `recorded below chunk ${recorded}`);
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "died"), []);
+
+      const resumes: { bytesWritten: number; bytesTotal: number }[] = [];
+      const result = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "died", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, onResume: (r) => resumes.push(r) });
+      assert.equal(result.resumed, true);
+      assert.deepEqual(resumes, [{ folderPath: "/vmfs/volumes/datastore1/died", bytesWritten: result.bytesAlreadyWritten, bytesTotal: dataBytes(point.image) }]);
+      assert.ok(result.bytesAlreadyWritten >= recorded * 64 * 1024 && result.bytesAlreadyWritten > 0);
+      assert.equal(result.bytesWritten + result.bytesAlreadyWritten, dataBytes(point.image), "only what was not recorded is sent");
+      assert.ok((await readFile(test.host.model?.vmByName("died").disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
+      assert.equal(test.host.model?.inventory().filter((vm) => vm.name === "died").length, 1);
+      assert.deepEqual((await readdir(join(datastore, "died"))).filter((file) => file.startsWith(".")), [], "the record is gone");
+    });
+
+    it("a restore whose transporter died right after vmkfstools -c (before the record says so): run again, the disk is made again and written whole", async () => {
+      const dying = new DyingSession(await test.open(), { allowDataBytes: Number.POSITIVE_INFINITY, dies: async (command) => command.startsWith("vmkfstools -c") });
+      await assert.rejects(restoreToHost({ session: dying, repository, pointId: point.pointId, name: "unmade", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent }));
+      const steps: string[] = [];
+      const result = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "unmade", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, onStep: (s) => steps.push(s) });
+      assert.equal(result.resumed, true);
+      assert.equal(result.bytesAlreadyWritten, 0);
+      assert.ok(steps.some((s) => s.startsWith("created /vmfs/volumes/datastore1/unmade/unmade.vmdk")), steps.join("\n"));
+      assert.ok((await readFile(test.host.model?.vmByName("unmade").disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
+    });
+
+    it("a restore whose transporter died as it was about to register the VM is never carried on: it cannot be told from a restored VM unregistered since", async () => {
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const record = join(datastore, "late", ".esxbackup-restore.json");
+      const registering = async (): Promise<boolean> => (JSON.parse(await readFile(record, "utf8").catch(() => "{}")) as { registering?: boolean }).registering === true;
+      const dying = new DyingSession(await test.open(), { allowDataBytes: Number.POSITIVE_INFINITY, dies: async (command) => command.includes(".esxbackup-restore.json") && (await registering()) });
+      await assert.rejects(restoreToHost({ session: dying, repository, pointId: point.pointId, name: "late", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent }));
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "late"), [], "died before registervm");
+      const before = await readFile(join(datastore, "late", "late-flat.vmdk"));
+      await assert.rejects(
+        restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "late", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent }),
+        (error: unknown) => error instanceof HostRestoreRefusedError && error.refusal === "leftover-was-registered",
+      );
+      assert.ok((await readFile(join(datastore, "late", "late-flat.vmdk"))).equals(before), "left as it was");
+      const discarded = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "late", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, discardLeftover: true });
+      assert.equal(discarded.resumed, false);
+      assert.ok((await readFile(test.host.model?.vmByName("late").disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
     });
 
     it("over the original: old data in the point's zero chunks is zeroed on the host, the rest rewritten", async () => {

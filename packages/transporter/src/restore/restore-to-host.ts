@@ -6,11 +6,18 @@
  *   `vim-cmd solo/registervm` → optionally `power.on`.
  *
  * Nothing is written before every check passed. The folder is created with a plain `mkdir`, which fails
- * if it appeared meanwhile, so everything under it is this restore's own. On an error or an abort before
- * the VM is registered, exactly what this restore created is removed: a VM registered from its `.vmx`
- * (found by path, so a lost answer of registervm is covered) is unregistered, then the folder is deleted.
- * Nothing else on the host is ever touched. A restore killed outright leaves at most the folder,
- * unregistered; the next restore to that name refuses and names it.
+ * if it appeared meanwhile, so everything under it is this restore's own; the same host command writes the
+ * restore's record in it (restore-record.ts), which marks it as ours and, rewritten as the host acknowledges
+ * disk runs, says what of it is there. On an error or an abort before the VM is registered, exactly what
+ * this restore created is removed: a VM registered from its `.vmx` (found by path, so a lost answer of
+ * registervm is covered) is unregistered, then the folder is deleted. Nothing else on the host is ever
+ * touched. Once the VM is registered the record is removed.
+ *
+ * A restore killed outright (docs/adr/0030) leaves its folder, unregistered, with its record. Run again,
+ * the same restore carries it on: disks the record does not show as made are made again, and only the
+ * data runs it does not show as acknowledged are sent. A folder that is not provably this restore's (no
+ * record, another point's, another name's, a VM registered from it) is refused as before, with what to
+ * do; `discardLeftover` removes a leftover of ours and starts over.
  *
  * A failed power-on leaves the VM restored and registered (it is whole) and says so.
  *
@@ -20,6 +27,7 @@
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
  * through `onRetry`; then the restore fails and is undone as above.
  */
+import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
@@ -32,9 +40,12 @@ import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { HostRestoreRecord, restoreRecordPath } from "./host-restore-record.js";
 import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
+import { bytesOfDataChunksBelow, decideLeftoverFolder, newRestoreRecord, parseRestoreRecord } from "./restore-record.js";
+import type { LeftoverFolderDecision } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
@@ -60,6 +71,12 @@ export interface RestoreToHostRequest {
   attempts?: number;
   /** Something is tried again after a lost connection: what, and why. */
   onRetry?: (reason: string) => void;
+  /** Remove a leftover of an interrupted restore of ours in the target folder and start over (docs/adr/0030). */
+  discardLeftover?: boolean;
+  /** The target folder is a leftover of this same restore, carried on: what of its data is there already. */
+  onResume?: (resume: { folderPath: string; bytesWritten: number; bytesTotal: number }) => void;
+  /** Least time between two saves of the restore's record on the host (default RESTORE_RECORD_INTERVAL_MS). */
+  recordIntervalMs?: number;
 }
 
 export interface RestoreToHostResult {
@@ -69,9 +86,15 @@ export interface RestoreToHostResult {
   folderPath: string;
   vmxPath: string;
   method: FlatWriteMethod["kind"];
-  disks: { index: number; slot: string; path: string; sizeBytes: number; bytesWritten: number }[];
+  /** `bytesWritten`: sent and written by this run; `bytesAlreadyWritten`: there from an interrupted run of the same restore. */
+  disks: { index: number; slot: string; path: string; sizeBytes: number; bytesWritten: number; bytesAlreadyWritten: number }[];
   detachedSlots: string[];
   bytesWritten: number;
+  /** The restore carried on a leftover of an interrupted run of itself (docs/adr/0030). */
+  resumed: boolean;
+  bytesAlreadyWritten: number;
+  /** The VM is registered but its restore record could not be removed: what to do. */
+  recordLeftBehind?: string;
   seconds: number;
   poweredOn: boolean;
 }
@@ -109,31 +132,93 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     datastores: capabilities.datastores.map((ds) => ds.volumeName).filter((name) => name !== ""),
   });
   const datastore = capabilities.datastores.find((ds) => ds.volumeName === plan.datastore);
+  const vms = await registeredVms(session, signal);
+  const vmNames = vms.map((vm) => vm.name);
+  const folderExists = await pathExists(session, plan.folderPath, signal);
+  // A folder of that name: carried on only when it is provably this restore's (restore-record.ts).
+  const leftover: LeftoverFolderDecision | undefined =
+    folderExists && !vmNames.includes(plan.name)
+      ? decideLeftoverFolder(plan, request.pointId, point.chunkSizeBytes, {
+          recordText: await readRecord(session, plan, signal),
+          registeredFromFolder: vms.filter((vm) => vm.file.startsWith(`[${plan.datastore}] ${plan.name}/`)),
+          discard: request.discardLeftover === true,
+        })
+      : undefined;
+  const readers = new Map<number, DiskReader>();
+  for (const disk of plan.disks) readers.set(disk.index, await DiskReader.open(repository, request.pointId, disk.index));
+  const resumed = leftover?.kind === "resume" ? leftover.record : undefined;
+  const alreadyWritten = (index: number): number => {
+    const recorded = resumed?.disks.find((disk) => disk.index === index);
+    return recorded === undefined || !recorded.created ? 0 : bytesOfDataChunksBelow(recorded.writtenBelowChunk, (readers.get(index) as DiskReader).index);
+  };
   checkHostRestoreTarget(plan, {
-    vmNames: await registeredVms(session, signal).then((vms) => vms.map((vm) => vm.name)),
-    folderExists: await pathExists(session, plan.folderPath, signal),
-    datastoreFreeBytes: datastore?.freeBytes ?? 0,
+    vmNames,
+    folderExists: folderExists && leftover === undefined,
+    // What the leftover holds already is on the datastore: only the rest must fit.
+    datastoreFreeBytes: (datastore?.freeBytes ?? 0) + plan.disks.reduce((sum, disk) => sum + alreadyWritten(disk.index), 0),
   });
   const method: FlatWriteMethod = request.method ?? (capabilities.python === undefined ? { kind: "dd" } : { kind: "python", interpreter: capabilities.python.command });
   signal.throwIfAborted();
 
-  // From here on the host changes: the folder is ours once mkdir succeeded.
-  await makeFolder(request, plan.folderPath);
-  step(`created ${plan.folderPath}`);
+  // From here on the host changes: the folder is ours once mkdir succeeded, and marked so by the record.
+  if (leftover?.kind === "discard") {
+    await session.exec(sh`rm -rf -- ${plan.folderPath}`, { signal, retryOnConnectionLost: true });
+    step(`removed ${plan.folderPath}, left by an interrupted restore of point ${leftover.record.point}`);
+  }
+  const record = new HostRestoreRecord({
+    session,
+    plan,
+    record: resumed ?? newRestoreRecord(plan, request.pointId, point.chunkSizeBytes, randomUUID()),
+    python: capabilities.python?.command,
+    clock,
+    ...(request.recordIntervalMs === undefined ? {} : { intervalMs: request.recordIntervalMs }),
+  });
+  if (resumed === undefined) {
+    await makeFolder(request, plan.folderPath, record);
+    step(`created ${plan.folderPath}`);
+  } else {
+    const bytesTotal = plan.disks.reduce((sum, disk) => sum + dataBytesOf(readers.get(disk.index) as DiskReader), 0);
+    request.onResume?.({ folderPath: plan.folderPath, bytesWritten: plan.disks.reduce((sum, disk) => sum + alreadyWritten(disk.index), 0), bytesTotal });
+    step(`resuming into ${plan.folderPath}`);
+  }
   try {
     const written: RestoreToHostResult["disks"] = [];
     for (const disk of plan.disks) {
-      await makeDisk(request, disk);
-      step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
-      const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: disk.dataBytes });
+      const reader = readers.get(disk.index) as DiskReader;
+      const recorded = record.record.disks.find((d) => d.index === disk.index);
+      if (recorded?.created !== true || !(await pathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
+        // Never made, or perhaps half made when the restore was killed: made again, from nothing.
+        if (recorded?.created === true) await record.diskCreated(disk.index, false);
+        await makeDisk(request, disk, resumed !== undefined);
+        await record.diskCreated(disk.index, true);
+        step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
+      }
+      // What the record shows acknowledged (nothing for a disk just made) is not sent again.
+      const fromChunk = recorded?.writtenBelowChunk ?? 0;
+      const bytesAlreadyWritten = bytesOfDataChunksBelow(fromChunk, reader.index);
+      const runs = diskRuns(reader, { zeros: false, runBytes: restoreRunBytes(method.kind), fromChunk });
+      record.writing(disk.index, runs);
+      const task = request.progress.start({ phase: "restore", vm: plan.name, disk: `${disk.slot} ${disk.descriptorName}`, bytesTotal: dataBytesOf(reader) - bytesAlreadyWritten });
       const bytesSkippedZero = disk.sizeBytes - disk.dataBytes;
       let bytesDone = 0;
       try {
-        const bytesWritten = await writeDisk(request, disk, method, (bytes) => {
-          bytesDone += bytes;
-          task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
+        const { bytesWritten } = await writeDiskRuns({
+          session,
+          flatPath: disk.flatPath,
+          method,
+          channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
+          reader,
+          runs,
+          signal,
+          onDone: (bytes, _zero, run) => {
+            bytesDone += bytes;
+            record.acknowledged(disk.index, run);
+            task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
+          },
+          ...retryOptions(request),
         });
-        written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten });
+        await record.flush();
+        written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten, bytesAlreadyWritten });
       } finally {
         task.stop();
       }
@@ -143,8 +228,14 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
     }
     signal.throwIfAborted();
+    await record.registering();
     const vmid = await registerVm(request, plan);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
+    // The folder is a registered VM's now, not a restore in progress: its record goes.
+    const recordLeftBehind = await record.remove().then(
+      () => undefined,
+      (error: unknown) => `its restore record ${record.path} could not be removed (${error instanceof Error ? error.message : String(error)}); remove it`,
+    );
     const result: RestoreToHostResult = {
       vmid,
       name: plan.name,
@@ -155,6 +246,9 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       disks: written,
       detachedSlots: plan.detachedSlots,
       bytesWritten: written.reduce((sum, disk) => sum + disk.bytesWritten, 0),
+      resumed: resumed !== undefined,
+      ...(recordLeftBehind === undefined ? {} : { recordLeftBehind }),
+      bytesAlreadyWritten: written.reduce((sum, disk) => sum + disk.bytesAlreadyWritten, 0),
       seconds: (clock.now().getTime() - startedMs) / 1000,
       poweredOn: false,
     };
@@ -170,6 +264,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     return result;
   } catch (error) {
     if (error instanceof PowerOnFailedError) throw error;
+    await record.settled();
     const leftBehind = await removeWhatWasCreated(session, plan, step);
     if (leftBehind === undefined && signal.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -179,19 +274,23 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
 }
 
 /**
- * `mkdir` (never `-p`: a folder that appeared meanwhile stops the restore). Its answer lost: a folder still
- * absent is made again; one that exists may be ours or someone else's made at the same moment, so it is
- * left alone and named.
+ * `mkdir` (never `-p`: a folder that appeared meanwhile stops the restore), and in the same command the
+ * restore's record in it. Its answer lost: a folder still absent is made again; one that holds our record
+ * (this restore's id) is ours; any other may be someone else's made at the same moment, so it is left alone
+ * and named.
  */
-async function makeFolder(request: RestoreToHostRequest, folderPath: string): Promise<void> {
+async function makeFolder(request: RestoreToHostRequest, folderPath: string, record: HostRestoreRecord): Promise<void> {
   const { session, signal } = request;
-  const maybeMade = `the folder may have been made: remove ${folderPath} if it exists, is empty and nothing else uses it, then restore again`;
+  const maybeMade = `the folder may have been made: remove ${folderPath} if it exists and nothing else uses it, then restore again`;
+  const { command, stdin } = record.makeFolderCommand();
   await runCheckedStep({
     what: `mkdir ${folderPath}`,
-    run: async () => void (await session.exec(sh`mkdir -- ${folderPath}`, { signal })),
+    run: async () => void (await session.exec(command, { stdin, signal })),
     afterLoss: async () => {
       if (!(await pathExists(session, folderPath, signal))) return undefined;
-      throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now: this restore's, or another's made at the same moment`, maybeMade);
+      const found = parseRestoreRecord((await session.exec(sh`cat -- ${record.path}`, { check: false, retryOnConnectionLost: true, signal })).stdout.toString("utf8"));
+      if (!("problem" in found) && found.restoreId === record.record.restoreId) return { done: undefined };
+      throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now without this restore's record: another's made at the same moment, or ours cut off`, maybeMade);
     },
     ...retryOptions(request),
   }).catch((error: unknown) => {
@@ -200,9 +299,14 @@ async function makeFolder(request: RestoreToHostRequest, folderPath: string): Pr
   });
 }
 
-/** `vmkfstools -c`. Its answer lost: the disk may be half made, so its two files (in our folder) are removed and it is made again. */
-async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk): Promise<void> {
+/**
+ * `vmkfstools -c`. Its answer lost: the disk may be half made, so its two files (in our folder) are removed
+ * and it is made again. `removeFirst`: so are they before the first try (a resumed restore whose record
+ * does not show the disk as made: it may have been half made when the restore was killed).
+ */
+async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, removeFirst: boolean): Promise<void> {
   const { session, signal } = request;
+  if (removeFirst) await session.exec(sh`rm -f -- ${disk.descriptorPath} ${disk.flatPath}`, { signal, retryOnConnectionLost: true });
   await runCheckedStep({
     what: `vmkfstools -c of ${disk.descriptorPath}`,
     run: async () => void (await session.exec(sh`vmkfstools -c ${disk.sizeBytes} -d thin ${disk.descriptorPath}`, { signal })),
@@ -250,12 +354,15 @@ function retryOptions(request: RestoreToHostRequest): { attempts?: number; onRet
   return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
 }
 
-/** Writes the disk's non-zero chunks into its new flat file (it reads as zeros elsewhere); returns the bytes written. */
-async function writeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, method: FlatWriteMethod, onDone: (bytes: number) => void): Promise<number> {
-  const reader = await DiskReader.open(request.repository, request.pointId, disk.index);
-  const runs = diskRuns(reader, { zeros: false, runBytes: restoreRunBytes(method.kind) });
-  const { bytesWritten } = await writeDiskRuns({ session: request.session, flatPath: disk.flatPath, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, reader, runs, signal: request.signal, onDone, ...retryOptions(request) });
-  return bytesWritten;
+/** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
+function dataBytesOf(reader: DiskReader): number {
+  return bytesOfDataChunksBelow(reader.index.chunkCount, reader.index);
+}
+
+/** The restore record in the target folder, or undefined when there is none. */
+async function readRecord(session: HostRestoreSession, plan: HostRestorePlan, signal: AbortSignal): Promise<string | undefined> {
+  const result = await session.exec(sh`cat -- ${restoreRecordPath(plan)}`, { check: false, retryOnConnectionLost: true, signal });
+  return result.exitCode === 0 ? result.stdout.toString("utf8") : undefined;
 }
 
 /**
@@ -283,7 +390,8 @@ async function registeredVms(session: HostRestoreSession, signal: AbortSignal | 
   return parseGetAllVms(listing.stdout).vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
 }
 
-async function pathExists(session: HostRestoreSession, path: string, signal: AbortSignal): Promise<boolean> {
+/** Whether `path` (every one of `path`, given several) exists. */
+async function pathExists(session: HostRestoreSession, path: string | string[], signal: AbortSignal): Promise<boolean> {
   // `ls -d` rather than `test -e`: a dangling symbolic link exists too, and would still block mkdir.
   const result = await session.exec(sh`ls -d -- ${path}`, { check: false, retryOnConnectionLost: true, signal });
   return result.exitCode === 0;

@@ -41,10 +41,14 @@ export interface DiskRun {
   zero: boolean;
 }
 
-/** Runs of the disk's chunks, in disk order: its data chunks, and with `zeros` its zero chunks too. */
-export function diskRuns(reader: DiskReader, options: { zeros: boolean; runBytes: number }): DiskRun[] {
+/**
+ * Runs of the disk's chunks, in disk order: its data chunks, and with `zeros` its zero chunks too; with
+ * `fromChunk`, only chunks from that one on (a resumed restore, docs/adr/0030).
+ */
+export function diskRuns(reader: DiskReader, options: { zeros: boolean; runBytes: number; fromChunk?: number }): DiskRun[] {
   const { index } = reader;
-  const all = Array.from({ length: index.chunkCount }, (_, chunk) => chunk);
+  const from = Math.min(options.fromChunk ?? 0, index.chunkCount);
+  const all = Array.from({ length: index.chunkCount - from }, (_, i) => from + i);
   const data = consecutiveRuns(all.filter((chunk) => !index.isZero(chunk)), Math.max(1, Math.floor(options.runBytes / index.chunkSizeBytes))).map((run) => ({ ...run, zero: false }));
   if (!options.zeros) return data;
   const zeros = consecutiveRuns(all.filter((chunk) => index.isZero(chunk)), Number.MAX_SAFE_INTEGER).map((run) => ({ ...run, zero: true }));
@@ -59,8 +63,8 @@ export interface WriteDiskRunsRequest {
   reader: DiskReader;
   runs: readonly DiskRun[];
   signal: AbortSignal;
-  /** After each run, with its length and whether it was zeros made on the host. */
-  onDone: (bytes: number, zero: boolean) => void;
+  /** After each run the host acknowledged, with its length, whether it was zeros made on the host, and the run. */
+  onDone: (bytes: number, zero: boolean, run: DiskRun) => void;
   /** Tries per run when the connection keeps failing (default 3). */
   attempts?: number;
   /** Before a run is sent again after a lost connection, with what and why. */
@@ -100,7 +104,7 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
         await writer.write(number, offset, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
         bytesWritten += length;
       }
-      request.onDone(length, run.zero);
+      request.onDone(length, run.zero, run);
     }
   };
   let firstError: { error: unknown } | undefined;
