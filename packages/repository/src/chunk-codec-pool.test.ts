@@ -98,3 +98,41 @@ describe("ChunkCodecPool with a compression floor", () => {
     assert.throws(() => new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 0, compressionFloor: 0 }), /compressionFloor must be a whole number from 1 to 19/);
   });
 });
+
+describe("ChunkCodecPool.digestRun hands the run back", () => {
+  const chunkBytes = 64 * 1024;
+  const run = (): Buffer => Buffer.from(Array.from({ length: 2 * chunkBytes }, (_, i) => (i * 31) % 251));
+
+  it("a view of shared memory as the caller's own view: read in place, nothing new made for it", async () => {
+    const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 1 });
+    try {
+      const shared = new SharedArrayBuffer(3 * chunkBytes);
+      const view = Buffer.from(shared, chunkBytes, 2 * chunkBytes);
+      view.set(run());
+      const hashed = await pool.digestRun(view, chunkBytes);
+      assert.equal(hashed.plain.buffer, shared);
+      assert.deepEqual([hashed.plain.byteOffset, hashed.plain.byteLength], [chunkBytes, 2 * chunkBytes]);
+      assert.deepEqual(hashed.digests, (await pool.digestRun(run(), chunkBytes)).digests);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a part of a larger buffer (copied to the worker) as the caller's own view, a whole buffer (transferred) with its bytes", async () => {
+    const pool = new ChunkCodecPool(undefined, new SessionKeys(2, undefined), { threads: 1 });
+    try {
+      const larger = Buffer.concat([Buffer.alloc(100), run()]);
+      const part = larger.subarray(100);
+      const fromPart = await pool.digestRun(part, chunkBytes);
+      assert.equal(fromPart.plain.buffer, larger.buffer);
+      assert.equal(fromPart.plain.byteOffset, part.byteOffset);
+      const whole = new Uint8Array(run());
+      const fromWhole = await pool.digestRun(whole, chunkBytes);
+      assert.equal(whole.byteLength, 0, "transferred away");
+      assert.ok(fromWhole.plain.equals(run()));
+      assert.deepEqual(fromWhole.digests, fromPart.digests);
+    } finally {
+      await pool.close();
+    }
+  });
+});

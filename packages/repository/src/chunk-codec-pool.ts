@@ -124,14 +124,15 @@ export class ChunkCodecPool {
   /**
    * Hashes the consecutive chunks of `chunkBytes` (the last may be shorter) that `plain` holds; null marks
    * an all-zero chunk. `plain` is transferred to a worker when it owns its whole ArrayBuffer: the caller
-   * must not use it afterwards, but gets it back as `plain` (same memory, same bytes).
+   * must not use it afterwards, but gets it back as `plain` (same memory, same bytes). A view of shared
+   * memory is read in place and comes back as itself.
    */
   async digestRun(plain: Uint8Array, chunkBytes: number): Promise<{ digests: (ChunkDigest | null)[]; plain: Buffer }> {
     if (this.#lanes.length === 0) return { digests: digestRun(plain, chunkBytes, this.#idKey), plain: asBuffer(plain) };
     const result = await this.#run({ id: 0, op: "digestRun", plain, chunkBytes }, transferListOf(plain));
     if (!result.ok) throw new Error(result.message);
     if (!("digests" in result)) throw new Error("chunk worker answered a digestRun with another result");
-    return { digests: result.digests, plain: asBuffer(result.plain) };
+    return { digests: result.digests, plain: asBuffer(result.plain ?? plain) };
   }
 
   /**

@@ -20,7 +20,8 @@ export type ChunkJobResult =
   | { id: number; ok: true; zero: true }
   | { id: number; ok: true; zero: false; digest: ChunkDigest; bytes: Uint8Array }
   | { id: number; ok: true; plain: Uint8Array }
-  | { id: number; ok: true; digests: (ChunkDigest | null)[]; plain: Uint8Array }
+  /** `plain`: the run's plaintext when it was transferred to the worker (absent: the caller's view is still good). */
+  | { id: number; ok: true; digests: (ChunkDigest | null)[]; plain?: Uint8Array }
   | { id: number; ok: true; sealed: SealedRun }
   | { id: number; ok: false; message: string };
 
@@ -40,10 +41,13 @@ if (port !== null) {
   const level = data.compressionLevel;
   port.on("message", (job: ChunkJob) => {
     try {
-      // A hashed run's plaintext goes back without a copy, to be sealed next.
+      // A hashed run's plaintext goes back without a copy, to be sealed next, when it was transferred here:
+      // a view of shared memory (or a copy of part of a buffer) is still the caller's, and sending it back
+      // would only make the caller's thread a new object for memory it has.
       if (job.op === "digestRun") {
         const digests = digestRun(job.plain, job.chunkBytes, idKey);
-        port.postMessage({ id: job.id, ok: true, digests, plain: job.plain } satisfies ChunkJobResult, transferListOf(job.plain));
+        const transfer = transferListOf(job.plain);
+        port.postMessage({ id: job.id, ok: true, digests, ...(transfer.length === 0 ? {} : { plain: job.plain }) } satisfies ChunkJobResult, transfer);
       } else if (job.op === "sealRun") {
         const sealed = sealRun(job.plain, job.chunkBytes, job.positions, job.sealing, job.level, job.spare);
         port.postMessage({ id: job.id, ok: true, sealed } satisfies ChunkJobResult, transferListOf(sealed.buffer));

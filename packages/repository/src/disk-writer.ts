@@ -159,6 +159,28 @@ export class DiskWriter {
   }
 
   /**
+   * Records `count` consecutive chunks from `firstChunk` as all zero, which the caller knows them to be
+   * (its source said so): what `writeChunks` of zeros would record, without zeros to make, hand to a worker
+   * and scan. A full backup of a disk with gigabytes of zeros made a buffer per run of them, and each that
+   * came back from the worker and was dropped counted as external memory on this thread, which drove its
+   * mark-compacts.
+   */
+  writeZeroChunks(firstChunk: number, count: number): void {
+    if (this.#closed) throw new EsxbackupError("writer_closed", `disk ${this.options.key}: the writer is already committed or aborted`);
+    const lastChunk = firstChunk + count - 1;
+    if (!Number.isInteger(firstChunk) || !Number.isInteger(count) || firstChunk < 0 || count < 1 || lastChunk >= this.chunkCount) {
+      throw new EsxbackupError("invalid_chunk", `disk ${this.options.key}: chunks ${firstChunk}..${lastChunk} are outside 0..${this.chunkCount - 1}`);
+    }
+    for (let chunk = firstChunk; chunk <= lastChunk; chunk += 1) {
+      const length = this.index.chunkLength(chunk);
+      this.index.setZero(chunk);
+      this.#sink.stats.bytesSkippedZero += length;
+      this.stats.bytesSkippedZero += length;
+      this.#set(chunk);
+    }
+  }
+
+  /**
    * Stores the consecutive chunks `firstChunk`, `firstChunk + 1`, … that `data` holds, read in one piece
    * (whole chunks; the disk's last chunk may end it). `data` may be handed to a worker thread without a
    * copy: the caller must not use it afterwards. A view of shared memory is read in place by the workers

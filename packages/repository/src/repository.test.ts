@@ -249,6 +249,27 @@ describe("Repository round trips", () => {
     }
   });
 
+  it("chunks recorded as zero over chunks taken over read back as zeros and count as zero, the short last one included", async () => {
+    const { repository } = await fresh();
+    try {
+      const sizeBytes = 5 * CHUNK + 10;
+      const data = makeImage(sizeBytes, 21);
+      const base = await backUpImage(repository, data);
+      const writer = await PointWriter.begin(repository, { vm: { name: "vm one", id: "1" }, host: "test-host", previousPointId: base.pointId });
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "disk.vmdk", sizeBytes });
+      disk.writeZeroChunks(2, 3);
+      assert.throws(() => disk.writeZeroChunks(5, 2), /chunks 5\.\.6 are outside 0\.\.5/);
+      assert.throws(() => disk.writeZeroChunks(3, 0), /outside/);
+      disk.writeZeroChunks(5, 1);
+      assert.deepEqual([disk.stats.bytesSkippedZero, writer.stats.bytesSkippedZero, disk.stats.bytesTakenOver], [3 * CHUNK + 10, 3 * CHUNK + 10, 2 * CHUNK]);
+      const point = await writer.commit();
+      assert.equal(point.disks[0]?.zeroChunkCount, 4);
+      assert.equal(sha256(await readWholeDisk(repository, point.pointId)), sha256(Buffer.concat([data.subarray(0, 2 * CHUNK), Buffer.alloc(3 * CHUNK + 10)])));
+    } finally {
+      await repository.close();
+    }
+  });
+
   it("concurrent runs holding the same chunks in crossed order, or one chunk twice, do not wait on each other", async () => {
     const { repository } = await fresh();
     try {

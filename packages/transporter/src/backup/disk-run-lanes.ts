@@ -27,13 +27,12 @@ export function runLength(disk: DiskWriter, run: ChunkRun): number {
   return (run.count - 1) * disk.chunkSizeBytes + disk.chunkLength(run.first + run.count - 1);
 }
 
-/** Writes the chunks the source found all zero as zero, in runs; returns their bytes. */
-export async function writeZeroChunks(disk: DiskWriter, chunks: readonly number[]): Promise<number> {
+/** Records the chunks the source found all zero as zero (nothing read, made or hashed); returns their bytes. */
+export function writeZeroChunks(disk: DiskWriter, chunks: readonly number[]): number {
   let bytes = 0;
   for (const run of consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, undefined))) {
-    const length = runLength(disk, run);
-    await disk.writeChunks(run.first, new Uint8Array(length));
-    bytes += length;
+    disk.writeZeroChunks(run.first, run.count);
+    bytes += runLength(disk, run);
   }
   return bytes;
 }

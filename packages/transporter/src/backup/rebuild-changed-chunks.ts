@@ -85,7 +85,7 @@ export async function rebuildChangedChunks(input: {
         return build === undefined || (build.kind === "patch" && previousLength(index) === disk.chunkLength(index));
       });
       const plan = { ...readChunksWhole({ builds: segment.builds, readRanges: segment.readRanges, chunks: baseGone, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes }), zeroRanges: segment.zeroRanges };
-      bytesZeroAtSource += await writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
+      bytesZeroAtSource += writeZeroChunks(disk, plan.builds.filter((build) => build.kind === "zero").map((build) => build.index));
       yield* planBuildRuns({ ...plan, chunkSizeBytes: chunk, sizeBytes: disk.options.sizeBytes, maxRunChunks: blockAlignedRunChunks(RUN_BYTES, chunk, undefined) });
     }
   };
