@@ -33,7 +33,7 @@ interface Lane {
 
 /**
  * Above this share of its cores in use, a process has no core left for a costlier compression level: the
- * rest is the scheduler's and the pipeline's slack (ADR 29 has the measurements behind the figure).
+ * rest is the scheduler's and the pipeline's slack (ADR 29 says why not 100 %).
  */
 export const BUSY_CORES_SHARE = 0.75;
 
