@@ -1,12 +1,9 @@
 /**
- * @esxbackup/transporter — the data plane. A BullMQ worker that executes tasks (inventory, VM backup,
- * restore, verify, prune/gc): all ESXi I/O (SSH) and all repository I/O happens here. It reports to the
- * director over gRPC (esxbackup.transport.v1) and keeps no state of its own beyond the repositories it serves.
+ * @esxbackup/transporter — the data plane: all ESXi I/O (SSH) and all repository I/O happens here, for the
+ * command line and for tasks (inventory, VM backup, restore, verify, prune/gc). It keeps no state of its own
+ * beyond the repositories it serves. The agent half — the BullMQ worker that takes tasks from the director
+ * and the gRPC client that reports their progress — is `@esxbackup/transporter/agent`.
  */
-export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
-export type { ProgressStream } from "./grpc/grpc-transporter-reporter.js";
-export { startBullmqTaskWorker } from "./tasks/bullmq-task-worker.js";
-export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from "./tasks/bullmq-task-worker.js";
 
 // ESXi output parsers: pure functions from host output or host files to typed values; output they do not
 // understand raises HostOutputError quoting the line.
@@ -102,7 +99,7 @@ export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
 export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";
 
 // The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md), also
-// its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH, gRPC and BullMQ.
+// its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH.
 export * from "./backup/index.js";
 
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
