@@ -96,13 +96,20 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
   const vm = await readVmInventory(session, row, { signal });
 
-  // Before the snapshot: the .vmx then names the base disks, as restore expects.
-  const vmxBytes = await readHostFileBytes(session, vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal });
+  // Before the snapshot: the .vmx then names the base disks, as restore expects. The host's files are read
+  // at once, each over its own channel: one round trip instead of one per file (a few per VM).
+  const [vmxBytes, descriptorReads] = await Promise.all([
+    readHostFileBytes(session, vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal }),
+    Promise.all(
+      vm.disks
+        .filter((d) => d.refusal === undefined)
+        .map(async (disk) => ({ disk, bytes: await readHostFileBytes(session, disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
+    ),
+  ]);
   const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
   const baseDescriptors = new Map<string, VmdkDescriptor>();
   const descriptorBytes = new Map<string, Buffer>();
-  for (const disk of vm.disks.filter((d) => d.refusal === undefined)) {
-    const bytes = await readHostFileBytes(session, disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal });
+  for (const { disk, bytes } of descriptorReads) {
     descriptorBytes.set(disk.baseDescriptorPath, bytes);
     baseDescriptors.set(disk.baseDescriptorPath, parseVmdkDescriptor(bytes.toString("utf8"), disk.baseDescriptorPath));
   }
@@ -111,14 +118,19 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 
   const disks = plan.disks;
 
+  // The other config files, and the previous point from the repository, meanwhile.
+  const readConfigFile = async (file: { path: string; optional: boolean }): Promise<VmConfigFile | undefined> => {
+    if (file.optional && !(await hostFileExists(session, file.path, { signal }))) return undefined;
+    return { name: posix.basename(file.path), content: await readHostFileBytes(session, file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
+  };
+  const [otherConfigFiles, previous] = await Promise.all([
+    Promise.all(plan.configFiles.slice(1).map(readConfigFile)),
+    request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
+  ]);
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
-  for (const file of plan.configFiles.slice(1)) {
-    if (file.optional && !(await hostFileExists(session, file.path, { signal }))) continue;
-    configFiles.push({ name: posix.basename(file.path), content: await readHostFileBytes(session, file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) });
-  }
+  for (const file of otherConfigFiles) if (file !== undefined) configFiles.push(file);
   for (const disk of disks) configFiles.push({ name: disk.name, content: descriptorBytes.get(disk.baseDescriptorPath) as Buffer });
 
-  const previous = request.full === true ? undefined : await findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm });
   request.onEvent?.({ type: "previous-point", vm: vmName, previous });
   const previousFingerprints = previous === undefined ? undefined : await previousDiskFingerprints(request.repository, previous.pointId);
 
