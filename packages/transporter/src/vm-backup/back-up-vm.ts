@@ -25,7 +25,7 @@ import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
 import { chooseHashingMethod } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
-import { hostFileExists, readHostFileBytes } from "../esxi/inventory/read-host-text-file.js";
+import { HostFileMemo, hostFileExists } from "../esxi/inventory/read-host-text-file.js";
 import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
 import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
 import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
@@ -94,16 +94,17 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const rows = parseGetAllVms(listing.stdout).vms.filter((row) => row.name === vmName);
   const row = rows[0];
   if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
-  const vm = await readVmInventory(session, row, { signal });
+  const files = new HostFileMemo(session);
+  const vm = await readVmInventory(session, row, { signal, files });
 
   // Before the snapshot: the .vmx then names the base disks, as restore expects. The host's files are read
   // at once, each over its own channel: one round trip instead of one per file (a few per VM).
   const [vmxBytes, descriptorReads] = await Promise.all([
-    readHostFileBytes(session, vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal }),
+    files.bytes(vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal }),
     Promise.all(
       vm.disks
         .filter((d) => d.refusal === undefined)
-        .map(async (disk) => ({ disk, bytes: await readHostFileBytes(session, disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
+        .map(async (disk) => ({ disk, bytes: await files.bytes(disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
     ),
   ]);
   const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
@@ -121,7 +122,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   // The other config files, and the previous point from the repository, meanwhile.
   const readConfigFile = async (file: { path: string; optional: boolean }): Promise<VmConfigFile | undefined> => {
     if (file.optional && !(await hostFileExists(session, file.path, { signal }))) return undefined;
-    return { name: posix.basename(file.path), content: await readHostFileBytes(session, file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
+    return { name: posix.basename(file.path), content: await files.bytes(file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
   };
   const [otherConfigFiles, previous] = await Promise.all([
     Promise.all(plan.configFiles.slice(1).map(readConfigFile)),
