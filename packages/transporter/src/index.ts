@@ -60,8 +60,8 @@ export type { TrustHostKeyOptions, TrustHostKeyResult } from "./esxi/ssh/trust-h
 export { quoteShellArg } from "./esxi/ssh/quote-shell-arg.js";
 export { ShellCommand, sh, shellCommand } from "./esxi/ssh/shell-command.js";
 export type { ShellArgument } from "./esxi/ssh/shell-command.js";
-export { probeHostCapabilities } from "./esxi/probe/host-capabilities.js";
-export type { HostCapabilities } from "./esxi/probe/host-capabilities.js";
+export { probeBackupCapabilities, probeHostCapabilities } from "./esxi/probe/host-capabilities.js";
+export type { BackupHostCapabilities, HostCapabilities } from "./esxi/probe/host-capabilities.js";
 export { parseVmwareVersion } from "./esxi/probe/parse-vmware-version.js";
 export type { EsxiVersionInfo } from "./esxi/probe/parse-vmware-version.js";
 export { isDatastore, parseFilesystemList } from "./esxi/probe/parse-filesystem-list.js";

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock } from "@esxbackup/domain";
 import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
-import type { EsxiSshSession, HostCapabilities, VmBackupEvent } from "@esxbackup/transporter";
+import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
@@ -58,7 +58,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const { target, knownHosts } = await hostLogin(options, context.env);
-      const { backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
+      const { backUpVms, probeBackupCapabilities } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
       const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
@@ -71,10 +71,10 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       };
       // Connect, log in and probe once before any VM, while the repository opens: a wrong password or a
       // changed key stops here (exit 3). The session is kept for the first VM rather than logging in again.
-      const loggedIn = async (): Promise<{ session: EsxiSshSession; capabilities: HostCapabilities }> => {
+      const loggedIn = async (): Promise<{ session: EsxiSshSession; capabilities: BackupHostCapabilities }> => {
         const session = await open();
         try {
-          return { session, capabilities: await probeHostCapabilities(session) };
+          return { session, capabilities: await probeBackupCapabilities(session) };
         } catch (error) {
           await session.close();
           throw error;
