@@ -29,7 +29,7 @@ export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | 
 
 /**
  * The probe without the datastores: a backup has no use for their free space (the snapshot's delta grows on
- * the VM's own datastore, whatever is free), and `esxcli` is the host's slowest way to answer.
+ * the VM's own datastore, whatever is free), so it waits for one command fewer (`esxcli`) before its first VM.
  */
 export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<BackupHostCapabilities> {
   const [version, shell] = await Promise.all([session.exec(sh`vmware -v && vmware -l`, PROBE_READ), session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ)]);
