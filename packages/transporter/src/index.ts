@@ -9,6 +9,7 @@
 // understand raises HostOutputError quoting the line.
 export { HostOutputError } from "./esxi/parsers/host-output-error.js";
 export { parseGetAllVms } from "./esxi/parsers/parse-get-all-vms.js";
+export { listHostVms } from "./esxi/inventory/list-host-vms.js";
 export type { GetAllVmsOutput, GetAllVmsRow } from "./esxi/parsers/parse-get-all-vms.js";
 export { parseSnapshotTree } from "./esxi/parsers/parse-snapshot-tree.js";
 export type { SnapshotPowerState, SnapshotTree, SnapshotTreeNode, SnapshotTreeOperation } from "./esxi/parsers/parse-snapshot-tree.js";
@@ -128,6 +129,8 @@ export { DISK_READ_PYTHON_SCRIPT } from "./esxi/disk/disk-read-python-script.js"
 export { backUpVm } from "./vm-backup/back-up-vm.js";
 export type { BackUpVmRequest, VmBackupEvent, VmBackupResult } from "./vm-backup/back-up-vm.js";
 export { DEFAULT_VM_BACKUP_CONCURRENCY, backUpVms } from "./vm-backup/back-up-vms.js";
+export { selectAllVms } from "./vm-backup/select-vms.js";
+export type { VmSelection } from "./vm-backup/select-vms.js";
 export type { BackUpVmsRequest, VmBackupOutcome } from "./vm-backup/back-up-vms.js";
 export { findPreviousPoint } from "./vm-backup/find-previous-point.js";
 export type { PointSummary, PreviousPoint } from "./vm-backup/find-previous-point.js";

@@ -27,7 +27,7 @@ import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
 import { HostFileMemo, hostFileExists } from "../esxi/inventory/read-host-text-file.js";
 import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
-import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
@@ -35,8 +35,6 @@ import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
-import { sh } from "../esxi/ssh/shell-command.js";
-import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import { findPreviousPoint } from "./find-previous-point.js";
 import type { PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
@@ -90,8 +88,7 @@ export interface VmBackupResult {
 export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult> {
   const { session, signal, vmName } = request;
   const startedMs = request.clock.now().getTime();
-  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", { signal });
-  const rows = parseGetAllVms(listing.stdout).vms.filter((row) => row.name === vmName);
+  const rows = (await listHostVms(session, { signal })).vms.filter((row) => row.name === vmName);
   const row = rows[0];
   if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
   const files = new HostFileMemo(session);
