@@ -3,15 +3,17 @@
 // process (a prune removing several points, or a transporter publishing several), counting the store calls
 // each makes. Every append runs as a backup's or a prune's does: `appendPointsLog` from the built package.
 //
-//   node bench/repository-scale/points-log-append.mjs [--records 2000,146000] [--latency-ms 0] [--repeat 3]
-//        [--plain] [--work-dir bench/out/repository-scale]
+//   node bench/repository-scale/points-log-append.mjs [--records 2000,146000] [--latency-ms 0]
+//        [--list-page-names 0] [--repeat 3] [--plain] [--work-dir bench/out/repository-scale]
 //
 // Needs the packages built (`npx tsc -b`). A log is written once per size (records sealed with the repository
 // API, chained, files written without fsync to keep the set-up short) in the work dir and reused while its
 // parameters match; each measured append's records are removed again afterwards, so every run starts from the
 // same log. `--latency-ms N` delays every store call by N ms, as a NAS over NFS or SMB would (a simulation:
-// each call waits that long before the local call; a real NAS also lists a big folder page by page, which
-// this does not add). Encrypted unless `--plain`. Each figure is the fastest of `--repeat` runs, warm page
+// each call waits that long before the local call). A NAS also lists a folder page by page, one round trip
+// each (NFS READDIRPLUS and SMB2 QUERY_DIRECTORY return some hundreds of names per reply):
+// `--list-page-names N` makes a listing wait the latency once per N names (0: once per listing).
+// Encrypted unless `--plain`. Each figure is the fastest of `--repeat` runs, warm page
 // cache; the calls are those of that run.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,6 +33,7 @@ const { values: options } = parseArgs({
   options: {
     records: { type: "string", default: "2000,146000" },
     "latency-ms": { type: "string", default: "0" },
+    "list-page-names": { type: "string", default: "0" },
     plain: { type: "boolean", default: false },
     repeat: { type: "string", default: "3" },
     "work-dir": { type: "string", default: join(ROOT_DIR, "bench/out/repository-scale") },
@@ -38,23 +41,27 @@ const { values: options } = parseArgs({
 });
 const SIZES = options.records.split(",").map(Number);
 const LATENCY_MS = Number(options["latency-ms"]);
+const LIST_PAGE_NAMES = Number(options["list-page-names"]);
 const REPEAT = Math.max(1, Number(options.repeat));
 const ENCRYPTED = !options.plain;
 const PASSPHRASE = "esxbackup-bench";
 if (!SIZES.every((size) => Number.isInteger(size) && size >= 0)) throw new Error("--records takes record counts separated by commas");
 
-/** The real store, counting calls by kind, each `latency` ms late. */
+const late = (ms) => (ms > 0 ? new Promise((resolveLate) => setTimeout(resolveLate, ms)) : Promise.resolve());
+
+/** The real store, counting calls by kind, each `latency` ms late (a listing once per `listPageNames` names). */
 class SlowCountingStore extends LocalDirectoryBlobStore {
   calls = {};
 
-  constructor(root, latency) {
+  constructor(root, latency, listPageNames) {
     super(root);
     this.latency = latency;
+    this.listPageNames = listPageNames;
   }
 
   async #call(kind, run) {
     this.calls[kind] = (this.calls[kind] ?? 0) + 1;
-    if (this.latency > 0) await new Promise((resolveLate) => setTimeout(resolveLate, this.latency));
+    await late(this.latency);
     return run();
   }
 
@@ -71,7 +78,12 @@ class SlowCountingStore extends LocalDirectoryBlobStore {
     return this.#call("stat", () => super.stat(key));
   }
   list(folder) {
-    return this.#call(`list ${folder}/`, () => super.list(folder));
+    return this.#call(`list ${folder}/`, async () => {
+      const names = await super.list(folder);
+      const pages = this.listPageNames > 0 ? Math.ceil(names.length / this.listPageNames) : 1;
+      await late(this.latency * (pages - 1));
+      return names;
+    });
   }
   remove(key) {
     return this.#call("remove", () => super.remove(key));
@@ -131,7 +143,7 @@ for (const records of SIZES) {
   let next;
   for (let run = 0; run < REPEAT; run += 1) {
     // A new Repository object each run: what a new process knows of the log (nothing).
-    const store = new SlowCountingStore(root, LATENCY_MS);
+    const store = new SlowCountingStore(root, LATENCY_MS, LIST_PAGE_NAMES);
     const repository = await Repository.open(store, { threads: 0, ...(ENCRYPTED ? { passphrase: PASSPHRASE } : {}) });
     const a = await timed(store, () => appendPointsLog(repository, "published", pointId(records + 1)));
     const b = await timed(store, () => appendPointsLog(repository, "pruned", pointId(records + 1)));
@@ -144,7 +156,8 @@ for (const records of SIZES) {
   rows.push({ records, first, next });
 }
 
-console.log(`\npoints-log append, ${ENCRYPTED ? "encrypted" : "plain"}, store call latency ${LATENCY_MS} ms, fastest of ${REPEAT}\n`);
+const paging = LIST_PAGE_NAMES > 0 ? ` (a listing: once per ${LIST_PAGE_NAMES} names)` : "";
+console.log(`\npoints-log append, ${ENCRYPTED ? "encrypted" : "plain"}, store call latency ${LATENCY_MS} ms${paging}, fastest of ${REPEAT}\n`);
 console.log("| records | first append in a process: ms | store calls | next append: ms | store calls |");
 console.log("|---:|---:|---|---:|---|");
 for (const row of rows) {

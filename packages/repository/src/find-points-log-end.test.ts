@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { findPointsLogEnd } from "./find-points-log-end.js";
+import { PROBES_PER_ROUND, findPointsLogEnd } from "./find-points-log-end.js";
 
 /** Records 1..`records`, minus `removed`. */
 function logOf(records: number, removed: readonly number[] = []): Set<number> {
@@ -9,13 +9,21 @@ function logOf(records: number, removed: readonly number[] = []): Set<number> {
   return present;
 }
 
-async function search(present: ReadonlySet<number>, hint?: number): Promise<{ end: number | undefined; probes: number[] }> {
+/** The search over a log held in a set: its answer, the sequences it asked about, and in how many rounds. */
+async function search(present: ReadonlySet<number>, hint?: number): Promise<{ end: number | undefined; probes: number[]; rounds: number }> {
   const probes: number[] = [];
+  let rounds = 0;
+  let roundEnding: Promise<void> | undefined;
   const end = await findPointsLogEnd(async (sequence) => {
     probes.push(sequence);
+    // Questions asked in the same turn of the event loop are one round (one round trip on a network store).
+    roundEnding ??= Promise.resolve().then(() => {
+      rounds += 1;
+      roundEnding = undefined;
+    });
     return present.has(sequence);
   }, hint);
-  return { end, probes };
+  return { end, probes, rounds };
 }
 
 describe("findPointsLogEnd", () => {
@@ -29,16 +37,18 @@ describe("findPointsLogEnd", () => {
     { name: "the hint is the end", log: logOf(146_000), hint: 146_000, end: 146_000 },
     { name: "records appended since the hint", log: logOf(1_000), hint: 990, end: 1_000 },
     { name: "a hint far behind", log: logOf(146_000), hint: 3, end: 146_000 },
-    { name: "a gap the probes do not see: the listing's end too", log: logOf(100, [50]), end: 100 },
-    { name: "a gap the probes do not see, from the start", log: logOf(10, [2]), end: 10 },
+    { name: "a gap the search does not see: the listing's end too", log: logOf(100, [50]), end: 100 },
+    { name: "a gap the search does not see, near the start", log: logOf(10, [3]), end: 10 },
     { name: "the hint is gone: records were removed (a rollback)", log: logOf(10), hint: 12, end: undefined },
     { name: "the hint's record alone is gone", log: logOf(20, [12]), hint: 12, end: undefined },
-    { name: "one record removed where the search ends, from the start", log: logOf(10, [3]), end: undefined },
+    { name: "a record seen absent below one seen present", log: logOf(10, [2]), end: undefined },
     { name: "one record removed where the search ends, after the hint", log: logOf(10, [7]), hint: 6, end: undefined },
+    { name: "the record after the hint's next removed", log: logOf(10, [8]), hint: 7, end: undefined },
     { name: "the first record removed", log: logOf(5, [1]), end: undefined },
-    // Not seen: taken for the end. The append then writes record 2, never record 3, so the gap stays and
-    // verify reports record 3 missing (ADR 0034).
-    { name: "two records removed where the search ends", log: logOf(10, [2, 3]), end: 1 },
+    { name: "a gap seen while narrowing", log: logOf(1_000, [682]), end: undefined },
+    // Not seen: 2 and 3 are absent, 4 and 5 not asked about; taken for the end. The append then writes
+    // record 2, and the next one record 3, never record 4: the gap stays, and verify reports it (ADR 0034).
+    { name: "three records removed where the search ends", log: logOf(6, [2, 3, 4]), end: 1 },
   ];
   for (const c of cases) {
     it(`${c.name}: ${String(c.end)}`, async () => {
@@ -46,37 +56,44 @@ describe("findPointsLogEnd", () => {
     });
   }
 
-  it("confirms the end by probing it and the two records after it", async () => {
+  it("confirms the end by asking about it and the two records after it", async () => {
     for (const [log, hint] of [
       [logOf(146_000), undefined],
       [logOf(146_000), 146_000],
       [logOf(1_000), 990],
+      [logOf(1), undefined],
     ] as const) {
       const { end, probes } = await search(log, hint);
       assert.ok(end !== undefined && end > 0);
-      for (const sequence of [end, end + 1, end + 2]) assert.ok(probes.includes(sequence), `record ${sequence} probed`);
+      for (const sequence of [end, end + 1, end + 2]) assert.ok(probes.includes(sequence), `record ${sequence} asked about`);
     }
   });
 
-  it("probes three records when the hint is the end, and O(log n) without one", async () => {
-    assert.deepEqual((await search(logOf(146_000), 146_000)).probes, [146_000, 146_001, 146_002]);
-    const counts = await Promise.all([2_000, 146_000, 10_000_000].map(async (records) => (await search(logOf(records))).probes.length));
-    for (const [position, records] of [2_000, 146_000, 10_000_000].entries()) {
-      assert.ok((counts[position] ?? Infinity) <= 2 * Math.ceil(Math.log2(records)) + 3, `${records} records: ${counts[position]} probes`);
+  it("asks three questions in one round when the hint is the end, and a few rounds that grow as log n without a hint", async () => {
+    assert.deepEqual(await search(logOf(146_000), 146_000), { end: 146_000, probes: [146_000, 146_001, 146_002], rounds: 1 });
+    for (const [records, rounds] of [
+      [2_000, 6],
+      [146_000, 9],
+      [10_000_000, 12],
+    ] as const) {
+      const found = await search(logOf(records));
+      assert.equal(found.end, records);
+      assert.equal(found.rounds, rounds, `${records} records`);
+      assert.ok(found.probes.length <= rounds * PROBES_PER_ROUND + 1, `${records} records: ${found.probes.length} questions`);
     }
   });
 
-  it("never answers an end whose next record exists", async () => {
-    // Every single and double removal from a log of 40, with every hint: an answer n always has n + 1 absent
-    // and n + 2 absent, and n present (or 0).
+  it("never answers an end whose next two records are not both absent", async () => {
+    // Every removal of one, two or three neighbouring records from a log of 40, with every hint.
     for (let first = 1; first <= 40; first += 1) {
-      for (const removed of [[first], [first, first + 1]]) {
+      for (const removed of [[first], [first, first + 1], [first, first + 1, first + 2]]) {
         const log = logOf(40, removed);
         for (const hint of [undefined, ...log]) {
           const { end } = await search(log, hint);
           if (end === undefined) continue;
-          assert.ok(end === 0 || log.has(end), `removed ${removed.join(",")}, hint ${String(hint)}: ${end} present`);
-          assert.ok(!log.has(end + 1) && !log.has(end + 2), `removed ${removed.join(",")}, hint ${String(hint)}: ${end} is followed by nothing`);
+          const label = `removed ${removed.join(",")}, hint ${String(hint)}: ${end}`;
+          assert.ok(end === 0 || log.has(end), `${label} present`);
+          assert.ok(!log.has(end + 1) && !log.has(end + 2), `${label} followed by nothing`);
         }
       }
     }
