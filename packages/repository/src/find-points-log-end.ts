@@ -7,7 +7,7 @@
  * seen before, 0 for none), gallops up (hint + 1, + 2, + 4, …) to an absent record, then narrows the interval
  * between the highest present and the lowest absent record until they are neighbours. It asks in rounds of
  * up to `PROBES_PER_ROUND` questions at once — one round trip each on a network store, whatever the number of
- * questions: one round when the hint is the end, about ten for 146,000 records without a hint.
+ * questions: one round when the hint is the end, nine for 146,000 records without a hint.
  *
  * It answers `undefined` — list instead — when what it saw cannot be a log our writers left: the hint absent
  * (a record seen before is gone: the storage was rolled back, or records removed), or a record present above

@@ -93,8 +93,8 @@ const lastSeen = new WeakMap<Repository, number>();
 /**
  * Appends one record after the last one, found by probing single records (`findPointsLogEnd`) and created
  * exclusively. When the probes see a log our writers cannot have left (a record removed), or the record is
- * there already, it lists `log/` and appends after the highest sequence, as every version-3 appender does:
- * on a tampered log the result is the listing's, except in a gap the probes did not see (ADR 0034).
+ * there already, it lists `log/` and appends after the highest sequence, as earlier appenders always do: on
+ * a tampered log the result is the listing's, except in a gap the probes did not see (ADR 0034).
  */
 async function appendRecord(repository: Repository, event: PointsLogEvent, pointId: PointId): Promise<void> {
   const { store } = repository;
