@@ -82,6 +82,27 @@ describe("points log append", () => {
     await repository.close();
   });
 
+  it("two processes appending in turn each find the records the other appended after their hint", async () => {
+    const store = new MemoryBlobStore();
+    const first = await Repository.init(store, { chunkSizeBytes: CHUNK, threads: 0 });
+    const second = await Repository.open(store, { threads: 0 });
+    // Runs of appends by one process, then the other's: each one's hint is behind by the other's run.
+    let sequence = 0;
+    for (const [turn, run] of [1, 2, 3, 4, 1, 4, 2, 3, 1, 1].entries()) {
+      for (let n = 0; n < run; n += 1) {
+        sequence += 1;
+        await appendPointsLog(turn % 2 === 0 ? first : second, "published", pointId(sequence));
+      }
+    }
+    const log = await readPointsLog(first);
+    assert.deepEqual(log.problems, []);
+    assert.deepEqual(
+      [...log.points].map(([id, { sequence }]) => [id, sequence]),
+      Array.from({ length: 22 }, (_, index) => [pointId(index + 1), index + 1]),
+    );
+    await Promise.all([first.close(), second.close()]);
+  });
+
   for (const encrypt of [false, true]) {
     describe(encrypt ? "encrypted" : "plain", () => {
       const opening = { threads: 0, ...(encrypt ? { passphrase: "pw" } : {}) };
