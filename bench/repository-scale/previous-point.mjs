@@ -143,8 +143,8 @@ for (const c of cases) {
   }
   rows.push({ label: c.label, before, after });
 }
-// What still grows with the history on every backup: listing points/ (here) and log/ (each points-log append,
-// under the repository mutex). Names only, no file read.
+// What still grows with the history on every backup: listing points/ (here). Names only, no file read. log/
+// for comparison: the points-log append listed it until ADR 34 (points-log-append.mjs measures the append).
 const listings = [];
 for (const folder of ["points", "log"]) {
   let best;

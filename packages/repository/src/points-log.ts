@@ -9,13 +9,15 @@
  * Appending happens under the repository mutex (§8): a writer appends "published" right after writing its
  * manifest; prune appends "pruned" before removing a manifest. A writer that died between its manifest and
  * its record left its writer lock: every append first records such a point (its manifest authenticates, so
- * a planted lock can only get a genuine point recorded). The appender chains to the last file's bytes
- * without opening it, so a damaged record is reported by verify but never stops backups.
+ * a planted lock can only get a genuine point recorded). The appender finds the last record by probing
+ * single names, not by listing `log/` (ADR 0034), and chains to its file's bytes without opening it, so a
+ * damaged record is reported by verify but never stops backups.
  */
 import { createHash } from "node:crypto";
 import { parsePointId } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
 import { EnvelopeKind } from "./envelope.js";
+import { findPointsLogEnd } from "./find-points-log-end.js";
 import type { Repository } from "./repository.js";
 import { RepositoryFileError } from "./repository-file-error.js";
 import { listLocks } from "./repository-lock.js";
@@ -85,14 +87,38 @@ async function unrecordedPublications(repository: Repository, except: PointId): 
   return found;
 }
 
+/** The highest sequence each open repository last appended or found: where the next search starts. */
+const lastSeen = new WeakMap<Repository, number>();
+
+/**
+ * Appends one record after the last one, found by probing single records (`findPointsLogEnd`) and created
+ * exclusively. When the probes see a log our writers cannot have left (a record removed), or the record is
+ * there already, it lists `log/` and appends after the highest sequence, as earlier appenders always do: on
+ * a tampered log the result is the listing's, except in a gap the probes did not see (ADR 0034).
+ */
 async function appendRecord(repository: Repository, event: PointsLogEvent, pointId: PointId): Promise<void> {
-  const sequences = await recordSequences(repository);
-  const last = sequences.at(-1);
-  const previousDigest = last === undefined ? NO_PREVIOUS : fileDigest(await repository.store.read(pointsLogKey(last)));
-  const sequence = (last ?? 0) + 1;
+  const { store } = repository;
+  const isPresent = async (sequence: number): Promise<boolean> => (await store.stat(pointsLogKey(sequence))) !== undefined;
+  const last = await findPointsLogEnd(isPresent, lastSeen.get(repository));
+  if (last !== undefined) {
+    const key = pointsLogKey(last + 1);
+    if (await store.createExclusive(key, await sealRecord(repository, last, event, pointId))) {
+      lastSeen.set(repository, last + 1);
+      return;
+    }
+  }
+  const listed = (await recordSequences(repository)).at(-1) ?? 0;
+  await store.write(pointsLogKey(listed + 1), await sealRecord(repository, listed, event, pointId));
+  lastSeen.set(repository, listed + 1);
+}
+
+/** Record `last` + 1, chained to the bytes of record `last`'s file (not opened: a damaged one is verify's to report). */
+async function sealRecord(repository: Repository, last: number, event: PointsLogEvent, pointId: PointId): Promise<Buffer> {
+  const previousDigest = last === 0 ? NO_PREVIOUS : fileDigest(await repository.store.read(pointsLogKey(last)));
+  const sequence = last + 1;
   const record: PointsLogRecord = { sequence, previousDigest, event, pointId, at: repository.clock.now().toISOString() };
   const key = pointsLogKey(sequence);
-  await repository.store.write(key, repository.sealEnvelope(EnvelopeKind.pointsLog, Buffer.from(JSON.stringify(record)), key));
+  return repository.sealEnvelope(EnvelopeKind.pointsLog, Buffer.from(JSON.stringify(record)), key);
 }
 
 export interface PointsLogProblem {

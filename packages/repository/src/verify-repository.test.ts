@@ -181,7 +181,10 @@ for (const encrypt of [false, true]) {
     it("a writer that died between its manifest and its record is not blamed while its lock names the point, and the next backup records it", async () => {
       const { store, repository } = await setUp();
       const unlogged = await Repository.open(
-        storeWith(store, { write: (key, data) => (key.startsWith("log/") ? Promise.reject(new Error("simulated death before the record")) : store.write(key, data)) }),
+        storeWith(store, {
+          write: (key, data) => (key.startsWith("log/") ? Promise.reject(new Error("simulated death before the record")) : store.write(key, data)),
+          createExclusive: (key, data) => (key.startsWith("log/") ? Promise.reject(new Error("simulated death before the record")) : store.createExclusive(key, data)),
+        }),
         { threads: 0, ...(encrypt ? { passphrase: "pw" } : {}) },
       );
       const orphan = (await backUpImage(unlogged, makeImage(2 * CHUNK, 6))).pointId;
