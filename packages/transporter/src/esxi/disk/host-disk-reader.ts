@@ -31,6 +31,11 @@ export interface HostDiskReaderOptions {
   attempts?: number;
   /** Called before a read is tried again, for logs and tests. */
   onRetry?: (reason: string) => void;
+  /**
+   * Awaited before each read of so many bytes is requested from the host: the run's bandwidth
+   * limit (docs/adr/0032). The host reads when asked, so pacing the requests paces the bytes on the wire.
+   */
+  beforeRead?: (bytes: number) => Promise<void>;
 }
 
 export interface HostDiskReader {
@@ -44,6 +49,8 @@ export function openHostDiskReader(options: HostDiskReaderOptions): HostDiskRead
   const attempts = options.attempts ?? 3;
   return {
     async read(offsetBytes, target) {
+      // Once per read: a retry after a dropped connection is not paced again (docs/adr/0032).
+      if (options.beforeRead !== undefined) await options.beforeRead(target.length);
       for (let attempt = 1; ; attempt++) {
         options.signal.throwIfAborted();
         try {
