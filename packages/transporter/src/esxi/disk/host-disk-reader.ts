@@ -117,6 +117,8 @@ interface ReaderProcess {
   result: Promise<unknown>;
   /** The first failure seen; every later read fails with it until `reset`. */
   failure?: unknown;
+  /** The failure came while no read was waiting for bytes. */
+  failedBetweenReads?: boolean;
 }
 
 class PythonProcessReader implements SingleReader {
@@ -129,7 +131,13 @@ class PythonProcessReader implements SingleReader {
   ) {}
 
   async read(offsetBytes: number, target: Buffer): Promise<void> {
-    const process = this.#process ?? (await this.#start());
+    let process = this.#process ?? (await this.#start());
+    if (process.failure !== undefined && process.failedBetweenReads === true) {
+      // It ended with no read asked of it (an idle timeout while reads were held back by the bandwidth
+      // limit or a slow repository): nothing was lost, so a new one serves this read, not as a retry.
+      await this.reset();
+      process = await this.#start();
+    }
     if (process.failure !== undefined) throw process.failure;
     const landing = new Landing(target, offsetBytes);
     this.#landing = landing;
@@ -146,6 +154,7 @@ class PythonProcessReader implements SingleReader {
     const exec = await this.options.session.execStream(pythonDiskReaderCommand(this.options.path, this.python), { stdin, signal: this.options.signal });
     const process: ReaderProcess = { stdin, stdout: exec.stdout, result: exec.result };
     const fail = (error: unknown): void => {
+      if (process.failure === undefined) process.failedBetweenReads = this.#landing === undefined;
       process.failure ??= error;
       this.#landing?.fail(process.failure);
     };
