@@ -113,7 +113,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             ...(rateLimiter === undefined ? {} : { rateLimiter }),
             signal: context.signal,
             clock,
-            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
+            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive, ...(limitBytesPerSecond === undefined ? {} : { limitBytesPerSecond }) }),
             onEvent: (event) => {
               const line = describeEvent(event);
               if (line !== undefined) log(line);
