@@ -161,12 +161,17 @@ function describeEvent(event: VmBackupEvent): string | undefined {
  * Below this a backup keeps its VM's snapshot open for days: 1 GiB of changes takes over four hours, and a
  * read of 4 MiB waits a minute for its turn (docs/adr/0032).
  */
-export const MIN_LIMIT_RATE_BYTES_PER_SECOND = 64 * 1024;
+const MIN_LIMIT_RATE_BYTES_PER_SECOND = 64 * 1024;
 
 /** `50M`, `800K`, `50M/s` → bytes per second. */
-export function parseLimitRate(text: string): number {
+function parseLimitRate(text: string): number {
   const size = text.trim().replace(/\/s$/iu, "");
-  const bytesPerSecond = parseByteSize(size, "--limit-rate");
+  let bytesPerSecond: number;
+  try {
+    bytesPerSecond = parseByteSize(size, "--limit-rate");
+  } catch {
+    throw new InvalidInputError("--limit-rate", `expected bytes per second like 50M, 800K or 50M/s (K, M, G: KiB, MiB, GiB) (got ${JSON.stringify(text)})`);
+  }
   if (bytesPerSecond < MIN_LIMIT_RATE_BYTES_PER_SECOND) {
     throw new InvalidInputError("--limit-rate", `${JSON.stringify(text)} is below the least rate, ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024} KiB/s: slower, a backup would keep the VM's snapshot open for days`);
   }
