@@ -7,14 +7,12 @@
 import { strict as assert } from "node:assert";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { ManualClock, systemClock } from "@esxbackup/domain";
 import type { Scheduler } from "@esxbackup/domain";
 import type { HostModel } from "@esxbackup/esxi-simulator";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
 import { DEFAULT_RATE_LIMIT_BURST_BYTES } from "@esxbackup/transporter";
-import { run } from "../main.js";
 import { formatRunSummary } from "./backup-report.js";
 import type { RunSummary } from "./backup-report.js";
 import { hostLoginFixture } from "./host-login-fixture.js";
@@ -58,17 +56,6 @@ function never(onArmed: () => void): Scheduler {
       return () => undefined;
     },
   };
-}
-
-async function cliWith(args: string[], context: { clock: ManualClock; scheduler: Scheduler; signal?: AbortSignal }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (data: Buffer) => (out += data.toString()));
-  stderr.on("data", (data: Buffer) => (err += data.toString()));
-  const code = await run(args, { stdout, stderr, env: {}, interactive: false, signal: context.signal ?? new AbortController().signal, clock: context.clock, scheduler: context.scheduler });
-  return { code, stdout: out, stderr: err };
 }
 
 interface BackupJson {
@@ -119,7 +106,7 @@ describe("esxbackup backup --limit-rate against a simulated ESXi host", () => {
     const rate = 2 * MIB;
     const clock = new ManualClock(new Date());
     const scheduler = fastForward(clock);
-    const result = await cliWith([...common, "--vm", "alpha", "--vm", "beta", "--vm", "gamma", "--full", "--limit-rate", "2M/s", "--json"], { clock, scheduler });
+    const result = await runCli([...common, "--vm", "alpha", "--vm", "beta", "--vm", "gamma", "--full", "--limit-rate", "2M/s", "--json"], {}, { clock, scheduler });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as BackupJson;
     assert.equal(report.summary.vmsBackedUp, 3);
@@ -144,7 +131,7 @@ describe("esxbackup backup --limit-rate against a simulated ESXi host", () => {
     const abort = new AbortController();
     // The limit at its least, and time that never moves: the first read that must wait would wait for ever.
     const scheduler = never(() => queueMicrotask(() => abort.abort(new Error("interrupted"))));
-    const result = await cliWith([...common, "--vm", "alpha", "--full", "--limit-rate", "64K"], { clock, scheduler, signal: abort.signal });
+    const result = await runCli([...common, "--vm", "alpha", "--full", "--limit-rate", "64K"], {}, { clock, scheduler, signal: abort.signal });
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /snapshot "esxbackup-run-[^"]+" removed/u);
     assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
