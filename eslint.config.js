@@ -31,7 +31,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@esxbackup/*/*", "!@esxbackup/transporter/backup"],
+              group: ["@esxbackup/*/*", "!@esxbackup/transporter/backup", "!@esxbackup/transporter/agent"],
               message: "Import another package only through its entry point (@esxbackup/<name>).",
             },
             {

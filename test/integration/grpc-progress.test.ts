@@ -14,7 +14,7 @@ import {
   type TransporterHeartbeat,
   type TransporterRegistration,
 } from "@esxbackup/domain";
-import { GrpcTransporterReporter } from "@esxbackup/transporter";
+import { GrpcTransporterReporter } from "@esxbackup/transporter/agent";
 import { credentials, ServerCredentials } from "@grpc/grpc-js";
 
 function progress(overrides: Partial<DiskProgress>): DiskProgress {

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { BullmqTaskQueue } from "@esxbackup/director";
 import { InvalidInputError, parseTaskId, TASK_QUEUE_NAME, type Task } from "@esxbackup/domain";
-import { startBullmqTaskWorker, type RunningTaskWorker } from "@esxbackup/transporter";
+import { startBullmqTaskWorker, type RunningTaskWorker } from "@esxbackup/transporter/agent";
 import { QueueEvents } from "bullmq";
 import { requireEnv } from "../harness/require-env.js";
 

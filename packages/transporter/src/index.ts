@@ -1,17 +1,15 @@
 /**
- * @esxbackup/transporter — the data plane. A BullMQ worker that executes tasks (inventory, VM backup,
- * restore, verify, prune/gc): all ESXi I/O (SSH) and all repository I/O happens here. It reports to the
- * director over gRPC (esxbackup.transport.v1) and keeps no state of its own beyond the repositories it serves.
+ * @esxbackup/transporter — the data plane: all ESXi I/O (SSH) and all repository I/O happens here, for the
+ * command line and for tasks (inventory, VM backup, restore, verify, prune/gc). It keeps no state of its own
+ * beyond the repositories it serves. The agent half — the BullMQ worker that takes tasks from the director
+ * and the gRPC client that reports their progress — is `@esxbackup/transporter/agent`.
  */
-export { GrpcTransporterReporter } from "./grpc/grpc-transporter-reporter.js";
-export type { ProgressStream } from "./grpc/grpc-transporter-reporter.js";
-export { startBullmqTaskWorker } from "./tasks/bullmq-task-worker.js";
-export type { BullmqTaskWorkerOptions, RunningTaskWorker, TaskHandlers } from "./tasks/bullmq-task-worker.js";
 
 // ESXi output parsers: pure functions from host output or host files to typed values; output they do not
 // understand raises HostOutputError quoting the line.
 export { HostOutputError } from "./esxi/parsers/host-output-error.js";
 export { parseGetAllVms } from "./esxi/parsers/parse-get-all-vms.js";
+export { listHostVms } from "./esxi/inventory/list-host-vms.js";
 export type { GetAllVmsOutput, GetAllVmsRow } from "./esxi/parsers/parse-get-all-vms.js";
 export { parseSnapshotTree } from "./esxi/parsers/parse-snapshot-tree.js";
 export type { SnapshotPowerState, SnapshotTree, SnapshotTreeNode, SnapshotTreeOperation } from "./esxi/parsers/parse-snapshot-tree.js";
@@ -63,8 +61,8 @@ export type { TrustHostKeyOptions, TrustHostKeyResult } from "./esxi/ssh/trust-h
 export { quoteShellArg } from "./esxi/ssh/quote-shell-arg.js";
 export { ShellCommand, sh, shellCommand } from "./esxi/ssh/shell-command.js";
 export type { ShellArgument } from "./esxi/ssh/shell-command.js";
-export { probeHostCapabilities } from "./esxi/probe/host-capabilities.js";
-export type { HostCapabilities } from "./esxi/probe/host-capabilities.js";
+export { probeBackupCapabilities, probeHostCapabilities } from "./esxi/probe/host-capabilities.js";
+export type { BackupHostCapabilities, HostCapabilities } from "./esxi/probe/host-capabilities.js";
 export { parseVmwareVersion } from "./esxi/probe/parse-vmware-version.js";
 export type { EsxiVersionInfo } from "./esxi/probe/parse-vmware-version.js";
 export { isDatastore, parseFilesystemList } from "./esxi/probe/parse-filesystem-list.js";
@@ -102,7 +100,7 @@ export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
 export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";
 
 // The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md), also
-// its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH, gRPC and BullMQ.
+// its own entry point (@esxbackup/transporter/backup) for callers that must not load SSH.
 export * from "./backup/index.js";
 
 export { planDiskChanges } from "./backup/plan-disk-changes.js";
@@ -136,6 +134,8 @@ export type { TransferRateLimiterOptions } from "./transfer/transfer-rate-limite
 export { backUpVm } from "./vm-backup/back-up-vm.js";
 export type { BackUpVmRequest, VmBackupEvent, VmBackupResult } from "./vm-backup/back-up-vm.js";
 export { DEFAULT_VM_BACKUP_CONCURRENCY, backUpVms } from "./vm-backup/back-up-vms.js";
+export { selectAllVms } from "./vm-backup/select-vms.js";
+export type { VmSelection } from "./vm-backup/select-vms.js";
 export type { BackUpVmsRequest, VmBackupOutcome } from "./vm-backup/back-up-vms.js";
 export { findPreviousPoint } from "./vm-backup/find-previous-point.js";
 export type { PointSummary, PreviousPoint } from "./vm-backup/find-previous-point.js";

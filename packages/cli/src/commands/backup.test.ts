@@ -143,14 +143,29 @@ for (const flavour of ["full host", "bare host"] as const) {
     });
 
     it("bad input exits 2 and creates nothing; a VM not on the host fails with exit 1", async () => {
-      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"]]) {
+      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"]]) {
         const result = await cli([...common, "--password-file", passwordFile, ...args]);
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-        assert.match(result.stderr, /^esxbackup: --(vm|channels)/u);
+        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude)/u);
       }
       const missing = await cli([...common, "--password-file", passwordFile, "--vm", "nope"]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /no VM named "nope"/u);
+    });
+
+    it("--all backs up every VM on the host but those --exclude names, and names an exclusion no VM has", async () => {
+      const result = await cli([...common, "--password-file", passwordFile, "--all", "--exclude", "with-snapshot", "--exclude", "quiet", "--exclude", "Quiet", "--json"]);
+      assert.equal(result.code, 0, result.stderr);
+      const json = JSON.parse(result.stdout) as BackupJson & { selection: { all: boolean; excluded: string[]; unknownExclusions: string[] } };
+      assert.deepEqual(json.vms.map((v) => v.vm), ["web01", AWKWARD]);
+      assert.ok(json.vms.every((v) => "point" in v), result.stdout);
+      assert.deepEqual(json.selection.unknownExclusions, ["Quiet"]);
+      assert.match(result.stderr, /--exclude "Quiet": the host has no VM of that name/u);
+      // "quiet" stays without a point for the kill test below.
+      const unexcluded = await cli([...common, "--password-file", passwordFile, "--all", "--exclude", "quiet"]);
+      assert.equal(unexcluded.code, 1, "with-snapshot is refused as with --vm");
+      assert.match(unexcluded.stderr, /"with-snapshot": FAILED: VM "with-snapshot" \(vmid 3\) has snapshots not taken by esxbackup/u);
+      assert.match(unexcluded.stderr, /2 VM\(s\) backed up, 1 failed/u);
     });
 
     it("the CLI SIGKILLed mid-backup: the next run removes the orphan snapshot, reuses the chunks written, and the repository verifies", async () => {

@@ -1,7 +1,7 @@
 /**
- * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] --vm NAME… --repo DIR
- * [--repo-password-file F] [--channels N] [--limit-rate SIZE] [--full] [--quiesce] [--allow-user-snapshots]
- * [--tag T]… [--no-adaptive-compression] [--json]`
+ * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] (--vm NAME… | --all
+ * [--exclude NAME]…) --repo DIR [--repo-password-file F] [--channels N] [--limit-rate SIZE] [--full] [--quiesce]
+ * [--allow-user-snapshots] [--tag T]… [--no-adaptive-compression] [--json]`
  * — backs up VMs of an ESXi host into a repository, one recovery point per VM (docs/adr/0024). A thin
  * shell over the transporter's `backUpVms`: it checks the options, logs in (the host key pinned on first
  * use, a changed one refused), probes what the host can do, and prints what happened to each VM and a
@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
 import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
-import type { EsxiSshSession, HostCapabilities, VmBackupEvent } from "@esxbackup/transporter";
+import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
@@ -27,6 +27,8 @@ import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
 interface BackupOptions extends HostLoginOptions {
   vm: string[];
+  all?: boolean;
+  exclude: string[];
   repo: string;
   repoPasswordFile?: string;
   channels?: string;
@@ -43,6 +45,8 @@ interface BackupOptions extends HostLoginOptions {
 export function registerBackupCommand(program: Command, context: CommandContext): void {
   addHostLoginOptions(program.command("backup").description("back up VMs of an ESXi host into a repository: one recovery point per VM, only changed blocks read"))
     .option("--vm <name>", "the VM to back up, by its name on the host; repeat for several", collect, [])
+    .option("--all", "back up every VM on the host (but ESXi's own system VMs), each in its own point")
+    .option("--exclude <name>", "with --all: a VM to leave out, by its name on the host; repeat for several", collect, [])
     .requiredOption("--repo <dir>", "the repository folder")
     .option("--repo-password-file <file>", "file holding the repository's passphrase when it is encrypted (or set ESXBACKUP_PASSWORD)")
     .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_SSH_CHANNELS} (default 4)`)
@@ -58,14 +62,16 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--no-adaptive-compression", `always compress at the repository's level, even when that keeps the VM's snapshot open longer (by default runs the encoders cannot keep up with, or sealed while the cores are mostly busy, are compressed at level ${SNAPSHOT_BACKUP_COMPRESSION_FLOOR})`)
     .option("--json", "print the result as JSON")
     .action(async (options: BackupOptions) => {
-      if (options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up (esxbackup inventory lists them)");
+      if (options.all === true && options.vm.length > 0) throw new InvalidInputError("--all", "back up either the VMs --vm names or --all of them, not both");
+      if (options.all !== true && options.exclude.length > 0) throw new InvalidInputError("--exclude", "leaves VMs out of --all; with --vm, name only the VMs to back up");
+      if (options.all !== true && options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up, or --all (esxbackup inventory lists them)");
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const { target, knownHosts } = await hostLogin(options, context.env);
-      const { TransferRateLimiter, backUpVms, probeHostCapabilities } = await import("@esxbackup/transporter");
+      const { TransferRateLimiter, backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
       const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
@@ -81,20 +87,31 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       };
       // Connect, log in and probe once before any VM, while the repository opens: a wrong password or a
       // changed key stops here (exit 3). The session is kept for the first VM rather than logging in again.
-      const loggedIn = async (): Promise<{ session: EsxiSshSession; capabilities: HostCapabilities }> => {
+      const loggedIn = async (): Promise<{ session: EsxiSshSession; capabilities: BackupHostCapabilities }> => {
         const session = await open();
         try {
-          return { session, capabilities: await probeHostCapabilities(session) };
+          return { session, capabilities: await probeBackupCapabilities(session) };
         } catch (error) {
           await session.close();
           throw error;
         }
       };
+      let selection: Record<string, unknown> | undefined;
       const outcomes = await usingRepositoryAlongside(repo, context, loggedIn, async (repository, { session, capabilities }) => {
         let spare: EsxiSshSession | undefined = session;
         try {
+          let vmNames = options.vm;
+          if (options.all === true) {
+            const chosen = selectAllVms(await listHostVms(session, { signal: context.signal }), options.exclude);
+            for (const name of chosen.unknownExclusions) log(`--exclude ${JSON.stringify(name)}: the host has no VM of that name (misspelt?)`);
+            for (const name of chosen.systemVms) log(`${JSON.stringify(name)}: a system VM (its .vmx is on no datastore), left out`);
+            for (const vmid of chosen.invalidVmids) log(`VM ${vmid}: the host could not load it (listed as invalid), so it cannot be backed up; its .vmx may be gone or its datastore unmounted`);
+            if (chosen.vmNames.length === 0) log("--all: no VM to back up on this host");
+            selection = { all: true, excluded: [...new Set(options.exclude)], unknownExclusions: chosen.unknownExclusions, systemVms: chosen.systemVms, invalidVmids: chosen.invalidVmids };
+            vmNames = chosen.vmNames;
+          }
           return await backUpVms({
-            vmNames: options.vm,
+            vmNames,
             connect: async () => {
               const kept = spare;
               spare = undefined;
@@ -126,7 +143,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
       const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000, rateLimiter === undefined ? undefined : { bytesPerSecond: rateLimiter.bytesPerSecond, seconds: rateLimiter.held.seconds });
       if (options.json === true) {
-        context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        context.stdout.write(`${JSON.stringify(selection === undefined ? report : { ...report, selection }, null, 2)}\n`);
       } else {
         for (const vm of report.vms) {
           if ("point" in vm) context.stdout.write(`${vm.point} ${vm.vm}\n`);

@@ -2,8 +2,9 @@
  * @esxbackup/transporter/backup — the backup pipeline on its own: the disk-source port, the local image
  * source, the pure planners, `backUpPoint` (and `backUpDisk` for a point of one disk) and the progress
  * reporter port they report through. A separate entry point because the package's main one also
- * loads the SSH, gRPC and BullMQ adapters, about 0.5 s of start-up that `repo backup-image` of a local
- * image has no use for (ADR 20). Nothing here may import those adapters.
+ * loads the SSH adapters, start-up that `repo backup-image` of a local image has no use for (ADR 20; the
+ * gRPC and BullMQ adapters, once the larger part of it, are now `@esxbackup/transporter/agent`). Nothing
+ * here may import those adapters.
  */
 export { planDiskChanges } from "./plan-disk-changes.js";
 export type { ChunkBuild, DiskChangeInput, DiskChangePlan } from "./plan-disk-changes.js";

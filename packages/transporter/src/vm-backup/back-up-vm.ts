@@ -25,9 +25,9 @@ import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
 import { chooseHashingMethod } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
-import { hostFileExists, readHostFileBytes } from "../esxi/inventory/read-host-text-file.js";
+import { HostFileMemo, hostFileExists } from "../esxi/inventory/read-host-text-file.js";
 import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
-import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
@@ -35,8 +35,6 @@ import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
-import { sh } from "../esxi/ssh/shell-command.js";
-import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import { findPreviousPoint } from "./find-previous-point.js";
 import type { PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
@@ -96,19 +94,26 @@ export interface VmBackupResult {
 export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult> {
   const { session, signal, vmName } = request;
   const startedMs = request.clock.now().getTime();
-  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", { signal });
-  const rows = parseGetAllVms(listing.stdout).vms.filter((row) => row.name === vmName);
+  const rows = (await listHostVms(session, { signal })).vms.filter((row) => row.name === vmName);
   const row = rows[0];
   if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
-  const vm = await readVmInventory(session, row, { signal });
+  const files = new HostFileMemo(session);
+  const vm = await readVmInventory(session, row, { signal, files });
 
-  // Before the snapshot: the .vmx then names the base disks, as restore expects.
-  const vmxBytes = await readHostFileBytes(session, vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal });
+  // Before the snapshot: the .vmx then names the base disks, as restore expects. The host's files are read
+  // at once, each over its own channel: one round trip instead of one per file (a few per VM).
+  const [vmxBytes, descriptorReads] = await Promise.all([
+    files.bytes(vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal }),
+    Promise.all(
+      vm.disks
+        .filter((d) => d.refusal === undefined)
+        .map(async (disk) => ({ disk, bytes: await files.bytes(disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
+    ),
+  ]);
   const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
   const baseDescriptors = new Map<string, VmdkDescriptor>();
   const descriptorBytes = new Map<string, Buffer>();
-  for (const disk of vm.disks.filter((d) => d.refusal === undefined)) {
-    const bytes = await readHostFileBytes(session, disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal });
+  for (const { disk, bytes } of descriptorReads) {
     descriptorBytes.set(disk.baseDescriptorPath, bytes);
     baseDescriptors.set(disk.baseDescriptorPath, parseVmdkDescriptor(bytes.toString("utf8"), disk.baseDescriptorPath));
   }
@@ -117,14 +122,19 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 
   const disks = plan.disks;
 
+  // The other config files, and the previous point from the repository, meanwhile.
+  const readConfigFile = async (file: { path: string; optional: boolean }): Promise<VmConfigFile | undefined> => {
+    if (file.optional && !(await hostFileExists(session, file.path, { signal }))) return undefined;
+    return { name: posix.basename(file.path), content: await files.bytes(file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
+  };
+  const [otherConfigFiles, previous] = await Promise.all([
+    Promise.all(plan.configFiles.slice(1).map(readConfigFile)),
+    request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
+  ]);
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
-  for (const file of plan.configFiles.slice(1)) {
-    if (file.optional && !(await hostFileExists(session, file.path, { signal }))) continue;
-    configFiles.push({ name: posix.basename(file.path), content: await readHostFileBytes(session, file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) });
-  }
+  for (const file of otherConfigFiles) if (file !== undefined) configFiles.push(file);
   for (const disk of disks) configFiles.push({ name: disk.name, content: descriptorBytes.get(disk.baseDescriptorPath) as Buffer });
 
-  const previous = request.full === true ? undefined : await findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm });
   request.onEvent?.({ type: "previous-point", vm: vmName, previous });
   const previousFingerprints = previous === undefined ? undefined : await previousDiskFingerprints(request.repository, previous.pointId);
 

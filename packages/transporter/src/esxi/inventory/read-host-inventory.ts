@@ -11,15 +11,14 @@
  */
 import type { EsxbackupError } from "@esxbackup/domain";
 import { HostOutputError } from "../parsers/host-output-error.js";
-import { parseGetAllVms, parseGetAllVmsStderr, type GetAllVmsRow } from "../parsers/parse-get-all-vms.js";
+import type { GetAllVmsRow } from "../parsers/parse-get-all-vms.js";
 import { ChannelSlots } from "../ssh/channel-slots.js";
 import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
-import { sh } from "../ssh/shell-command.js";
-import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
 import { VimFaultError } from "../vim-cmd/vim-fault-error.js";
 import type { HostInventory, InventoryVm, UnreadableVm } from "./host-inventory.js";
 import { HostFileTooLargeError } from "./read-host-text-file.js";
+import { listHostVms } from "./list-host-vms.js";
 import { readVmInventory, vmLabel } from "./read-vm-inventory.js";
 
 /** Each VM costs 3 commands at once, then a round per chain level; 4 VMs keep the session's 8 channels busy. */
@@ -33,9 +32,8 @@ export interface ReadHostInventoryOptions {
 type VmOutcome = { vm: InventoryVm } | { unreadable: UnreadableVm };
 
 export async function readHostInventory(session: Pick<EsxiSshSession, "exec" | "label">, options: ReadHostInventoryOptions = {}): Promise<HostInventory> {
-  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", options);
-  const table = parseGetAllVms(listing.stdout);
-  const skippedVmids = [...table.skippedVmids, ...parseGetAllVmsStderr(listing.stderr)];
+  const table = await listHostVms(session, options.signal === undefined ? {} : { signal: options.signal });
+  const skippedVmids = table.skippedVmids;
 
   // Stops the other VMs' commands once one failure has failed the whole read.
   const stop = new AbortController();

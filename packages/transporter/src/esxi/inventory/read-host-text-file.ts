@@ -40,3 +40,34 @@ export async function hostFileExists(session: Pick<EsxiSshSession, "exec">, path
   const result = await session.exec(sh`test -f ${path}`, { check: false, retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
   return result.exitCode === 0;
 }
+
+/** Where the inventory reads a VM's small files from: the host each time, or `HostFileMemo`. */
+export interface HostFileSource {
+  bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
+}
+
+export const hostFilesOf = (session: Pick<EsxiSshSession, "exec">): HostFileSource => ({
+  bytes: (path, about, options) => readHostFileBytes(session, path, about, options),
+});
+
+/**
+ * Each file read from the host at most once: a backup reads a VM's `.vmx` and descriptors for its
+ * inventory and keeps the same bytes with the point, all before its snapshot, so a second read would only
+ * cost a round trip. A failed read is forgotten (the next asks the host again).
+ */
+export class HostFileMemo implements HostFileSource {
+  readonly #source: HostFileSource;
+  readonly #reads = new Map<string, Promise<Buffer>>();
+  constructor(session: Pick<EsxiSshSession, "exec">) {
+    this.#source = hostFilesOf(session);
+  }
+  bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer> {
+    let read = this.#reads.get(path);
+    if (read === undefined) {
+      read = this.#source.bytes(path, about, options);
+      this.#reads.set(path, read);
+      read.catch(() => this.#reads.delete(path));
+    }
+    return read;
+  }
+}

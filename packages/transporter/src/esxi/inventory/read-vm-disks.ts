@@ -8,20 +8,22 @@ import type { ParsedVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { deriveVmDisks } from "./derive-vm-disks.js";
 import type { InventoryDisk } from "./host-inventory.js";
-import { readHostTextFile } from "./read-host-text-file.js";
+import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 
 /** `about` names the VM in errors (`VM 3 "web01"`). */
 export async function readVmDisks(
   session: Pick<EsxiSshSession, "exec">,
   vm: { vmx: ParsedVmx; vmxPath: string; about: string },
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; files?: HostFileSource } = {},
 ): Promise<readonly InventoryDisk[]> {
+  const files = options.files ?? hostFilesOf(session);
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
   const descriptors = new Map<string, VmdkDescriptor>();
   for (;;) {
     const derived = deriveVmDisks({ vmx: vm.vmx, vmxPath: vm.vmxPath, descriptors });
     if (derived.complete) return derived.disks;
     const about = `a disk descriptor of ${vm.about}`;
-    const texts = await Promise.all(derived.missingDescriptors.map((path) => readHostTextFile(session, path, about, options)));
+    const texts = await Promise.all(derived.missingDescriptors.map(async (path) => (await files.bytes(path, about, signal)).toString("utf8")));
     derived.missingDescriptors.forEach((path, i) => descriptors.set(path, parseVmdkDescriptor(texts[i] as string, `${path} (${about})`)));
   }
 }

@@ -12,7 +12,7 @@ import { sh } from "../ssh/shell-command.js";
 import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
 import { datastoreFilePath } from "./datastore-file-path.js";
 import type { InventoryVm } from "./host-inventory.js";
-import { readHostTextFile } from "./read-host-text-file.js";
+import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 import { readVmDisks } from "./read-vm-disks.js";
 
 /** How a VM is named in messages: its vmid and its name as JSON (names may hold quotes and newlines). */
@@ -20,19 +20,22 @@ export function vmLabel(row: Pick<GetAllVmsRow, "vmid" | "name">): string {
   return `VM ${row.vmid} ${JSON.stringify(row.name)}`;
 }
 
-export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "label">, row: GetAllVmsRow, options: { signal?: AbortSignal } = {}): Promise<InventoryVm> {
+/** `files`: where the `.vmx` and descriptors are read from (default: the host, each time). */
+export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "label">, row: GetAllVmsRow, options: { signal?: AbortSignal; files?: HostFileSource } = {}): Promise<InventoryVm> {
   const about = vmLabel(row);
   const vmxPath = datastoreFilePath(row.datastore, row.vmxPath);
   const powerSource = `vim-cmd vmsvc/power.getstate ${row.vmid} (${about})`;
   const snapshotSource = `vim-cmd vmsvc/snapshot.get ${row.vmid} (${about})`;
   const vmxAbout = `the .vmx of ${about}`;
-  const [power, snapshots, vmxText] = await Promise.all([
-    runVimCmd(session, sh`vim-cmd vmsvc/power.getstate ${row.vmid}`, powerSource, options),
-    runVimCmd(session, sh`vim-cmd vmsvc/snapshot.get ${row.vmid}`, snapshotSource, options),
-    readHostTextFile(session, vmxPath, vmxAbout, options),
+  const files = options.files ?? hostFilesOf(session);
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
+  const [power, snapshots, vmxBytes] = await Promise.all([
+    runVimCmd(session, sh`vim-cmd vmsvc/power.getstate ${row.vmid}`, powerSource, signal),
+    runVimCmd(session, sh`vim-cmd vmsvc/snapshot.get ${row.vmid}`, snapshotSource, signal),
+    files.bytes(vmxPath, vmxAbout, signal),
   ]);
-  const vmx = parseVmx(vmxText, `${vmxPath} (${vmxAbout})`);
-  const disks = await readVmDisks(session, { vmx, vmxPath, about }, options);
+  const vmx = parseVmx(vmxBytes.toString("utf8"), `${vmxPath} (${vmxAbout})`);
+  const disks = await readVmDisks(session, { vmx, vmxPath, about }, { ...signal, files });
   return {
     vmid: row.vmid,
     name: row.name,

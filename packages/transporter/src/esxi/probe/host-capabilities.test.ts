@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { ESXI_VERSIONS } from "@esxbackup/domain";
 import { startTestHost } from "../testing/simulated-esxi-host.js";
-import { probeHostCapabilities } from "./host-capabilities.js";
+import { probeBackupCapabilities, probeHostCapabilities } from "./host-capabilities.js";
 
 const BUILDS = { "6.7": "14320388", "7.0": "20328353", "8.0": "21495797" } as const;
 
@@ -34,4 +34,17 @@ test("a host without Python and without md5sum and sha1sum says so", async (t) =
   assert.equal(capabilities.python, undefined);
   assert.deepEqual(capabilities.pythons, []);
   assert.deepEqual(capabilities.hashApplets, { md5sum: false, sha1sum: false, sha256sum: true });
+});
+
+test("a backup's probe finds the same release, Python and applets without asking esxcli", async (t) => {
+  const host = await startTestHost({ esxiVersion: "8.0" });
+  t.after(() => host.stop());
+  const session = await host.open();
+  const commands: string[] = [];
+  const counting = { exec: (command: Parameters<typeof session.exec>[0], options?: Parameters<typeof session.exec>[1]) => (commands.push(command.text), session.exec(command, options)) };
+  const backup = await probeBackupCapabilities(counting);
+  const whole = await probeHostCapabilities(session);
+  assert.deepEqual(backup, { esxi: whole.esxi, python: whole.python, pythons: whole.pythons, hashApplets: whole.hashApplets });
+  assert.equal(commands.length, 2, commands.join(" | "));
+  assert.ok(!commands.some((c) => c.includes("esxcli")), commands.join(" | "));
 });

@@ -1,7 +1,7 @@
 /**
  * What a host offers the backup pipeline, found once per connection: the ESXi release (which algorithms,
  * which output formats), a Python 3 for hashing blocks on the host, the hash applets as the fallback, and
- * the free space of each datastore (snapshots and restores need room). Read-only: the probe changes nothing
+ * the free space of each datastore (a restore needs room). Read-only: the probe changes nothing
  * on the host.
  */
 import { sh } from "../ssh/shell-command.js";
@@ -24,20 +24,27 @@ export interface HostCapabilities {
   datastores: MountedFilesystem[];
 }
 
-export async function probeHostCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<HostCapabilities> {
-  const read = { retryOnConnectionLost: true, timeoutMs: 60_000 } as const;
-  const [version, shell, filesystems] = await Promise.all([
-    session.exec(sh`vmware -v && vmware -l`, read),
-    session.exec(SHELL_CAPABILITIES_SCRIPT, read),
-    session.exec(sh`esxcli storage filesystem list`, read),
-  ]);
+/** What a backup needs of the host: the release, and how blocks can be hashed and read there. */
+export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | "pythons" | "hashApplets">;
+
+/**
+ * The probe without the datastores: a backup has no use for their free space (the snapshot's delta grows on
+ * the VM's own datastore, whatever is free), so it waits for one command fewer (`esxcli`) before its first VM.
+ */
+export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<BackupHostCapabilities> {
+  const [version, shell] = await Promise.all([session.exec(sh`vmware -v && vmware -l`, PROBE_READ), session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ)]);
   const { pythons, hashApplets } = parseShellCapabilities(shell.stdout.toString("utf8"));
   return {
     esxi: parseVmwareVersion(version.stdout.toString("utf8")),
     python: pythons.find((p) => p.version !== undefined && p.version.major === 3),
     pythons,
     hashApplets,
-    datastores: parseFilesystemList(filesystems.stdout.toString("utf8")).filter(isDatastore),
   };
 }
 
+export async function probeHostCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<HostCapabilities> {
+  const [backup, filesystems] = await Promise.all([probeBackupCapabilities(session), session.exec(sh`esxcli storage filesystem list`, PROBE_READ)]);
+  return { ...backup, datastores: parseFilesystemList(filesystems.stdout.toString("utf8")).filter(isDatastore) };
+}
+
+const PROBE_READ = { retryOnConnectionLost: true, timeoutMs: 60_000 } as const;
