@@ -88,6 +88,17 @@ test("an abort ends a waiting read at once with the abort's reason; the reads be
   assert.equal(scheduler.pending, 0);
 });
 
+test("an abort of the run ends every read waiting on it, none let through as the head leaves", async () => {
+  const { limiter } = limiterAt(MIB, 4 * MIB);
+  const run = new AbortController();
+  await limiter.take(3 * MIB, run.signal); // 1 MiB left: a 64 KiB read behind a waiting 4 MiB one would fit
+  const large = limiter.take(4 * MIB, run.signal);
+  const small = limiter.take(65536, run.signal);
+  run.abort(new Error("interrupted"));
+  const outcomes = await Promise.allSettled([large, small]);
+  assert.deepEqual(outcomes.map((o) => o.status), ["rejected", "rejected"]);
+});
+
 test("reads of several channels and VMs share one limit: their sum is paced", async () => {
   const { clock, scheduler, limiter } = limiterAt(MIB, MIB);
   const signal = new AbortController().signal;

@@ -94,6 +94,13 @@ export class TransferRateLimiter {
         this.#stopWaiting();
         return;
       }
+      // Aborted, its listener not called yet (several reads share the run's signal): it never goes.
+      if (head.signal.aborted) {
+        this.#queue.shift();
+        head.signal.removeEventListener("abort", head.onAbort);
+        head.reject(head.signal.reason);
+        continue;
+      }
       const nowMs = this.#nowMs();
       const decision = decideTransfer(this.#limit, this.#state, head.bytes, nowMs);
       if (decision.kind === "wait") {
