@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import type { Clock } from "@esxbackup/domain";
+import type { Clock, Scheduler } from "@esxbackup/domain";
 import type { PromptSecret } from "./terminal-prompt.js";
 
 /**
@@ -18,6 +18,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** What progress rates, ETAs and durations are measured with (default: the system clock). */
   clock?: Clock;
+  /** What waits of a bandwidth limit are timed with, on `clock` (default: real timers). */
+  scheduler?: Scheduler;
   /** Asks for a secret on the terminal; absent when stdin or stderr is not a terminal (scripts, tests). */
   promptSecret?: PromptSecret;
 }

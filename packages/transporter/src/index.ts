@@ -126,6 +126,11 @@ export { DiskReadShortError } from "./esxi/disk/disk-read-errors.js";
 export { DISK_READ_PYTHON_SCRIPT } from "./esxi/disk/disk-read-python-script.js";
 
 // Backing up VMs of a host (docs/adr/0024): plan, run snapshot, each disk's frozen base through the pipeline.
+// The bandwidth limit (docs/adr/0032): a token bucket and the limiter every transfer of a run asks first.
+export { checkTokenBucketLimit, decideTransfer, fullTokenBucket, tokenBucketAt } from "./transfer/token-bucket.js";
+export type { TokenBucketDecision, TokenBucketLimit, TokenBucketState } from "./transfer/token-bucket.js";
+export { DEFAULT_RATE_LIMIT_BURST_BYTES, TransferRateLimiter } from "./transfer/transfer-rate-limiter.js";
+export type { TransferRateLimiterOptions } from "./transfer/transfer-rate-limiter.js";
 export { backUpVm } from "./vm-backup/back-up-vm.js";
 export type { BackUpVmRequest, VmBackupEvent, VmBackupResult } from "./vm-backup/back-up-vm.js";
 export { DEFAULT_VM_BACKUP_CONCURRENCY, backUpVms } from "./vm-backup/back-up-vms.js";

@@ -34,9 +34,19 @@ export interface RunSummary {
   bytesDeduplicated: number;
   seconds: number;
   megabytesPerSecond: number;
+  /** `--limit-rate`: the most read from the host per second, all VMs together; null when unlimited. */
+  limitBytesPerSecond: number | null;
+  /** How long in all some read waited for the limit (0 without a limit). */
+  secondsHeldByLimit: number;
 }
 
-export function backupReport(host: string, outcomes: readonly VmBackupOutcome[], seconds: number): { host: string; vms: VmReport[]; summary: RunSummary } {
+/** The limit of a run and what it did (TransferRateLimiter). */
+export interface AppliedRateLimit {
+  bytesPerSecond: number;
+  seconds: number;
+}
+
+export function backupReport(host: string, outcomes: readonly VmBackupOutcome[], seconds: number, limit?: AppliedRateLimit): { host: string; vms: VmReport[]; summary: RunSummary } {
   const vms: VmReport[] = outcomes.map((outcome) => {
     if ("error" in outcome) {
       const error = outcome.error;
@@ -70,6 +80,8 @@ export function backupReport(host: string, outcomes: readonly VmBackupOutcome[],
       bytesDeduplicated: sum("bytesDeduplicated"),
       seconds,
       megabytesPerSecond: seconds > 0 ? bytesRead / 1e6 / seconds : 0,
+      limitBytesPerSecond: limit?.bytesPerSecond ?? null,
+      secondsHeldByLimit: limit?.seconds ?? 0,
     },
   };
 }
@@ -88,6 +100,7 @@ export function formatRunSummary(s: RunSummary): string {
   return (
     `${s.vmsBackedUp} VM(s) backed up${s.vmsFailed === 0 ? "" : `, ${s.vmsFailed} failed`}: ${formatBytes(s.bytesRead)} read on the host and sent, ` +
     `${formatBytes(s.bytesStored)} stored; skipped ${formatBytes(s.bytesSkippedUnchanged)} unchanged, ${formatBytes(s.bytesSkippedZero)} zero, ` +
-    `${formatBytes(s.bytesDeduplicated)} deduplicated; ${s.seconds.toFixed(1)} s, ${formatRate(s.seconds > 0 ? s.bytesRead / s.seconds : 0)}`
+    `${formatBytes(s.bytesDeduplicated)} deduplicated; ${s.seconds.toFixed(1)} s, ${formatRate(s.seconds > 0 ? s.bytesRead / s.seconds : 0)}` +
+    (s.limitBytesPerSecond === null ? "" : ` (limited to ${formatRate(s.limitBytesPerSecond)}: reads held back ${s.secondsHeldByLimit.toFixed(1)} s)`)
   );
 }

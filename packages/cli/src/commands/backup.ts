@@ -1,11 +1,12 @@
 /**
  * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] (--vm NAME… | --all
- * [--exclude NAME]…) --repo DIR [--repo-password-file F] [--channels N] [--full] [--quiesce] [--allow-user-snapshots] [--tag T]…
- * [--no-adaptive-compression] [--json]`
+ * [--exclude NAME]…) --repo DIR [--repo-password-file F] [--channels N] [--limit-rate SIZE] [--full] [--quiesce]
+ * [--allow-user-snapshots] [--tag T]… [--no-adaptive-compression] [--json]`
  * — backs up VMs of an ESXi host into a repository, one recovery point per VM (docs/adr/0024). A thin
  * shell over the transporter's `backUpVms`: it checks the options, logs in (the host key pinned on first
  * use, a changed one refused), probes what the host can do, and prints what happened to each VM and a
- * summary (backup-report.ts).
+ * summary (backup-report.ts). `--limit-rate` caps the disks' data read from the host, summed over the run
+ * (docs/adr/0032).
  *
  * Exit codes: 0 every VM backed up; 1 some VM failed or was refused (each says why); 2 bad input (nothing
  * changed); 3 the host could not be reached, the login or its key was refused; 130 interrupted (Ctrl-C:
@@ -13,7 +14,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
-import { InvalidInputError, systemClock } from "@esxbackup/domain";
+import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
 import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
 import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
@@ -31,6 +32,7 @@ interface BackupOptions extends HostLoginOptions {
   repo: string;
   repoPasswordFile?: string;
   channels?: string;
+  limitRate?: string;
   full?: boolean;
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
@@ -48,6 +50,10 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .requiredOption("--repo <dir>", "the repository folder")
     .option("--repo-password-file <file>", "file holding the repository's passphrase when it is encrypted (or set ESXBACKUP_PASSWORD)")
     .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_SSH_CHANNELS} (default 4)`)
+    .option(
+      "--limit-rate <size>",
+      `read at most SIZE per second from the host, all VMs and channels of the run together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Unchanged and zero blocks are not read and cost nothing; the host's fingerprint pass (its output is small) is not limited, nor its disk reads on the host`,
+    )
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
@@ -63,11 +69,15 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
+      const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const { target, knownHosts } = await hostLogin(options, context.env);
-      const { backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
+      const { TransferRateLimiter, backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
       const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
+      // One limiter for the whole run: every VM, disk and channel draws on the same bytes per second.
+      const rateLimiter =
+        limitBytesPerSecond === undefined ? undefined : new TransferRateLimiter({ bytesPerSecond: limitBytesPerSecond, clock, scheduler: context.scheduler ?? timerScheduler });
       const runId = `${clock.now().toISOString().replace(/[-:.]/gu, "").slice(0, 15)}-${randomBytes(3).toString("hex")}`;
       const startedMs = clock.now().getTime();
       const repo = {
@@ -117,9 +127,10 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             tags: options.tag,
             ...(channels === undefined ? {} : { channels }),
             ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
+            ...(rateLimiter === undefined ? {} : { rateLimiter }),
             signal: context.signal,
             clock,
-            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive }),
+            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive, ...(limitBytesPerSecond === undefined ? {} : { limitBytesPerSecond }) }),
             onEvent: (event) => {
               const line = describeEvent(event);
               if (line !== undefined) log(line);
@@ -130,7 +141,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
         }
       });
       if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
-      const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000);
+      const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000, rateLimiter === undefined ? undefined : { bytesPerSecond: rateLimiter.bytesPerSecond, seconds: rateLimiter.held.seconds });
       if (options.json === true) {
         context.stdout.write(`${JSON.stringify(selection === undefined ? report : { ...report, selection }, null, 2)}\n`);
       } else {
@@ -161,6 +172,27 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }
+}
+
+/**
+ * Below this a backup keeps its VM's snapshot open for days: 1 GiB of changes takes over four hours, and a
+ * read of 4 MiB waits a minute for its turn (docs/adr/0032).
+ */
+const MIN_LIMIT_RATE_BYTES_PER_SECOND = 64 * 1024;
+
+/** `50M`, `800K`, `50M/s` → bytes per second. */
+function parseLimitRate(text: string): number {
+  const size = text.trim().replace(/\/s$/iu, "");
+  let bytesPerSecond: number;
+  try {
+    bytesPerSecond = parseByteSize(size, "--limit-rate");
+  } catch {
+    throw new InvalidInputError("--limit-rate", `expected bytes per second like 50M, 800K or 50M/s (K, M, G: KiB, MiB, GiB) (got ${JSON.stringify(text)})`);
+  }
+  if (bytesPerSecond < MIN_LIMIT_RATE_BYTES_PER_SECOND) {
+    throw new InvalidInputError("--limit-rate", `${JSON.stringify(text)} is below the least rate, ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024} KiB/s: slower, a backup would keep the VM's snapshot open for days`);
+  }
+  return bytesPerSecond;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -41,6 +41,7 @@ import { planVmBackup } from "./plan-vm-backup.js";
 import { pointSummariesNewestFirst } from "./point-summaries.js";
 import type { PlannedDisk } from "./plan-vm-backup.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
 
 export interface BackUpVmRequest {
@@ -65,6 +66,11 @@ export interface BackUpVmRequest {
   signal: AbortSignal;
   clock: Clock;
   progress: ProgressReporter;
+  /**
+   * The run's bandwidth limit on the disks' data read from the host (docs/adr/0032): one limiter for every
+   * channel, disk and VM of the run. Absent: no limit.
+   */
+  rateLimiter?: TransferRateLimiter;
   /** Disks of the VM backed up at once (default the pipeline's). */
   diskConcurrency?: number;
   onEvent?: (event: VmBackupEvent) => void;
@@ -208,6 +214,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 }
 
 function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism): EsxiDiskSource {
+  const limiter = request.rateLimiter;
   return new EsxiDiskSource({
     session: request.session,
     path: disk.extentPath,
@@ -217,6 +224,7 @@ function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: Hashing
     reading,
     ...(request.channels === undefined ? {} : { channels: request.channels }),
     onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
+    ...(limiter === undefined ? {} : { beforeRead: (bytes: number) => limiter.take(bytes, request.signal) }),
   });
 }
 

@@ -6,16 +6,22 @@ import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import type { CommandContext } from "../../command-context.js";
 import { run } from "../../main.js";
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `context`: what a test injects besides (a clock, a scheduler, an abort signal). */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  context: Partial<Pick<CommandContext, "clock" | "scheduler" | "signal">> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = "";
   let err = "";
   stdout.on("data", (data: Buffer) => (out += data.toString()));
   stderr.on("data", (data: Buffer) => (err += data.toString()));
-  const code = await run(args, { stdout, stderr, env, interactive: false, signal: new AbortController().signal });
+  const code = await run(args, { stdout, stderr, env, interactive: false, signal: new AbortController().signal, ...context });
   return { code, stdout: out, stderr: err };
 }
 

@@ -99,4 +99,21 @@ describe("TerminalProgressReporter", () => {
     );
     assert.ok(!out.text().includes(ESC) && !out.text().includes("\r"), "no escape sequences, no carriage returns");
   });
+
+  it("under a bandwidth limit, a backup task's time left is counted at the limit at most; a fingerprint task's is not (the host's hashing is not limited)", () => {
+    const clock = new ManualClock();
+    const out = capture();
+    const reporter = new TerminalProgressReporter(out.stream, clock, { interactive: false, limitBytesPerSecond: MiB });
+    const backup = reporter.start({ phase: "backup", vm: "web01", disk: "scsi0:0 web01.vmdk", bytesTotal: 14 * MiB });
+    const hashing = reporter.start({ phase: "fingerprint", vm: "web01", disk: "scsi0:1 data.vmdk", bytesTotal: 400 * MiB });
+    clock.advance(2_000);
+    backup.update(8 * MiB); // the burst and two seconds at the limit: 4 MiB/s on average, 6 MiB left at 1 MiB/s
+    hashing.update(100 * MiB);
+    backup.stop();
+    hashing.stop();
+    assert.deepEqual(out.text().split("\n").slice(0, 2), [
+      "backup web01 scsi0:0 web01.vmdk 8.0 MiB / 14.0 MiB (57 %), 4.0 MiB/s, ETA 0:06",
+      "fingerprint web01 scsi0:1 data.vmdk 100.0 MiB / 400.0 MiB (25 %), 50.0 MiB/s, ETA 0:06",
+    ]);
+  });
 });

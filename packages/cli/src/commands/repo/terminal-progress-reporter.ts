@@ -34,15 +34,21 @@ export class TerminalProgressReporter implements ProgressReporter {
   #drawnLines = 0;
   #lastDrawMs = -Infinity;
 
-  constructor(stream: Writable, clock: Clock, options: { interactive: boolean }) {
+  readonly #limitBytesPerSecond: number | undefined;
+
+  /** `limitBytesPerSecond`: the run's bandwidth limit, on the bytes of its backup (data read) tasks. */
+  constructor(stream: Writable, clock: Clock, options: { interactive: boolean; limitBytesPerSecond?: number }) {
     this.#stream = stream;
     this.#clock = clock;
     this.#interactive = options.interactive;
+    this.#limitBytesPerSecond = options.limitBytesPerSecond;
   }
 
   start(start: ProgressTaskStart): ProgressTask {
     const label = [start.phase, start.vm, start.disk].filter((part) => part !== undefined && part !== "").join(" ");
-    const task: RunningTask = { meter: new TransferMeter(label, start.bytesTotal ?? 0, this.#clock), measured: start.bytesTotal !== undefined, lastPlainMs: this.#nowMs() };
+    // Only a backup task counts bytes on the wire; a fingerprint task counts the disk the host hashed.
+    const limited = start.phase === "backup" && this.#limitBytesPerSecond !== undefined ? { limitBytesPerSecond: this.#limitBytesPerSecond } : {};
+    const task: RunningTask = { meter: new TransferMeter(label, start.bytesTotal ?? 0, this.#clock, limited), measured: start.bytesTotal !== undefined, lastPlainMs: this.#nowMs() };
     this.#running.push(task);
     if (this.#interactive) this.#redraw();
     let stopped = false;

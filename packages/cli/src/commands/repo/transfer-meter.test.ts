@@ -20,6 +20,17 @@ describe("TransferMeter", () => {
     assert.equal(meter.line(), "backup 200.0 MiB / 200.0 MiB (100 %), 10.0 MiB/s, ETA 0:00");
   });
 
+  it("under a bandwidth limit, the time left is counted at the limit while the start's burst makes the average faster", () => {
+    const clock = new ManualClock();
+    const meter = new TransferMeter("backup", 100 * MiB, clock, { limitBytesPerSecond: 2 * MiB });
+    clock.advance(1_000);
+    meter.update(6 * MiB); // a 4 MiB burst, then 2 MiB in the first second
+    assert.deepEqual(meter.snapshot(), { bytesDone: 6 * MiB, bytesTotal: 100 * MiB, throughputBytesPerSecond: 6 * MiB, etaSeconds: 47 });
+    clock.advance(9_000);
+    meter.update(12 * MiB); // slower than the limit (a slow repository): the average rules
+    assert.equal(meter.snapshot().etaSeconds, (88 * MiB) / (1.2 * MiB));
+  });
+
   it("formats durations as m:ss or h:mm:ss", () => {
     assert.deepEqual([formatDuration(0), formatDuration(7.2), formatDuration(754), formatDuration(3723)], ["0:00", "0:08", "12:34", "1:02:03"]);
   });

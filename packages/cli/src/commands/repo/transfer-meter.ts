@@ -1,6 +1,6 @@
 /**
  * How far a transfer (a backup's reads, a restore's writes, a fingerprint pass) has come, in bytes: done,
- * total, rate since the start and the time left at that rate, drawn as one line that rewrites itself on a
+ * total, rate since the start and the time left at that rate (or at the bandwidth limit, if slower), drawn as one line that rewrites itself on a
  * terminal. The clock is injected, so what it says is testable without waiting.
  */
 import type { Writable } from "node:stream";
@@ -25,13 +25,16 @@ export class TransferMeter {
   readonly bytesTotal: number;
   readonly #clock: Clock;
   readonly #startedMs: number;
+  /** A bandwidth limit on these bytes: the time left is never counted at more than it. */
+  readonly #limitBytesPerSecond: number | undefined;
   #bytesDone = 0;
 
-  constructor(label: string, bytesTotal: number, clock: Clock) {
+  constructor(label: string, bytesTotal: number, clock: Clock, options: { limitBytesPerSecond?: number } = {}) {
     this.label = label;
     this.bytesTotal = bytesTotal;
     this.#clock = clock;
     this.#startedMs = clock.now().getTime();
+    this.#limitBytesPerSecond = options.limitBytesPerSecond;
   }
 
   update(bytesDone: number): void {
@@ -46,7 +49,9 @@ export class TransferMeter {
     const seconds = this.elapsedSeconds;
     const throughputBytesPerSecond = seconds > 0 ? this.#bytesDone / seconds : 0;
     const left = Math.max(0, this.bytesTotal - this.#bytesDone);
-    const etaSeconds = throughputBytesPerSecond > 0 ? left / throughputBytesPerSecond : left === 0 ? 0 : undefined;
+    // A limited transfer starts with a burst faster than its limit (docs/adr/0032): the rest goes no faster.
+    const expectedBytesPerSecond = Math.min(throughputBytesPerSecond, this.#limitBytesPerSecond ?? Infinity);
+    const etaSeconds = expectedBytesPerSecond > 0 ? left / expectedBytesPerSecond : left === 0 ? 0 : undefined;
     return { bytesDone: this.#bytesDone, bytesTotal: this.bytesTotal, throughputBytesPerSecond, etaSeconds };
   }
 

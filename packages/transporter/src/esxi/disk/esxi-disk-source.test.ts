@@ -156,6 +156,44 @@ describe("EsxiDiskSource on a simulated host", () => {
     }
   });
 
+  it("each data read waits for `beforeRead` (the bandwidth limit) with its size; a reader that times out idle while held back is replaced, not retried", async () => {
+    const retries: string[] = [];
+    const readerEnds: Promise<unknown>[] = [];
+    // Readers give up after 300 ms without output; the test learns when one has ended from its result.
+    const real = await t.open({ streamIdleTimeoutMs: 300 });
+    const session: EsxiDiskSourceOptions["session"] = {
+      label: real.label,
+      exec: (...args) => real.exec(...args),
+      execStream: async (...args) => {
+        const started = await real.execStream(...args);
+        readerEnds.push(started.result.catch((error: unknown) => error));
+        return started;
+      },
+    };
+    const asked: number[] = [];
+    const disk = await source({
+      session,
+      channels: 1,
+      onRetry: (reason) => retries.push(reason),
+      beforeRead: async (bytes) => {
+        asked.push(bytes);
+        // The second read is held back until the first reader has timed out idle.
+        if (asked.length === 2) assert.match(String(await readerEnds[0]), /no output within 300 ms/u);
+      },
+    });
+    const channels = await disk.openChannels(1, 2 * MIB);
+    try {
+      assert.ok(Buffer.from(await channels.read(0, 0, 64 * KIB)).equals(data.subarray(0, 64 * KIB)));
+      assert.ok(Buffer.from(await channels.read(0, 2 * MIB, MIB + 8 * KIB)).equals(data.subarray(2 * MIB, 3 * MIB + 8 * KIB)));
+      assert.deepEqual(asked, [64 * KIB, MIB + 8 * KIB]);
+      assert.deepEqual(retries, [], "not a retry");
+      assert.equal(readerEnds.length, 2, "a second reader served the second read");
+    } finally {
+      await channels.close();
+      await real.close();
+    }
+  });
+
   describe("fingerprints read as the host prints them", () => {
     // 2,050 blocks of 4 KiB: the host's script prints them 1024 at a time.
     const block = 4 * KIB;

@@ -62,6 +62,11 @@ export interface EsxiDiskSourceOptions {
   channels?: number;
   /** Called when a read is tried again after a dropped connection or a stalled channel. */
   onRetry?: (reason: string) => void;
+  /**
+   * Awaited before each data read of so many bytes is asked of the host: the run's bandwidth limit
+   * (docs/adr/0032). The hash commands' output is not paced.
+   */
+  beforeRead?: (bytes: number) => Promise<void>;
 }
 
 export class EsxiDiskSource implements DiskSource {
@@ -202,6 +207,7 @@ export class EsxiDiskSource implements DiskSource {
         mechanism: this.#options.reading,
         signal,
         ...(this.#options.onRetry === undefined ? {} : { onRetry: this.#options.onRetry }),
+        ...(this.#options.beforeRead === undefined ? {} : { beforeRead: this.#options.beforeRead }),
       }),
     );
     // One read at a time per reader: logical channels sharing a reader queue behind each other.

@@ -31,6 +31,11 @@ export interface HostDiskReaderOptions {
   attempts?: number;
   /** Called before a read is tried again, for logs and tests. */
   onRetry?: (reason: string) => void;
+  /**
+   * Awaited before each read of so many bytes is requested from the host: the run's bandwidth
+   * limit (docs/adr/0032). The host reads when asked, so pacing the requests paces the bytes on the wire.
+   */
+  beforeRead?: (bytes: number) => Promise<void>;
 }
 
 export interface HostDiskReader {
@@ -44,6 +49,8 @@ export function openHostDiskReader(options: HostDiskReaderOptions): HostDiskRead
   const attempts = options.attempts ?? 3;
   return {
     async read(offsetBytes, target) {
+      // Once per read: a retry after a dropped connection is not paced again (docs/adr/0032).
+      if (options.beforeRead !== undefined) await options.beforeRead(target.length);
       for (let attempt = 1; ; attempt++) {
         options.signal.throwIfAborted();
         try {
@@ -110,6 +117,8 @@ interface ReaderProcess {
   result: Promise<unknown>;
   /** The first failure seen; every later read fails with it until `reset`. */
   failure?: unknown;
+  /** The failure came while no read was waiting for bytes. */
+  failedBetweenReads?: boolean;
 }
 
 class PythonProcessReader implements SingleReader {
@@ -122,7 +131,13 @@ class PythonProcessReader implements SingleReader {
   ) {}
 
   async read(offsetBytes: number, target: Buffer): Promise<void> {
-    const process = this.#process ?? (await this.#start());
+    let process = this.#process ?? (await this.#start());
+    if (process.failure !== undefined && process.failedBetweenReads === true) {
+      // It ended with no read asked of it (an idle timeout while reads were held back by the bandwidth
+      // limit or a slow repository): nothing was lost, so a new one serves this read, not as a retry.
+      await this.reset();
+      process = await this.#start();
+    }
     if (process.failure !== undefined) throw process.failure;
     const landing = new Landing(target, offsetBytes);
     this.#landing = landing;
@@ -139,6 +154,7 @@ class PythonProcessReader implements SingleReader {
     const exec = await this.options.session.execStream(pythonDiskReaderCommand(this.options.path, this.python), { stdin, signal: this.options.signal });
     const process: ReaderProcess = { stdin, stdout: exec.stdout, result: exec.result };
     const fail = (error: unknown): void => {
+      if (process.failure === undefined) process.failedBetweenReads = this.#landing === undefined;
       process.failure ??= error;
       this.#landing?.fail(process.failure);
     };
