@@ -5,6 +5,7 @@
  * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
  * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
  * behind; a restore SIGKILLed mid-disk and run again carries on from the host's record of acknowledged runs,
+ * and one stopped with Ctrl-C once data was acknowledged keeps its folder, says so, exits 130 and is carried on,
  * and a leftover that is not provably the same restore's is refused untouched unless --discard-leftover.
  * The password is never printed.
  */
@@ -208,29 +209,8 @@ describe("esxbackup restore", () => {
     let recordedBelowChunk = 0;
     try {
       // Killed the moment the host holds a record of acknowledged data: mid-disk, after mkdir and vmkfstools.
-      await new Promise<void>((resolve, reject) => {
-        child.once("exit", () => reject(new Error("the restore ended before a record of acknowledged data was seen")));
-        const onRecord = (): void => {
-          let record: { disks?: { writtenBelowChunk?: number }[] };
-          try {
-            record = JSON.parse(readFileSync(recordPath, "utf8")) as typeof record;
-          } catch {
-            return;
-          }
-          recordedBelowChunk = record.disks?.[0]?.writtenBelowChunk ?? 0;
-          if (recordedBelowChunk === 0) return;
-          child.kill("SIGKILL");
-          inFolder?.close();
-          resolve();
-        };
-        let inFolder: FSWatcher | undefined;
-        const inDatastore = watch(datastoreDir(), () => {
-          if (inFolder !== undefined || !existsSync(folder)) return;
-          inDatastore.close();
-          inFolder = watch(folder, onRecord);
-          onRecord();
-        });
-      });
+      recordedBelowChunk = await recordShowsData(child, datastoreDir(), folder);
+      child.kill("SIGKILL");
       assert.deepEqual(await exited, [null, "SIGKILL"]);
     } finally {
       host.faults.throttleBytesPerSecond = null;
@@ -253,6 +233,43 @@ describe("esxbackup restore", () => {
     assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "killed").length, 1, "exactly one VM of that name");
     assert.ok((await readFile(host.model?.vmByName("killed").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
     assert.ok(!existsSync(recordPath), "the record is gone once the VM is registered");
+  });
+
+  it("Ctrl-C once the host acknowledged data keeps the folder and its record, registers nothing, says what to do and exits 130; run again, it finishes", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
+    const folder = join(datastoreDir(), "paused");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "paused", "--channels", "1"];
+    // Paced as in the SIGKILL test, so that it is still writing when the record first shows data.
+    host.faults.throttleBytesPerSecond = 400;
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const exited = once(child, "exit");
+    try {
+      await recordShowsData(child, datastoreDir(), folder);
+      child.kill("SIGINT");
+      assert.deepEqual(await exited, [130, null], stderr);
+    } finally {
+      host.faults.throttleBytesPerSecond = null;
+      child.kill("SIGKILL");
+    }
+    printed.push(stderr);
+    const said = new RegExp(`(?:^|\\n)esxbackup: interrupted: (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/paused; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(stderr);
+    assert.ok(said !== null, stderr);
+    const kept = Number(said[1]);
+    assert.ok(kept > 0 && kept < dataBytes, `${kept} bytes kept`);
+    assert.ok(existsSync(join(folder, ".esxbackup-restore.json")), "the record is kept");
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "paused"), [], "no half VM is registered");
+
+    const again = await runCli([...args, "--json"]);
+    printed.push(again.stdout, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
+    assert.equal(json.resumed, true);
+    assert.equal(json.bytesAlreadyWritten, kept, "carried on from what Ctrl-C said was written");
+    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
+    assert.ok((await readFile(host.model?.vmByName("paused").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
   });
 
   it("a leftover of a restore of another point is refused and left untouched; --discard-leftover removes it and restores", async () => {
@@ -326,6 +343,36 @@ describe("esxbackup restore", () => {
     for (const text of printed) assert.ok(!text.includes(password), "the password appeared in the output");
   });
 });
+
+/**
+ * Resolves, with the chunk it records, once the restore's record in `folder` (watched on the simulator's
+ * datastore, never a timer) shows acknowledged data; rejects if the child ends first.
+ */
+function recordShowsData(child: ReturnType<typeof spawn>, datastore: string, folder: string): Promise<number> {
+  const recordPath = join(folder, ".esxbackup-restore.json");
+  return new Promise<number>((resolve, reject) => {
+    child.once("exit", () => reject(new Error("the restore ended before a record of acknowledged data was seen")));
+    let inFolder: FSWatcher | undefined;
+    const onRecord = (): void => {
+      let record: { disks?: { writtenBelowChunk?: number }[] };
+      try {
+        record = JSON.parse(readFileSync(recordPath, "utf8")) as typeof record;
+      } catch {
+        return;
+      }
+      const below = record.disks?.[0]?.writtenBelowChunk ?? 0;
+      if (below === 0) return;
+      inFolder?.close();
+      resolve(below);
+    };
+    const inDatastore = watch(datastore, () => {
+      if (inFolder !== undefined || !existsSync(folder)) return;
+      inDatastore.close();
+      inFolder = watch(folder, onRecord);
+      onRecord();
+    });
+  });
+}
 
 function countZeroBytesOfChunks(data: Buffer, chunk: number): number {
   let zero = 0;

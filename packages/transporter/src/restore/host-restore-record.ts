@@ -15,7 +15,6 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock } from "@esxbackup/domain";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh, shellCommand } from "../esxi/ssh/shell-command.js";
-import type { HostRestorePlan } from "./plan-host-restore.js";
 import type { RestoreRecord } from "./restore-record.js";
 import { RESTORE_RECORD_NAME, serializeRestoreRecord } from "./restore-record.js";
 import type { DiskRun } from "./write-disk-runs.js";
@@ -58,8 +57,14 @@ def main(argv):
 main(sys.argv)
 `;
 
-export function restoreRecordPath(plan: Pick<HostRestorePlan, "folderPath">): string {
-  return `${plan.folderPath}/${RESTORE_RECORD_NAME}`;
+/** The folder a record is kept in and the flat files of its disks (a new VM's plan, or the original VM's disks). */
+export interface RecordedFolder {
+  folderPath: string;
+  disks: readonly { index: number; flatPath: string }[];
+}
+
+export function restoreRecordPath(folder: Pick<RecordedFolder, "folderPath">): string {
+  return `${folder.folderPath}/${RESTORE_RECORD_NAME}`;
 }
 
 interface DiskAcks {
@@ -71,8 +76,10 @@ interface DiskAcks {
 
 export class HostRestoreRecord {
   readonly #session: Pick<EsxiSshSession, "exec">;
-  readonly #plan: HostRestorePlan;
+  readonly #plan: RecordedFolder;
   readonly #record: RestoreRecord;
+  /** What the host's record is known to hold: the first one (written with the folder, or found there), then each save acknowledged. */
+  #saved: RestoreRecord;
   /** The host's Python, or undefined: saved with `cat` and `mv`, without fsync. */
   readonly #python: string | undefined;
   readonly #clock: Clock;
@@ -82,10 +89,11 @@ export class HostRestoreRecord {
   #lastSaveMs = Number.NEGATIVE_INFINITY;
   #dirty = false;
 
-  constructor(options: { session: Pick<EsxiSshSession, "exec">; plan: HostRestorePlan; record: RestoreRecord; python: string | undefined; clock: Clock; intervalMs?: number }) {
+  constructor(options: { session: Pick<EsxiSshSession, "exec">; plan: RecordedFolder; record: RestoreRecord; python: string | undefined; clock: Clock; intervalMs?: number }) {
     this.#session = options.session;
     this.#plan = options.plan;
     this.#record = options.record;
+    this.#saved = structuredClone(options.record);
     this.#python = options.python;
     this.#clock = options.clock;
     this.#intervalMs = options.intervalMs ?? RESTORE_RECORD_INTERVAL_MS;
@@ -93,6 +101,14 @@ export class HostRestoreRecord {
 
   get record(): RestoreRecord {
     return this.#record;
+  }
+
+  /**
+   * The record as the host is known to hold it (a save whose answer was lost may have landed too: the host
+   * may hold more, never less). What a stopped restore says is there.
+   */
+  get saved(): RestoreRecord {
+    return this.#saved;
   }
 
   get path(): string {
@@ -144,6 +160,13 @@ export class HostRestoreRecord {
     if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved before the VM is registered`);
   }
 
+  /** The VM registered from the folder was unregistered by this restore's undo, never powered on: the record may be carried on again. */
+  notRegistering(): void {
+    if (!this.#record.registering) return;
+    this.#record.registering = false;
+    this.#dirty = true;
+  }
+
   /** Waits for a save in flight, then saves what is not saved yet. */
   async flush(): Promise<void> {
     while (this.#saving !== undefined) await this.#saving;
@@ -170,7 +193,8 @@ export class HostRestoreRecord {
   #save(): Promise<void> {
     this.#dirty = false;
     this.#lastSaveMs = this.#clock.now().getTime();
-    const content = serializeRestoreRecord(this.#record);
+    const snapshot = structuredClone(this.#record);
+    const content = serializeRestoreRecord(snapshot);
     const created = this.#plan.disks.filter((disk) => this.#disk(disk.index).created).map((disk) => disk.flatPath);
     const command =
       this.#python === undefined
@@ -179,7 +203,9 @@ export class HostRestoreRecord {
     const saving = this.#session
       .exec(command, { stdin: content, retryOnConnectionLost: true })
       .then(
-        () => undefined,
+        () => {
+          this.#saved = snapshot;
+        },
         () => {
           // Behind is sound (it claims less than is there); the next save catches up.
           this.#dirty = true;
