@@ -5,7 +5,9 @@
  * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
  * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
  * behind; a restore SIGKILLed mid-disk and run again carries on from the host's record of acknowledged runs,
- * and one stopped with Ctrl-C once data was acknowledged keeps its folder, says so, exits 130 and is carried on,
+ * and one stopped with Ctrl-C once data was acknowledged keeps its folder, says so, exits 130 and is carried on;
+ * so is one --over-original SIGKILLed mid-disk, unless the VM was started in between (refused while on,
+ * rewritten whole once off),
  * and a leftover that is not provably the same restore's is refused untouched unless --discard-leftover.
  * The password is never printed.
  */
@@ -272,6 +274,75 @@ describe("esxbackup restore", () => {
     assert.ok((await readFile(host.model?.vmByName("paused").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
   });
 
+  it("--over-original SIGKILLed while writing, run again, carries on: fewer bytes the second time, the disk equals the point; a VM started in between is refused, and once off again rewritten whole", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const vm = host.model?.vmByName("big");
+    assert.ok(vm !== undefined);
+    const flat = vm.disks[0]?.extentDataPaths[0] as string;
+    const folder = dirname(vm.vmxPath);
+    const recordPath = join(folder, ".esxbackup-restore.json");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--over-original", "--channels", "1"];
+    const scribble = async (): Promise<void> => {
+      const handle = await open(flat, "r+");
+      await handle.write(Buffer.alloc(8 * MIB, 0x5a), 0, 8 * MIB, 0);
+      await handle.write(Buffer.alloc(MIB, 0x33), 0, MIB, 90 * MIB);
+      await handle.close();
+    };
+    /** Runs the restore in its own process and SIGKILLs it once the VM's folder holds a record of acknowledged data. */
+    const killedMidDisk = async (): Promise<number> => {
+      host.faults.throttleBytesPerSecond = 400; // acknowledgements paced, as in the test above
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
+      const exited = once(child, "exit");
+      try {
+        const below = await recordShowsData(child, datastoreDir(), folder);
+        child.kill("SIGKILL");
+        assert.deepEqual(await exited, [null, "SIGKILL"]);
+        return below;
+      } finally {
+        host.faults.throttleBytesPerSecond = null;
+        child.kill("SIGKILL");
+      }
+    };
+    const over = async (): Promise<{ code: number; stderr: string; json: { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number; disks: { bytesZeroed: number }[] } }> => {
+      const result = await runCli([...args, "--json"]);
+      printed.push(result.stdout, result.stderr);
+      return { code: result.code, stderr: result.stderr, json: (result.code === 0 ? JSON.parse(result.stdout) : {}) as never };
+    };
+    const rewrittenBy = (json: { bytesWritten: number; disks: { bytesZeroed: number }[] }): number => json.bytesWritten + (json.disks[0]?.bytesZeroed ?? 0);
+
+    await scribble();
+    const recordedBelowChunk = await killedMidDisk();
+    assert.ok(recordedBelowChunk * 64 * 1024 < big.image.length, "killed mid-disk");
+    const again = await over();
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json.resumed, true);
+    assert.ok(again.json.bytesAlreadyWritten >= recordedBelowChunk * 64 * 1024, `${again.json.bytesAlreadyWritten} already rewritten`);
+    assert.ok(rewrittenBy(again.json) < big.image.length, `fewer bytes the second time: ${rewrittenBy(again.json)} of ${big.image.length}`);
+    assert.equal(rewrittenBy(again.json) + again.json.bytesAlreadyWritten, big.image.length);
+    assert.match(again.stderr, new RegExp(`esxbackup: resuming restore of point ${big.pointId} over the VM in /vmfs/volumes/datastore1/big: ${again.json.bytesAlreadyWritten} of ${big.image.length} bytes already written`, "u"));
+    assert.ok((await readFile(flat)).equals(big.image), "the disk equals the point");
+    assert.ok(!existsSync(recordPath), "the record is gone once every disk is rewritten");
+
+    // Killed again, then the VM started: refused as before, and its record left as it was.
+    await scribble();
+    await killedMidDisk();
+    const recordBefore = readFileSync(recordPath);
+    await vimCmd("vmsvc/power.on", String(vm.vmid));
+    const running = await over();
+    assert.equal(running.code, 2, running.stderr);
+    assert.match(running.stderr, /--over-original: VM \d+ "big" is powered on; power it off first/u);
+    assert.ok(readFileSync(recordPath).equals(recordBefore), "the record is left as it was");
+    // Off again: the guest may have written below the recorded chunk, so the disk is rewritten whole.
+    await vimCmd("vmsvc/power.off", String(vm.vmid));
+    const whole = await over();
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.json.resumed, false);
+    assert.match(whole.stderr, /esxbackup: an interrupted restore of point .* over this VM was found, but the VM was powered on since \(its vmware\.log changed\), and may have written to its disks: its disks are rewritten whole\n/u);
+    assert.equal(rewrittenBy(whole.json), big.image.length);
+    assert.ok((await readFile(flat)).equals(big.image), "the disk equals the point");
+    assert.ok(!existsSync(recordPath));
+  });
+
   it("a leftover of a restore of another point is refused and left untouched; --discard-leftover removes it and restores", async () => {
     const archive = await pointOfSimulatedVm(host, "archive", repo, work);
     const folder = join(datastoreDir(), "other point");
@@ -365,11 +436,16 @@ function recordShowsData(child: ReturnType<typeof spawn>, datastore: string, fol
       inFolder?.close();
       resolve(below);
     };
+    const watchFolder = (): void => {
+      inFolder = watch(folder, onRecord);
+      onRecord();
+    };
+    // A VM's own folder (over the original) is there already; a new VM's appears with the mkdir.
+    if (existsSync(folder)) return watchFolder();
     const inDatastore = watch(datastore, () => {
       if (inFolder !== undefined || !existsSync(folder)) return;
       inDatastore.close();
-      inFolder = watch(folder, onRecord);
-      onRecord();
+      watchFolder();
     });
   });
 }

@@ -10,7 +10,9 @@
  *     docs/adr/0027); stopped before the host acknowledged any data, or by a point that cannot be read or a
  *     datastore that filled up, what it created is removed.
  *     A restore killed outright is carried on by running the same command again (docs/adr/0030);
- *     `--discard-leftover` removes such a leftover instead and starts over.
+ *     `--discard-leftover` removes such a leftover instead and starts over. `--over-original` is carried on
+ *     the same way, from a record in the VM's folder; with another point, or a VM powered on since, its
+ *     disks are rewritten whole, and it says why.
  * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
  * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
  *
@@ -131,14 +133,28 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             return undefined;
           };
           if (overOriginal) {
-            const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress, onRetry }).catch(failedOnHost);
+            const result = await restoreOverOriginal({
+              session,
+              repository,
+              pointId,
+              ...(name === undefined ? {} : { name }),
+              channels,
+              signal: context.signal,
+              clock,
+              progress,
+              onRetry,
+              onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
+                void context.stderr.write(`esxbackup: resuming restore of point ${pointId} over the VM in ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
+              onRewriteWhole: (why) => void context.stderr.write(`esxbackup: ${why}\n`),
+            }).catch(failedOnHost);
             if (result === undefined) return;
+            if (result.recordLeftBehind !== undefined) context.stderr.write(`esxbackup: ${result.recordLeftBehind}\n`);
             if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result });
             else {
               const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
               context.stderr.write(
-                `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host, ` +
-                  `over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
+                `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host` +
+                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
               );
             }
             return;

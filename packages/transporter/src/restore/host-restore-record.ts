@@ -154,10 +154,15 @@ export class HostRestoreRecord {
   /** Every file is written: saved as about to be registered (restore-record.ts says why). */
   async registering(): Promise<void> {
     this.#record.registering = true;
+    // Not best effort: without it, a kill after registration could leave a record a later run would carry on.
+    await this.saveOrFail("before the VM is registered");
+  }
+
+  /** Saves the record now, and fails when it could not be: `when` says what waited for it. */
+  async saveOrFail(when: string): Promise<void> {
     this.#dirty = true;
     await this.flush();
-    // Not best effort: without it, a kill after registration could leave a record a later run would carry on.
-    if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved before the VM is registered`);
+    if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved ${when}`);
   }
 
   /** The VM registered from the folder was unregistered by this restore's undo, never powered on: the record may be carried on again. */

@@ -350,6 +350,40 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.ok((await readFile(flat)).equals(cold.image));
     });
 
+    // Python's 1 MiB runs only: dd writes this 4 MiB disk in one data run and zero runs made on the host, not held.
+    if (python) it("over the original, aborted once the host acknowledged data: the record stays in the VM's folder, it says the disks are partly rewritten; run again, only the rest is written", async () => {
+      const cold = await pointOf(test, repository, "cold");
+      const vm = test.host.model?.vmByName("cold");
+      const flat = vm?.disks[0]?.extentDataPaths[0] as string;
+      const record = join(dirname(vm?.vmxPath ?? ""), ".esxbackup-restore.json");
+      const handle = await open(flat, "r+");
+      await handle.write(Buffer.alloc(4 * MIB, 0x77), 0, 4 * MIB, 0);
+      await handle.close();
+      const controller = new AbortController();
+      const writtenBelow = async (): Promise<number> => (JSON.parse(await readFile(record, "utf8").catch(() => "{}")) as { disks?: { writtenBelowChunk: number }[] }).disks?.[0]?.writtenBelowChunk ?? 0;
+      const abortOnData = async (command: string): Promise<boolean> => {
+        if (command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0) controller.abort();
+        return false;
+      };
+      await assert.rejects(
+        restoreOverOriginal({ session: new DyingSession(await test.open(), { allowDataBytes: MIB + 32, dies: abortOnData }), repository, pointId: cold.pointId, channels: 1, signal: controller.signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
+        (error: unknown) => {
+          assert.ok(error instanceof RestoreLeftResumableError, String(error));
+          assert.equal(error.kept.target, "over-original");
+          assert.equal(error.kept.interrupted, true);
+          assert.match(error.message, /; \d+ of 4194304 bytes written into \/vmfs\/volumes\/datastore1\/cold; run the same command to resume \(until then its disks are partly rewritten: do not power the VM on\)$/u);
+          return true;
+        },
+      );
+      assert.ok((await writtenBelow()) > 0);
+      const result = await restoreOverOriginal({ session: await test.open(), repository, pointId: cold.pointId, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent });
+      assert.equal(result.resumed, true);
+      assert.ok(result.bytesAlreadyWritten > 0);
+      assert.equal(result.bytesAlreadyWritten + result.bytesWritten + (result.disks[0]?.bytesZeroed ?? 0), 4 * MIB);
+      assert.ok((await readFile(flat)).equals(cold.image));
+      await assert.rejects(readFile(record), "the record is gone");
+    });
+
     it("a connection dropped while writing: the writes not acknowledged are sent again on a new connection, the disk equals the point", async () => {
       // The session's first connection dies once the host has taken in 3 MiB: metadata done, disk data under way.
       test.host.faults.dropConnectionsAfterReceivedBytes = { bytes: 3 * MIB, connections: 1 };

@@ -45,7 +45,7 @@ import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { DISCARD_LEFTOVER_OPTION, bytesOfDataChunksBelow, decideLeftoverFolder, keepStoppedRestore, newRestoreRecord, parseRestoreRecord, restoreStopCause } from "./restore-record.js";
-import type { LeftoverFolderDecision, RestoreRecord } from "./restore-record.js";
+import type { LeftoverFolderDecision, RestoreRecord, RestoreTarget } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
@@ -119,8 +119,8 @@ export interface KeptRestore {
   bytesTotal: number;
   /** Stopped by an abort (Ctrl-C), not by an error. */
   interrupted: boolean;
-  /** `--discard-leftover` applies (a restore as a new VM). */
-  discardOption: boolean;
+  /** A new VM's folder (`--discard-leftover` applies), or the original VM's disks, partly rewritten. */
+  target: RestoreTarget;
 }
 
 /**
@@ -138,7 +138,8 @@ export class RestoreLeftResumableError extends EsxbackupError {
 
 /** `N of M bytes written into FOLDER; run the same command to resume, or add --discard-leftover to start over`. */
 export function resumeAdvice(kept: KeptRestore): string {
-  return `${kept.bytesAlreadyWritten} of ${kept.bytesTotal} bytes written into ${kept.folderPath}; run the same command to resume${kept.discardOption ? `, or add ${DISCARD_LEFTOVER_OPTION} to start over` : ""}`;
+  const next = kept.target === "new-vm" ? `, or add ${DISCARD_LEFTOVER_OPTION} to start over` : " (until then its disks are partly rewritten: do not power the VM on)";
+  return `${kept.bytesAlreadyWritten} of ${kept.bytesTotal} bytes written into ${kept.folderPath}; run the same command to resume${next}`;
 }
 
 /** The VM was restored and registered, but would not power on. */
@@ -310,7 +311,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     const recordedBytes = (): number => recordedDataBytes(record.saved, readers);
     if (keepStoppedRestore(cause, recordedBytes())) {
       const bytesTotal = plan.disks.reduce((sum, disk) => sum + dataBytesOf(readers.get(disk.index) as DiskReader), 0);
-      const kept = { folderPath: plan.folderPath, bytesAlreadyWritten: recordedBytes(), bytesTotal, interrupted: cause === "interrupted", discardOption: true };
+      const kept = { folderPath: plan.folderPath, bytesAlreadyWritten: recordedBytes(), bytesTotal, interrupted: cause === "interrupted", target: "new-vm" as const };
       step(`kept ${plan.folderPath} to be carried on: ${kept.bytesAlreadyWritten} of ${bytesTotal} bytes written`);
       throw new RestoreLeftResumableError(message, kept, { cause: error });
     }
