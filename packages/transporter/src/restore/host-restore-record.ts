@@ -1,5 +1,5 @@
 /**
- * Keeps a restore's record (restore-record.ts, docs/adr/0030) in its VM folder on the host, so that it
+ * Keeps a restore's record (restore-record.ts, docs/adr/0030) in the VM folder on the host, so that it
  * survives the transporter being killed. Written only after what it claims was acknowledged by the host,
  * so it never claims more than is there; on a host with Python the flat files being written are fsynced
  * first and the record itself is written to a temporary file, fsynced and renamed into place, so it never
@@ -80,7 +80,7 @@ export class HostRestoreRecord {
   readonly #record: RestoreRecord;
   /** What the host's record is known to hold: the first one (written with the folder, or found there), then each save acknowledged. */
   #saved: RestoreRecord;
-  /** The host's Python, or undefined: saved with `cat` and `mv`, without fsync. */
+  /** The host's Python, or undefined: saved with `cat` and `mv`, without fsync (nothing confirmed flushes a file from the hosts' shell: docs/adr/0030). */
   readonly #python: string | undefined;
   readonly #clock: Clock;
   readonly #intervalMs: number;
@@ -186,7 +186,8 @@ export class HostRestoreRecord {
   /** Removes the record: the VM is registered, the folder is no longer a restore in progress. */
   async remove(): Promise<void> {
     await this.settled();
-    await this.#session.exec(sh`rm -f -- ${this.path}`, { retryOnConnectionLost: true });
+    // With its temporary file, left behind if a save was cut off by a kill.
+    await this.#session.exec(sh`rm -f -- ${this.path} ${`${this.path}.new`}`, { retryOnConnectionLost: true });
   }
 
   #disk(index: number): RestoreRecord["disks"][number] {

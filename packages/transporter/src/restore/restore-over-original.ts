@@ -31,7 +31,7 @@ import { planOverOriginalRestore } from "./plan-over-original-restore.js";
 import type { OverOriginalDisk, OverOriginalPlan } from "./plan-over-original-restore.js";
 import { VM_LOG_ABSENT, decideOverOriginalStart, restoreStopCause } from "./restore-record.js";
 import type { RestoreRecord } from "./restore-record.js";
-import { DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, RestoreLeftResumableError } from "./restore-to-host.js";
+import { HostRestoreFailedError, RestoreLeftResumableError, diskWriteOptions } from "./restore-to-host.js";
 import type { HostRestoreSession } from "./restore-to-host.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 
@@ -130,21 +130,16 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
       let bytesSent = 0;
       try {
         const { bytesWritten, bytesZeroed } = await writeDiskRuns({
-          session,
+          ...diskWriteOptions(request, method),
           flatPath: disk.flatPath,
-          method,
-          channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
           reader,
           runs,
-          signal,
           onDone: (bytes, zero, run) => {
             bytesDone += bytes;
             if (!zero) bytesSent += bytes;
             record.acknowledged(disk.index, run);
             task.update(bytesDone, { bytesRead: bytesSent, bytesSent, bytesWritten: bytesDone, bytesSkippedZero: bytesDone - bytesSent });
           },
-          ...(request.attempts === undefined ? {} : { attempts: request.attempts }),
-          ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }),
         });
         await record.flush();
         disks.push({ index: disk.index, slot: disk.slot, path: disk.flatPath, sizeBytes: disk.sizeBytes, bytesWritten, bytesZeroed, bytesAlreadyWritten });

@@ -47,6 +47,7 @@ import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { DISCARD_LEFTOVER_OPTION, bytesOfDataChunksBelow, decideLeftoverFolder, keepStoppedRestore, newRestoreRecord, parseRestoreRecord, restoreStopCause } from "./restore-record.js";
 import type { LeftoverFolderDecision, RestoreRecord, RestoreTarget } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
+import type { WriteDiskRunsRequest } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -235,19 +236,15 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       let bytesDone = 0;
       try {
         const { bytesWritten } = await writeDiskRuns({
-          session,
+          ...diskWriteOptions(request, method),
           flatPath: disk.flatPath,
-          method,
-          channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
           reader,
           runs,
-          signal,
           onDone: (bytes, _zero, run) => {
             bytesDone += bytes;
             record.acknowledged(disk.index, run);
             task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
           },
-          ...retryOptions(request),
         });
         await record.flush();
         written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten, bytesAlreadyWritten });
@@ -409,8 +406,16 @@ async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<voi
   });
 }
 
-function retryOptions(request: RestoreToHostRequest): { attempts?: number; onRetry?: (reason: string) => void } {
+function retryOptions(request: Pick<RestoreToHostRequest, "attempts" | "onRetry">): { attempts?: number; onRetry?: (reason: string) => void } {
   return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
+}
+
+/** What every disk a restore writes shares, as a new VM or over the original: the session, the writer, the channels, the abort, the retries. */
+export function diskWriteOptions(
+  request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry">,
+  method: FlatWriteMethod,
+): Pick<WriteDiskRunsRequest, "session" | "method" | "channels" | "signal" | "attempts" | "onRetry"> {
+  return { session: request.session, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, signal: request.signal, ...retryOptions(request) };
 }
 
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
