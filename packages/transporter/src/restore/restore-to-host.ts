@@ -8,10 +8,12 @@
  * Nothing is written before every check passed. The folder is created with a plain `mkdir`, which fails
  * if it appeared meanwhile, so everything under it is this restore's own; the same host command writes the
  * restore's record in it (restore-record.ts), which marks it as ours and, rewritten as the host acknowledges
- * disk runs, says what of it is there. On an error or an abort before the VM is registered, exactly what
- * this restore created is removed: a VM registered from its `.vmx` (found by path, so a lost answer of
- * registervm is covered) is unregistered, then the folder is deleted. Nothing else on the host is ever
- * touched. Once the VM is registered the record is removed.
+ * disk runs, says what of it is there. On an error or an abort before the end, a VM registered from its
+ * `.vmx` (found by path, so a lost answer of registervm is covered) is unregistered: never a half VM in the
+ * inventory. Then, when the record on the host claims acknowledged data and a run of the same restore could
+ * finish it (`keepStoppedRestore`), the folder and its record are kept and `RestoreLeftResumableError`
+ * says how much is there and how to carry it on (docs/adr/0030); otherwise the folder is deleted. Nothing
+ * else on the host is ever touched. Once the VM is registered the record is removed.
  *
  * A restore killed outright (docs/adr/0030) leaves its folder, unregistered, with its record. Run again,
  * the same restore carries it on: disks the record does not show as made are made again, and only the
@@ -25,7 +27,7 @@
  * host had not acknowledged are sent again; the small files are written again (an overwrite in our own
  * folder); `mkdir`, `vmkfstools -c`, registervm and power.on, whose answer may be lost after they took
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
- * through `onRetry`; then the restore fails and is undone as above.
+ * through `onRetry`; then the restore fails, and is kept or undone as above.
  */
 import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
