@@ -274,6 +274,43 @@ describe("esxbackup restore", () => {
     assert.ok((await readFile(host.model?.vmByName("paused").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
   });
 
+  it("a link that fails for good once the host acknowledged data: exit 75, the folder kept and named with how to carry it on; run again, it finishes", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
+    const folder = join(datastoreDir(), "cut off");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "cut off", "--channels", "1"];
+    // The first connection dies after 40 MiB; once the record shows data, every later one after 256 KiB (less
+    // than a run): the writes then fail 3 times. Acknowledgements paced as above, so the switch comes first.
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 40 * MIB, connections: 1 };
+    host.faults.throttleBytesPerSecond = 400;
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const exited = once(child, "exit");
+    try {
+      await recordShowsData(child, datastoreDir(), folder);
+      host.faults.dropConnectionsAfterReceivedBytes = { bytes: 256 * 1024, connections: 1000 };
+      assert.deepEqual(await exited, [75, null], stderr);
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+      host.faults.throttleBytesPerSecond = null;
+      child.kill("SIGKILL");
+    }
+    printed.push(stderr);
+    const said = new RegExp(`\\nesxbackup: restore stopped: writing /vmfs/volumes/datastore1/cut off/cut off-flat\\.vmdk on the host: bytes \\d+\\+\\d+ not written after 3 tries \\(connection lost\\); (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/cut off; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(stderr);
+    assert.ok(said !== null, stderr);
+    assert.ok(Number(said[1]) > 0);
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "cut off"), [], "no half VM is registered");
+    const again = await runCli([...args, "--json"]);
+    printed.push(again.stdout, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
+    assert.equal(json.resumed, true);
+    assert.equal(json.bytesAlreadyWritten, Number(said[1]));
+    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
+    assert.ok((await readFile(host.model?.vmByName("cut off").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
+  });
+
   it("--over-original SIGKILLed while writing, run again, carries on: fewer bytes the second time, the disk equals the point; a VM started in between is refused, and once off again rewritten whole", async () => {
     const big = await pointOfSimulatedVm(host, "big", repo, work);
     const vm = host.model?.vmByName("big");
