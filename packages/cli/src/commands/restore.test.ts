@@ -181,7 +181,9 @@ describe("esxbackup restore", () => {
     printed.push(result.stdout, result.stderr);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { vmid: string }).vmid, String(vm.vmid));
+    assert.match(result.stderr, /esxbackup: no interrupted restore over this VM was found: its disks are rewritten whole\n/u);
     assert.ok((await readFile(flat)).equals(archive.image), "the disk equals the point again");
+    assert.ok(!existsSync(join(dirname(vm.vmxPath), ".esxbackup-restore.json")), "no record is left once every disk is rewritten");
     assert.ok((await readFile(vm.vmxPath)).equals(vmxBefore), "the .vmx is kept");
   });
 

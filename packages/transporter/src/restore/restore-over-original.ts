@@ -53,7 +53,7 @@ export interface RestoreOverOriginalRequest {
   onRetry?: (reason: string) => void;
   /** An interrupted restore of this same point over this VM is carried on: what of its disks is rewritten already. */
   onResume?: (resume: { folderPath: string; bytesWritten: number; bytesTotal: number }) => void;
-  /** A record of another restore was found in the VM's folder, so the disks are rewritten whole: why. */
+  /** The disks are rewritten whole: why (no interrupted restore of this point over the VM, or what was found instead). */
   onRewriteWhole?: (why: string) => void;
   /** Least time between two saves of the restore's record on the host (default RESTORE_RECORD_INTERVAL_MS). */
   recordIntervalMs?: number;
@@ -113,7 +113,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   if (start.kind === "resume") {
     request.onResume?.({ folderPath: plan.folderPath, bytesWritten: rewritten(start.record), bytesTotal });
   } else {
-    if (start.why !== undefined) request.onRewriteWhole?.(start.why);
+    request.onRewriteWhole?.(start.why);
     // On the host before the first byte of the disks changes: a kill from here on leaves a record of this restore.
     await record.saveOrFail("before the VM's disks are written");
   }

@@ -119,8 +119,8 @@ describe("decideOverOriginalStart", () => {
   };
   const interrupted: RestoreRecord = { ...expected, restoreId: "id-1", disks: [{ ...(expected.disks[0] as RestoreRecord["disks"][number]), writtenBelowChunk: 9 }] };
 
-  it("writes whole, saying nothing, when the VM's folder holds no record", () => {
-    assert.deepEqual(decideOverOriginalStart(expected, undefined), { kind: "whole", why: undefined });
+  it("writes whole, saying so, when the VM's folder holds no record", () => {
+    assert.deepEqual(decideOverOriginalStart(expected, undefined), { kind: "whole", why: "no interrupted restore over this VM was found: its disks are rewritten whole" });
   });
 
   it("carries on a record of this same restore, with what it records", () => {

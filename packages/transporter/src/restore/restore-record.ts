@@ -175,19 +175,19 @@ export function decideLeftoverFolder(plan: HostRestorePlan, pointId: PointId, ch
 }
 
 /** How a restore over the original begins: carrying on an interrupted one, or writing every disk whole (and why, when a record was found). */
-export type OverOriginalStart = { kind: "resume"; record: RestoreRecord } | { kind: "whole"; why: string | undefined };
+export type OverOriginalStart = { kind: "resume"; record: RestoreRecord } | { kind: "whole"; why: string };
 
 /**
  * A restore over the original carries on only from a record in the VM's folder that names this same
  * restore: this point, VM and datastore, chunk size, the same disks at the same files, and the VM's
  * `vmware.log` as it was when that restore began (a power-on writes it: a VM started since may have
  * written to the disks below the recorded chunks). Anything else is rewritten whole, which is always
- * correct over the original; `why` says what was found, for the user.
+ * correct over the original; `why` says so and what was found, for the user.
  */
 export function decideOverOriginalStart(expected: RestoreRecord, recordText: string | undefined): OverOriginalStart {
-  if (recordText === undefined) return { kind: "whole", why: undefined };
-  const record = parseRestoreRecord(recordText);
   const whole = (why: string): OverOriginalStart => ({ kind: "whole", why: `${why}: its disks are rewritten whole` });
+  if (recordText === undefined) return whole("no interrupted restore over this VM was found");
+  const record = parseRestoreRecord(recordText);
   if ("problem" in record) return whole(`the VM's folder holds a ${RESTORE_RECORD_NAME} that cannot be read (${record.problem})`);
   if (record.target !== "over-original" || record.name !== expected.name || record.datastore !== expected.datastore) return whole(`the VM's folder holds a ${RESTORE_RECORD_NAME} of another restore (of VM ${JSON.stringify(record.name)}${record.target === "over-original" ? "" : " as a new VM"})`);
   if (record.point !== expected.point) return whole(`an interrupted restore of point ${record.point} over this VM was found, and this is point ${expected.point}`);
