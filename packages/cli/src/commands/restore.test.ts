@@ -13,6 +13,7 @@
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import type { FSWatcher } from "node:fs";
@@ -68,6 +69,18 @@ describe("esxbackup restore", () => {
   });
 
   const vimCmd = async (...args: string[]): Promise<string> => (await host.model?.tools.run({ tool: "vim-cmd", args, cwd: "/" }))?.stdout.toString("utf8") ?? "";
+  /** The same restore run again finishes from exactly `kept` bytes: the rest sent, the disk equal to the point. */
+  const finishesFrom = async (args: string[], name: string, image: Buffer, kept: number): Promise<void> => {
+    const dataBytes = image.length - countZeroBytesOfChunks(image, 64 * 1024);
+    const again = await runCli([...args, "--json"]);
+    printed.push(again.stdout, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
+    assert.equal(json.resumed, true);
+    assert.equal(json.bytesAlreadyWritten, kept, "carried on from what the stopped run said was written");
+    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
+    assert.ok((await readFile(host.model?.vmByName(name).disks[0]?.extentDataPaths[0] as string)).equals(image), "the restored disk equals the point");
+  };
   const uuidOf = async (vmid: number): Promise<string> => /uuid = "([^"]+)"/u.exec(await vimCmd("vmsvc/get.summary", String(vmid)))?.[1] ?? "none";
 
   it("restores the point as a new VM whose disk equals the point; fresh identity; the original untouched and running", async () => {
@@ -246,34 +259,23 @@ describe("esxbackup restore", () => {
     const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "paused", "--channels", "1"];
     // Paced as in the SIGKILL test, so that it is still writing when the record first shows data.
     host.faults.throttleBytesPerSecond = 400;
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const exited = once(child, "exit");
+    const run = spawnCli(args);
     try {
-      await recordShowsData(child, datastoreDir(), folder);
-      child.kill("SIGINT");
-      assert.deepEqual(await exited, [130, null], stderr);
+      await recordShowsData(run.child, datastoreDir(), folder);
+      run.child.kill("SIGINT");
+      assert.deepEqual(await run.exited, [130, null], run.stderr());
     } finally {
       host.faults.throttleBytesPerSecond = null;
-      child.kill("SIGKILL");
+      run.child.kill("SIGKILL");
     }
-    printed.push(stderr);
-    const said = new RegExp(`(?:^|\\n)esxbackup: interrupted: (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/paused; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(stderr);
-    assert.ok(said !== null, stderr);
+    printed.push(run.stderr());
+    const said = new RegExp(`(?:^|\\n)esxbackup: interrupted: (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/paused; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(run.stderr());
+    assert.ok(said !== null, run.stderr());
     const kept = Number(said[1]);
     assert.ok(kept > 0 && kept < dataBytes, `${kept} bytes kept`);
     assert.ok(existsSync(join(folder, ".esxbackup-restore.json")), "the record is kept");
     assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "paused"), [], "no half VM is registered");
-
-    const again = await runCli([...args, "--json"]);
-    printed.push(again.stdout, again.stderr);
-    assert.equal(again.code, 0, again.stderr);
-    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
-    assert.equal(json.resumed, true);
-    assert.equal(json.bytesAlreadyWritten, kept, "carried on from what Ctrl-C said was written");
-    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
-    assert.ok((await readFile(host.model?.vmByName("paused").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
+    await finishesFrom(args, "paused", big.image, kept);
   });
 
   it("a link that fails for good once the host acknowledged data: exit 75, the folder kept and named with how to carry it on; run again, it finishes", async () => {
@@ -281,36 +283,28 @@ describe("esxbackup restore", () => {
     const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
     const folder = join(datastoreDir(), "cut off");
     const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "cut off", "--channels", "1"];
-    // The first connection dies after 40 MiB; once the record shows data, every later one after 256 KiB (less
-    // than a run): the writes then fail 3 times. Acknowledgements paced as above, so the switch comes first.
-    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 40 * MIB, connections: 1 };
+    // The first connection dies after 64 MiB; once the record shows data, every later one after 256 KiB (less
+    // than a run): the writes then fail 3 times. Acknowledgements are paced at about 20 MiB/s as above, and
+    // the first save showing data comes at most 2 s (the record's interval) after the disk is made, so at
+    // about 40 MiB at the most: the switch comes before the first connection dies.
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 64 * MIB, connections: 1 };
     host.faults.throttleBytesPerSecond = 400;
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const exited = once(child, "exit");
+    const run = spawnCli(args);
     try {
-      await recordShowsData(child, datastoreDir(), folder);
+      await recordShowsData(run.child, datastoreDir(), folder);
       host.faults.dropConnectionsAfterReceivedBytes = { bytes: 256 * 1024, connections: 1000 };
-      assert.deepEqual(await exited, [75, null], stderr);
+      assert.deepEqual(await run.exited, [75, null], run.stderr());
     } finally {
       host.faults.dropConnectionsAfterReceivedBytes = null;
       host.faults.throttleBytesPerSecond = null;
-      child.kill("SIGKILL");
+      run.child.kill("SIGKILL");
     }
-    printed.push(stderr);
-    const said = new RegExp(`\\nesxbackup: restore stopped: writing /vmfs/volumes/datastore1/cut off/cut off-flat\\.vmdk on the host: bytes \\d+\\+\\d+ not written after 3 tries \\(connection lost\\); (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/cut off; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(stderr);
-    assert.ok(said !== null, stderr);
+    printed.push(run.stderr());
+    const said = new RegExp(`\\nesxbackup: restore stopped: writing /vmfs/volumes/datastore1/cut off/cut off-flat\\.vmdk on the host: bytes \\d+\\+\\d+ not written after 3 tries \\(connection lost\\); (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/cut off; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(run.stderr());
+    assert.ok(said !== null, run.stderr());
     assert.ok(Number(said[1]) > 0);
     assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "cut off"), [], "no half VM is registered");
-    const again = await runCli([...args, "--json"]);
-    printed.push(again.stdout, again.stderr);
-    assert.equal(again.code, 0, again.stderr);
-    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
-    assert.equal(json.resumed, true);
-    assert.equal(json.bytesAlreadyWritten, Number(said[1]));
-    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
-    assert.ok((await readFile(host.model?.vmByName("cut off").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
+    await finishesFrom(args, "cut off", big.image, Number(said[1]));
   });
 
   it("--over-original SIGKILLed while writing, run again, carries on: fewer bytes the second time, the disk equals the point; a VM started in between is refused, and once off again rewritten whole", async () => {
@@ -453,6 +447,14 @@ describe("esxbackup restore", () => {
     for (const text of printed) assert.ok(!text.includes(password), "the password appeared in the output");
   });
 });
+
+/** The CLI in a process of its own, its stderr collected. */
+function spawnCli(args: string[]): { child: ChildProcess; exited: Promise<unknown[]>; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  return { child, exited: once(child, "exit"), stderr: () => stderr };
+}
 
 /**
  * Resolves, with the chunk it records, once the restore's record in `folder` (watched on the simulator's
