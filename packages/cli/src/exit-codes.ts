@@ -9,6 +9,11 @@ export const ExitCode = {
   badInput: 2,
   /** The operation failed (I/O error, lock held, host unreachable); see the message. */
   failed: 3,
+  /**
+   * Stopped part-way by an error a later run may get past, with what was done kept to be carried on: run
+   * the same command again (`restore --to-host`, docs/adr/0030). sysexits' EX_TEMPFAIL. Ctrl-C stays 130.
+   */
+  resumable: 75,
   /** Interrupted by SIGINT/SIGTERM. */
   interrupted: 130,
 } as const;

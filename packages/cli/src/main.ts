@@ -22,7 +22,7 @@ export function buildProgram(context: CommandContext): Command {
     })
     .addHelpText(
       "after",
-      "\nExit codes: 0 ok, 1 problems found, 2 bad input (nothing changed), 3 operation failed, 130 interrupted.",
+      "\nExit codes: 0 ok, 1 problems found, 2 bad input (nothing changed), 3 operation failed, 75 stopped part-way and resumable (run the same command again), 130 interrupted.",
     )
     .exitOverride();
   registerCommands(program, context);

@@ -146,8 +146,8 @@ export { VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-err
 export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-text-file.js";
 
 // Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).
-export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError } from "./restore/restore-to-host.js";
-export type { HostRestoreSession, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
+export { restoreToHost, DEFAULT_RESTORE_CHANNELS, HostRestoreFailedError, PowerOnFailedError, RestoreLeftResumableError, resumeAdvice } from "./restore/restore-to-host.js";
+export type { HostRestoreSession, KeptRestore, RestoreToHostRequest, RestoreToHostResult } from "./restore/restore-to-host.js";
 export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restore/plan-host-restore.js";
 export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
 export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";

@@ -5,11 +5,15 @@
  * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
  * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
  * behind; a restore SIGKILLed mid-disk and run again carries on from the host's record of acknowledged runs,
+ * and one stopped with Ctrl-C once data was acknowledged keeps its folder, says so, exits 130 and is carried on;
+ * so is one --over-original SIGKILLed mid-disk, unless the VM was started in between (refused while on,
+ * rewritten whole once off),
  * and a leftover that is not provably the same restore's is refused untouched unless --discard-leftover.
  * The password is never printed.
  */
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import type { FSWatcher } from "node:fs";
@@ -65,6 +69,18 @@ describe("esxbackup restore", () => {
   });
 
   const vimCmd = async (...args: string[]): Promise<string> => (await host.model?.tools.run({ tool: "vim-cmd", args, cwd: "/" }))?.stdout.toString("utf8") ?? "";
+  /** The same restore run again finishes from exactly `kept` bytes: the rest sent, the disk equal to the point. */
+  const finishesFrom = async (args: string[], name: string, image: Buffer, kept: number): Promise<void> => {
+    const dataBytes = image.length - countZeroBytesOfChunks(image, 64 * 1024);
+    const again = await runCli([...args, "--json"]);
+    printed.push(again.stdout, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const json = JSON.parse(again.stdout) as { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number };
+    assert.equal(json.resumed, true);
+    assert.equal(json.bytesAlreadyWritten, kept, "carried on from what the stopped run said was written");
+    assert.equal(json.bytesWritten + json.bytesAlreadyWritten, dataBytes);
+    assert.ok((await readFile(host.model?.vmByName(name).disks[0]?.extentDataPaths[0] as string)).equals(image), "the restored disk equals the point");
+  };
   const uuidOf = async (vmid: number): Promise<string> => /uuid = "([^"]+)"/u.exec(await vimCmd("vmsvc/get.summary", String(vmid)))?.[1] ?? "none";
 
   it("restores the point as a new VM whose disk equals the point; fresh identity; the original untouched and running", async () => {
@@ -178,7 +194,9 @@ describe("esxbackup restore", () => {
     printed.push(result.stdout, result.stderr);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { vmid: string }).vmid, String(vm.vmid));
+    assert.match(result.stderr, /esxbackup: no interrupted restore over this VM was found: its disks are rewritten whole\n/u);
     assert.ok((await readFile(flat)).equals(archive.image), "the disk equals the point again");
+    assert.ok(!existsSync(join(dirname(vm.vmxPath), ".esxbackup-restore.json")), "no record is left once every disk is rewritten");
     assert.ok((await readFile(vm.vmxPath)).equals(vmxBefore), "the .vmx is kept");
   });
 
@@ -208,29 +226,8 @@ describe("esxbackup restore", () => {
     let recordedBelowChunk = 0;
     try {
       // Killed the moment the host holds a record of acknowledged data: mid-disk, after mkdir and vmkfstools.
-      await new Promise<void>((resolve, reject) => {
-        child.once("exit", () => reject(new Error("the restore ended before a record of acknowledged data was seen")));
-        const onRecord = (): void => {
-          let record: { disks?: { writtenBelowChunk?: number }[] };
-          try {
-            record = JSON.parse(readFileSync(recordPath, "utf8")) as typeof record;
-          } catch {
-            return;
-          }
-          recordedBelowChunk = record.disks?.[0]?.writtenBelowChunk ?? 0;
-          if (recordedBelowChunk === 0) return;
-          child.kill("SIGKILL");
-          inFolder?.close();
-          resolve();
-        };
-        let inFolder: FSWatcher | undefined;
-        const inDatastore = watch(datastoreDir(), () => {
-          if (inFolder !== undefined || !existsSync(folder)) return;
-          inDatastore.close();
-          inFolder = watch(folder, onRecord);
-          onRecord();
-        });
-      });
+      recordedBelowChunk = await recordShowsData(child, datastoreDir(), folder);
+      child.kill("SIGKILL");
       assert.deepEqual(await exited, [null, "SIGKILL"]);
     } finally {
       host.faults.throttleBytesPerSecond = null;
@@ -253,6 +250,130 @@ describe("esxbackup restore", () => {
     assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "killed").length, 1, "exactly one VM of that name");
     assert.ok((await readFile(host.model?.vmByName("killed").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
     assert.ok(!existsSync(recordPath), "the record is gone once the VM is registered");
+  });
+
+  it("Ctrl-C once the host acknowledged data keeps the folder and its record, registers nothing, says what to do and exits 130; run again, it finishes", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
+    const folder = join(datastoreDir(), "paused");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "paused", "--channels", "1"];
+    // Paced as in the SIGKILL test, so that it is still writing when the record first shows data.
+    host.faults.throttleBytesPerSecond = 400;
+    const run = spawnCli(args);
+    try {
+      await recordShowsData(run.child, datastoreDir(), folder);
+      run.child.kill("SIGINT");
+      assert.deepEqual(await run.exited, [130, null], run.stderr());
+    } finally {
+      host.faults.throttleBytesPerSecond = null;
+      run.child.kill("SIGKILL");
+    }
+    printed.push(run.stderr());
+    const said = new RegExp(`(?:^|\\n)esxbackup: interrupted: (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/paused; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(run.stderr());
+    assert.ok(said !== null, run.stderr());
+    const kept = Number(said[1]);
+    assert.ok(kept > 0 && kept < dataBytes, `${kept} bytes kept`);
+    assert.ok(existsSync(join(folder, ".esxbackup-restore.json")), "the record is kept");
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "paused"), [], "no half VM is registered");
+    await finishesFrom(args, "paused", big.image, kept);
+  });
+
+  it("a link that fails for good once the host acknowledged data: exit 75, the folder kept and named with how to carry it on; run again, it finishes", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const dataBytes = big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024);
+    const folder = join(datastoreDir(), "cut off");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "cut off", "--channels", "1"];
+    // The first connection dies after 64 MiB; once the record shows data, every later one after 256 KiB (less
+    // than a run): the writes then fail 3 times. Acknowledgements are paced at about 20 MiB/s as above, and
+    // the first save showing data comes at most 2 s (the record's interval) after the disk is made, so at
+    // about 40 MiB at the most: the switch comes before the first connection dies.
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 64 * MIB, connections: 1 };
+    host.faults.throttleBytesPerSecond = 400;
+    const run = spawnCli(args);
+    try {
+      await recordShowsData(run.child, datastoreDir(), folder);
+      host.faults.dropConnectionsAfterReceivedBytes = { bytes: 256 * 1024, connections: 1000 };
+      assert.deepEqual(await run.exited, [75, null], run.stderr());
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+      host.faults.throttleBytesPerSecond = null;
+      run.child.kill("SIGKILL");
+    }
+    printed.push(run.stderr());
+    const said = new RegExp(`\\nesxbackup: restore stopped: writing /vmfs/volumes/datastore1/cut off/cut off-flat\\.vmdk on the host: bytes \\d+\\+\\d+ not written after 3 tries \\(connection lost\\); (\\d+) of ${dataBytes} bytes written into /vmfs/volumes/datastore1/cut off; run the same command to resume, or add --discard-leftover to start over\\n$`, "u").exec(run.stderr());
+    assert.ok(said !== null, run.stderr());
+    assert.ok(Number(said[1]) > 0);
+    assert.deepEqual(host.model?.inventory().filter((vm) => vm.name === "cut off"), [], "no half VM is registered");
+    await finishesFrom(args, "cut off", big.image, Number(said[1]));
+  });
+
+  it("--over-original SIGKILLed while writing, run again, carries on: fewer bytes the second time, the disk equals the point; a VM started in between is refused, and once off again rewritten whole", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const vm = host.model?.vmByName("big");
+    assert.ok(vm !== undefined);
+    const flat = vm.disks[0]?.extentDataPaths[0] as string;
+    const folder = dirname(vm.vmxPath);
+    const recordPath = join(folder, ".esxbackup-restore.json");
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--over-original", "--channels", "1"];
+    const scribble = async (): Promise<void> => {
+      const handle = await open(flat, "r+");
+      await handle.write(Buffer.alloc(8 * MIB, 0x5a), 0, 8 * MIB, 0);
+      await handle.write(Buffer.alloc(MIB, 0x33), 0, MIB, 90 * MIB);
+      await handle.close();
+    };
+    /** Runs the restore in its own process and SIGKILLs it once the VM's folder holds a record of acknowledged data. */
+    const killedMidDisk = async (): Promise<number> => {
+      host.faults.throttleBytesPerSecond = 400; // acknowledgements paced, as in the test above
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
+      const exited = once(child, "exit");
+      try {
+        const below = await recordShowsData(child, datastoreDir(), folder);
+        child.kill("SIGKILL");
+        assert.deepEqual(await exited, [null, "SIGKILL"]);
+        return below;
+      } finally {
+        host.faults.throttleBytesPerSecond = null;
+        child.kill("SIGKILL");
+      }
+    };
+    const over = async (): Promise<{ code: number; stderr: string; json: { resumed: boolean; bytesWritten: number; bytesAlreadyWritten: number; disks: { bytesZeroed: number }[] } }> => {
+      const result = await runCli([...args, "--json"]);
+      printed.push(result.stdout, result.stderr);
+      return { code: result.code, stderr: result.stderr, json: (result.code === 0 ? JSON.parse(result.stdout) : {}) as never };
+    };
+    const rewrittenBy = (json: { bytesWritten: number; disks: { bytesZeroed: number }[] }): number => json.bytesWritten + (json.disks[0]?.bytesZeroed ?? 0);
+
+    await scribble();
+    const recordedBelowChunk = await killedMidDisk();
+    assert.ok(recordedBelowChunk * 64 * 1024 < big.image.length, "killed mid-disk");
+    const again = await over();
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json.resumed, true);
+    assert.ok(again.json.bytesAlreadyWritten >= recordedBelowChunk * 64 * 1024, `${again.json.bytesAlreadyWritten} already rewritten`);
+    assert.ok(rewrittenBy(again.json) < big.image.length, `fewer bytes the second time: ${rewrittenBy(again.json)} of ${big.image.length}`);
+    assert.equal(rewrittenBy(again.json) + again.json.bytesAlreadyWritten, big.image.length);
+    assert.match(again.stderr, new RegExp(`esxbackup: resuming restore of point ${big.pointId} over the VM in /vmfs/volumes/datastore1/big: ${again.json.bytesAlreadyWritten} of ${big.image.length} bytes already written`, "u"));
+    assert.ok((await readFile(flat)).equals(big.image), "the disk equals the point");
+    assert.ok(!existsSync(recordPath), "the record is gone once every disk is rewritten");
+
+    // Killed again, then the VM started: refused as before, and its record left as it was.
+    await scribble();
+    await killedMidDisk();
+    const recordBefore = readFileSync(recordPath);
+    await vimCmd("vmsvc/power.on", String(vm.vmid));
+    const running = await over();
+    assert.equal(running.code, 2, running.stderr);
+    assert.match(running.stderr, /--over-original: VM \d+ "big" is powered on; power it off first/u);
+    assert.ok(readFileSync(recordPath).equals(recordBefore), "the record is left as it was");
+    // Off again: the guest may have written below the recorded chunk, so the disk is rewritten whole.
+    await vimCmd("vmsvc/power.off", String(vm.vmid));
+    const whole = await over();
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.equal(whole.json.resumed, false);
+    assert.match(whole.stderr, /esxbackup: an interrupted restore of point .* over this VM was found, but the VM was powered on since \(its vmware\.log changed\), and may have written to its disks: its disks are rewritten whole\n/u);
+    assert.equal(rewrittenBy(whole.json), big.image.length);
+    assert.ok((await readFile(flat)).equals(big.image), "the disk equals the point");
+    assert.ok(!existsSync(recordPath));
   });
 
   it("a leftover of a restore of another point is refused and left untouched; --discard-leftover removes it and restores", async () => {
@@ -326,6 +447,49 @@ describe("esxbackup restore", () => {
     for (const text of printed) assert.ok(!text.includes(password), "the password appeared in the output");
   });
 });
+
+/** The CLI in a process of its own, its stderr collected. */
+function spawnCli(args: string[]): { child: ChildProcess; exited: Promise<unknown[]>; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  return { child, exited: once(child, "exit"), stderr: () => stderr };
+}
+
+/**
+ * Resolves, with the chunk it records, once the restore's record in `folder` (watched on the simulator's
+ * datastore, never a timer) shows acknowledged data; rejects if the child ends first.
+ */
+function recordShowsData(child: ReturnType<typeof spawn>, datastore: string, folder: string): Promise<number> {
+  const recordPath = join(folder, ".esxbackup-restore.json");
+  return new Promise<number>((resolve, reject) => {
+    child.once("exit", () => reject(new Error("the restore ended before a record of acknowledged data was seen")));
+    let inFolder: FSWatcher | undefined;
+    const onRecord = (): void => {
+      let record: { disks?: { writtenBelowChunk?: number }[] };
+      try {
+        record = JSON.parse(readFileSync(recordPath, "utf8")) as typeof record;
+      } catch {
+        return;
+      }
+      const below = record.disks?.[0]?.writtenBelowChunk ?? 0;
+      if (below === 0) return;
+      inFolder?.close();
+      resolve(below);
+    };
+    const watchFolder = (): void => {
+      inFolder = watch(folder, onRecord);
+      onRecord();
+    };
+    // A VM's own folder (over the original) is there already; a new VM's appears with the mkdir.
+    if (existsSync(folder)) return watchFolder();
+    const inDatastore = watch(datastore, () => {
+      if (inFolder !== undefined || !existsSync(folder)) return;
+      inDatastore.close();
+      watchFolder();
+    });
+  });
+}
 
 function countZeroBytesOfChunks(data: Buffer, chunk: number): number {
   let zero = 0;

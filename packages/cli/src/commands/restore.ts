@@ -7,16 +7,25 @@
  *     the original (docs/adr/0025): refused before anything is written when a VM of that name exists, the
  *     folder exists and is not a leftover of this same restore, or the datastore lacks the space; a
  *     dropped connection is survived (what the host had not acknowledged is sent again, each retry logged;
- *     docs/adr/0027); on an error, a connection that keeps dropping, or Ctrl-C what it created is removed.
+ *     docs/adr/0027); stopped before the host acknowledged any data, or by a point that cannot be read or a
+ *     datastore that filled up, what it created is removed.
  *     A restore killed outright is carried on by running the same command again (docs/adr/0030);
- *     `--discard-leftover` removes such a leftover instead and starts over.
+ *     `--discard-leftover` removes such a leftover instead and starts over. `--over-original` is carried on
+ *     the same way, from a record in the VM's folder; with another point, or a VM powered on since, its
+ *     disks are rewritten whole, and it says why.
  * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
  * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
  *
+ * A restore stopped part-way by Ctrl-C, or by an error a later run may get past (a connection the retries
+ * could not bridge), once its record on the host shows acknowledged data, keeps what it wrote: no VM is
+ * registered, the folder and its record stay, and it says `interrupted: N of M bytes written into FOLDER;
+ * run the same command to resume, or add --discard-leftover to start over` (docs/adr/0030).
+ *
  * Exit codes: 0 restored; 1 the restore failed once it had begun changing the host (what is left on the
  * host, if anything, is named), or the VM was restored but did not power on; 2 bad input or a refused
- * target (nothing changed); 3 the host could not be reached, or the login or host key was refused; 130
- * interrupted.
+ * target (nothing changed); 3 the host could not be reached, or the login or host key was refused; 75 the
+ * restore stopped part-way on an error and what it wrote is kept: run the same command to carry it on; 130
+ * interrupted (what it wrote kept, as said, when the host had acknowledged data).
  */
 import type { Command } from "commander";
 import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
@@ -102,28 +111,50 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       await usingRepository({ ...repoOptions, threads: decodingThreads() }, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-        const { HostRestoreFailedError, PowerOnFailedError, restoreOverOriginal, restoreToHost } = await import("@esxbackup/transporter");
+        const { HostRestoreFailedError, PowerOnFailedError, RestoreLeftResumableError, restoreOverOriginal, restoreToHost, resumeAdvice } = await import("@esxbackup/transporter");
         const session = await openHostSession({ target, knownHosts }, context);
         try {
           const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;
           const onRetry = (reason: string): void => void context.stderr.write(`esxbackup: ${reason}\n`);
           // Failed after the host began to change (undone where it can be): exit 1, as a backup whose VM failed.
+          // Stopped part-way with what the host acknowledged kept to be carried on: says so; Ctrl-C 130, an error 75.
           const failedOnHost = (error: unknown): undefined => {
+            if (error instanceof RestoreLeftResumableError) {
+              const { kept } = error;
+              context.stderr.write(kept.interrupted ? `esxbackup: interrupted: ${resumeAdvice(kept)}\n` : `esxbackup: restore stopped: ${error.message}\n`);
+              if (options.json === true) writeJson(context, { point: pointId, host: session.label, resumable: true, ...kept });
+              context.setExitCode(kept.interrupted ? ExitCode.interrupted : ExitCode.resumable);
+              return undefined;
+            }
             if (!(error instanceof HostRestoreFailedError) || context.signal.aborted) throw error;
             context.stderr.write(`esxbackup: restore failed: ${error.message}\n`);
             context.setExitCode(ExitCode.problemsFound);
             return undefined;
           };
           if (overOriginal) {
-            const result = await restoreOverOriginal({ session, repository, pointId, ...(name === undefined ? {} : { name }), channels, signal: context.signal, clock, progress, onRetry }).catch(failedOnHost);
+            const result = await restoreOverOriginal({
+              session,
+              repository,
+              pointId,
+              ...(name === undefined ? {} : { name }),
+              channels,
+              signal: context.signal,
+              clock,
+              progress,
+              onRetry,
+              onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
+                void context.stderr.write(`esxbackup: resuming restore of point ${pointId} over the VM in ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
+              onRewriteWhole: (why) => void context.stderr.write(`esxbackup: ${why}\n`),
+            }).catch(failedOnHost);
             if (result === undefined) return;
+            if (result.recordLeftBehind !== undefined) context.stderr.write(`esxbackup: ${result.recordLeftBehind}\n`);
             if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result });
             else {
               const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
               context.stderr.write(
-                `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host, ` +
-                  `over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
+                `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host` +
+                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
               );
             }
             return;

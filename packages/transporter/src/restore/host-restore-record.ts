@@ -1,5 +1,5 @@
 /**
- * Keeps a restore's record (restore-record.ts, docs/adr/0030) in its VM folder on the host, so that it
+ * Keeps a restore's record (restore-record.ts, docs/adr/0030) in the VM folder on the host, so that it
  * survives the transporter being killed. Written only after what it claims was acknowledged by the host,
  * so it never claims more than is there; on a host with Python the flat files being written are fsynced
  * first and the record itself is written to a temporary file, fsynced and renamed into place, so it never
@@ -15,7 +15,6 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock } from "@esxbackup/domain";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh, shellCommand } from "../esxi/ssh/shell-command.js";
-import type { HostRestorePlan } from "./plan-host-restore.js";
 import type { RestoreRecord } from "./restore-record.js";
 import { RESTORE_RECORD_NAME, serializeRestoreRecord } from "./restore-record.js";
 import type { DiskRun } from "./write-disk-runs.js";
@@ -58,8 +57,14 @@ def main(argv):
 main(sys.argv)
 `;
 
-export function restoreRecordPath(plan: Pick<HostRestorePlan, "folderPath">): string {
-  return `${plan.folderPath}/${RESTORE_RECORD_NAME}`;
+/** The folder a record is kept in and the flat files of its disks (a new VM's plan, or the original VM's disks). */
+export interface RecordedFolder {
+  folderPath: string;
+  disks: readonly { index: number; flatPath: string }[];
+}
+
+export function restoreRecordPath(folder: Pick<RecordedFolder, "folderPath">): string {
+  return `${folder.folderPath}/${RESTORE_RECORD_NAME}`;
 }
 
 interface DiskAcks {
@@ -71,9 +76,11 @@ interface DiskAcks {
 
 export class HostRestoreRecord {
   readonly #session: Pick<EsxiSshSession, "exec">;
-  readonly #plan: HostRestorePlan;
+  readonly #plan: RecordedFolder;
   readonly #record: RestoreRecord;
-  /** The host's Python, or undefined: saved with `cat` and `mv`, without fsync. */
+  /** What the host's record is known to hold: the first one (written with the folder, or found there), then each save acknowledged. */
+  #saved: RestoreRecord;
+  /** The host's Python, or undefined: saved with `cat` and `mv`, without fsync (nothing confirmed flushes a file from the hosts' shell: docs/adr/0030). */
   readonly #python: string | undefined;
   readonly #clock: Clock;
   readonly #intervalMs: number;
@@ -82,10 +89,11 @@ export class HostRestoreRecord {
   #lastSaveMs = Number.NEGATIVE_INFINITY;
   #dirty = false;
 
-  constructor(options: { session: Pick<EsxiSshSession, "exec">; plan: HostRestorePlan; record: RestoreRecord; python: string | undefined; clock: Clock; intervalMs?: number }) {
+  constructor(options: { session: Pick<EsxiSshSession, "exec">; plan: RecordedFolder; record: RestoreRecord; python: string | undefined; clock: Clock; intervalMs?: number }) {
     this.#session = options.session;
     this.#plan = options.plan;
     this.#record = options.record;
+    this.#saved = structuredClone(options.record);
     this.#python = options.python;
     this.#clock = options.clock;
     this.#intervalMs = options.intervalMs ?? RESTORE_RECORD_INTERVAL_MS;
@@ -93,6 +101,14 @@ export class HostRestoreRecord {
 
   get record(): RestoreRecord {
     return this.#record;
+  }
+
+  /**
+   * The record as the host is known to hold it (a save whose answer was lost may have landed too: the host
+   * may hold more, never less). What a stopped restore says is there.
+   */
+  get saved(): RestoreRecord {
+    return this.#saved;
   }
 
   get path(): string {
@@ -138,10 +154,22 @@ export class HostRestoreRecord {
   /** Every file is written: saved as about to be registered (restore-record.ts says why). */
   async registering(): Promise<void> {
     this.#record.registering = true;
+    // Not best effort: without it, a kill after registration could leave a record a later run would carry on.
+    await this.saveOrFail("before the VM is registered");
+  }
+
+  /** Saves the record now, and fails when it could not be: `when` says what waited for it. */
+  async saveOrFail(when: string): Promise<void> {
     this.#dirty = true;
     await this.flush();
-    // Not best effort: without it, a kill after registration could leave a record a later run would carry on.
-    if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved before the VM is registered`);
+    if (this.#dirty) throw new EsxbackupError("host_write_failed", `${this.path} could not be saved ${when}`);
+  }
+
+  /** The VM registered from the folder was unregistered by this restore's undo, never powered on: the record may be carried on again. */
+  notRegistering(): void {
+    if (!this.#record.registering) return;
+    this.#record.registering = false;
+    this.#dirty = true;
   }
 
   /** Waits for a save in flight, then saves what is not saved yet. */
@@ -158,7 +186,8 @@ export class HostRestoreRecord {
   /** Removes the record: the VM is registered, the folder is no longer a restore in progress. */
   async remove(): Promise<void> {
     await this.settled();
-    await this.#session.exec(sh`rm -f -- ${this.path}`, { retryOnConnectionLost: true });
+    // With its temporary file, left behind if a save was cut off by a kill.
+    await this.#session.exec(sh`rm -f -- ${this.path} ${`${this.path}.new`}`, { retryOnConnectionLost: true });
   }
 
   #disk(index: number): RestoreRecord["disks"][number] {
@@ -170,7 +199,8 @@ export class HostRestoreRecord {
   #save(): Promise<void> {
     this.#dirty = false;
     this.#lastSaveMs = this.#clock.now().getTime();
-    const content = serializeRestoreRecord(this.#record);
+    const snapshot = structuredClone(this.#record);
+    const content = serializeRestoreRecord(snapshot);
     const created = this.#plan.disks.filter((disk) => this.#disk(disk.index).created).map((disk) => disk.flatPath);
     const command =
       this.#python === undefined
@@ -179,7 +209,9 @@ export class HostRestoreRecord {
     const saving = this.#session
       .exec(command, { stdin: content, retryOnConnectionLost: true })
       .then(
-        () => undefined,
+        () => {
+          this.#saved = snapshot;
+        },
         () => {
           // Behind is sound (it claims less than is there); the next save catches up.
           this.#dirty = true;

@@ -23,7 +23,7 @@ function vm(overrides: Partial<InventoryVm> = {}): InventoryVm {
 
 describe("planOverOriginalRestore", () => {
   it("plans each disk onto the VM's flat file at the same slot", () => {
-    assert.deepEqual(planOverOriginalRestore(point, "web", [vm(), vm({ vmid: "8", name: "other" })]), { vmid: "7", name: "web", disks: [{ index: 0, slot: "scsi0:0", flatPath: "/vmfs/volumes/ds/web/web-flat.vmdk", sizeBytes: 8 * MIB }] });
+    assert.deepEqual(planOverOriginalRestore(point, "web", [vm(), vm({ vmid: "8", name: "other" })]), { vmid: "7", name: "web", datastore: "ds", folderPath: "/vmfs/volumes/ds/web", disks: [{ index: 0, slot: "scsi0:0", flatPath: "/vmfs/volumes/ds/web/web-flat.vmdk", sizeBytes: 8 * MIB }] });
   });
   const refusals: [string, InventoryVm[], string, RegExp][] = [
     ["no VM of the name", [vm({ name: "other" })], "vm-not-found", /no VM named "web"/u],

@@ -22,6 +22,9 @@ export interface OverOriginalDisk {
 export interface OverOriginalPlan {
   vmid: string;
   name: string;
+  /** The VM's datastore and folder (of its `.vmx`): where the restore's record is kept (restore-record.ts). */
+  datastore: string;
+  folderPath: string;
   disks: OverOriginalDisk[];
 }
 
@@ -49,5 +52,5 @@ export function planOverOriginalRestore(point: Pick<RecoveryPoint, "pointId" | "
     if (target.capacityBytes !== sizeBytes) throw mismatch(`the VM's disk there holds ${target.capacityBytes} bytes, the point's ${disk.sizeBytes}; a disk is restored over one of the same size only`);
     return { index: disk.index, slot, flatPath: target.extentPaths[0], sizeBytes };
   });
-  return { vmid: vm.vmid, name, disks };
+  return { vmid: vm.vmid, name, datastore: vm.datastore, folderPath: vm.vmxPath.slice(0, vm.vmxPath.lastIndexOf("/")), disks };
 }

@@ -1,6 +1,8 @@
 // Table tests of a restore's record on the host (docs/adr/0030): its parsing (never half understood), the
 // decision on a folder that exists before a restore (resume only what is provably this restore's; discard
-// only a leftover of ours; everything else refused as before), and the record kept as runs are
+// only a leftover of ours; everything else refused as before), the start of a restore over the original
+// (carried on only from a record of this same restore with the VM not powered on since), what a stopped
+// restore keeps (only what a run of the same command can finish), and the record kept as runs are
 // acknowledged (never ahead of the acknowledgements, saves spaced in time, never two at once), with its
 // host-side Python checked for the oldest host Python and run for real.
 import { strict as assert } from "node:assert";
@@ -16,8 +18,11 @@ import type { ShellCommand } from "../esxi/ssh/shell-command.js";
 import { HostRestoreRecord, RESTORE_RECORD_PYTHON_SCRIPT } from "./host-restore-record.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 import { planHostRestore } from "./plan-host-restore.js";
-import { bytesOfDataChunksBelow, decideLeftoverFolder, newRestoreRecord, parseRestoreRecord, serializeRestoreRecord } from "./restore-record.js";
-import type { LeftoverFolderFacts, RestoreRecord } from "./restore-record.js";
+import { RepositoryFileError } from "@esxbackup/repository";
+import { SshCommandFailedError, SshConnectionLostError } from "../esxi/ssh/esxi-ssh-errors.js";
+import { HostWriteError } from "./host-flat-writer.js";
+import { bytesOfDataChunksBelow, decideLeftoverFolder, decideOverOriginalStart, keepStoppedRestore, newRestoreRecord, parseRestoreRecord, restoreStopCause, serializeRestoreRecord } from "./restore-record.js";
+import type { LeftoverFolderFacts, RestoreRecord, RestoreStopCause } from "./restore-record.js";
 
 const CHUNK = 64 * 1024;
 const POINT = "p1" as PointId;
@@ -44,7 +49,15 @@ describe("parseRestoreRecord", () => {
     ["data on a disk never made", JSON.stringify({ ...JSON.parse(text(ours)), disks: [{ index: 0, sizeBytes: 1, created: false, writtenBelowChunk: 3 }] }), /never created/u],
     ["no registering flag", JSON.stringify({ ...JSON.parse(text(ours)), registering: undefined }), /registering/u],
     ["a zero chunk size", JSON.stringify({ ...JSON.parse(text(ours)), chunkSizeBytes: 0 }), /chunkSizeBytes/u],
+    ["an unknown target", JSON.stringify({ ...JSON.parse(text(ours)), target: "elsewhere" }), /target "elsewhere" is neither/u],
+    ["a vmLog that is not a string", JSON.stringify({ ...JSON.parse(text(ours)), vmLog: 7 }), /vmLog/u],
+    ["a disk path that is not a string", JSON.stringify({ ...JSON.parse(text(ours)), disks: [{ index: 0, sizeBytes: 1, created: true, writtenBelowChunk: 0, path: 3 }] }), /path/u],
   ];
+  it("reads a record written before restores over the original kept one (no target) as a new VM's", () => {
+    const { target: _target, ...older } = JSON.parse(text(ours)) as Record<string, unknown>;
+    assert.deepEqual(parseRestoreRecord(JSON.stringify(older)), ours);
+  });
+
   for (const [what, input, problem] of broken) {
     it(`says why it is not a record: ${what}`, () => {
       const parsed = parseRestoreRecord(input);
@@ -79,6 +92,7 @@ describe("decideLeftoverFolder", () => {
     ["a record naming another datastore", { recordText: text({ ...ours, datastore: "ds2" }) }, "folder-not-ours", /on datastore "ds2"/u],
     ["a VM registered from it", { registeredFromFolder: [{ vmid: "7", file: "[datastore1] web 02/web 02.vmx" }] }, "folder-has-vm", /VM 7 is registered from it \(\[datastore1\] web 02\/web 02\.vmx\)/u],
     ["a leftover that had reached registering, no VM registered from it now", { recordText: text({ ...ours, registering: true }) }, "leftover-was-registered", /had reached registering its VM, .* register \/vmfs\/volumes\/datastore1\/web 02\/web 02\.vmx with vim-cmd solo\/registervm if it is the restored VM, or add --discard-leftover/u],
+    ["a record of a restore over the original", { recordText: text({ ...ours, target: "over-original" }), discard: true }, "folder-not-ours", /is of a restore over VM "web 02"'s own disks \(--over-original\), not of a new VM/u],
     ["a VM registered from it, even with discard", { registeredFromFolder: [{ vmid: "7", file: "[datastore1] web 02/x.vmx" }], discard: true }, "folder-has-vm", /choose another --name/u],
   ];
   for (const [what, given, refusal, message] of refused) {
@@ -87,6 +101,80 @@ describe("decideLeftoverFolder", () => {
         () => decideLeftoverFolder(plan, POINT, CHUNK, facts(given)),
         (error: unknown) => error instanceof HostRestoreRefusedError && error.refusal === refusal && message.test(error.message) && error.message.includes("/vmfs/volumes/datastore1/web 02"),
       );
+    });
+  }
+});
+
+describe("decideOverOriginalStart", () => {
+  const expected: RestoreRecord = {
+    restoreId: "id-2",
+    target: "over-original",
+    point: POINT,
+    name: "web01",
+    datastore: "datastore1",
+    chunkSizeBytes: CHUNK,
+    disks: [{ index: 0, sizeBytes: 16 * CHUNK, created: true, writtenBelowChunk: 0, path: "/vmfs/volumes/datastore1/web01/web01-flat.vmdk" }],
+    registering: false,
+    vmLog: "log-1",
+  };
+  const interrupted: RestoreRecord = { ...expected, restoreId: "id-1", disks: [{ ...(expected.disks[0] as RestoreRecord["disks"][number]), writtenBelowChunk: 9 }] };
+
+  it("writes whole, saying so, when the VM's folder holds no record", () => {
+    assert.deepEqual(decideOverOriginalStart(expected, undefined), { kind: "whole", why: "no interrupted restore over this VM was found: its disks are rewritten whole" });
+  });
+
+  it("carries on a record of this same restore, with what it records", () => {
+    assert.deepEqual(decideOverOriginalStart(expected, text(interrupted)), { kind: "resume", record: interrupted });
+  });
+
+  const whole: [string, string, RegExp][] = [
+    ["a record that cannot be read", "garbage", /cannot be read \(it is not JSON\): its disks are rewritten whole/u],
+    ["a record of a restore as a new VM", text({ ...interrupted, target: "new-vm" }), /of another restore \(of VM "web01" as a new VM\)/u],
+    ["a record of another VM", text({ ...interrupted, name: "web02" }), /of another restore \(of VM "web02"\)/u],
+    ["a record of another point", text({ ...interrupted, point: "p0" }), /an interrupted restore of point p0 over this VM was found, and this is point p1: its disks are rewritten whole/u],
+    ["a record of other disks", text({ ...interrupted, disks: [{ ...(interrupted.disks[0] as RestoreRecord["disks"][number]), path: "/vmfs/volumes/datastore1/web01/other-flat.vmdk" }] }), /made when the VM had other disks/u],
+    ["a record at another chunk size", text({ ...interrupted, chunkSizeBytes: 2 * CHUNK }), /made when the VM had other disks/u],
+    ["a VM powered on since (its vmware.log changed)", text({ ...interrupted, vmLog: "log-0" }), /the VM was powered on since \(its vmware\.log changed\), and may have written to its disks: its disks are rewritten whole/u],
+  ];
+  for (const [what, recordText, why] of whole) {
+    it(`rewrites whole, saying why, given ${what}`, () => {
+      const start = decideOverOriginalStart(expected, recordText);
+      assert.equal(start.kind, "whole");
+      assert.match((start as { why: string }).why, why);
+    });
+  }
+});
+
+describe("what a stopped restore keeps", () => {
+  const lost = new SshConnectionLostError("esx01", "while writing");
+  const causes: [string, unknown, boolean, RestoreStopCause][] = [
+    ["an abort", new Error("This operation was aborted"), true, "interrupted"],
+    ["an abort, whatever the error says", new HostWriteError("/f", "No space left on device"), true, "interrupted"],
+    ["writes that kept failing on a lost connection", new HostWriteError("/f", "bytes 0+1 not written after 3 tries (connection lost)", { cause: lost }), false, "failed"],
+    ["a host command that failed", new SshCommandFailedError("esx01", "vmkfstools -c 1 -d thin /f", { exitCode: 1, stderr: "Failed to create virtual disk" }), false, "failed"],
+    ["a repository file that could not be read (a NAS gone)", new RepositoryFileError("io", "/repo/chunks/ab/abc", "EIO"), false, "failed"],
+    ["a chunk of the point missing", new RepositoryFileError("missing", "/repo/chunks/ab/abc", "does not exist"), false, "point-unreadable"],
+    ["a chunk of the point damaged, under another error", new Error("reading the point", { cause: new RepositoryFileError("corrupt", "/repo/chunks/ab/abc", "authentication failed") }), false, "point-unreadable"],
+    ["a write the datastore had no space for (Python's writer)", new HostWriteError("/f", "OSError: [Errno 28] No space left on device"), false, "datastore-full"],
+    ["a small file the datastore had no space for (cat)", new SshCommandFailedError("esx01", "cat > /f", { exitCode: 1, stderr: "sh: write error: No space left on device" }), false, "datastore-full"],
+  ];
+  for (const [what, error, aborted, cause] of causes) {
+    it(`restoreStopCause: ${what} → ${cause}`, () => {
+      assert.equal(restoreStopCause(error, aborted), cause);
+    });
+  }
+
+  const keeps: [RestoreStopCause, number, boolean][] = [
+    ["interrupted", 1, true],
+    ["failed", 1, true],
+    ["interrupted", 0, false],
+    ["failed", 0, false],
+    ["point-unreadable", 1 << 30, false],
+    ["datastore-full", 1 << 30, false],
+  ];
+  for (const [cause, bytes, kept] of keeps) {
+    it(`keepStoppedRestore: ${cause} with ${bytes} bytes recorded → ${kept ? "kept" : "removed"}`, () => {
+      assert.equal(keepStoppedRestore(cause, bytes), kept);
     });
   }
 });

@@ -1,6 +1,8 @@
 // restoreToHost over real SSH against simulated hosts: the Python writer and the dd writer (a host
-// without Python) both give a disk equal to the point; an abort in the middle of writing leaves no VM
-// registered and removes the folder it created, and nothing else; a connection dropped while writing is
+// without Python) both give a disk equal to the point; an abort before the host acknowledged any data
+// removes the folder it created, and nothing else; an abort or an error after it did leaves the folder and
+// its record, no VM registered, and run again it carries on; a point that cannot be read is removed however
+// much was written; a connection dropped while writing is
 // survived (the writes not acknowledged sent again), one that keeps dropping fails the restore, undone; a
 // restore whose transporter dies (nothing reaches the host any more, the undo neither) leaves its folder and
 // record, and run again carries on: only the runs not recorded are sent, a disk not recorded as made is
@@ -12,13 +14,14 @@ import { Transform } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
-import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import { DiskReader, MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
 import type { EsxiSshSession, ExecOptions, ExecResult, StreamOptions, StreamingExec } from "../esxi/ssh/esxi-ssh-session.js";
+import { SshConnectionLostError } from "../esxi/ssh/esxi-ssh-errors.js";
 import type { ShellCommand } from "../esxi/ssh/shell-command.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreOverOriginal } from "./restore-over-original.js";
-import { HostRestoreFailedError, restoreToHost } from "./restore-to-host.js";
+import { HostRestoreFailedError, RestoreLeftResumableError, restoreToHost } from "./restore-to-host.js";
 import type { HostRestoreSession } from "./restore-to-host.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 
@@ -48,7 +51,9 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
  * The transporter dying, as far as the host can tell: once `dies` says so after a command, the connection is
  * closed (the host's writers see their input end, as on a kill) and nothing reaches the host any more. Disk
  * data beyond `allowDataBytes` is held until then, so the death comes mid-disk however fast the host writes
- * (a `dd` run is let through whole or not at all).
+ * (a `dd` run is let through whole or not at all). With a `survivor`, only the disk writes die: they fail
+ * as on a lost connection from then on, and every other command goes over the survivor (a link that carries
+ * small commands but no longer bulk data, so the restore fails on its own and can still tidy up).
  */
 class DyingSession implements HostRestoreSession {
   readonly label: string;
@@ -57,15 +62,20 @@ class DyingSession implements HostRestoreSession {
   readonly #held: ((error: Error) => void)[] = [];
   constructor(
     readonly inner: EsxiSshSession,
-    private readonly options: { allowDataBytes: number; dies: (command: string) => Promise<boolean> },
+    private readonly options: { allowDataBytes: number; dies: (command: string) => Promise<boolean>; survivor?: EsxiSshSession },
   ) {
     this.label = inner.label;
   }
 
   async exec(command: ShellCommand, options?: ExecOptions): Promise<ExecResult> {
+    const { survivor } = this.options;
+    if (this.dead && survivor !== undefined) {
+      if (command.text.startsWith("dd of=")) throw new SshConnectionLostError(this.label, "(the writes' link is gone)");
+      return survivor.exec(command, options);
+    }
     if (this.dead) throw new Error("the transporter is gone");
     if (command.text.startsWith("dd of=")) {
-      if (this.#passed >= this.options.allowDataBytes) await this.#hold();
+      if (this.#passed >= this.options.allowDataBytes) await this.#hold(options?.signal);
       this.#passed += options?.stdin?.length ?? 0;
     }
     const result = await this.inner.exec(command, options);
@@ -74,6 +84,7 @@ class DyingSession implements HostRestoreSession {
   }
 
   async execStream(command: ShellCommand, options?: StreamOptions): Promise<StreamingExec> {
+    if (this.dead && this.options.survivor !== undefined) throw new SshConnectionLostError(this.label, "(the writes' link is gone)");
     if (this.dead) throw new Error("the transporter is gone");
     if (options?.stdin === undefined) return this.inner.execStream(command, options);
     const gate = new Transform({
@@ -82,20 +93,36 @@ class DyingSession implements HostRestoreSession {
         this.#passed += Math.min(room, chunk.length);
         if (room >= chunk.length) return callback(null, chunk);
         gate.push(chunk.subarray(0, room));
-        this.#hold().catch((error: Error) => callback(error));
+        this.#hold(options.signal).catch((error: Error) => callback(error));
       },
     });
     return this.inner.execStream(command, { ...options, stdin: options.stdin.pipe(gate) });
   }
 
-  #hold(): Promise<never> {
-    return new Promise<never>((_resolve, reject) => this.#held.push(reject));
+  /** Held until the death, or until the command is cancelled (an abort). */
+  #hold(signal: AbortSignal | undefined): Promise<never> {
+    return new Promise<never>((_resolve, reject) => {
+      this.#held.push(reject);
+      signal?.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+    });
   }
 
   #die(): void {
     this.dead = true;
-    for (const reject of this.#held.splice(0)) reject(new Error("the transporter is gone"));
+    for (const reject of this.#held.splice(0)) reject(this.options.survivor === undefined ? new Error("the transporter is gone") : new SshConnectionLostError(this.label, "(the writes' link is gone)"));
     void this.inner.close();
+  }
+}
+
+/** A store whose chunks read back damaged once `damaged` is set (the point then cannot be read). */
+class DamageableBlobStore extends MemoryBlobStore {
+  damaged = false;
+  override async read(key: string): Promise<Buffer> {
+    const bytes = await super.read(key);
+    if (!this.damaged || !key.startsWith("chunks/")) return bytes;
+    const copy = Buffer.from(bytes);
+    copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0xff;
+    return copy;
   }
 }
 
@@ -143,22 +170,107 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.ok((await readFile(restored.disks[0]?.extentDataPaths[0] as string)).equals(point.image));
     });
 
-    it("an abort while writing leaves no VM registered and removes the folder it made, nothing else", async () => {
+    it("an abort before the host acknowledged any data leaves no VM registered and removes the folder it made, nothing else", async () => {
       const session = await test.open();
       const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
       const before = (await readdir(datastore)).sort();
       const controller = new AbortController();
       const steps: string[] = [];
-      const progress: ProgressReporter = { start: () => ({ update: () => controller.abort(), stop: () => undefined }) };
+      // Aborted the moment its disk is made: the folder holds a made disk and a record of no data.
+      const onStep = (s: string): void => {
+        steps.push(s);
+        if (s.startsWith("created /vmfs/volumes/datastore1/aborted/aborted.vmdk")) controller.abort();
+      };
       await assert.rejects(
-        restoreToHost({ session, repository, pointId: point.pointId, name: "aborted", powerOn: false, channels: 1, signal: controller.signal, clock: systemClock, progress, onStep: (s) => steps.push(s) }),
-        (error: unknown) => controller.signal.aborted && error instanceof Error,
+        restoreToHost({ session, repository, pointId: point.pointId, name: "aborted", powerOn: false, channels: 1, signal: controller.signal, clock: systemClock, progress: silent, onStep }),
+        (error: unknown) => controller.signal.aborted && error instanceof Error && !(error instanceof RestoreLeftResumableError),
       );
-      assert.ok(steps.some((s) => s.startsWith("created /vmfs/volumes/datastore1/aborted/aborted.vmdk")), steps.join("\n"));
       assert.ok(steps.includes("removed /vmfs/volumes/datastore1/aborted"), steps.join("\n"));
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().map((vm) => vm.name).filter((name) => name === "aborted"), []);
       assert.equal(test.host.model?.vmByName("web01").powerState, "poweredOn");
+    });
+
+    it("an abort once the host acknowledged data keeps the folder and its record, registers nothing, says how much is there; run again, it carries on", async () => {
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const controller = new AbortController();
+      // Aborted (as by Ctrl-C) once a save of the record on the host shows acknowledged data; the session lives
+      // on. Data past two runs is held until then, so the abort comes mid-disk however fast the host writes.
+      const writtenBelow = async (): Promise<number> => (JSON.parse(await readFile(join(datastore, "paused", ".esxbackup-restore.json"), "utf8").catch(() => "{}")) as { disks?: { writtenBelowChunk: number }[] }).disks?.[0]?.writtenBelowChunk ?? 0;
+      const abortOnData = async (command: string): Promise<boolean> => {
+        if (command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0) controller.abort();
+        return false;
+      };
+      let kept: RestoreLeftResumableError | undefined;
+      await assert.rejects(
+        restoreToHost({ session: new DyingSession(await test.open(), { allowDataBytes: 2 * MIB + 32, dies: abortOnData }), repository, pointId: point.pointId, name: "paused", powerOn: false, channels: 1, signal: controller.signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
+        (error: unknown) => {
+          assert.ok(error instanceof RestoreLeftResumableError, String(error));
+          kept = error;
+          return true;
+        },
+      );
+      assert.ok(kept !== undefined);
+      assert.equal(kept.kept.interrupted, true);
+      assert.equal(kept.kept.folderPath, "/vmfs/volumes/datastore1/paused");
+      assert.equal(kept.kept.bytesTotal, dataBytes(point.image));
+      assert.ok(kept.kept.bytesAlreadyWritten > 0 && kept.kept.bytesAlreadyWritten < dataBytes(point.image), `${kept.kept.bytesAlreadyWritten} bytes kept`);
+      assert.match(kept.message, new RegExp(`; ${kept.kept.bytesAlreadyWritten} of ${dataBytes(point.image)} bytes written into /vmfs/volumes/datastore1/paused; run the same command to resume, or add --discard-leftover to start over$`, "u"));
+      const record = JSON.parse(await readFile(join(datastore, "paused", ".esxbackup-restore.json"), "utf8")) as { disks: { writtenBelowChunk: number }[]; registering: boolean };
+      assert.ok((record.disks[0]?.writtenBelowChunk ?? 0) > 0, "the record holds what was acknowledged");
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "paused"), [], "no half VM is registered");
+
+      const result = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "paused", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent });
+      assert.equal(result.resumed, true);
+      assert.equal(result.bytesAlreadyWritten, kept.kept.bytesAlreadyWritten, "carried on from what the abort said was there");
+      assert.equal(result.bytesWritten + result.bytesAlreadyWritten, dataBytes(point.image));
+      assert.ok((await readFile(test.host.model?.vmByName("paused").disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
+    });
+
+    it("writes that keep failing once data was acknowledged: the restore fails, keeps its folder and record to be carried on, and run again it finishes", async () => {
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const record = join(datastore, "broken", ".esxbackup-restore.json");
+      const writtenBelow = async (): Promise<number> => (JSON.parse(await readFile(record, "utf8").catch(() => "{}")) as { disks?: { writtenBelowChunk: number }[] }).disks?.[0]?.writtenBelowChunk ?? 0;
+      const dying = new DyingSession(await test.open(), { allowDataBytes: 2 * MIB + 32, dies: async (command) => command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0, survivor: await test.open() });
+      await assert.rejects(
+        restoreToHost({ session: dying, repository, pointId: point.pointId, name: "broken", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
+        (error: unknown) => {
+          assert.ok(error instanceof RestoreLeftResumableError, String(error));
+          assert.equal(error.kept.interrupted, false);
+          assert.match(error.message, /not written after 3 tries \(connection lost\); \d+ of \d+ bytes written into \/vmfs\/volumes\/datastore1\/broken; run the same command to resume/u);
+          return true;
+        },
+      );
+      assert.ok((await writtenBelow()) > 0);
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "broken"), []);
+      const result = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "broken", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent });
+      assert.equal(result.resumed, true);
+      assert.ok(result.bytesAlreadyWritten > 0);
+      assert.ok((await readFile(test.host.model?.vmByName("broken").disks[0]?.extentDataPaths[0] as string)).equals(point.image), "the restored disk equals the point");
+    });
+
+    // Python's 1 MiB runs only: dd's three 4 MiB runs read the whole point before the host acknowledges one.
+    if (python) it("a point that cannot be read part-way: nothing a run of it could finish is kept, however much the host acknowledged", async () => {
+      // The point's chunks damaged in the store once data is acknowledged: every later read of one fails.
+      const store = new DamageableBlobStore();
+      const damaged = await Repository.init(store, { chunkSizeBytes: 64 * 1024, threads: 1 });
+      try {
+        const own = await pointOf(test, damaged, "web01");
+        const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+        const before = (await readdir(datastore)).sort();
+        const reader = await DiskReader.open(damaged, own.pointId, 0);
+        assert.ok(reader.index.chunkCount > 0);
+        const steps: string[] = [];
+        const progress: ProgressReporter = { start: () => ({ update: () => void (store.damaged = true), stop: () => undefined }) };
+        await assert.rejects(
+          restoreToHost({ session: await test.open(), repository: damaged, pointId: own.pointId, name: "unreadable", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress, recordIntervalMs: 0, onStep: (s) => steps.push(s) }),
+          (error: unknown) => error instanceof HostRestoreFailedError && /what the restore had created \(\/vmfs\/volumes\/datastore1\/unreadable\) was removed$/u.test(error.message),
+        );
+        assert.ok(steps.includes("removed /vmfs/volumes/datastore1/unreadable"), steps.join("\n"));
+        assert.deepEqual((await readdir(datastore)).sort(), before);
+      } finally {
+        await damaged.close();
+      }
     });
 
     const dataBytes = (image: Buffer): number => {
@@ -178,7 +290,7 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       const dying = new DyingSession(await test.open(), { allowDataBytes: 2 * MIB + 32, dies: async (command) => command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0 });
       await assert.rejects(
         restoreToHost({ session: dying, repository, pointId: point.pointId, name: "died", powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
-        (error: unknown) => error instanceof HostRestoreFailedError && /the restore's folder \/vmfs\/volumes\/datastore1\/died could not be removed/u.test(error.message),
+        (error: unknown) => error instanceof HostRestoreFailedError && /the restore's folder \/vmfs\/volumes\/datastore1\/died is left, and a VM registered from .* could not be looked for/u.test(error.message),
       );
       const recorded = await writtenBelow();
       assert.ok(recorded > 0 && recorded * 64 * 1024 < dataBytes(point.image), `recorded below chunk ${recorded}`);
@@ -236,6 +348,40 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.equal(result.method, python ? "python" : "dd");
       assert.equal(result.disks[0]?.bytesZeroed, 3 * MIB);
       assert.ok((await readFile(flat)).equals(cold.image));
+    });
+
+    // Python's 1 MiB runs only: dd writes this 4 MiB disk in one data run and zero runs made on the host, not held.
+    if (python) it("over the original, aborted once the host acknowledged data: the record stays in the VM's folder, it says the disks are partly rewritten; run again, only the rest is written", async () => {
+      const cold = await pointOf(test, repository, "cold");
+      const vm = test.host.model?.vmByName("cold");
+      const flat = vm?.disks[0]?.extentDataPaths[0] as string;
+      const record = join(dirname(vm?.vmxPath ?? ""), ".esxbackup-restore.json");
+      const handle = await open(flat, "r+");
+      await handle.write(Buffer.alloc(4 * MIB, 0x77), 0, 4 * MIB, 0);
+      await handle.close();
+      const controller = new AbortController();
+      const writtenBelow = async (): Promise<number> => (JSON.parse(await readFile(record, "utf8").catch(() => "{}")) as { disks?: { writtenBelowChunk: number }[] }).disks?.[0]?.writtenBelowChunk ?? 0;
+      const abortOnData = async (command: string): Promise<boolean> => {
+        if (command.includes(".esxbackup-restore.json") && (await writtenBelow()) > 0) controller.abort();
+        return false;
+      };
+      await assert.rejects(
+        restoreOverOriginal({ session: new DyingSession(await test.open(), { allowDataBytes: MIB + 32, dies: abortOnData }), repository, pointId: cold.pointId, channels: 1, signal: controller.signal, clock: systemClock, progress: silent, recordIntervalMs: 0 }),
+        (error: unknown) => {
+          assert.ok(error instanceof RestoreLeftResumableError, String(error));
+          assert.equal(error.kept.target, "over-original");
+          assert.equal(error.kept.interrupted, true);
+          assert.match(error.message, /; \d+ of 4194304 bytes written into \/vmfs\/volumes\/datastore1\/cold; run the same command to resume \(until then its disks are partly rewritten: do not power the VM on\)$/u);
+          return true;
+        },
+      );
+      assert.ok((await writtenBelow()) > 0);
+      const result = await restoreOverOriginal({ session: await test.open(), repository, pointId: cold.pointId, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent });
+      assert.equal(result.resumed, true);
+      assert.ok(result.bytesAlreadyWritten > 0);
+      assert.equal(result.bytesAlreadyWritten + result.bytesWritten + (result.disks[0]?.bytesZeroed ?? 0), 4 * MIB);
+      assert.ok((await readFile(flat)).equals(cold.image));
+      await assert.rejects(readFile(record), "the record is gone");
     });
 
     it("a connection dropped while writing: the writes not acknowledged are sent again on a new connection, the disk equals the point", async () => {

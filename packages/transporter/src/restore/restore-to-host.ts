@@ -8,10 +8,12 @@
  * Nothing is written before every check passed. The folder is created with a plain `mkdir`, which fails
  * if it appeared meanwhile, so everything under it is this restore's own; the same host command writes the
  * restore's record in it (restore-record.ts), which marks it as ours and, rewritten as the host acknowledges
- * disk runs, says what of it is there. On an error or an abort before the VM is registered, exactly what
- * this restore created is removed: a VM registered from its `.vmx` (found by path, so a lost answer of
- * registervm is covered) is unregistered, then the folder is deleted. Nothing else on the host is ever
- * touched. Once the VM is registered the record is removed.
+ * disk runs, says what of it is there. On an error or an abort before the end, a VM registered from its
+ * `.vmx` (found by path, so a lost answer of registervm is covered) is unregistered: never a half VM in the
+ * inventory. Then, when the record on the host claims acknowledged data and a run of the same restore could
+ * finish it (`keepStoppedRestore`), the folder and its record are kept and `RestoreLeftResumableError`
+ * says how much is there and how to carry it on (docs/adr/0030); otherwise the folder is deleted. Nothing
+ * else on the host is ever touched. Once the VM is registered the record is removed.
  *
  * A restore killed outright (docs/adr/0030) leaves its folder, unregistered, with its record. Run again,
  * the same restore carries it on: disks the record does not show as made are made again, and only the
@@ -25,7 +27,7 @@
  * host had not acknowledged are sent again; the small files are written again (an overwrite in our own
  * folder); `mkdir`, `vmkfstools -c`, registervm and power.on, whose answer may be lost after they took
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
- * through `onRetry`; then the restore fails and is undone as above.
+ * through `onRetry`; then the restore fails, and is kept or undone as above.
  */
 import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
@@ -44,9 +46,10 @@ import { HostRestoreRecord, restoreRecordPath } from "./host-restore-record.js";
 import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
-import { bytesOfDataChunksBelow, decideLeftoverFolder, newRestoreRecord, parseRestoreRecord } from "./restore-record.js";
-import type { LeftoverFolderDecision } from "./restore-record.js";
+import { DISCARD_LEFTOVER_OPTION, bytesOfDataChunksBelow, decideLeftoverFolder, keepStoppedRestore, newRestoreRecord, parseRestoreRecord, restoreStopCause } from "./restore-record.js";
+import type { LeftoverFolderDecision, RestoreRecord, RestoreTarget } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
+import type { WriteDiskRunsRequest } from "./write-disk-runs.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -108,6 +111,38 @@ export class HostRestoreFailedError extends EsxbackupError {
     super("host_restore_failed", leftBehind === undefined ? message : `${message}; ${leftBehind}`, options);
     this.leftBehind = leftBehind;
   }
+}
+
+/** What a restore stopped part-way left on the host to be carried on, and how much of it is there. */
+export interface KeptRestore {
+  /** The VM folder holding the restore's record (and, as a new VM, everything it wrote). */
+  folderPath: string;
+  /** Bytes the record on the host claims as written (what a run carrying it on finds already written); `bytesTotal`: what the whole restore writes. */
+  bytesAlreadyWritten: number;
+  bytesTotal: number;
+  /** Stopped by an abort (Ctrl-C), not by an error. */
+  interrupted: boolean;
+  /** A new VM's folder (`--discard-leftover` applies), or the original VM's disks, partly rewritten. */
+  target: RestoreTarget;
+}
+
+/**
+ * The restore stopped part-way (an abort, or an error a later run may get past) and left what the host
+ * acknowledged, with its record, so that running the same restore again carries it on (docs/adr/0030).
+ * Nothing half done is registered.
+ */
+export class RestoreLeftResumableError extends EsxbackupError {
+  readonly kept: KeptRestore;
+  constructor(why: string, kept: KeptRestore, options?: { cause?: unknown }) {
+    super("restore_left_resumable", `${why}; ${resumeAdvice(kept)}`, options);
+    this.kept = kept;
+  }
+}
+
+/** `N of M bytes written into FOLDER; run the same command to resume, or add --discard-leftover to start over`. */
+export function resumeAdvice(kept: KeptRestore): string {
+  const next = kept.target === "new-vm" ? `, or add ${DISCARD_LEFTOVER_OPTION} to start over` : " (until then its disks are partly rewritten: do not power the VM on)";
+  return `${kept.bytesAlreadyWritten} of ${kept.bytesTotal} bytes written into ${kept.folderPath}; run the same command to resume${next}`;
 }
 
 /** The VM was restored and registered, but would not power on. */
@@ -203,19 +238,15 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       let bytesDone = 0;
       try {
         const { bytesWritten } = await writeDiskRuns({
-          session,
+          ...diskWriteOptions(request, method),
           flatPath: disk.flatPath,
-          method,
-          channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
           reader,
           runs,
-          signal,
           onDone: (bytes, _zero, run) => {
             bytesDone += bytes;
             record.acknowledged(disk.index, run);
             task.update(bytesDone, { bytesRead: bytesDone, bytesSent: bytesDone, bytesWritten: bytesDone, bytesSkippedZero });
           },
-          ...retryOptions(request),
         });
         await record.flush();
         written.push({ index: disk.index, slot: disk.slot, path: disk.descriptorPath, sizeBytes: disk.sizeBytes, bytesWritten, bytesAlreadyWritten });
@@ -265,12 +296,39 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   } catch (error) {
     if (error instanceof PowerOnFailedError) throw error;
     await record.settled();
-    const leftBehind = await removeWhatWasCreated(session, plan, step);
-    if (leftBehind === undefined && signal.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);
+    // Never a half VM in the inventory: a VM registered from our .vmx goes in every outcome.
+    const stillRegistered = await unregisterOurs(session, plan, step);
+    if (stillRegistered !== undefined) throw new HostRestoreFailedError(message, stillRegistered, { cause: error });
+    const cause = restoreStopCause(error, signal.aborted);
+    if (keepStoppedRestore(cause, recordedDataBytes(record.record, readers))) {
+      // What the host acknowledged is recorded before the restore lets go (a save that fails leaves the last one).
+      record.notRegistering();
+      await record.flush();
+    }
+    // Kept only when the record on the host claims data: a folder of made disks alone is not worth keeping.
+    const recordedBytes = (): number => recordedDataBytes(record.saved, readers);
+    if (keepStoppedRestore(cause, recordedBytes())) {
+      const bytesTotal = plan.disks.reduce((sum, disk) => sum + dataBytesOf(readers.get(disk.index) as DiskReader), 0);
+      const kept = { folderPath: plan.folderPath, bytesAlreadyWritten: recordedBytes(), bytesTotal, interrupted: cause === "interrupted", target: "new-vm" as const };
+      step(`kept ${plan.folderPath} to be carried on: ${kept.bytesAlreadyWritten} of ${bytesTotal} bytes written`);
+      throw new RestoreLeftResumableError(message, kept, { cause: error });
+    }
+    const leftBehind = await removeFolder(session, plan, step);
+    if (leftBehind === undefined && signal.aborted) throw error;
     if (leftBehind !== undefined) throw new HostRestoreFailedError(message, leftBehind, { cause: error });
     throw new HostRestoreFailedError(`${message}; what the restore had created (${plan.folderPath}) was removed`, undefined, { cause: error });
   }
+}
+
+/** Data bytes a record claims on the host: below each created disk's recorded chunk. */
+function recordedDataBytes(record: RestoreRecord, readers: ReadonlyMap<number, DiskReader>): number {
+  let bytes = 0;
+  for (const disk of record.disks) {
+    const reader = readers.get(disk.index);
+    if (disk.created && reader !== undefined) bytes += bytesOfDataChunksBelow(disk.writtenBelowChunk, reader.index);
+  }
+  return bytes;
 }
 
 /**
@@ -350,8 +408,16 @@ async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<voi
   });
 }
 
-function retryOptions(request: RestoreToHostRequest): { attempts?: number; onRetry?: (reason: string) => void } {
+function retryOptions(request: Pick<RestoreToHostRequest, "attempts" | "onRetry">): { attempts?: number; onRetry?: (reason: string) => void } {
   return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
+}
+
+/** What every disk a restore writes shares, as a new VM or over the original: the session, the writer, the channels, the abort, the retries. */
+export function diskWriteOptions(
+  request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry">,
+  method: FlatWriteMethod,
+): Pick<WriteDiskRunsRequest, "session" | "method" | "channels" | "signal" | "attempts" | "onRetry"> {
+  return { session: request.session, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, signal: request.signal, ...retryOptions(request) };
 }
 
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
@@ -366,17 +432,25 @@ async function readRecord(session: HostRestoreSession, plan: HostRestorePlan, si
 }
 
 /**
- * Undoes this restore: unregisters a VM registered from its `.vmx` (the answer of registervm may have been
- * lost), then deletes the folder it created. Not cancellable: it runs after an abort. Returns what could
- * not be removed, in words, or undefined when the host is as it was.
+ * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost). Not
+ * cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
  */
-async function removeWhatWasCreated(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
+async function unregisterOurs(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
   try {
     for (const vm of await registeredVms(session, undefined)) {
       if (vm.file !== plan.vmxDatastorePath) continue;
       await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
       step(`unregistered vmid ${vm.vmid}`);
     }
+    return undefined;
+  } catch (error) {
+    return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered (${error instanceof Error ? error.message : String(error)}); unregister it if there is one, and remove the folder`;
+  }
+}
+
+/** Deletes the folder this restore created (no VM is registered from it). Not cancellable. Returns what could not be removed, in words, or undefined. */
+async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
+  try {
     await session.exec(sh`rm -rf -- ${plan.folderPath}`, { retryOnConnectionLost: true });
     step(`removed ${plan.folderPath}`);
     return undefined;
