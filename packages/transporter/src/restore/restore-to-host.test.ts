@@ -51,7 +51,7 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
  * The transporter dying, as far as the host can tell: once `dies` says so after a command, the connection is
  * closed (the host's writers see their input end, as on a kill) and nothing reaches the host any more. Disk
  * data beyond `allowDataBytes` is held until then, so the death comes mid-disk however fast the host writes
- * (a `dd` run is let through whole or not at all). With a `survivor`, only the disk writes die: they fail
+ * (a `dd` run is let through whole or not at all: those that start below `allowDataBytes`). With a `survivor`, only the disk writes die: they fail
  * as on a lost connection from then on, and every other command goes over the survivor (a link that carries
  * small commands but no longer bulk data, so the restore fails on its own and can still tidy up).
  */
@@ -75,8 +75,10 @@ class DyingSession implements HostRestoreSession {
     }
     if (this.dead) throw new Error("the transporter is gone");
     if (command.text.startsWith("dd of=")) {
-      if (this.#passed >= this.options.allowDataBytes) await this.#hold(options?.signal);
-      this.#passed += options?.stdin?.length ?? 0;
+      // By where the run lies, not by which run comes first: lanes finish reading their runs in any order,
+      // and a run from the disk's start must get through for the record to show acknowledged data.
+      const [, blockBytes, seekBlocks] = /\bbs='?(\d+)'? seek='?(\d+)'?/u.exec(command.text) ?? [];
+      if (Number(blockBytes) * Number(seekBlocks) >= this.options.allowDataBytes) await this.#hold(options?.signal);
     }
     const result = await this.inner.exec(command, options);
     if (!this.dead && (await this.options.dies(command.text))) this.#die();

@@ -17,7 +17,7 @@ import type { FlatWriteMethod } from "./host-flat-writer.js";
 
 /**
  * Bytes of a data run at most, by how the host writes. For the Python writer memory, not speed, sets it:
- * every lane holds a run's decoded chunks and the run joined into one frame, 2 lanes per channel (then), so
+ * every lane held a run's decoded chunks and the run joined into one frame, 2 lanes per channel (then), so
  * 4 MiB runs held about 64 MiB at 4 channels and took a restore to the host past its 250 MB bound
  * (bench/transporter); 1 MiB runs restore as fast (a frame header per run is all they add). `dd` starts a
  * process per run, so it keeps runs of 4 MiB.
@@ -90,18 +90,25 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
   let failed = false;
   // One iterator shared by the lanes: each takes the next run when it is free.
   const queue = runs.values();
+  const runLength = (run: DiskRun): number => (run.count - 1) * index.chunkSizeBytes + index.chunkLength(run.first + run.count - 1);
+  const longestDataRun = runs.reduce((longest, run) => (run.zero ? longest : Math.max(longest, runLength(run))), 0);
   const lane = async (number: number): Promise<void> => {
+    // Each lane reads its runs into one buffer of its own, free again once the host acknowledged the run
+    // (the writer holds the bytes until then, for a resend): no buffer per chunk joined into one per run.
+    let runBuffer: Buffer | undefined;
     for (const run of queue) {
       if (failed) return;
       signal.throwIfAborted();
       const offset = run.first * index.chunkSizeBytes;
-      const length = (run.count - 1) * index.chunkSizeBytes + index.chunkLength(run.first + run.count - 1);
+      const length = runLength(run);
       if (run.zero) {
         await writer.writeZeros(number, offset, length);
         bytesZeroed += length;
       } else {
-        const parts = await Promise.all(Array.from({ length: run.count }, (_, i) => reader.readChunk(run.first + i)));
-        await writer.write(number, offset, parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+        runBuffer ??= Buffer.allocUnsafeSlow(longestDataRun);
+        const data = runBuffer.subarray(0, length);
+        await reader.readInto(offset, data);
+        await writer.write(number, offset, data);
         bytesWritten += length;
       }
       request.onDone(length, run.zero, run);
