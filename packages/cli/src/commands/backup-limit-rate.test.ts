@@ -16,37 +16,11 @@ import { DEFAULT_RATE_LIMIT_BURST_BYTES } from "@esxbackup/transporter";
 import { formatRunSummary } from "./backup-report.js";
 import type { RunSummary } from "./backup-report.js";
 import { hostLoginFixture } from "./host-login-fixture.js";
-import { runCli } from "./repo/cli-test-support.js";
+import { fastForward, runCli } from "./repo/cli-test-support.js";
 
 const MIB = 1024 * 1024;
 /** Each VM's disk: 12 MiB, 8 MiB of it data (the rest is zero and never read). */
 const DATA_BYTES = 8 * MIB;
-
-/**
- * Timers on a manual clock: a wait of `ms` fires on the next turn of the event loop, the clock moved on to
- * the wait's end first. So the clock's time passes only in the limiter's waits.
- */
-function fastForward(clock: ManualClock): Scheduler & { asked: number[] } {
-  const asked: number[] = [];
-  return {
-    asked,
-    every(ms, fn) {
-      asked.push(ms);
-      let stopped = false;
-      let dueMs = clock.now().getTime() + ms;
-      const tick = (): void => {
-        if (stopped) return;
-        const behind = dueMs - clock.now().getTime();
-        if (behind > 0) clock.advance(behind);
-        dueMs += ms;
-        fn();
-        setImmediate(tick);
-      };
-      setImmediate(tick);
-      return () => (stopped = true);
-    },
-  };
-}
 
 /** Timers that never fire: a read that has to wait for the limit waits until the run is aborted. */
 function never(onArmed: () => void): Scheduler {

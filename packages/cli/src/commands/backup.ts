@@ -22,6 +22,7 @@ import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
+import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
 import { parseByteSize, usingRepositoryAlongside } from "./repo/open-repository.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
@@ -172,27 +173,6 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }
-}
-
-/**
- * Below this a backup keeps its VM's snapshot open for days: 1 GiB of changes takes over four hours, and a
- * read of 4 MiB waits a minute for its turn (docs/adr/0032).
- */
-const MIN_LIMIT_RATE_BYTES_PER_SECOND = 64 * 1024;
-
-/** `50M`, `800K`, `50M/s` → bytes per second. */
-function parseLimitRate(text: string): number {
-  const size = text.trim().replace(/\/s$/iu, "");
-  let bytesPerSecond: number;
-  try {
-    bytesPerSecond = parseByteSize(size, "--limit-rate");
-  } catch {
-    throw new InvalidInputError("--limit-rate", `expected bytes per second like 50M, 800K or 50M/s (K, M, G: KiB, MiB, GiB) (got ${JSON.stringify(text)})`);
-  }
-  if (bytesPerSecond < MIN_LIMIT_RATE_BYTES_PER_SECOND) {
-    throw new InvalidInputError("--limit-rate", `${JSON.stringify(text)} is below the least rate, ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024} KiB/s: slower, a backup would keep the VM's snapshot open for days`);
-  }
-  return bytesPerSecond;
 }
 
 function collect(value: string, previous: string[]): string[] {

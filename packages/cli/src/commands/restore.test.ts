@@ -21,9 +21,11 @@ import { open, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { ManualClock } from "@esxbackup/domain";
 import type { SimulatedHost } from "@esxbackup/esxi-simulator";
+import { DEFAULT_RATE_LIMIT_BURST_BYTES } from "@esxbackup/transporter";
 import { hostLoginFixture } from "./host-login-fixture.js";
-import { fileHashes, runCli } from "./repo/cli-test-support.js";
+import { fastForward, fileHashes, runCli } from "./repo/cli-test-support.js";
 import { pointOfSimulatedVm, startRestoreTestHost } from "./restore-test-support.js";
 
 const MIB = 1024 * 1024;
@@ -174,6 +176,12 @@ describe("esxbackup restore", () => {
     const discardToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--discard-leftover"]);
     assert.equal(discardToFile.code, 2);
     assert.match(discardToFile.stderr, /--discard-leftover: goes with --to-host, not --to-file/u);
+    const limitToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--limit-rate", "50M"]);
+    assert.equal(limitToFile.code, 2);
+    assert.match(limitToFile.stderr, /--limit-rate: goes with --to-host, not --to-file/u);
+    const badRate = await toHost("--name", "never", "--limit-rate", "10K");
+    assert.equal(badRate.code, 2);
+    assert.match(badRate.stderr, /^esxbackup: --limit-rate: "10K" is below the least rate, 64 KiB\/s/u);
     const discardOver = await toHost("--over-original", "--discard-leftover");
     assert.equal(discardOver.code, 2);
     assert.match(discardOver.stderr, /--discard-leftover: goes with a restore as a new VM/u);
@@ -374,6 +382,24 @@ describe("esxbackup restore", () => {
     assert.equal(rewrittenBy(whole.json), big.image.length);
     assert.ok((await readFile(flat)).equals(big.image), "the disk equals the point");
     assert.ok(!existsSync(recordPath));
+  });
+
+  it("--limit-rate: the data sent waits for the limit — on a clock that moves only in its waits, the restore's time is its bytes over the rate, less the one burst", async () => {
+    const big = await pointOfSimulatedVm(host, "big", repo, work);
+    const rate = 8 * MIB;
+    const clock = new ManualClock(new Date());
+    const args = ["restore", "--repo", repo, "--point", big.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "limited", "--limit-rate", "8M"];
+    const result = await runCli([...args, "--json"], {}, { clock, scheduler: fastForward(clock) });
+    printed.push(result.stdout, result.stderr);
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as { bytesWritten: number; seconds: number; limitBytesPerSecond: number; secondsHeldByLimit: number };
+    assert.equal(json.limitBytesPerSecond, rate);
+    assert.equal(json.bytesWritten, big.image.length - countZeroBytesOfChunks(big.image, 64 * 1024));
+    // The bucket starts full (one burst free); the last run is sent once its bytes are paid for.
+    const paidSeconds = (json.bytesWritten - DEFAULT_RATE_LIMIT_BURST_BYTES) / rate;
+    assert.ok(json.secondsHeldByLimit >= paidSeconds - MIB / rate - 0.1 && json.secondsHeldByLimit <= paidSeconds + 0.1, `${json.secondsHeldByLimit} s held for ${json.bytesWritten} bytes at ${rate} B/s (${paidSeconds} s to pay)`);
+    assert.ok(Math.abs(json.seconds - json.secondsHeldByLimit) < 0.01, "the restore's time on that clock is the limit's");
+    assert.ok((await readFile(host.model?.vmByName("limited").disks[0]?.extentDataPaths[0] as string)).equals(big.image), "the restored disk equals the point");
   });
 
   it("a leftover of a restore of another point is refused and left untouched; --discard-leftover removes it and restores", async () => {

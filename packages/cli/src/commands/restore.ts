@@ -3,7 +3,7 @@
  *   `--to-file OUT [--disk N] [--format raw|vmdk] [--overwrite]` — one disk into a local raw image or VMDK,
  *     with the safety of `repo restore-image` (the same code: restore-to-file.ts);
  *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
- *     [--power-on] [--channels N] [--discard-leftover]` — the whole VM to an ESXi host as a new VM beside
+ *     [--power-on] [--channels N] [--limit-rate SIZE] [--discard-leftover]` — the whole VM to an ESXi host as a new VM beside
  *     the original (docs/adr/0025): refused before anything is written when a VM of that name exists, the
  *     folder exists and is not a leftover of this same restore, or the datastore lacks the space; a
  *     dropped connection is survived (what the host had not acknowledged is sent again, each retry logged;
@@ -28,13 +28,14 @@
  * interrupted (what it wrote kept, as said, when the host had acknowledged data).
  */
 import type { Command } from "commander";
-import { InvalidInputError, parsePointId, systemClock } from "@esxbackup/domain";
+import { InvalidInputError, parsePointId, systemClock, timerScheduler } from "@esxbackup/domain";
 import { decodingThreads } from "@esxbackup/repository";
 import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
+import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
 import { formatBytes, usingRepository, writeJson } from "./repo/open-repository.js";
 import type { RepoOptions } from "./repo/open-repository.js";
 import { formatRate, startTransfer } from "./repo/transfer-meter.js";
@@ -55,6 +56,7 @@ interface RestoreOptions extends Omit<HostLoginOptions, "host"> {
   powerOn?: boolean;
   overOriginal?: boolean;
   channels?: string;
+  limitRate?: string;
   discardLeftover?: boolean;
   json?: boolean;
 }
@@ -76,6 +78,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--power-on", "with --to-host: power the VM on once registered")
     .option("--over-original", "with --to-host: rewrite the disks of the VM the point was made from (or --name) in place; it must be powered off and have no snapshots")
     .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
+    .option("--limit-rate <size>", `with --to-host: send at most SIZE per second to the host, all disks and channels together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Zeros the host writes itself cost nothing`)
     .option("--discard-leftover", "with --to-host: remove what an interrupted restore to this --name left (only ever a folder marked as an esxbackup restore's) and start over, instead of carrying it on")
     .option("--json", "print the result as JSON")
     .action(async (options: RestoreOptions) => {
@@ -83,7 +86,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
-        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"]] as const) {
+        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"], [options.limitRate, "--limit-rate"]] as const) {
           if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
         }
         const out = options.toFile;
@@ -96,6 +99,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         return;
       }
       const channels = parseChannelsOption(options.channels ?? "4");
+      const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const overOriginal = options.overOriginal === true;
       if (overOriginal && options.discardLeftover === true) throw new InvalidInputError("--discard-leftover", "goes with a restore as a new VM (--name), not --over-original");
       if (overOriginal && (options.datastore !== undefined || options.powerOn === true)) throw new InvalidInputError("--over-original", "keeps the VM where it is and as it is: --datastore and --power-on do not apply");
@@ -111,11 +115,16 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       await usingRepository({ ...repoOptions, threads: decodingThreads() }, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-        const { HostRestoreFailedError, PowerOnFailedError, RestoreLeftResumableError, restoreOverOriginal, restoreToHost, resumeAdvice } = await import("@esxbackup/transporter");
+        const { HostRestoreFailedError, PowerOnFailedError, RestoreLeftResumableError, TransferRateLimiter, restoreOverOriginal, restoreToHost, resumeAdvice } = await import("@esxbackup/transporter");
         const session = await openHostSession({ target, knownHosts }, context);
         try {
           const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;
+          const rateLimiter = limitBytesPerSecond === undefined ? undefined : new TransferRateLimiter({ bytesPerSecond: limitBytesPerSecond, clock, scheduler: context.scheduler ?? timerScheduler });
+          // What the limit cost, for the summary and --json (nothing without a limit).
+          const limited = (): { limitBytesPerSecond: number; secondsHeldByLimit: number } | Record<string, never> =>
+            rateLimiter === undefined ? {} : { limitBytesPerSecond: rateLimiter.bytesPerSecond, secondsHeldByLimit: rateLimiter.held.seconds };
+          const limitNote = (): string => (rateLimiter === undefined ? "" : ` (limited to ${formatRate(rateLimiter.bytesPerSecond)}: writes held back ${rateLimiter.held.seconds.toFixed(1)} s)`);
           const onRetry = (reason: string): void => void context.stderr.write(`esxbackup: ${reason}\n`);
           // Failed after the host began to change (undone where it can be): exit 1, as a backup whose VM failed.
           // Stopped part-way with what the host acknowledged kept to be carried on: says so; Ctrl-C 130, an error 75.
@@ -143,18 +152,19 @@ export function registerRestoreCommand(program: Command, context: CommandContext
               clock,
               progress,
               onRetry,
+              ...(rateLimiter === undefined ? {} : { rateLimiter }),
               onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
                 void context.stderr.write(`esxbackup: resuming restore of point ${pointId} over the VM in ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
               onRewriteWhole: (why) => void context.stderr.write(`esxbackup: ${why}\n`),
             }).catch(failedOnHost);
             if (result === undefined) return;
             if (result.recordLeftBehind !== undefined) context.stderr.write(`esxbackup: ${result.recordLeftBehind}\n`);
-            if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result });
+            if (options.json === true) writeJson(context, { point: pointId, host: session.label, overOriginal: true, ...result, ...limited() });
             else {
               const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
               context.stderr.write(
                 `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host` +
-                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s; its .vmx is kept\n`,
+                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s${limitNote()}; its .vmx is kept\n`,
               );
             }
             return;
@@ -171,6 +181,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             clock,
             progress,
             onRetry,
+            ...(rateLimiter === undefined ? {} : { rateLimiter }),
             discardLeftover: options.discardLeftover === true,
             onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
               void context.stderr.write(`esxbackup: resuming restore of point ${pointId} into ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
@@ -185,13 +196,13 @@ export function registerRestoreCommand(program: Command, context: CommandContext
           if (result === undefined) return;
           if (result.recordLeftBehind !== undefined) context.stderr.write(`esxbackup: ${result.recordLeftBehind}\n`);
           if (options.json === true) {
-            writeJson(context, { point: pointId, host: session.label, ...result });
+            writeJson(context, { point: pointId, host: session.label, ...result, ...limited() });
             return;
           }
           const seconds = result.seconds;
           context.stderr.write(
             `restored point ${pointId} to ${session.label} as ${JSON.stringify(result.name)} (vmid ${result.vmid}) in [${result.datastore}] ${result.name}/: ` +
-              `${formatBytes(result.bytesWritten)} written${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were there already)` : ""} over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})` +
+              `${formatBytes(result.bytesWritten)} written${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were there already)` : ""} over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})${limitNote()}` +
               `${result.poweredOn ? ", powered on" : ""}\n`,
           );
           if (result.detachedSlots.length > 0) context.stderr.write(`esxbackup: the point holds no data for ${result.detachedSlots.join(", ")}; restored as not present\n`);

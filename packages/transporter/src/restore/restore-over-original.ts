@@ -14,16 +14,16 @@
  * powered on since (its `vmware.log` changed: the guest may have written below the recorded chunk) rewrite
  * the disks whole, and say why. Every check on the VM (off, no snapshots, same disks) runs as before.
  */
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { createHash, randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { sh } from "../esxi/ssh/shell-command.js";
-import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 import { HostRestoreRecord, restoreRecordPath } from "./host-restore-record.js";
@@ -51,6 +51,8 @@ export interface RestoreOverOriginalRequest {
   attempts?: number;
   /** A run is sent again after a lost connection: which, and why. */
   onRetry?: (reason: string) => void;
+  /** The bandwidth limit of the run (docs/adr/0032): the disks' data sent waits for it. */
+  rateLimiter?: Pick<TransferRateLimiter, "take">;
   /** An interrupted restore of this same point over this VM is carried on: what of its disks is rewritten already. */
   onResume?: (resume: { folderPath: string; bytesWritten: number; bytesTotal: number }) => void;
   /** The disks are rewritten whole: why (no interrupted restore of this point over the VM, or what was found instead). */
@@ -79,7 +81,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   const startedMs = clock.now().getTime();
   const point = await repository.readPoint(request.pointId);
   const name = request.name ?? point.vm.name;
-  const listing = parseGetAllVms((await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", { signal })).stdout);
+  const listing = await listHostVms(session, { signal });
   const rows = listing.vms.filter((row) => row.name === name);
   const vms = await Promise.all(rows.map((row) => readVmInventory(session, row, { signal })));
   const plan = planOverOriginalRestore(point, name, vms);

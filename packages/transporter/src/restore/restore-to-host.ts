@@ -29,12 +29,13 @@
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
  * through `onRetry`; then the restore fails, and is kept or undone as above.
  */
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { parseGetAllVms } from "../esxi/parsers/parse-get-all-vms.js";
+import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { parsePowerState } from "../esxi/parsers/parse-power-state.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
@@ -74,6 +75,8 @@ export interface RestoreToHostRequest {
   attempts?: number;
   /** Something is tried again after a lost connection: what, and why. */
   onRetry?: (reason: string) => void;
+  /** The bandwidth limit of the run (docs/adr/0032): the disks' data sent waits for it. */
+  rateLimiter?: Pick<TransferRateLimiter, "take">;
   /** Remove a leftover of an interrupted restore of ours in the target folder and start over (docs/adr/0030). */
   discardLeftover?: boolean;
   /** The target folder is a leftover of this same restore, carried on: what of its data is there already. */
@@ -414,10 +417,17 @@ function retryOptions(request: Pick<RestoreToHostRequest, "attempts" | "onRetry"
 
 /** What every disk a restore writes shares, as a new VM or over the original: the session, the writer, the channels, the abort, the retries. */
 export function diskWriteOptions(
-  request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry">,
+  request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry" | "rateLimiter">,
   method: FlatWriteMethod,
-): Pick<WriteDiskRunsRequest, "session" | "method" | "channels" | "signal" | "attempts" | "onRetry"> {
-  return { session: request.session, method, channels: request.channels ?? DEFAULT_RESTORE_CHANNELS, signal: request.signal, ...retryOptions(request) };
+): Pick<WriteDiskRunsRequest, "session" | "method" | "channels" | "signal" | "attempts" | "onRetry" | "rateLimiter"> {
+  return {
+    session: request.session,
+    method,
+    channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
+    signal: request.signal,
+    ...retryOptions(request),
+    ...(request.rateLimiter === undefined ? {} : { rateLimiter: request.rateLimiter }),
+  };
 }
 
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
@@ -460,8 +470,8 @@ async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, 
 }
 
 async function registeredVms(session: HostRestoreSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
-  const listing = await runVimCmd(session, sh`vim-cmd vmsvc/getallvms`, "vim-cmd vmsvc/getallvms", signal === undefined ? {} : { signal });
-  return parseGetAllVms(listing.stdout).vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
+  const listing = await listHostVms(session, signal === undefined ? {} : { signal });
+  return listing.vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
 }
 
 /** Whether `path` (every one of `path`, given several) exists. */

@@ -12,6 +12,7 @@
 import type { DiskReader } from "@esxbackup/repository";
 import { consecutiveRuns } from "../backup/read-runs.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { openFlatFileWriter } from "./host-flat-writer.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
 
@@ -69,6 +70,12 @@ export interface WriteDiskRunsRequest {
   attempts?: number;
   /** Before a run is sent again after a lost connection, with what and why. */
   onRetry?: (reason: string) => void;
+  /**
+   * The run's bandwidth limit (docs/adr/0032): each data run waits for its bytes before it is sent. Zeros
+   * the host makes itself cross no wire and do not wait; a run sent again after a lost connection is not
+   * paced again.
+   */
+  rateLimiter?: Pick<TransferRateLimiter, "take">;
 }
 
 export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ bytesWritten: number; bytesZeroed: number }> {
@@ -108,6 +115,7 @@ export async function writeDiskRuns(request: WriteDiskRunsRequest): Promise<{ by
         runBuffer ??= Buffer.allocUnsafeSlow(longestDataRun);
         const data = runBuffer.subarray(0, length);
         await reader.readInto(offset, data);
+        await request.rateLimiter?.take(length, signal);
         await writer.write(number, offset, data);
         bytesWritten += length;
       }

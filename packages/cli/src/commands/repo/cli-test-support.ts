@@ -1,11 +1,13 @@
 /**
- * Test support for the `repo` commands: runs the CLI in-process and captures what it prints, and fingerprints
- * a folder's files to prove a refused command changed nothing. Not part of the CLI.
+ * Test support for the commands: runs the CLI in-process and captures what it prints, fingerprints a folder's
+ * files to prove a refused command changed nothing, and makes time pass only in the waits of a bandwidth
+ * limit. Not part of the CLI.
  */
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import type { ManualClock, Scheduler } from "@esxbackup/domain";
 import type { CommandContext } from "../../command-context.js";
 import { run } from "../../main.js";
 
@@ -37,4 +39,30 @@ export async function fileHashes(root: string): Promise<Map<string, string>> {
     }
   }
   return files;
+}
+
+/**
+ * Timers on a manual clock: a wait of `ms` fires on the next turn of the event loop, the clock moved on to
+ * the wait's end first. So the clock's time passes only in the limiter's waits.
+ */
+export function fastForward(clock: ManualClock): Scheduler & { asked: number[] } {
+  const asked: number[] = [];
+  return {
+    asked,
+    every(ms, fn) {
+      asked.push(ms);
+      let stopped = false;
+      let dueMs = clock.now().getTime() + ms;
+      const tick = (): void => {
+        if (stopped) return;
+        const behind = dueMs - clock.now().getTime();
+        if (behind > 0) clock.advance(behind);
+        dueMs += ms;
+        fn();
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      return () => (stopped = true);
+    },
+  };
 }
