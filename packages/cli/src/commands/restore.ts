@@ -141,18 +141,12 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             context.setExitCode(ExitCode.problemsFound);
             return undefined;
           };
+          // What both kinds of restore to a host are given alike.
+          const common = { session, repository, pointId, channels, signal: context.signal, clock, progress, onRetry, ...(rateLimiter === undefined ? {} : { rateLimiter }) };
           if (overOriginal) {
             const result = await restoreOverOriginal({
-              session,
-              repository,
-              pointId,
+              ...common,
               ...(name === undefined ? {} : { name }),
-              channels,
-              signal: context.signal,
-              clock,
-              progress,
-              onRetry,
-              ...(rateLimiter === undefined ? {} : { rateLimiter }),
               onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
                 void context.stderr.write(`esxbackup: resuming restore of point ${pointId} over the VM in ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
               onRewriteWhole: (why) => void context.stderr.write(`esxbackup: ${why}\n`),
@@ -170,18 +164,10 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             return;
           }
           const result = await restoreToHost({
-            session,
-            repository,
-            pointId,
+            ...common,
             name: name as string,
             ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
             powerOn: options.powerOn === true,
-            channels,
-            signal: context.signal,
-            clock,
-            progress,
-            onRetry,
-            ...(rateLimiter === undefined ? {} : { rateLimiter }),
             discardLeftover: options.discardLeftover === true,
             onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
               void context.stderr.write(`esxbackup: resuming restore of point ${pointId} into ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
