@@ -44,11 +44,12 @@ for (const version of ESXI_VERSIONS) {
     };
     let ecdsaKey: string;
     let rsaKey: string;
+    let keyDir: string;
 
     before(async () => {
       const { mkdtempSync } = await import("node:fs");
       const { tmpdir } = await import("node:os");
-      const keyDir = mkdtempSync(join(tmpdir(), "esxbackup-key-"));
+      keyDir = mkdtempSync(join(tmpdir(), "esxbackup-key-"));
       execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "test", "-f", join(keyDir, "id")]);
       execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "test", "-f", join(keyDir, "rsa")]);
       ecdsaKey = readFileSync(join(keyDir, "id"), "utf8");
@@ -59,6 +60,8 @@ for (const version of ESXI_VERSIONS) {
     });
     after(async () => {
       await t.stop();
+      const { rmSync } = await import("node:fs");
+      rmSync(keyDir, { recursive: true, force: true });
     });
 
     it("logs in with the password through keyboard-interactive and runs a command", async () => {
