@@ -1,7 +1,7 @@
 // Nothing listening: a clear, retryable connect error after the configured attempts, each failed attempt
 // reported; nothing pinned.
 import { strict as assert } from "node:assert";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,14 +11,16 @@ import type { EsxiSshSessionEvent } from "./esxi-ssh-session.js";
 import { EsxiSshSession } from "./esxi-ssh-session.js";
 import { KnownHostsFile } from "./known-hosts-file.js";
 
-test("a host that refuses connections fails with SshConnectError after every attempt", async () => {
+test("a host that refuses connections fails with SshConnectError after every attempt", async (t) => {
   // A port that was free a moment ago and has nothing listening now.
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
 
-  const knownHosts = new KnownHostsFile(join(mkdtempSync(join(tmpdir(), "connect-")), "known_hosts"));
+  const folder = mkdtempSync(join(tmpdir(), "connect-"));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const knownHosts = new KnownHostsFile(join(folder, "known_hosts"));
   const events: EsxiSshSessionEvent[] = [];
   const delays: number[] = [];
   const error = await EsxiSshSession.open({

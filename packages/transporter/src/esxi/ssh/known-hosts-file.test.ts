@@ -3,12 +3,23 @@
 // when a write cannot happen).
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { hostKeyFromBlob } from "./host-key.js";
 import { KnownHostsFile } from "./known-hosts-file.js";
+
+/** A folder of its own for each test, all removed at the end. */
+const folders: string[] = [];
+after(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+function tempFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  folders.push(folder);
+  return folder;
+}
 
 function newKey(dir: string, name: string): ReturnType<typeof hostKeyFromBlob> {
   execFileSync("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", join(dir, name)]);
@@ -17,7 +28,7 @@ function newKey(dir: string, name: string): ReturnType<typeof hostKeyFromBlob> {
 }
 
 test("pins, looks up, re-pins and keeps other lines, in a file ssh-keygen reads", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const dir = tempFolder();
   const path = join(dir, "sub", "known_hosts");
   const a = newKey(dir, "a");
   const b = newKey(dir, "b");
@@ -44,7 +55,7 @@ test("pins, looks up, re-pins and keeps other lines, in a file ssh-keygen reads"
 
 test("a write that cannot happen fails with the reason and leaves nothing behind", async () => {
   // A folder where the file should be: rename cannot replace it, whoever runs the test (root included).
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const dir = tempFolder();
   const file = new KnownHostsFile(join(dir, "known_hosts"));
   mkdirSync(join(dir, "known_hosts"));
   await assert.rejects(file.pin("esx01", 22, newKey(dir, "k")), /EISDIR|directory/u);
@@ -52,7 +63,7 @@ test("a write that cannot happen fails with the reason and leaves nothing behind
 });
 
 test("a SHA256 fingerprint is written as OpenSSH prints it", () => {
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const dir = tempFolder();
   const key = newKey(dir, "k");
   const printed = execFileSync("ssh-keygen", ["-lf", join(dir, "k.pub")], { encoding: "utf8" }).split(" ")[1];
   assert.equal(key.fingerprint, printed);
@@ -60,7 +71,7 @@ test("a SHA256 fingerprint is written as OpenSSH prints it", () => {
 });
 
 test("writers that do not share memory (two processes) never lose each other's pins", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const dir = tempFolder();
   const path = join(dir, "known_hosts");
   const key = newKey(dir, "k");
   const writers = [new KnownHostsFile(path), new KnownHostsFile(path)];
@@ -72,7 +83,7 @@ test("writers that do not share memory (two processes) never lose each other's p
 });
 
 test("a lock left by a process that died is taken over", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "known-hosts-"));
+  const dir = tempFolder();
   const path = join(dir, "known_hosts");
   // A pid that cannot exist (above Linux's pid_max limit of 2^22).
   writeFileSync(`${path}.lock`, String(2 ** 22 + 1));
