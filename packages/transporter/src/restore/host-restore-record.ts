@@ -67,6 +67,12 @@ export function restoreRecordPath(folder: Pick<RecordedFolder, "folderPath">): s
   return `${folder.folderPath}/${RESTORE_RECORD_NAME}`;
 }
 
+/** The text of the restore record in the folder, or undefined when there is none. */
+export async function readRestoreRecordText(session: Pick<EsxiSshSession, "exec">, folder: Pick<RecordedFolder, "folderPath">, signal: AbortSignal): Promise<string | undefined> {
+  const result = await session.exec(sh`cat -- ${restoreRecordPath(folder)}`, { check: false, retryOnConnectionLost: true, signal });
+  return result.exitCode === 0 ? result.stdout.toString("utf8") : undefined;
+}
+
 interface DiskAcks {
   runs: readonly DiskRun[];
   acknowledged: Uint8Array;

@@ -14,7 +14,6 @@
  * powered on since (its `vmware.log` changed: the guest may have written below the recorded chunk) rewrite
  * the disks whole, and say why. Every check on the VM (off, no snapshots, same disks) runs as before.
  */
-import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { createHash, randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
@@ -25,8 +24,9 @@ import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
-import { HostRestoreRecord, restoreRecordPath } from "./host-restore-record.js";
+import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
 import { planOverOriginalRestore } from "./plan-over-original-restore.js";
 import type { OverOriginalDisk, OverOriginalPlan } from "./plan-over-original-restore.js";
 import { VM_LOG_ABSENT, decideOverOriginalStart, restoreStopCause } from "./restore-record.js";
@@ -100,7 +100,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
     registering: false,
     vmLog: await vmLogFingerprint(session, plan, signal),
   };
-  const start = decideOverOriginalStart(expected, await readRecord(session, plan, signal));
+  const start = decideOverOriginalStart(expected, await readRestoreRecordText(session, plan, signal));
   const bytesTotal = plan.disks.reduce((sum, disk) => sum + disk.sizeBytes, 0);
   const record = new HostRestoreRecord({
     session,
@@ -186,12 +186,6 @@ function recordedChunk(record: RestoreRecord, disk: OverOriginalDisk): number {
 function bytesBelow(record: RestoreRecord, disk: OverOriginalDisk, readers: ReadonlyMap<number, DiskReader>): number {
   const reader = readers.get(disk.index) as DiskReader;
   return Math.min(recordedChunk(record, disk) * reader.index.chunkSizeBytes, disk.sizeBytes);
-}
-
-/** The restore record in the VM's folder, or undefined when there is none. */
-async function readRecord(session: HostRestoreSession, plan: OverOriginalPlan, signal: AbortSignal): Promise<string | undefined> {
-  const result = await session.exec(sh`cat -- ${restoreRecordPath(plan)}`, { check: false, retryOnConnectionLost: true, signal });
-  return result.exitCode === 0 ? result.stdout.toString("utf8") : undefined;
 }
 
 /**

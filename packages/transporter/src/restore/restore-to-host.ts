@@ -29,7 +29,6 @@
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
  * through `onRetry`; then the restore fails, and is kept or undone as above.
  */
-import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
@@ -42,8 +41,9 @@ import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
+import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
-import { HostRestoreRecord, restoreRecordPath } from "./host-restore-record.js";
+import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
 import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
@@ -177,7 +177,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   const leftover: LeftoverFolderDecision | undefined =
     folderExists && !vmNames.includes(plan.name)
       ? decideLeftoverFolder(plan, request.pointId, point.chunkSizeBytes, {
-          recordText: await readRecord(session, plan, signal),
+          recordText: await readRestoreRecordText(session, plan, signal),
           registeredFromFolder: vms.filter((vm) => vm.file.startsWith(`[${plan.datastore}] ${plan.name}/`)),
           discard: request.discardLeftover === true,
         })
@@ -433,12 +433,6 @@ export function diskWriteOptions(
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
 function dataBytesOf(reader: DiskReader): number {
   return bytesOfDataChunksBelow(reader.index.chunkCount, reader.index);
-}
-
-/** The restore record in the target folder, or undefined when there is none. */
-async function readRecord(session: HostRestoreSession, plan: HostRestorePlan, signal: AbortSignal): Promise<string | undefined> {
-  const result = await session.exec(sh`cat -- ${restoreRecordPath(plan)}`, { check: false, retryOnConnectionLost: true, signal });
-  return result.exitCode === 0 ? result.stdout.toString("utf8") : undefined;
 }
 
 /**

@@ -100,8 +100,8 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const files = new HostFileMemo(session);
   const vm = await readVmInventory(session, row, { signal, files });
 
-  // Before the snapshot: the .vmx then names the base disks, as restore expects. The host's files are read
-  // at once, each over its own channel: one round trip instead of one per file (a few per VM).
+  // Before the snapshot: the .vmx then names the base disks, as restore expects. The inventory has read them
+  // already (the memo keeps its bytes); any it did not are read at once, each over its own channel.
   const [vmxBytes, descriptorReads] = await Promise.all([
     files.bytes(vm.vmxPath, `the .vmx of VM ${JSON.stringify(vmName)}`, { signal }),
     Promise.all(
