@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InvalidInputError, systemClock, timerScheduler } from "@esxbackup/domain";
 import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
-import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent } from "@esxbackup/transporter";
+import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent, VmSelection } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
@@ -97,7 +97,8 @@ export function registerBackupCommand(program: Command, context: CommandContext)
           throw error;
         }
       };
-      let selection: Record<string, unknown> | undefined;
+      // With --all: what was chosen, for --json (the VMs themselves are the report's).
+      let selection: ({ all: true; excluded: string[] } & Omit<VmSelection, "vmNames">) | undefined;
       const outcomes = await usingRepositoryAlongside(repo, context, loggedIn, async (repository, { session, capabilities }) => {
         let spare: EsxiSshSession | undefined = session;
         try {
@@ -108,8 +109,9 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             for (const name of chosen.systemVms) log(`${JSON.stringify(name)}: a system VM (its .vmx is on no datastore), left out`);
             for (const vmid of chosen.invalidVmids) log(`VM ${vmid}: the host could not load it (listed as invalid), so it cannot be backed up; its .vmx may be gone or its datastore unmounted`);
             if (chosen.vmNames.length === 0) log("--all: no VM to back up on this host");
-            selection = { all: true, excluded: [...new Set(options.exclude)], unknownExclusions: chosen.unknownExclusions, systemVms: chosen.systemVms, invalidVmids: chosen.invalidVmids };
-            vmNames = chosen.vmNames;
+            const { vmNames: chosenNames, ...chosenAbout } = chosen;
+            selection = { all: true, excluded: [...new Set(options.exclude)], ...chosenAbout };
+            vmNames = chosenNames;
           }
           return await backUpVms({
             vmNames,
