@@ -33,9 +33,17 @@ if [ -e "$target" ] || [ -L "$target" ]; then
   fi
 fi
 mkdir -p "$bin_dir"
+# The CLI's Node options are those of its first line (#!/usr/bin/env -S node OPTION...): words without
+# quotes or spaces inside, passed on as they are (docs/adr/0033-heap-setting-for-the-data-path.md).
+node_options=$(sed -n '1s|^#!/usr/bin/env -S node||p' "$cli")
+case $node_options in
+  *[!A-Za-z0-9=._\ -]*) echo "link-command.sh: unexpected Node options on the first line of $cli: $node_options" >&2; exit 1 ;;
+esac
 quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 partial=$(mktemp "$bin_dir/.esxbackup.XXXXXX")
-printf '#!/bin/sh\n%s\nexec %s %s "$@"\n' "$marker" "$(quote "$node")" "$(quote "$cli")" >"$partial"
+options=""
+for option in $node_options; do options="$options $option"; done
+printf '#!/bin/sh\n%s\nexec %s%s %s "$@"\n' "$marker" "$(quote "$node")" "$options" "$(quote "$cli")" >"$partial"
 chmod 755 "$partial"
 mv -f "$partial" "$target"
 echo "esxbackup is now $target (runs $cli)"

@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureImages } from "./make-image.mjs";
 import { measure, run } from "./measure.mjs";
+import { cliCommand } from "./peers/esxbackup.mjs";
 import { formatMiB, parseSize } from "./sizes.mjs";
 
 const { values: opts } = parseArgs({
@@ -28,7 +29,7 @@ const workDir = resolve(opts["work-dir"]);
 mkdirSync(workDir, { recursive: true });
 run(["npx", "--no-install", "tsc", "-b", "packages/cli"], { cwd: root });
 const images = ensureImages(workDir, opts.seed, parseSize(opts.size), (line) => console.error(line));
-const cli = ["node", join(root, "packages/cli/bin/esxbackup.js"), "repo"];
+const cli = [...cliCommand(join(root, "packages/cli/bin/esxbackup.js")), "repo"];
 const json = (text) => JSON.parse(text);
 
 const rows = [];

@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import { ensureTools } from "../repository/ensure-tools.mjs";
 import { CHANGE_BLOCK_BYTES, ensureImages } from "../repository/make-image.mjs";
 import { CommandFailedError, measure, prepareCache, probeCacheDrop, run } from "../repository/measure.mjs";
-import { parseLastJson } from "../repository/peers/esxbackup.mjs";
+import { cliCommand, parseLastJson } from "../repository/peers/esxbackup.mjs";
 import { resticPeer } from "../repository/peers/restic.mjs";
 import { parseSize } from "../repository/sizes.mjs";
 import { snapshotBuild } from "../repository/snapshot-build.mjs";
@@ -242,7 +242,7 @@ async function main() {
   log(`host ready at ${target}; VM ${ready.vmName}, base extent ${ready.flatSandboxPath}`);
 
   const ssh = ["sshpass", "-f", paths.hostPassword, "ssh", "-p", String(ready.port), "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${paths.opensshKnownHosts}`, "-o", `Ciphers=${OPENSSH_CIPHER}`, "-o", "LogLevel=ERROR", "root@127.0.0.1"];
-  const cli = ["node", cliPath];
+  const cli = cliCommand(cliPath);
   const login = ["--user", "root", "--password-file", paths.hostPassword, "--known-hosts", paths.knownHosts];
   const restic = resticPeer({ cacheDir: paths.resticCache, password: REPO_PASSWORD });
   const versions = [

@@ -33,6 +33,12 @@ describe("the esxbackup command on PATH", () => {
       const version = spawnSync("esxbackup", ["--version"], { cwd: "/", env, encoding: "utf8" });
       assert.equal(version.status, 0, version.stderr);
       assert.equal(version.stdout.trim(), VERSION);
+      // The wrapper starts Node with the CLI's own options, those of its first line (docs/adr/0033).
+      const options = /^#!\/usr\/bin\/env -S node (.+)$/m.exec(readFileSync(join(root, "packages/cli/bin/esxbackup.js"), "utf8").split("\n")[0] ?? "")?.[1] ?? "";
+      assert.match(options, /--initial-old-space-size=\d+/, "the CLI's first line names its heap setting");
+      assert.match(readFileSync(join(bin, "esxbackup"), "utf8"), new RegExp(`^exec '[^']+' ${options.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} '[^']+/esxbackup\\.js' "\\$@"$`, "m"));
+      const direct = spawnSync(join(root, "packages/cli/bin/esxbackup.js"), ["--version"], { cwd: "/", env, encoding: "utf8" });
+      assert.equal(direct.stdout.trim(), VERSION, `the CLI run by its own first line: ${direct.stderr}`);
       assert.equal(spawnSync("bash", [link, "--bin-dir", bin], { encoding: "utf8" }).status, 0, "run again, it replaces its own wrapper");
 
       writeFileSync(join(bin, "esxbackup"), "#!/bin/sh\necho someone else's\n");
