@@ -25,7 +25,7 @@ function table(header, lines) {
 /** Pure: the ratios between rows (undefined where a row is missing). */
 export function ratios(rows) {
   const of = (key) => rows.find((r) => r.key === key);
-  const [full, incr, sshCat, restic, rsync, restore, upload] = ["ours-full", "ours-incr", "ssh-cat", "restic", "rsync", "restore", "upload"].map(of);
+  const [full, incr, sshCat, restic, rsync, restore, verify, upload] = ["ours-full", "ours-incr", "ssh-cat", "restic", "rsync", "restore", "verify", "upload"].map(of);
   const both = (a, b, f) => (a && b ? f(a, b) : undefined);
   return {
     fullVsSshCat: both(full, sshCat, (a, b) => b.wallS / a.wallS),
@@ -35,7 +35,8 @@ export function ratios(rows) {
     incrWallVsFull: both(incr, full, (a, b) => a.wallS / b.wallS),
     incrWireVsFull: both(incr, full, (a, b) => wire(a) / wire(b)),
     restoreVsUpload: both(restore, upload, (a, b) => b.wallS / a.wallS),
-    oursPeakRssBytes: [full, incr, restore].some(Boolean) ? Math.max(...[full, incr, restore].filter(Boolean).map((r) => r.maxRssBytes)) : undefined,
+    verifyVsRestore: both(verify, restore, (a, b) => a.wallS / b.wallS),
+    oursPeakRssBytes: [full, incr, restore, verify].some(Boolean) ? Math.max(...[full, incr, restore, verify].filter(Boolean).map((r) => r.maxRssBytes)) : undefined,
   };
 }
 
@@ -78,6 +79,7 @@ export function formatTable(meta, rows) {
     "ours-full": [r.fullVsSshCat && `${x(r.fullVsSshCat)} ssh cat`, r.fullVsRestic && `${x(r.fullVsRestic)} restic`].filter(Boolean).join(", "),
     "ours-incr": [r.incrWallVsRsync && `wall ${x(r.incrWallVsRsync)} rsync`, r.incrWireVsRsync && `wire ${x(r.incrWireVsRsync)} rsync`, r.incrWallVsFull && `wall ${x(r.incrWallVsFull)} full`].filter(Boolean).join(", "),
     restore: r.restoreVsUpload ? `${x(r.restoreVsUpload)} upload` : "",
+    verify: r.verifyVsRestore ? `wall ${x(r.verifyVsRestore)} restore's` : "",
   };
   const header = ["run", "wall s", "MB/s", "receiver CPU s/GB", "host CPU s/GB", "peak RSS MiB", "wire MB", "others' CPU s", "ratios"];
   const lines = rows.map((row) => [

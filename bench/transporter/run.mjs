@@ -3,7 +3,7 @@
 // bench/README.md ("transporter/").
 //
 //   node bench/transporter/run.mjs [--size 4GiB] [--changed-percent 1] [--load-writes-per-second 1]
-//        [--channels N] [--only ssh,restic,ours,rsync,restore,upload] [--cache cold|warm] [--work-dir DIR]
+//        [--channels N] [--only ssh,restic,ours,rsync,restore,verify,upload] [--cache cold|warm] [--work-dir DIR]
 //        [--seed S] [--host-cpu 0] [--receiver-cpu 1] [--step-timeout 3600] [--cli PATH] [--no-build] [--keep]
 //   node bench/transporter/run.mjs --report bench/out/transporter/results.json   (print a run's report again)
 //
@@ -17,6 +17,7 @@
 //   4. ours, incremental
 //   5. rsync:          snapshot; rsync --inplace --no-whole-file host:<base flat> copy.img; snapshot removed
 //   6. ours, restore:  esxbackup restore --to-host (the incremental's point, as a new VM)
+//      ours, verify:   the same restore with --verify, as another new VM (the host fingerprints its disk)
 //      ssh upload:     ssh host 'cat > <datastore>/upload.img' < base.img
 // Bytes on the wire are counted by the simulated host's SSH server (SimulatedHost.sshWireBytes), the same
 // meter for every tool. Writes results.json and results.md to the work dir and prints the report; the run's
@@ -43,7 +44,7 @@ const HOST_SCRIPT = fileURLToPath(new URL("./simulated-host.mjs", import.meta.ur
 // Not secrets: a throw-away simulated host and throw-away repositories.
 const HOST_PASSWORD = "bench-host-password";
 const REPO_PASSWORD = "bench-password";
-const STEPS = ["ssh", "restic", "ours", "rsync", "restore", "upload"];
+const STEPS = ["ssh", "restic", "ours", "rsync", "restore", "verify", "upload"];
 // The cipher ours negotiates with ESXi 8 (bench/ssh-session); OpenSSH's default there is aes128-ctr + HMAC,
 // about 30 % slower, which would flatter us.
 const OPENSSH_CIPHER = "aes128-gcm@openssh.com";
@@ -386,6 +387,11 @@ async function main() {
       step("restore", "esxbackup restore --to-host (new VM)", '"$@"', [...cli, "restore", "--repo", paths.oursRepo, "--point", points.incr, "--to-host", target, ...login, "--name", `${BENCH_VM_NAME}-restored`, "--datastore", ready.datastore, ...(opts.channels ? ["--channels", opts.channels] : []), "--json"]),
     );
   }
+  if (only.has("verify")) {
+    await attempt("verify", "esxbackup restore --to-host --verify (new VM)", ["ours-incr"], () =>
+      step("verify", "esxbackup restore --to-host --verify (new VM)", '"$@"', [...cli, "restore", "--repo", paths.oursRepo, "--point", points.incr, "--to-host", target, ...login, "--name", `${BENCH_VM_NAME}-verified`, "--datastore", ready.datastore, ...(opts.channels ? ["--channels", opts.channels] : []), "--verify", "--json"]),
+    );
+  }
   if (only.has("upload")) {
     const upload = `${ready.datastoreSandboxPath}/bench-upload.img`;
     await attempt("upload", "ssh host 'cat > file' < image", [], async () => {
@@ -405,6 +411,7 @@ async function main() {
   const bySnapshot = (snapshot) => host.request("snapshot-sha256", snapshot);
   if (done.has("rsync")) await check("rsync's copy equals the snapshot it read", bySnapshot(peersSnapshot("bench-peers-incr")), sha256OfFile(paths.copy));
   if (done.has("restore")) await check("the restored VM's disk equals the incremental's snapshot", bySnapshot(snapshotOf("ours-incr")), host.request("disk-sha256", { vmName: `${BENCH_VM_NAME}-restored` }));
+  if (done.has("verify")) await check("the VM restored with --verify equals the incremental's snapshot", bySnapshot(snapshotOf("ours-incr")), host.request("disk-sha256", { vmName: `${BENCH_VM_NAME}-verified` }));
 
   const final = await host.request("status");
   const meta = {
