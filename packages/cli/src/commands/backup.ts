@@ -56,11 +56,11 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_SSH_CHANNELS} (default 4)`)
     .option(
       "--limit-rate <size>",
-      `read at most SIZE per second from the host, all VMs and channels of the run together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Unchanged and zero blocks are not read and cost nothing; the host's fingerprint pass (its output is small) is not limited: --limit-host-read does that`,
+      `read at most SIZE per second from the host, all VMs and channels of the run together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Unchanged and zero blocks are not read and cost nothing; the host's fingerprint pass (its output is small) is not limited by it, nor the host's reading of its disks: see --limit-host-read`,
     )
     .option(
       "--limit-host-read <size>",
-      `let the host read at most SIZE per second from its datastore for this run, all VMs, disks and channels together (same SIZE as --limit-rate; at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K): its fingerprint pass, which reads every disk whole on every backup, and the blocks it reads to send, so the backup leaves the datastore's I/O to the VMs running on it. Both limits hold when both are given`,
+      `let the host read at most SIZE per second from its datastore for this run, all VMs, disks and channels together, so the backup leaves the datastore's I/O to the VMs on it (SIZE as for --limit-rate; at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K). It counts the host's fingerprint pass, which reads every disk whole on every backup, full or incremental (a 100 GiB disk at 50M takes over half an hour), and the blocks read to be sent. With --limit-rate, both hold`,
     )
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
