@@ -6,37 +6,20 @@
  * are few, is held back by its pass; with `--limit-rate` too, both hold; bad values exit 2.
  */
 import { strict as assert } from "node:assert";
-import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { ManualClock, systemClock } from "@esxbackup/domain";
-import type { HostModel } from "@esxbackup/esxi-simulator";
-import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
+import { describe, it } from "node:test";
+import { ManualClock } from "@esxbackup/domain";
 import { DEFAULT_RATE_LIMIT_BURST_BYTES } from "@esxbackup/transporter";
+import { LIMIT_TEST_DATA_BYTES as DATA_BYTES, LIMIT_TEST_DISK_BYTES as DISK_BYTES, useBackupLimitFixture } from "./backup-limit-fixture.js";
 import { formatRunSummary } from "./backup-report.js";
 import type { RunSummary } from "./backup-report.js";
-import { hostLoginFixture } from "./host-login-fixture.js";
-import { fastForward, runCli } from "./repo/cli-test-support.js";
+import { fastForward, neverFiring, runCli } from "./repo/cli-test-support.js";
 
 const MIB = 1024 * 1024;
-/** Each VM's disk: 12 MiB, 8 MiB of it data (the rest is zero: hashed by the host, never read to be sent). */
-const DISK_BYTES = 12 * MIB;
-const DATA_BYTES = 8 * MIB;
 
 interface BackupJson {
   vms: { vm: string; point?: string; previousPoint?: string | null }[];
   summary: RunSummary;
-}
-
-function vm(name: string, vmid: number): Record<string, unknown> {
-  return {
-    name,
-    vmid,
-    guestId: "ubuntu64Guest",
-    powerState: "poweredOn",
-    disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: DATA_BYTES }] }],
-    workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: vmid },
-  };
 }
 
 /**
@@ -51,38 +34,11 @@ function assertHeldFor(summary: RunSummary, hostBytes: number, bytesPerSecond: n
 }
 
 describe("esxbackup backup --limit-host-read against a simulated ESXi host", () => {
-  const { work, passwordFile, knownHosts } = hostLoginFixture("esxbackup-limit-host-read-");
-  let host: SimulatedHost;
-  let model: HostModel;
-  let common: string[];
-  const repo = join(work, "repo");
-
-  before(async () => {
-    const config = parseHostConfig(
-      {
-        name: "esx01",
-        esxiVersion: "8.0",
-        ssh: { port: 0, users: [{ name: "root", password: (await readFile(passwordFile, "utf8")).trimEnd() }] },
-        datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 1 << 30 }],
-        vms: [vm("alpha", 1), vm("beta", 2), vm("gamma", 3)],
-      },
-      "test",
-    );
-    host = await SimulatedHost.start(config, { stateDir: join(work, "host"), clock: systemClock });
-    model = host.model as HostModel;
-    common = ["backup", "--host", `127.0.0.1:${host.port}`, "--user", "root", "--known-hosts", knownHosts, "--password-file", passwordFile, "--repo", repo];
-    assert.equal((await runCli(["repo", "init", "--repo", repo, "--chunk-size", "256K"])).code, 0);
-  });
-  after(async () => {
-    await host.stop();
-    await rm(work, { recursive: true, force: true });
-  });
+  const fixture = useBackupLimitFixture("esxbackup-limit-host-read-");
 
   it("first backups of three VMs in one run: the host's pass over each disk and its reads of the data share the limit", async () => {
+    const result = await runCli([...fixture().backupArgs, "--vm", "alpha", "--vm", "beta", "--vm", "gamma", "--full", "--limit-host-read", "4M", "--json"], {}, fastClock());
     const rate = 4 * MIB;
-    const clock = new ManualClock(new Date());
-    const scheduler = fastForward(clock);
-    const result = await runCli([...common, "--vm", "alpha", "--vm", "beta", "--vm", "gamma", "--full", "--limit-host-read", "4M", "--json"], {}, { clock, scheduler });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as BackupJson;
     assert.equal(report.summary.vmsBackedUp, 3);
@@ -96,18 +52,16 @@ describe("esxbackup backup --limit-host-read against a simulated ESXi host", () 
     assert.ok(Math.abs(report.summary.secondsHeldByHostReadLimit - report.summary.seconds) < 0.01, "all that time was the limit's");
     assert.equal(report.summary.secondsHeldByLimit, 0);
     assert.match(formatRunSummary(report.summary), new RegExp(`\\(host reads limited to 4\\.0 MiB/s: held back ${report.summary.secondsHeldByHostReadLimit.toFixed(1)} s\\)$`, "u"));
-    for (const vmid of [1, 2, 3]) assert.deepEqual(model.inventory().find((v) => v.vmid === vmid)?.snapshots ?? [], []);
+    for (const vmid of [1, 2, 3]) assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === vmid)?.snapshots ?? [], []);
   });
 
   it("an incremental reads little: the limit holds back its pass over the whole disk", async () => {
     // A point to continue from, unlimited, then a few writes to back up.
-    const first = await runCli([...common, "--vm", "alpha", "--json"]);
+    const first = await runCli([...fixture().backupArgs, "--vm", "alpha", "--json"]);
     assert.equal(first.code, 0, first.stderr);
-    await model.workload(1).writeNow(3);
+    await fixture().model.workload(1).writeNow(3);
+    const result = await runCli([...fixture().backupArgs, "--vm", "alpha", "--limit-host-read", "2M/s", "--json"], {}, fastClock());
     const rate = 2 * MIB;
-    const clock = new ManualClock(new Date());
-    const scheduler = fastForward(clock);
-    const result = await runCli([...common, "--vm", "alpha", "--limit-host-read", "2M/s", "--json"], {}, { clock, scheduler });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout) as BackupJson;
     assert.equal(report.vms[0]?.previousPoint, (JSON.parse(first.stdout) as BackupJson).vms[0]?.point, "an incremental");
@@ -115,12 +69,12 @@ describe("esxbackup backup --limit-host-read against a simulated ESXi host", () 
     // (12 MiB hashed + the changed blocks read − 4 MiB) / 2 MiB/s: over 4 s, where the reads alone would
     // not wait at all.
     assertHeldFor(report.summary, DISK_BYTES + report.summary.bytesRead, rate);
-    assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
   });
 
   it("with --limit-rate too, both hold: the slower one sets the pace", async () => {
     // The wire's limit slower: (8 − 4) MiB of data at 1 MiB/s = 4 s; the host's alone would take (20 − 4) / 8 = 2 s.
-    const wireBound = await runCli([...common, "--vm", "beta", "--full", "--limit-rate", "1M", "--limit-host-read", "8M", "--json"], {}, fastClock());
+    const wireBound = await runCli([...fixture().backupArgs, "--vm", "beta", "--full", "--limit-rate", "1M", "--limit-host-read", "8M", "--json"], {}, fastClock());
     assert.equal(wireBound.code, 0, wireBound.stderr);
     const wire = (JSON.parse(wireBound.stdout) as BackupJson).summary;
     assert.equal(wire.limitBytesPerSecond, MIB);
@@ -129,21 +83,33 @@ describe("esxbackup backup --limit-host-read against a simulated ESXi host", () 
     assert.ok(wire.secondsHeldByLimit > 0 && wire.secondsHeldByHostReadLimit >= 0);
     assert.match(formatRunSummary(wire), /\(limited to 1\.0 MiB\/s: reads held back \d+\.\d s\) \(host reads limited to 8\.0 MiB\/s: held back \d+\.\d s\)$/u);
     // The host's limit slower: (20 − 4) MiB at 2 MiB/s = 8 s; the wire's alone would take (8 − 4) / 8 = 0.5 s.
-    const hostBound = await runCli([...common, "--vm", "beta", "--full", "--limit-rate", "8M", "--limit-host-read", "2M", "--json"], {}, fastClock());
+    const hostBound = await runCli([...fixture().backupArgs, "--vm", "beta", "--full", "--limit-rate", "8M", "--limit-host-read", "2M", "--json"], {}, fastClock());
     assert.equal(hostBound.code, 0, hostBound.stderr);
     const hostSummary = (JSON.parse(hostBound.stdout) as BackupJson).summary;
     assert.ok(hostSummary.seconds >= (DISK_BYTES + DATA_BYTES - DEFAULT_RATE_LIMIT_BURST_BYTES) / (2 * MIB) - 0.01, `${hostSummary.seconds} s: the host's limit held`);
   });
 
+  it("Ctrl-C while a hash part waits for the limit: exit 130, the snapshot removed", async () => {
+    const abort = new AbortController();
+    // At the least limit the pass goes in parts of 1 MiB: the first four take the bucket's burst, and the
+    // fifth would wait for ever on time that never moves. (gamma has a point from the first test: this is
+    // an incremental, which has nothing to read, so what waits is a part of the pass.)
+    const scheduler = neverFiring(() => queueMicrotask(() => abort.abort(new Error("interrupted"))));
+    const result = await runCli([...fixture().backupArgs, "--vm", "gamma", "--limit-host-read", "64K"], {}, { clock: new ManualClock(new Date()), scheduler, signal: abort.signal });
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /snapshot "esxbackup-run-[^"]+" removed/u);
+    assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === 3)?.snapshots ?? [], []);
+  });
+
   it("bad --limit-host-read values exit 2, naming the option, before anything is done; restore has no such option", async () => {
     for (const value of ["fast", "0", "-5M", "1.5M", "10K", "50M/min", ""]) {
-      const result = await runCli([...common, "--vm", "alpha", "--limit-host-read", value]);
+      const result = await runCli([...fixture().backupArgs, "--vm", "alpha", "--limit-host-read", value]);
       assert.equal(result.code, 2, `${value}: ${result.stderr}`);
       assert.match(result.stderr, value === "10K" ? /^esxbackup: --limit-host-read: "10K" is below the least rate, 64 KiB\/s/u : /^esxbackup: --limit-host-read: expected bytes per second like 50M, 800K or 50M\/s/u, value);
       assert.doesNotMatch(result.stderr, /snapshot "esxbackup-run/u, value);
     }
-    assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
-    const restore = await runCli(["restore", "--repo", repo, "--point", "0", "--to-file", join(work, "out.raw"), "--limit-host-read", "1M"]);
+    assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    const restore = await runCli(["restore", "--repo", fixture().repo, "--point", "0", "--to-file", join(fixture().work, "out.raw"), "--limit-host-read", "1M"]);
     assert.equal(restore.code, 2, restore.stderr);
     assert.match(restore.stderr, /unknown option '--limit-host-read'/u);
   });
