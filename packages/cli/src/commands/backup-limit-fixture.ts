@@ -9,11 +9,11 @@ import { strict as assert } from "node:assert";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { systemClock } from "@esxbackup/domain";
+import { ManualClock, systemClock } from "@esxbackup/domain";
 import type { HostModel } from "@esxbackup/esxi-simulator";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
 import { hostLoginFixture } from "./host-login-fixture.js";
-import { runCli } from "./repo/cli-test-support.js";
+import { neverFiring, runCli } from "./repo/cli-test-support.js";
 
 const MIB = 1024 * 1024;
 /** Each VM's disk. */
@@ -85,4 +85,33 @@ export function useBackupLimitFixture(prefix: string): () => BackupLimitFixture 
     if (started === undefined) throw new Error("the backup limit fixture is used before it started");
     return started;
   };
+}
+
+function snapshotsOf(fixture: BackupLimitFixture, vmid: number): unknown[] {
+  return fixture.model.inventory().find((v) => v.vmid === vmid)?.snapshots ?? [];
+}
+
+/**
+ * `backup --vm <vm> …options` on time that never moves, interrupted (as by Ctrl-C) the moment something
+ * has to wait for a limit: it exits 130 and the VM's snapshot is removed.
+ */
+export async function assertInterruptedWhileHeld(fixture: BackupLimitFixture, vm: { name: string; vmid: number }, options: string[]): Promise<void> {
+  const abort = new AbortController();
+  const scheduler = neverFiring(() => queueMicrotask(() => abort.abort(new Error("interrupted"))));
+  const result = await runCli([...fixture.backupArgs, "--vm", vm.name, ...options], {}, { clock: new ManualClock(new Date()), scheduler, signal: abort.signal });
+  assert.equal(result.code, 130, result.stderr);
+  assert.match(result.stderr, /snapshot "esxbackup-run-[^"]+" removed/u);
+  assert.deepEqual(snapshotsOf(fixture, vm.vmid), []);
+}
+
+/** Malformed and too small values of a limit `option` exit 2 with a message naming it, before any snapshot. */
+export async function assertBadLimitsRefused(fixture: BackupLimitFixture, option: string): Promise<void> {
+  for (const value of ["fast", "0", "-5M", "1.5M", "10K", "50M/min", ""]) {
+    const result = await runCli([...fixture.backupArgs, "--vm", "alpha", option, value]);
+    assert.equal(result.code, 2, `${value}: ${result.stderr}`);
+    const expected = value === "10K" ? `"10K" is below the least rate, 64 KiB/s` : "expected bytes per second like 50M, 800K or 50M/s";
+    assert.ok(result.stderr.startsWith(`esxbackup: ${option}: ${expected}`), `${value}: ${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /snapshot "esxbackup-run/u, value);
+  }
+  assert.deepEqual(snapshotsOf(fixture, 1), []);
 }

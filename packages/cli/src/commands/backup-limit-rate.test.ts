@@ -8,10 +8,10 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { ManualClock } from "@esxbackup/domain";
 import { DEFAULT_RATE_LIMIT_BURST_BYTES } from "@esxbackup/transporter";
-import { LIMIT_TEST_DATA_BYTES as DATA_BYTES, useBackupLimitFixture } from "./backup-limit-fixture.js";
+import { LIMIT_TEST_DATA_BYTES as DATA_BYTES, assertBadLimitsRefused, assertInterruptedWhileHeld, useBackupLimitFixture } from "./backup-limit-fixture.js";
 import { formatRunSummary } from "./backup-report.js";
 import type { RunSummary } from "./backup-report.js";
-import { fastForward, neverFiring, runCli } from "./repo/cli-test-support.js";
+import { fastForward, runCli } from "./repo/cli-test-support.js";
 
 const MIB = 1024 * 1024;
 
@@ -48,23 +48,11 @@ describe("esxbackup backup --limit-rate against a simulated ESXi host", () => {
   });
 
   it("Ctrl-C while a read waits for the limit: exit 130, the snapshot removed", async () => {
-    const clock = new ManualClock(new Date());
-    const abort = new AbortController();
     // The limit at its least, and time that never moves: the first read that must wait would wait for ever.
-    const scheduler = neverFiring(() => queueMicrotask(() => abort.abort(new Error("interrupted"))));
-    const result = await runCli([...fixture().backupArgs, "--vm", "alpha", "--full", "--limit-rate", "64K"], {}, { clock, scheduler, signal: abort.signal });
-    assert.equal(result.code, 130, result.stderr);
-    assert.match(result.stderr, /snapshot "esxbackup-run-[^"]+" removed/u);
-    assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    await assertInterruptedWhileHeld(fixture(), { name: "alpha", vmid: 1 }, ["--full", "--limit-rate", "64K"]);
   });
 
   it("bad --limit-rate values exit 2, naming the option, before anything is done", async () => {
-    for (const value of ["fast", "0", "-5M", "1.5M", "10K", "50M/min", ""]) {
-      const result = await runCli([...fixture().backupArgs, "--vm", "alpha", "--limit-rate", value]);
-      assert.equal(result.code, 2, `${value}: ${result.stderr}`);
-      assert.match(result.stderr, value === "10K" ? /^esxbackup: --limit-rate: "10K" is below the least rate, 64 KiB\/s/u : /^esxbackup: --limit-rate: expected bytes per second like 50M, 800K or 50M\/s/u, value);
-      assert.doesNotMatch(result.stderr, /snapshot "esxbackup-run/u, value);
-    }
-    assert.deepEqual(fixture().model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    await assertBadLimitsRefused(fixture(), "--limit-rate");
   });
 });
