@@ -152,6 +152,9 @@ export { checkHostRestoreTarget, planHostRestore, vmNameProblem } from "./restor
 export type { HostRestoreDisk, HostRestorePlan, HostRestoreRequest, HostRestoreTargetFacts } from "./restore/plan-host-restore.js";
 export { HostRestoreRefusedError } from "./restore/host-restore-refused-error.js";
 export type { HostRestoreRefusal } from "./restore/host-restore-refused-error.js";
+export { compareFingerprints, verifyRestoredDisk, verifyRestoredDisks } from "./restore/verify-restored-disk.js";
+export type { FingerprintComparison, RestoredDiskVerification, RestoreVerification } from "./restore/verify-restored-disk.js";
+export { RestoreVerificationError } from "./restore/restore-verification-error.js";
 export { rewriteVmxForRestore } from "./restore/rewrite-vmx-for-restore.js";
 export type { RewrittenVmx, VmxRewrite } from "./restore/rewrite-vmx-for-restore.js";
 export { HostWriteError, openFlatFileWriter } from "./restore/host-flat-writer.js";

@@ -179,6 +179,9 @@ describe("esxbackup restore", () => {
     const limitToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--limit-rate", "50M"]);
     assert.equal(limitToFile.code, 2);
     assert.match(limitToFile.stderr, /--limit-rate: goes with --to-host, not --to-file/u);
+    const verifyToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--verify"]);
+    assert.equal(verifyToFile.code, 2);
+    assert.match(verifyToFile.stderr, /--verify: goes with --to-host, not --to-file/u);
     const badRate = await toHost("--name", "never", "--limit-rate", "10K");
     assert.equal(badRate.code, 2);
     assert.match(badRate.stderr, /^esxbackup: --limit-rate: "10K" is below the least rate, 64 KiB\/s/u);
@@ -186,6 +189,17 @@ describe("esxbackup restore", () => {
     assert.equal(discardOver.code, 2);
     assert.match(discardOver.stderr, /--discard-leftover: goes with a restore as a new VM/u);
     assert.ok(!existsSync(join(work, "x.raw")));
+  });
+
+  it("--verify: the host fingerprints the restored disk before the VM is registered, and the summary and --json say every block matched", async () => {
+    const blocks = Math.ceil(image.length / 65536);
+    const printedSummary = await toHost("--name", "verified", "--verify");
+    assert.equal(printedSummary.code, 0, printedSummary.stderr);
+    assert.match(printedSummary.stderr, new RegExp(`; verified on the host: ${blocks} blocks of 1 disk\\(s\\) equal the point's \\(python\\)\\n$`, "u"));
+    const json = await toHost("--name", "verified json", "--verify", "--json");
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { verified: unknown }).verified, { disks: 1, blocks, method: "python" });
+    assert.ok((await readFile(host.model?.vmByName("verified json").disks[0]?.extentDataPaths[0] as string)).equals(image));
   });
 
   it("--over-original rewrites a powered-off VM's disk in place, zeros included, and keeps its .vmx", async () => {

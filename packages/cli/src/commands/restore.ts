@@ -3,7 +3,7 @@
  *   `--to-file OUT [--disk N] [--format raw|vmdk] [--overwrite]` — one disk into a local raw image or VMDK,
  *     with the safety of `repo restore-image` (the same code: restore-to-file.ts);
  *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
- *     [--power-on] [--channels N] [--limit-rate SIZE] [--discard-leftover]` — the whole VM to an ESXi host as a new VM beside
+ *     [--power-on] [--channels N] [--limit-rate SIZE] [--discard-leftover] [--verify]` — the whole VM to an ESXi host as a new VM beside
  *     the original (docs/adr/0025): refused before anything is written when a VM of that name exists, the
  *     folder exists and is not a leftover of this same restore, or the datastore lacks the space; a
  *     dropped connection is survived (what the host had not acknowledged is sent again, each retry logged;
@@ -12,7 +12,9 @@
  *     A restore killed outright is carried on by running the same command again (docs/adr/0030);
  *     `--discard-leftover` removes such a leftover instead and starts over. `--over-original` is carried on
  *     the same way, from a record in the VM's folder; with another point, or a VM powered on since, its
- *     disks are rewritten whole, and it says why.
+ *     disks are rewritten whole, and it says why. `--verify` has the host fingerprint each disk once it is
+ *     written and compares them with the point's before the VM is registered (docs/adr/0036): a disk that
+ *     differs fails the restore (exit 1), and nothing of it is kept.
  * `--json` prints the result as one JSON object on stdout. `--password-file` is the host's password; an
  * encrypted repository's passphrase comes from `--repo-password-file` or ESXBACKUP_PASSWORD.
  *
@@ -58,6 +60,7 @@ interface RestoreOptions extends Omit<HostLoginOptions, "host"> {
   channels?: string;
   limitRate?: string;
   discardLeftover?: boolean;
+  verify?: boolean;
   json?: boolean;
 }
 
@@ -80,13 +83,14 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
     .option("--limit-rate <size>", `with --to-host: send at most SIZE per second to the host, all disks and channels together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Zeros the host writes itself cost nothing`)
     .option("--discard-leftover", "with --to-host: remove what an interrupted restore to this --name left (only ever a folder marked as an esxbackup restore's) and start over, instead of carrying it on")
+    .option("--verify", "with --to-host: once the disks are written, have the host fingerprint them and compare with the point before the VM is registered (reads each disk once more on the host)")
     .option("--json", "print the result as JSON")
     .action(async (options: RestoreOptions) => {
       const pointId = parsePointId(options.point);
       const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
-        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"], [options.limitRate, "--limit-rate"]] as const) {
+        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"], [options.limitRate, "--limit-rate"], [options.verify, "--verify"]] as const) {
           if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
         }
         const out = options.toFile;
@@ -142,7 +146,9 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             return undefined;
           };
           // What both kinds of restore to a host are given alike.
-          const common = { session, repository, pointId, channels, signal: context.signal, clock, progress, onRetry, ...(rateLimiter === undefined ? {} : { rateLimiter }) };
+          const common = { session, repository, pointId, channels, signal: context.signal, clock, progress, onRetry, verify: options.verify === true, ...(rateLimiter === undefined ? {} : { rateLimiter }) };
+          const verifiedNote = (verified: { disks: number; blocks: number; method: string } | undefined): string =>
+            verified === undefined ? "" : `; verified on the host: ${verified.blocks} blocks of ${verified.disks} disk(s) equal the point's (${verified.method})`;
           if (overOriginal) {
             const result = await restoreOverOriginal({
               ...common,
@@ -158,7 +164,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
               const zeroed = result.disks.reduce((sum, disk) => sum + disk.bytesZeroed, 0);
               context.stderr.write(
                 `restored point ${pointId} over VM ${result.vmid} ${JSON.stringify(result.name)} on ${session.label}: ${formatBytes(result.bytesWritten)} sent, ${formatBytes(zeroed)} zeroed on the host` +
-                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s${limitNote()}; its .vmx is kept\n`,
+                  `${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were rewritten already)` : ""}, over ${channels} channel(s) (${result.method}) in ${result.seconds.toFixed(1)} s${limitNote()}; its .vmx is kept${verifiedNote(result.verified)}\n`,
               );
             }
             return;
@@ -189,7 +195,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
           context.stderr.write(
             `restored point ${pointId} to ${session.label} as ${JSON.stringify(result.name)} (vmid ${result.vmid}) in [${result.datastore}] ${result.name}/: ` +
               `${formatBytes(result.bytesWritten)} written${result.resumed ? ` (${formatBytes(result.bytesAlreadyWritten)} were there already)` : ""} over ${channels} channel(s) (${result.method}) in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? result.bytesWritten / seconds : 0)})${limitNote()}` +
-              `${result.poweredOn ? ", powered on" : ""}\n`,
+              `${result.poweredOn ? ", powered on" : ""}${verifiedNote(result.verified)}\n`,
           );
           if (result.detachedSlots.length > 0) context.stderr.write(`esxbackup: the point holds no data for ${result.detachedSlots.join(", ")}; restored as not present\n`);
         } finally {

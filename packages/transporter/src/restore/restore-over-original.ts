@@ -34,6 +34,8 @@ import type { RestoreRecord } from "./restore-record.js";
 import { HostRestoreFailedError, RestoreLeftResumableError, diskWriteOptions } from "./restore-to-host.js";
 import type { HostRestoreSession } from "./restore-to-host.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
+import { verifyRestoredDisks } from "./verify-restored-disk.js";
+import type { RestoreVerification } from "./verify-restored-disk.js";
 
 export interface RestoreOverOriginalRequest {
   session: HostRestoreSession;
@@ -59,6 +61,12 @@ export interface RestoreOverOriginalRequest {
   onRewriteWhole?: (why: string) => void;
   /** Least time between two saves of the restore's record on the host (default RESTORE_RECORD_INTERVAL_MS). */
   recordIntervalMs?: number;
+  /**
+   * Once every disk is rewritten, the host fingerprints each and they are compared with the point's
+   * (docs/adr/0036); a disk that differs fails the restore and its record is removed, so that the next run
+   * rewrites the disks whole.
+   */
+  verify?: boolean;
 }
 
 export interface RestoreOverOriginalResult {
@@ -73,6 +81,8 @@ export interface RestoreOverOriginalResult {
   bytesAlreadyWritten: number;
   /** The disks are rewritten, but the restore's record could not be removed: what to do. */
   recordLeftBehind?: string;
+  /** With `verify`: the disks fingerprinted on the host, every block equal to the point's. */
+  verified?: RestoreVerification;
   seconds: number;
 }
 
@@ -121,6 +131,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   }
 
   const disks: RestoreOverOriginalResult["disks"] = [];
+  let verified: RestoreVerification | undefined;
   try {
     for (const disk of plan.disks) {
       const reader = readers.get(disk.index) as DiskReader;
@@ -149,11 +160,25 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
         task.stop();
       }
     }
+    if (request.verify === true) {
+      verified = await verifyRestoredDisks(
+        { session, capabilities, repository, pointId: request.pointId, ...(request.channels === undefined ? {} : { channels: request.channels }), signal, progress: request.progress, vm: name },
+        plan.disks.map((disk) => ({ index: disk.index, label: `${disk.slot} ${disk.flatPath}`, flatPath: disk.flatPath, sizeBytes: disk.sizeBytes })),
+      );
+    }
   } catch (error) {
     if (!(error instanceof EsxbackupError || (error instanceof Error && error.name === "AbortError"))) throw error;
     // What the host acknowledged is recorded before the restore lets go (a save that fails leaves the last one).
     await record.flush();
     const cause = restoreStopCause(error, signal.aborted);
+    if (cause === "verification-failed") {
+      // The record claims disks that are not the point's: without it, the next run rewrites them whole.
+      const kept = await record.remove().then(
+        () => "",
+        (removal: unknown) => `; remove ${record.path} (${removal instanceof Error ? removal.message : String(removal)}) so that it does`,
+      );
+      throw new HostRestoreFailedError(error.message, `VM ${plan.vmid} ${JSON.stringify(name)} must not be powered on: run the restore again, it rewrites the disks whole${kept}`, { cause: error });
+    }
     if (cause === "point-unreadable" || cause === "datastore-full") {
       throw new HostRestoreFailedError(error.message, `the disks of VM ${plan.vmid} ${JSON.stringify(name)} are partly rewritten: restore a point over it before powering it on`, { cause: error });
     }
@@ -173,6 +198,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
     resumed: start.kind === "resume",
     bytesAlreadyWritten: disks.reduce((sum, disk) => sum + disk.bytesAlreadyWritten, 0),
     ...(recordLeftBehind === undefined ? {} : { recordLeftBehind }),
+    ...(verified === undefined ? {} : { verified }),
     seconds: (clock.now().getTime() - startedMs) / 1000,
   };
 }

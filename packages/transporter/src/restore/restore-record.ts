@@ -22,6 +22,7 @@ import { RepositoryFileError } from "@esxbackup/repository";
 import { SshCommandFailedError } from "../esxi/ssh/esxi-ssh-errors.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 import type { HostRestorePlan } from "./plan-host-restore.js";
+import { RestoreVerificationError } from "./restore-verification-error.js";
 
 /** The record's file name inside the VM folder (hidden, and no extension the host gives a meaning to). */
 export const RESTORE_RECORD_NAME = ".esxbackup-restore.json";
@@ -209,7 +210,9 @@ export type RestoreStopCause =
   /** A chunk of the point is missing or damaged in the repository: the same restore stops there every time. */
   | "point-unreadable"
   /** The datastore filled up meanwhile (the restore was checked to fit when it began). */
-  | "datastore-full";
+  | "datastore-full"
+  /** The disks were written, but the host's fingerprints of one differ from the point's (docs/adr/0036). */
+  | "verification-failed";
 
 /** What the host says when a write finds no space (ENOSPC's wording, which Python's OSError and busybox dd both print). */
 const NO_SPACE = /No space left on device/u;
@@ -219,6 +222,7 @@ export function restoreStopCause(error: unknown, aborted: boolean): RestoreStopC
   if (aborted) return "interrupted";
   for (let at: unknown = error, depth = 0; at instanceof Error && depth < 8; at = at.cause, depth++) {
     if (at instanceof RepositoryFileError && at.problem !== "io") return "point-unreadable";
+    if (at instanceof RestoreVerificationError) return "verification-failed";
     if (NO_SPACE.test(at.message) || (at instanceof SshCommandFailedError && NO_SPACE.test(at.stderr))) return "datastore-full";
   }
   return "failed";
@@ -230,10 +234,11 @@ export function restoreStopCause(error: unknown, aborted: boolean): RestoreStopC
  * Kept: data was acknowledged and a later run can finish it (an abort, a link the retries could not
  * bridge, a host error). Removed: nothing worth keeping (only `mkdir` and `vmkfstools -c` to redo), or a
  * run of the same command could never finish it — the point cannot be read, or the datastore filled up,
- * where what the folder holds is the space the datastore's other VMs need now.
+ * where what the folder holds is the space the datastore's other VMs need now — or what it holds cannot be
+ * trusted: a verified restore found a disk that differs from the point (a resume would skip it).
  */
 export function keepStoppedRestore(cause: RestoreStopCause, recordedDataBytes: number): boolean {
-  if (cause === "point-unreadable" || cause === "datastore-full") return false;
+  if (cause === "point-unreadable" || cause === "datastore-full" || cause === "verification-failed") return false;
   return recordedDataBytes > 0;
 }
 

@@ -8,6 +8,7 @@
 // record, and run again carries on: only the runs not recorded are sent, a disk not recorded as made is
 // made again.
 import { strict as assert } from "node:assert";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { copyFile, open, readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Transform } from "node:stream";
@@ -429,6 +430,77 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       assert.ok(steps.includes("removed /vmfs/volumes/datastore1/cut"), steps.join("\n"));
       assert.deepEqual((await readdir(datastore)).sort(), before);
       assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "cut"), []);
+    });
+
+    it("verified: the host fingerprints every block of the restored disk and each equals the point's", async () => {
+      const result = await restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "checked", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, verify: true });
+      // The point was written without fingerprints: the expected ones are computed from its chunks.
+      assert.deepEqual(result.verified, { disks: 1, blocks: 16 * 16, method: python ? "python" : "busybox" });
+      assert.ok(test.host.model?.vmByName("checked") !== undefined, "registered once verified");
+    });
+
+    it("verified: a disk the datastore does not hold as written fails the restore; nothing is registered or kept", async () => {
+      const datastore = dirname(dirname(test.host.model?.vmByName("web01").vmxPath ?? ""));
+      const before = (await readdir(datastore)).sort();
+      const steps: string[] = [];
+      // Between the writes and the check: one byte of a zero region changed, as a datastore losing a write would.
+      const onStep = (step: string): void => {
+        steps.push(step);
+        if (!step.startsWith("verifying ")) return;
+        const flat = openSync(join(datastore, "spoilt", "spoilt-flat.vmdk"), "r+");
+        try {
+          writeSync(flat, Buffer.from([0x5a]), 0, 1, 6 * MIB + 7);
+        } finally {
+          closeSync(flat);
+        }
+      };
+      await assert.rejects(
+        restoreToHost({ session: await test.open(), repository, pointId: point.pointId, name: "spoilt", powerOn: false, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, verify: true, onStep }),
+        (error: unknown) => {
+          assert.ok(error instanceof HostRestoreFailedError, String(error));
+          assert.match(error.message, /scsi0:0 spoilt\.vmdk \(\/vmfs\/volumes\/datastore1\/spoilt\/spoilt-flat\.vmdk\): 1 of 256 blocks on the host differ from the point after the restore \(the first at byte 6291456\)/u);
+          assert.ok(!(error instanceof RestoreLeftResumableError), "not kept to be carried on: a resume would skip the block");
+          return true;
+        },
+      );
+      assert.ok(steps.includes("removed /vmfs/volumes/datastore1/spoilt"), steps.join("\n"));
+      assert.deepEqual((await readdir(datastore)).sort(), before);
+      assert.deepEqual(test.host.model?.inventory().filter((vm) => vm.name === "spoilt"), []);
+    });
+
+    it("verified over the original: a disk that differs fails the restore and removes its record, so the next run rewrites the disk whole", async () => {
+      const cold = await pointOf(test, repository, "cold");
+      const vm = test.host.model?.vmByName("cold");
+      const flat = vm?.disks[0]?.extentDataPaths[0] as string;
+      const recordPath = join(dirname(vm?.vmxPath ?? ""), ".esxbackup-restore.json");
+      const spoil = (): void => {
+        const handle = openSync(flat, "r+");
+        try {
+          writeSync(handle, Buffer.from([0xa5]), 0, 1, 3 * MIB + 1);
+        } finally {
+          closeSync(handle);
+        }
+      };
+      // The first fingerprint the host prints comes after the writes: spoiled then, through a progress report.
+      let spoilt = false;
+      const progress: ProgressReporter = {
+        start: ({ phase }) => {
+          if (phase === "fingerprint" && !spoilt) {
+            spoilt = true;
+            spoil();
+          }
+          return { update: () => undefined, stop: () => undefined };
+        },
+      };
+      await assert.rejects(
+        restoreOverOriginal({ session: await test.open(), repository, pointId: cold.pointId, channels: 2, signal: new AbortController().signal, clock: systemClock, progress, verify: true }),
+        (error: unknown) => error instanceof HostRestoreFailedError && /1 of 64 blocks on the host differ from the point.*the first at byte 3145728.*run the restore again, it rewrites the disks whole/u.test(error.message),
+      );
+      await assert.rejects(readFile(recordPath), { code: "ENOENT" });
+      const again = await restoreOverOriginal({ session: await test.open(), repository, pointId: cold.pointId, channels: 2, signal: new AbortController().signal, clock: systemClock, progress: silent, verify: true });
+      assert.equal(again.resumed, false);
+      assert.equal(again.verified?.blocks, 64);
+      assert.ok((await readFile(flat)).equals(cold.image));
     });
   });
 }

@@ -51,6 +51,8 @@ import { DISCARD_LEFTOVER_OPTION, bytesOfDataChunksBelow, decideLeftoverFolder, 
 import type { LeftoverFolderDecision, RestoreRecord, RestoreTarget } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
 import type { WriteDiskRunsRequest } from "./write-disk-runs.js";
+import { verifyRestoredDisks } from "./verify-restored-disk.js";
+import type { RestoreVerification } from "./verify-restored-disk.js";
 
 export type HostRestoreSession = Pick<EsxiSshSession, "exec" | "execStream" | "label">;
 
@@ -83,6 +85,11 @@ export interface RestoreToHostRequest {
   onResume?: (resume: { folderPath: string; bytesWritten: number; bytesTotal: number }) => void;
   /** Least time between two saves of the restore's record on the host (default RESTORE_RECORD_INTERVAL_MS). */
   recordIntervalMs?: number;
+  /**
+   * Once every disk is written, the host fingerprints each and they are compared with the point's before
+   * the VM is registered (docs/adr/0036); a disk that differs fails the restore, and nothing is kept.
+   */
+  verify?: boolean;
 }
 
 export interface RestoreToHostResult {
@@ -95,6 +102,8 @@ export interface RestoreToHostResult {
   /** `bytesWritten`: sent and written by this run; `bytesAlreadyWritten`: there from an interrupted run of the same restore. */
   disks: { index: number; slot: string; path: string; sizeBytes: number; bytesWritten: number; bytesAlreadyWritten: number }[];
   detachedSlots: string[];
+  /** With `verify`: the disks fingerprinted on the host, every block equal to the point's. */
+  verified?: RestoreVerification;
   bytesWritten: number;
   /** The restore carried on a leftover of an interrupted run of itself (docs/adr/0030). */
   resumed: boolean;
@@ -257,6 +266,13 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
         task.stop();
       }
     }
+    const verified =
+      request.verify === true
+        ? await verifyRestoredDisks(
+            { session, capabilities, repository, pointId: request.pointId, ...(request.channels === undefined ? {} : { channels: request.channels }), signal, progress: request.progress, vm: plan.name, onStep: step },
+            plan.disks.map((disk) => ({ index: disk.index, label: `${disk.slot} ${disk.descriptorName}`, flatPath: disk.flatPath, sizeBytes: disk.sizeBytes })),
+          )
+        : undefined;
     // An overwrite of a file in our own folder: run again as it is after a lost connection.
     for (const file of plan.files) {
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
@@ -282,6 +298,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       bytesWritten: written.reduce((sum, disk) => sum + disk.bytesWritten, 0),
       resumed: resumed !== undefined,
       ...(recordLeftBehind === undefined ? {} : { recordLeftBehind }),
+      ...(verified === undefined ? {} : { verified }),
       bytesAlreadyWritten: written.reduce((sum, disk) => sum + disk.bytesAlreadyWritten, 0),
       seconds: (clock.now().getTime() - startedMs) / 1000,
       poweredOn: false,

@@ -22,7 +22,7 @@ import type { BackupCounters } from "../backup/backup-counters.js";
 import type { ChangeSource } from "../backup/plan-backup.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
 import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
-import { chooseHashingMethod } from "../esxi/hashing/hashing-method.js";
+import { chooseHashingMethod, hashingCapabilitiesOf } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
 import { HostFileMemo, hostFileExists } from "../esxi/inventory/read-host-text-file.js";
@@ -144,8 +144,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const previousFingerprints = previous === undefined ? undefined : await previousDiskFingerprints(request.repository, previous.pointId);
 
   const capabilities = request.capabilities;
-  const applets = ["sh", "dd", "wc", ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
-  const python = capabilities.python?.version === undefined ? undefined : { command: capabilities.python.command, version: `${capabilities.python.version.major}.${capabilities.python.version.minor}.${capabilities.python.version.patch}` };
+  const hashingCapabilities = hashingCapabilitiesOf(capabilities);
 
   // Progress: the snapshot phase until the snapshot exists, the cleanup phase from the end of the work until it is gone.
   let phase = request.progress.start({ phase: "snapshot", vm: vmName });
@@ -166,7 +165,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
           const requests: PointDiskRequest[] = disks.map((disk) => {
             const previousKind = previousFingerprints?.get(disk.key);
             const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
-            const hashing = chooseHashingMethod({ ...(python === undefined ? {} : { python }), applets }, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
+            const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
             const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
             request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
             const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;

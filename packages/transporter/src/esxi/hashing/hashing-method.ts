@@ -16,6 +16,7 @@
  */
 import { DEFAULT_FINGERPRINT_BLOCK_BYTES } from "@esxbackup/domain";
 import type { FingerprintAlgorithm } from "@esxbackup/domain";
+import type { BackupHostCapabilities } from "../probe/host-capabilities.js";
 import { DIGEST_APPLETS } from "./block-hash-command.js";
 
 /** The part of the capability probe this decision reads. */
@@ -24,6 +25,14 @@ export interface HashingCapabilities {
   python?: { command: string; version: string };
   /** Busybox applets linked on the host's PATH (`dd`, `md5sum`, …). */
   applets: readonly string[];
+}
+
+/** The probe's findings as this decision reads them: the Python with its version, and the applets (sh, dd and wc always). */
+export function hashingCapabilitiesOf(capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets">): HashingCapabilities {
+  const applets = ["sh", "dd", "wc", ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
+  const version = capabilities.python?.version;
+  if (capabilities.python === undefined || version === undefined) return { applets };
+  return { python: { command: capabilities.python.command, version: `${version.major}.${version.minor}.${version.patch}` }, applets };
 }
 
 export type HashingMethod =
