@@ -38,6 +38,13 @@ export interface RunSummary {
   limitBytesPerSecond: number | null;
   /** How long in all some read waited for the limit (0 without a limit). */
   secondsHeldByLimit: number;
+  /**
+   * `--limit-host-read`: the most the host may read from its datastore per second (fingerprint pass and
+   * data reads), all VMs together; null when unlimited.
+   */
+  hostReadLimitBytesPerSecond: number | null;
+  /** How long in all some hash part or read waited for the host read limit (0 without it). */
+  secondsHeldByHostReadLimit: number;
 }
 
 /** The limit of a run and what it did (TransferRateLimiter). */
@@ -46,7 +53,13 @@ export interface AppliedRateLimit {
   seconds: number;
 }
 
-export function backupReport(host: string, outcomes: readonly VmBackupOutcome[], seconds: number, limit?: AppliedRateLimit): { host: string; vms: VmReport[]; summary: RunSummary } {
+export function backupReport(
+  host: string,
+  outcomes: readonly VmBackupOutcome[],
+  seconds: number,
+  limit?: AppliedRateLimit,
+  hostReadLimit?: AppliedRateLimit,
+): { host: string; vms: VmReport[]; summary: RunSummary } {
   const vms: VmReport[] = outcomes.map((outcome) => {
     if ("error" in outcome) {
       const error = outcome.error;
@@ -82,6 +95,8 @@ export function backupReport(host: string, outcomes: readonly VmBackupOutcome[],
       megabytesPerSecond: seconds > 0 ? bytesRead / 1e6 / seconds : 0,
       limitBytesPerSecond: limit?.bytesPerSecond ?? null,
       secondsHeldByLimit: limit?.seconds ?? 0,
+      hostReadLimitBytesPerSecond: hostReadLimit?.bytesPerSecond ?? null,
+      secondsHeldByHostReadLimit: hostReadLimit?.seconds ?? 0,
     },
   };
 }
@@ -101,6 +116,7 @@ export function formatRunSummary(s: RunSummary): string {
     `${s.vmsBackedUp} VM(s) backed up${s.vmsFailed === 0 ? "" : `, ${s.vmsFailed} failed`}: ${formatBytes(s.bytesRead)} read on the host and sent, ` +
     `${formatBytes(s.bytesStored)} stored; skipped ${formatBytes(s.bytesSkippedUnchanged)} unchanged, ${formatBytes(s.bytesSkippedZero)} zero, ` +
     `${formatBytes(s.bytesDeduplicated)} deduplicated; ${s.seconds.toFixed(1)} s, ${formatRate(s.seconds > 0 ? s.bytesRead / s.seconds : 0)}` +
-    (s.limitBytesPerSecond === null ? "" : ` (limited to ${formatRate(s.limitBytesPerSecond)}: reads held back ${s.secondsHeldByLimit.toFixed(1)} s)`)
+    (s.limitBytesPerSecond === null ? "" : ` (limited to ${formatRate(s.limitBytesPerSecond)}: reads held back ${s.secondsHeldByLimit.toFixed(1)} s)`) +
+    (s.hostReadLimitBytesPerSecond === null ? "" : ` (host reads limited to ${formatRate(s.hostReadLimitBytesPerSecond)}: held back ${s.secondsHeldByHostReadLimit.toFixed(1)} s)`)
   );
 }

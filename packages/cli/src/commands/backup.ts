@@ -1,12 +1,13 @@
 /**
  * `esxbackup backup --host H[:PORT] --user U --password-file F [--known-hosts F] (--vm NAME… | --all
  * [--exclude NAME]…) --repo DIR [--repo-password-file F] [--channels N] [--limit-rate SIZE] [--full] [--quiesce]
- * [--allow-user-snapshots] [--tag T]… [--no-adaptive-compression] [--json]`
+ * [--limit-host-read SIZE] [--allow-user-snapshots] [--tag T]… [--no-adaptive-compression] [--json]`
  * — backs up VMs of an ESXi host into a repository, one recovery point per VM (docs/adr/0024). A thin
  * shell over the transporter's `backUpVms`: it checks the options, logs in (the host key pinned on first
  * use, a changed one refused), probes what the host can do, and prints what happened to each VM and a
  * summary (backup-report.ts). `--limit-rate` caps the disks' data read from the host, summed over the run
- * (docs/adr/0032).
+ * (docs/adr/0032); `--limit-host-read` caps what the host reads from its datastore for the run, its
+ * fingerprint pass and the data reads together (docs/adr/0035).
  *
  * Exit codes: 0 every VM backed up; 1 some VM failed or was refused (each says why); 2 bad input (nothing
  * changed); 3 the host could not be reached, the login or its key was refused; 130 interrupted (Ctrl-C:
@@ -20,6 +21,7 @@ import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent, VmSelection
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
+import type { AppliedRateLimit } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
@@ -34,6 +36,7 @@ interface BackupOptions extends HostLoginOptions {
   repoPasswordFile?: string;
   channels?: string;
   limitRate?: string;
+  limitHostRead?: string;
   full?: boolean;
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
@@ -53,7 +56,11 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--channels <n>", `SSH channels reading each disk, 1 to ${MAX_SSH_CHANNELS} (default 4)`)
     .option(
       "--limit-rate <size>",
-      `read at most SIZE per second from the host, all VMs and channels of the run together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Unchanged and zero blocks are not read and cost nothing; the host's fingerprint pass (its output is small) is not limited, nor its disk reads on the host`,
+      `read at most SIZE per second from the host, all VMs and channels of the run together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Unchanged and zero blocks are not read and cost nothing; the host's fingerprint pass (its output is small) is not limited by it, nor the host's reading of its disks: see --limit-host-read`,
+    )
+    .option(
+      "--limit-host-read <size>",
+      `let the host read at most SIZE per second from its datastore for this run, all VMs, disks and channels together, so the backup leaves the datastore's I/O to the VMs on it (SIZE as for --limit-rate; at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K). It counts the host's fingerprint pass, which reads every disk whole on every backup, full or incremental (a 100 GiB disk at 50M takes over half an hour), and the blocks read to be sent. With --limit-rate, both hold`,
     )
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
@@ -71,14 +78,18 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
+      const hostReadLimitBytesPerSecond = options.limitHostRead === undefined ? undefined : parseLimitRate(options.limitHostRead, "--limit-host-read");
       const { target, knownHosts } = await hostLogin(options, context.env);
       const { TransferRateLimiter, backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
       const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
       // One limiter for the whole run: every VM, disk and channel draws on the same bytes per second.
-      const rateLimiter =
-        limitBytesPerSecond === undefined ? undefined : new TransferRateLimiter({ bytesPerSecond: limitBytesPerSecond, clock, scheduler: context.scheduler ?? timerScheduler });
+      const limiterAt = (bytesPerSecond: number | undefined): InstanceType<typeof TransferRateLimiter> | undefined =>
+        bytesPerSecond === undefined ? undefined : new TransferRateLimiter({ bytesPerSecond, clock, scheduler: context.scheduler ?? timerScheduler });
+      const rateLimiter = limiterAt(limitBytesPerSecond);
+      // And one for what the host reads from its datastore: the fingerprint pass and the data reads.
+      const hostReadLimiter = limiterAt(hostReadLimitBytesPerSecond);
       const runId = `${clock.now().toISOString().replace(/[-:.]/gu, "").slice(0, 15)}-${randomBytes(3).toString("hex")}`;
       const startedMs = clock.now().getTime();
       const repo = {
@@ -131,9 +142,14 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             ...(channels === undefined ? {} : { channels }),
             ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
             ...(rateLimiter === undefined ? {} : { rateLimiter }),
+            ...(hostReadLimiter === undefined ? {} : { hostReadLimiter }),
             signal: context.signal,
             clock,
-            progress: new TerminalProgressReporter(context.stderr, clock, { interactive: context.interactive, ...(limitBytesPerSecond === undefined ? {} : { limitBytesPerSecond }) }),
+            progress: new TerminalProgressReporter(context.stderr, clock, {
+              interactive: context.interactive,
+              ...(limitBytesPerSecond === undefined ? {} : { limitBytesPerSecond }),
+              ...(hostReadLimitBytesPerSecond === undefined ? {} : { hostReadLimitBytesPerSecond }),
+            }),
             onEvent: (event) => {
               const line = describeEvent(event);
               if (line !== undefined) log(line);
@@ -144,7 +160,8 @@ export function registerBackupCommand(program: Command, context: CommandContext)
         }
       });
       if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
-      const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000, rateLimiter === undefined ? undefined : { bytesPerSecond: rateLimiter.bytesPerSecond, seconds: rateLimiter.held.seconds });
+      const applied = (limiter: typeof rateLimiter): AppliedRateLimit | undefined => (limiter === undefined ? undefined : { bytesPerSecond: limiter.bytesPerSecond, seconds: limiter.held.seconds });
+      const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000, applied(rateLimiter), applied(hostReadLimiter));
       if (options.json === true) {
         context.stdout.write(`${JSON.stringify(selection === undefined ? report : { ...report, selection }, null, 2)}\n`);
       } else {

@@ -100,7 +100,7 @@ export async function backUpPlannedDisk(input: {
   /** The previous point's disk hashed again, at the kind recorded. */
   const rehashPrevious = async (): Promise<DiskFingerprints> => {
     if (previous === undefined || plan.record === undefined) throw new Error("nothing to hash again: no previous disk or no kind");
-    const hashing = progress.start({ ...task, disk: `${task.disk} (previous point)`, phase: "fingerprint", bytesTotal: previous.diskSizeBytes });
+    const hashing = progress.start({ ...task, disk: `${task.disk} (previous point)`, phase: "fingerprint", bytesTotal: previous.diskSizeBytes, fromRepository: true });
     try {
       return await hashPointDisk(repository, previous, plan.record, { signal, onProgress: (bytesDone) => hashing.update(bytesDone) });
     } finally {

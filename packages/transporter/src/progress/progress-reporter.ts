@@ -28,6 +28,11 @@ export interface ProgressTaskStart {
   disk?: string;
   /** The bytes the task will have done when it stops; absent for a task not measured in bytes. */
   bytesTotal?: number;
+  /**
+   * The task reads the repository, not the disk's source (a previous point hashed again): no limit on
+   * what the source reads paces it.
+   */
+  fromRepository?: boolean;
 }
 
 export interface ProgressTask {

@@ -71,6 +71,11 @@ export interface BackUpVmRequest {
    * channel, disk and VM of the run. Absent: no limit.
    */
   rateLimiter?: TransferRateLimiter;
+  /**
+   * The run's limit on what the host reads from its datastore (docs/adr/0035): the hash pass and the data
+   * reads of every channel, disk and VM of the run draw on this one limiter. Absent: no limit.
+   */
+  hostReadLimiter?: TransferRateLimiter;
   /** Disks of the VM backed up at once (default the pipeline's). */
   diskConcurrency?: number;
   onEvent?: (event: VmBackupEvent) => void;
@@ -213,7 +218,16 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 }
 
 function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism): EsxiDiskSource {
-  const limiter = request.rateLimiter;
+  const { rateLimiter, hostReadLimiter, signal } = request;
+  // A read starts once both limits let it: the wire's first, then the host's, so the host's reads start
+  // the moment its limiter lets them (docs/adr/0035).
+  const beforeRead =
+    rateLimiter === undefined && hostReadLimiter === undefined
+      ? undefined
+      : async (bytes: number): Promise<void> => {
+          await rateLimiter?.take(bytes, signal);
+          await hostReadLimiter?.take(bytes, signal);
+        };
   return new EsxiDiskSource({
     session: request.session,
     path: disk.extentPath,
@@ -223,7 +237,8 @@ function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: Hashing
     reading,
     ...(request.channels === undefined ? {} : { channels: request.channels }),
     onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
-    ...(limiter === undefined ? {} : { beforeRead: (bytes: number) => limiter.take(bytes, request.signal) }),
+    ...(beforeRead === undefined ? {} : { beforeRead }),
+    ...(hostReadLimiter === undefined ? {} : { hashLimiter: hostReadLimiter }),
   });
 }
 

@@ -66,3 +66,13 @@ export function fastForward(clock: ManualClock): Scheduler & { asked: number[] }
     },
   };
 }
+
+/** Timers that never fire: a transfer that has to wait for a limit waits until the run is aborted. `onArmed` is told of each. */
+export function neverFiring(onArmed: () => void): Scheduler {
+  return {
+    every() {
+      onArmed();
+      return () => undefined;
+    },
+  };
+}

@@ -116,4 +116,25 @@ describe("TerminalProgressReporter", () => {
       "fingerprint web01 scsi0:1 data.vmdk 100.0 MiB / 400.0 MiB (25 %), 50.0 MiB/s, ETA 0:06",
     ]);
   });
+
+  it("under a host read limit, the host's fingerprint pass and the backup's reads are counted at it at most (with a bandwidth limit too, at the slower); a previous point hashed from the repository is not", () => {
+    const clock = new ManualClock();
+    const out = capture();
+    const reporter = new TerminalProgressReporter(out.stream, clock, { interactive: false, limitBytesPerSecond: 4 * MiB, hostReadLimitBytesPerSecond: 2 * MiB });
+    const hashing = reporter.start({ phase: "fingerprint", vm: "web01", disk: "scsi0:0 web01.vmdk", bytesTotal: 100 * MiB });
+    const backup = reporter.start({ phase: "backup", vm: "web01", disk: "scsi0:0 web01.vmdk", bytesTotal: 30 * MiB });
+    const previous = reporter.start({ phase: "fingerprint", vm: "web01", disk: "scsi0:0 web01.vmdk (previous point)", bytesTotal: 100 * MiB, fromRepository: true });
+    clock.advance(2_000);
+    hashing.update(20 * MiB); // 10 MiB/s on average after the burst; 80 MiB left at 2 MiB/s: 40 s
+    backup.update(10 * MiB); // 20 MiB left at the slower limit, the host's: 10 s
+    previous.update(50 * MiB); // 25 MiB/s from the repository: 2 s
+    hashing.stop();
+    backup.stop();
+    previous.stop();
+    assert.deepEqual(out.text().split("\n").slice(0, 3), [
+      "fingerprint web01 scsi0:0 web01.vmdk 20.0 MiB / 100.0 MiB (20 %), 10.0 MiB/s, ETA 0:40",
+      "backup web01 scsi0:0 web01.vmdk 10.0 MiB / 30.0 MiB (33 %), 5.0 MiB/s, ETA 0:10",
+      "fingerprint web01 scsi0:0 web01.vmdk (previous point) 50.0 MiB / 100.0 MiB (50 %), 25.0 MiB/s, ETA 0:02",
+    ]);
+  });
 });

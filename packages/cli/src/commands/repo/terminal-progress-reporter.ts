@@ -35,19 +35,29 @@ export class TerminalProgressReporter implements ProgressReporter {
   #lastDrawMs = -Infinity;
 
   readonly #limitBytesPerSecond: number | undefined;
+  readonly #hostReadLimitBytesPerSecond: number | undefined;
 
-  /** `limitBytesPerSecond`: the run's bandwidth limit, on the bytes of its backup (data read) tasks. */
-  constructor(stream: Writable, clock: Clock, options: { interactive: boolean; limitBytesPerSecond?: number }) {
+  /**
+   * `limitBytesPerSecond`: the run's bandwidth limit, on the bytes of its backup (data read) tasks;
+   * `hostReadLimitBytesPerSecond`: its limit on what the host reads (docs/adr/0035), on those and on its
+   * fingerprint tasks (the host's hash pass).
+   */
+  constructor(stream: Writable, clock: Clock, options: { interactive: boolean; limitBytesPerSecond?: number; hostReadLimitBytesPerSecond?: number }) {
     this.#stream = stream;
     this.#clock = clock;
     this.#interactive = options.interactive;
     this.#limitBytesPerSecond = options.limitBytesPerSecond;
+    this.#hostReadLimitBytesPerSecond = options.hostReadLimitBytesPerSecond;
   }
 
   start(start: ProgressTaskStart): ProgressTask {
     const label = [start.phase, start.vm, start.disk].filter((part) => part !== undefined && part !== "").join(" ");
-    // Only a backup task counts bytes on the wire; a fingerprint task counts the disk the host hashed.
-    const limited = start.phase === "backup" && this.#limitBytesPerSecond !== undefined ? { limitBytesPerSecond: this.#limitBytesPerSecond } : {};
+    // Only a backup task counts bytes on the wire; a fingerprint task counts the disk the host hashed, which
+    // the host read limit paces as it paces the reads (but not a previous point hashed from the repository).
+    const hashedOnSource = start.phase === "fingerprint" && start.fromRepository !== true;
+    const limits = start.phase === "backup" ? [this.#limitBytesPerSecond, this.#hostReadLimitBytesPerSecond] : hashedOnSource ? [this.#hostReadLimitBytesPerSecond] : [];
+    const slowest = Math.min(...limits.filter((limit) => limit !== undefined));
+    const limited = Number.isFinite(slowest) ? { limitBytesPerSecond: slowest } : {};
     const task: RunningTask = { meter: new TransferMeter(label, start.bytesTotal ?? 0, this.#clock, limited), measured: start.bytesTotal !== undefined, lastPlainMs: this.#nowMs() };
     this.#running.push(task);
     if (this.#interactive) this.#redraw();

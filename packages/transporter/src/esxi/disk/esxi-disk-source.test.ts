@@ -248,6 +248,47 @@ describe("EsxiDiskSource on a simulated host", () => {
       coverOnce(pieces);
     });
 
+    it("under a host read limit: the pass is split into parts of about a second at the limit, and each part's bytes are taken before its command starts", async () => {
+      const real = await t.open();
+      let commands = 0;
+      const session: EsxiDiskSourceOptions["session"] = {
+        label: real.label,
+        exec: (...args) => real.exec(...args),
+        execStream: async (...args) => {
+          commands += 1;
+          return real.execStream(...args);
+        },
+      };
+      const taken: { bytes: number; commandsBefore: number }[] = [];
+      const hashLimiter = {
+        bytesPerSecond: MIB,
+        take: async (bytes: number): Promise<void> => {
+          const commandsBefore = commands;
+          // Held for a turn of the event loop: no command of this part may start meanwhile.
+          await new Promise((resolve) => setImmediate(resolve));
+          assert.equal(commands, commandsBefore, "a part's command waits for its bytes");
+          taken.push({ bytes, commandsBefore });
+        },
+      };
+      try {
+        // One lane, so that the only command that could start while a part waits is that part's.
+        const disk = await source({ session, path: bigPath, sizeBytes: big.length, channels: 1, hashLimiter });
+        const { pieces, hex } = await fingerprintInPieces(disk);
+        assert.equal(hex, expected());
+        coverOnce(pieces);
+        // 2,050 blocks of 4 KiB at 1 MiB/s: parts of at most 256 blocks, so 9 of them, one command each.
+        assert.equal(taken.length, 9);
+        assert.equal(commands, 9);
+        assert.equal(taken.reduce((sum, take) => sum + take.bytes, 0), big.length, "every byte the host reads is taken once, zero blocks too");
+        for (const [index, take] of taken.entries()) {
+          assert.ok(take.bytes <= MIB, `a part of ${take.bytes} bytes`);
+          assert.equal(take.commandsBefore, index, "taken before its own command, after the previous part's");
+        }
+      } finally {
+        await real.close();
+      }
+    });
+
     it("a connection dropped while the host prints: the blocks not handed on yet are hashed again on a new connection", async () => {
       const retries: string[] = [];
       // Cut after the first thousand-odd lines (41 bytes each) have been sent; the reconnection is not cut.

@@ -5,7 +5,9 @@
  * - `fingerprint` lets the host hash its own disk (esxi/hashing, docs/adr/0019): the disk split into parts,
  *   up to `channels` hashed at once by the host's Python or its busybox applets, all-zero blocks marked by
  *   the host and never read. Each command's output is read as it comes and handed on 1024 blocks at a time,
- *   so the backup reads their changed blocks while the host hashes the rest (docs/adr/0028). A host that can hash neither way (or not in the kind asked
+ *   so the backup reads their changed blocks while the host hashes the rest (docs/adr/0028). Under a
+ *   host read limit the parts are about a second at the limit each, and each waits for its bytes before
+ *   its command starts (docs/adr/0035). A host that can hash neither way (or not in the kind asked
  *   for) has its disk read and hashed here instead: slower, never wrong.
  * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
  *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
@@ -21,6 +23,7 @@ import { FingerprintHasher } from "@esxbackup/repository";
 import { BlockFingerprintTable } from "../../backup/block-fingerprint-table.js";
 import type { DiskChannels, DiskSource, FingerprintOptions, SourceFingerprints } from "../../backup/disk-source.js";
 import { RUN_BYTES } from "../../backup/read-runs.js";
+import type { TransferRateLimiter } from "../../transfer/transfer-rate-limiter.js";
 import { pythonBlockHashCommand, shellBlockHashCommand } from "../hashing/block-hash-command.js";
 import type { BlockHashRequest } from "../hashing/block-hash-request.js";
 import type { HashingMethod } from "../hashing/hashing-method.js";
@@ -64,9 +67,16 @@ export interface EsxiDiskSourceOptions {
   onRetry?: (reason: string) => void;
   /**
    * Awaited before each data read of so many bytes is asked of the host: the run's bandwidth limit
-   * (docs/adr/0032). The hash commands' output is not paced.
+   * (docs/adr/0032) and its host read limit (docs/adr/0035). The hash commands' output is not paced.
    */
   beforeRead?: (bytes: number) => Promise<void>;
+  /**
+   * The run's limit on what the host reads from its datastore (docs/adr/0035): the hash pass is split into
+   * parts of about a second at its rate (hashPartCount), and each part's bytes are taken from it before the
+   * part's command starts (not again when a dropped command is run again). The data reads are paced
+   * through `beforeRead`. Absent: the parts as without a limit.
+   */
+  hashLimiter?: Pick<TransferRateLimiter, "bytesPerSecond" | "take">;
 }
 
 export class EsxiDiskSource implements DiskSource {
@@ -95,7 +105,8 @@ export class EsxiDiskSource implements DiskSource {
     if (method.kind === "full-read" || method.algorithm !== algorithm) return this.#fingerprintHere(kind, options);
     const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
     const lanes = Math.max(1, Math.min(this.#channels, options.lanes ?? this.#channels));
-    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, lanes));
+    const limiter = this.#options.hashLimiter;
+    const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, lanes, limiter?.bytesPerSecond));
     const pieces: { request: BlockHashRequest; hashes: HostBlockHashes }[] = [];
     let next = 0;
     let bytesDone = 0;
@@ -103,6 +114,8 @@ export class EsxiDiskSource implements DiskSource {
       while (next < parts.length) {
         options.signal.throwIfAborted();
         const part = parts[next++] as BlockHashRequest;
+        // The host reads every byte of the part, zero and unchanged blocks too.
+        if (limiter !== undefined) await limiter.take(part.lengthBytes, options.signal);
         await this.#hashPart(part, method, options.signal, (piece) => {
           pieces.push(piece);
           bytesDone += piece.request.lengthBytes;

@@ -6,7 +6,8 @@
  * of about 1.6 TiB; ESXi disks reach 62 TiB.
  *
  * Also how many parts to hash a disk in, so that no single command's output (41 bytes a block for sha1)
- * has to be held as one string: at most 2^20 blocks, about 41 MB, per part.
+ * has to be held as one string: at most 2^20 blocks, about 41 MB, per part; and, under a limit on what the
+ * host reads from its datastore (docs/adr/0035), parts small enough to pace: about a second at the limit.
  */
 import { FINGERPRINT_ALGORITHMS, MAX_FINGERPRINT_BLOCK_BYTES, fingerprintBlockCount, isFingerprintAlgorithm } from "@esxbackup/domain";
 import type { ChangeFingerprints } from "@esxbackup/domain";
@@ -28,7 +29,35 @@ export function chooseHostFingerprintKind(sizeBytes: number, previous?: ChangeFi
   return { algorithm: DEFAULT_HOST_FINGERPRINTS.algorithm, blockSizeBytes };
 }
 
-/** At least `channels` parts (one per channel), more when a part would exceed MAX_BLOCKS_PER_HASH_PART. */
-export function hashPartCount(sizeBytes: number, blockSizeBytes: number, channels: number): number {
-  return Math.max(channels, Math.ceil(fingerprintBlockCount(sizeBytes, blockSizeBytes) / MAX_BLOCKS_PER_HASH_PART));
+/**
+ * At least `channels` parts (one per channel), more when a part would exceed MAX_BLOCKS_PER_HASH_PART, and
+ * under a host read limit (bytes per second) more again, so that no part exceeds hostReadHashPartBytes.
+ * Without a limit the parts are exactly as they were before the limit existed.
+ */
+export function hashPartCount(sizeBytes: number, blockSizeBytes: number, channels: number, hostReadBytesPerSecond?: number): number {
+  const blocks = fingerprintBlockCount(sizeBytes, blockSizeBytes);
+  const count = Math.max(channels, Math.ceil(blocks / MAX_BLOCKS_PER_HASH_PART));
+  if (hostReadBytesPerSecond === undefined) return count;
+  const blocksPerPart = hostReadHashPartBytes(hostReadBytesPerSecond, blockSizeBytes) / blockSizeBytes;
+  return Math.max(count, Math.ceil(blocks / blocksPerPart));
+}
+
+/** Parts of the host's hash pass no smaller than this under a host read limit: a 1 MiB read is milliseconds of any datastore. */
+export const MIN_HOST_READ_HASH_PART_BYTES = 1024 * 1024;
+/** Nor larger: above ~1 GiB/s the limit is faster than a host hashes (about 700 MB/s, docs/adr/0028) and paces nothing. */
+export const MAX_HOST_READ_HASH_PART_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The most a part of the host's hash pass may read under a host read limit of `bytesPerSecond`
+ * (docs/adr/0035): one second at the limit, in whole blocks, between MIN_ and MAX_HOST_READ_HASH_PART_BYTES
+ * (and at least one block). Each part's bytes are taken from the run's limiter before its command starts,
+ * so a part is the grain of the pacing: about one part a second whatever the rate (a command start, an
+ * SSH exec and a Python start on the host, costs the same share of a second at any limit), and over any
+ * window of T seconds the host reads at most the limit × T plus one part (or one 4 MiB burst, the larger).
+ */
+export function hostReadHashPartBytes(bytesPerSecond: number, blockSizeBytes: number): number {
+  if (!(Number.isFinite(bytesPerSecond) && bytesPerSecond > 0)) throw new RangeError(`a host read limit must be a positive number of bytes per second (got ${bytesPerSecond})`);
+  if (!(Number.isSafeInteger(blockSizeBytes) && blockSizeBytes > 0)) throw new RangeError(`a block is a whole number of bytes > 0 (got ${blockSizeBytes})`);
+  const bytes = Math.min(MAX_HOST_READ_HASH_PART_BYTES, Math.max(MIN_HOST_READ_HASH_PART_BYTES, bytesPerSecond));
+  return Math.max(1, Math.floor(bytes / blockSizeBytes)) * blockSizeBytes;
 }
