@@ -9,9 +9,18 @@
  * stdin ends; 2 when the file cannot be opened or a request is malformed; 3 when the file ends before a
  * requested range does (the disk shrank or is not the one we think), after the bytes it did have — each
  * with one `esxbackup-read: …` line on stderr. The caller counts bytes, so a short answer is never data.
+ * Reads are made directly where the host allows it (`DiskFile`, docs/adr/0037).
  */
-export const DISK_READ_PYTHON_SCRIPT = String.raw`import os
+import { DIRECT_READ_PYTHON } from "./direct-read-python.js";
+export const DISK_READ_PYTHON_SCRIPT = String.raw`import errno
+import mmap
+import os
 import sys
+
+# Bytes read at once (the transporter asks for runs of 4 MiB at most).
+READ_BYTES = 4 * 1024 * 1024
+
+${DIRECT_READ_PYTHON}
 
 
 def fail(status, message):
@@ -25,7 +34,7 @@ def main(argv):
         fail(2, "usage: PATH, then OFFSET LENGTH lines on stdin")
     path = argv[1]
     try:
-        fd = os.open(path, os.O_RDONLY)
+        source = DiskFile(path, READ_BYTES)
     except OSError as error:
         fail(2, "cannot open " + repr(path) + ": " + str(error))
     out = sys.stdout.buffer
@@ -41,17 +50,15 @@ def main(argv):
             fail(2, "expected OFFSET LENGTH, got " + repr(line))
         if offset < 0 or length <= 0 or len(fields) != 2:
             fail(2, "expected OFFSET >= 0 and LENGTH > 0, got " + repr(line))
-        os.lseek(fd, offset, os.SEEK_SET)
         done = 0
         while done < length:
-            data = os.read(fd, min(length - done, 1048576))
+            data = source.read(offset + done, min(length - done, READ_BYTES))
             if not data:
                 out.flush()
                 fail(3, "the file ends at byte " + str(offset + done) + ", before byte " + str(offset + length))
             out.write(data)
             done += len(data)
         out.flush()
-    os.close(fd)
 
 
 main(sys.argv)
