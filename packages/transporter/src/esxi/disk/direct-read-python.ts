@@ -6,9 +6,14 @@
  * through the cache took 9–10 s of kernel CPU against 0.3 s read directly. Direct reads need the offset, the
  * length and the buffer aligned: the buffer is an anonymous mmap (page-aligned), lengths are rounded up to
  * whole 4 KiB (the file's end then gives fewer bytes), and an unaligned offset, a file system that refuses
- * (EINVAL: tmpfs, FUSE) or a short read are served by an ordinary descriptor from there on. Python 3.5-valid.
+ * (the open fails, or a read says EINVAL or EOPNOTSUPP) or a short read that is not whole sectors are served
+ * by an ordinary descriptor from there on. Python 3.5-valid.
  */
-export const DIRECT_READ_PYTHON = String.raw`class DiskFile(object):
+export const DIRECT_READ_PYTHON = String.raw`# What a file system that does not do direct reads answers one.
+REFUSED = set(getattr(errno, name) for name in ("EINVAL", "EOPNOTSUPP", "ENOTSUP") if hasattr(errno, name))
+
+
+class DiskFile(object):
     ALIGN = 4096
 
     def __init__(self, path, buffer_bytes):
@@ -21,9 +26,9 @@ export const DIRECT_READ_PYTHON = String.raw`class DiskFile(object):
         if flag:
             try:
                 self.direct = os.open(path, os.O_RDONLY | flag)
-            except OSError as error:
-                if error.errno != errno.EINVAL:
-                    raise
+            except OSError:
+                # Refused, for whatever reason: an ordinary open says so if the file cannot be read at all.
+                self.direct = None
         if self.direct is None:
             self.plain = os.open(path, os.O_RDONLY)
 
@@ -37,7 +42,7 @@ export const DIRECT_READ_PYTHON = String.raw`class DiskFile(object):
                 if got >= length or got % self.ALIGN == 0:
                     return self.buffer[:min(got, length)]
             except OSError as error:
-                if error.errno != errno.EINVAL:
+                if error.errno not in REFUSED:
                     raise
             # Refused, or a short read that is not whole sectors: ordinary reads from here on.
             os.close(self.direct)
