@@ -173,11 +173,11 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
     const cause = restoreStopCause(error, signal.aborted);
     if (cause === "verification-failed") {
       // The record claims disks that are not the point's: without it, the next run rewrites them whole.
-      const kept = await record.remove().then(
+      const recordLeft = await record.remove().then(
         () => "",
         (removal: unknown) => `; remove ${record.path} (${removal instanceof Error ? removal.message : String(removal)}) so that it does`,
       );
-      throw new HostRestoreFailedError(error.message, `VM ${plan.vmid} ${JSON.stringify(name)} must not be powered on: run the restore again, it rewrites the disks whole${kept}`, { cause: error });
+      throw new HostRestoreFailedError(error.message, `VM ${plan.vmid} ${JSON.stringify(name)} must not be powered on: run the restore again, it rewrites the disks whole${recordLeft}`, { cause: error });
     }
     if (cause === "point-unreadable" || cause === "datastore-full") {
       throw new HostRestoreFailedError(error.message, `the disks of VM ${plan.vmid} ${JSON.stringify(name)} are partly rewritten: restore a point over it before powering it on`, { cause: error });

@@ -11,6 +11,7 @@ import { readDiskFingerprints } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import { hashPointDisk } from "../backup/hash-point-disk.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
+import { readingFor } from "../esxi/disk/host-disk-reader.js";
 import { chooseHashingMethod, hashingCapabilitiesOf } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
 import type { BackupHostCapabilities } from "../esxi/probe/host-capabilities.js";
@@ -84,7 +85,7 @@ export async function verifyRestoredDisk(request: VerifyRestoredDiskRequest): Pr
     name: request.flatPath,
     sizeBytes,
     hashing,
-    reading: hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" },
+    reading: readingFor(hashing),
     ...(request.channels === undefined ? {} : { channels: request.channels }),
   });
   const { fingerprints } = await source.fingerprint(kind, { signal, onProgress: request.onProgress });

@@ -21,6 +21,7 @@ import type { PointDiskRequest } from "../backup/back-up-point.js";
 import type { BackupCounters } from "../backup/backup-counters.js";
 import type { ChangeSource } from "../backup/plan-backup.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
+import { readingFor } from "../esxi/disk/host-disk-reader.js";
 import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
 import { chooseHashingMethod, hashingCapabilitiesOf } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
@@ -166,7 +167,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             const previousKind = previousFingerprints?.get(disk.key);
             const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
             const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
-            const reading: DiskReadMechanism = hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
+            const reading = readingFor(hashing);
             request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
             const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
             // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first

@@ -12,12 +12,18 @@
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { Readable } from "node:stream";
+import type { HashingMethod } from "../hashing/hashing-method.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { EsxiSshError, SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import { ddDiskReadCommand, diskReadRequestLine, pythonDiskReaderCommand } from "./disk-read-command.js";
 import { DiskReadShortError } from "./disk-read-errors.js";
 
 export type DiskReadMechanism = { kind: "python"; command: string } | { kind: "dd" };
+
+/** The host reads with the Python it hashes with; without that Python, one `dd` per read. */
+export function readingFor(hashing: HashingMethod): DiskReadMechanism {
+  return hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
+}
 
 export interface HostDiskReaderOptions {
   session: Pick<EsxiSshSession, "execStream">;
