@@ -20,9 +20,17 @@ export interface DiskSource {
 
   /**
    * Prepares `channels` concurrent reads of at most `maxReadBytes` each; the caller closes the result
-   * before closing the source.
+   * before closing the source. With `fingerprints` (only where `fingerprintsWhileReading` says so), the
+   * channels also fingerprint what they read (`DiskChannels.readFingerprinted`).
    */
-  openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels>;
+  openChannels(channels: number, maxReadBytes: number, options?: { fingerprints?: ChangeFingerprints }): Promise<DiskChannels>;
+
+  /**
+   * Whether the source can fingerprint at `kind` what its channels read, where the disk is, sending only
+   * the blocks that are not all zero: a disk's first backup then reads each block once, instead of
+   * fingerprinting the whole disk and reading its non-zero blocks again (docs/adr/0038). Absent: it cannot.
+   */
+  fingerprintsWhileReading?(kind: ChangeFingerprints): boolean;
 
   /**
    * Per-block fingerprints of the whole disk computed by the source, and which blocks it found all zero
@@ -69,5 +77,20 @@ export interface DiskChannels {
    * never a short result.
    */
   read(channel: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * On channels opened with `fingerprints`: reads like `read` (the offset a multiple of the block size, at
+   * most 4 MiB), the all-zero blocks zeroed here rather than sent, and returns the range's fingerprints.
+   */
+  readFingerprinted?(channel: number, offsetBytes: number, lengthBytes: number): Promise<{ data: Uint8Array } & RangeFingerprints>;
   close(): Promise<void>;
+}
+
+/** The fingerprints of a range a source read, block by block (the disk's last block may be short). */
+export interface RangeFingerprints {
+  /** One digest per block; an all-zero block has the digest of its zero bytes, as the host's hash pass records it. */
+  digests: Buffer;
+  /** 1 where the source found the block all zero (and did not send it). */
+  zeroBlocks: Uint8Array;
+  /** The bytes that crossed the wire: those of the blocks not all zero. */
+  bytesSent: number;
 }

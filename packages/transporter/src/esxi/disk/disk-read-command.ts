@@ -4,13 +4,19 @@
  * once per read. Built with `shellCommand`, so the path (any datastore or VM name) reaches the program as
  * one argument whatever it holds.
  */
+import type { HostDiskKind } from "../hashing/host-disk-hashing.js";
 import { shellCommand } from "../ssh/shell-command.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
 import { DISK_READ_PYTHON_SCRIPT } from "./disk-read-python-script.js";
 
-/** `<python> -c SCRIPT PATH`: reads `OFFSET LENGTH` lines on stdin, answers each with the bytes. */
-export function pythonDiskReaderCommand(path: string, python: string): ShellCommand {
-  return shellCommand([python, "-c", DISK_READ_PYTHON_SCRIPT, path]);
+/**
+ * `<python> -c SCRIPT PATH`: reads `OFFSET LENGTH` lines on stdin, answers each with the bytes; with
+ * `fingerprints`, `… PATH ALGORITHM BLOCK`: answers each with the blocks' records and the non-zero blocks
+ * (docs/adr/0038).
+ */
+export function pythonDiskReaderCommand(path: string, python: string, fingerprints?: HostDiskKind): ShellCommand {
+  const mode = fingerprints === undefined ? [] : [fingerprints.algorithm, String(fingerprints.blockSizeBytes)];
+  return shellCommand([python, "-c", DISK_READ_PYTHON_SCRIPT, path, ...mode]);
 }
 
 /** The request line the Python reader answers with exactly `lengthBytes` bytes. */

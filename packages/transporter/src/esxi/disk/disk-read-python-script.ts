@@ -5,14 +5,22 @@
  * LENGTH raw bytes on stdout, in order. One process per channel instead of one per read: a read of one
  * 64 KiB block costs a line on stdin, not a channel and a process start (docs/adr/0024).
  *
+ * Started as `<python> -c SCRIPT PATH ALGORITHM BLOCK`, it fingerprints what it reads (a disk's first
+ * backup reads every block once, docs/adr/0038): each answer is then, for every BLOCK of the range in order
+ * (the last may be short at the file's end), a record of one byte and a digest's length: `D` and the
+ * block's raw digest, or `Z` and zero bytes (the block is all zero and its bytes are not sent); after those
+ * records, the bytes of the `D` blocks, in order. OFFSET must then
+ * be a multiple of BLOCK and LENGTH at most READ_BYTES.
+ *
  * Valid for Python 3.5 (ESXi 6.7; checked with the simulator's `checkHostPythonScript`). Exit status 0 when
- * stdin ends; 2 when the file cannot be opened or a request is malformed; 3 when the file ends before a
- * requested range does (the disk shrank or is not the one we think), after the bytes it did have — each
- * with one `esxbackup-read: …` line on stderr. The caller counts bytes, so a short answer is never data.
- * Reads are made directly where the host allows it (`DiskFile`, docs/adr/0037).
+ * stdin ends; 2 when the file cannot be opened or a request or the arguments are malformed; 3 when the file
+ * ends before a requested range does (the disk shrank or is not the one we think), after the bytes it did
+ * have — each with one `esxbackup-read: …` line on stderr. The caller counts bytes, so a short answer is
+ * never data. Reads are made directly where the host allows it (`DiskFile`, docs/adr/0037).
  */
 import { DIRECT_READ_PYTHON } from "./direct-read-python.js";
 export const DISK_READ_PYTHON_SCRIPT = String.raw`import errno
+import hashlib
 import mmap
 import os
 import sys
@@ -30,9 +38,20 @@ def fail(status, message):
 
 
 def main(argv):
-    if len(argv) != 2:
-        fail(2, "usage: PATH, then OFFSET LENGTH lines on stdin")
+    if len(argv) not in (2, 4):
+        fail(2, "usage: PATH [ALGORITHM BLOCK], then OFFSET LENGTH lines on stdin")
     path = argv[1]
+    algorithm, block = None, 0
+    if len(argv) == 4:
+        algorithm = argv[2]
+        if algorithm not in ("md5", "sha1", "sha256"):
+            fail(2, "unknown algorithm " + repr(algorithm))
+        try:
+            block = int(argv[3])
+        except ValueError:
+            fail(2, "BLOCK must be a whole number, got " + repr(argv[3]))
+        if block <= 0 or block > READ_BYTES:
+            fail(2, "BLOCK must be > 0 and <= " + str(READ_BYTES) + ", got " + str(block))
     try:
         source = DiskFile(path, READ_BYTES)
     except OSError as error:
@@ -50,6 +69,11 @@ def main(argv):
             fail(2, "expected OFFSET LENGTH, got " + repr(line))
         if offset < 0 or length <= 0 or len(fields) != 2:
             fail(2, "expected OFFSET >= 0 and LENGTH > 0, got " + repr(line))
+        if algorithm is not None:
+            if offset % block != 0 or length > READ_BYTES:
+                fail(2, "expected OFFSET a multiple of " + str(block) + " and LENGTH <= " + str(READ_BYTES) + ", got " + repr(line))
+            answer_fingerprinted(source, out, offset, length, algorithm, block)
+            continue
         done = 0
         while done < length:
             data = source.read(offset + done, min(length - done, READ_BYTES))
@@ -59,6 +83,33 @@ def main(argv):
             out.write(data)
             done += len(data)
         out.flush()
+
+
+def answer_fingerprinted(source, out, offset, length, algorithm, block):
+    data = source.read(offset, length)
+    # A regular file returns less than asked only at its end; keep reading to be sure.
+    while len(data) < length:
+        more = source.read(offset + len(data), length - len(data))
+        if not more:
+            fail(3, "the file ends at byte " + str(offset + len(data)) + ", before byte " + str(offset + length))
+        data += more
+    zero = bytes(block)
+    # Records of one size, so the transporter knows where the bytes begin: a zero block's digest is not sent.
+    no_digest = bytes(hashlib.new(algorithm).digest_size)
+    records = []
+    sent = []
+    view = memoryview(data)
+    for at in range(0, length, block):
+        piece = view[at:at + block]
+        if piece == (zero if len(piece) == block else bytes(len(piece))):
+            records.append(b"Z" + no_digest)
+        else:
+            records.append(b"D" + hashlib.new(algorithm, piece).digest())
+            sent.append(piece)
+    out.write(b"".join(records))
+    for piece in sent:
+        out.write(piece)
+    out.flush()
 
 
 main(sys.argv)

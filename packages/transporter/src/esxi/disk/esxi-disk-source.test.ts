@@ -194,6 +194,122 @@ describe("EsxiDiskSource on a simulated host", () => {
     }
   });
 
+  describe("reads that fingerprint what they read (a first backup's one pass)", () => {
+    const block = 64 * KIB;
+    const kind = { algorithm: "sha1", blockSizeBytes: block, digestLengthBytes: 20 } as const;
+    /** What the host must answer for a range: node:crypto's digests, the zero map, the bytes sent. */
+    const expectedFor = (offset: number, length: number): { hex: string; zero: number[]; sent: number } => {
+      let hex = "";
+      const zero: number[] = [];
+      let sent = 0;
+      for (let at = offset; at < offset + length; at += block) {
+        const piece = data.subarray(at, Math.min(at + block, offset + length));
+        hex += createHash("sha1").update(piece).digest("hex");
+        const isZero = piece.every((byte) => byte === 0);
+        zero.push(isZero ? 1 : 0);
+        if (!isZero) sent += piece.length;
+      }
+      return { hex, zero, sent };
+    };
+
+    it("ranges over 3 channels sharing 2 readers: the bytes, the host's digests and zero map, only the non-zero blocks sent", async () => {
+      const disk = await source();
+      assert.equal(disk.fingerprintsWhileReading(kind), true);
+      const channels = await disk.openChannels(3, 2 * MIB, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        await assert.rejects(channels.read(0, 0, block), /read with readFingerprinted/u);
+        // Each channel first reads random bytes, then a range with zero blocks into the same buffer: the
+        // zero blocks, not sent, must not keep the bytes of the read before.
+        const ranges: [number, number][] = [
+          [0, MIB],
+          [MIB + 12 * block, 8 * block],
+          [2 * MIB, MIB + 8 * KIB],
+          [MIB - 2 * block, 4 * block],
+          [MIB, MIB],
+          [3 * MIB, 8 * KIB],
+        ];
+        for (const [index, [offset, length]] of ranges.entries()) {
+          const read = await channels.readFingerprinted(index % 3, offset, length);
+          const expected = expectedFor(offset, length);
+          assert.ok(Buffer.from(read.data).equals(data.subarray(offset, offset + length)), `bytes of ${offset}+${length}`);
+          assert.equal(read.digests.toString("hex"), expected.hex, `digests of ${offset}+${length}`);
+          assert.deepEqual([...read.zeroBlocks], expected.zero, `zero map of ${offset}+${length}`);
+          assert.equal(read.bytesSent, expected.sent, `bytes sent for ${offset}+${length}`);
+        }
+        await assert.rejects(channels.readFingerprinted(0, 4 * KIB, block), /starts on a block/u);
+      } finally {
+        await channels.close();
+      }
+    });
+
+    it("sends only the non-zero blocks: the wire carries the records and those bytes", async () => {
+      const real = await t.open();
+      const disk = await source({ session: real, channels: 1 });
+      const channels = await disk.openChannels(1, 2 * MIB, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        // The reader started, then the zero MiB: 16 records of 21 bytes, nothing else.
+        await channels.readFingerprinted(0, 0, block);
+        const before = t.host.sshWireBytes.sentBytes;
+        const read = await channels.readFingerprinted(0, MIB, MIB);
+        assert.ok(read.zeroBlocks.every((z) => z === 1));
+        assert.equal(read.bytesSent, 0);
+        const sent = t.host.sshWireBytes.sentBytes - before;
+        assert.ok(sent < 4 * KIB, `${sent} bytes sent by the host for a zero MiB`);
+      } finally {
+        await channels.close();
+        await real.close();
+      }
+    });
+
+    it("a connection dropped in the middle of a read is retried on a new connection and the answer is right", async () => {
+      const retries: string[] = [];
+      t.host.faults.dropConnectionAfterBytes = 512 * KIB;
+      const session = await t.open();
+      t.host.faults.dropConnectionAfterBytes = null;
+      const disk = await source({ session, channels: 1, onRetry: (reason) => retries.push(reason) });
+      const channels = await disk.openChannels(1, 4 * MIB, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        const read = await channels.readFingerprinted(0, 0, data.length);
+        const expected = expectedFor(0, data.length);
+        assert.ok(Buffer.from(read.data).equals(data));
+        assert.equal(read.digests.toString("hex"), expected.hex);
+        assert.equal(retries.length, 1, retries.join("\n"));
+        assert.equal(session.connectionCount, 2);
+      } finally {
+        await channels.close();
+      }
+    });
+
+    it("a disk shorter than it was is an error naming it", async () => {
+      const shortName = "short fingerprinted-flat.vmdk";
+      await writeFile(join(folder, shortName), data.subarray(0, 2 * MIB));
+      const disk = await source({ path: `/vmfs/volumes/datastore1/read test/${shortName}` });
+      const channels = await disk.openChannels(1, 2 * MIB, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        await assert.rejects(channels.readFingerprinted(0, MIB, 2 * MIB), (error: unknown) => {
+          assert.ok(error instanceof DiskReadShortError, String(error));
+          assert.match(error.message, /short fingerprinted-flat\.vmdk: reading bytes 1048576–3145728/u);
+          return true;
+        });
+      } finally {
+        await channels.close();
+      }
+    });
+
+    it("only where the host's Python reads and hashes in the kind asked for, and no limit paces the reads", async () => {
+      assert.equal((await source({ reading: { kind: "dd" } })).fingerprintsWhileReading(kind), false, "dd reads");
+      assert.equal((await source({ hashing: { kind: "busybox", algorithm: "sha1" }, reading: { kind: "dd" } })).fingerprintsWhileReading(kind), false, "busybox hashes");
+      assert.equal((await source()).fingerprintsWhileReading({ ...kind, algorithm: "md5", digestLengthBytes: 16 }), false, "another algorithm");
+      assert.equal((await source({ beforeRead: async () => undefined })).fingerprintsWhileReading(kind), false, "a bandwidth limit");
+      assert.equal((await source({ hashLimiter: { bytesPerSecond: MIB, take: async () => undefined } })).fingerprintsWhileReading(kind), false, "a host read limit");
+      await assert.rejects((await source({ reading: { kind: "dd" } })).openChannels(1, MIB, { fingerprints: kind }), /cannot fingerprint sha1/u);
+    });
+  });
+
   describe("fingerprints read as the host prints them", () => {
     // 2,050 blocks of 4 KiB: the host's script prints them 1024 at a time.
     const block = 4 * KIB;

@@ -12,7 +12,8 @@
  * - `openChannels(N)` gives N logical channels over at most `channels` host readers (a long-lived Python
  *   reader each, else `dd` per read); logical channels beyond that share readers in turn. Every logical
  *   channel has its own buffer (shared memory, so worker threads read it in place), so a view stays valid
- *   until that channel reads again.
+ *   until that channel reads again. Opened with `fingerprints`, the Python readers fingerprint what they
+ *   read and leave out the all-zero blocks: a disk's first backup reads the disk once (docs/adr/0038).
  *
  * The disk must not change while it is read: the caller holds the run's snapshot for the source's life.
  */
@@ -21,13 +22,14 @@ import { fingerprintBlockCount } from "@esxbackup/domain";
 import type { ChangeFingerprints, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
 import { BlockFingerprintTable } from "../../backup/block-fingerprint-table.js";
-import type { DiskChannels, DiskSource, FingerprintOptions, SourceFingerprints } from "../../backup/disk-source.js";
+import type { DiskChannels, DiskSource, FingerprintOptions, RangeFingerprints, SourceFingerprints } from "../../backup/disk-source.js";
 import { RUN_BYTES } from "../../backup/read-runs.js";
 import type { TransferRateLimiter } from "../../transfer/transfer-rate-limiter.js";
 import { pythonBlockHashCommand, shellBlockHashCommand } from "../hashing/block-hash-command.js";
 import type { BlockHashRequest } from "../hashing/block-hash-request.js";
 import type { HashingMethod } from "../hashing/hashing-method.js";
 import { joinHostBlockHashes, splitDiskForHashing } from "../hashing/host-disk-hashing.js";
+import type { HostDiskKind } from "../hashing/host-disk-hashing.js";
 import { hashPartCount } from "../hashing/host-fingerprint-kind.js";
 import { parseBlockHashOutput } from "../hashing/parse-block-hash-output.js";
 import type { HostBlockHashes } from "../hashing/parse-block-hash-output.js";
@@ -95,8 +97,27 @@ export class EsxiDiskSource implements DiskSource {
     if (!Number.isInteger(this.#channels) || this.#channels < 1) throw new RangeError(`channels must be a whole number >= 1 (got ${this.#channels})`);
   }
 
-  async openChannels(channels: number, maxReadBytes: number): Promise<DiskChannels> {
-    return this.#openChannels(channels, maxReadBytes, new AbortController().signal);
+  async openChannels(channels: number, maxReadBytes: number, options: { fingerprints?: ChangeFingerprints } = {}): Promise<DiskChannels> {
+    const kind = options.fingerprints;
+    if (kind !== undefined && !this.fingerprintsWhileReading(kind)) throw new Error(`${this.label}: the host's readers cannot fingerprint ${kind.algorithm} per ${kind.blockSizeBytes} bytes as they read`);
+    return this.#openChannels(channels, maxReadBytes, new AbortController().signal, kind === undefined ? undefined : { algorithm: kind.algorithm as FingerprintAlgorithm, blockSizeBytes: kind.blockSizeBytes });
+  }
+
+  /**
+   * The host's Python readers can hash what they read with the algorithm its hash pass uses. Not under a
+   * bandwidth or host read limit: those pace the hash pass and the data reads apart, each by what it
+   * reads or sends (docs/adr/0035), which one pass cannot tell before it reads.
+   */
+  fingerprintsWhileReading(kind: ChangeFingerprints): boolean {
+    const { hashing, reading, beforeRead, hashLimiter } = this.#options;
+    return (
+      hashing.kind === "python" &&
+      reading.kind === "python" &&
+      hashing.algorithm === kind.algorithm &&
+      kind.blockSizeBytes <= RUN_BYTES &&
+      beforeRead === undefined &&
+      hashLimiter === undefined
+    );
   }
 
   async fingerprint(kind: ChangeFingerprints, options: FingerprintOptions): Promise<SourceFingerprints> {
@@ -210,7 +231,7 @@ export class EsxiDiskSource implements DiskSource {
     return { fingerprints: table.toDiskFingerprints(), zeroBlocks: new Uint8Array(fingerprintBlockCount(this.sizeBytes, kind.blockSizeBytes)) };
   }
 
-  async #openChannels(channels: number, maxReadBytes: number, signal: AbortSignal): Promise<DiskChannels> {
+  async #openChannels(channels: number, maxReadBytes: number, signal: AbortSignal, fingerprints?: HostDiskKind): Promise<DiskChannels> {
     const readerCount = Math.max(1, Math.min(channels, this.#channels));
     const readers: HostDiskReader[] = Array.from({ length: readerCount }, () =>
       openHostDiskReader({
@@ -221,6 +242,7 @@ export class EsxiDiskSource implements DiskSource {
         signal,
         ...(this.#options.onRetry === undefined ? {} : { onRetry: this.#options.onRetry }),
         ...(this.#options.beforeRead === undefined ? {} : { beforeRead: this.#options.beforeRead }),
+        ...(fingerprints === undefined ? {} : { fingerprints }),
       }),
     );
     // One read at a time per reader: logical channels sharing a reader queue behind each other.
@@ -231,20 +253,33 @@ export class EsxiDiskSource implements DiskSource {
     const buffers = Array.from({ length: channels }, () => Buffer.from(new SharedArrayBuffer(maxReadBytes)));
     const sizeBytes = this.sizeBytes;
     const label = this.label;
+    const turn = async (channel: number, offsetBytes: number, lengthBytes: number): Promise<{ target: Buffer; found: RangeFingerprints | undefined }> => {
+      const buffer = buffers[channel];
+      if (buffer === undefined || lengthBytes > buffer.length || offsetBytes % 4096 !== 0 || (lengthBytes % 4096 !== 0 && offsetBytes + lengthBytes !== sizeBytes) || offsetBytes + lengthBytes > sizeBytes) {
+        throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened (${buffers.length} channels of ${maxReadBytes} bytes, 4096-byte aligned, on a ${sizeBytes}-byte disk)`);
+      }
+      const index = channel % readerCount;
+      const reader = readers[index] as HostDiskReader;
+      const target = buffer.subarray(0, lengthBytes);
+      const read = (queues[index] as Promise<unknown>).then(() => reader.read(offsetBytes, target));
+      queues[index] = read.catch(() => undefined);
+      return { target, found: await read };
+    };
     return {
       async read(channel, offsetBytes, lengthBytes) {
-        const buffer = buffers[channel];
-        if (buffer === undefined || lengthBytes > buffer.length || offsetBytes % 4096 !== 0 || (lengthBytes % 4096 !== 0 && offsetBytes + lengthBytes !== sizeBytes) || offsetBytes + lengthBytes > sizeBytes) {
-          throw new RangeError(`${label}: read of ${lengthBytes} bytes at ${offsetBytes} on channel ${channel} is outside what was opened (${buffers.length} channels of ${maxReadBytes} bytes, 4096-byte aligned, on a ${sizeBytes}-byte disk)`);
-        }
-        const index = channel % readerCount;
-        const reader = readers[index] as HostDiskReader;
-        const target = buffer.subarray(0, lengthBytes);
-        const turn = (queues[index] as Promise<unknown>).then(() => reader.read(offsetBytes, target));
-        queues[index] = turn.catch(() => undefined);
-        await turn;
-        return target;
+        if (fingerprints !== undefined) throw new Error(`${label}: channels opened to fingerprint are read with readFingerprinted`);
+        return (await turn(channel, offsetBytes, lengthBytes)).target;
       },
+      ...(fingerprints === undefined
+        ? {}
+        : {
+            async readFingerprinted(channel: number, offsetBytes: number, lengthBytes: number) {
+              if (offsetBytes % fingerprints.blockSizeBytes !== 0) throw new RangeError(`${label}: a fingerprinted read starts on a block (${fingerprints.blockSizeBytes} bytes), not at ${offsetBytes}`);
+              const { target, found } = await turn(channel, offsetBytes, lengthBytes);
+              if (found === undefined) throw new Error(`${label}: the host's reader gave no fingerprints`);
+              return { data: target, ...found };
+            },
+          }),
       async close() {
         await Promise.all(readers.map((reader) => reader.close()));
       },

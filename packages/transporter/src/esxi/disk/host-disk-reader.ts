@@ -4,6 +4,10 @@
  * Either lands the bytes in the caller's buffer and counts them: fewer than asked is `DiskReadShortError`
  * naming the disk, more is a protocol error, never data.
  *
+ * Opened with `fingerprints` (Python only), the reader fingerprints what it reads on the host (docs/adr/0038):
+ * each read then lands the range with its all-zero blocks zeroed here (the host does not send them) and
+ * returns the blocks' digests and which were zero.
+ *
  * Retry: a read is idempotent, so a dropped connection or a stalled channel (retryable `EsxiSshError`) is
  * answered by starting the reader again (the session reconnects) and reading the range again, up to
  * `attempts` times. Failures a person must act on (the file cannot be opened, the disk is short, an abort)
@@ -12,7 +16,11 @@
 import { PassThrough } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { Readable } from "node:stream";
+import { FINGERPRINT_ALGORITHMS, fingerprintBlockCount } from "@esxbackup/domain";
+import type { RangeFingerprints } from "../../backup/disk-source.js";
 import type { HashingMethod } from "../hashing/hashing-method.js";
+import type { HostDiskKind } from "../hashing/host-disk-hashing.js";
+import { zeroBlockDigest } from "../hashing/zero-block-digest.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { EsxiSshError, SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import { ddDiskReadCommand, diskReadRequestLine, pythonDiskReaderCommand } from "./disk-read-command.js";
@@ -42,15 +50,21 @@ export interface HostDiskReaderOptions {
    * limit (docs/adr/0032). The host reads when asked, so pacing the requests paces the bytes on the wire.
    */
   beforeRead?: (bytes: number) => Promise<void>;
+  /** The host fingerprints each block it reads, and sends only the blocks that are not all zero (Python only). */
+  fingerprints?: HostDiskKind;
 }
 
 export interface HostDiskReader {
-  /** Fills `target` (exactly `lengthBytes` long) with the bytes at `offsetBytes`. */
-  read(offsetBytes: number, target: Buffer): Promise<void>;
+  /**
+   * Fills `target` (exactly `lengthBytes` long) with the bytes at `offsetBytes`; opened with `fingerprints`,
+   * returns them for the range (its offset then a multiple of the block size, its length at most 4 MiB).
+   */
+  read(offsetBytes: number, target: Buffer): Promise<RangeFingerprints | undefined>;
   close(): Promise<void>;
 }
 
 export function openHostDiskReader(options: HostDiskReaderOptions): HostDiskReader {
+  if (options.fingerprints !== undefined && options.mechanism.kind !== "python") throw new Error(`${options.label}: only the Python reader fingerprints what it reads`);
   const once = options.mechanism.kind === "python" ? new PythonProcessReader(options, options.mechanism.command) : new DdReader(options);
   const attempts = options.attempts ?? 3;
   return {
@@ -82,14 +96,25 @@ function asShortRead(error: unknown, label: string, offsetBytes: number, lengthB
 }
 
 interface SingleReader {
-  read(offsetBytes: number, target: Buffer): Promise<void>;
+  read(offsetBytes: number, target: Buffer): Promise<RangeFingerprints | undefined>;
   /** Forgets the current process after a failure (the next read starts a new one). */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Where a reader's answer goes as it arrives; `take` returns the bytes beyond the answer (a protocol violation when non-empty). */
+interface Landing {
+  readonly target: Buffer;
+  readonly offsetBytes: number;
+  /** Bytes of the answer received so far. */
+  readonly received: number;
+  readonly done: Promise<unknown>;
+  take(chunk: Buffer): Buffer;
+  fail(error: unknown): void;
+}
+
 /** Copies a stream's bytes into `target` until `target` is full; resolves when full, fails on more or on less. */
-class Landing {
+class RawLanding implements Landing {
   received = 0;
   readonly done: Promise<void>;
   #resolve!: () => void;
@@ -117,6 +142,111 @@ class Landing {
   }
 }
 
+/**
+ * The answer of a reader that fingerprints (disk-read-python-script.ts): one record per block — `Z`, or `D`
+ * and the block's digest — then the bytes of the `D` blocks, each landed at its place in `target`; the `Z`
+ * blocks are zeroed here (the target is a reused buffer). Resolves with the fingerprints once every byte is in.
+ */
+class FingerprintLanding implements Landing {
+  received = 0;
+  readonly done: Promise<RangeFingerprints>;
+  readonly #kind: HostDiskKind;
+  readonly #label: string;
+  readonly #blocks: number;
+  readonly #digestBytes: number;
+  readonly #records: Buffer;
+  /** Blocks sent, in order, and where the next byte of data goes. */
+  #sent: number[] = [];
+  #sentIndex = 0;
+  #intoBlock = 0;
+  #bytesSent = 0;
+  #result: RangeFingerprints | undefined;
+  #resolve!: (fingerprints: RangeFingerprints) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(
+    readonly target: Buffer,
+    readonly offsetBytes: number,
+    kind: HostDiskKind,
+    label: string,
+  ) {
+    this.#kind = kind;
+    this.#label = label;
+    this.#blocks = fingerprintBlockCount(target.length, kind.blockSizeBytes);
+    this.#digestBytes = FINGERPRINT_ALGORITHMS[kind.algorithm];
+    this.#records = Buffer.alloc(this.#blocks * (1 + this.#digestBytes));
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  take(chunk: Buffer): Buffer {
+    let rest = chunk;
+    if (this.received < this.#records.length) {
+      const used = Math.min(this.#records.length - this.received, rest.length);
+      rest.copy(this.#records, this.received, 0, used);
+      this.received += used;
+      rest = rest.subarray(used);
+      if (this.received < this.#records.length) return rest;
+      try {
+        this.#readRecords();
+      } catch (error) {
+        this.#reject(error);
+        return Buffer.alloc(0);
+      }
+    }
+    const block = this.#kind.blockSizeBytes;
+    while (rest.length > 0 && this.#sentIndex < this.#sent.length) {
+      const index = this.#sent[this.#sentIndex] as number;
+      const length = this.#blockLength(index);
+      const used = Math.min(length - this.#intoBlock, rest.length);
+      rest.copy(this.target, index * block + this.#intoBlock, 0, used);
+      this.#intoBlock += used;
+      this.#bytesSent += used;
+      this.received += used;
+      rest = rest.subarray(used);
+      if (this.#intoBlock === length) {
+        this.#sentIndex += 1;
+        this.#intoBlock = 0;
+      }
+    }
+    if (this.#sentIndex === this.#sent.length && this.#result !== undefined) this.#resolve({ ...this.#result, bytesSent: this.#bytesSent });
+    return rest;
+  }
+
+  fail(error: unknown): void {
+    this.#reject(error);
+  }
+
+  #blockLength(index: number): number {
+    return Math.min(this.#kind.blockSizeBytes, this.target.length - index * this.#kind.blockSizeBytes);
+  }
+
+  #readRecords(): void {
+    const recordBytes = 1 + this.#digestBytes;
+    const digests = Buffer.alloc(this.#blocks * this.#digestBytes);
+    const zeroBlocks = new Uint8Array(this.#blocks);
+    for (let index = 0; index < this.#blocks; index += 1) {
+      const at = index * recordBytes;
+      const mark = this.#records[at];
+      const start = index * this.#kind.blockSizeBytes;
+      const length = this.#blockLength(index);
+      if (mark === 0x44 /* D */) {
+        this.#records.copy(digests, index * this.#digestBytes, at + 1, at + recordBytes);
+        this.#sent.push(index);
+      } else if (mark === 0x5a /* Z */) {
+        zeroBlocks[index] = 1;
+        zeroBlockDigest(this.#kind.algorithm, length).copy(digests, index * this.#digestBytes);
+        this.target.fill(0, start, start + length);
+      } else {
+        throw new Error(`${this.#label}: the host's reader answered bytes ${this.offsetBytes}+${this.target.length} with a record for block ${index} that is neither Z nor D (0x${(mark ?? 0).toString(16)})`);
+      }
+    }
+    this.#result = { digests, zeroBlocks, bytesSent: 0 };
+  }
+}
+
 interface ReaderProcess {
   stdin: PassThrough;
   stdout: Readable;
@@ -136,7 +266,7 @@ class PythonProcessReader implements SingleReader {
     readonly python: string,
   ) {}
 
-  async read(offsetBytes: number, target: Buffer): Promise<void> {
+  async read(offsetBytes: number, target: Buffer): Promise<RangeFingerprints | undefined> {
     let process = this.#process ?? (await this.#start());
     if (process.failure !== undefined && process.failedBetweenReads === true) {
       // It ended with no read asked of it (an idle timeout while reads were held back by the bandwidth
@@ -145,11 +275,13 @@ class PythonProcessReader implements SingleReader {
       process = await this.#start();
     }
     if (process.failure !== undefined) throw process.failure;
-    const landing = new Landing(target, offsetBytes);
+    const fingerprints = this.options.fingerprints;
+    const landing = fingerprints === undefined ? new RawLanding(target, offsetBytes) : new FingerprintLanding(target, offsetBytes, fingerprints, this.options.label);
     this.#landing = landing;
     try {
       process.stdin.write(diskReadRequestLine(offsetBytes, target.length));
-      await landing.done;
+      const answer = await landing.done;
+      return fingerprints === undefined ? undefined : (answer as RangeFingerprints);
     } finally {
       this.#landing = undefined;
     }
@@ -157,7 +289,7 @@ class PythonProcessReader implements SingleReader {
 
   async #start(): Promise<ReaderProcess> {
     const stdin = new PassThrough();
-    const exec = await this.options.session.execStream(pythonDiskReaderCommand(this.options.path, this.python), { stdin, signal: this.options.signal });
+    const exec = await this.options.session.execStream(pythonDiskReaderCommand(this.options.path, this.python, this.options.fingerprints), { stdin, signal: this.options.signal });
     const process: ReaderProcess = { stdin, stdout: exec.stdout, result: exec.result };
     const fail = (error: unknown): void => {
       if (process.failure === undefined) process.failedBetweenReads = this.#landing === undefined;
@@ -201,14 +333,15 @@ class PythonProcessReader implements SingleReader {
 class DdReader implements SingleReader {
   constructor(readonly options: HostDiskReaderOptions) {}
 
-  async read(offsetBytes: number, target: Buffer): Promise<void> {
+  async read(offsetBytes: number, target: Buffer): Promise<undefined> {
     const exec = await this.options.session.execStream(ddDiskReadCommand(this.options.path, offsetBytes, target.length), { signal: this.options.signal });
-    const landing = new Landing(target, offsetBytes);
+    const landing = new RawLanding(target, offsetBytes);
     let extra = 0;
     exec.stdout.on("data", (chunk: Buffer) => (extra += landing.take(chunk).length));
     await Promise.all([exec.result, finished(exec.stdout)]);
     if (landing.received !== target.length) throw new DiskReadShortError(this.options.label, { offsetBytes, lengthBytes: target.length }, landing.received, "");
     if (extra > 0) throw new Error(`${this.options.label}: dd gave ${extra} bytes more than bytes ${offsetBytes}+${target.length}`);
+    return undefined;
   }
 
   async reset(): Promise<void> {}
