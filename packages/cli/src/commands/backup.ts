@@ -181,6 +181,7 @@ function describeEvent(event: VmBackupEvent): string | undefined {
     case "previous-point":
       return event.previous === undefined ? `${vm}: no earlier point of this VM: a first backup` : `${vm}: continuing from point ${event.previous.pointId} (same VM by ${event.previous.matchedBy === "uuid" ? "BIOS uuid" : "vmid and name"})`;
     case "hashing":
+      if (event.readOnce) return `${vm} ${event.disk}: read once with ${event.reading}, hashed on the host as it is read (a first backup)`;
       return `${vm} ${event.disk}: ${event.method === "full-read" ? "the host cannot hash it: read whole" : `hashed on the host with ${event.method}`}, read with ${event.reading}`;
     case "read-retry":
       return `${vm} ${event.disk}: read tried again (${event.reason})`;

@@ -5,6 +5,7 @@
  * `backup` phase fed with the disk writer's counters, and the all-zero chunks the source marked written
  * as zero without a read.
  */
+import type { ChangeFingerprints } from "@esxbackup/domain";
 import type { DiskWriter } from "@esxbackup/repository";
 import type { ProgressTask } from "../progress/progress-reporter.js";
 import { blockAlignedRunChunks } from "./block-fingerprint-table.js";
@@ -50,6 +51,10 @@ export async function runOverChannels<Run extends ChunkRun>(input: {
   /** Lanes for runs that come as an async iterable. */
   inFlight?: number;
   maxReadBytes: number;
+  /** Open the source's channels to fingerprint what they read (`DiskChannels.readFingerprinted`). */
+  fingerprints?: ChangeFingerprints;
+  /** The bytes that crossed the wire so far, when not all that `work` read (a source leaving out zero blocks). */
+  bytesSent?: () => number;
   signal: AbortSignal;
   task: ProgressTask;
   work: (channels: DiskChannels, channel: number, run: Run) => Promise<number>;
@@ -58,7 +63,7 @@ export async function runOverChannels<Run extends ChunkRun>(input: {
   const runs: AsyncIterator<Run> | Iterator<Run> = Symbol.asyncIterator in input.runs ? input.runs[Symbol.asyncIterator]() : input.runs[Symbol.iterator]();
   const inFlight = Array.isArray(input.runs) ? readsInFlightFor(input.runs as readonly Run[], disk.chunkSizeBytes) : input.inFlight;
   if (inFlight === undefined) throw new Error("runs that come as they are planned need the number of lanes");
-  const channels = await input.source.openChannels(inFlight, input.maxReadBytes);
+  const channels = await input.source.openChannels(inFlight, input.maxReadBytes, input.fingerprints === undefined ? {} : { fingerprints: input.fingerprints });
   let bytesRead = 0;
   let failed = false;
   const lane = async (channel: number): Promise<void> => {
@@ -70,7 +75,7 @@ export async function runOverChannels<Run extends ChunkRun>(input: {
       bytesRead += read;
       task.update(bytesRead, {
         bytesRead,
-        bytesSent: bytesRead,
+        bytesSent: input.bytesSent?.() ?? bytesRead,
         bytesWritten: disk.stats.bytesStored,
         bytesSkippedZero: disk.stats.bytesSkippedZero,
         bytesSkippedUnchanged: disk.stats.bytesTakenOver,

@@ -51,6 +51,14 @@ describe("planBackup", () => {
       { record: MD5_64K, fingerprintFirst: true, compareWith: old, hashWhileReading: false }],
     ["by fingerprints without a previous point (a host's first backup): the source fingerprints, nothing to compare",
       { changes: BY_FINGERPRINTS, requested: SHA1_64K }, undefined, { record: SHA1_64K, fingerprintFirst: true, hashWhileReading: false }],
+    ["by fingerprints without a previous point, the source fingerprinting as it reads: read once, hashed by the source",
+      { changes: BY_FINGERPRINTS, requested: SHA1_64K, sourceFingerprintsWhileReading: true }, undefined,
+      { record: SHA1_64K, fingerprintFirst: false, hashWhileReading: true, hashedBySource: true }],
+    ["by fingerprints with a previous point, the source fingerprinting as it reads: still compared first (only changed blocks are read)",
+      { changes: BY_FINGERPRINTS, requested: MD5_64K, previousPointId: P, sourceFingerprintsWhileReading: true }, { pointId: P, fingerprints: old },
+      { record: MD5_64K, fingerprintFirst: true, compareWith: old, hashWhileReading: false }],
+    ["everything read, changes unknown, though the source could fingerprint as it reads: hashed here, as it always was",
+      { changes: ALL, requested: SHA1_64K, sourceFingerprintsWhileReading: true }, undefined, { record: SHA1_64K, fingerprintFirst: false, hashWhileReading: true }],
   ];
   for (const [name, request, previous, expected] of table) it(name, () => assert.deepEqual(planBackup(request, previous), expected));
 

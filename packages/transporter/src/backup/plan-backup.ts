@@ -4,7 +4,8 @@
  * - `needsPreviousFingerprints`: whether the previous point's fingerprints must be read at all (only when
  *   they are compared with, or fill the blocks a partial read leaves out).
  * - `planBackup`: which fingerprints the new point records, whether the source fingerprints the whole disk
- *   first and what it is compared with, whether what is read is hashed on the way, where the blocks not
+ *   first and what it is compared with, whether what is read is hashed on the way (here, or by the source
+ *   as it reads: a disk's first backup then reads each block once, docs/adr/0038), where the blocks not
  *   read take their fingerprints from, and whether the previous point's disk must be hashed again first.
  *   What cannot be served is refused here, before the writer starts, with a `BackupPlanRefusedError`.
  * - `planReads`: what to read — everything, the chunks of the listed ranges, or (after the source's
@@ -33,6 +34,8 @@ export interface BackupPlanRequest {
   /** The kind the new point records; when comparing fingerprints, absent means the previous point's kind. */
   requested?: ChangeFingerprints;
   previousPointId?: string;
+  /** The source can fingerprint `requested` as it reads (`DiskSource.fingerprintsWhileReading`). */
+  sourceFingerprintsWhileReading?: boolean;
 }
 
 export interface BackupPlan {
@@ -44,6 +47,8 @@ export interface BackupPlan {
   compareWith?: DiskFingerprints;
   /** Hash what is read (every block a read touches is then read whole). */
   hashWhileReading: boolean;
+  /** With `hashWhileReading`: the source hashes as it reads, and does not send the blocks it finds all zero. */
+  hashedBySource?: true;
   /** Where the blocks not read take their fingerprints from: they lie in chunks taken over, same bytes. */
   fillFrom?: DiskFingerprints;
   /**
@@ -72,6 +77,9 @@ export function planBackup(request: BackupPlanRequest, previous?: { pointId: str
   if (changes.kind === "fingerprints") {
     if (previous === undefined) {
       if (requested === undefined) throw new Error("a first backup by fingerprints needs the kind to record");
+      // Every non-zero block is read anyway: where the source can, it fingerprints them as it sends them,
+      // rather than reading the whole disk to fingerprint it and its non-zero blocks a second time.
+      if (request.sourceFingerprintsWhileReading === true) return { record: requested, fingerprintFirst: false, hashWhileReading: true, hashedBySource: true };
       return { record: requested, fingerprintFirst: true, hashWhileReading: false };
     }
     const old = previous.fingerprints;

@@ -6,7 +6,8 @@
  * from the changed blocks only (`rebuildChangedChunks`) — stretch by stretch as the source's fingerprint
  * parts come in (docs/adr/0028), or, when the previous point's fingerprints cannot be compared as recorded,
  * after hashing its disk again from the repository — or by reading whole chunks (`readWholeChunks`) when
- * changes are listed or unknown.
+ * changes are listed or unknown, and for a disk's first backup where the source fingerprints what it reads
+ * (docs/adr/0038).
  */
 import type { ChangeFingerprints, DiskFingerprints, DiskGeometry, FingerprintAlgorithm, PointId, RecoveryPoint, RecoveryPointDisk } from "@esxbackup/domain";
 import { readPointDiskFingerprints } from "@esxbackup/repository";
@@ -63,6 +64,7 @@ export async function planPointDisk(repository: Repository, previousPoint: Recov
     changes: request.changes,
     ...(request.fingerprints === undefined ? {} : { requested: request.fingerprints }),
     ...(previousPoint === undefined || previousDisk === undefined ? {} : { previousPointId: previousPoint.pointId }),
+    ...(request.fingerprints !== undefined && request.source.fingerprintsWhileReading?.(request.fingerprints) === true ? { sourceFingerprintsWhileReading: true } : {}),
   };
   if (previousPoint === undefined || previousDisk === undefined) return { request, plan: planBackup(planRequest) };
   const fingerprints = needsPreviousFingerprints(planRequest) ? await readPointDiskFingerprints(repository, previousPoint, previousDisk) : undefined;
@@ -230,6 +232,7 @@ export async function backUpPlannedDisk(input: {
       source,
       ...(reads.kind === "chunks" && reads.ranges !== undefined ? { ranges: reads.ranges } : {}),
       ...(table === undefined ? {} : { table }),
+      ...(plan.hashedBySource === true ? { hashedBySource: true } : {}),
       signal,
       progress,
       task,

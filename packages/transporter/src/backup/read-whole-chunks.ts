@@ -1,7 +1,9 @@
 /**
  * Fills a disk's chunks by reading them whole: every chunk (a full read; unchanged ones are deduplicated,
  * not stored) or those of the listed ranges, besides any the repository could not take over. When the point
- * records fingerprints, what is read is hashed on the way, so every block a read touches is read whole.
+ * records fingerprints, what is read is hashed on the way, so every block a read touches is read whole:
+ * here, or by the source as it reads (`hashedBySource`, a disk's first backup read once, docs/adr/0038),
+ * which then sends only the blocks that are not all zero.
  */
 import type { ByteRange, FingerprintAlgorithm } from "@esxbackup/domain";
 import { FingerprintHasher } from "@esxbackup/repository";
@@ -13,6 +15,7 @@ import { runLength, runOverChannels } from "./disk-run-lanes.js";
 import type { FillResult } from "./disk-run-lanes.js";
 import type { DiskSource } from "./disk-source.js";
 import { RUN_BYTES, consecutiveRuns } from "./read-runs.js";
+import type { ChunkRun } from "./read-runs.js";
 
 export async function readWholeChunks(input: {
   disk: DiskWriter;
@@ -21,6 +24,8 @@ export async function readWholeChunks(input: {
   ranges?: ByteRange[];
   /** Where the digests of what is read go; absent: nothing is hashed. */
   table?: BlockFingerprintTable;
+  /** With `table`: the source hashes what it reads (`DiskSource.fingerprintsWhileReading` said it can). */
+  hashedBySource?: boolean;
   signal: AbortSignal;
   progress: ProgressReporter;
   task: Omit<ProgressTaskStart, "phase" | "bytesTotal">;
@@ -31,6 +36,10 @@ export async function readWholeChunks(input: {
   if (block !== undefined) chunks = wholeBlockChunks(chunks, disk.chunkSizeBytes, block, disk.chunkCount);
   const runs = consecutiveRuns(chunks, blockAlignedRunChunks(RUN_BYTES, disk.chunkSizeBytes, block));
   const bytesToRead = runs.reduce((sum, run) => sum + runLength(disk, run), 0);
+  if (input.hashedBySource === true) {
+    if (table === undefined) throw new Error("a source hashing what it reads needs the table its digests go to");
+    return readHashedBySource({ ...input, table, runs, bytesToRead });
+  }
   const hasher = table === undefined ? undefined : new FingerprintHasher(table.info.algorithm as FingerprintAlgorithm, table.info.blockSizeBytes);
   try {
     const bytesRead = await runOverChannels({
@@ -56,4 +65,57 @@ export async function readWholeChunks(input: {
   } finally {
     await hasher?.close();
   }
+}
+
+/**
+ * Every run read over channels that fingerprint (the source hashes and leaves out the all-zero blocks):
+ * the digests go to the table, the run to the writer whole (the blocks not sent are zero). A chunk whose
+ * blocks were all zero at the source counts as found zero there; in the others, the zero blocks count as
+ * built without being read, as when a chunk is rebuilt from its changed blocks.
+ */
+async function readHashedBySource(input: {
+  disk: DiskWriter;
+  source: DiskSource;
+  table: BlockFingerprintTable;
+  runs: readonly ChunkRun[];
+  bytesToRead: number;
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  task: Omit<ProgressTaskStart, "phase" | "bytesTotal">;
+}): Promise<FillResult> {
+  const { disk, table, runs } = input;
+  const result: FillResult = { bytesRead: 0, bytesBuilt: 0, chunksBuilt: 0, bytesZeroAtSource: 0 };
+  const block = table.info.blockSizeBytes;
+  await runOverChannels({
+    disk,
+    source: input.source,
+    fingerprints: table.info,
+    bytesSent: () => result.bytesRead,
+    runs,
+    maxReadBytes: runs.reduce((most, run) => Math.max(most, run.count * disk.chunkSizeBytes), 0),
+    signal: input.signal,
+    task: input.progress.start({ ...input.task, phase: "backup", bytesTotal: input.bytesToRead }),
+    work: async (channels, channel, run) => {
+      if (channels.readFingerprinted === undefined) throw new Error(`${input.source.label}: its channels do not fingerprint what they read`);
+      const offset = run.first * disk.chunkSizeBytes;
+      const length = runLength(disk, run);
+      const read = await channels.readFingerprinted(channel, offset, length);
+      table.record(offset, read.digests);
+      for (let chunk = run.first; chunk < run.first + run.count; chunk += 1) {
+        const start = chunk * disk.chunkSizeBytes - offset;
+        const end = start + disk.chunkLength(chunk);
+        // The blocks the chunk overlaps: several, or (blocks larger than chunks) the one it lies in.
+        const zero = read.zeroBlocks.subarray(Math.floor(start / block), Math.ceil(end / block)).every((flag) => flag === 1);
+        if (zero) result.bytesZeroAtSource += end - start;
+        else {
+          result.bytesBuilt += end - start;
+          result.chunksBuilt += 1;
+        }
+      }
+      result.bytesRead += read.bytesSent;
+      await disk.writeChunks(run.first, read.data);
+      return length;
+    },
+  });
+  return result;
 }

@@ -5,13 +5,14 @@
  * every outcome; a user snapshot, a failed snapshot.create and a VM name full of shell metacharacters.
  */
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
-import { LocalDirectoryBlobStore, Repository, restoreDiskImage } from "@esxbackup/repository";
+import { LocalDirectoryBlobStore, Repository, readPointDiskFingerprints, restoreDiskImage } from "@esxbackup/repository";
 import type { HostModel } from "@esxbackup/esxi-simulator";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
@@ -103,15 +104,16 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const events: VmBackupEvent[] = [];
     const phases: string[] = [];
     const first = await backUpVm({ ...request("web01", "first-run", events), progress: { start: (task) => (phases.push(task.phase), silentProgress.start(task)) } });
-    // The run reports its snapshot, each disk's fingerprinting and reading, and the clean-up, in that order.
+    // The run reports its snapshot, each disk's reading, and the clean-up, in that order: a first backup
+    // reads each disk once, fingerprinted by the host as it is read (no fingerprint pass of its own).
     assert.equal(phases[0], "snapshot");
     assert.equal(phases.at(-1), "cleanup");
-    assert.deepEqual([...new Set(phases.slice(1, -1))].sort(), ["backup", "fingerprint"]);
+    assert.deepEqual([...new Set(phases.slice(1, -1))].sort(), ["backup"]);
     assert.equal(first.previous, undefined);
     assert.ok((await restored(first.point)).equals(recordOf(1, "first-run")), "the first point is the disk at its snapshot");
     assert.ok((await restored(first.point, 1)).equals(recordOf(1, "first-run", 1)), "and so is its second disk");
-    assert.ok(events.some((e) => e.type === "hashing" && e.method === "python" && e.reading === "python"));
-    // Zero blocks are found on the host and never read: 10 MiB of the 16 MiB disk were never written.
+    assert.ok(events.some((e) => e.type === "hashing" && e.method === "python" && e.reading === "python" && e.readOnce));
+    // Zero blocks are found on the host and never sent: 10 MiB of the 16 MiB disk were never written.
     assert.ok(first.counters.bytesRead <= 8 * MIB + 4 * MIB, `read ${first.counters.bytesRead}`);
 
     const manifest = await repository.readPoint(first.point);
@@ -124,6 +126,17 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const vmx = Buffer.from(manifest.configFiles.find((f) => f.name === "web01.vmx")?.content ?? []).toString("utf8");
     assert.match(vmx, /scsi0:0\.fileName = "web01\.vmdk"/u, "the .vmx read before the snapshot names the base disk");
     assert.equal(manifest.disks[0]?.fingerprints?.algorithm, "sha1");
+    // The host's digests, made as it read: those of the point's blocks, zero blocks included.
+    for (const disk of manifest.disks) {
+      const recorded = await readPointDiskFingerprints(repository, manifest, disk);
+      const out = join(work, `fingerprinted-${disk.index}.raw`);
+      await restoreDiskImage(repository, first.point, disk.index, out);
+      const image = await readFile(out);
+      const block = recorded?.blockSizeBytes ?? 0;
+      let expected = "";
+      for (let at = 0; at < image.length; at += block) expected += createHash("sha1").update(image.subarray(at, at + block)).digest("hex");
+      assert.equal(Buffer.from(recorded?.digests ?? []).toString("hex"), expected, `the fingerprints of ${disk.key}`);
+    }
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n", "the run's snapshot is removed");
 
     await workload.waitForWrites(workload.writes + 5);

@@ -84,7 +84,8 @@ export interface BackUpVmRequest {
 
 export type VmBackupEvent =
   | { type: "previous-point"; vm: string; previous: PreviousPoint }
-  | { type: "hashing"; vm: string; disk: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"] }
+  /** `readOnce`: a first backup of the disk whose host reader fingerprints what it sends (docs/adr/0038). */
+  | { type: "hashing"; vm: string; disk: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"]; readOnce: boolean }
   | { type: "read-retry"; vm: string; disk: string; reason: string }
   | { type: "snapshot"; vm: string; event: RunSnapshotEvent };
 
@@ -168,18 +169,23 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
             const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
             const reading = readingFor(hashing);
-            request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind });
+            const source = sourceFor(request, disk, hashing, reading);
+            const fingerprints = { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] };
             const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
+            const firstBackup = !(previousFingerprints?.has(disk.key) ?? false);
             // Hashed on the host: compared with the previous point's fingerprints of the same kind, or (a first
             // backup of the disk) to skip its zero blocks. Not hashable there, or nothing comparable: read whole,
             // hashed here, unchanged chunks deduplicated.
-            const byFingerprints = hashing.kind !== "full-read" && (!(previousFingerprints?.has(disk.key) ?? false) || sameKind);
+            const byFingerprints = hashing.kind !== "full-read" && (firstBackup || sameKind);
             const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
+            // As the planner decides it (planBackup): a first backup by fingerprints, read once where the host can.
+            const readOnce = byFingerprints && firstBackup && source.fingerprintsWhileReading(fingerprints);
+            request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind, readOnce });
             return {
               key: disk.key,
-              source: sourceFor(request, disk, hashing, reading),
+              source,
               changes,
-              fingerprints: { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] },
+              fingerprints,
               ...(disk.geometry === undefined ? {} : { geometry: disk.geometry }),
               ...(disk.adapterType === undefined ? {} : { adapterType: disk.adapterType }),
             };
