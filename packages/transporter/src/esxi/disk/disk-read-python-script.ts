@@ -94,17 +94,20 @@ def answer_fingerprinted(source, out, offset, length, algorithm, block):
             fail(3, "the file ends at byte " + str(offset + len(data)) + ", before byte " + str(offset + length))
         data += more
     zero = bytes(block)
+    digest = getattr(hashlib, algorithm)
     # Records of one size, so the transporter knows where the bytes begin: a zero block's digest is not sent.
-    no_digest = bytes(hashlib.new(algorithm).digest_size)
+    no_digest = bytes(digest().digest_size)
     records = []
     sent = []
     view = memoryview(data)
     for at in range(0, length, block):
-        piece = view[at:at + block]
-        if piece == (zero if len(piece) == block else bytes(len(piece))):
+        size = min(block, length - at)
+        # startswith compares in place (a memoryview's == goes byte by byte, 50 times slower).
+        if data.startswith(zero if size == block else bytes(size), at):
             records.append(b"Z" + no_digest)
         else:
-            records.append(b"D" + hashlib.new(algorithm, piece).digest())
+            piece = view[at:at + size]
+            records.append(b"D" + digest(piece).digest())
             sent.append(piece)
     out.write(b"".join(records))
     for piece in sent:
