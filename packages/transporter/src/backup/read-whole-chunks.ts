@@ -69,9 +69,9 @@ export async function readWholeChunks(input: {
 
 /**
  * Every run read over channels that fingerprint (the source hashes and leaves out the all-zero blocks):
- * the digests go to the table, the run to the writer whole (the blocks not sent are zero). A chunk whose
- * blocks were all zero at the source counts as found zero there; in the others, the zero blocks count as
- * built without being read, as when a chunk is rebuilt from its changed blocks.
+ * the digests go to the table, the chunks to the writer. A chunk whose blocks were all zero at the source
+ * is recorded as zero, found so there; in the others, the zero blocks count as built without being read,
+ * as when a chunk is rebuilt from its changed blocks.
  */
 async function readHashedBySource(input: {
   disk: DiskWriter;
@@ -101,6 +101,16 @@ async function readHashedBySource(input: {
       const length = runLength(disk, run);
       const read = await channels.readFingerprinted(channel, offset, length);
       table.record(offset, read.digests);
+      // Consecutive chunks of one kind together: the zero ones recorded as zero without a look at their
+      // bytes, the others stored from the run's buffer (their zero blocks were zeroed there).
+      const writes: Promise<void>[] = [];
+      let groupFirst = run.first;
+      let groupZero: boolean | undefined;
+      const endGroup = (end: number): void => {
+        if (groupZero === undefined || end === groupFirst) return;
+        if (groupZero) disk.writeZeroChunks(groupFirst, end - groupFirst);
+        else writes.push(disk.writeChunks(groupFirst, read.data.subarray(groupFirst * disk.chunkSizeBytes - offset, (end - 1) * disk.chunkSizeBytes - offset + disk.chunkLength(end - 1))));
+      };
       for (let chunk = run.first; chunk < run.first + run.count; chunk += 1) {
         const start = chunk * disk.chunkSizeBytes - offset;
         const end = start + disk.chunkLength(chunk);
@@ -111,9 +121,15 @@ async function readHashedBySource(input: {
           result.bytesBuilt += end - start;
           result.chunksBuilt += 1;
         }
+        if (zero !== groupZero) {
+          endGroup(chunk);
+          groupFirst = chunk;
+          groupZero = zero;
+        }
       }
+      endGroup(run.first + run.count);
       result.bytesRead += read.bytesSent;
-      await disk.writeChunks(run.first, read.data);
+      await Promise.all(writes);
       return length;
     },
   });
