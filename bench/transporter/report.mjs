@@ -67,7 +67,7 @@ export function formatHeader(meta) {
     `machine: ${meta.machine}`,
     `tools: ${meta.versions.join(", ")}; OpenSSH client with ${meta.cipher}`,
     `page cache: ${meta.cacheMode.cold ? "dropped before every timed run" : `not dropped (${meta.cacheMode.reason}): inputs read once before each run`}`,
-    `wall, receiver CPU (user + sys) and peak RSS (largest process) from GNU time; host CPU from /proc (the simulator's process tree); wire = the host's SSH server's TCP bytes, both directions`,
+    `wall, receiver CPU (user + sys) and peak RSS (largest process) from GNU time; host CPU and disk reads from /proc (the simulator's process tree; reads from storage, not the page cache); wire = the host's SSH server's TCP bytes, both directions`,
   ];
   return "```text\n" + lines.join("\n") + "\n```";
 }
@@ -81,13 +81,15 @@ export function formatTable(meta, rows) {
     restore: r.restoreVsUpload ? `${x(r.restoreVsUpload)} upload` : "",
     verify: r.verifyVsRestore ? `wall ${x(r.verifyVsRestore)} restore's` : "",
   };
-  const header = ["run", "wall s", "MB/s", "receiver CPU s/GB", "host CPU s/GB", "peak RSS MiB", "wire MB", "others' CPU s", "ratios"];
+  const header = ["run", "wall s", "MB/s", "receiver CPU s/GB", "host CPU s/GB", "host disk read MB", "peak RSS MiB", "wire MB", "others' CPU s", "ratios"];
   const lines = rows.map((row) => [
     row.label.replaceAll("|", "\\|"),
     s(row.wallS),
     (meta.sizeBytes / row.wallS / MB).toFixed(0),
     (row.cpuS / gb).toFixed(2),
     (row.hostCpuS / gb).toFixed(2),
+    // Runs recorded before the column existed have no figure.
+    row.hostReadBytes === undefined ? "" : (row.hostReadBytes / MB).toFixed(0),
     formatMiB(row.maxRssBytes),
     (wire(row) / MB).toFixed(wire(row) < 100 * MB ? 2 : 0),
     s(row.othersCpuS),

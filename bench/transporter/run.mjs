@@ -35,7 +35,7 @@ import { cliCommand, parseLastJson } from "../repository/peers/esxbackup.mjs";
 import { resticPeer } from "../repository/peers/restic.mjs";
 import { parseSize } from "../repository/sizes.mjs";
 import { snapshotBuild } from "../repository/snapshot-build.mjs";
-import { processTreeCpuS } from "./process-tree.mjs";
+import { processTreeUse } from "./process-tree.mjs";
 import { formatReport } from "./report.mjs";
 import { BENCH_VM_NAME, sha256OfFile } from "./simulated-host.mjs";
 
@@ -258,12 +258,13 @@ async function main() {
   async function step(key, label, script, args, { env = {}, hostInputs = false } = {}) {
     const before = await host.request("status");
     prepareCache(cacheMode, hostInputs ? [before.flatDataPath] : []);
-    const hostCpuBefore = processTreeCpuS(host.child.pid);
+    const hostBefore = processTreeUse(host.child.pid);
     log(`${label} ...`);
     const startedS = Date.now() / 1000;
     // A step that hangs is stopped (exit 124, reported) rather than holding the run forever.
     const m = measure(["timeout", "-k", "30", String(stepTimeoutS), "taskset", "-c", String(receiverCpu), "bash", "-c", `set -o pipefail; ${script}`, "bash", ...args], { env });
-    const hostCpuS = processTreeCpuS(host.child.pid) - hostCpuBefore;
+    const hostAfter = processTreeUse(host.child.pid);
+    const hostCpuS = hostAfter.cpuS - hostBefore.cpuS;
     const after = await host.request("status");
     const row = {
       key,
@@ -271,6 +272,7 @@ async function main() {
       wallS: m.wallS,
       cpuS: m.cpuS,
       hostCpuS,
+      hostReadBytes: hostAfter.readBytes - hostBefore.readBytes,
       maxRssBytes: m.maxRssBytes,
       wireSentBytes: after.wire.sentBytes - before.wire.sentBytes,
       wireReceivedBytes: after.wire.receivedBytes - before.wire.receivedBytes,
