@@ -53,6 +53,16 @@ describe("EsxiDiskSource on a simulated host", () => {
       ...overrides,
     });
 
+  /** A session whose first connection the host cuts after `bytes`; its reconnection is not cut. */
+  const sessionCutAfter = async (bytes: number): Promise<Awaited<ReturnType<TestHost["open"]>>> => {
+    t.host.faults.dropConnectionAfterBytes = bytes;
+    try {
+      return await t.open();
+    } finally {
+      t.host.faults.dropConnectionAfterBytes = null;
+    }
+  };
+
   it("the reader script is valid for the oldest host Python (6.7's 3.5)", async () => {
     for (const version of ["6.7", "7.0", "8.0"] as const) assert.deepEqual(await checkHostPythonScript(DISK_READ_PYTHON_SCRIPT, version), [], version);
   });
@@ -140,9 +150,7 @@ describe("EsxiDiskSource on a simulated host", () => {
   it("a connection dropped in the middle of a read is retried on a new connection and the bytes are right", async () => {
     const retries: string[] = [];
     // The session's connection is cut after 512 KiB; the reconnection is not.
-    t.host.faults.dropConnectionAfterBytes = 512 * KIB;
-    const session = await t.open();
-    t.host.faults.dropConnectionAfterBytes = null;
+    const session = await sessionCutAfter(512 * KIB);
     const disk = await source({ session, channels: 1, onRetry: (reason) => retries.push(reason) });
     const channels = await disk.openChannels(1, 3 * MIB);
     try {
@@ -265,9 +273,7 @@ describe("EsxiDiskSource on a simulated host", () => {
 
     it("a connection dropped in the middle of a read is retried on a new connection and the answer is right", async () => {
       const retries: string[] = [];
-      t.host.faults.dropConnectionAfterBytes = 512 * KIB;
-      const session = await t.open();
-      t.host.faults.dropConnectionAfterBytes = null;
+      const session = await sessionCutAfter(512 * KIB);
       const disk = await source({ session, channels: 1, onRetry: (reason) => retries.push(reason) });
       const channels = await disk.openChannels(1, 4 * MIB, { fingerprints: kind });
       try {
@@ -408,9 +414,7 @@ describe("EsxiDiskSource on a simulated host", () => {
     it("a connection dropped while the host prints: the blocks not handed on yet are hashed again on a new connection", async () => {
       const retries: string[] = [];
       // Cut after the first thousand-odd lines (41 bytes each) have been sent; the reconnection is not cut.
-      t.host.faults.dropConnectionAfterBytes = 56 * KIB;
-      const session = await t.open();
-      t.host.faults.dropConnectionAfterBytes = null;
+      const session = await sessionCutAfter(56 * KIB);
       const disk = await source({ session, path: bigPath, sizeBytes: big.length, channels: 1, onRetry: (reason) => retries.push(reason) });
       const { pieces, hex } = await fingerprintInPieces(disk);
       assert.equal(hex, expected());
