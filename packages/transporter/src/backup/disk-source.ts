@@ -78,8 +78,8 @@ export interface DiskChannels {
    */
   read(channel: number, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
   /**
-   * On channels opened with `fingerprints`: reads like `read` (the offset a multiple of the block size, at
-   * most 4 MiB), the all-zero blocks zeroed here rather than sent, and returns the range's fingerprints.
+   * On channels opened with `fingerprints`: reads like `read` (the offset a multiple of the block size),
+   * the all-zero blocks zeroed here rather than sent, and returns the range's fingerprints.
    */
   readFingerprinted?(channel: number, offsetBytes: number, lengthBytes: number): Promise<{ data: Uint8Array } & RangeFingerprints>;
   close(): Promise<void>;

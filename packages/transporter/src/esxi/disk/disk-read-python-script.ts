@@ -10,7 +10,7 @@
  * (the last may be short at the file's end), a record of one byte and a digest's length: `D` and the
  * block's raw digest, or `Z` and zero bytes (the block is all zero and its bytes are not sent); after those
  * records, the bytes of the `D` blocks, in order. OFFSET must then
- * be a multiple of BLOCK and LENGTH at most READ_BYTES.
+ * be a multiple of BLOCK and LENGTH at most READ_BYTES (`READER_READ_BYTES`).
  *
  * Valid for Python 3.5 (ESXi 6.7; checked with the simulator's `checkHostPythonScript`). Exit status 0 when
  * stdin ends; 2 when the file cannot be opened or a request or the arguments are malformed; 3 when the file
@@ -19,6 +19,10 @@
  * never data. Reads are made directly where the host allows it (`DiskFile`, docs/adr/0037).
  */
 import { DIRECT_READ_PYTHON } from "./direct-read-python.js";
+
+/** What the reader reads at once, and the most a fingerprinted request may ask for. */
+export const READER_READ_BYTES = 4 * 1024 * 1024;
+
 export const DISK_READ_PYTHON_SCRIPT = String.raw`import errno
 import hashlib
 import mmap
@@ -26,7 +30,7 @@ import os
 import sys
 
 # Bytes read at once (the transporter asks for runs of 4 MiB at most).
-READ_BYTES = 4 * 1024 * 1024
+READ_BYTES = ${READER_READ_BYTES}
 
 ${DIRECT_READ_PYTHON}
 

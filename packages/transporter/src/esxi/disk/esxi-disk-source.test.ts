@@ -271,6 +271,26 @@ describe("EsxiDiskSource on a simulated host", () => {
       }
     });
 
+    it("a read longer than the host's reader answers at once (chunks of 8 MiB) is asked in pieces and joined", async () => {
+      const long = Buffer.concat([randomBytes(4 * MIB), Buffer.alloc(MIB), randomBytes(3 * MIB + 8 * KIB)]);
+      await writeFile(join(folder, "long-flat.vmdk"), long);
+      const disk = await source({ path: "/vmfs/volumes/datastore1/read test/long-flat.vmdk", sizeBytes: long.length, channels: 1 });
+      const channels = await disk.openChannels(1, long.length, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        const read = await channels.readFingerprinted(0, 0, long.length);
+        let hex = "";
+        for (let at = 0; at < long.length; at += block) hex += createHash("sha1").update(long.subarray(at, Math.min(at + block, long.length))).digest("hex");
+        assert.ok(Buffer.from(read.data).equals(long));
+        assert.equal(read.digests.toString("hex"), hex);
+        assert.equal(read.zeroBlocks.length, Math.ceil(long.length / block));
+        assert.deepEqual([...read.zeroBlocks.subarray(64, 80)], new Array(16).fill(1), "the zero MiB");
+        assert.equal(read.bytesSent, long.length - MIB);
+      } finally {
+        await channels.close();
+      }
+    });
+
     it("a connection dropped in the middle of a read is retried on a new connection and the answer is right", async () => {
       const retries: string[] = [];
       const session = await sessionCutAfter(512 * KIB);

@@ -35,6 +35,7 @@ import { parseBlockHashOutput } from "../hashing/parse-block-hash-output.js";
 import type { HostBlockHashes } from "../hashing/parse-block-hash-output.js";
 import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { READER_READ_BYTES } from "./disk-read-python-script.js";
 import { openHostDiskReader } from "./host-disk-reader.js";
 import type { DiskReadMechanism, HostDiskReader } from "./host-disk-reader.js";
 
@@ -261,7 +262,7 @@ export class EsxiDiskSource implements DiskSource {
       const index = channel % readerCount;
       const reader = readers[index] as HostDiskReader;
       const target = buffer.subarray(0, lengthBytes);
-      const read = (queues[index] as Promise<unknown>).then(() => reader.read(offsetBytes, target));
+      const read = (queues[index] as Promise<unknown>).then(() => (fingerprints === undefined ? reader.read(offsetBytes, target) : readFingerprintedPieces(reader, offsetBytes, target, fingerprints)));
       queues[index] = read.catch(() => undefined);
       return { target, found: await read };
     };
@@ -276,8 +277,7 @@ export class EsxiDiskSource implements DiskSource {
             async readFingerprinted(channel: number, offsetBytes: number, lengthBytes: number) {
               if (offsetBytes % fingerprints.blockSizeBytes !== 0) throw new RangeError(`${label}: a fingerprinted read starts on a block (${fingerprints.blockSizeBytes} bytes), not at ${offsetBytes}`);
               const { target, found } = await turn(channel, offsetBytes, lengthBytes);
-              if (found === undefined) throw new Error(`${label}: the host's reader gave no fingerprints`);
-              return { data: target, ...found };
+              return { data: target, ...(found as RangeFingerprints) };
             },
           }),
       async close() {
@@ -285,4 +285,25 @@ export class EsxiDiskSource implements DiskSource {
       },
     };
   }
+}
+
+/**
+ * A fingerprinted read longer than the host's reader answers at once (a repository's chunks may be up to
+ * 16 MiB): asked in pieces of at most `READER_READ_BYTES`, one after the other on the same reader, and
+ * their fingerprints joined. The pieces are whole blocks, so each starts on one.
+ */
+async function readFingerprintedPieces(reader: HostDiskReader, offsetBytes: number, target: Buffer, kind: HostDiskKind): Promise<RangeFingerprints> {
+  const pieceBytes = Math.max(kind.blockSizeBytes, Math.floor(READER_READ_BYTES / kind.blockSizeBytes) * kind.blockSizeBytes);
+  const pieces: RangeFingerprints[] = [];
+  for (let at = 0; at < target.length; at += pieceBytes) {
+    const found = await reader.read(offsetBytes + at, target.subarray(at, Math.min(target.length, at + pieceBytes)));
+    if (found === undefined) throw new Error("the host's reader gave no fingerprints");
+    pieces.push(found);
+  }
+  if (pieces.length === 1) return pieces[0] as RangeFingerprints;
+  return {
+    digests: Buffer.concat(pieces.map((piece) => piece.digests)),
+    zeroBlocks: Buffer.concat(pieces.map((piece) => piece.zeroBlocks)),
+    bytesSent: pieces.reduce((sum, piece) => sum + piece.bytesSent, 0),
+  };
 }

@@ -57,7 +57,8 @@ export interface HostDiskReaderOptions {
 export interface HostDiskReader {
   /**
    * Fills `target` (exactly `lengthBytes` long) with the bytes at `offsetBytes`; opened with `fingerprints`,
-   * returns them for the range (its offset then a multiple of the block size, its length at most 4 MiB).
+   * returns them for the range (its offset then a multiple of the block size, its length at most
+   * `READER_READ_BYTES`).
    */
   read(offsetBytes: number, target: Buffer): Promise<RangeFingerprints | undefined>;
   close(): Promise<void>;
