@@ -16,6 +16,7 @@ import type { FillResult } from "./disk-run-lanes.js";
 import type { DiskSource } from "./disk-source.js";
 import { RUN_BYTES, consecutiveRuns } from "./read-runs.js";
 import type { ChunkRun } from "./read-runs.js";
+import { sourceZeroChunkGroups } from "./source-zero-chunks.js";
 
 export async function readWholeChunks(input: {
   disk: DiskWriter;
@@ -101,33 +102,21 @@ async function readHashedBySource(input: {
       const length = runLength(disk, run);
       const read = await channels.readFingerprinted(channel, offset, length);
       table.record(offset, read.digests);
-      // Consecutive chunks of one kind together: the zero ones recorded as zero without a look at their
-      // bytes, the others stored from the run's buffer (their zero blocks were zeroed there).
+      // The zero chunks recorded as zero without a look at their bytes, the others stored from the run's
+      // buffer (their zero blocks were zeroed there).
       const writes: Promise<void>[] = [];
-      let groupFirst = run.first;
-      let groupZero: boolean | undefined;
-      const endGroup = (end: number): void => {
-        if (groupZero === undefined || end === groupFirst) return;
-        if (groupZero) disk.writeZeroChunks(groupFirst, end - groupFirst);
-        else writes.push(disk.writeChunks(groupFirst, read.data.subarray(groupFirst * disk.chunkSizeBytes - offset, (end - 1) * disk.chunkSizeBytes - offset + disk.chunkLength(end - 1))));
-      };
-      for (let chunk = run.first; chunk < run.first + run.count; chunk += 1) {
-        const start = chunk * disk.chunkSizeBytes - offset;
-        const end = start + disk.chunkLength(chunk);
-        // The blocks the chunk overlaps: several, or (blocks larger than chunks) the one it lies in.
-        const zero = read.zeroBlocks.subarray(Math.floor(start / block), Math.ceil(end / block)).every((flag) => flag === 1);
-        if (zero) result.bytesZeroAtSource += end - start;
-        else {
-          result.bytesBuilt += end - start;
-          result.chunksBuilt += 1;
-        }
-        if (zero !== groupZero) {
-          endGroup(chunk);
-          groupFirst = chunk;
-          groupZero = zero;
+      for (const group of sourceZeroChunkGroups({ zeroBlocks: read.zeroBlocks, blockSizeBytes: block, chunkSizeBytes: disk.chunkSizeBytes, runBytes: length })) {
+        const first = run.first + group.first;
+        if (group.zero) {
+          disk.writeZeroChunks(first, group.count);
+          result.bytesZeroAtSource += group.bytes;
+        } else {
+          const at = group.first * disk.chunkSizeBytes;
+          writes.push(disk.writeChunks(first, read.data.subarray(at, at + group.bytes)));
+          result.bytesBuilt += group.bytes;
+          result.chunksBuilt += group.count;
         }
       }
-      endGroup(run.first + run.count);
       result.bytesRead += read.bytesSent;
       await Promise.all(writes);
       return length;
