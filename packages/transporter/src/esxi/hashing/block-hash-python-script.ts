@@ -53,19 +53,15 @@ def main(argv):
     done = 0
     while done < length:
         want = min(step, length - done)
-        data = source.read(offset + done, want)
-        # A regular file returns less than asked only at its end; keep reading to be sure.
-        while len(data) < want:
-            more = source.read(offset + done + len(data), want - len(data))
-            if not more:
-                fail(3, "the file ends before byte " + str(offset + done + want) + " (read " + str(offset + done + len(data)) + ")")
-            data += more
+        data = source.read_fully(offset + done, want)
+        if len(data) < want:
+            fail(3, "the file ends before byte " + str(offset + done + want) + " (read " + str(offset + done + len(data)) + ")")
         for at in range(0, want, block):
-            piece = data[at:at + block]
-            if piece == (zero if len(piece) == block else bytes(len(piece))):
+            size = min(block, want - at)
+            if zero_at(data, at, size, zero):
                 lines.append(b"Z")
             else:
-                lines.append(hashlib.new(algorithm, piece).hexdigest().encode("ascii"))
+                lines.append(hashlib.new(algorithm, data[at:at + size]).hexdigest().encode("ascii"))
             if len(lines) >= 1024:
                 out.write(b"\n".join(lines) + b"\n")
                 lines = []
