@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { ChangeFingerprints, DiskFingerprints } from "@esxbackup/domain";
 import { BackupPlanRefusedError } from "./backup-plan-refused-error.js";
 import type { BackupPlanRefusal } from "./backup-plan-refused-error.js";
-import { needsPreviousFingerprints, planBackup, planReads } from "./plan-backup.js";
+import { needsPreviousFingerprints, planBackup, planReads, readsOnce } from "./plan-backup.js";
 import type { BackupPlan, BackupPlanRequest, ChangeSource } from "./plan-backup.js";
 
 const K = 1024;
@@ -32,6 +32,16 @@ describe("needsPreviousFingerprints: the previous point's fingerprints are read 
     ["everything read: fingerprints come from the reads", { changes: ALL, requested: MD5_64K, previousPointId: P }, false],
   ];
   for (const [name, request, expected] of table) it(name, () => assert.equal(needsPreviousFingerprints(request), expected));
+});
+
+describe("readsOnce: a disk's first backup by fingerprints, where the source fingerprints as it reads", () => {
+  const table: [string, BackupPlanRequest, boolean][] = [
+    ["a first backup, the source able", { changes: BY_FINGERPRINTS, requested: SHA1_64K, sourceFingerprintsWhileReading: true }, true],
+    ["a first backup, the source not able", { changes: BY_FINGERPRINTS, requested: SHA1_64K }, false],
+    ["an incremental: its hash pass finds the few blocks to read", { changes: BY_FINGERPRINTS, requested: SHA1_64K, previousPointId: P, sourceFingerprintsWhileReading: true }, false],
+    ["changes unknown: read whole, hashed here", { changes: ALL, requested: SHA1_64K, sourceFingerprintsWhileReading: true }, false],
+  ];
+  for (const [name, request, expected] of table) it(name, () => assert.equal(readsOnce(request), expected));
 });
 
 describe("planBackup", () => {

@@ -58,6 +58,15 @@ export interface BackupPlan {
   rehashPrevious?: true;
 }
 
+/**
+ * A disk's first backup by fingerprints, where the source can fingerprint as it reads: every non-zero block
+ * is read anyway, so the source fingerprints them as it sends them, rather than reading the whole disk to
+ * fingerprint it and its non-zero blocks a second time (docs/adr/0038).
+ */
+export function readsOnce(request: BackupPlanRequest): boolean {
+  return request.changes.kind === "fingerprints" && request.previousPointId === undefined && request.sourceFingerprintsWhileReading === true;
+}
+
 export function needsPreviousFingerprints(request: BackupPlanRequest): boolean {
   if (request.previousPointId === undefined) return false;
   return request.changes.kind === "fingerprints" || (request.changes.kind === "listed" && request.requested !== undefined);
@@ -77,9 +86,7 @@ export function planBackup(request: BackupPlanRequest, previous?: { pointId: str
   if (changes.kind === "fingerprints") {
     if (previous === undefined) {
       if (requested === undefined) throw new Error("a first backup by fingerprints needs the kind to record");
-      // Every non-zero block is read anyway: where the source can, it fingerprints them as it sends them,
-      // rather than reading the whole disk to fingerprint it and its non-zero blocks a second time.
-      if (request.sourceFingerprintsWhileReading === true) return { record: requested, fingerprintFirst: false, hashWhileReading: true, hashedBySource: true };
+      if (readsOnce(request)) return { record: requested, fingerprintFirst: false, hashWhileReading: true, hashedBySource: true };
       return { record: requested, fingerprintFirst: true, hashWhileReading: false };
     }
     const old = previous.fingerprints;

@@ -19,6 +19,7 @@ import type { Repository } from "@esxbackup/repository";
 import { backUpPoint } from "../backup/back-up-point.js";
 import type { PointDiskRequest } from "../backup/back-up-point.js";
 import type { BackupCounters } from "../backup/backup-counters.js";
+import { readsOnce } from "../backup/plan-backup.js";
 import type { ChangeSource } from "../backup/plan-backup.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
 import { readingFor } from "../esxi/disk/host-disk-reader.js";
@@ -178,8 +179,13 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             // hashed here, unchanged chunks deduplicated.
             const byFingerprints = hashing.kind !== "full-read" && (firstBackup || sameKind);
             const changes: ChangeSource = byFingerprints ? { kind: "fingerprints" } : { kind: "all" };
-            // As the planner decides it (planBackup): a first backup by fingerprints, read once where the host can.
-            const readOnce = byFingerprints && firstBackup && source.fingerprintsWhileReading(fingerprints);
+            // What the planner will decide for this disk (planPointDisk), said before it is read.
+            const readOnce = readsOnce({
+              changes,
+              requested: fingerprints,
+              sourceFingerprintsWhileReading: source.fingerprintsWhileReading(fingerprints),
+              ...(firstBackup || previous === undefined ? {} : { previousPointId: previous.pointId }),
+            });
             request.onEvent?.({ type: "hashing", vm: vmName, disk: disk.key, method: hashing.kind, reading: reading.kind, readOnce });
             return {
               key: disk.key,
