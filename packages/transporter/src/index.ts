@@ -142,7 +142,9 @@ export type { PointSummary, PreviousPoint } from "./vm-backup/find-previous-poin
 export { POINT_READ_AHEAD, pointSummariesNewestFirst } from "./vm-backup/point-summaries.js";
 export { planVmBackup } from "./vm-backup/plan-vm-backup.js";
 export type { PlannedDisk, VmBackupPlan, VmBackupPlanInput } from "./vm-backup/plan-vm-backup.js";
-export { VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";
+export { DatastoreSpaceRefusedError, VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";
+export { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall } from "./vm-backup/datastore-room.js";
+export type { DatastoreFreeMinimum, DatastoreShortfall } from "./vm-backup/datastore-room.js";
 export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-text-file.js";
 
 // Restore of a point to an ESXi host as a new VM (docs/adr/0025-restore-to-host.md).

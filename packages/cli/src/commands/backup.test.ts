@@ -142,11 +142,23 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.match(result.stderr, /1 VM\(s\) backed up, 1 failed/u);
     });
 
+    it("a running VM on a datastore with less free than --min-datastore-free fails alone, before any snapshot (exit 1)", async () => {
+      const snapshotsBefore = model.pointInTimeRecords(1).length;
+      const result = await cli([...common, "--password-file", passwordFile, "--vm", "web01", "--min-datastore-free", "99.5%", "--json"]);
+      assert.equal(result.code, 1, result.stderr);
+      const json = JSON.parse(result.stdout) as BackupJson;
+      const entry = json.vms[0];
+      assert.ok(entry !== undefined && "error" in entry, result.stdout);
+      assert.equal(entry.code, "datastore_space_low");
+      assert.match(entry.error, /datastore "datastore1" has \d\.\d GiB free of 1\.0 GiB \(9\d\.\d %\), under the 99\.5 % kept free/u);
+      assert.equal(model.pointInTimeRecords(1).length, snapshotsBefore, "no snapshot taken");
+    });
+
     it("bad input exits 2 and creates nothing; a VM not on the host fails with exit 1", async () => {
-      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"]]) {
+      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"], ["--vm", "web01", "--min-datastore-free", "100%"]]) {
         const result = await cli([...common, "--password-file", passwordFile, ...args]);
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude)/u);
+        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude|min-datastore-free)/u);
       }
       const missing = await cli([...common, "--password-file", passwordFile, "--vm", "nope"]);
       assert.equal(missing.code, 1);

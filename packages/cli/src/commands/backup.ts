@@ -25,6 +25,7 @@ import type { AppliedRateLimit } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
+import { parseMinDatastoreFree } from "./min-datastore-free-option.js";
 import { parseByteSize, usingRepositoryAlongside } from "./repo/open-repository.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
@@ -40,6 +41,7 @@ interface BackupOptions extends HostLoginOptions {
   full?: boolean;
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
+  minDatastoreFree?: string;
   tag: string[];
   flushEvery?: string;
   adaptiveCompression: boolean;
@@ -65,6 +67,10 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
     .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
+    .option(
+      "--min-datastore-free <share|size>",
+      "refuse a running VM, before its snapshot is taken, when a datastore holding its .vmx or a disk has less free than this (its snapshot grows there with every write during the backup): a share like 5% or a size like 20G; 0 checks nothing (default 5%)",
+    )
     .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
     .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")
     .option("--no-adaptive-compression", `always compress at the repository's level, even when that keeps the VM's snapshot open longer (by default runs the encoders cannot keep up with, or sealed while the cores are mostly busy, are compressed at level ${SNAPSHOT_BACKUP_COMPRESSION_FLOOR})`)
@@ -77,6 +83,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
+      const minDatastoreFree = options.minDatastoreFree === undefined ? undefined : parseMinDatastoreFree(options.minDatastoreFree);
       const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const hostReadLimitBytesPerSecond = options.limitHostRead === undefined ? undefined : parseLimitRate(options.limitHostRead, "--limit-host-read");
       const { target, knownHosts } = await hostLogin(options, context.env);
@@ -138,6 +145,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             full: options.full === true,
             quiesce: options.quiesce === true,
             allowUserSnapshots: options.allowUserSnapshots === true,
+            ...(minDatastoreFree === undefined ? {} : { minDatastoreFree }),
             tags: options.tag,
             ...(channels === undefined ? {} : { channels }),
             ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),

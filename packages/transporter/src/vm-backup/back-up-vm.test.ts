@@ -2,7 +2,8 @@
  * backUpVm against a simulated host over SSH, with the guest writing all along: the point restored equals
  * the simulator's record of the disk at the run's snapshot byte for byte; an incremental equals the next
  * one and reads only what changed; the point's layout is the agreed one; the run's snapshot is gone after
- * every outcome; a user snapshot, a failed snapshot.create and a VM name full of shell metacharacters.
+ * every outcome; a user snapshot, a failed snapshot.create, a VM name full of shell metacharacters, and a
+ * running VM refused before its snapshot when its datastore has too little free.
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
@@ -18,6 +19,7 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { UserSnapshotsPresentError } from "../esxi/snapshot/run-snapshot-errors.js";
 import { SnapshotOperationError } from "../esxi/snapshot/run-snapshot-errors.js";
+import { DatastoreSpaceRefusedError } from "./vm-backup-errors.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
@@ -55,7 +57,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
   let model: HostModel;
 
   before(async () => {
-    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4)] });
+    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" })] });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
     work = await mkdtemp(join(tmpdir(), "vm-backup-"));
@@ -186,6 +188,25 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const tree = await snapshotsOf(3);
     assert.match(tree, /Snapshot Name\s+: before upgrade/u);
     assert.doesNotMatch(tree, /esxbackup-run/u);
+  });
+
+  it("a running VM whose datastore has less free than the minimum is refused before any snapshot; a VM that is off is backed up", async () => {
+    // datastore1 is 2 GiB and nearly empty: asking for 99 % of it free cannot be met.
+    const before = (await repository.listPointIds()).length;
+    await assert.rejects(backUpVm({ ...request("web01", "space-run"), minDatastoreFree: { percent: 99 } }), (error: unknown) => {
+      assert.ok(error instanceof DatastoreSpaceRefusedError, String(error));
+      assert.match(error.message, /^VM "web01" is running .*: datastore "datastore1" has 1\.\d GiB free of 2\.0 GiB \(9\d\.\d %\), under the 99 % kept free for the snapshot's growth\. /u);
+      return true;
+    });
+    await assert.rejects(backUpVm({ ...request("web01", "space-run-2"), minDatastoreFree: { bytes: 3 * 1024 * MIB } }), DatastoreSpaceRefusedError);
+    for (const runId of ["space-run", "space-run-2"]) {
+      assert.equal(model.pointInTimeRecords(1).filter((r) => r.snapshotName === `esxbackup-run-${runId}`).length, 0, "no snapshot was taken");
+    }
+    assert.equal((await repository.listPointIds()).length, before, "nothing written");
+
+    const parked = await backUpVm({ ...request("parked", "parked-run"), minDatastoreFree: { percent: 99 } });
+    assert.ok((await restored(parked.point)).equals(recordOf(5, "parked-run")));
+    assert.equal(await snapshotsOf(5), "Get Snapshot:\n");
   });
 
   it("a failed snapshot.create is a clear error and leaves no snapshot and no point", async () => {

@@ -4,6 +4,7 @@
  * 1. find the VM by name (getallvms) and read it (power state, snapshots, `.vmx`, descriptor chains);
  * 2. decide what is captured or refuse with every reason (planVmBackup), read the config files — the `.vmx`
  *    before the snapshot, so its disks name the base disks — and find the previous point (unless `full`);
+ *    a running VM is refused when a datastore it is on has too little free for its snapshot (datastore-room.ts);
  * 3. take the run's snapshot (withRunSnapshot: orphans of crashed runs removed first, the user's snapshots
  *    refuse the run unless allowed, the snapshot removed in every outcome);
  * 4. back up each disk's frozen base through the pipeline from an EsxiDiskSource: the host fingerprints it
@@ -33,10 +34,13 @@ import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
+import { readDatastores } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
+import { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall } from "./datastore-room.js";
+import type { DatastoreFreeMinimum } from "./datastore-room.js";
 import { findPreviousPoint } from "./find-previous-point.js";
 import type { PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
@@ -44,7 +48,7 @@ import { pointSummariesNewestFirst } from "./point-summaries.js";
 import type { PlannedDisk } from "./plan-vm-backup.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
-import { VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
+import { DatastoreSpaceRefusedError, VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
 
 export interface BackUpVmRequest {
   session: Pick<EsxiSshSession, "exec" | "execStream" | "label">;
@@ -60,6 +64,12 @@ export interface BackUpVmRequest {
   full?: boolean;
   quiesce?: boolean;
   allowUserSnapshots?: boolean;
+  /**
+   * The free space a running VM's datastores must keep for its snapshot to grow into, or the VM is refused
+   * before its snapshot is taken (datastore-room.ts; default DEFAULT_DATASTORE_FREE_MINIMUM, `{ bytes: 0 }`
+   * checks nothing).
+   */
+  minDatastoreFree?: DatastoreFreeMinimum;
   tags?: string[];
   /** Make new chunks durable every so many bytes stored (the pipeline's default otherwise): less to redo after a crash. */
   flushEveryBytes?: number;
@@ -135,10 +145,15 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
     if (file.optional && !(await hostFileExists(session, file.path, { signal }))) return undefined;
     return { name: posix.basename(file.path), content: await files.bytes(file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
   };
-  const [otherConfigFiles, previous] = await Promise.all([
+  const minDatastoreFree = request.minDatastoreFree ?? DEFAULT_DATASTORE_FREE_MINIMUM;
+  const checksRoom = vm.powerState === "poweredOn" && !("bytes" in minDatastoreFree && minDatastoreFree.bytes === 0);
+  const [otherConfigFiles, previous, datastores] = await Promise.all([
     Promise.all(plan.configFiles.slice(1).map(readConfigFile)),
     request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
+    checksRoom ? readDatastores(session, { signal }) : [],
   ]);
+  const shortfalls = datastoreShortfalls({ powerState: vm.powerState, paths: [vm.vmxPath, ...disks.map((disk) => disk.extentPath)], filesystems: datastores, minimum: minDatastoreFree });
+  if (shortfalls.length > 0) throw new DatastoreSpaceRefusedError(vmName, shortfalls.map((shortfall) => describeShortfall(shortfall, minDatastoreFree)));
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
   for (const file of otherConfigFiles) if (file !== undefined) configFiles.push(file);
   for (const disk of disks) configFiles.push({ name: disk.name, content: descriptorBytes.get(disk.baseDescriptorPath) as Buffer });

@@ -26,3 +26,20 @@ export class VmBackupRefusedError extends EsxbackupError {
     this.reasons = reasons;
   }
 }
+
+/**
+ * A running VM not backed up because a datastore it lives on is too full for its run snapshot to grow
+ * (datastore-room.ts): refused before any snapshot is taken, so nothing on the host changed.
+ */
+export class DatastoreSpaceRefusedError extends EsxbackupError {
+  readonly vmName: string;
+  readonly reasons: readonly string[];
+  constructor(vmName: string, reasons: readonly string[]) {
+    super(
+      "datastore_space_low",
+      `VM ${JSON.stringify(vmName)} is running and its snapshot would grow with every write it makes during the backup: ${reasons.join("; ")}. Free space there, or back it up while it is off, or lower --min-datastore-free`,
+    );
+    this.vmName = vmName;
+    this.reasons = reasons;
+  }
+}

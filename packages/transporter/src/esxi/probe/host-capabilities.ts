@@ -43,8 +43,14 @@ export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exe
 }
 
 export async function probeHostCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<HostCapabilities> {
-  const [backup, filesystems] = await Promise.all([probeBackupCapabilities(session), session.exec(sh`esxcli storage filesystem list`, PROBE_READ)]);
-  return { ...backup, datastores: parseFilesystemList(filesystems.stdout.toString("utf8")).filter(isDatastore) };
+  const [backup, datastores] = await Promise.all([probeBackupCapabilities(session), readDatastores(session)]);
+  return { ...backup, datastores };
+}
+
+/** The host's mounted VMFS and NFS datastores with their size and free space, as they are now. */
+export async function readDatastores(session: Pick<EsxiSshSession, "exec">, options: { signal?: AbortSignal } = {}): Promise<MountedFilesystem[]> {
+  const filesystems = await session.exec(sh`esxcli storage filesystem list`, { ...PROBE_READ, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  return parseFilesystemList(filesystems.stdout.toString("utf8")).filter(isDatastore);
 }
 
 const PROBE_READ = { retryOnConnectionLost: true, timeoutMs: 60_000 } as const;
