@@ -69,7 +69,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
     .option(
       "--min-datastore-free <share|size>",
-      "refuse a running VM, before its snapshot is taken, when a datastore holding its .vmx or a disk has less free than this (its snapshot grows there with every write during the backup): a share like 5% or a size like 20G; 0 checks nothing (default 5%)",
+      "refuse a running VM, before its snapshot is taken, when a datastore holding its .vmx or a disk has less free than this (its snapshot grows there with every write during the backup), and stop its backup, removing the snapshot, when one falls under half of it meanwhile: a share like 5% or a size like 20G; 0 checks nothing (default 5%)",
     )
     .option("--tag <tag>", "a tag recorded in each point; repeat for each", collect, [])
     .option("--flush-every <size>", "make new chunks durable every SIZE stored (default 256M); smaller = less to redo after a crash")

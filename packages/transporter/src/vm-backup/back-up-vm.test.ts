@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { systemClock } from "@esxbackup/domain";
+import { systemClock, timerScheduler } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
 import { LocalDirectoryBlobStore, Repository, readPointDiskFingerprints, restoreDiskImage } from "@esxbackup/repository";
 import type { HostModel } from "@esxbackup/esxi-simulator";
@@ -19,12 +19,13 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { UserSnapshotsPresentError } from "../esxi/snapshot/run-snapshot-errors.js";
 import { SnapshotOperationError } from "../esxi/snapshot/run-snapshot-errors.js";
-import { DatastoreSpaceRefusedError } from "./vm-backup-errors.js";
+import { DatastoreFillingError, DatastoreSpaceRefusedError } from "./vm-backup-errors.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import { silentProgress } from "../progress/progress-reporter.js";
+import { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import { backUpVm } from "./back-up-vm.js";
 import type { BackUpVmRequest, VmBackupEvent } from "./back-up-vm.js";
 
@@ -195,7 +196,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const before = (await repository.listPointIds()).length;
     await assert.rejects(backUpVm({ ...request("web01", "space-run"), minDatastoreFree: { percent: 99 } }), (error: unknown) => {
       assert.ok(error instanceof DatastoreSpaceRefusedError, String(error));
-      assert.match(error.message, /^VM "web01" is running .*: datastore "datastore1" has 1\.\d GiB free of 2\.0 GiB \(9\d\.\d %\), under the 99 % kept free for the snapshot's growth\. /u);
+      assert.match(error.message, /^VM "web01" is running .*: datastore "datastore1" has \d\.\d GiB free of 2\.0 GiB \(9\d\.\d %\), under the 99 % kept free for the snapshot's growth\. /u);
       return true;
     });
     await assert.rejects(backUpVm({ ...request("web01", "space-run-2"), minDatastoreFree: { bytes: 3 * 1024 * MIB } }), DatastoreSpaceRefusedError);
@@ -207,6 +208,35 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const parked = await backUpVm({ ...request("parked", "parked-run"), minDatastoreFree: { percent: 99 } });
     assert.ok((await restored(parked.point)).equals(recordOf(5, "parked-run")));
     assert.equal(await snapshotsOf(5), "Get Snapshot:\n");
+  });
+
+  it("a datastore filling up while the snapshot is open stops the backup: snapshot removed, no point, the reason given", async () => {
+    const before = (await repository.listPointIds()).length;
+    const events: VmBackupEvent[] = [];
+    const filling: BackUpVmRequest = {
+      ...request("web01", "filling-run", events),
+      full: true,
+      datastoreWatchIntervalMs: 20,
+      // Reads held to 64 KiB/s: the run cannot end before the watch has read the volumes again.
+      rateLimiter: new TransferRateLimiter({ bytesPerSecond: 64 * 1024, burstBytes: 64 * 1024, clock: systemClock, scheduler: timerScheduler }),
+      // The datastore fills as soon as the snapshot exists (the simulator then reports it with no byte free).
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === "snapshot" && event.event.type === "created") model.faults.setDatastoreFull("datastore1", true);
+      },
+    };
+    try {
+      await assert.rejects(backUpVm(filling), (error: unknown) => {
+        assert.ok(error instanceof DatastoreFillingError, String(error));
+        assert.match(error.message, /stopped and its snapshot removed.*datastore "datastore1" has 0\.0 GiB free of 2\.0 GiB \(0\.0 %\), under the 2\.5 % kept free while the snapshot is open/u);
+        return true;
+      });
+    } finally {
+      model.faults.setDatastoreFull("datastore1", false);
+    }
+    assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
+    assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
+    assert.equal((await repository.listPointIds()).length, before);
   });
 
   it("a failed snapshot.create is a clear error and leaves no snapshot and no point", async () => {

@@ -8,7 +8,9 @@
  * 3. take the run's snapshot (withRunSnapshot: orphans of crashed runs removed first, the user's snapshots
  *    refuse the run unless allowed, the snapshot removed in every outcome);
  * 4. back up each disk's frozen base through the pipeline from an EsxiDiskSource: the host fingerprints it
- *    (the previous point's kind, else DEFAULT_HOST_FINGERPRINTS) and only changed, non-zero blocks cross.
+ *    (the previous point's kind, else DEFAULT_HOST_FINGERPRINTS) and only changed, non-zero blocks cross;
+ *    meanwhile a running VM's datastores are watched, and the run stopped before they fill up
+ *    (datastore-room-watch.ts).
  *
  * Nothing is written to the repository before the snapshot is taken, and a failure after that abandons the
  * point (the pipeline's writer), so the repository holds the VM's point whole or not at all.
@@ -39,8 +41,10 @@ import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
-import { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall } from "./datastore-room.js";
+import { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall, minimumDuringRun } from "./datastore-room.js";
 import type { DatastoreFreeMinimum } from "./datastore-room.js";
+import { DATASTORE_WATCH_INTERVAL_MS, watchDatastoreRoom } from "./datastore-room-watch.js";
+import type { DatastoreRoomWatch } from "./datastore-room-watch.js";
 import { findPreviousPoint } from "./find-previous-point.js";
 import type { PreviousPoint } from "./find-previous-point.js";
 import { planVmBackup } from "./plan-vm-backup.js";
@@ -48,7 +52,7 @@ import { pointSummariesNewestFirst } from "./point-summaries.js";
 import type { PlannedDisk } from "./plan-vm-backup.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
-import { DatastoreSpaceRefusedError, VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
+import { DatastoreFillingError, DatastoreSpaceRefusedError, VmBackupRefusedError, VmNotFoundError } from "./vm-backup-errors.js";
 
 export interface BackUpVmRequest {
   session: Pick<EsxiSshSession, "exec" | "execStream" | "label">;
@@ -70,6 +74,11 @@ export interface BackUpVmRequest {
    * checks nothing).
    */
   minDatastoreFree?: DatastoreFreeMinimum;
+  /**
+   * How often a running VM's datastores are read again while its snapshot is open (default
+   * DATASTORE_WATCH_INTERVAL_MS); under half the minimum the backup stops and removes its snapshot.
+   */
+  datastoreWatchIntervalMs?: number;
   tags?: string[];
   /** Make new chunks durable every so many bytes stored (the pipeline's default otherwise): less to redo after a crash. */
   flushEveryBytes?: number;
@@ -152,7 +161,8 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
     request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
     checksRoom ? readDatastores(session, { signal }) : [],
   ]);
-  const shortfalls = datastoreShortfalls({ powerState: vm.powerState, paths: [vm.vmxPath, ...disks.map((disk) => disk.extentPath)], filesystems: datastores, minimum: minDatastoreFree });
+  const vmPaths = [vm.vmxPath, ...disks.map((disk) => disk.extentPath)];
+  const shortfalls = datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems: datastores, minimum: minDatastoreFree });
   if (shortfalls.length > 0) throw new DatastoreSpaceRefusedError(vmName, shortfalls.map((shortfall) => describeShortfall(shortfall, minDatastoreFree)));
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
   for (const file of otherConfigFiles) if (file !== undefined) configFiles.push(file);
@@ -164,6 +174,14 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const capabilities = request.capabilities;
   const hashingCapabilities = hashingCapabilitiesOf(capabilities);
 
+  // The run stops on the caller's signal, or when the datastore watch finds a datastore filling up while the
+  // snapshot is open (docs/adr/0039); either way the snapshot is removed on the way out.
+  const stopRun = new AbortController();
+  const runSignal = AbortSignal.any([signal, stopRun.signal]);
+  const minimumWhileOpen = minimumDuringRun(minDatastoreFree);
+  let watch: DatastoreRoomWatch | undefined;
+  let filling: DatastoreFillingError | undefined;
+
   // Progress: the snapshot phase until the snapshot exists, the cleanup phase from the end of the work until it is gone.
   let phase = request.progress.start({ phase: "snapshot", vm: vmName });
   try {
@@ -174,18 +192,29 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         runId: request.runId,
         quiesce: request.quiesce ?? false,
         allowUserSnapshots: request.allowUserSnapshots ?? false,
-        signal,
+        signal: runSignal,
         onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
       },
       async () => {
         phase.stop();
+        if (checksRoom) {
+          watch = watchDatastoreRoom({
+            read: () => readDatastores(session, { signal: runSignal }),
+            judge: (filesystems) => datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems, minimum: minimumWhileOpen }),
+            intervalMs: request.datastoreWatchIntervalMs ?? DATASTORE_WATCH_INTERVAL_MS,
+            onShortfall: (found) => {
+              filling = new DatastoreFillingError(vmName, found.map((shortfall) => describeShortfall(shortfall, minimumWhileOpen, "while the snapshot is open")));
+              stopRun.abort(filling);
+            },
+          });
+        }
         try {
           const requests: PointDiskRequest[] = disks.map((disk) => {
             const previousKind = previousFingerprints?.get(disk.key);
             const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
             const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
             const reading = readingFor(hashing);
-            const source = sourceFor(request, disk, hashing, reading);
+            const source = sourceFor(request, disk, hashing, reading, runSignal);
             const fingerprints = { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] };
             const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;
             const firstBackup = !(previousFingerprints?.has(disk.key) ?? false);
@@ -213,7 +242,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
           });
           const result = await backUpPoint({
             repository: request.repository,
-            signal,
+            signal: runSignal,
             clock: request.clock,
             progress: request.progress,
             point: {
@@ -236,17 +265,22 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
           };
         } finally {
+          watch?.stop();
           phase = request.progress.start({ phase: "cleanup", vm: vmName });
         }
       },
     );
+  } catch (error) {
+    // Stopped by the watch: that is the reason, whatever the pipeline made of the abort.
+    throw filling ?? error;
   } finally {
+    watch?.stop();
     phase.stop();
   }
 }
 
-function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism): EsxiDiskSource {
-  const { rateLimiter, hostReadLimiter, signal } = request;
+function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism, signal: AbortSignal): EsxiDiskSource {
+  const { rateLimiter, hostReadLimiter } = request;
   // A read starts once both limits let it: the wire's first, then the host's, so the host's reads start
   // the moment its limiter lets them (docs/adr/0035).
   const beforeRead =

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import type { MountedFilesystem } from "../esxi/probe/parse-filesystem-list.js";
-import { datastoreShortfalls, describeShortfall } from "./datastore-room.js";
+import { datastoreShortfalls, describeShortfall, minimumDuringRun } from "./datastore-room.js";
 import type { DatastoreFreeMinimum, DatastoreRoomInput } from "./datastore-room.js";
 
 const GIB = 1024 ** 3;
@@ -47,4 +47,10 @@ test("a shortfall says the datastore, what is free of its size, and what is kept
   assert.deepEqual(shortfall, { datastore: "fast-ssd", freeBytes: 3 * GIB, sizeBytes: 100 * GIB, minimumBytes: 5 * GIB });
   assert.equal(describeShortfall(shortfall, minimum), `datastore "fast-ssd" has 3.0 GiB free of 100.0 GiB (3.0 %), under the 5 % kept free for the snapshot's growth`);
   assert.match(describeShortfall(shortfall, { bytes: 20 * GIB }), /under the 20\.0 GiB kept free/u);
+});
+
+test("while the snapshot is open, half the minimum is kept free", () => {
+  assert.deepEqual(minimumDuringRun({ percent: 5 }), { percent: 2.5 });
+  assert.deepEqual(minimumDuringRun({ bytes: 20 * GIB + 1 }), { bytes: 10 * GIB });
+  assert.deepEqual(minimumDuringRun({ bytes: 0 }), { bytes: 0 });
 });

@@ -19,6 +19,15 @@ export type DatastoreFreeMinimum = { percent: number } | { bytes: number };
  */
 export const DEFAULT_DATASTORE_FREE_MINIMUM: DatastoreFreeMinimum = { percent: 5 };
 
+/**
+ * What is kept free while the snapshot is open: half the minimum asked at the start. A backup that starts
+ * just above the minimum is not stopped by the first writes of its guest, and one whose datastore keeps
+ * filling is stopped, its snapshot removed, with half the margin still free for the other VMs there.
+ */
+export function minimumDuringRun(minimum: DatastoreFreeMinimum): DatastoreFreeMinimum {
+  return "bytes" in minimum ? { bytes: Math.floor(minimum.bytes / 2) } : { percent: minimum.percent / 2 };
+}
+
 export interface DatastoreShortfall {
   /** The volume's name (its UUID when unnamed). */
   datastore: string;
@@ -69,10 +78,10 @@ function volumeOf(path: string, filesystems: readonly MountedFilesystem[]): Moun
 }
 
 /** `datastore "ds1" has 2.1 GiB free of 100.0 GiB (2.1 %); 5 % is kept free (--min-datastore-free)`, one per shortfall. */
-export function describeShortfall(shortfall: DatastoreShortfall, minimum: DatastoreFreeMinimum): string {
+export function describeShortfall(shortfall: DatastoreShortfall, minimum: DatastoreFreeMinimum, when = "for the snapshot's growth"): string {
   const kept = "bytes" in minimum ? gib(minimum.bytes) : `${minimum.percent} %`;
   const share = shortfall.sizeBytes > 0 ? ` (${((shortfall.freeBytes / shortfall.sizeBytes) * 100).toFixed(1)} %)` : "";
-  return `datastore ${JSON.stringify(shortfall.datastore)} has ${gib(shortfall.freeBytes)} free of ${gib(shortfall.sizeBytes)}${share}, under the ${kept} kept free for the snapshot's growth`;
+  return `datastore ${JSON.stringify(shortfall.datastore)} has ${gib(shortfall.freeBytes)} free of ${gib(shortfall.sizeBytes)}${share}, under the ${kept} kept free ${when}`;
 }
 
 function gib(bytes: number): string {

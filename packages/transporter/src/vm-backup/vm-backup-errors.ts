@@ -43,3 +43,20 @@ export class DatastoreSpaceRefusedError extends EsxbackupError {
     this.reasons = reasons;
   }
 }
+
+/**
+ * A running VM's backup stopped part-way because a datastore it is on fell under the free space kept while
+ * its snapshot is open (datastore-room-watch.ts): the snapshot is removed and no point written.
+ */
+export class DatastoreFillingError extends EsxbackupError {
+  readonly vmName: string;
+  readonly reasons: readonly string[];
+  constructor(vmName: string, reasons: readonly string[]) {
+    super(
+      "datastore_filling",
+      `the backup of VM ${JSON.stringify(vmName)} was stopped and its snapshot removed, before the datastore filled up: ${reasons.join("; ")}. Free space there and back it up again`,
+    );
+    this.vmName = vmName;
+    this.reasons = reasons;
+  }
+}
