@@ -61,7 +61,7 @@ export type { TrustHostKeyOptions, TrustHostKeyResult } from "./esxi/ssh/trust-h
 export { quoteShellArg } from "./esxi/ssh/quote-shell-arg.js";
 export { ShellCommand, sh, shellCommand } from "./esxi/ssh/shell-command.js";
 export type { ShellArgument } from "./esxi/ssh/shell-command.js";
-export { probeBackupCapabilities, probeHostCapabilities } from "./esxi/probe/host-capabilities.js";
+export { probeBackupCapabilities, probeHostCapabilities, readDatastores } from "./esxi/probe/host-capabilities.js";
 export type { BackupHostCapabilities, HostCapabilities } from "./esxi/probe/host-capabilities.js";
 export { parseVmwareVersion } from "./esxi/probe/parse-vmware-version.js";
 export type { EsxiVersionInfo } from "./esxi/probe/parse-vmware-version.js";
@@ -143,7 +143,7 @@ export { POINT_READ_AHEAD, pointSummariesNewestFirst } from "./vm-backup/point-s
 export { planVmBackup } from "./vm-backup/plan-vm-backup.js";
 export type { PlannedDisk, VmBackupPlan, VmBackupPlanInput } from "./vm-backup/plan-vm-backup.js";
 export { DatastoreSpaceRefusedError, VmBackupRefusedError, VmNotFoundError } from "./vm-backup/vm-backup-errors.js";
-export { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall } from "./vm-backup/datastore-room.js";
+export { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfall, datastoreShortfalls, describeShortfall } from "./vm-backup/datastore-room.js";
 export type { DatastoreFreeMinimum, DatastoreShortfall } from "./vm-backup/datastore-room.js";
 export { hostFileExists, readHostFileBytes } from "./esxi/inventory/read-host-text-file.js";
 

@@ -4,13 +4,18 @@
  * text in, text out. Values a user typed (names, annotations) are shown JSON-quoted when they hold
  * control characters or edge blanks, so a name cannot forge a row.
  */
-import type { HostInventory, InventoryDisk, SnapshotTreeNode } from "@esxbackup/transporter";
+import type { DatastoreFreeMinimum, HostInventory, InventoryDisk, MountedFilesystem, SnapshotTreeNode } from "@esxbackup/transporter";
+
+/** A datastore as the inventory shows it: whether a backup would take the running VMs on it (docs/adr/0039). */
+export interface InventoryDatastore extends MountedFilesystem {
+  runningVmBackups: "ok" | "refused";
+}
 
 const POWER: Record<string, string> = { poweredOn: "on", poweredOff: "off", suspended: "suspended" };
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
-export function renderInventoryTable(host: string, inventory: HostInventory): string {
+export function renderInventoryTable(host: string, inventory: HostInventory, storage?: { datastores: readonly InventoryDatastore[]; minimum: DatastoreFreeMinimum }): string {
   const out: string[] = [];
   const unreadable = inventory.unreadableVms.length;
   out.push(`${host}: ${inventory.vms.length} VM${inventory.vms.length === 1 ? "" : "s"}${unreadable === 0 ? "" : `, ${unreadable} not readable`}`);
@@ -30,11 +35,31 @@ export function renderInventoryTable(host: string, inventory: HostInventory): st
   if (unreadable > 0) {
     out.push("", ...table(["VMID", "NAME", "NOT READ BECAUSE"], inventory.unreadableVms.map((u) => [u.vmid, u.name === undefined ? "-" : shown(u.name), oneLine(u.message)])));
   }
+  if (storage !== undefined && storage.datastores.length > 0) {
+    const kept = "bytes" in storage.minimum ? size(storage.minimum.bytes) : `${storage.minimum.percent} %`;
+    out.push(
+      "",
+      ...table(
+        ["DATASTORE", "TYPE", "SIZE", "FREE", "BACKUP OF RUNNING VMS"],
+        storage.datastores.map((ds) => [
+          shown(ds.volumeName === "" ? ds.uuid : ds.volumeName),
+          ds.type,
+          size(ds.sizeBytes),
+          `${size(ds.freeBytes)}${ds.sizeBytes > 0 ? ` (${((ds.freeBytes / ds.sizeBytes) * 100).toFixed(1)} %)` : ""}`,
+          ds.runningVmBackups === "ok" ? "ok" : `refused: under ${kept} free`,
+        ]),
+      ),
+    );
+  }
   return `${out.join("\n")}\n`;
 }
 
+function size(bytes: number): string {
+  return bytes >= GIB ? `${(bytes / GIB).toFixed(1)} GiB` : `${Math.round(bytes / MIB)} MiB`;
+}
+
 function diskCells(disk: InventoryDisk): string[] {
-  const capacity = disk.capacityBytes >= GIB ? `${(disk.capacityBytes / GIB).toFixed(1)} GiB` : `${Math.round(disk.capacityBytes / MIB)} MiB`;
+  const capacity = size(disk.capacityBytes);
   const type = disk.rdm === undefined ? disk.provisioning : `rdm (${disk.rdm})`;
   const backup = disk.refusal === undefined ? "ok" : `refused: ${disk.refusal.reason}`;
   return [disk.slot, capacity, type, disk.cbtEnabled ? "on" : "off", disk.mode, String(disk.deltaDescriptorPaths.length), shown(disk.descriptorPath), backup];

@@ -60,6 +60,12 @@ for (const version of ["6.7", "7.0", "8.0"] as const) {
       assert.ok(lines.some((l) => /^2 +archive +off /u.test(l)), result.stdout);
       assert.ok(lines.some((l) => /^3 +scsi0:0 +4 MiB +thin +off +persistent +1 +\/vmfs\/volumes\/datastore1\/db\/db-000001\.vmdk +ok$/u.test(l)), result.stdout);
       assert.ok(lines.some((l) => /^3 +by hand +\d+ +\d{4}-\d\d-\d\dT/u.test(l)), result.stdout);
+      assert.ok(lines.some((l) => /^datastore1 +VMFS-\d +1\.0 GiB +\d+ MiB \(9\d\.\d %\) +ok$/u.test(l)), result.stdout);
+      // The same datastore judged against a minimum it cannot meet.
+      const strict = await runCli([...common, "--password-file", passwordFile, "--min-datastore-free", "99.9%"]);
+      printed.push(strict.stdout, strict.stderr);
+      assert.equal(strict.code, 0, strict.stderr);
+      assert.match(strict.stdout, /^datastore1 +VMFS-\d +1\.0 GiB +\d+ MiB \(9\d\.\d %\) +refused: under 99\.9 % free$/mu);
     });
 
     it("prints the whole model with --json; a VM the host skips makes it exit 1, listed with why", async () => {
@@ -73,6 +79,10 @@ for (const version of ["6.7", "7.0", "8.0"] as const) {
       assert.equal(db?.snapshots[0]?.name, "by hand");
       assert.equal(db?.disks[0]?.baseDescriptorPath, "/vmfs/volumes/datastore1/db/db.vmdk");
       assert.deepEqual(json.unreadableVms.map((u) => [u.vmid, u.reason]), [["2", "invalid"]]);
+      const { datastores, minDatastoreFree } = json as unknown as { datastores: { volumeName: string; sizeBytes: number; freeBytes: number; runningVmBackups: string }[]; minDatastoreFree: unknown };
+      assert.deepEqual(datastores.map((d) => [d.volumeName, d.sizeBytes, d.runningVmBackups]), [["datastore1", 1 << 30, "ok"]]);
+      assert.ok((datastores[0]?.freeBytes ?? 0) > 0 && (datastores[0]?.freeBytes ?? 0) < 1 << 30);
+      assert.deepEqual(minDatastoreFree, { percent: 5 });
       const table = await runCli([...common, "--password-file", passwordFile]);
       assert.equal(table.code, 1);
       assert.match(table.stdout, /NOT READ BECAUSE\n2 +- +VM 2: the host could not load it/u);
@@ -96,11 +106,12 @@ for (const version of ["6.7", "7.0", "8.0"] as const) {
         ["inventory", "--host", "esx01:99999", "--password-file", passwordFile, "--known-hosts", knownHosts],
         [...common],
         [...common, "--password-file", join(work, "missing")],
+        [...common, "--password-file", passwordFile, "--min-datastore-free", "100%"],
       ]) {
         const result = await runCli(argv);
         printed.push(result.stdout, result.stderr);
         assert.equal(result.code, 2, `${argv.join(" ")}: ${result.stderr}`);
-        assert.match(result.stderr, /^esxbackup: (--host|--password-file): /u);
+        assert.match(result.stderr, /^esxbackup: (--host|--password-file|--min-datastore-free): /u);
       }
     });
 

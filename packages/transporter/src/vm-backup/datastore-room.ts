@@ -57,12 +57,17 @@ export function datastoreShortfalls(input: DatastoreRoomInput): DatastoreShortfa
     const volume = volumeOf(path, input.filesystems);
     if (volume === undefined || seen.has(volume.uuid)) continue;
     seen.add(volume.uuid);
-    const minimumBytes = minimumBytesOf(input.minimum, volume.sizeBytes);
-    if (volume.freeBytes < minimumBytes) {
-      shortfalls.push({ datastore: volume.volumeName === "" ? volume.uuid : volume.volumeName, freeBytes: volume.freeBytes, sizeBytes: volume.sizeBytes, minimumBytes });
-    }
+    const shortfall = datastoreShortfall(volume, input.minimum);
+    if (shortfall !== undefined) shortfalls.push(shortfall);
   }
   return shortfalls;
+}
+
+/** How one datastore falls short of the minimum, or undefined when it has enough free. */
+export function datastoreShortfall(volume: MountedFilesystem, minimum: DatastoreFreeMinimum): DatastoreShortfall | undefined {
+  const minimumBytes = minimumBytesOf(minimum, volume.sizeBytes);
+  if (volume.freeBytes >= minimumBytes) return undefined;
+  return { datastore: volume.volumeName === "" ? volume.uuid : volume.volumeName, freeBytes: volume.freeBytes, sizeBytes: volume.sizeBytes, minimumBytes };
 }
 
 function minimumBytesOf(minimum: DatastoreFreeMinimum, sizeBytes: number): number {
