@@ -193,6 +193,8 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       return `${vm} ${event.disk}: ${event.method === "full-read" ? "the host cannot hash it: read whole" : `hashed on the host with ${event.method}`}, read with ${event.reading}`;
     case "read-retry":
       return `${vm} ${event.disk}: read tried again (${event.reason})`;
+    case "datastore-room-unknown":
+      return `${vm}: WARNING: the free space of its datastores could not be read (${event.reason}); backed up without the space checks (--min-datastore-free)`;
     case "snapshot": {
       const s = event.event;
       if (s.type === "orphan-removed") return `${vm}: removed snapshot ${JSON.stringify(s.snapshot.name)} left by an earlier run`;

@@ -210,6 +210,25 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.equal(await snapshotsOf(5), "Get Snapshot:\n");
   });
 
+  it("a volume list the host answers in a form not understood: backed up without the space checks, and the run says so", async () => {
+    // The host's answer to `esxcli storage filesystem list` replaced by a header this parser does not know.
+    const odd: BackUpVmRequest["session"] = {
+      label: session.label,
+      execStream: session.execStream.bind(session),
+      exec: async (command, options) => {
+        const result = await session.exec(command, options);
+        if (!command.text.includes("esxcli storage filesystem list")) return result;
+        return { ...result, stdout: Buffer.from("Einhängepunkt  Datenträgername\n-------------  ---------------\n/vmfs/volumes/x  datastore1\n") };
+      },
+    };
+    const events: VmBackupEvent[] = [];
+    const result = await backUpVm({ ...request("web01", "no-room-check", events), session: odd, minDatastoreFree: { percent: 99 } });
+    const unknown = events.find((e) => e.type === "datastore-room-unknown");
+    assert.ok(unknown !== undefined && unknown.type === "datastore-room-unknown", JSON.stringify(events));
+    assert.match(unknown.reason, /esxcli storage filesystem list output: unexpected header "Einhängepunkt/u);
+    assert.ok((await restored(result.point)).equals(recordOf(1, "no-room-check")));
+  });
+
   it("a datastore filling up while the snapshot is open stops the backup: snapshot removed, no point, the reason given", async () => {
     const before = (await repository.listPointIds()).length;
     const events: VmBackupEvent[] = [];

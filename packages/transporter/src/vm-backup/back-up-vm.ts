@@ -38,6 +38,7 @@ import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
 import { readDatastores } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
+import type { MountedFilesystem } from "../esxi/probe/parse-filesystem-list.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
@@ -107,6 +108,8 @@ export type VmBackupEvent =
   /** `readOnce`: a first backup of the disk whose host reader fingerprints what it sends (docs/adr/0038). */
   | { type: "hashing"; vm: string; disk: string; method: HashingMethod["kind"]; reading: DiskReadMechanism["kind"]; readOnce: boolean }
   | { type: "read-retry"; vm: string; disk: string; reason: string }
+  /** The host's datastores could not be read or understood: the VM is backed up without the space checks (docs/adr/0039). */
+  | { type: "datastore-room-unknown"; vm: string; reason: string }
   | { type: "snapshot"; vm: string; event: RunSnapshotEvent };
 
 export interface VmBackupResult {
@@ -156,13 +159,24 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   };
   const minDatastoreFree = request.minDatastoreFree ?? DEFAULT_DATASTORE_FREE_MINIMUM;
   const checksRoom = vm.powerState === "poweredOn" && !("bytes" in minDatastoreFree && minDatastoreFree.bytes === 0);
+  // The space checks guard the host; a host whose volume list cannot be read or understood is still backed
+  // up, without them, and the run says so (an abort is not swallowed).
+  const readDatastoresForChecks = async (): Promise<MountedFilesystem[] | undefined> => {
+    try {
+      return await readDatastores(session, { signal });
+    } catch (error) {
+      signal.throwIfAborted();
+      request.onEvent?.({ type: "datastore-room-unknown", vm: vmName, reason: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
+  };
   const [otherConfigFiles, previous, datastores] = await Promise.all([
     Promise.all(plan.configFiles.slice(1).map(readConfigFile)),
     request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
-    checksRoom ? readDatastores(session, { signal }) : [],
+    checksRoom ? readDatastoresForChecks() : undefined,
   ]);
   const vmPaths = [vm.vmxPath, ...disks.map((disk) => disk.extentPath)];
-  const shortfalls = datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems: datastores, minimum: minDatastoreFree });
+  const shortfalls = datastores === undefined ? [] : datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems: datastores, minimum: minDatastoreFree });
   if (shortfalls.length > 0) throw new DatastoreSpaceRefusedError(vmName, shortfalls.map((shortfall) => describeShortfall(shortfall, minDatastoreFree)));
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];
   for (const file of otherConfigFiles) if (file !== undefined) configFiles.push(file);
@@ -197,7 +211,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
       },
       async () => {
         phase.stop();
-        if (checksRoom) {
+        if (datastores !== undefined) {
           watch = watchDatastoreRoom({
             read: () => readDatastores(session, { signal: runSignal }),
             judge: (filesystems) => datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems, minimum: minimumWhileOpen }),
