@@ -3,13 +3,9 @@
  * snapshot (the `.vmx` and its disks' base descriptors), or why it cannot be captured consistently. Pure.
  *
  * Refused, with every reason at once: independent disks (a snapshot does not freeze them), raw device
- * mappings (their data is on a LUN, outside the snapshot's files), broken chains, base disks in more
- * than one extent (split `2gbsparse` disks: not a VMFS disk a snapshot freezes as one file), and disks
- * with more deltas than the VM has snapshots. Each snapshot on the way to the VM's current state adds one
- * delta to every disk's chain, so more deltas than snapshots means the host left deltas no snapshot owns
- * (a removal whose consolidation failed: `snapshot.needConsolidate`, esxi-facts 2.4): the guest's writes
- * since then are in them, and a backup of the base would silently miss them. The user's snapshots are the
- * run snapshot's decision (decideRunSnapshot), not this one.
+ * mappings (their data is on a LUN, outside the snapshot's files), broken chains, and base disks in more
+ * than one extent (split `2gbsparse` disks: not a VMFS disk a snapshot freezes as one file). The user's
+ * snapshots are the run snapshot's decision (decideRunSnapshot), not this one.
  *
  * The point layout (agreed with restore): `vm` is the display name, the vmid as text and the `.vmx`
  * `uuid.bios`; each disk's `key` is its `.vmx` slot, `name` its base descriptor's file name, geometry and
@@ -19,7 +15,6 @@
 import { posix } from "node:path";
 import type { DiskGeometry, RecoveryPointVm } from "@esxbackup/domain";
 import type { InventoryVm } from "../esxi/inventory/host-inventory.js";
-import type { SnapshotTreeNode } from "../esxi/parsers/parse-snapshot-tree.js";
 import type { ParsedVmx } from "../esxi/parsers/parse-vmx.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 
@@ -59,18 +54,9 @@ export function planVmBackup(input: VmBackupPlanInput): VmBackupPlan {
   const { vm, vmx } = input;
   const reasons: string[] = [];
   const disks: PlannedDisk[] = [];
-  const snapshots = countSnapshots(vm.snapshots);
   for (const disk of vm.disks) {
     if (disk.refusal !== undefined) {
       reasons.push(`${disk.slot}: ${disk.refusal.message}`);
-      continue;
-    }
-    const deltas = disk.deltaDescriptorPaths.length;
-    if (deltas > snapshots) {
-      reasons.push(
-        `${disk.slot}: its chain has ${deltas} delta disk${deltas === 1 ? "" : "s"} (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots === 0 ? "no snapshot" : `${snapshots} snapshot${snapshots === 1 ? "" : "s"}`}: ` +
-          "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up",
-      );
       continue;
     }
     if (disk.extentPaths.length !== 1) {
@@ -116,10 +102,6 @@ export function planVmBackup(input: VmBackupPlanInput): VmBackupPlan {
       { path: posix.join(folder, `${posix.basename(vm.vmxPath, ".vmx")}.vmsd`), optional: true },
     ],
   };
-}
-
-function countSnapshots(nodes: readonly SnapshotTreeNode[]): number {
-  return nodes.reduce((count, node) => count + 1 + countSnapshots(node.children), 0);
 }
 
 function geometryOf(descriptor: VmdkDescriptor): DiskGeometry | undefined {

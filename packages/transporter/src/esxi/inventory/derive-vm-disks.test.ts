@@ -4,7 +4,8 @@ import { fixtureText } from "../parsers/fixture-text.js";
 import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import { datastoreFilePath } from "./datastore-file-path.js";
-import { deriveVmDisks, type DerivedVmDisks } from "./derive-vm-disks.js";
+import { deriveVmDisks, refuseUnownedDeltas, type DerivedVmDisks } from "./derive-vm-disks.js";
+import type { InventoryDisk } from "./host-inventory.js";
 
 const DIR = "/vmfs/volumes/datastore1/db";
 const thin = fixtureText("vmdk-base-thin-verbatim.txt");
@@ -87,4 +88,46 @@ test("derive disks: a delta that names no parent, and a chain that loops, are re
 test("datastore paths: a named datastore and the empty one of system VMs", () => {
   assert.equal(datastoreFilePath("datastore1 (4)", "sap-router/win2k8x64.vmx"), "/vmfs/volumes/datastore1 (4)/sap-router/win2k8x64.vmx");
   assert.equal(datastoreFilePath("", "/var/run/crx/infraSvc/vcls.vmx"), "/var/run/crx/infraSvc/vcls.vmx");
+});
+
+function chainDisk(slot: string, deltas: number, refusal?: InventoryDisk["refusal"]): InventoryDisk {
+  const deltaDescriptorPaths = Array.from({ length: deltas }, (_, i) => `${DIR}/db-00000${i + 1}.vmdk`);
+  return {
+    slot,
+    bus: "scsi",
+    descriptorPath: deltaDescriptorPaths.at(-1) ?? `${DIR}/db.vmdk`,
+    baseDescriptorPath: `${DIR}/db.vmdk`,
+    extentPaths: [`${DIR}/db-flat.vmdk`],
+    deltaDescriptorPaths,
+    capacityBytes: 1 << 30,
+    provisioning: "thin",
+    cbtEnabled: false,
+    mode: "persistent",
+    rdm: undefined,
+    refusal,
+  };
+}
+
+const unowned: { name: string; deltas: number[]; snapshots: number; refused: string[] }[] = [
+  { name: "no snapshot, no delta", deltas: [0, 0], snapshots: 0, refused: [] },
+  { name: "one delta per disk under one snapshot", deltas: [1, 1], snapshots: 1, refused: [] },
+  { name: "a branch: one delta, three snapshots in the tree", deltas: [1], snapshots: 3, refused: [] },
+  { name: "a disk added after the snapshot has no delta of its own", deltas: [1, 0], snapshots: 1, refused: [] },
+  { name: "a delta and no snapshot: consolidation needed", deltas: [1, 0], snapshots: 0, refused: ["scsi0:0"] },
+  { name: "three deltas, two snapshots", deltas: [3, 2], snapshots: 2, refused: ["scsi0:0"] },
+];
+for (const c of unowned) {
+  test(`deltas no snapshot owns: ${c.name}`, () => {
+    const disks = refuseUnownedDeltas(c.deltas.map((n, i) => chainDisk(`scsi0:${i}`, n)), c.snapshots);
+    assert.deepEqual(disks.filter((d) => d.refusal?.reason === "consolidation-needed").map((d) => d.slot), c.refused);
+  });
+}
+
+test("deltas no snapshot owns: the reason names the deltas and what to do; a disk refused already keeps its reason", () => {
+  const [unownedDelta, independent] = refuseUnownedDeltas([chainDisk("scsi0:0", 1), chainDisk("scsi0:1", 1, { reason: "independent", message: "independent" })], 0);
+  assert.equal(
+    unownedDelta?.refusal?.message,
+    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up`,
+  );
+  assert.equal(independent?.refusal?.reason, "independent");
 });

@@ -7,7 +7,8 @@
  * A slot is a disk when it is present and names a `.vmdk` that is not a CD-ROM image; IDE disks often
  * have no deviceType at all (esxi-facts 2.2). Refused: independent disks (snapshots do not freeze them),
  * raw device mappings (the data lives on a LUN, outside the snapshot's files), and chains whose content
- * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base.
+ * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base; and, once the VM's
+ * snapshots are known, chains with more deltas than it has snapshots (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
@@ -90,6 +91,25 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[]
     rdm,
     refusal: refusalOf(slot.slot, mode, rdm, chainProblem),
   };
+}
+
+/**
+ * Each snapshot on the way to a VM's current state adds one delta to every disk's chain, so a chain with
+ * more deltas than the VM has snapshots holds deltas no snapshot owns: a removal whose consolidation
+ * failed (`snapshot.needConsolidate`, esxi-facts 2.4). The guest's writes since then are in them, and a
+ * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`).
+ * Disks refused already keep their reason.
+ */
+export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotCount: number): InventoryDisk[] {
+  return disks.map((disk) => {
+    const deltas = disk.deltaDescriptorPaths.length;
+    if (disk.refusal !== undefined || deltas <= snapshotCount) return disk;
+    const snapshots = snapshotCount === 0 ? "no snapshot" : `${snapshotCount} snapshot${snapshotCount === 1 ? "" : "s"}`;
+    const message =
+      `${disk.slot} has ${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots}: ` +
+      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up";
+    return { ...disk, refusal: { reason: "consolidation-needed", message } };
+  });
 }
 
 function rdmOf(base: VmdkDescriptor): InventoryDisk["rdm"] {

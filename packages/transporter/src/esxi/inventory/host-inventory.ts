@@ -73,4 +73,5 @@ export interface InventoryDisk {
 export type DiskRefusal =
   | { readonly reason: "independent"; readonly message: string }
   | { readonly reason: "rdm"; readonly message: string }
-  | { readonly reason: "broken-chain"; readonly message: string };
+  | { readonly reason: "broken-chain"; readonly message: string }
+  | { readonly reason: "consolidation-needed"; readonly message: string };

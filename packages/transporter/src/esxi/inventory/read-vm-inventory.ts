@@ -8,9 +8,11 @@ import type { GetAllVmsRow } from "../parsers/parse-get-all-vms.js";
 import { parseSnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
+import { flattenSnapshotTree } from "../snapshot/classify-snapshots.js";
 import { sh } from "../ssh/shell-command.js";
 import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
 import { datastoreFilePath } from "./datastore-file-path.js";
+import { refuseUnownedDeltas } from "./derive-vm-disks.js";
 import type { InventoryVm } from "./host-inventory.js";
 import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 import { readVmDisks } from "./read-vm-disks.js";
@@ -36,6 +38,7 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "la
   ]);
   const vmx = parseVmx(vmxBytes.toString("utf8"), `${vmxPath} (${vmxAbout})`);
   const disks = await readVmDisks(session, { vmx, vmxPath, about }, { ...signal, files });
+  const tree = parseSnapshotTree(snapshots.stdout, snapshotSource);
   return {
     vmid: row.vmid,
     name: row.name,
@@ -45,7 +48,7 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "la
     annotation: row.annotation,
     vmxPath,
     datastore: row.datastore,
-    disks,
-    snapshots: parseSnapshotTree(snapshots.stdout, snapshotSource).roots,
+    disks: refuseUnownedDeltas(disks, flattenSnapshotTree(tree).length),
+    snapshots: tree.roots,
   };
 }
