@@ -295,15 +295,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 
 function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: HashingMethod, reading: DiskReadMechanism, signal: AbortSignal): EsxiDiskSource {
   const { rateLimiter, hostReadLimiter } = request;
-  // A read starts once both limits let it: the wire's first, then the host's, so the host's reads start
-  // the moment its limiter lets them (docs/adr/0035).
-  const beforeRead =
-    rateLimiter === undefined && hostReadLimiter === undefined
-      ? undefined
-      : async (bytes: number): Promise<void> => {
-          await rateLimiter?.take(bytes, signal);
-          await hostReadLimiter?.take(bytes, signal);
-        };
+  const limited = rateLimiter !== undefined || hostReadLimiter !== undefined;
   return new EsxiDiskSource({
     session: request.session,
     path: disk.extentPath,
@@ -313,8 +305,9 @@ function sourceFor(request: BackUpVmRequest, disk: PlannedDisk, hashing: Hashing
     reading,
     ...(request.channels === undefined ? {} : { channels: request.channels }),
     onRetry: (reason) => request.onEvent?.({ type: "read-retry", vm: request.vmName, disk: disk.key, reason }),
-    ...(beforeRead === undefined ? {} : { beforeRead }),
-    ...(hostReadLimiter === undefined ? {} : { hashLimiter: hostReadLimiter }),
+    ...(limited
+      ? { limits: { ...(rateLimiter === undefined ? {} : { wire: rateLimiter }), ...(hostReadLimiter === undefined ? {} : { hostRead: hostReadLimiter }), signal } }
+      : {}),
   });
 }
 

@@ -164,7 +164,7 @@ describe("EsxiDiskSource on a simulated host", () => {
     }
   });
 
-  it("each data read waits for `beforeRead` (the bandwidth limit) with its size; a reader that times out idle while held back is replaced, not retried", async () => {
+  it("each data read waits for its size on the wire's limit, then the host's; a reader that times out idle while held back is replaced, not retried", async () => {
     const retries: string[] = [];
     const readerEnds: Promise<unknown>[] = [];
     // Readers give up after 300 ms without output; the test learns when one has ended from its result.
@@ -178,22 +178,28 @@ describe("EsxiDiskSource on a simulated host", () => {
         return started;
       },
     };
-    const asked: number[] = [];
+    const asked: string[] = [];
     const disk = await source({
       session,
       channels: 1,
       onRetry: (reason) => retries.push(reason),
-      beforeRead: async (bytes) => {
-        asked.push(bytes);
-        // The second read is held back until the first reader has timed out idle.
-        if (asked.length === 2) assert.match(String(await readerEnds[0]), /no output within 300 ms/u);
+      limits: {
+        wire: {
+          take: async (bytes) => {
+            asked.push(`wire ${bytes}`);
+            // The second read is held back until the first reader has timed out idle.
+            if (asked.length === 3) assert.match(String(await readerEnds[0]), /no output within 300 ms/u);
+          },
+        },
+        hostRead: { bytesPerSecond: MIB, take: async (bytes) => void asked.push(`host ${bytes}`) },
+        signal: new AbortController().signal,
       },
     });
     const channels = await disk.openChannels(1, 2 * MIB);
     try {
       assert.ok(Buffer.from(await channels.read(0, 0, 64 * KIB)).equals(data.subarray(0, 64 * KIB)));
       assert.ok(Buffer.from(await channels.read(0, 2 * MIB, MIB + 8 * KIB)).equals(data.subarray(2 * MIB, 3 * MIB + 8 * KIB)));
-      assert.deepEqual(asked, [64 * KIB, MIB + 8 * KIB]);
+      assert.deepEqual(asked, [`wire ${64 * KIB}`, `host ${64 * KIB}`, `wire ${MIB + 8 * KIB}`, `host ${MIB + 8 * KIB}`]);
       assert.deepEqual(retries, [], "not a retry");
       assert.equal(readerEnds.length, 2, "a second reader served the second read");
     } finally {
@@ -326,13 +332,40 @@ describe("EsxiDiskSource on a simulated host", () => {
       }
     });
 
-    it("only where the host's Python reads and hashes in the kind asked for, and no limit paces the reads", async () => {
+    it("only where the host's Python reads and hashes in the kind asked for", async () => {
       assert.equal((await source({ reading: { kind: "dd" } })).fingerprintsWhileReading(kind), false, "dd reads");
       assert.equal((await source({ hashing: { kind: "busybox", algorithm: "sha1" }, reading: { kind: "dd" } })).fingerprintsWhileReading(kind), false, "busybox hashes");
       assert.equal((await source()).fingerprintsWhileReading({ ...kind, algorithm: "md5", digestLengthBytes: 16 }), false, "another algorithm");
-      assert.equal((await source({ beforeRead: async () => undefined })).fingerprintsWhileReading(kind), false, "a bandwidth limit");
-      assert.equal((await source({ hashLimiter: { bytesPerSecond: MIB, take: async () => undefined } })).fingerprintsWhileReading(kind), false, "a host read limit");
       await assert.rejects((await source({ reading: { kind: "dd" } })).openChannels(1, MIB, { fingerprints: kind }), /cannot fingerprint sha1/u);
+    });
+
+    it("under the run's limits: the host's takes the whole range before it is read, the wire's only the bytes sent", async () => {
+      const taken: string[] = [];
+      const disk = await source({
+        channels: 1,
+        limits: {
+          wire: { take: async (bytes) => void taken.push(`wire ${bytes}`) },
+          hostRead: { bytesPerSecond: MIB, take: async (bytes) => void taken.push(`host ${bytes}`) },
+          signal: new AbortController().signal,
+        },
+      });
+      assert.equal(disk.fingerprintsWhileReading(kind), true);
+      const channels = await disk.openChannels(1, 2 * MIB, { fingerprints: kind });
+      try {
+        assert.ok(channels.readFingerprinted !== undefined);
+        const expected: string[] = [];
+        // A range of data, one with zero blocks, the zero MiB: the wire pays for what the answer carried,
+        // which only the answer tells.
+        for (const [offset, length] of [[0, MIB], [MIB + 12 * block, 8 * block], [MIB, MIB]] as const) {
+          const sent = expectedFor(offset, length).sent;
+          expected.push(`host ${length}`, `wire ${sent}`);
+          assert.equal((await channels.readFingerprinted(0, offset, length)).bytesSent, sent);
+        }
+        assert.deepEqual(taken, expected);
+        assert.ok(expected.includes("wire 0"), "the zero MiB cost the wire nothing");
+      } finally {
+        await channels.close();
+      }
     });
   });
 
@@ -414,7 +447,7 @@ describe("EsxiDiskSource on a simulated host", () => {
       };
       try {
         // One lane, so that the only command that could start while a part waits is that part's.
-        const disk = await source({ session, path: bigPath, sizeBytes: big.length, channels: 1, hashLimiter });
+        const disk = await source({ session, path: bigPath, sizeBytes: big.length, channels: 1, limits: { hostRead: hashLimiter, signal: new AbortController().signal } });
         const { pieces, hex } = await fingerprintInPieces(disk);
         assert.equal(hex, expected());
         coverOnce(pieces);

@@ -68,18 +68,27 @@ export interface EsxiDiskSourceOptions {
   channels?: number;
   /** Called when a read is tried again after a dropped connection or a stalled channel. */
   onRetry?: (reason: string) => void;
-  /**
-   * Awaited before each data read of so many bytes is asked of the host: the run's bandwidth limit
-   * (docs/adr/0032) and its host read limit (docs/adr/0035). The hash commands' output is not paced.
-   */
-  beforeRead?: (bytes: number) => Promise<void>;
-  /**
-   * The run's limit on what the host reads from its datastore (docs/adr/0035): the hash pass is split into
-   * parts of about a second at its rate (hashPartCount), and each part's bytes are taken from it before the
-   * part's command starts (not again when a dropped command is run again). The data reads are paced
-   * through `beforeRead`. Absent: the parts as without a limit.
-   */
-  hashLimiter?: Pick<TransferRateLimiter, "bytesPerSecond" | "take">;
+  /** The run's limits, each paced by what a read costs it (`SourceLimits`). Absent: no limit. */
+  limits?: SourceLimits;
+}
+
+/**
+ * The run's bandwidth limit (`wire`, docs/adr/0032) and its limit on what the host reads from its datastore
+ * (`hostRead`, docs/adr/0035), each one limiter shared by every channel, disk and VM of the run; a wait
+ * ends when `signal` aborts. What each read costs them:
+ * - a data read of N bytes: N on the wire, then N on the host, before it is asked (the wire's first, so the
+ *   host reads the moment its limiter lets it);
+ * - a fingerprinted read of N bytes (a disk's first backup read once, docs/adr/0038): the host reads all N,
+ *   taken before it is asked; the wire carries only the blocks that are not all zero, paid for once they
+ *   are in (the zero blocks cost the wire nothing, as when the hash pass finds them);
+ * - a part of the hash pass: its bytes on the host before its command starts, the parts about a second at
+ *   the host's rate each (hashPartCount); the hash commands' output is not paced.
+ * A read or part tried again after a dropped connection is not paced again.
+ */
+export interface SourceLimits {
+  wire?: Pick<TransferRateLimiter, "take">;
+  hostRead?: Pick<TransferRateLimiter, "bytesPerSecond" | "take">;
+  signal: AbortSignal;
 }
 
 export class EsxiDiskSource implements DiskSource {
@@ -105,20 +114,12 @@ export class EsxiDiskSource implements DiskSource {
   }
 
   /**
-   * The host's Python readers can hash what they read with the algorithm its hash pass uses. Not under a
-   * bandwidth or host read limit: those pace the hash pass and the data reads apart, each by what it
-   * reads or sends (docs/adr/0035), which one pass cannot tell before it reads.
+   * The host's Python readers can hash what they read with the algorithm its hash pass uses; under the
+   * run's limits too, each read paced by what it costs them (`SourceLimits`).
    */
   fingerprintsWhileReading(kind: ChangeFingerprints): boolean {
-    const { hashing, reading, beforeRead, hashLimiter } = this.#options;
-    return (
-      hashing.kind === "python" &&
-      reading.kind === "python" &&
-      hashing.algorithm === kind.algorithm &&
-      kind.blockSizeBytes <= RUN_BYTES &&
-      beforeRead === undefined &&
-      hashLimiter === undefined
-    );
+    const { hashing, reading } = this.#options;
+    return hashing.kind === "python" && reading.kind === "python" && hashing.algorithm === kind.algorithm && kind.blockSizeBytes <= RUN_BYTES;
   }
 
   async fingerprint(kind: ChangeFingerprints, options: FingerprintOptions): Promise<SourceFingerprints> {
@@ -127,7 +128,7 @@ export class EsxiDiskSource implements DiskSource {
     if (method.kind === "full-read" || method.algorithm !== algorithm) return this.#fingerprintHere(kind, options);
     const hostKind = { algorithm, blockSizeBytes: kind.blockSizeBytes };
     const lanes = Math.max(1, Math.min(this.#channels, options.lanes ?? this.#channels));
-    const limiter = this.#options.hashLimiter;
+    const limiter = this.#options.limits?.hostRead;
     const parts = splitDiskForHashing(this.#options.path, this.sizeBytes, hostKind, hashPartCount(this.sizeBytes, kind.blockSizeBytes, lanes, limiter?.bytesPerSecond));
     const pieces: { request: BlockHashRequest; hashes: HostBlockHashes }[] = [];
     let next = 0;
@@ -234,6 +235,19 @@ export class EsxiDiskSource implements DiskSource {
 
   async #openChannels(channels: number, maxReadBytes: number, signal: AbortSignal, fingerprints?: HostDiskKind): Promise<DiskChannels> {
     const readerCount = Math.max(1, Math.min(channels, this.#channels));
+    const limits = this.#options.limits;
+    // Taken before a read is asked: all it reads on the host, and on the wire what a plain read sends.
+    const wireBefore = fingerprints === undefined ? limits?.wire : undefined;
+    const beforeRead =
+      limits === undefined || (wireBefore === undefined && limits.hostRead === undefined)
+        ? undefined
+        : async (bytes: number): Promise<void> => {
+            await wireBefore?.take(bytes, limits.signal);
+            await limits.hostRead?.take(bytes, limits.signal);
+          };
+    // Paid as each piece of a fingerprinted read is in: what crossed the wire, its zero blocks left out.
+    const wireAfter = fingerprints === undefined ? undefined : limits?.wire;
+    const payWire = wireAfter === undefined || limits === undefined ? undefined : (bytesSent: number): Promise<void> => wireAfter.take(bytesSent, limits.signal);
     const readers: HostDiskReader[] = Array.from({ length: readerCount }, () =>
       openHostDiskReader({
         session: this.#options.session,
@@ -242,7 +256,7 @@ export class EsxiDiskSource implements DiskSource {
         mechanism: this.#options.reading,
         signal,
         ...(this.#options.onRetry === undefined ? {} : { onRetry: this.#options.onRetry }),
-        ...(this.#options.beforeRead === undefined ? {} : { beforeRead: this.#options.beforeRead }),
+        ...(beforeRead === undefined ? {} : { beforeRead }),
         ...(fingerprints === undefined ? {} : { fingerprints }),
       }),
     );
@@ -262,7 +276,7 @@ export class EsxiDiskSource implements DiskSource {
       const index = channel % readerCount;
       const reader = readers[index] as HostDiskReader;
       const target = buffer.subarray(0, lengthBytes);
-      const read = (queues[index] as Promise<unknown>).then(() => (fingerprints === undefined ? reader.read(offsetBytes, target) : readFingerprintedPieces(reader, offsetBytes, target, fingerprints)));
+      const read = (queues[index] as Promise<unknown>).then(() => (fingerprints === undefined ? reader.read(offsetBytes, target) : readFingerprintedPieces(reader, offsetBytes, target, fingerprints, payWire)));
       queues[index] = read.catch(() => undefined);
       return { target, found: await read };
     };
@@ -290,14 +304,16 @@ export class EsxiDiskSource implements DiskSource {
 /**
  * A fingerprinted read longer than the host's reader answers at once (a repository's chunks may be up to
  * 16 MiB): asked in pieces of at most `READER_READ_BYTES`, one after the other on the same reader, and
- * their fingerprints joined. The pieces are whole blocks, so each starts on one.
+ * their fingerprints joined. The pieces are whole blocks, so each starts on one. `paid`: told the bytes
+ * each piece carried once it is in (the wire's limit), before the next piece is asked.
  */
-async function readFingerprintedPieces(reader: HostDiskReader, offsetBytes: number, target: Buffer, kind: HostDiskKind): Promise<RangeFingerprints> {
+async function readFingerprintedPieces(reader: HostDiskReader, offsetBytes: number, target: Buffer, kind: HostDiskKind, paid?: (bytesSent: number) => Promise<void>): Promise<RangeFingerprints> {
   const pieceBytes = Math.max(kind.blockSizeBytes, Math.floor(READER_READ_BYTES / kind.blockSizeBytes) * kind.blockSizeBytes);
   const pieces: RangeFingerprints[] = [];
   for (let at = 0; at < target.length; at += pieceBytes) {
     const found = await reader.read(offsetBytes + at, target.subarray(at, Math.min(target.length, at + pieceBytes)));
     if (found === undefined) throw new Error("the host's reader gave no fingerprints");
+    await paid?.(found.bytesSent);
     pieces.push(found);
   }
   if (pieces.length === 1) return pieces[0] as RangeFingerprints;
