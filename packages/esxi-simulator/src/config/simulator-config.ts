@@ -106,11 +106,20 @@ export interface OperationFaultConfig {
   message?: string;
 }
 
+export interface ConsolidateFaultConfig extends OperationFaultConfig {
+  /**
+   * The snapshot is deleted from the tree before the consolidation fails, its deltas left in the chains
+   * ("disk consolidation needed"); otherwise the removal fails before changing anything. Modelled for
+   * `snapshot.removeall` and for removing the oldest snapshot without its children.
+   */
+  leavesDeltas?: boolean;
+}
+
 export interface FaultsConfig {
   /** When set, `vim-cmd vmsvc/snapshot.create` fails with this fault. */
   snapshotCreate: OperationFaultConfig | null;
   /** When set, `snapshot.remove` / `snapshot.removeall` fail and leave the deltas in place. */
-  consolidate: OperationFaultConfig | null;
+  consolidate: ConsolidateFaultConfig | null;
   /** Datastore names that behave as full: creating or growing files on them fails with the out-of-space text. */
   fullDatastores: string[];
 }
@@ -282,7 +291,7 @@ const hostSchema = z.object({
   faults: z
     .object({
       snapshotCreate: operationFault,
-      consolidate: operationFault,
+      consolidate: z.object({ message: z.string().min(1).optional(), leavesDeltas: z.boolean().optional() }).nullable().default(null),
       fullDatastores: z.array(z.string()).default([]),
     })
     .default({ snapshotCreate: null, consolidate: null, fullDatastores: [] }),

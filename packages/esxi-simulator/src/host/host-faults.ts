@@ -2,11 +2,11 @@
  * Faults the host injects, settable in config and at run time. Each fault is checked when the operation
  * starts; changing a fault never affects an operation already under way.
  */
-import type { FaultsConfig, OperationFaultConfig } from "../config/simulator-config.js";
+import type { ConsolidateFaultConfig, FaultsConfig, OperationFaultConfig } from "../config/simulator-config.js";
 
 export class HostFaults {
   snapshotCreate: OperationFaultConfig | null;
-  consolidate: OperationFaultConfig | null;
+  consolidate: ConsolidateFaultConfig | null;
   readonly #fullDatastores: Set<string>;
 
   constructor(initial: FaultsConfig) {
@@ -20,8 +20,11 @@ export class HostFaults {
     this.snapshotCreate = fault;
   }
 
-  /** Makes snapshot.remove/removeall fail before merging anything (null: succeed again). */
-  failConsolidation(fault: OperationFaultConfig | null = {}): void {
+  /**
+   * Makes snapshot.remove/removeall fail before merging anything (null: succeed again); with `leavesDeltas`,
+   * after deleting the snapshot from the tree, its deltas left behind (ConsolidateFaultConfig).
+   */
+  failConsolidation(fault: ConsolidateFaultConfig | null = {}): void {
     this.consolidate = fault;
   }
 

@@ -127,6 +127,42 @@ test("a point-in-time record read long after its snapshot (writes, consolidation
   }
 });
 
+test("a removal whose consolidation fails after the snapshot left the tree: its delta stays, unowned, and later snapshots merge their own levels", async () => {
+  const { model, dir, tools } = await openHost(6);
+  try {
+    const w = model.workload(7);
+    await w.writeNow(5);
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "one", "", "0", "0"), "Create Snapshot:\n");
+    await w.writeNow(10);
+    model.faults.failConsolidation({ leavesDeltas: true, message: "An error occurred while consolidating disks: Failed to lock the file." });
+    assert.match(await tools("vim-cmd", "vmsvc/snapshot.remove", "7", "1"), /Failed to lock the file/u);
+    model.faults.failConsolidation(null);
+    const view = model.inventory()[0];
+    assert.ok(view !== undefined);
+    // No snapshot left, the delta still written through, and the .vmsd says so.
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.get", "7"), "Get Snapshot:\n");
+    assert.match(await readFile(view.vmxPath, "utf8"), /scsi0:0\.fileName = ".*-000001\.vmdk"/u);
+    assert.match(await readFile(view.vmxPath.replace(/\.vmx$/u, ".vmsd"), "utf8"), /^snapshot\.needConsolidate = "TRUE"$/mu);
+    assert.equal(view.disks[0]?.extentPaths.length, 2);
+
+    // A snapshot on top, then removed: it merges its own level (000002) into the unowned one, every write kept.
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.create", "7", "two", "", "0", "0"), "Create Snapshot:\n");
+    await w.writeNow(10);
+    assert.equal(await tools("vim-cmd", "vmsvc/power.off", "7"), "Powering off VM:\n");
+    const folder = `/vmfs/volumes/datastore1 (4)/${NAME}`;
+    await tools("vmkfstools", "-i", `${folder}/${NAME}-000002.vmdk`, "-d", "thin", `${folder}/before.vmdk`);
+    assert.equal(await tools("vim-cmd", "vmsvc/snapshot.remove", "7", "2").then((o) => o.split("\n")[0]), "Remove Snapshot:");
+    assert.match(await readFile(view.vmxPath, "utf8"), /scsi0:0\.fileName = ".*-000001\.vmdk"/u);
+    await tools("vmkfstools", "-i", `${folder}/${NAME}-000001.vmdk`, "-d", "thin", `${folder}/after.vmdk`);
+    const [before, after] = await Promise.all(["before", "after"].map((name) => readFile(join(model.realPath(folder), `${name}-flat.vmdk`))));
+    assert.ok(before?.equals(after ?? Buffer.alloc(0)), "the removal kept every write");
+    assert.match(await readFile(view.vmxPath.replace(/\.vmx$/u, ".vmsd"), "utf8"), /^snapshot\.needConsolidate = "TRUE"$/mu);
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("VMFS5 deltas are -delta.vmdk; faults print on stdout; state survives a restart", async () => {
   const { model, dir, tools } = await openHost(5);
   try {

@@ -251,6 +251,7 @@ export class HostState {
       const vm = this.#requireVm(vmid);
       const pos = vm.snapshots.findIndex((s) => s.uid === uid);
       if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
+      if (pos === 0 && (!removeChildren || vm.snapshots.length === 1)) await this.#leaveDeltasOnFault(vm, 1);
       this.#checkConsolidationFault();
       const last = removeChildren ? vm.snapshots.length - 1 : pos;
       for (let p = last; p >= pos; p--) await this.#removeOne(vm, p);
@@ -261,7 +262,8 @@ export class HostState {
   }
 
   async #removeOne(vm: VmRecord, pos: number): Promise<void> {
-    for (const disk of vm.disks) await this.#deltas.merge(vm, disk, pos + 1);
+    // Snapshot `pos` owns the level above the deltas no snapshot owns and the snapshots before it.
+    for (const disk of vm.disks) await this.#deltas.merge(vm, disk, (vm.unownedDeltas ?? 0) + pos + 1);
     const next = vm.snapshots[pos + 1];
     const removed = vm.snapshots[pos];
     if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
@@ -298,14 +300,32 @@ export class HostState {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
       if (vm.snapshots.length === 0) return;
+      await this.#leaveDeltasOnFault(vm, vm.snapshots.length);
       this.#checkConsolidationFault();
       for (const disk of vm.disks) while (disk.deltas.length > 0) await this.#deltas.merge(vm, disk, disk.deltas.length);
       for (const s of vm.snapshots) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${s.uid}.vmsn`), { force: true });
       vm.snapshots = [];
+      delete vm.unownedDeltas;
       await this.#files.writeVmx(vm);
       await this.#files.writeVmsd(vm);
       await this.#persist();
     });
+  }
+
+  /**
+   * With a consolidation fault that `leavesDeltas`: the `count` oldest snapshots leave the tree, their deltas
+   * stay in every chain, unowned (`VmRecord.unownedDeltas`), and the removal fails ("disk consolidation
+   * needed"). Without one, nothing.
+   */
+  async #leaveDeltasOnFault(vm: VmRecord, count: number): Promise<void> {
+    const fault = this.faults.consolidate;
+    if (fault === null || fault.leavesDeltas !== true) return;
+    const removed = vm.snapshots.splice(0, count);
+    for (const s of removed) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${s.uid}.vmsn`), { force: true });
+    vm.unownedDeltas = (vm.unownedDeltas ?? 0) + removed.length;
+    await this.#files.writeVmsd(vm);
+    await this.#persist();
+    throw new HostOperationError("vim.fault.GenericVmConfigFault", fault.message ?? "An error occurred while consolidating disks: Failed to lock the file.");
   }
 
   #checkConsolidationFault(): void {

@@ -54,6 +54,13 @@ export interface VmRecord {
   bootTimeMs?: number;
   disks: DiskRecord[];
   snapshots: SnapshotRecord[];
+  /**
+   * Deltas at the bottom of every disk's chain (just above the base) that no snapshot owns: left by a
+   * removal whose consolidation failed (`faults.consolidate.leavesDeltas`), the state vSphere calls "disk
+   * consolidation needed" (the .vmsd's `snapshot.needConsolidate`, esxi-facts 2.4). Snapshot i then owns
+   * level `unownedDeltas + i + 1` of each chain. Absent: none.
+   */
+  unownedDeltas?: number;
   lastSnapshotUid: number;
   workload: WorkloadConfig;
 }

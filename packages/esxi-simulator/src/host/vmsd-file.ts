@@ -3,10 +3,13 @@ import { vmFileBase, type VmRecord } from "./vm-record.js";
 import { escapeVmxValue } from "./vmx-file.js";
 
 export function renderVmsd(vm: VmRecord): string {
-  if (vm.snapshots.length === 0) return "";
+  const needConsolidate = (vm.unownedDeltas ?? 0) > 0;
+  if (vm.snapshots.length === 0 && !needConsolidate) return "";
   const base = vmFileBase(vm);
   const last = vm.snapshots[vm.snapshots.length - 1];
-  const lines = [`.encoding = "UTF-8"`, `snapshot.lastUID = "${vm.lastSnapshotUid}"`, `snapshot.current = "${last?.uid ?? 0}"`];
+  const lines = [`.encoding = "UTF-8"`, `snapshot.lastUID = "${vm.lastSnapshotUid}"`];
+  if (last !== undefined) lines.push(`snapshot.current = "${last.uid}"`);
+  if (needConsolidate) lines.push(`snapshot.needConsolidate = "TRUE"`);
   vm.snapshots.forEach((s, i) => {
     const us = BigInt(s.createdAtMs) * 1000n;
     lines.push(`snapshot${i}.uid = "${s.uid}"`, `snapshot${i}.filename = "${base}-Snapshot${s.uid}.vmsn"`);

@@ -152,7 +152,7 @@ export function vmSummary(vm: VmRecord, ds: DatastoreConfig, committedBytes: num
         ["recordReplayState", vim.str("inactive")],
         ["cleanPowerOff", vim.unset],
         ["needSecondaryReason", vim.unset],
-        ["consolidationNeeded", false, true],
+        ["consolidationNeeded", (vm.unownedDeltas ?? 0) > 0, true],
       ]),
     ],
     [

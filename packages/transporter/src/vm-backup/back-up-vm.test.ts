@@ -3,7 +3,8 @@
  * the simulator's record of the disk at the run's snapshot byte for byte; an incremental equals the next
  * one and reads only what changed; the point's layout is the agreed one; the run's snapshot is gone after
  * every outcome; a user snapshot, a failed snapshot.create, a VM name full of shell metacharacters, and a
- * running VM refused before its snapshot when its datastore has too little free.
+ * running VM refused before its snapshot when its datastore has too little free, and a VM with a delta no
+ * snapshot owns (a failed consolidation) refused.
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
@@ -19,7 +20,7 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import { UserSnapshotsPresentError } from "../esxi/snapshot/run-snapshot-errors.js";
 import { SnapshotOperationError } from "../esxi/snapshot/run-snapshot-errors.js";
-import { DatastoreFillingError, DatastoreSpaceRefusedError } from "./vm-backup-errors.js";
+import { DatastoreFillingError, DatastoreSpaceRefusedError, VmBackupRefusedError } from "./vm-backup-errors.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost } from "../esxi/testing/simulated-esxi-host.js";
@@ -58,7 +59,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
   let model: HostModel;
 
   before(async () => {
-    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" })] });
+    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6)] });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
     work = await mkdtemp(join(tmpdir(), "vm-backup-"));
@@ -256,6 +257,27 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
     assert.equal((await repository.listPointIds()).length, before);
+  });
+
+  it("a VM whose snapshot removal failed to consolidate (a delta no snapshot owns) is refused before any snapshot: a backup of the base would miss the writes in it", async () => {
+    await session.exec(sh`vim-cmd vmsvc/snapshot.create 6 ${"by hand"} ${""} 0 0`);
+    await model.workload(6).writeNow(5);
+    // The host deletes the snapshot from the tree, then fails to merge its delta: the guest writes through it.
+    model.faults.failConsolidation({ leavesDeltas: true });
+    try {
+      await session.exec(sh`vim-cmd vmsvc/snapshot.remove 6 1`, { check: false });
+    } finally {
+      model.faults.failConsolidation(null);
+    }
+    assert.equal(await snapshotsOf(6), "Get Snapshot:\n");
+    const before = (await repository.listPointIds()).length;
+    await assert.rejects(backUpVm(request("leftover", "leftover-run")), (error: unknown) => {
+      assert.ok(error instanceof VmBackupRefusedError, String(error));
+      assert.match(error.message, /scsi0:0 has 1 delta disk in its chain \(.*leftover-000001\.vmdk\) but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed\)/u);
+      return true;
+    });
+    assert.equal(model.pointInTimeRecords(6).filter((r) => r.snapshotName === "esxbackup-run-leftover-run").length, 0, "no snapshot was taken");
+    assert.equal((await repository.listPointIds()).length, before, "nothing written");
   });
 
   it("a failed snapshot.create is a clear error and leaves no snapshot and no point", async () => {
