@@ -154,11 +154,25 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.equal(model.pointInTimeRecords(1).length, snapshotsBefore, "no snapshot taken");
     });
 
+    it("--quiesce fails a VM whose guest runs no VMware Tools, with the host's reason; --quiesce-if-possible backs it up crash-consistent, saying so", async () => {
+      const strict = await cli([...common, "--password-file", passwordFile, "--vm", "web01", "--quiesce"]);
+      assert.equal(strict.code, 1, strict.stderr);
+      assert.match(strict.stderr, /"web01": FAILED: .*snapshot.* failed: vim\.fault\.ToolsUnavailable: .*VMware Tools is not running/u);
+      const lenient = await cli([...common, "--password-file", passwordFile, "--vm", "web01", "--quiesce-if-possible", "--json"]);
+      assert.equal(lenient.code, 0, lenient.stderr);
+      assert.match(lenient.stderr, /"web01": WARNING: the host refused a quiesced snapshot \(vim\.fault\.ToolsUnavailable: .*\); taking one without quiescing: the point is crash-consistent/u);
+      assert.match(lenient.stderr, /"web01": snapshot "esxbackup-run-[^"]+" taken\n/u);
+      const entry = (JSON.parse(lenient.stdout) as BackupJson).vms[0];
+      assert.ok(entry !== undefined && "point" in entry);
+      await restoredEqualsRecord(entry.point, 1);
+      assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    });
+
     it("bad input exits 2 and creates nothing; a VM not on the host fails with exit 1", async () => {
-      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"], ["--vm", "web01", "--min-datastore-free", "100%"]]) {
+      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"], ["--vm", "web01", "--min-datastore-free", "100%"], ["--vm", "web01", "--quiesce", "--quiesce-if-possible"]]) {
         const result = await cli([...common, "--password-file", passwordFile, ...args]);
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude|min-datastore-free)/u);
+        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude|min-datastore-free|quiesce-if-possible)/u);
       }
       const missing = await cli([...common, "--password-file", passwordFile, "--vm", "nope"]);
       assert.equal(missing.code, 1);

@@ -40,6 +40,7 @@ interface BackupOptions extends HostLoginOptions {
   limitHostRead?: string;
   full?: boolean;
   quiesce?: boolean;
+  quiesceIfPossible?: boolean;
   allowUserSnapshots?: boolean;
   minDatastoreFree?: string;
   tag: string[];
@@ -65,7 +66,8 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       `let the host read at most SIZE per second from its datastore for this run, all VMs, disks and channels together, so the backup leaves the datastore's I/O to the VMs on it (SIZE as for --limit-rate; at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K). It counts the host's fingerprint pass, which reads every disk whole on every backup, full or incremental (a 100 GiB disk at 50M takes over half an hour), and the blocks read to be sent. With --limit-rate, both hold`,
     )
     .option("--full", "do not continue from earlier points: read every disk whole (the repository still stores only new chunks)")
-    .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest)")
+    .option("--quiesce", "ask for a quiesced snapshot (needs VMware Tools in the guest); a VM whose host refuses it fails")
+    .option("--quiesce-if-possible", "ask for a quiesced snapshot, and where the host refuses it (no VMware Tools running) take one without quiescing, with a warning: that VM's point is crash-consistent")
     .option("--allow-user-snapshots", "back up VMs that have snapshots of their own, reading the base disks below them (the snapshots are kept)")
     .option(
       "--min-datastore-free <share|size>",
@@ -77,6 +79,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
     .option("--json", "print the result as JSON")
     .action(async (options: BackupOptions) => {
       if (options.all === true && options.vm.length > 0) throw new InvalidInputError("--all", "back up either the VMs --vm names or --all of them, not both");
+      if (options.quiesce === true && options.quiesceIfPossible === true) throw new InvalidInputError("--quiesce-if-possible", "asks for quiesced snapshots already, falling back where the host refuses them; give it or --quiesce (which fails such a VM), not both");
       if (options.all !== true && options.exclude.length > 0) throw new InvalidInputError("--exclude", "leaves VMs out of --all; with --vm, name only the VMs to back up");
       if (options.all !== true && options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up, or --all (esxbackup inventory lists them)");
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
@@ -143,7 +146,8 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             repository,
             capabilities,
             full: options.full === true,
-            quiesce: options.quiesce === true,
+            quiesce: options.quiesce === true || options.quiesceIfPossible === true,
+            quiesceFallback: options.quiesceIfPossible === true,
             allowUserSnapshots: options.allowUserSnapshots === true,
             ...(minDatastoreFree === undefined ? {} : { minDatastoreFree }),
             tags: options.tag,
@@ -200,6 +204,7 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       if (s.type === "orphan-removed") return `${vm}: removed snapshot ${JSON.stringify(s.snapshot.name)} left by an earlier run`;
       if (s.type === "created") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} taken${s.quiesced ? " (quiesced)" : ""}`;
       if (s.type === "removed") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} removed`;
+      if (s.type === "quiesce-failed") return `${vm}: WARNING: the host refused a quiesced snapshot (${s.reason}); taking one without quiescing: the point is crash-consistent`;
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }

@@ -68,6 +68,8 @@ export interface BackUpVmRequest {
   /** Ignore earlier points: every disk is read (the repository still stores only new chunks). */
   full?: boolean;
   quiesce?: boolean;
+  /** With `quiesce`: where the host refuses a quiesced snapshot (no VMware Tools), take it unquiesced and say so. */
+  quiesceFallback?: boolean;
   allowUserSnapshots?: boolean;
   /**
    * The free space a running VM's datastores must keep for its snapshot to grow into, or the VM is refused
@@ -205,6 +207,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
       {
         runId: request.runId,
         quiesce: request.quiesce ?? false,
+        quiesceFallback: request.quiesceFallback ?? false,
         allowUserSnapshots: request.allowUserSnapshots ?? false,
         signal: runSignal,
         onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),

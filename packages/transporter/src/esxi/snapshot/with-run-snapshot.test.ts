@@ -186,6 +186,34 @@ for (const esxiVersion of ["8.0", "6.7"] as const satisfies readonly EsxiVersion
       assert.deepEqual(await snapshots(vm(7)), []);
     });
 
+    test("with the fallback, a running VM without Tools gets its snapshot unquiesced, the host's reason told", async () => {
+      const events: RunSnapshotEvent[] = [];
+      await withRunSnapshot(session, vm(7), { runId: runId(), quiesce: true, quiesceFallback: true, onEvent: (e) => events.push(e) }, async (s) => {
+        assert.equal(s.quiesced, false);
+        assert.equal((await snapshots(vm(7))).length, 1, "one snapshot: the refused one left nothing");
+      });
+      assert.deepEqual(events.map((e) => (e.type === "created" ? `created quiesced=${e.quiesced}` : e.type)), ["quiesce-failed", "created quiesced=false", "removed"]);
+      const failed = events[0];
+      assert.ok(failed?.type === "quiesce-failed");
+      assert.match(failed.reason, /^vim\.fault\.ToolsUnavailable: .*VMware Tools is not running/u);
+      assert.deepEqual(await snapshots(vm(7)), []);
+    });
+
+    test("the fallback is one unquiesced try: a host that refuses that too fails the run with its reason, nothing left", async () => {
+      const events: RunSnapshotEvent[] = [];
+      t.host.model?.faults.failSnapshotCreate({ message: "An error occurred while taking a snapshot: Out of disk space." });
+      try {
+        await assert.rejects(
+          withRunSnapshot(session, vm(7), { runId: runId(), quiesce: true, quiesceFallback: true, onEvent: (e) => events.push(e) }, async () => assert.fail("no work without a snapshot")),
+          (error) => error instanceof SnapshotOperationError && error.operation === "create" && /Out of disk space/u.test(error.message),
+        );
+      } finally {
+        t.host.model?.faults.failSnapshotCreate(null);
+      }
+      assert.deepEqual(events.map((e) => e.type), ["quiesce-failed"]);
+      assert.deepEqual(await snapshots(vm(7)), []);
+    });
+
     test("a powered-off VM gets its snapshot unquiesced even when quiescing was asked for", async () => {
       const events: RunSnapshotEvent[] = [];
       await withRunSnapshot(session, vm(12), { runId: runId(), quiesce: true, onEvent: (e) => events.push(e) }, async (s) => {

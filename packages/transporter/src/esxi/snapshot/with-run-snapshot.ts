@@ -22,6 +22,12 @@ export interface RunSnapshotOptions {
   readonly runId: string;
   /** Ask for a quiesced snapshot (VMware Tools in the guest); ignored unless the VM is powered on. */
   readonly quiesce?: boolean;
+  /**
+   * When the host refuses the quiesced snapshot (no VMware Tools running, a quiesce that failed), take it
+   * unquiesced — crash-consistent, as a power cut would leave the disks — and say so (`quiesce-failed`).
+   * A lost connection or an abort is not a refusal and is not fallen back from.
+   */
+  readonly quiesceFallback?: boolean;
   /** Back up through the user's snapshots (kept) instead of refusing. */
   readonly allowUserSnapshots?: boolean;
   /** Stops the run; the snapshot is removed all the same. */
@@ -36,6 +42,8 @@ export interface RunSnapshotOptions {
 export type RunSnapshotEvent =
   | { type: "orphan-removed"; vmid: number; snapshot: SnapshotRef }
   | { type: "created"; vmid: number; snapshot: SnapshotRef; quiesced: boolean }
+  /** The quiesced create was refused by the host (`reason`, its fault); an unquiesced one is taken instead. */
+  | { type: "quiesce-failed"; vmid: number; reason: string }
   | { type: "removed"; vmid: number; snapshot: SnapshotRef }
   | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string };
 
@@ -65,24 +73,37 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   if (decision.refusedFor !== undefined) throw new UserSnapshotsPresentError(vm, decision.refusedFor);
   signal?.throwIfAborted();
 
+  const create = async (quiesce: boolean): Promise<SnapshotRef> => {
+    try {
+      await createSnapshot(session, vm, { name, description: runSnapshotDescription(options.runId), quiesce }, { ...command, signal });
+      return findOnly(await readSnapshotTree(session, vm), name, vm);
+    } catch (error) {
+      // The host may have made the snapshot even so (answer lost, cancelled mid-way, a quiesce fault that left
+      // one): whatever carries our name goes, and the create's own error is what the caller sees.
+      await removeByName(session, vm, name, options).catch((cleanup: unknown) => {
+        throw new RunSnapshotLeftBehindError(vm, { name }, { cause: cleanup, workCompleted: false, workError: error });
+      });
+      throw error;
+    }
+  };
+  let quiesced = decision.quiesce;
   let snapshot: SnapshotRef;
   try {
-    await createSnapshot(session, vm, { name, description: runSnapshotDescription(options.runId), quiesce: decision.quiesce }, { ...command, signal });
-    snapshot = findOnly(await readSnapshotTree(session, vm), name, vm);
+    snapshot = await create(quiesced);
   } catch (error) {
-    // The host may have made the snapshot even so (answer lost, cancelled mid-way, a quiesce fault that left
-    // one): whatever carries our name goes, and the create's own error is what the caller sees.
-    await removeByName(session, vm, name, options).catch((cleanup: unknown) => {
-      throw new RunSnapshotLeftBehindError(vm, { name }, { cause: cleanup, workCompleted: false, workError: error });
-    });
-    throw error;
+    // Only the host's own refusal of a quiesced create is fallen back from, and only when asked.
+    if (!(quiesced && options.quiesceFallback === true && error instanceof SnapshotOperationError && error.operation === "create" && error.fault !== undefined)) throw error;
+    options.onEvent?.({ type: "quiesce-failed", vmid: vm.vmid, reason: `${error.fault.type}: ${error.fault.message ?? "(no message)"}` });
+    signal?.throwIfAborted();
+    quiesced = false;
+    snapshot = await create(false);
   }
-  options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced: decision.quiesce });
+  options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced });
 
   let result: T;
   try {
     signal?.throwIfAborted();
-    result = await work({ vm, snapshot, quiesced: decision.quiesce, powerState, userSnapshots: decision.userSnapshots, signal });
+    result = await work({ vm, snapshot, quiesced, powerState, userSnapshots: decision.userSnapshots, signal });
   } catch (workError) {
     await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
       throw new RunSnapshotLeftBehindError(vm, snapshot, { cause: cleanup, workCompleted: false, workError });
