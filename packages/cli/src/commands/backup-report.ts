@@ -15,6 +15,8 @@ export type VmReport =
       point: string;
       previousPoint: string | null;
       matchedBy: "uuid" | "vmid-and-name" | null;
+      /** The snapshot was quiesced; false with `--quiesce-if-possible` where the host refused it. */
+      quiesced: boolean;
       seconds: number;
       counters: BackupCounters;
       disks: { key: string; name: string; counters: BackupCounters; changedBytes?: number }[];
@@ -71,6 +73,7 @@ export function backupReport(
       point: r.point,
       previousPoint: r.previous?.pointId ?? null,
       matchedBy: r.previous?.matchedBy ?? null,
+      quiesced: r.quiesced,
       seconds: r.seconds,
       counters: r.counters,
       disks: r.disks.map((d) => ({ key: d.key, name: d.name, counters: d.counters, ...(d.changed === undefined ? {} : { changedBytes: d.changed.bytes }) })),

@@ -164,6 +164,7 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.match(lenient.stderr, /"web01": snapshot "esxbackup-run-[^"]+" taken\n/u);
       const entry = (JSON.parse(lenient.stdout) as BackupJson).vms[0];
       assert.ok(entry !== undefined && "point" in entry);
+      assert.equal((entry as { quiesced?: boolean }).quiesced, false);
       await restoredEqualsRecord(entry.point, 1);
       assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
     });

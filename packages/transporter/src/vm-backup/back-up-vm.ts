@@ -118,6 +118,8 @@ export interface VmBackupResult {
   vm: string;
   point: PointId;
   previous: PreviousPoint;
+  /** The run's snapshot was quiesced (asked for, the VM running, and the host did it). */
+  quiesced: boolean;
   seconds: number;
   counters: BackupCounters;
   disks: { key: string; name: string; counters: BackupCounters; changed?: { ranges: number; bytes: number } }[];
@@ -212,7 +214,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         signal: runSignal,
         onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
       },
-      async () => {
+      async (run) => {
         phase.stop();
         if (datastores !== undefined) {
           watch = watchDatastoreRoom({
@@ -277,6 +279,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             vm: vmName,
             point: result.point,
             previous,
+            quiesced: run.quiesced,
             seconds: (request.clock.now().getTime() - startedMs) / 1000,
             counters: result.counters,
             disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
