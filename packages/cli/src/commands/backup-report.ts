@@ -17,6 +17,8 @@ export type VmReport =
       matchedBy: "uuid" | "vmid-and-name" | null;
       /** The snapshot was quiesced; false with `--quiesce-if-possible` where the host refused it. */
       quiesced: boolean;
+      /** What the backup did not do as asked, though it made the point (VmBackupResult.warnings). */
+      warnings: string[];
       seconds: number;
       counters: BackupCounters;
       disks: { key: string; name: string; counters: BackupCounters; changedBytes?: number }[];
@@ -74,6 +76,7 @@ export function backupReport(
       previousPoint: r.previous?.pointId ?? null,
       matchedBy: r.previous?.matchedBy ?? null,
       quiesced: r.quiesced,
+      warnings: r.warnings,
       seconds: r.seconds,
       counters: r.counters,
       disks: r.disks.map((d) => ({ key: d.key, name: d.name, counters: d.counters, ...(d.changed === undefined ? {} : { changedBytes: d.changed.bytes }) })),

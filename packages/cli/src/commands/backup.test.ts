@@ -111,6 +111,7 @@ for (const flavour of ["full host", "bare host"] as const) {
       for (const [index, entry] of json.vms.entries()) {
         assert.ok("point" in entry, JSON.stringify(entry));
         assert.equal(entry.previousPoint, null);
+        assert.deepEqual((entry as { warnings?: string[] }).warnings, [], "nothing to warn of");
         await restoredEqualsRecord(entry.point, index + 1);
       }
       assert.match(first.stderr, flavour === "bare host" ? /hashed on the host with busybox, read with dd/u : /read once with python, hashed on the host as it is read \(a first backup\)/u);
@@ -165,6 +166,9 @@ for (const flavour of ["full host", "bare host"] as const) {
       const entry = (JSON.parse(lenient.stdout) as BackupJson).vms[0];
       assert.ok(entry !== undefined && "point" in entry);
       assert.equal((entry as { quiesced?: boolean }).quiesced, false);
+      const warnings = (entry as { warnings?: string[] }).warnings ?? [];
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0] ?? "", /^the host refused a quiesced snapshot \(vim\.fault\.ToolsUnavailable: .*\): taken without quiescing, the point is crash-consistent$/u);
       await restoredEqualsRecord(entry.point, 1);
       assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
     });

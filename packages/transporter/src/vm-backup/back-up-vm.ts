@@ -120,6 +120,11 @@ export interface VmBackupResult {
   previous: PreviousPoint;
   /** The run's snapshot was quiesced (asked for, the VM running, and the host did it). */
   quiesced: boolean;
+  /**
+   * What the backup did not do as asked, though it made the point: a quiesced snapshot the host refused
+   * (taken unquiesced), space checks the host's volume list did not allow. Each also came as an event.
+   */
+  warnings: string[];
   seconds: number;
   counters: BackupCounters;
   disks: { key: string; name: string; counters: BackupCounters; changed?: { ranges: number; bytes: number } }[];
@@ -161,6 +166,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
     if (file.optional && !(await hostFileExists(session, file.path, { signal }))) return undefined;
     return { name: posix.basename(file.path), content: await files.bytes(file.path, `a config file of VM ${JSON.stringify(vmName)}`, { signal }) };
   };
+  const warnings: string[] = [];
   const minDatastoreFree = request.minDatastoreFree ?? DEFAULT_DATASTORE_FREE_MINIMUM;
   const checksRoom = vm.powerState === "poweredOn" && !("bytes" in minDatastoreFree && minDatastoreFree.bytes === 0);
   // The space checks guard the host; a host whose volume list cannot be read or understood is still backed
@@ -170,7 +176,9 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
       return await readDatastores(session, { signal });
     } catch (error) {
       signal.throwIfAborted();
-      request.onEvent?.({ type: "datastore-room-unknown", vm: vmName, reason: error instanceof Error ? error.message : String(error) });
+      const reason = error instanceof Error ? error.message : String(error);
+      warnings.push(`the free space of its datastores could not be read (${reason}): backed up without the space checks`);
+      request.onEvent?.({ type: "datastore-room-unknown", vm: vmName, reason });
       return undefined;
     }
   };
@@ -212,7 +220,10 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         quiesceFallback: request.quiesceFallback ?? false,
         allowUserSnapshots: request.allowUserSnapshots ?? false,
         signal: runSignal,
-        onEvent: (event) => request.onEvent?.({ type: "snapshot", vm: vmName, event }),
+        onEvent: (event) => {
+          if (event.type === "quiesce-failed") warnings.push(`the host refused a quiesced snapshot (${event.reason}): taken without quiescing, the point is crash-consistent`);
+          request.onEvent?.({ type: "snapshot", vm: vmName, event });
+        },
       },
       async (run) => {
         phase.stop();
@@ -280,6 +291,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             point: result.point,
             previous,
             quiesced: run.quiesced,
+            warnings,
             seconds: (request.clock.now().getTime() - startedMs) / 1000,
             counters: result.counters,
             disks: result.disks.map((disk, index) => ({ key: disk.key, name: disks[index]?.name ?? "", counters: disk.counters, ...(disk.changed === undefined ? {} : { changed: disk.changed }) })),
