@@ -28,8 +28,9 @@ export interface HostCapabilities {
 export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | "pythons" | "hashApplets">;
 
 /**
- * The probe without the datastores: a backup has no use for their free space (the snapshot's delta grows on
- * the VM's own datastore, whatever is free), so it waits for one command fewer (`esxcli`) before its first VM.
+ * The probe without the datastores, so a backup waits for one command fewer (`esxcli`) before its first VM:
+ * it reads them per running VM instead (`readDatastores`, beside the VM's config files), for the room the
+ * VM's snapshot needs (docs/adr/0039).
  */
 export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<BackupHostCapabilities> {
   const [version, shell] = await Promise.all([session.exec(sh`vmware -v && vmware -l`, PROBE_READ), session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ)]);
