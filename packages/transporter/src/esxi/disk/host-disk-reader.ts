@@ -144,11 +144,6 @@ class RawLanding implements Landing {
 }
 
 /**
- * The answer of a reader that fingerprints (disk-read-python-script.ts): one record per block — `Z`, or `D`
- * and the block's digest — then the bytes of the `D` blocks, each landed at its place in `target`; the `Z`
- * blocks are zeroed here (the target is a reused buffer). Resolves with the fingerprints once every byte is in.
- */
-/**
  * Zeros to copy over a `Z` block in a landing buffer. The buffers are shared memory, which V8 fills a byte at
  * a time but copies into at memcpy speed: 64 KiB blocks into a 4 MiB shared buffer on one core here, 2.4-3.3
  * GB/s with `fill`, 17-19 GB/s copied from this buffer. With `fill`, a first backup of the bench's disk
@@ -160,6 +155,11 @@ function zeroBytes(length: number): Buffer {
   return zeros;
 }
 
+/**
+ * The answer of a reader that fingerprints (disk-read-python-script.ts): one record per block — `Z`, or `D`
+ * and the block's digest — then the bytes of the `D` blocks, each landed at its place in `target`; the `Z`
+ * blocks are zeroed here (the target is a reused buffer). Resolves with the fingerprints once every byte is in.
+ */
 class FingerprintLanding implements Landing {
   received = 0;
   readonly done: Promise<RangeFingerprints>;
