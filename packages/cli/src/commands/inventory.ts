@@ -2,8 +2,8 @@
  * `esxbackup inventory --host H[:PORT] --user U --password-file F [--known-hosts FILE] [--min-datastore-free
  * SHARE|SIZE] [--json]` — what a host holds: its VMs, their disks (and why a backup would refuse one), the
  * snapshots that exist, the VMs that could not be read, and its datastores with their free space (and
- * whether a backup would refuse the running VMs on them, docs/adr/0039). Read-only on the host. The host key is pinned on first use, a changed one
- * refused (re-pin deliberately with `hosts trust`).
+ * whether a backup would refuse the running VMs on them, docs/adr/0039). Read-only on the host. The host key
+ * is pinned on first use, a changed one refused (re-pin deliberately with `hosts trust`).
  *
  * Exit codes: 0 every VM read; 1 some VMs could not be read (listed, with why); 2 bad input, or host
  * output that could not be understood; 3 the host could not be reached, the login or the host key was

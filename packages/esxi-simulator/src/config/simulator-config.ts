@@ -254,7 +254,8 @@ const datastoreSchema = z.object({
   capacityBytes: z.number().int().min(64 * MIB),
 });
 
-const operationFault = z.object({ message: z.string().min(1).optional() }).nullable().default(null);
+const operationFaultFields = z.object({ message: z.string().min(1).optional() });
+const operationFault = operationFaultFields.nullable().default(null);
 
 const hostSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/u, "must be a host name").default("localhost"),
@@ -291,7 +292,7 @@ const hostSchema = z.object({
   faults: z
     .object({
       snapshotCreate: operationFault,
-      consolidate: z.object({ message: z.string().min(1).optional(), leavesDeltas: z.boolean().optional() }).nullable().default(null),
+      consolidate: operationFaultFields.extend({ leavesDeltas: z.boolean().optional() }).nullable().default(null),
       fullDatastores: z.array(z.string()).default([]),
     })
     .default({ snapshotCreate: null, consolidate: null, fullDatastores: [] }),

@@ -217,7 +217,7 @@ export class HostState {
       frozen: {},
     };
     for (const disk of vm.disks) snap.frozen[disk.slot] = await this.#deltas.add(vm, disk);
-    await writeFile(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${uid}.vmsn`), `snapshot ${uid} of ${vm.name}\n`);
+    await writeFile(this.#vmsnPath(vm, uid), `snapshot ${uid} of ${vm.name}\n`);
     vm.snapshots.push(snap);
     vm.lastSnapshotUid = uid;
     await this.#files.writeVmx(vm);
@@ -268,7 +268,7 @@ export class HostState {
     const removed = vm.snapshots[pos];
     if (next !== undefined && removed !== undefined) next.frozen = { ...removed.frozen };
     vm.snapshots.splice(pos, 1);
-    if (removed !== undefined) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${removed.uid}.vmsn`), { force: true });
+    if (removed !== undefined) await rm(this.#vmsnPath(vm, removed.uid), { force: true });
   }
 
   /**
@@ -303,7 +303,7 @@ export class HostState {
       await this.#leaveDeltasOnFault(vm, vm.snapshots.length);
       this.#checkConsolidationFault();
       for (const disk of vm.disks) while (disk.deltas.length > 0) await this.#deltas.merge(vm, disk, disk.deltas.length);
-      for (const s of vm.snapshots) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${s.uid}.vmsn`), { force: true });
+      for (const s of vm.snapshots) await rm(this.#vmsnPath(vm, s.uid), { force: true });
       vm.snapshots = [];
       delete vm.unownedDeltas;
       await this.#files.writeVmx(vm);
@@ -321,11 +321,16 @@ export class HostState {
     const fault = this.faults.consolidate;
     if (fault === null || fault.leavesDeltas !== true) return;
     const removed = vm.snapshots.splice(0, count);
-    for (const s of removed) await rm(join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${s.uid}.vmsn`), { force: true });
+    for (const s of removed) await rm(this.#vmsnPath(vm, s.uid), { force: true });
     vm.unownedDeltas = (vm.unownedDeltas ?? 0) + removed.length;
     await this.#files.writeVmsd(vm);
     await this.#persist();
-    throw new HostOperationError("vim.fault.GenericVmConfigFault", fault.message ?? "An error occurred while consolidating disks: Failed to lock the file.");
+    this.#checkConsolidationFault();
+  }
+
+  /** The snapshot's state file, `<vm>-Snapshot<uid>.vmsn`. */
+  #vmsnPath(vm: VmRecord, uid: number): string {
+    return join(this.layout.vmDir(vm), `${vmFileBase(vm)}-Snapshot${uid}.vmsn`);
   }
 
   #checkConsolidationFault(): void {

@@ -42,7 +42,7 @@ import type { MountedFilesystem } from "../esxi/probe/parse-filesystem-list.js";
 import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
-import { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfalls, describeShortfall, minimumDuringRun } from "./datastore-room.js";
+import { DEFAULT_DATASTORE_FREE_MINIMUM, checksDatastoreRoom, datastoreShortfalls, describeShortfall, minimumDuringRun } from "./datastore-room.js";
 import type { DatastoreFreeMinimum } from "./datastore-room.js";
 import { DATASTORE_WATCH_INTERVAL_MS, watchDatastoreRoom } from "./datastore-room-watch.js";
 import type { DatastoreRoomWatch } from "./datastore-room-watch.js";
@@ -168,7 +168,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   };
   const warnings: string[] = [];
   const minDatastoreFree = request.minDatastoreFree ?? DEFAULT_DATASTORE_FREE_MINIMUM;
-  const checksRoom = vm.powerState === "poweredOn" && !("bytes" in minDatastoreFree && minDatastoreFree.bytes === 0);
+  const checksRoom = checksDatastoreRoom(vm.powerState, minDatastoreFree);
   // The space checks guard the host; a host whose volume list cannot be read or understood is still backed
   // up, without them, and the run says so (an abort is not swallowed).
   const readDatastoresForChecks = async (): Promise<MountedFilesystem[] | undefined> => {

@@ -45,12 +45,17 @@ export interface DatastoreRoomInput {
   minimum: DatastoreFreeMinimum;
 }
 
+/** Whether a VM's datastores are judged at all: only a running VM's, and not when the minimum is `{ bytes: 0 }`. */
+export function checksDatastoreRoom(powerState: VmPowerState, minimum: DatastoreFreeMinimum): boolean {
+  return powerState === "poweredOn" && !("bytes" in minimum && minimum.bytes === 0);
+}
+
 /**
  * The datastores of the VM with less free space than the minimum, each once, in the order of `paths`. A path
  * on no listed volume is not judged here (reading it fails on its own, with its path).
  */
 export function datastoreShortfalls(input: DatastoreRoomInput): DatastoreShortfall[] {
-  if (input.powerState !== "poweredOn") return [];
+  if (!checksDatastoreRoom(input.powerState, input.minimum)) return [];
   const seen = new Set<string>();
   const shortfalls: DatastoreShortfall[] = [];
   for (const path of input.paths) {
