@@ -184,6 +184,20 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.match(missing.stderr, /no VM named "nope"/u);
     });
 
+    it("a repository that cannot be opened: exit 2 naming it, no snapshot taken, and the process ends (its host session closed)", { timeout: 120_000 }, async () => {
+      const missingRepo = join(work, "no-repo-here");
+      // Its own process: a session left open keeps the process alive, which an in-process run would not show.
+      const child = spawn(process.execPath, [BIN, ...common, "--repo", missingRepo, "--password-file", passwordFile, "--vm", "web01"], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stdout.resume();
+      child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      printed.push(stderr);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /no-repo-here.*does not exist/u);
+      assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    });
+
     it("--all backs up every VM on the host but those --exclude names, and names an exclusion no VM has", async () => {
       const result = await cli([...common, "--password-file", passwordFile, "--all", "--exclude", "with-snapshot", "--exclude", "quiet", "--exclude", "Quiet", "--json"]);
       assert.equal(result.code, 0, result.stderr);

@@ -170,7 +170,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
         } finally {
           await spare?.close();
         }
-      });
+      }, ({ session }) => session.close());
       if (context.signal.aborted) throw context.signal.reason ?? new Error("interrupted");
       const applied = (limiter: typeof rateLimiter): AppliedRateLimit | undefined => (limiter === undefined ? undefined : { bytesPerSecond: limiter.bytesPerSecond, seconds: limiter.held.seconds });
       const report = backupReport(options.host, outcomes, (clock.now().getTime() - startedMs) / 1000, applied(rateLimiter), applied(hostReadLimiter));

@@ -93,8 +93,9 @@ export async function usingRepository<T>(options: RepoOptions, context: CommandC
  * `usingRepository` with `first` run while the repository opens: its key derivation takes most of a second,
  * time a command can spend logging in to a host. `first` failing fails the command with its error (the
  * repository closed once it has opened); otherwise `body` gets both. A failure to open is reported only
- * after `first` succeeded, so errors come in the order they would without the overlap. A repository that
- * may ask for its passphrase on the terminal is opened after `first`: nobody is asked for a passphrase
+ * after `first` succeeded, so errors come in the order they would without the overlap, and `release` then
+ * gets what `first` made (a host session: left open, it would keep the process from ending). A repository
+ * that may ask for its passphrase on the terminal is opened after `first`: nobody is asked for a passphrase
  * only to be told then that the host refused the login.
  */
 export async function usingRepositoryAlongside<F, T>(
@@ -102,11 +103,26 @@ export async function usingRepositoryAlongside<F, T>(
   context: CommandContext,
   first: () => Promise<F>,
   body: (repository: Repository, first: F) => Promise<T>,
+  release: (first: F) => Promise<void>,
 ): Promise<T> {
-  if ((await readPassphrase(options, context)) === undefined && context.promptSecret !== undefined) {
-    const firstResult = await first();
-    return usingRepository(options, context, (repository) => body(repository, firstResult));
-  }
+  const withFirst = async (firstResult: F, opening?: Promise<Repository>): Promise<T> => {
+    let handedOver = false;
+    try {
+      return await usingRepository(
+        options,
+        context,
+        (repository) => {
+          handedOver = true;
+          return body(repository, firstResult);
+        },
+        opening,
+      );
+    } finally {
+      // Not opened: `body`, which owns what `first` made from here on, never ran. The open's error is the one reported.
+      if (!handedOver) await release(firstResult).catch(() => undefined);
+    }
+  };
+  if ((await readPassphrase(options, context)) === undefined && context.promptSecret !== undefined) return withFirst(await first());
   const opening = openRepository(options, context);
   // Awaited below, or closed when `first` fails: its own failure must not go unhandled meanwhile.
   opening.catch(() => undefined);
@@ -117,7 +133,7 @@ export async function usingRepositoryAlongside<F, T>(
     await opening.then((repository) => repository.close(), () => undefined);
     throw error;
   }
-  return usingRepository(options, context, (repository) => body(repository, firstResult), opening);
+  return withFirst(firstResult, opening);
 }
 
 export function parsePointIds(values: readonly string[]): PointId[] {
