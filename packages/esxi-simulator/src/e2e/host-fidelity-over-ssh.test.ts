@@ -226,7 +226,7 @@ describe("host fidelity over OpenSSH", () => {
     assert.equal(await out(esx8, "uname -a"), "VMkernel esx-80.lab.example 8.0.1 #1 SMP Release build-21495797 Mar 21 2023 02:39:10 x86_64 x86_64 x86_64 ESXi\n");
     assert.equal(await out(esx67, "uname -r"), "6.7.0\n");
     assert.equal(await out(esx8, '. /etc/profile && echo "$PS1"'), "[\\u@esx-80:\\w] \n");
-    assert.equal(await out(esx8, "vmware -vl"), "VMware ESXi 8.0.1 build-21495797\nVMware ESXi 8.0.1 Update 1\n");
+    assert.equal(await out(esx8, "vmware -vl"), "VMware ESXi 8.0.1 build-21495797\nVMware ESXi 8.0 Update 1\n");
     assert.equal(await out(esx8, "esxcli system hostname get"), "   Domain Name: lab.example\n   Fully Qualified Domain Name: esx-80.lab.example\n   Host Name: esx-80\n");
     const all = await out(esx8, "vim-cmd vmsvc/getallvms");
     assert.match(all, /\[datastore1\] tree\/tree\.vmx +ubuntu64Guest +vmx-07 /u);

@@ -214,4 +214,5 @@ test("esxcli storage filesystem list matches the ESXi 6.7 sample", () => {
 test("vmware -v and -l match the samples", () => {
   assert.equal(runVmwareVersion(ESXI_RELEASES["7.0"], ["-v"]).stdout.toString(), "VMware ESXi 7.0.3 build-20328353\n");
   assert.equal(runVmwareVersion(ESXI_RELEASES["6.7"], ["-l"]).stdout.toString(), "VMware ESXi 6.7.0 Update 3\n");
+  assert.equal(runVmwareVersion(ESXI_RELEASES["7.0"], ["-l"]).stdout.toString(), "VMware ESXi 7.0 Update 3\n");
 });

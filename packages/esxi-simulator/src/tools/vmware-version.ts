@@ -1,4 +1,4 @@
-/** `vmware -v` and `vmware -l` (esxi-facts 1.11 [verbatim]). */
+/** `vmware -v` and `vmware -l` (esxi-facts 1.11 [verbatim]; `-l` on 7.0+ as real hosts print it, esxi-release.ts). */
 import type { ToolResult } from "../host-tools.js";
 import type { EsxiRelease } from "./esxi-release.js";
 
@@ -10,7 +10,7 @@ export function runVmwareVersion(release: EsxiRelease, args: readonly string[]):
     if (flags === undefined) return usage();
     for (const f of flags) {
       if (f === "v") lines.push(`VMware ESXi ${release.version} build-${release.build}`);
-      else lines.push(`VMware ESXi ${release.version} ${release.update === "0" ? "GA" : `Update ${release.update}`}`);
+      else lines.push(`VMware ESXi ${release.levelVersion} ${release.update === "0" ? "GA" : `Update ${release.update}`}`);
     }
   }
   if (lines.length === 0) return usage();

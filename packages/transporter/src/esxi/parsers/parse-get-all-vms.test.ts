@@ -72,6 +72,51 @@ test("getallvms stderr: the 'Skipping invalid VM' lines of esxi-facts 1.1 are re
   );
 });
 
+test("getallvms: an empty inventory with CRLF or a blank line after the header is still empty", () => {
+  const header = fixtureText("getallvms-empty-derived.txt");
+  for (const text of [header.replaceAll("\n", "\r\n"), `${header}\n`, `${header.trimEnd()}   \n\n`]) assert.deepEqual(parseGetAllVms(text), { vms: [], skippedVmids: [] }, JSON.stringify(text));
+});
+
+test("getallvms: CRLF line ends read like LF (padded and unpadded derived tables)", () => {
+  for (const fixture of ["getallvms-7.0-padded-derived.txt", "getallvms-7.0-unpadded-derived.txt", "getallvms-6.x-verbatim.txt"]) {
+    const text = fixtureText(fixture);
+    assert.deepEqual(parseGetAllVms(text.replaceAll("\n", "\r\n")), parseGetAllVms(text), fixture);
+  }
+});
+
+test("getallvms: a 'Skipping invalid VM' line between two rows is reported and does not join an annotation", () => {
+  const text = renderByFactsRule([
+    ["10", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", "note"],
+    ["6", "b", "[datastore1] b/b.vmx", "otherGuest", "vmx-13", ""],
+  ]).replace("\n6 ", "\nSkipping invalid VM '7'\n6 ");
+  const out = parseGetAllVms(text);
+  assert.deepEqual(out.skippedVmids, ["7"]);
+  assert.deepEqual(
+    out.vms.map((v) => [v.vmid, v.annotation]),
+    [
+      ["10", "note"],
+      ["6", ""],
+    ],
+  );
+});
+
+test("getallvms: vmids of 4 to 6 digits (ids keep growing, esxi-facts 1.7) widen the Vmid column", () => {
+  const rows = [
+    ["123456", "big", "[datastore1] big/big.vmx", "otherGuest64", "vmx-19", ""],
+    ["2001", "mid", "[datastore1] mid/mid.vmx", "otherGuest64", "vmx-19", "x"],
+    ["98", "small", "[datastore1] small/small.vmx", "otherGuest64", "vmx-19", ""],
+  ];
+  const text = renderByFactsRule(rows);
+  assert.deepEqual(
+    parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.annotation]),
+    [
+      ["123456", "big", ""],
+      ["2001", "mid", "x"],
+      ["98", "small", ""],
+    ],
+  );
+});
+
 test("getallvms: a name as wide as its column, then one wider than the header label by one (odd/even widths)", () => {
   for (const name of ["abcd", "abcde", "abcdef", "abcdefg"]) {
     const header = centredHeader([4, name.length, 19, 15, 7, 10]);

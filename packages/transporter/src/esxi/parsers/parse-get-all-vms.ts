@@ -81,7 +81,8 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
     }
   }
   if (header === undefined) throw new HostOutputError(source, "no getallvms header in the output");
-  if (body.length === 0) return { vms: [], skippedVmids };
+  // With no VMs only the header is printed; a blank line after it is still no VM, not a row that fails.
+  if (body.every((l) => l.text.trim() === "")) return { vms: [], skippedVmids };
 
   const lines = body.map((l) => Array.from(l.text));
   const reads: TableRead[] = [];

@@ -64,6 +64,28 @@ test("snapshot.get: a description over several lines is kept whole", () => {
   assert.equal(parseSnapshotTree(text).roots[0]?.description, "first\nsecond line");
 });
 
+test("snapshot.get: a description with empty lines and indented lines keeps them, as annotations do (esxi-facts 0)", () => {
+  const base = fixtureText("snapshot-get-nested-derived.txt");
+  const text = base.replace("Desciption  : memory included", "Desciption  : memory included\n\n  indented after an empty line\n");
+  const grandchild = parseSnapshotTree(text).roots[0]?.children[0]?.children[0];
+  assert.equal(grandchild?.description, "memory included\n\n  indented after an empty line\n");
+  assert.deepEqual(grandchild?.createdAt, new Date("2021-05-09T23:50:00Z"));
+});
+
+const kuiperText = fixtureText("snapshot-get-6.7-verbatim.txt");
+const variants: [string, string][] = [
+  ["CRLF line ends", kuiperText.replaceAll("\n", "\r\n")],
+  ["blank lines around the tree", `\n${kuiperText}\n\n`],
+  ["the label spelt correctly", kuiperText.replace("Desciption", "Description")],
+  ["trailing blanks after values and markers", kuiperText.replace("|-ROOT", "|-ROOT  ").replace("powered on", "powered on  ").replace(": 5", ": 5 ")],
+  ["a header with a trailing blank", kuiperText.replace("Get Snapshot:", "Get Snapshot: ")],
+];
+for (const [what, text] of variants) {
+  test(`snapshot.get: the 6.7 sample with ${what} reads the same`, () => {
+    assert.deepEqual(parseSnapshotTree(text), { operation: "get", roots: [kuiper] });
+  });
+}
+
 const good = fixtureText("snapshot-get-6.7-verbatim.txt");
 const malformed: [string, string, number | undefined, RegExp][] = [
   ["empty output", "", undefined, /empty output/u],

@@ -6,7 +6,9 @@
  * depth n is `--` repeated n times. The labels keep the host's `Desciption` typo (the correct spelling is
  * accepted too), are padded unevenly (`Snapshot Id` has two spaces fewer) and may lose a trailing blank;
  * ESXi 4.x prints no `Snapshot Id`. `Created On` is `M/D/YYYY H:M:S` with only the year's digits fixed.
- * A description may run over several lines; any other line the grammar does not place is an error.
+ * A description is user text printed raw, so it may run over several lines, empty ones included (as
+ * annotations do, esxi-facts 0): every line between `Snapshot Desciption` and the next label or marker
+ * belongs to it. Blank lines elsewhere are skipped; any other line the grammar does not place is an error.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
@@ -49,8 +51,10 @@ interface OpenNode {
 }
 
 export function parseSnapshotTree(text: string, source = "vim-cmd vmsvc/snapshot.get"): SnapshotTree {
-  const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
-  const [first, ...rest] = lines;
+  const lines = outputLines(text, source);
+  const firstIndex = lines.findIndex((l) => l.text.trim() !== "");
+  const first = lines[firstIndex];
+  const rest = lines.slice(firstIndex + 1);
   const header = first === undefined ? undefined : HEADER.exec(first.text);
   if (first === undefined || header?.[1] === undefined) {
     throw first === undefined ? new HostOutputError(source, "empty output, expected 'Get Snapshot:'") : unexpectedLine(source, "expected 'Get Snapshot:', 'Remove Snapshot:' or 'Revert Snapshot:'", first);
@@ -86,6 +90,7 @@ export function parseSnapshotTree(text: string, source = "vim-cmd vmsvc/snapshot
       node.fields.set(lastField, `${node.fields.get(lastField) ?? ""}\n${line.text}`);
       continue;
     }
+    if (line.text.trim() === "") continue;
     throw unexpectedLine(source, "not part of a snapshot tree", line);
   }
   return { operation: header[1].toLowerCase() as SnapshotTreeOperation, roots: roots.map((n) => closeNode(n, source)) };

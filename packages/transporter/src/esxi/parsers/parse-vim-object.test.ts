@@ -37,6 +37,15 @@ test("vim object: the 7.0+ ', ' line ends (esxi-facts 0) read exactly like the t
   assert.deepEqual(parseVimObject(fixtureText("vim-get-guest-8.0-comma-space-derived.txt")), parseVimObject(fixtureText("vim-get-guest-8.0-verbatim.txt")));
 });
 
+test("vim object: CRLF line ends and tab indentation read like the verbatim samples", () => {
+  for (const fixture of ["vim-hostsummary-7.0-verbatim.txt", "vim-get-guest-8.0-verbatim.txt", "vim-devices-6.x-abridged.txt", "vim-hostsummary-7.0-comma-space-derived.txt"]) {
+    const text = fixtureText(fixture);
+    const expected = parseVimObject(text);
+    assert.deepEqual(parseVimObject(text.replaceAll("\n", "\r\n")), expected, fixture);
+    assert.deepEqual(parseVimObject(text.replace(/^(?: {3})+/gmu, (indent) => "\t".repeat(indent.length / 3))), expected, fixture);
+  }
+});
+
 test("vim object: the 6.x device list (esxi-facts 1.5, abridged) — int lists, a disk backing, a null parent", () => {
   const hw = parseVimObject(fixtureText("vim-devices-6.x-abridged.txt"));
   const devices = vimField(hw, "device");

@@ -60,6 +60,20 @@ test("vmdk: a file name with quotes, brackets and spaces runs to the last quote 
   assert.equal(d.parentFileNameHint, 'web [prod] "$x".vmdk');
 });
 
+test("vmdk: the verbatim descriptors with CRLF, blanks or tabs around '=', indented lines and trailing blanks read the same", () => {
+  for (const fixture of ["vmdk-base-thin-verbatim.txt", "vmdk-base-thick-old-verbatim.txt", "vmdk-sesparse-delta-verbatim.txt", "vmdk-vmfssparse-delta-verbatim.txt", "vmdk-cbt-version3-derived.txt"]) {
+    const text = fixtureText(fixture);
+    const expected = parseVmdkDescriptor(text);
+    const variants = [
+      text.replaceAll("\n", "\r\n"),
+      text.replaceAll(" = ", "=").replace(/^(version|CID|parentCID|createType)=/gmu, "$1 = "),
+      text.replaceAll(" = ", "\t=\t"),
+      text.split("\n").map((l) => (l.trim() === "" ? l : `\t${l}  `)).join("\n"),
+    ];
+    for (const variant of variants) assert.deepEqual(parseVmdkDescriptor(variant), expected, `${fixture}: ${JSON.stringify(variant.slice(0, 80))}`);
+  }
+});
+
 const good = fixtureText("vmdk-base-thin-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["an empty file", "", undefined],

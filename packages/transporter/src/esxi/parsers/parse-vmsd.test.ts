@@ -48,6 +48,12 @@ test("vmsd: an empty file and one left with no snapshots mean none", () => {
   assert.deepEqual(parseVmsd('.encoding = "UTF-8"\nsnapshot.lastUID = "4"\nsnapshot.numSnapshots = "0"\n').snapshots, []);
 });
 
+test("vmsd: CRLF line ends, blanks around '=' and keys in another case read the same", () => {
+  const sample = fixtureText("vmsd-7.0-verbatim.txt");
+  const variant = sample.replaceAll(" = ", "=").replace("snapshot.lastUID", "SNAPSHOT.LASTUID").replace("snapshot0.disk0.node", "Snapshot0.Disk0.Node").replaceAll("\n", "\r\n");
+  assert.deepEqual(parseVmsd(variant), parseVmsd(sample));
+});
+
 const base = fixtureText("vmsd-7.0-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["a count that disagrees with the snapshots", base.replace('snapshot.numSnapshots = "4"', 'snapshot.numSnapshots = "5"'), 13],
@@ -58,6 +64,8 @@ const malformed: [string, string, number | undefined][] = [
   ["a disk count larger than the disks", base.replace('snapshot3.numDisks = "1"', 'snapshot3.numDisks = "2"'), undefined],
   ["a uid that is not a number", base.replace('snapshot0.uid = "1"', 'snapshot0.uid = "one"'), 4],
   ["a line that is not key = value", `${base}garbage\n`, 36],
+  ["a disk beyond numDisks", `${base}snapshot3.disk1.fileName = "test flo_1-000003.vmdk"\nsnapshot3.disk1.node = "scsi0:1"\n`, 36],
+  ["disks without numDisks", base.replace('snapshot3.numDisks = "1"\n', ""), 33],
 ];
 for (const [what, input, lineNumber] of malformed) {
   test(`vmsd refuses ${what}`, () => {

@@ -41,6 +41,7 @@ export interface ParsedVmsd {
 }
 
 const SNAPSHOT_KEY = /^snapshot(\d+)\./u;
+const SNAPSHOT_DISK_KEY = /^snapshot(\d+)\.disk(\d+)\./u;
 
 export function parseVmsd(text: string, source = ".vmsd"): ParsedVmsd {
   const dict = readVmxDictionary(text, source);
@@ -79,6 +80,7 @@ export function parseVmsd(text: string, source = ".vmsd"): ParsedVmsd {
         disks,
       };
     });
+  checkDiskCounts(dict, snapshots, source);
   checkConsistency(dict, snapshots, source);
   return { lastUid: int("snapshot.lastuid"), currentUid: int("snapshot.current"), needConsolidate: vmxBoolean(dict.get("snapshot.needconsolidate"), source) ?? false, snapshots };
 }
@@ -97,6 +99,21 @@ function checkConsistency(dict: VmxDictionary, snapshots: readonly VmsdSnapshot[
   const current = dict.get("snapshot.current");
   if (current !== undefined && snapshots.length > 0 && !uids.has(integerOf(current, source, false) ?? -1)) {
     throw unexpectedLine(source, "snapshot.current names a snapshot that is not in the file", current.line);
+  }
+}
+
+/**
+ * A `snapshotN.diskM.*` key beyond `snapshotN.numDisks` (or with no count at all) is a disk the snapshot
+ * froze that reading by the count would silently drop.
+ */
+function checkDiskCounts(dict: VmxDictionary, snapshots: readonly VmsdSnapshot[], source: string): void {
+  for (const [key, entry] of dict) {
+    const m = SNAPSHOT_DISK_KEY.exec(key);
+    if (m?.[1] === undefined || m[2] === undefined) continue;
+    const snapshot = snapshots.find((s) => s.index === Number(m[1]));
+    if (snapshot !== undefined && Number(m[2]) >= snapshot.disks.length) {
+      throw unexpectedLine(source, `snapshot${m[1]} has ${snapshot.disks.length} disks by its numDisks, but this line describes disk${m[2]}`, entry.line);
+    }
   }
 }
 

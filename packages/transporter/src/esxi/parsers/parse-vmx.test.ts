@@ -63,6 +63,22 @@ test("vmx: CRLF line ends, unquoted values and a repeated key with the same valu
   assert.equal(vmx.values.get("config.version"), "8");
 });
 
+test("vmx: the 8.0 derived file with CRLF, no blanks or tabs around '=', indented lines and trailing blanks reads the same", () => {
+  const sample = fixtureText("vmx-8.0-disks-derived.txt");
+  const variants = [
+    sample.replaceAll("\n", "\r\n"),
+    sample.replaceAll(" = ", "="),
+    sample.replaceAll(" = ", "\t=\t"),
+    sample.split("\n").map((l) => (l === "" ? l : `  ${l}  `)).join("\n"),
+  ];
+  const expected = parseVmx(sample);
+  for (const text of variants) assert.deepEqual(parseVmx(text), expected);
+});
+
+test("vmx: escapes with lower-case hex digits decode like upper-case ones", () => {
+  assert.equal(parseVmx('annotation = "a|0ab|7cc|c3|a9"\n').annotation, "a\nb|cé");
+});
+
 const malformed: [string, string, number][] = [
   ["a line without '='", 'displayName = "a"\nthis is not a vmx\n', 2],
   ["an unmatched quote", 'displayName = "a\n', 1],

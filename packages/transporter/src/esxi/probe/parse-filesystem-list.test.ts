@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
+import { HostOutputError } from "../parsers/host-output-error.js";
 import { isDatastore, parseFilesystemList } from "./parse-filesystem-list.js";
 
 const ESXI_6_7 = `Mount Point                                        Volume Name  UUID                                 Mounted  Type            Size          Free
@@ -64,10 +65,55 @@ test("volume names with spaces and non-ASCII, NFS, unmounted volumes", () => {
   assert.deepEqual(parseFilesystemList(unicode).map((r) => [r.volumeName, r.mounted, r.freeBytes]), [["Ünïcødé 名前", false, 0]]);
 });
 
+// A VMFS volume unmounted by `esxcli storage filesystem unmount`, as the VMware KB on unmounting a LUN
+// shows it: no mount point, Mounted false, type `VMFS-unknown version`, size and free 0. Laid out by the
+// rule of esxi-facts 1.11 (2 spaces between columns, Mounted/Size/Free right-aligned), beside an NFS 4.1
+// volume and the 6.7 sample's rows.
+const WITH_UNMOUNTED = `Mount Point                                        Volume Name  UUID                                 Mounted  Type                          Size          Free
+-------------------------------------------------  -----------  -----------------------------------  -------  --------------------  ------------  ------------
+/vmfs/volumes/611624d3-0014912e-65a2-525400f29a2a  datastore1   611624d3-0014912e-65a2-525400f29a2a     true  VMFS-6                 77846282240   76336332800
+                                                   LUN01        4e414917-a8d75514-6bae-0019b9f1ecf4    false  VMFS-unknown version             0             0
+/vmfs/volumes/0a1b2c3d-4e5f6071                    nfs41 share  0a1b2c3d-4e5f6071                       true  NFS41                 536870912000  268435456000
+/vmfs/volumes/59c94171-6bfc5643-4f06-be7836afec3a               59c94171-6bfc5643-4f06-be7836afec3a     true  vfat                     261853184     106246144
+`;
+
+test("an unmounted VMFS volume (no mount point, 'VMFS-unknown version') is listed but is not a datastore; NFS 4.1 is one", () => {
+  const rows = parseFilesystemList(WITH_UNMOUNTED);
+  assert.deepEqual(rows[1], { mountPoint: "", volumeName: "LUN01", uuid: "4e414917-a8d75514-6bae-0019b9f1ecf4", mounted: false, type: "VMFS-unknown version", sizeBytes: 0, freeBytes: 0 });
+  assert.deepEqual(rows.filter(isDatastore).map((r) => [r.volumeName, r.type]), [
+    ["datastore1", "VMFS-6"],
+    ["nfs41 share", "NFS41"],
+  ]);
+  // Only a volume that is not mounted may lack its mount point.
+  assert.throws(() => parseFilesystemList(WITH_UNMOUNTED.replace("   false  VMFS-unknown", "    true  VMFS-unknown")), /incomplete row/u);
+});
+
+test("CRLF line ends (a capture through a terminal) read like LF, trailing blanks trimmed or not", () => {
+  assert.deepEqual(parseFilesystemList(ESXI_6_7.replaceAll("\n", "\r\n")), parseFilesystemList(ESXI_6_7));
+  const trimmed = ESXI_8_0_2.split("\n").map((l) => l.trimEnd()).join("\r\n");
+  assert.deepEqual(parseFilesystemList(trimmed), parseFilesystemList(ESXI_8_0_2));
+});
+
 test("output it does not understand is an error quoting the line", () => {
   assert.throws(() => parseFilesystemList("Error: Unknown command or namespace storage filesystem lst\n"), InvalidInputError);
   const broken = ESXI_6_7.replace("76336332800", "7633633280x");
   assert.throws(() => parseFilesystemList(broken), (e: unknown) => e instanceof InvalidInputError && e.message.includes("/vmfs/volumes/611624d3"));
   const shifted = ESXI_6_7.replace("  datastore1   ", "  datastore1 X ").replace("611624d3-0014912e-65a2-525400f29a2a     true", "611624d3-0014912e-65a2-525400f29a2a      true");
   assert.throws(() => parseFilesystemList(shifted), /does not fit the columns|runs past/u);
+  const table: [string, string, number | undefined][] = [
+    ["a size that is not a number", broken, 3],
+    ["no dash line", ESXI_6_7.split("\n").filter((_, i) => i !== 1).join("\n"), 2],
+    ["another header", ESXI_6_7.replace("Volume Name", "Volume Label"), undefined],
+    ["a Mounted cell that is not a boolean", ESXI_6_7.replace("   true  VMFS-6   77846282240", "    yes  VMFS-6   77846282240"), 3],
+    ["binary data", `${ESXI_6_7}\u0000\n`, 8],
+    ["only a header", ESXI_6_7.split("\n")[0] ?? "", undefined],
+  ];
+  assert.throws(() => parseFilesystemList(ESXI_6_7.replace("Volume Name", "Volume Label")), /unexpected header "Mount Point {2,}Volume Label/u);
+  for (const [what, output, lineNumber] of table) {
+    assert.throws(
+      () => parseFilesystemList(output),
+      (e: unknown) => e instanceof HostOutputError && e instanceof InvalidInputError && e.field === "esxcli storage filesystem list output" && e.lineNumber === lineNumber,
+      what,
+    );
+  }
 });

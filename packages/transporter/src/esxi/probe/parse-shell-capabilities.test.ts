@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { InvalidInputError } from "@esxbackup/domain";
+import { HostOutputError } from "../parsers/host-output-error.js";
 import { parseShellCapabilities } from "./parse-shell-capabilities.js";
 
 test("pythons with their versions and the hash applets present", () => {
@@ -26,4 +27,5 @@ test("no python, no applets; a broken interpreter is listed without a version", 
 test("a line of another shape is an error quoting it", () => {
   assert.throws(() => parseShellCapabilities("applet md5sum\nsh: syntax error\n"), (e: unknown) => e instanceof InvalidInputError && e.message.includes('"sh: syntax error"'));
   assert.throws(() => parseShellCapabilities("applet cksum\n"), InvalidInputError);
+  assert.throws(() => parseShellCapabilities("python python3 Python 3.8.18\n\nnot a fact\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3 && e.line === "not a fact");
 });

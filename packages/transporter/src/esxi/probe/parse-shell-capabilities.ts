@@ -4,9 +4,9 @@
  * The report is printed by `SHELL_CAPABILITIES_SCRIPT` (static program text, no arguments), one fact a line:
  *   python python3 Python 3.8.18
  *   applet sha256sum
- * Python 2 prints its version on stderr, hence `2>&1`. A line of any other shape is an error quoting it.
+ * Python 2 prints its version on stderr, hence `2>&1`. A line of any other shape is a HostOutputError quoting it.
  */
-import { InvalidInputError } from "@esxbackup/domain";
+import { HostOutputError } from "../parsers/host-output-error.js";
 import { sh } from "../ssh/shell-command.js";
 
 export const SHELL_CAPABILITIES_SCRIPT = sh`for p in python3 python; do if command -v "$p" >/dev/null 2>&1; then printf 'python %s %s\\n' "$p" "$("$p" -V 2>&1)"; fi; done; for a in md5sum sha1sum sha256sum; do if command -v "$a" >/dev/null 2>&1; then echo "applet $a"; fi; done`;
@@ -50,7 +50,7 @@ export function parseShellCapabilities(output: string): ShellCapabilities {
       hashApplets[applet[1] as HashApplet] = true;
       continue;
     }
-    throw new InvalidInputError(FIELD, `unexpected line ${JSON.stringify(line)}`);
+    throw new HostOutputError(FIELD, "expected 'python <command> <version>' or 'applet <name>'", { lineNumber: i + 1, line });
   }
   return { pythons, hashApplets };
 }
