@@ -35,11 +35,11 @@ import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import { listHostVms } from "../esxi/inventory/list-host-vms.js";
-import { parsePowerState } from "../esxi/parsers/parse-power-state.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import { powerOnVm, readVmPowerState } from "../esxi/vim-cmd/power-on-vm.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
@@ -413,17 +413,13 @@ async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan):
   return vmid;
 }
 
-/** `vim-cmd vmsvc/power.on`. Its answer lost: a VM that is on now was powered on. */
+/** `vim-cmd vmsvc/power.on` (power-on-vm.ts). Its answer lost: a VM that is on now was powered on. */
 async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<void> {
   const { session } = request;
   await runCheckedStep({
     what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
-    run: async () => void (await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, `vim-cmd vmsvc/power.on of VM ${vmid}`, { retryOnConnectionLost: false })),
-    afterLoss: async () => {
-      const source = `vim-cmd vmsvc/power.getstate ${vmid}`;
-      const state = parsePowerState((await runVimCmd(session, sh`vim-cmd vmsvc/power.getstate ${vmid}`, source)).stdout, source);
-      return state === "poweredOn" ? { done: undefined } : undefined;
-    },
+    run: () => powerOnVm(session, vmid),
+    afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
     ...retryOptions(request),
   });
 }

@@ -11,6 +11,7 @@ import { parsePowerState, type VmPowerState } from "../parsers/parse-power-state
 import { parseSnapshotTree, type SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
 import { VimFaultError } from "../vim-cmd/vim-fault-error.js";
+import { flattenSnapshotTree } from "./classify-snapshots.js";
 import { SnapshotOperationError, type SnapshotOperation, type SnapshotVm } from "./run-snapshot-errors.js";
 
 export type SnapshotSession = Pick<EsxiSshSession, "exec">;
@@ -67,8 +68,18 @@ export async function createSnapshot(session: SnapshotSession, vm: SnapshotVm, r
 /**
  * `snapshot.remove VMID ID false`: that snapshot only — `false` is removeChildren, said explicitly so that a
  * snapshot the user took on top of ours during the run is kept. Returns the tree the host printed after it.
+ *
+ * A removal the host refused is not always a fault: vim-cmd's exit status after a refusal is not known
+ * (esxi-facts 1.0), and older releases report failed operations with a line of text instead (`Power on
+ * failed`, 1.2). The tree the host prints after the removal is the VM's remaining tree (esxi-facts 0), so a
+ * tree that still holds the snapshot is the host saying it was not removed, whatever the exit status.
  */
 export async function removeSnapshot(session: SnapshotSession, vm: SnapshotVm, id: number, options: SnapshotCommandOptions = {}): Promise<SnapshotTree> {
-  const text = await runSnapshotVimCmd(session, vm, "remove", sh`vim-cmd vmsvc/snapshot.remove ${vm.vmid} ${id} false`, { retry: false, timeoutMs: options.timeoutMs ?? SNAPSHOT_COMMAND_TIMEOUT_MS, signal: options.signal });
-  return parseSnapshotTree(text, "vim-cmd vmsvc/snapshot.remove");
+  const command = sh`vim-cmd vmsvc/snapshot.remove ${vm.vmid} ${id} false`;
+  const text = await runSnapshotVimCmd(session, vm, "remove", command, { retry: false, timeoutMs: options.timeoutMs ?? SNAPSHOT_COMMAND_TIMEOUT_MS, signal: options.signal });
+  const remaining = parseSnapshotTree(text, "vim-cmd vmsvc/snapshot.remove");
+  if (flattenSnapshotTree(remaining).some((s) => s.id === id)) {
+    throw new SnapshotOperationError(vm, "remove", `\`${command.text}\``, { problem: `the host printed the VM's snapshot tree after it with snapshot ${id} still in it` });
+  }
+  return remaining;
 }

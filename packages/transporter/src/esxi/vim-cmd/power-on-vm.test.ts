@@ -1,0 +1,70 @@
+// `vim-cmd vmsvc/power.on` as real hosts answer it (esxi-facts 1.2): success is the header alone; ESXi
+// 6.0/6.5 report a refusal as `Power on failed` under the header, with an exit status that is not known to
+// be non-zero; and the command sometimes says it failed although the VM came up. A session stands in for the
+// host and answers each command with a chosen text, since a simulator cannot be made to refuse a power-on of
+// a VM that is off.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import type { ExecResult } from "../ssh/esxi-ssh-session.js";
+import type { ShellCommand } from "../ssh/shell-command.js";
+import { powerOnFailureLine, powerOnVm } from "./power-on-vm.js";
+
+interface Answer {
+  stdout: string;
+  exitCode?: number;
+}
+
+/** Answers `power.on` and `power.getstate` with the given texts, and records what was run. */
+function hostAnswering(answers: { powerOn: Answer; getState?: Answer }): { exec: (command: ShellCommand) => Promise<ExecResult>; ran: string[] } {
+  const ran: string[] = [];
+  return {
+    ran,
+    exec: async (command) => {
+      ran.push(command.text);
+      const answer = /power\.on/u.test(command.text) ? answers.powerOn : answers.getState;
+      if (answer === undefined) throw new Error(`unexpected command ${command.text}`);
+      return { stdout: Buffer.from(answer.stdout), stderr: Buffer.alloc(0), exitCode: answer.exitCode ?? 0, signal: undefined };
+    },
+  };
+}
+
+describe("powerOnFailureLine", () => {
+  it("finds nothing in the header a successful power-on prints", () => {
+    assert.equal(powerOnFailureLine("Powering on VM:\n"), undefined);
+    assert.equal(powerOnFailureLine(""), undefined);
+  });
+
+  it("finds the failure line ESXi 6.0/6.5 print under the header", () => {
+    assert.equal(powerOnFailureLine("Powering on VM:\nPower on failed\n"), "Power on failed");
+    assert.equal(powerOnFailureLine("Powering on VM:\r\nPower on failed\r\n"), "Power on failed");
+  });
+});
+
+describe("powerOnVm", () => {
+  it("takes the header alone as success, without asking the power state", async () => {
+    const host = hostAnswering({ powerOn: { stdout: "Powering on VM:\n" } });
+    await powerOnVm(host, 7);
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7"]);
+  });
+
+  it("a `Power on failed` with exit status 0 and the VM still off is a failure, not a success", async () => {
+    const host = hostAnswering({ powerOn: { stdout: "Powering on VM:\nPower on failed\n" }, getState: { stdout: "Retrieved runtime info\nPowered off\n" } });
+    await assert.rejects(powerOnVm(host, 7), (error: Error) => {
+      assert.match(error.message, /vim-cmd vmsvc\/power\.on of VM 7: the host printed "Power on failed", and the VM is powered off/u);
+      return true;
+    });
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/power.getstate 7"]);
+  });
+
+  it("a `Power on failed` while the VM did come up is a success", async () => {
+    const host = hostAnswering({ powerOn: { stdout: "Powering on VM:\nPower on failed\n" }, getState: { stdout: "Retrieved runtime info\nPowered on\n" } });
+    await powerOnVm(host, 7);
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/power.getstate 7"]);
+  });
+
+  it("a fault under the header is a failure, whatever the exit status", async () => {
+    const fault = 'Powering on VM:\n(vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>,\n   requestedState = "poweredOn",\n   existingState = "poweredOn",\n   msg = "The attempted operation cannot be performed in the current state (Powered on)."\n}\n';
+    const host = hostAnswering({ powerOn: { stdout: fault } });
+    await assert.rejects(powerOnVm(host, 7), /InvalidPowerState/u);
+  });
+});
