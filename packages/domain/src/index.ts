@@ -6,6 +6,7 @@
 export type { Brand, HostId, PointId, TaskId, TransporterId } from "./ids.js";
 export { parseHostId, parsePointId, parseTaskId, parseTransporterId } from "./ids.js";
 export { EsxbackupError } from "./esxbackup-error.js";
+export { copyBytes } from "./copy-bytes.js";
 export { InvalidInputError } from "./invalid-input-error.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";

@@ -12,6 +12,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { decompress } from "zstd-napi";
 import zstdBinding from "zstd-napi/binding.js";
+import { copyBytes } from "@esxbackup/domain";
 
 export const EnvelopeKind = { chunk: 1, index: 2, manifest: 3, fingerprints: 4, pointsLog: 5 } as const;
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
@@ -119,7 +120,8 @@ export function sealChunkInto(target: Buffer, plain: Uint8Array, sealing: Sealin
   const payloadAt = header + (cipherKey !== undefined ? NONCE_BYTES : 0);
   const compressedBytes = compressInto(target.subarray(payloadAt), plain, level);
   const payloadBytes = compressedBytes ?? plain.byteLength;
-  if (compressedBytes === undefined) target.set(plain, payloadAt);
+  // Stored raw: `plain` is usually a view of the shared landing, `payloadAt` wherever the run's previous chunk ended.
+  if (compressedBytes === undefined) copyBytes(plain, target, payloadAt);
   writeHeader(target, EnvelopeKind.chunk, compressedBytes !== undefined, sealing, plain.byteLength);
   if (cipherKey === undefined) return payloadAt + payloadBytes;
   const nonce = randomBytes(NONCE_BYTES);
