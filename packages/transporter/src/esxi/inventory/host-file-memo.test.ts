@@ -7,16 +7,17 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixtureText } from "../parsers/fixture-text.js";
 import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
-import type { ExecResult } from "../ssh/esxi-ssh-session.js";
+import type { ExecResult, StreamingExec } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
+import { withExecStream } from "../testing/exec-stream-of.js";
 import { HostFileMemo } from "./read-host-text-file.js";
 import { readVmInventory } from "./read-vm-inventory.js";
 
-function countingHost(answer: (text: string) => string | Error): { session: { label: string; exec(c: ShellCommand): Promise<ExecResult> }; commands: string[] } {
+function countingHost(answer: (text: string) => string | Error): { session: { label: string; exec(c: ShellCommand): Promise<ExecResult>; execStream(c: ShellCommand): Promise<StreamingExec> }; commands: string[] } {
   const commands: string[] = [];
   return {
     commands,
-    session: {
+    session: withExecStream({
       label: "fake:22",
       async exec(command: ShellCommand): Promise<ExecResult> {
         commands.push(command.text);
@@ -25,7 +26,7 @@ function countingHost(answer: (text: string) => string | Error): { session: { la
         if (out instanceof Error) throw out;
         return { stdout: Buffer.from(out), stderr: Buffer.alloc(0), exitCode: 0, signal: undefined };
       },
-    },
+    }),
   };
 }
 
@@ -44,7 +45,7 @@ test("a file asked for twice, the second time while the first read is under way,
 
 test("a read that failed is not kept: the next asks the host again", async () => {
   let fail = true;
-  const host = countingHost(() => (fail ? new SshCommandFailedError("fake:22", "head", { exitCode: 1, stderr: "head: busy" }) : "ok\n"));
+  const host = countingHost(() => (fail ? new SshCommandFailedError("fake:22", "cat", { exitCode: 1, stderr: "cat: busy" }) : "ok\n"));
   const files = new HostFileMemo(host.session);
   await assert.rejects(files.bytes("/vmfs/volumes/ds/a/a.vmx", "a .vmx"), SshCommandFailedError);
   fail = false;
@@ -67,5 +68,5 @@ test("after a VM's inventory read through the memo, its .vmx and base descriptor
   await files.bytes(vm.vmxPath, "the .vmx");
   await files.bytes(disk.baseDescriptorPath, "the base descriptor");
   assert.equal(host.commands.length, readsForInventory, `read again: ${host.commands.slice(readsForInventory).join(" | ")}`);
-  assert.equal(host.commands.filter((c) => c.includes("head -c")).length, 2, "the .vmx and the descriptor, once each");
+  assert.equal(host.commands.filter((c) => c.startsWith("cat -- ")).length, 2, "the .vmx and the descriptor, once each");
 });

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixtureText } from "../parsers/fixture-text.js";
 import { SshConnectionLostError } from "../ssh/esxi-ssh-errors.js";
-import type { ExecResult } from "../ssh/esxi-ssh-session.js";
+import type { ExecResult, StreamingExec } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
+import { withExecStream } from "../testing/exec-stream-of.js";
 import { readHostInventory } from "./read-host-inventory.js";
 
 /** getallvms by the layout rule of esxi-facts 1.1 (widths from the longest value, centred labels, 3 spaces). */
@@ -24,12 +25,12 @@ function getAllVms(count: number): string {
 }
 const VMX = (id: number): string => `displayName = "vm${id}"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "vm${id}.vmdk"\n`;
 
-function fakeHost(vmCount: number, answer: (text: string) => string | Error): { session: { label: string; exec(c: ShellCommand): Promise<ExecResult> }; maxVmsAtOnce: () => number } {
+function fakeHost(vmCount: number, answer: (text: string) => string | Error): { session: { label: string; exec(c: ShellCommand): Promise<ExecResult>; execStream(c: ShellCommand): Promise<StreamingExec> }; maxVmsAtOnce: () => number } {
   const active = new Set<string>();
   let most = 0;
   return {
     maxVmsAtOnce: () => most,
-    session: {
+    session: withExecStream({
       label: "fake:22",
       async exec(command: ShellCommand): Promise<ExecResult> {
         const vm = /vm(\d+)\b|vmsvc\/\S+ '?(\d+)'?/u.exec(command.text);
@@ -45,7 +46,7 @@ function fakeHost(vmCount: number, answer: (text: string) => string | Error): { 
         if (out instanceof Error) throw out;
         return { stdout: Buffer.from(out), stderr: Buffer.alloc(0), exitCode: 0, signal: undefined };
       },
-    },
+    }),
   };
 }
 

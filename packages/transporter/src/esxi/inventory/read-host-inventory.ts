@@ -31,7 +31,7 @@ export interface ReadHostInventoryOptions {
 
 type VmOutcome = { vm: InventoryVm } | { unreadable: UnreadableVm };
 
-export async function readHostInventory(session: Pick<EsxiSshSession, "exec" | "label">, options: ReadHostInventoryOptions = {}): Promise<HostInventory> {
+export async function readHostInventory(session: Pick<EsxiSshSession, "exec" | "execStream" | "label">, options: ReadHostInventoryOptions = {}): Promise<HostInventory> {
   const table = await listHostVms(session, options.signal === undefined ? {} : { signal: options.signal });
   const skippedVmids = table.skippedVmids;
 

@@ -2,13 +2,21 @@
  * Reads a small text file of the host (a `.vmx`, a VMDK descriptor) over SSH. The path comes from host
  * files a user can edit (a `.vmx` may name any file as a disk), so at most `maxBytes` are read: a data
  * extent named by mistake is refused as too large, never pulled whole into memory.
+ *
+ * The host runs `cat`, and the limit is kept here: the command's output is read until it passes the limit,
+ * then the channel is closed, which stops it. `head -c` would keep it on the host, but it is an optional
+ * part of busybox's `head`, and which applets and options ESXi's busybox has is not known (esxi-facts 4);
+ * `cat` is in every busybox.
  */
 import { EsxbackupError } from "@esxbackup/domain";
+import { SshConnectionLostError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { sh } from "../ssh/shell-command.js";
 
 /** Descriptors are about 1 KiB and a `.vmx` a few KiB; 1 MiB leaves room for any real one. */
 export const MAX_HOST_TEXT_FILE_BYTES = 1024 * 1024;
+/** A read is a read: after a dropped connection it is tried again, on a new one, this many times in all. */
+const READ_ATTEMPTS = 3;
 
 export class HostFileTooLargeError extends EsxbackupError {
   readonly path: string;
@@ -24,15 +32,38 @@ export async function readHostTextFile(...args: Parameters<typeof readHostFileBy
 
 /** The same read as bytes (a `.nvram` is binary), kept exactly as the host has them. */
 export async function readHostFileBytes(
-  session: Pick<EsxiSshSession, "exec">,
+  session: Pick<EsxiSshSession, "execStream">,
   path: string,
   about: string,
   options: { maxBytes?: number; signal?: AbortSignal } = {},
 ): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? MAX_HOST_TEXT_FILE_BYTES;
-  const result = await session.exec(sh`head -c ${maxBytes + 1} ${path}`, { retryOnConnectionLost: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) });
-  if (result.stdout.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
-  return result.stdout;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const bytes = await readAtMost(session, path, maxBytes, options.signal);
+      if (bytes.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
+      return bytes;
+    } catch (error) {
+      if (!(error instanceof SshConnectionLostError) || attempt >= READ_ATTEMPTS || options.signal?.aborted === true) throw error;
+    }
+  }
+}
+
+/** The file's bytes, or its first `maxBytes + 1` when it is longer (the command then stopped). */
+async function readAtMost(session: Pick<EsxiSshSession, "execStream">, path: string, maxBytes: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  const run = await session.execStream(sh`cat -- ${path}`, signal === undefined ? {} : { signal });
+  // Stopping the command early makes its result a cancellation; the bytes already say what happened.
+  run.result.catch(() => undefined);
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of run.stdout as AsyncIterable<Buffer>) {
+    parts.push(chunk);
+    length += chunk.length;
+    // Leaving the loop destroys the stream, which closes the channel.
+    if (length > maxBytes) return Buffer.concat(parts).subarray(0, maxBytes + 1);
+  }
+  await run.result;
+  return Buffer.concat(parts);
 }
 
 /** Whether a regular file exists at `path` on the host (for files a VM may or may not have: `.nvram`, `.vmsd`). */
@@ -46,7 +77,7 @@ export interface HostFileSource {
   bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
 }
 
-export const hostFilesOf = (session: Pick<EsxiSshSession, "exec">): HostFileSource => ({
+export const hostFilesOf = (session: Pick<EsxiSshSession, "execStream">): HostFileSource => ({
   bytes: (path, about, options) => readHostFileBytes(session, path, about, options),
 });
 
@@ -58,7 +89,7 @@ export const hostFilesOf = (session: Pick<EsxiSshSession, "exec">): HostFileSour
 export class HostFileMemo implements HostFileSource {
   readonly #source: HostFileSource;
   readonly #reads = new Map<string, Promise<Buffer>>();
-  constructor(session: Pick<EsxiSshSession, "exec">) {
+  constructor(session: Pick<EsxiSshSession, "execStream">) {
     this.#source = hostFilesOf(session);
   }
   bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer> {

@@ -12,7 +12,7 @@ import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 
 /** `about` names the VM in errors (`VM 3 "web01"`). */
 export async function readVmDisks(
-  session: Pick<EsxiSshSession, "exec">,
+  session: Pick<EsxiSshSession, "exec" | "execStream">,
   vm: { vmx: ParsedVmx; vmxPath: string; about: string },
   options: { signal?: AbortSignal; files?: HostFileSource } = {},
 ): Promise<readonly InventoryDisk[]> {

@@ -23,7 +23,7 @@ export function vmLabel(row: Pick<GetAllVmsRow, "vmid" | "name">): string {
 }
 
 /** `files`: where the `.vmx` and descriptors are read from (default: the host, each time). */
-export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "label">, row: GetAllVmsRow, options: { signal?: AbortSignal; files?: HostFileSource } = {}): Promise<InventoryVm> {
+export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "execStream" | "label">, row: GetAllVmsRow, options: { signal?: AbortSignal; files?: HostFileSource } = {}): Promise<InventoryVm> {
   const about = vmLabel(row);
   const vmxPath = datastoreFilePath(row.datastore, row.vmxPath);
   const powerSource = `vim-cmd vmsvc/power.getstate ${row.vmid} (${about})`;
