@@ -128,11 +128,21 @@ export class PointWriter {
     return writer;
   }
 
-  /** Publishes the point; on any failure nothing is published and the partial work is removed. */
-  async commit(): Promise<RecoveryPoint> {
+  /**
+   * Publishes the point; on any failure nothing is published and the partial work is removed.
+   * `beforePublish`: a condition settled while the chunks and indexes are made durable (a backup's snapshot
+   * being removed from its host); the point is published only once it resolves, and its rejection is
+   * thrown as it is, nothing published.
+   */
+  async commit(options: { beforePublish?: Promise<unknown> } = {}): Promise<RecoveryPoint> {
     this.#checkOpen();
     const repository = this.#repository;
     const store = repository.store;
+    // Its outcome is read after the flush; a rejection meanwhile is not an unhandled one.
+    const condition = options.beforePublish?.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
     try {
       const disks = this.#disks.map((disk) => disk.finish());
       await this.#sink.flush();
@@ -149,6 +159,11 @@ export class PointWriter {
         }
       }
       await metadata.flush();
+      const refused = await condition;
+      if (refused !== undefined) {
+        await this.abort();
+        throw new PublishConditionFailed(refused.error);
+      }
       const point: RecoveryPoint = {
         pointId: this.pointId,
         createdAt: repository.clock.now(),
@@ -184,6 +199,7 @@ export class PointWriter {
       await this.#lock.release();
       return point;
     } catch (error) {
+      if (error instanceof PublishConditionFailed) throw error.reason;
       await this.abort();
       if (error instanceof EsxbackupError) throw error;
       throw new RepositoryFileError("io", store.locate(manifestKey(this.pointId)), `publishing point failed: ${String(error)}`, { cause: error });
@@ -205,5 +221,12 @@ export class PointWriter {
 
   #checkOpen(): void {
     if (this.#state !== "open") throw new EsxbackupError("writer_closed", `point ${this.pointId} is already ${this.#state}`);
+  }
+}
+
+/** Carries the rejection of `commit`'s `beforePublish` past its own error handling, to be thrown as it was. */
+class PublishConditionFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super("the condition to publish failed");
   }
 }

@@ -214,6 +214,39 @@ describe("Repository round trips", () => {
     }
   });
 
+  it("publishes only once the condition given to commit holds: refused, nothing is published and its error is thrown as it is", async () => {
+    const { repository } = await fresh();
+    try {
+      const refused = new Error("the snapshot was removed by someone else");
+      const writer = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const disk = await writer.openDisk({ key: "scsi0:0", name: "d.vmdk", sizeBytes: 2 * CHUNK });
+      await disk.writeChunks(0, randomBytes(2 * CHUNK));
+      // Rejected before commit looks at it: still not an unhandled rejection, still the reason.
+      await assert.rejects(writer.commit({ beforePublish: Promise.reject(refused) }), (error) => error === refused);
+      assert.deepEqual(await repository.listPointIds(), []);
+      await assert.rejects(writer.commit(), /already aborted/);
+      const report = await verifyRepository(repository);
+      assert.deepEqual(report.problems, []);
+
+      let hold: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (hold = resolve));
+      const next = await PointWriter.begin(repository, { vm: { name: "v", id: "1" }, host: "h" });
+      const again = await next.openDisk({ key: "scsi0:0", name: "d.vmdk", sizeBytes: CHUNK });
+      await again.writeChunk(0, randomBytes(CHUNK));
+      let published = false;
+      const committing = next.commit({ beforePublish: held }).then((point) => ((published = true), point));
+      // The flush and the indexes go on meanwhile; the point waits for the condition.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(published, false);
+      assert.deepEqual(await repository.listPointIds(), []);
+      hold();
+      const point = await committing;
+      assert.deepEqual(await repository.listPointIds(), [point.pointId]);
+    } finally {
+      await repository.close();
+    }
+  });
+
   it("rejects chunks of the wrong size or position", async () => {
     const { repository } = await fresh();
     try {

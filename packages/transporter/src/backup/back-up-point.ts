@@ -29,6 +29,12 @@ export interface BackUpPointRequest {
   /** In the order the point lists them (a VM's slot order). */
   disks: PointDiskRequest[];
   diskConcurrency?: number;
+  /**
+   * Called once every disk has been read, before the point is published: a VM backup removes its snapshot
+   * here, while the repository makes the chunks durable. The point is published only if the promise it
+   * returns resolves; its rejection is the backup's error.
+   */
+  readsDone?: () => Promise<void>;
 }
 
 export interface BackUpPointResult {
@@ -95,7 +101,7 @@ export async function backUpPoint(request: BackUpPointRequest): Promise<BackUpPo
     await Promise.all(Array.from({ length: Math.min(concurrency, planned.length) }, lane));
     if (failure !== undefined) throw failure.error;
     signal.throwIfAborted();
-    const point = await writer.commit();
+    const point = await writer.commit(request.readsDone === undefined ? {} : { beforePublish: request.readsDone() });
     const seconds = (clock.now().getTime() - startedMs) / 1000;
     return { point: point.pointId, seconds, counters: sumBackupCounters(results.map((disk) => disk.counters), seconds), disks: results };
   } catch (error) {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { systemClock, timerScheduler } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
-import { LocalDirectoryBlobStore, Repository, readPointDiskFingerprints, restoreDiskImage } from "@esxbackup/repository";
+import { LocalDirectoryBlobStore, Repository, readPointDiskFingerprints, restoreDiskImage, verifyRepository } from "@esxbackup/repository";
 import type { HostModel } from "@esxbackup/esxi-simulator";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
@@ -59,7 +59,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
   let model: HostModel;
 
   before(async () => {
-    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6)] });
+    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6), vm("single", 7, { disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 12 * MIB }] }], workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: 7, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } } })] });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
     work = await mkdtemp(join(tmpdir(), "vm-backup-"));
@@ -333,6 +333,43 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.ok(events.some((e) => e.type === "snapshot" && e.event.type === "removed"), "the snapshot was removed");
     assert.equal(await snapshotsOf(1), "Get Snapshot:\n");
     assert.equal((await repository.listPointIds()).length, before);
+  });
+
+  it("a snapshot someone else removes while the disk is read fails the backup and keeps no point: what was read cannot be trusted", async () => {
+    const before = (await repository.listPointIds()).length;
+    const events: VmBackupEvent[] = [];
+    let snapshotId: number | undefined;
+    const other = await t.open();
+    // One reader, so the disk's file stays open from its first read on (after the removal the running VM
+    // holds it again, and a new open would fail). Before its second read, the snapshot is removed behind the
+    // run's back: the rest is read from a base the consolidation writes into.
+    let takes = 0;
+    class RemovingBehindLimiter extends TransferRateLimiter {
+      override async take(): Promise<void> {
+        takes += 1;
+        if (takes === 2 && snapshotId !== undefined) await other.exec(sh`vim-cmd vmsvc/snapshot.remove 7 ${snapshotId} false`);
+      }
+    }
+    const vanishing: BackUpVmRequest = {
+      ...request("single", "vanishing-run", events),
+      full: true,
+      channels: 1,
+      hostReadLimiter: new RemovingBehindLimiter({ bytesPerSecond: 1024 * 1024 * 1024, clock: systemClock, scheduler: timerScheduler }),
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === "snapshot" && event.event.type === "created") snapshotId = event.event.snapshot.id;
+      },
+    };
+    try {
+      await assert.rejects(backUpVm(vanishing), (error: unknown) => error instanceof SnapshotOperationError && /removed by someone else during the run/u.test(error.message));
+    } finally {
+      await other.close();
+    }
+    assert.ok(takes > 2, `the disk was read on after the removal (${takes} reads)`);
+    assert.equal(await snapshotsOf(7), "Get Snapshot:\n");
+    assert.equal((await repository.listPointIds()).length, before, "no point kept");
+    const verified = await verifyRepository(repository);
+    assert.deepEqual(verified.problems, []);
   });
 
   it("a disk grown between two backups: the second restores to the grown disk and reads only what is new", async () => {

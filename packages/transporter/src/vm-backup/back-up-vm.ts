@@ -10,7 +10,9 @@
  * 4. back up each disk's frozen base through the pipeline from an EsxiDiskSource: the host fingerprints it
  *    (the previous point's kind, else DEFAULT_HOST_FINGERPRINTS) and only changed, non-zero blocks cross;
  *    meanwhile a running VM's datastores are watched, and the run stopped before they fill up
- *    (datastore-room-watch.ts).
+ *    (datastore-room-watch.ts);
+ * 5. once every disk is read, remove the snapshot while the repository makes the point durable, and publish
+ *    the point only if the snapshot was still there to remove (docs/adr/0040).
  *
  * Nothing is written to the repository before the snapshot is taken, and a failure after that abandons the
  * point (the pipeline's writer), so the repository holds the VM's point whole or not at all.
@@ -285,6 +287,12 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             },
             disks: requests,
             ...(request.diskConcurrency === undefined ? {} : { diskConcurrency: request.diskConcurrency }),
+            // Every disk read: the snapshot goes while the repository makes the point durable, and the point
+            // is kept only if the snapshot was still ours (nobody removed it under the reads).
+            readsDone: () => {
+              watch?.stop();
+              return run.release();
+            },
           });
           return {
             vm: vmName,

@@ -56,6 +56,15 @@ export interface RunSnapshot {
   /** The user's snapshots the run reads through (only with allowUserSnapshots). */
   readonly userSnapshots: readonly SnapshotRef[];
   readonly signal: AbortSignal | undefined;
+  /**
+   * Removes the snapshot now: for work that has read all it needs from the frozen disks and has more to do
+   * that needs no host (making the backup durable), so the snapshot stops growing on the host meanwhile.
+   * Rejects when the snapshot was found gone already, removed by someone else while the disks were read
+   * (`SnapshotOperationError`: what was read cannot be trusted, so it must not be kept); resolves otherwise,
+   * also when the removal failed: what was read stands, and the run reports the snapshot left behind after
+   * the work, as it does when the work does not release it. Called again, the same outcome.
+   */
+  release(): Promise<void>;
 }
 
 export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotVm, options: RunSnapshotOptions, work: (snapshot: RunSnapshot) => Promise<T>): Promise<T> {
@@ -100,24 +109,37 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   }
   options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced });
 
+  // One removal, whoever asks first: the work through `release`, or the end of the work.
+  let removal: Promise<"removed" | "vanished"> | undefined;
+  const remove = (): Promise<"removed" | "vanished"> => (removal ??= removeRunSnapshot(session, vm, snapshot, options));
+  const vanished = (): SnapshotOperationError =>
+    new SnapshotOperationError(vm, "remove", `snapshot ${JSON.stringify(snapshot.name)} (id ${snapshot.id})`, {
+      problem: "it was removed by someone else during the run, so the disks may have changed while they were read; the copy cannot be trusted",
+    });
+  const release = (): Promise<void> =>
+    remove().then(
+      (outcome) => {
+        if (outcome === "vanished") throw vanished();
+      },
+      // Not removed: reported once the work is done, below.
+      () => undefined,
+    );
+
   let result: T;
   try {
     signal?.throwIfAborted();
-    result = await work({ vm, snapshot, quiesced, powerState, userSnapshots: decision.userSnapshots, signal });
+    result = await work({ vm, snapshot, quiesced, powerState, userSnapshots: decision.userSnapshots, signal, release });
   } catch (workError) {
-    await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
+    await remove().catch((cleanup: unknown) => {
       throw new RunSnapshotLeftBehindError(vm, snapshot, { cause: cleanup, workCompleted: false, workError });
     });
     throw workError;
   }
-  const outcome = await removeRunSnapshot(session, vm, snapshot, options).catch((cleanup: unknown) => {
+  // Released by the work or not, the removal's outcome decides here: a vanished snapshot fails the run.
+  const outcome = await remove().catch((cleanup: unknown) => {
     throw new RunSnapshotLeftBehindError(vm, snapshot, { cause: cleanup, workCompleted: true });
   });
-  if (outcome === "vanished") {
-    throw new SnapshotOperationError(vm, "remove", `snapshot ${JSON.stringify(snapshot.name)} (id ${snapshot.id})`, {
-      problem: "it was removed by someone else during the run, so the disks may have changed while they were read; the copy cannot be trusted",
-    });
-  }
+  if (outcome === "vanished") throw vanished();
   return result;
 }
 
