@@ -126,10 +126,14 @@ export class SshCommandFailedError extends EsxiSshError {
   readonly exitCode: number | null;
   readonly signal: string | undefined;
   readonly stderr: string;
-  constructor(host: string, command: string, result: { exitCode: number | null; signal?: string | undefined; stderr: string }) {
+  /**
+   * `stdout`: given for commands that report their failures there (vim-cmd prints `Power on failed`, with
+   * nothing on stderr), quoted in the message when stderr says nothing.
+   */
+  constructor(host: string, command: string, result: { exitCode: number | null; signal?: string | undefined; stderr: string; stdout?: string }) {
     const status = result.exitCode !== null ? `exit code ${result.exitCode}` : `signal ${result.signal ?? "unknown"}`;
-    const stderr = quoteForMessage(result.stderr);
-    super("ssh_command_failed", host, `\`${quoteForMessage(command)}\` failed with ${status}${stderr === "" ? "" : `: ${stderr}`}`);
+    const said = quoteForMessage(result.stderr) || quoteForMessage(result.stdout ?? "");
+    super("ssh_command_failed", host, `\`${quoteForMessage(command)}\` failed with ${status}${said === "" ? "" : `: ${said}`}`);
     this.exitCode = result.exitCode;
     this.signal = result.signal;
     this.stderr = result.stderr;

@@ -62,6 +62,18 @@ describe("powerOnVm", () => {
     assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/power.getstate 7"]);
   });
 
+  it("a non-zero exit without a fault is checked the same way: a failure quoting what vim-cmd printed while the VM is off, a success once it is on", async () => {
+    const off = hostAnswering({ powerOn: { stdout: "Powering on VM:\nPower on failed\n", exitCode: 1 }, getState: { stdout: "Retrieved runtime info\nPowered off\n" } });
+    await assert.rejects(powerOnVm(off, 7), (error: Error) => {
+      assert.match(error.message, /`vim-cmd vmsvc\/power\.on 7` failed with exit code 1: Powering on VM: Power on failed/u);
+      return true;
+    });
+    assert.deepEqual(off.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/power.getstate 7"]);
+    const on = hostAnswering({ powerOn: { stdout: "Powering on VM:\nPower on failed\n", exitCode: 1 }, getState: { stdout: "Retrieved runtime info\nPowered on\n" } });
+    await powerOnVm(on, 7);
+    assert.deepEqual(on.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/power.getstate 7"]);
+  });
+
   it("a fault under the header is a failure, whatever the exit status", async () => {
     const fault = 'Powering on VM:\n(vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>,\n   requestedState = "poweredOn",\n   existingState = "poweredOn",\n   msg = "The attempted operation cannot be performed in the current state (Powered on)."\n}\n';
     const host = hostAnswering({ powerOn: { stdout: fault } });

@@ -9,6 +9,7 @@
 import { EsxbackupError } from "@esxbackup/domain";
 import { outputLines } from "../parsers/output-lines.js";
 import { parsePowerState, type VmPowerState } from "../parsers/parse-power-state.js";
+import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { sh } from "../ssh/shell-command.js";
 import { runVimCmd } from "./run-vim-cmd.js";
@@ -34,7 +35,14 @@ export async function readVmPowerState(session: VimCmdSession, vmid: string | nu
  */
 export async function powerOnVm(session: VimCmdSession, vmid: string | number, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
   const source = `vim-cmd vmsvc/power.on of VM ${vmid}`;
-  const { stdout } = await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, source, { signal: options.signal, retryOnConnectionLost: false });
+  let stdout: string;
+  try {
+    stdout = (await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, source, { signal: options.signal, retryOnConnectionLost: false })).stdout;
+  } catch (error) {
+    // A non-zero exit without a fault is a printed failure too, and believed only as far as a printed one.
+    if (!(error instanceof SshCommandFailedError) || (await readVmPowerState(session, vmid, options)) !== "poweredOn") throw error;
+    return;
+  }
   const failure = powerOnFailureLine(stdout);
   if (failure === undefined) return;
   const state = await readVmPowerState(session, vmid, options);

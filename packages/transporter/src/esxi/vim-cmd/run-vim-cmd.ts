@@ -33,6 +33,7 @@ export async function runVimCmd(session: Pick<EsxiSshSession, "exec"> & Partial<
   const stderr = result.stderr.toString("utf8");
   const fault = parseFault(stdout, source);
   if (fault !== undefined) throw new VimFaultError(source, fault);
-  if (result.exitCode !== 0) throw new SshCommandFailedError(session.label ?? "host", command.text, { exitCode: result.exitCode, signal: result.signal, stderr });
+  // vim-cmd says what went wrong on stdout (`Power on failed`): the error quotes it when stderr is empty.
+  if (result.exitCode !== 0) throw new SshCommandFailedError(session.label ?? "host", command.text, { exitCode: result.exitCode, signal: result.signal, stderr, stdout });
   return { stdout, stderr };
 }
