@@ -95,6 +95,20 @@ describe("host fidelity over OpenSSH", () => {
     const tree = (await out(esx8, "vim-cmd vmsvc/snapshot.get 1")).replace(/^Get Snapshot:\n/u, "");
     assert.equal(removed, `Remove Snapshot:\n${tree}`);
     assert.deepEqual([...tree.matchAll(/Snapshot Name {8}: (\w)/gu)].map((m) => m[1]), ["a", "c", "d"]);
+    // The chain left by the merge still links: each delta's parentCID is its parent's CID (esxi-facts 2.3).
+    const descriptors = await out(esx8, `cd /vmfs/volumes/datastore1/tree && for f in tree.vmdk tree-0*[0-9].vmdk; do echo "== $f"; cat "$f"; done`);
+    const byFile = new Map(descriptors.split(/^== /mu).filter((d) => d !== "").map((d) => [d.slice(0, d.indexOf("\n")), d]));
+    const field = (text: string | undefined, key: string): string | undefined => new RegExp(`^${key}="?([^"\n]*)"?$`, "mu").exec(text ?? "")?.[1];
+    assert.equal(byFile.size, 4, [...byFile.keys()].join(" "));
+    for (const [file, text] of byFile) {
+      if (file === "tree.vmdk") continue;
+      const parent = byFile.get(field(text, "parentFileNameHint") ?? "");
+      assert.ok(parent !== undefined, `${file}'s parent is in the folder`);
+      assert.equal(field(text, "parentCID"), field(parent, "CID"), `${file}'s parentCID`);
+    }
+    // The disk uuid as hosts write it, `60 00 C2 …`, and as vim-cmd shows it, `6000C2xx-…` (2.3, 1.5).
+    assert.match(byFile.get("tree.vmdk") ?? "", /^ddb\.uuid = "60 00 C2( [0-9a-f]{2}){5}-[0-9a-f]{2}( [0-9a-f]{2}){7}"$/mu);
+    assert.match(await out(esx8, "vim-cmd vmsvc/device.getdevices 1"), /^ {12}uuid = "6000C2[0-9a-f]{2}-[0-9a-f]{4}-/mu);
     // `true` removes snapshot 3 ("c") and its child 4 ("d"); only "a" remains.
     const withChildren = await out(esx8, "vim-cmd vmsvc/snapshot.remove 1 3 true");
     assert.match(withChildren, /^Remove Snapshot:\n\|-ROOT\n--Snapshot Name {8}: a\n--Snapshot Id {8}: 1\n/u);
@@ -134,6 +148,11 @@ describe("host fidelity over OpenSSH", () => {
     const swaps = files.filter((f) => f.endsWith(".vswp"));
     assert.equal(swaps.length, 2);
     assert.match(swaps.join(" "), /^\.\/running-[0-9a-f]{8}\.vswp \.\/vmx-running-\d+-1\.vswp$/u);
+    // The .vmx names that swap file, and the host log shares its hex (esxi-facts 2.2: `test flo-988abbf8`).
+    const vmx = await out(esx8, `cat ${dir}/running.vmx`);
+    const hex = /^\.\/running-([0-9a-f]{8})\.vswp/u.exec(swaps[0] ?? "")?.[1] ?? "none";
+    assert.match(vmx, new RegExp(`^sched\\.swap\\.derivedName = "/vmfs/volumes/[^"]*/running/running-${hex}\\.vswp"$`, "mu"));
+    assert.match(vmx, new RegExp(`^migrate\\.hostlog = "\\./running-${hex}\\.hlog"$`, "mu"));
     assert.equal(await out(esx8, `stat -c %s ${dir}/${swaps[0]?.slice(2) ?? ""}`), `${1024 * MIB}\n`);
     for (const f of [...swaps, "./vmware.log", "./running.vmx.lck"]) {
       const r = await esx8.run(`cd ${dir} && cp ${f} /tmp/`);

@@ -191,6 +191,50 @@ test("VMFS5 deltas are -delta.vmdk; faults print on stdout; state survives a res
   }
 });
 
+test("VMFS5 takes seSparse deltas for a disk of 2 TiB or more, vmfsSparse for a smaller one (esxi-facts 2.1)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "esxsim-"));
+  const config = parseSimulatorConfig(
+    {
+      hosts: [
+        {
+          name: "esx5",
+          esxiVersion: "6.7",
+          datastores: [{ name: "ds5", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", vmfsVersion: 5, capacityBytes: 4 * 1024 * 1024 * MIB }],
+          vms: [
+            {
+              name: "big",
+              vmid: 1,
+              disks: [
+                { slot: "scsi0:0", sizeBytes: 8 * MIB, provisioning: "thin", dataRegions: [] },
+                { slot: "scsi0:1", sizeBytes: 2 * 1024 * 1024 * MIB, provisioning: "thin", dataRegions: [] },
+                { slot: "scsi0:2", sizeBytes: 2 * 1024 * 1024 * MIB - MIB, provisioning: "thin", dataRegions: [] },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+    "test",
+  ).hosts[0];
+  assert.ok(config);
+  const model = await HostModel.open({ rootDir: join(dir, "root"), config, clock: new ManualClock(), scheduler: new ManualScheduler() });
+  try {
+    const vimCmd = async (...args: string[]): Promise<string> => (await model.tools.run({ tool: "vim-cmd", args, cwd: "/" })).stdout.toString();
+    assert.equal(await vimCmd("vmsvc/snapshot.create", "1", "s"), "Create Snapshot:\n");
+    const extents = model.inventory()[0]?.disks.map((d) => d.extentPaths[1]?.replace(/^.*\//u, ""));
+    assert.deepEqual(extents, ["big-000001-delta.vmdk", "big_1-000001-sesparse.vmdk", "big_2-000001-delta.vmdk"]);
+    const folder = join(model.rootDir, "vmfs/volumes/5e0026d9-a647150e-d8a8-4cedfb76e9d5/big");
+    assert.match(await readFile(join(folder, "big_1-000001.vmdk"), "utf8"), /^createType="seSparse"\n[^]*^RW 4294967296 SESPARSE "big_1-000001-sesparse\.vmdk"$/mu);
+    assert.match(await readFile(join(folder, "big-000001.vmdk"), "utf8"), /^createType="vmfsSparse"\n[^]*^RW 16384 VMFSSPARSE "big-000001-delta\.vmdk"$/mu);
+    const formats = [...(await vimCmd("vmsvc/device.getdevices", "1")).matchAll(/deltaDiskFormat = ("\w+"|<unset>)/gu)].map((m) => m[1]);
+    // Per disk: the base's (unset, printed inside the delta's `parent`), then the delta's.
+    assert.deepEqual(formats, ["<unset>", '"redoLogFormat"', "<unset>", '"seSparseFormat"', "<unset>", '"redoLogFormat"']);
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("a bad config names the field and the source", () => {
   const bad = hostJson(6) as { vms: { disks: { slot: string }[] }[] };
   const d = bad.vms[0]?.disks[0];

@@ -29,7 +29,7 @@ import { VmFileWriter } from "./vm-file-writer.js";
 import { instanceUuid, vmxUuid } from "./vm-identity.js";
 import { VmLayout } from "./vm-layout.js";
 import { VmProvisioning } from "./vm-provisioning.js";
-import { currentDescriptor, vmFileBase, type SnapshotRecord, type VmRecord } from "./vm-record.js";
+import { currentDescriptor, vmFileBase, type DiskRecord, type SnapshotRecord, type VmRecord } from "./vm-record.js";
 import { buildVmView, type VmView } from "./vm-view.js";
 import { readVmxInto } from "./vmx-reader.js";
 import { Workload, timerScheduler, type WorkloadScheduler } from "./workload.js";
@@ -136,8 +136,9 @@ export class HostState {
     return this.layout.datastoreOf(vm);
   }
 
-  seSparse(vm: VmRecord): boolean {
-    return this.layout.seSparse(vm);
+  /** Whether each of the VM's disks takes seSparse deltas (VMFS6, or 2 TiB and more on VMFS5). */
+  seSparse(vm: VmRecord): (disk: DiskRecord) => boolean {
+    return (disk) => this.layout.seSparse(vm, disk);
   }
 
   // --- creating VMs ---------------------------------------------------------------------------------------

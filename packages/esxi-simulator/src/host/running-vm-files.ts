@@ -14,10 +14,16 @@ import { vmFileBase, type VmRecord } from "./vm-record.js";
 const MIB = 1024 * 1024;
 const VMX_SWAP_BYTES = 100 * MIB;
 
-export function swapFiles(vm: VmRecord): { vswp: string; vmxSwap: string } {
+/**
+ * The swap file names, and the host log that shares the swap file's `<8hex>` (the .vmx's
+ * `sched.swap.derivedName` and `migrate.hostlog`, esxi-facts 2.1/2.2: `test flo-988abbf8.vswp`,
+ * `./test flo-988abbf8.hlog`).
+ */
+export function swapFiles(vm: VmRecord): { vswp: string; vmxSwap: string; hostLog: string } {
   const digest = createHash("sha256").update(vm.uuidBios).digest();
   const base = vmFileBase(vm);
-  return { vswp: `${base}-${digest.subarray(0, 4).toString("hex")}.vswp`, vmxSwap: `vmx-${base}-${digest.readUInt32BE(4) % 1_000_000_000}-1.vswp` };
+  const hex = digest.subarray(0, 4).toString("hex");
+  return { vswp: `${base}-${hex}.vswp`, vmxSwap: `vmx-${base}-${digest.readUInt32BE(4) % 1_000_000_000}-1.vswp`, hostLog: `${base}-${hex}.hlog` };
 }
 
 async function sparseFile(path: string, sizeBytes: number): Promise<void> {

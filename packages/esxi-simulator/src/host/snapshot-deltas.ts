@@ -28,7 +28,7 @@ export class SnapshotDeltas {
     const dir = this.layout.vmDir(vm);
     const parent = currentDescriptor(disk);
     const descriptor = nextDeltaDescriptor(disk.baseFile, new Set(await readdir(dir)));
-    const extent = join(dir, this.layout.deltaExtentOf(vm, descriptor));
+    const extent = join(dir, this.layout.deltaExtentOf(vm, disk, descriptor));
     const parentCid = parent === disk.baseFile ? disk.cid : parseDescriptor(await readFile(join(dir, parent), "utf8")).cid;
     const running = vm.powerState === "poweredOn";
     if (running) {
@@ -45,8 +45,8 @@ export class SnapshotDeltas {
         parentCid,
         parentFile: parent,
         sizeBytes: disk.sizeBytes,
-        extentFile: this.layout.deltaExtentOf(vm, descriptor),
-        seSparse: this.layout.seSparse(vm),
+        extentFile: this.layout.deltaExtentOf(vm, disk, descriptor),
+        seSparse: this.layout.seSparse(vm, disk),
         longContentId: randomHex(16),
         ...(vm.cbt ? { ctkFile: ctkFileOf(descriptor) } : {}),
       }),
@@ -97,12 +97,17 @@ export class SnapshotDeltas {
     await rm(join(dir, ctkFileOf(descriptor)), { force: true });
     // The parent now takes the writes if the merged delta was the write target.
     if (isTop && running) await this.locks.lock(parent);
-    // A delta that named the merged one as parent now names the grandparent.
+    // A delta that named the merged one as parent now names the grandparent, by file and by CID: a
+    // parentCID that differs from the parent's CID is a broken chain (esxi-facts 2.3).
     const next = disk.deltas[index - 1];
     if (next !== undefined) {
       const parentDescriptor = index - 2 < 0 ? disk.baseFile : (disk.deltas[index - 2] ?? disk.baseFile);
+      const parentCid = parentDescriptor === disk.baseFile ? disk.cid : parseDescriptor(await readFile(join(dir, parentDescriptor), "utf8")).cid;
       const text = await readFile(join(dir, next), "utf8");
-      await writeFile(join(dir, next), text.replace(/parentFileNameHint=".*"/u, `parentFileNameHint="${parentDescriptor}"`));
+      await writeFile(
+        join(dir, next),
+        text.replace(/^parentFileNameHint=".*"$/mu, `parentFileNameHint="${parentDescriptor}"`).replace(/^parentCID=\w+$/mu, `parentCID=${parentCid}`),
+      );
     }
   }
 }

@@ -12,6 +12,7 @@ import { renderBaseDescriptor } from "./vmdk-descriptor.js";
 import { renderVmsd } from "./vmsd-file.js";
 import { vmxGuestOs } from "./guest-os-ids.js";
 import { renderVmx } from "./vmx-file.js";
+import { swapFiles } from "./running-vm-files.js";
 
 export class VmFileWriter {
   constructor(private readonly layout: VmLayout) {}
@@ -19,6 +20,7 @@ export class VmFileWriter {
   async writeVmx(vm: VmRecord): Promise<void> {
     const ds = this.layout.datastoreOf(vm);
     const base = vmFileBase(vm);
+    const swap = swapFiles(vm);
     const text = renderVmx({
       displayName: vm.name,
       guestOs: vmxGuestOs(vm.guestId),
@@ -31,7 +33,8 @@ export class VmFileWriter {
       vcUuid: vm.vcUuid,
       disks: vm.disks.map((d) => ({ slot: d.slot, fileName: currentDescriptor(d), ctk: vm.cbt })),
       fileBase: base,
-      swapPath: `/vmfs/volumes/${ds.uuid}/${vm.folder}/${base}-${vm.uuidBios.replace(/\W/gu, "").slice(-8)}.vswp`,
+      swapPath: `/vmfs/volumes/${ds.uuid}/${vm.folder}/${swap.vswp}`,
+      hostLog: `./${swap.hostLog}`,
     });
     const path = join(this.layout.vmDir(vm), vm.vmxFile);
     await writeFile(`${path}.tmp`, text);

@@ -15,3 +15,11 @@ export function vmxUuid(prefix: string): string {
 export function instanceUuid(): string {
   return `52${randomHex(3)}-${randomHex(2)}-${randomHex(2)}-${randomHex(2)}-${randomHex(6)}`;
 }
+
+/**
+ * A virtual disk's `ddb.uuid`: `60 00 C2 xx xx xx xx xx-xx xx xx xx xx xx xx xx`, the `C2` upper case as
+ * hosts write it (esxi-facts 2.3 samples; vim-cmd shows it as `6000C294-7b3f-…`, 1.5).
+ */
+export function diskUuid(): string {
+  return vmxUuid("6000c2").replace(/^60 00 c2 /u, "60 00 C2 ");
+}

@@ -9,6 +9,9 @@ import { deltaExtentFileOf, flatFileOf } from "./disk-file-names.js";
 import type { SandboxPaths } from "./sandbox-paths.js";
 import type { DiskRecord, VmRecord } from "./vm-record.js";
 
+/** From this size on, VMFS5 takes seSparse deltas too ("2 TB and larger"). */
+export const SESPARSE_ON_VMFS5_BYTES = 2 * 1024 ** 4;
+
 export class VmLayout {
   constructor(
     private readonly datastores: readonly DatastoreConfig[],
@@ -30,19 +33,22 @@ export class VmLayout {
     return `/vmfs/volumes/${vm.dsUuid}/${vm.folder}/${vm.vmxFile}`;
   }
 
-  /** VMFS6 datastores take seSparse deltas, VMFS5 vmfsSparse (`-delta.vmdk`). */
-  seSparse(vm: VmRecord): boolean {
-    return this.datastoreOf(vm).vmfsVersion === 6;
+  /**
+   * A disk's delta format (esxi-facts 2.1, vSphere Storage docs): seSparse on VMFS6, and on VMFS5 for disks
+   * of 2 TiB or more; vmfsSparse (`-delta.vmdk`) for smaller disks on VMFS5.
+   */
+  seSparse(vm: VmRecord, disk: DiskRecord): boolean {
+    return this.datastoreOf(vm).vmfsVersion === 6 || disk.sizeBytes >= SESPARSE_ON_VMFS5_BYTES;
   }
 
-  deltaExtentOf(vm: VmRecord, descriptor: string): string {
-    return deltaExtentFileOf(descriptor, this.seSparse(vm));
+  deltaExtentOf(vm: VmRecord, disk: DiskRecord, descriptor: string): string {
+    return deltaExtentFileOf(descriptor, this.seSparse(vm, disk));
   }
 
   /** Data extents (real, datastore-visible paths), base first. */
   extentPaths(vm: VmRecord, disk: DiskRecord): string[] {
     const dir = this.vmDir(vm);
-    return [join(dir, flatFileOf(disk.baseFile)), ...disk.deltas.map((d) => join(dir, this.deltaExtentOf(vm, d)))];
+    return [join(dir, flatFileOf(disk.baseFile)), ...disk.deltas.map((d) => join(dir, this.deltaExtentOf(vm, disk, d)))];
   }
 
   /** The extent the VM writes into: the base flat without snapshots, the newest delta with them. */

@@ -11,7 +11,7 @@ import { writeCtkFile } from "./ctk-file.js";
 import { ctkFileOf, flatFileOf } from "./disk-file-names.js";
 import { seededBytes } from "./seeded-bytes.js";
 import type { VmFileWriter } from "./vm-file-writer.js";
-import { instanceUuid, randomHex, vmxUuid } from "./vm-identity.js";
+import { diskUuid, instanceUuid, randomHex, vmxUuid } from "./vm-identity.js";
 import type { VmLayout } from "./vm-layout.js";
 import type { DiskRecord, VmRecord } from "./vm-record.js";
 
@@ -57,7 +57,7 @@ export class VmProvisioning {
         baseFile,
         sizeBytes: d.sizeBytes,
         provisioning: d.provisioning,
-        uuid: vmxUuid("6000c29").replace(/^(.{2}) (.{2})/u, "60 00"),
+        uuid: diskUuid(),
         cid: randomHex(4),
         adapterType: d.slot.startsWith("ide") ? "ide" : d.slot.startsWith("sata") ? "ide" : "pvscsi",
         deltas: [],

@@ -1,8 +1,13 @@
 /**
  * VMDK descriptor text (esxi-facts 2.3, [verbatim] samples): base disks (`createType="vmfs"`, one
  * `RW <sectors> VMFS "<x>-flat.vmdk"` extent, `ddb.thinProvisioned = "1"` only on thin disks, `version=3`
- * and `changeTrackPath` with CBT) and snapshot deltas (`seSparse` on VMFS6, `vmfsSparse` on VMFS5, with
- * `parentCID` equal to the parent's CID and `parentFileNameHint`).
+ * and `changeTrackPath` with CBT) and snapshot deltas (`seSparse` on VMFS6 and for disks of 2 TiB or more
+ * on VMFS5, `vmfsSparse` otherwise, with `parentCID` equal to the parent's CID and `parentFileNameHint`).
+ *
+ * Base and seSparse descriptors follow the modern samples: no `encoding=` line in the header, the encoding
+ * as `ddb.encoding` among the alphabetically sorted `ddb.*` keys, and no blank line between
+ * `parentFileNameHint` and `# Extent description` in a delta. The only vmfsSparse sample comes from an
+ * older host (`encoding="UTF-8"` and `isNativeSnapshot="no"` in the header) and is followed as it is.
  */
 export interface DescriptorInfo {
   version: number;
@@ -43,7 +48,6 @@ export function renderBaseDescriptor(d: BaseDescriptorInput): string {
   const lines = [
     "# Disk DescriptorFile",
     `version=${d.ctkFile === undefined ? 1 : 3}`,
-    'encoding="UTF-8"',
     `CID=${d.cid}`,
     "parentCID=ffffffff",
     'createType="vmfs"',
@@ -59,6 +63,7 @@ export function renderBaseDescriptor(d: BaseDescriptorInput): string {
     "",
     `ddb.adapterType = "${d.adapterType}"`,
     'ddb.deletable = "true"',
+    'ddb.encoding = "UTF-8"',
     `ddb.geometry.cylinders = "${g.cylinders}"`,
     `ddb.geometry.heads = "${g.heads}"`,
     `ddb.geometry.sectors = "${g.sectors}"`,
@@ -84,9 +89,10 @@ export function renderDeltaDescriptor(d: DeltaDescriptorInput): string {
   const lines = [
     "# Disk DescriptorFile",
     `version=${d.ctkFile === undefined ? 1 : 3}`,
-    'encoding="UTF-8"',
+    ...(d.seSparse ? [] : ['encoding="UTF-8"']),
     `CID=${d.cid}`,
     `parentCID=${d.parentCid}`,
+    ...(d.seSparse ? [] : ['isNativeSnapshot="no"']),
     `createType="${d.seSparse ? "seSparse" : "vmfsSparse"}"`,
     `parentFileNameHint="${d.parentFile}"`,
     "# Extent description",
@@ -95,7 +101,7 @@ export function renderDeltaDescriptor(d: DeltaDescriptorInput): string {
   ];
   if (d.ctkFile !== undefined) lines.push("# Change Tracking File", `changeTrackPath="${d.ctkFile}"`, "");
   lines.push("# The Disk Data Base", "#DDB", "");
-  if (d.seSparse) lines.push('ddb.grain = "8"');
+  if (d.seSparse) lines.push('ddb.encoding = "UTF-8"', 'ddb.grain = "8"');
   lines.push(`ddb.longContentID = "${d.longContentId}"`, "");
   return lines.join("\n");
 }

@@ -20,8 +20,10 @@ export interface VmxInput {
   vcUuid: string;
   disks: VmxDisk[];
   fileBase: string;
-  /** Where the swap file would be; `sched.swap.derivedName`. */
+  /** Where the swap file is while the VM runs; `sched.swap.derivedName`. */
   swapPath: string;
+  /** `migrate.hostlog`: `./<vm>-<8hex>.hlog`, the swap file's hex. */
+  hostLog: string;
 }
 
 /** Characters a .vmx escapes inside a value: `|` as `|7C`, `"` as `|22`, newline as `|0A` (hex escapes). */
@@ -73,7 +75,7 @@ export function renderVmx(v: VmxInput): string {
     ["uuid.location", v.uuidBios],
     ["vc.uuid", v.vcUuid],
     ["sched.swap.derivedName", v.swapPath],
-    ["migrate.hostlog", `./${v.fileBase}.hlog`],
+    ["migrate.hostlog", v.hostLog],
     ["cleanShutdown", "TRUE"],
     ["softPowerOff", "FALSE"],
     ["extendedConfigFile", `${v.fileBase}.vmxf`],

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { VmLayout } from "./vm-layout.js";
 import type { DiskRecord, VmRecord } from "./vm-record.js";
-import { vmxUuid } from "./vm-identity.js";
+import { diskUuid } from "./vm-identity.js";
 import { parseDescriptor } from "./vmdk-descriptor.js";
 import { vimGuestId } from "./guest-os-ids.js";
 import { parseVmx, vmxDisks } from "./vmx-file.js";
@@ -49,7 +49,7 @@ export async function readVmxInto(layout: VmLayout, vm: VmRecord): Promise<void>
       baseFile,
       sizeBytes: info.sectors * 512,
       provisioning: info.thin ? "thin" : "zeroedthick",
-      uuid: info.uuid ?? vmxUuid("6000c29"),
+      uuid: info.uuid ?? diskUuid(),
       cid: info.cid,
       adapterType: info.adapterType ?? "lsilogic",
       deltas: chain.slice(1),

@@ -10,7 +10,9 @@ import { renderVimFault } from "./vim-fault.js";
 import { renderVimObject } from "./vim-object.js";
 import { guestInfo, hostSummary } from "./vim-objects.js";
 import { runVmwareVersion } from "./vmware-version.js";
+import { SimulatedHostTools } from "./simulated-host-tools.js";
 import type { VmRecord } from "../host/vm-record.js";
+import { renderBaseDescriptor, renderDeltaDescriptor } from "../host/vmdk-descriptor.js";
 
 const trimEnds = (s: string): string => s.split("\n").map((l) => l.trimEnd()).join("\n");
 
@@ -215,4 +217,103 @@ test("vmware -v and -l match the samples", () => {
   assert.equal(runVmwareVersion(ESXI_RELEASES["7.0"], ["-v"]).stdout.toString(), "VMware ESXi 7.0.3 build-20328353\n");
   assert.equal(runVmwareVersion(ESXI_RELEASES["6.7"], ["-l"]).stdout.toString(), "VMware ESXi 6.7.0 Update 3\n");
   assert.equal(runVmwareVersion(ESXI_RELEASES["7.0"], ["-l"]).stdout.toString(), "VMware ESXi 7.0 Update 3\n");
+});
+
+// esxi-facts 2.3 [verbatim]: the modern thin base and its seSparse delta (no `encoding=` header line,
+// `ddb.encoding` among the sorted keys), and the vmfsSparse delta of an older host.
+test("disk descriptors match the base, seSparse and vmfsSparse samples byte for byte", () => {
+  const base = `# Disk DescriptorFile
+version=1
+CID=3729b687
+parentCID=ffffffff
+createType="vmfs"
+
+# Extent description
+RW 41943040 VMFS "Base_R91-flat.vmdk"
+
+# The Disk Data Base
+#DDB
+
+ddb.adapterType = "ide"
+ddb.deletable = "true"
+ddb.encoding = "UTF-8"
+ddb.geometry.cylinders = "41610"
+ddb.geometry.heads = "16"
+ddb.geometry.sectors = "63"
+ddb.longContentID = "f6371048ed90dd02a7e9ded6fffffffe"
+ddb.thinProvisioned = "1"
+ddb.uuid = "60 00 C2 9f 9a b0 9b 9c-13 55 b8 11 fd 2c 92 9b"
+ddb.virtualHWVersion = "6"
+`;
+  assert.equal(
+    renderBaseDescriptor({
+      cid: "3729b687",
+      sizeBytes: 41943040 * 512,
+      flatFile: "Base_R91-flat.vmdk",
+      thin: true,
+      adapterType: "ide",
+      uuid: "60 00 C2 9f 9a b0 9b 9c-13 55 b8 11 fd 2c 92 9b",
+      longContentId: "f6371048ed90dd02a7e9ded6fffffffe",
+      hardwareVersion: 6,
+    }),
+    base,
+  );
+  const seSparse = `# Disk DescriptorFile
+version=1
+CID=3729b687
+parentCID=3729b687
+createType="seSparse"
+parentFileNameHint="Base_R91.vmdk"
+# Extent description
+RW 41943040 SESPARSE "Base_R91-000001-sesparse.vmdk"
+
+# The Disk Data Base
+#DDB
+
+ddb.encoding = "UTF-8"
+ddb.grain = "8"
+ddb.longContentID = "f6371048ed90dd02a7e9ded6fffffffe"
+`;
+  const delta = { cid: "3729b687", parentCid: "3729b687", parentFile: "Base_R91.vmdk", sizeBytes: 41943040 * 512, extentFile: "Base_R91-000001-sesparse.vmdk", seSparse: true, longContentId: "f6371048ed90dd02a7e9ded6fffffffe" };
+  assert.equal(renderDeltaDescriptor(delta), seSparse);
+  const vmfsSparse = `# Disk DescriptorFile
+version=1
+encoding="UTF-8"
+CID=ffffffee
+parentCID=fffffffe
+isNativeSnapshot="no"
+createType="vmfsSparse"
+parentFileNameHint="sql.vmdk"
+# Extent description
+RW 16777216 VMFSSPARSE "sql-000001-delta.vmdk"
+
+# The Disk Data Base
+#DDB
+
+ddb.longContentID = "7dfbf361d1fbbf2082b192cffffffffe"
+`;
+  assert.equal(
+    renderDeltaDescriptor({ cid: "ffffffee", parentCid: "fffffffe", parentFile: "sql.vmdk", sizeBytes: 16777216 * 512, extentFile: "sql-000001-delta.vmdk", seSparse: false, longContentId: "7dfbf361d1fbbf2082b192cffffffffe" }),
+    vmfsSparse,
+  );
+  // With CBT: version 3 and the change tracking section after the extents (2.3).
+  assert.match(renderDeltaDescriptor({ ...delta, ctkFile: "Base_R91-000001-ctk.vmdk" }), /^version=3\n[^]*\n\n# Change Tracking File\nchangeTrackPath="Base_R91-000001-ctk\.vmdk"\n\n# The Disk Data Base\n/mu);
+});
+
+test("esxcli storage filesystem list on 8.0 names the system volumes as the 8.0.2 sample does", async () => {
+  const rows: string[] = [];
+  // Only what the esxcli path reads of a host: its release, no datastores, a clock.
+  const host = {
+    config: { esxiVersion: "8.0", datastores: [], name: "esx" },
+    clock: { now: () => new Date(0) },
+    freeBytes: () => Promise.resolve(0),
+  };
+  const tools = new SimulatedHostTools(host as never);
+  const out = (await tools.run({ tool: "esxcli", args: ["storage", "filesystem", "list"], cwd: "/" })).stdout.toString();
+  for (const line of out.split("\n").slice(2)) if (line !== "") rows.push(line.split(/ +/u).slice(0, 5).join(" "));
+  assert.deepEqual(rows, [
+    "/vmfs/volumes/6a91690d-eac44959-2d46-001b21e7d76e OSDATA-6a91690d-eac44959-2d46-001b21e7d76e 6a91690d-eac44959-2d46-001b21e7d76e true VMFSOS",
+    "/vmfs/volumes/b67455de-254faef7-f8ae-2f039b5dad25 BOOTBANK1 b67455de-254faef7-f8ae-2f039b5dad25 true vfat",
+    "/vmfs/volumes/5996ff6e-3045ec7e-7497-c870866b06ae BOOTBANK2 5996ff6e-3045ec7e-7497-c870866b06ae true vfat",
+  ]);
 });

@@ -51,11 +51,12 @@ export class SimulatedHostTools implements HostTools {
       sizeBytes: ds.capacityBytes,
       freeBytes: this.#free.get(ds.uuid) ?? ds.capacityBytes,
     }));
-    // System volumes: bootbanks (vfat) everywhere; OSDATA (VMFSOS) from 7.0 on (esxi-facts 1.11).
+    // System volumes: bootbanks (vfat) everywhere; OSDATA (VMFSOS) from 7.0 on; the rows of the 8.0.2 sample
+    // (esxi-facts 1.11).
     const seven = this.host.config.esxiVersion !== "6.7";
     const sys = [
-      { uuid: "5996ff6e-3045ec7e-7497-c870866b06ae", name: seven ? "BOOTBANK1" : "", type: "vfat", size: 4293591040, free: 3996778496 },
-      { uuid: "b67455de-254faef7-f8ae-2f039b5dad25", name: seven ? "BOOTBANK2" : "", type: "vfat", size: 4293591040, free: 4293525504 },
+      { uuid: "b67455de-254faef7-f8ae-2f039b5dad25", name: seven ? "BOOTBANK1" : "", type: "vfat", size: 4293591040, free: 3996778496 },
+      { uuid: "5996ff6e-3045ec7e-7497-c870866b06ae", name: seven ? "BOOTBANK2" : "", type: "vfat", size: 4293591040, free: 4293525504 },
     ];
     if (seven) sys.unshift({ uuid: "6a91690d-eac44959-2d46-001b21e7d76e", name: "OSDATA-6a91690d-eac44959-2d46-001b21e7d76e", type: "VMFSOS", size: 128580583424, free: 124127281152 });
     for (const s of sys) rows.push({ mountPoint: `/vmfs/volumes/${s.uuid}`, volumeName: s.name, uuid: s.uuid, mounted: true, type: s.type, sizeBytes: s.size, freeBytes: s.free });

@@ -10,7 +10,7 @@ import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
 import { renderVimObject, type VimRenderOptions } from "./vim-object.js";
-import { datastoreSummaries, hardwareVersionLabel, guestInfo, hostSummary, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
+import { datastoreSummaries, hardwareVersionLabel, guestInfo, hostSummary, vimDateTime, virtualHardware, vmConfigInfo, vmSummary } from "./vim-objects.js";
 
 const USAGE: Record<string, string> = {
   "snapshot.create": "Usage: snapshot.create vmid [snapshotName] [snapshotDescription] [includeMemory] [quiesced]",
@@ -128,7 +128,7 @@ export class VimCmd {
       case "vmsvc/get.summary": {
         const vm = this.#vm(rest[0]);
         const ds = this.host.datastoreOf(vm);
-        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : new Date(vm.bootTimeMs).toISOString()), this.#renderOptions)}`);
+        out.push(`Listsummary:\n\n${renderVimObject(vmSummary(vm, ds, 0, vm.bootTimeMs === undefined ? undefined : vimDateTime(vm.bootTimeMs)), this.#renderOptions)}`);
         return 0;
       }
       case "vmsvc/get.config": {

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import type { DatastoreConfig } from "../config/simulator-config.js";
 import type { VmRecord } from "../host/vm-record.js";
 import { renderVimObject } from "./vim-object.js";
-import { datastoreSummaries, virtualDisks, virtualHardware, vmSummary } from "./vim-objects.js";
+import { datastoreSummaries, vimDateTime, virtualDisks, virtualHardware, vmSummary } from "./vim-objects.js";
 
 /** VCL VIM_SSH.pm ll.616–700 (ESX 4.x get.summary), leading `#` removed. */
 const GET_SUMMARY_4X = `Listsummary:
@@ -227,16 +227,20 @@ test("get.summary has every field of the 4.x sample, in order, with its types (n
   assertSubsequence(shape(withoutDynamicType(GET_SUMMARY_4X)), shape(out.split("\n")), "get.summary");
   assert.ok(out.startsWith("(vim.vm.Summary) {\n   vm = 'vim.VirtualMachine:1',\n   runtime = (vim.vm.RuntimeInfo) {\n      host = 'vim.HostSystem:ha-host',\n"));
   assert.ok(out.endsWith('   overallStatus = "green"\n}\n'));
+  // Times carry microseconds, as in the sample (`bootTime`, `timestamp`).
+  const times = [...out.matchAll(/^ +(bootTime|timestamp) = "([^"]*)"/gmu)].map((m) => `${m[1] ?? ""} ${m[2] ?? ""}`);
+  assert.deepEqual(times, ["bootTime 2010-06-08T14:26:48.658743Z", "timestamp 1970-01-01T00:00:00.000000Z"]);
+  assert.equal(vimDateTime(Date.parse("2010-06-08T14:26:48.658Z")), "2010-06-08T14:26:48.658000Z");
 });
 
 test("device.getdevices prints the 6.x sample's disk byte for byte (contentId aside) and its head", () => {
-  const disk = renderVimObject(virtualDisks(sampleVm(), DS, true)[0] ?? 0);
+  const disk = renderVimObject(virtualDisks(sampleVm(), DS, () => true)[0] ?? 0);
   // The sample's block sits at depth 2 and ends with "}," (not the last device).
   const golden = `${DEVICES_6X_DISK.split("\n").map((l) => l.slice(6)).join("\n").replace(/,$/u, "")}\n`;
   const masked = (s: string): string => s.replace(/contentId = "[0-9a-f]{32}"/u, 'contentId = "<32 hex>"');
   assert.equal(masked(disk), masked(golden));
   assert.match(disk, /contentId = "[0-9a-f]{32}"/u);
-  const hw = renderVimObject(virtualHardware(sampleVm(), DS, true));
+  const hw = renderVimObject(virtualHardware(sampleVm(), DS, () => true));
   assert.ok(hw.startsWith(DEVICES_6X_HEAD), hw.slice(0, 300));
   // The simulator's controller is a PVSCSI one; apart from its type it has the sample's fields, in order.
   const controller = shape(DEVICES_6X_CONTROLLER.split("\n")).slice(1);

@@ -25,6 +25,11 @@ export function hardwareVersionLabel(version: number): string {
   return `vmx-${String(version).padStart(2, "0")}`;
 }
 
+/** A time as vim-cmd prints it: UTC with microseconds, `2010-06-08T14:26:48.658743Z` (esxi-facts 1.4, 1.9). */
+export function vimDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/u, ".$1000Z");
+}
+
 export function kbWithSeparators(kb: number): string {
   return `${kb.toLocaleString("en-US")} KB`;
 }
@@ -59,7 +64,8 @@ function diskBacking(bracketFile: string, dsUuid: string, disk: DiskRecord, pare
   ]);
 }
 
-export function virtualDisks(vm: VmRecord, ds: DatastoreConfig, seSparse: boolean): VimValue[] {
+/** `seSparse` tells, per disk, whether its deltas are seSparse (else vmfsSparse, the API's `redoLogFormat`). */
+export function virtualDisks(vm: VmRecord, ds: DatastoreConfig, seSparse: (disk: DiskRecord) => boolean): VimValue[] {
   const folder = vm.folder;
   return vm.disks.map((disk, i) => {
     const files = [disk.baseFile, ...disk.deltas];
@@ -67,7 +73,7 @@ export function virtualDisks(vm: VmRecord, ds: DatastoreConfig, seSparse: boolea
     // CBT: `<epoch uuid>/<sequence>` (esxi-facts 1.5/3), the sequence growing with the guest's writes.
     if (vm.cbt) disk.changeEpoch ??= vmxUuid("52");
     files.forEach((f, level) => {
-      const format = level === 0 ? undefined : seSparse ? "seSparseFormat" : "redoLogFormat";
+      const format = level === 0 ? undefined : seSparse(disk) ? "seSparseFormat" : "redoLogFormat";
       const seq = level === files.length - 1 ? (disk.changeSeq ?? 0) : (disk.levelSeqs?.[level] ?? 0);
       const changeId = vm.cbt ? `${disk.changeEpoch ?? ""}/${seq}` : undefined;
       backing = diskBacking(`[${ds.name}] ${folder}/${f}`, ds.uuid, disk, backing, format, { contentId: contentId(disk, f, seq), changeId });
@@ -100,7 +106,7 @@ export function virtualDisks(vm: VmRecord, ds: DatastoreConfig, seSparse: boolea
   });
 }
 
-export function virtualHardware(vm: VmRecord, ds: DatastoreConfig, seSparse: boolean): VimValue {
+export function virtualHardware(vm: VmRecord, ds: DatastoreConfig, seSparse: (disk: DiskRecord) => boolean): VimValue {
   const controllers = [...new Set(vm.disks.map((d) => d.slot.split(":")[0] ?? ""))].filter((c) => c.startsWith("scsi"));
   const ctrlObjs = controllers.map((c) => {
     const n = Number(c.slice(4));
@@ -196,7 +202,7 @@ export function vmSummary(vm: VmRecord, ds: DatastoreConfig, committedBytes: num
         ["committed", committedBytes],
         ["uncommitted", Math.max(0, total - committedBytes)],
         ["unshared", committedBytes],
-        ["timestamp", vim.str(new Date(0).toISOString())],
+        ["timestamp", vim.str(vimDateTime(0))],
       ]),
     ],
     // quickStats sits between storage and overallStatus in the 4.x sample; its fields here are the API's
@@ -216,7 +222,7 @@ export function vmSummary(vm: VmRecord, ds: DatastoreConfig, committedBytes: num
   ]);
 }
 
-export function vmConfigInfo(vm: VmRecord, ds: DatastoreConfig, seSparse: boolean): VimValue {
+export function vmConfigInfo(vm: VmRecord, ds: DatastoreConfig, seSparse: (disk: DiskRecord) => boolean): VimValue {
   return vim.obj("vim.vm.ConfigInfo", [
     ["changeVersion", vim.str("")],
     ["modified", vim.str("1970-01-01T00:00:00Z")],

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { ToolResult } from "../host-tools.js";
 import type { HostState } from "../host/host-state.js";
 import { flatFileOf } from "../host/disk-file-names.js";
+import { diskUuid } from "../host/vm-identity.js";
 import { overlayDelta } from "../host/delta-extent.js";
 import { PathOutsideDatastoreError, type ResolvedPath } from "../host/sandbox-paths.js";
 import { parseDescriptor, renderBaseDescriptor } from "../host/vmdk-descriptor.js";
@@ -218,7 +219,6 @@ export class Vmkfstools {
     await (await open(flat, "wx")).close();
     await truncate(flat, size);
     const cid = randomBytes(4).toString("hex");
-    const uuidBytes = [...randomBytes(14)].map((b) => b.toString(16).padStart(2, "0"));
     await writeFile(
       target.real,
       renderBaseDescriptor({
@@ -227,7 +227,7 @@ export class Vmkfstools {
         flatFile: flatName,
         thin: format === "thin",
         adapterType: adapterType === "lsilogic" || adapterType === "buslogic" || adapterType === "ide" || adapterType === "pvscsi" ? adapterType : "lsilogic",
-        uuid: `60 00 ${uuidBytes.slice(0, 6).join(" ")}-${uuidBytes.slice(6).join(" ")}`,
+        uuid: diskUuid(),
         longContentId: `${randomBytes(12).toString("hex")}${cid}`,
         hardwareVersion: 14,
       }),
