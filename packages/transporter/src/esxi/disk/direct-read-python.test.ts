@@ -79,6 +79,37 @@ describe("direct reads on the host (DiskFile)", () => {
     assert.match(read.stderr, new RegExp(`^esxbackup-read: the file ends at byte ${bytes.length}, before byte ${10 * 1024 * 1024}`, "u"));
   });
 
+  it("blocks that start with zeros are told from zero blocks, directly read or not, by the hash script and the fingerprinting reader", () => {
+    // Zeros then data at the end, 16 zeros then data, 15 zeros then data, a zero block, and a zero tail shorter than the probe.
+    const file = Buffer.alloc(4 * BLOCK + 5);
+    file.fill(0xab, 16, BLOCK);
+    file[2 * BLOCK - 1] = 1;
+    file.fill(0xcd, 3 * BLOCK + 15, 4 * BLOCK);
+    const zeros = join(dir, "zeros-flat.vmdk");
+    writeFileSync(zeros, file);
+    // Offset 0 is read directly; offset 1000 is not aligned, so every read of it goes through the ordinary descriptor.
+    for (const offset of [0, 1000]) {
+      const hash = python(BLOCK_HASH_PYTHON_SCRIPT, [zeros, "sha1", String(offset), String(file.length - offset), String(BLOCK)]);
+      assert.equal(hash.status, 0, hash.stderr);
+      assert.equal(hash.stdout.toString("utf8"), expectedLines(file, offset, file.length - offset, BLOCK), `from ${offset}`);
+    }
+    const read = python(DISK_READ_PYTHON_SCRIPT, [zeros, "sha1", String(BLOCK)], `0 ${file.length}\n`);
+    assert.equal(read.status, 0, read.stderr);
+    const records: Buffer[] = [];
+    const sent: Buffer[] = [];
+    for (let at = 0; at < file.length; at += BLOCK) {
+      const block = file.subarray(at, Math.min(at + BLOCK, file.length));
+      if (block.every((byte) => byte === 0)) {
+        records.push(Buffer.concat([Buffer.from("Z"), Buffer.alloc(20)]));
+      } else {
+        records.push(Buffer.concat([Buffer.from("D"), createHash("sha1").update(block).digest()]));
+        sent.push(block);
+      }
+    }
+    assert.equal(sent.length, 3, "three blocks hold data");
+    assert.ok(read.stdout.equals(Buffer.concat([...records, ...sent])));
+  });
+
   it("a file of whole sectors read past its end: the bytes it has, never what the buffer held before", () => {
     const sectors = join(dir, "sectors-flat.vmdk");
     const size = 1024 * 1024 + 8192;

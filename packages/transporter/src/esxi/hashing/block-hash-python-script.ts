@@ -43,6 +43,7 @@ def main(argv):
     if offset < 0 or length <= 0 or block <= 0:
         fail(2, "OFFSET must be >= 0, LENGTH and BLOCK > 0")
     zero = bytes(block)
+    new_hash = getattr(hashlib, algorithm)
     out = sys.stdout.buffer
     lines = []
     step = max(block, READ_BYTES // block * block)
@@ -61,7 +62,8 @@ def main(argv):
             if zero_at(data, at, size, zero):
                 lines.append(b"Z")
             else:
-                lines.append(hashlib.new(algorithm, data[at:at + size]).hexdigest().encode("ascii"))
+                # A view of the read's buffer: hashed where it lies, not copied out.
+                lines.append(new_hash(data[at:at + size]).hexdigest().encode("ascii"))
             if len(lines) >= 1024:
                 out.write(b"\n".join(lines) + b"\n")
                 lines = []
