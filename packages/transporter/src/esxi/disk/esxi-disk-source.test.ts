@@ -14,7 +14,7 @@ import { startTestHost } from "../testing/simulated-esxi-host.js";
 import type { TestHost } from "../testing/simulated-esxi-host.js";
 import { DISK_READ_PYTHON_SCRIPT } from "./disk-read-python-script.js";
 import { DiskReadShortError } from "./disk-read-errors.js";
-import { EsxiDiskSource } from "./esxi-disk-source.js";
+import { EsxiDiskSource, HASH_PIECE_LINES } from "./esxi-disk-source.js";
 import type { EsxiDiskSourceOptions } from "./esxi-disk-source.js";
 
 const KIB = 1024;
@@ -370,7 +370,7 @@ describe("EsxiDiskSource on a simulated host", () => {
   });
 
   describe("fingerprints read as the host prints them", () => {
-    // 2,050 blocks of 4 KiB: the host's script prints them 1024 at a time.
+    // 2,050 blocks of 4 KiB: the host's script prints them HASH_PIECE_LINES at a time.
     const block = 4 * KIB;
     const big = Buffer.concat([randomBytes(4 * MIB), Buffer.alloc(2 * MIB), randomBytes(2 * MIB + 8 * KIB)]);
     const bigPath = "/vmfs/volumes/datastore1/read test/pieces-flat.vmdk";
@@ -405,7 +405,7 @@ describe("EsxiDiskSource on a simulated host", () => {
       assert.equal(next, big.length);
     };
 
-    it("one command's output is handed on in pieces of at least 1024 blocks before it ends", async () => {
+    it("one command's output is handed on in pieces of at least HASH_PIECE_LINES blocks before it ends", async () => {
       const disk = await source({ path: bigPath, sizeBytes: big.length, channels: 1 });
       // The host's output (about 64 KB) paced over about 2 s, as a disk's hashing spreads it: unpaced, it can
       // all be waiting in the stream by the time this process reads it, and then it is one piece by design.
@@ -419,7 +419,7 @@ describe("EsxiDiskSource on a simulated host", () => {
       const { pieces, hex } = found;
       assert.equal(hex, expected());
       assert.ok(pieces.length >= 2, `${pieces.length} piece(s)`);
-      for (const piece of pieces.slice(0, -1)) assert.ok(piece.lengthBytes >= 1024 * block, `a piece of ${piece.lengthBytes} bytes`);
+      for (const piece of pieces.slice(0, -1)) assert.ok(piece.lengthBytes >= HASH_PIECE_LINES * block, `a piece of ${piece.lengthBytes} bytes`);
       coverOnce(pieces);
     });
 

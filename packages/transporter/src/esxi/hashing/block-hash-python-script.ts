@@ -8,7 +8,7 @@
  * Arguments: PATH ALGORITHM OFFSET LENGTH BLOCK. Output: one line per block, in order, the lowercase hex
  * digest of the block's bytes, or `Z` when every byte is zero (such a block is then never read over the
  * wire). Exit status 0 after the last line; 2 on bad arguments or an unreadable file, 3 when the file ends
- * before OFFSET+LENGTH, each with one `esxbackup-hash: …` line on stderr. Lines are written 1024 at a time
+ * before OFFSET+LENGTH, each with one `esxbackup-hash: …` line on stderr. Lines are written 256 at a time
  * as they are made, so the transporter can use them while the rest is hashed (docs/adr/0028). The file is
  * read 8 MiB at a time, directly where the host allows it (`DiskFile`, docs/adr/0037).
  */
@@ -64,7 +64,7 @@ def main(argv):
             else:
                 # A view of the read's buffer: hashed where it lies, not copied out.
                 lines.append(new_hash(data[at:at + size]).hexdigest().encode("ascii"))
-            if len(lines) >= 1024:
+            if len(lines) >= 256:
                 out.write(b"\n".join(lines) + b"\n")
                 lines = []
         done += want
