@@ -160,10 +160,7 @@ export class PointWriter {
       }
       await metadata.flush();
       const refused = await condition;
-      if (refused !== undefined) {
-        await this.abort();
-        throw new PublishConditionFailed(refused.error);
-      }
+      if (refused !== undefined) throw new PublishConditionFailed(refused.error);
       const point: RecoveryPoint = {
         pointId: this.pointId,
         createdAt: repository.clock.now(),
@@ -199,8 +196,8 @@ export class PointWriter {
       await this.#lock.release();
       return point;
     } catch (error) {
-      if (error instanceof PublishConditionFailed) throw error.reason;
       await this.abort();
+      if (error instanceof PublishConditionFailed) throw error.reason;
       if (error instanceof EsxbackupError) throw error;
       throw new RepositoryFileError("io", store.locate(manifestKey(this.pointId)), `publishing point failed: ${String(error)}`, { cause: error });
     }

@@ -29,7 +29,7 @@ export class SnapshotDeltas {
     const parent = currentDescriptor(disk);
     const descriptor = nextDeltaDescriptor(disk.baseFile, new Set(await readdir(dir)));
     const extent = join(dir, this.layout.deltaExtentOf(vm, disk, descriptor));
-    const parentCid = parent === disk.baseFile ? disk.cid : parseDescriptor(await readFile(join(dir, parent), "utf8")).cid;
+    const parentCid = await cidOf(dir, disk, parent);
     const running = vm.powerState === "poweredOn";
     if (running) {
       await this.locks.lock(extent);
@@ -102,7 +102,7 @@ export class SnapshotDeltas {
     const next = disk.deltas[index - 1];
     if (next !== undefined) {
       const parentDescriptor = index - 2 < 0 ? disk.baseFile : (disk.deltas[index - 2] ?? disk.baseFile);
-      const parentCid = parentDescriptor === disk.baseFile ? disk.cid : parseDescriptor(await readFile(join(dir, parentDescriptor), "utf8")).cid;
+      const parentCid = await cidOf(dir, disk, parentDescriptor);
       const text = await readFile(join(dir, next), "utf8");
       await writeFile(
         join(dir, next),
@@ -110,4 +110,9 @@ export class SnapshotDeltas {
       );
     }
   }
+}
+
+/** The CID of one descriptor of the disk's chain: the base's is kept in the disk's record, a delta's in its file. */
+async function cidOf(dir: string, disk: DiskRecord, descriptor: string): Promise<string> {
+  return descriptor === disk.baseFile ? disk.cid : parseDescriptor(await readFile(join(dir, descriptor), "utf8")).cid;
 }
