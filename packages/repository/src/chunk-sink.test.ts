@@ -4,6 +4,7 @@ import { ManualClock } from "@esxbackup/domain";
 import type { ChunkDigest } from "@esxbackup/domain";
 import { ChunkSink } from "./chunk-sink.js";
 import { FixedIndex } from "./fixed-index.js";
+import type { WriteBatch } from "./blob-store.js";
 import { MemoryBlobStore } from "./memory-blob-store.js";
 import { chunkKey } from "./repository-layout.js";
 
@@ -75,5 +76,107 @@ describe("ChunkSink claims", () => {
   it("storing a chunk nobody claimed is a programming error", async () => {
     const sink = new ChunkSink(new MemoryBlobStore(), new ManualClock(new Date("2026-01-01T00:00:00Z")));
     await assert.rejects(sink.store(DIGEST, Buffer.from("x")), /was not claimed/);
+  });
+});
+
+/** A memory store whose batches log what each flush made durable (empty flushes left out), and can hold or fail their flushes. */
+class WatchedFlushStore extends MemoryBlobStore {
+  readonly flushed: string[][] = [];
+  #held: { release: () => void; promise: Promise<void> } | undefined;
+  #failNext: Error | undefined;
+
+  holdFlushes(): () => void {
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.#held = { release, promise };
+    return () => {
+      this.#held = undefined;
+      release();
+    };
+  }
+
+  failNextFlush(error: Error): void {
+    this.#failNext = error;
+  }
+
+  override batch(): WriteBatch {
+    const inner = super.batch();
+    let pending: string[] = [];
+    return {
+      write: async (key, data) => {
+        await inner.write(key, data);
+        pending.push(key);
+      },
+      flush: async () => {
+        const keys = pending;
+        pending = [];
+        await this.#held?.promise;
+        const failure = this.#failNext;
+        this.#failNext = undefined;
+        if (failure !== undefined) throw failure;
+        await inner.flush();
+        if (keys.length > 0) this.flushed.push(keys);
+      },
+      discard: () => inner.discard(),
+    };
+  }
+}
+
+const digestOf = (n: number): ChunkDigest => n.toString(16).padStart(64, "0") as ChunkDigest;
+
+describe("ChunkSink flush windows by age", () => {
+  it("a window whose oldest chunk is flushAfterMs old is flushed in the background, without waiting for its size", async () => {
+    const store = new WatchedFlushStore();
+    const clock = new ManualClock();
+    const sink = new ChunkSink(store, clock, { flushAfterMs: 2000 });
+    const release = store.holdFlushes();
+    await sink.put(digestOf(1), Buffer.from("one"), 3);
+    clock.advance(1999);
+    await sink.put(digestOf(2), Buffer.from("two"), 3);
+    assert.equal(sink.flushing, false, "the window is not yet 2 s old");
+    clock.advance(1);
+    await sink.put(digestOf(3), Buffer.from("three"), 5);
+    assert.equal(sink.flushing, true, "its oldest chunk is 2 s old: the window is being flushed");
+    // The store does not wait for that flush: the next chunk goes into the next window.
+    await sink.put(digestOf(4), Buffer.from("four"), 4);
+    release();
+    await sink.flush();
+    assert.deepEqual(store.flushed, [[chunkKey(digestOf(1)), chunkKey(digestOf(2)), chunkKey(digestOf(3))], [chunkKey(digestOf(4))]]);
+  });
+
+  it("the next window's age counts from its own first chunk", async () => {
+    const store = new WatchedFlushStore();
+    const clock = new ManualClock();
+    const sink = new ChunkSink(store, clock, { flushAfterMs: 2000 });
+    await sink.put(digestOf(1), Buffer.from("one"), 3);
+    clock.advance(5000);
+    await sink.put(digestOf(2), Buffer.from("two"), 3);
+    assert.equal(sink.flushing, true);
+    await sink.flush();
+    clock.advance(1000);
+    await sink.put(digestOf(3), Buffer.from("three"), 5);
+    clock.advance(1500);
+    await sink.put(digestOf(4), Buffer.from("four"), 4);
+    assert.equal(sink.flushing, false, "chunk 3 is only 1.5 s old");
+    await sink.flush();
+    assert.deepEqual(store.flushed, [[chunkKey(digestOf(1)), chunkKey(digestOf(2))], [chunkKey(digestOf(3)), chunkKey(digestOf(4))]]);
+  });
+
+  it("a background flush that fails fails the next store and the final flush, and no later chunk is written", async () => {
+    const store = new WatchedFlushStore();
+    const clock = new ManualClock();
+    const sink = new ChunkSink(store, clock, { flushAfterMs: 2000 });
+    await sink.put(digestOf(1), Buffer.from("one"), 3);
+    clock.advance(2000);
+    const release = store.holdFlushes();
+    store.failNextFlush(new Error("EIO: fsync failed"));
+    await sink.put(digestOf(2), Buffer.from("two"), 3);
+    assert.equal(sink.flushing, true);
+    release();
+    await assert.rejects(sink.flush(), /EIO: fsync failed/);
+    assert.equal((await sink.claim(digestOf(3), 5)).supply, true);
+    await assert.rejects(sink.store(digestOf(3), Buffer.from("three")), /EIO: fsync failed/);
+    assert.deepEqual(store.flushed, [], "nothing was made durable");
+    assert.equal(await store.stat(chunkKey(digestOf(3))), undefined);
   });
 });

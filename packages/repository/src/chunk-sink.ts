@@ -1,9 +1,10 @@
 /**
  * Where one writer's chunks go. Each distinct chunk is stored once: a chunk already in the repository is
  * touched (its mtime renewed, so gc sees it in use) instead of written; a new one is written through a
- * `WriteBatch` and becomes durable at the next flush. Flushes happen every `flushEveryBytes` and always
- * before the point is published. Chunks taken over from the base point are touched only when asked
- * (`touchTakenOver`): in a version-2 repository gc keeps them through the writer lock instead. Just before
+ * `WriteBatch` and becomes durable at the next flush. Flushes happen every `flushEveryBytes`, once the
+ * oldest chunk not yet durable is `flushAfterMs` old, and always before the point is published. Chunks
+ * taken over from the base point are touched only when asked (`touchTakenOver`): in a version-2
+ * repository gc keeps them through the writer lock instead. Just before
  * publishing, the writer confirms from its indexes that no chunk the point references was removed
  * meanwhile (docs/repository-format.md §9). Only chunks in flight or written since the last flush are
  * remembered, so memory does not grow with the disk.
@@ -43,6 +44,13 @@ export const emptyWriteStats = (): WriteStats => ({
 const SETTLED = Promise.resolve();
 const CONFIRM_SLICE_CHUNKS = 4096;
 const DEFAULT_FLUSH_EVERY_BYTES = 256 * 1024 * 1024;
+/**
+ * A backup that stores little (an incremental: a few hundred chunks over its whole run) never fills a
+ * window, so without an age limit every fsync, rename and folder fsync would wait for the end, where they
+ * hold up publishing: seconds on a slow disk or a NAS share, where each is a round trip. A first backup
+ * fills its windows by size long before this.
+ */
+const DEFAULT_FLUSH_AFTER_MS = 2000;
 const TOUCH_PARALLELISM = 64;
 
 export class ChunkSink {
@@ -51,6 +59,9 @@ export class ChunkSink {
   readonly #clock: Clock;
   readonly #batch: WriteBatch;
   readonly #flushEveryBytes: number;
+  readonly #flushAfterMs: number;
+  /** When the oldest chunk not yet being flushed was written (clock ms); undefined when there is none. */
+  #windowOpenedMs: number | undefined;
   /**
    * Every chunk this writer has stored or reused, with the promise of that being done: `SETTLED` once it
    * is, so a chunk costs one map entry, not a promise and its callbacks (a disk has millions of chunks).
@@ -67,12 +78,18 @@ export class ChunkSink {
 
   readonly #touchTakenOver: boolean;
 
-  constructor(store: BlobStore, clock: Clock, options: { flushEveryBytes?: number; touchTakenOver?: boolean } = {}) {
+  constructor(store: BlobStore, clock: Clock, options: { flushEveryBytes?: number; flushAfterMs?: number; touchTakenOver?: boolean } = {}) {
     this.#store = store;
     this.#touchTakenOver = options.touchTakenOver ?? true;
     this.#clock = clock;
     this.#batch = store.batch();
     this.#flushEveryBytes = options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES;
+    this.#flushAfterMs = options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
+  }
+
+  /** Whether a window is being made durable now (started by size or by age). */
+  get flushing(): boolean {
+    return this.#windowFlush !== undefined;
   }
 
   /**
@@ -129,6 +146,7 @@ export class ChunkSink {
       this.stats.chunksStored += 1;
       this.#known.set(digest, SETTLED);
       this.#unflushed.push(digest);
+      this.#flushIfWindowOld();
       pending.resolve();
     } catch (error) {
       this.#failure ??= error;
@@ -169,6 +187,7 @@ export class ChunkSink {
   async flush(): Promise<void> {
     this.#throwIfFailed();
     this.#unflushedBytes = 0;
+    this.#windowOpenedMs = undefined;
     const flushed = this.#unflushed;
     this.#unflushed = [];
     this.#flushing = this.#flushing.then(() => this.#batch.flush());
@@ -222,14 +241,31 @@ export class ChunkSink {
    * flush, so however many chunks are in flight at most about two windows are lost to a crash.
    */
   async #makeRoom(bytes: number): Promise<void> {
-    while (this.#unflushedBytes >= this.#flushEveryBytes) {
-      this.#windowFlush ??= this.flush().finally(() => {
-        this.#windowFlush = undefined;
-      });
-      await this.#windowFlush;
-    }
+    while (this.#unflushedBytes >= this.#flushEveryBytes) await this.#flushWindow();
     // Reserved in the same turn as the check, so waiters woken together do not all pass at once.
     this.#unflushedBytes += bytes;
+  }
+
+  /** Starts a window's flush in the background once its oldest chunk is `flushAfterMs` old. */
+  #flushIfWindowOld(): void {
+    const now = this.#clock.now().getTime();
+    this.#windowOpenedMs ??= now;
+    if (this.#windowFlush !== undefined || now - this.#windowOpenedMs < this.#flushAfterMs) return;
+    // Nobody awaits it: its failure is kept as the writer's, and the next store, or the commit, throws it.
+    this.#flushWindow().catch(() => undefined);
+  }
+
+  /** The one flush of the current window, shared by everyone who waits for room meanwhile. */
+  #flushWindow(): Promise<void> {
+    this.#windowFlush ??= this.flush()
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+        throw error;
+      })
+      .finally(() => {
+        this.#windowFlush = undefined;
+      });
+    return this.#windowFlush;
   }
 
   #throwIfFailed(): void {
