@@ -9,9 +9,12 @@
  *   by 3 spaces, so the header fixes every width up to one (odd/even) — at most 2^5 geometries;
  * - a row is a line whose separators are blank at those places and whose cells have their shape
  *   (digits, `[ds] path`, `vmx-NN`); lines that are not rows continue the annotation above;
- * - a width is `max(label length, longest value)`: a geometry whose widths break that rule is wrong, and
- *   of the rest the one that reads the most rows is the table's (a wrong width cuts the longest value,
- *   making its row a continuation). Two readings left with as many rows and different values are refused.
+ * - the geometry that reads the most rows is the table's (a wrong width cuts the longest value, making
+ *   its row a continuation); among those, the ones whose widths are `max(label length, longest value)`
+ *   win (without this, a column followed by a cell that starts with a blank reads as well one wider).
+ *   That rule only breaks ties: a real ESXi 8.0 listing (parsers README) has a Guest OS column wider than
+ *   every value it shows, and its header fixes that width all the same. Two readings left with as many
+ *   rows and different values are refused.
  *
  * An annotation line crafted to look like a row under another geometry could still mislead this; the
  * duplicate-vmid check catches the plain copy. See docs/adr/0016.
@@ -62,6 +65,8 @@ interface Geometry {
 interface TableRead {
   readonly rows: GetAllVmsRow[];
   readonly rowCount: number;
+  /** Every width is `max(label length, longest value)`, as the layout rule of esxi-facts 1.1 has it. */
+  readonly widthsFitValues: boolean;
 }
 
 export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms"): GetAllVmsOutput {
@@ -94,7 +99,9 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
     throw unexpectedLine(source, "the rows do not line up with the columns of the header", body[0] ?? header);
   }
   const most = Math.max(...reads.map((r) => r.rowCount));
-  const best = reads.filter((r) => r.rowCount === most);
+  const mostRows = reads.filter((r) => r.rowCount === most);
+  const fitting = mostRows.filter((r) => r.widthsFitValues);
+  const best = fitting.length > 0 ? fitting : mostRows;
   const first = JSON.stringify(best[0]?.rows);
   if (best.some((r) => JSON.stringify(r.rows) !== first)) {
     throw unexpectedLine(source, "the table can be read in more than one way", header);
@@ -161,14 +168,10 @@ function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefin
       last.annotation.push(chars.join(""));
     }
   }
-  // A width is max(label, longest value). Without this, a column followed by a cell that starts with a
-  // blank (an annotation may) reads as well one character wider.
-  for (let column = 0; column < g.widths.length; column++) {
-    const longest = Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length));
-    if (longest !== g.widths[column]) return undefined;
-  }
+  const widthsFitValues = g.widths.every((width, column) => width === Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length)));
   return {
     rowCount: rows.length,
+    widthsFitValues,
     rows: rows.map(({ cells, annotation }) => {
       const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
       const m = DATASTORE_FILE.exec(file);
