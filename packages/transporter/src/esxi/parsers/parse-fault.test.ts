@@ -42,3 +42,22 @@ test("fault: a fault cut off before its closing brace is an error, not 'no fault
   assert.throws(() => parseFault(text, "vim-cmd solo/registervm"), (e: unknown) => e instanceof HostOutputError && e.source === "vim-cmd solo/registervm" && /ends inside/u.test(e.message));
   assert.throws(() => parseFault("Powering on VM:\n(vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
 });
+
+test("fault: a SystemError whose msg is empty is told by its reason (verbatim, a vpxd log in a public note: the same printer as vim-cmd's)", () => {
+  const fault = parseFault(fixtureText("fault-system-error-vpxd-verbatim.txt"));
+  assert.equal(fault?.type, "vmodl.fault.SystemError");
+  assert.equal(fault?.message, "Cannot get user info");
+});
+
+const faultWordsCases: [string, string, string | undefined][] = [
+  ["msg first", 'msg = "in msg",\n   reason = "in reason"', "in msg"],
+  ["an empty msg gives way to reason", 'msg = "",\n   reason = "in reason"', "in reason"],
+  ["a blank msg and no reason: the faultMessage texts", 'msg = "  ",\n   faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a",\n         arg = (vmodl.KeyAnyValue) [\n            (vmodl.KeyAnyValue) {\n               key = "1",\n               value = "ide0:0"\n            }\n         ],\n         message = "Device \'ide0:0\' already exists."\n      },\n      (vmodl.LocalizableMessage) {\n         key = "msg.b",\n         message = "second"\n      }\n   ]', "Device 'ide0:0' already exists.; second"],
+  ["faultMessage entries without a message", 'faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a"\n      }\n   ]', undefined],
+  ["nothing said at all", "faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>", undefined],
+];
+for (const [what, body, message] of faultWordsCases) {
+  test(`fault message: ${what}`, () => {
+    assert.equal(parseFault(`(vim.fault.GenericVmConfigFault) {\n   ${body}\n}\n`)?.message, message);
+  });
+}

@@ -6,14 +6,18 @@
  */
 import { outputLines } from "./output-lines.js";
 import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
-import { vimText, type VimValue } from "./vim-value.js";
+import { vimField, vimText, type VimValue } from "./vim-value.js";
 
 export interface VimFault {
   /** Full type as printed, e.g. `vim.fault.NotFound`, `vmodl.fault.ManagedObjectNotFound`. */
   readonly type: string;
   /** The last part of the type: `NotFound`. */
   readonly name: string;
-  /** The `msg` field; undefined when the host printed none. */
+  /**
+   * The host's words: the `msg` field, or when that is empty or absent the fault's `reason` (a
+   * `SystemError` may carry `msg = ""` and say it there), else the `message` of each `faultMessage` entry
+   * joined with "; "; undefined when the host printed none of them.
+   */
   readonly message: string | undefined;
   /** Every field as printed (`faultCause`, `obj`, `existingState`, …). */
   readonly fields: Readonly<Record<string, VimValue>>;
@@ -32,5 +36,13 @@ export function parseFault(text: string, source = "vim-cmd"): VimFault | undefin
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.
   const value = parseVimObject("\n".repeat(start) + lines.slice(start).map((l) => l.text).join("\n"), source);
   if (value.kind !== "object") return undefined;
-  return { type: value.type, name: value.type.slice(value.type.lastIndexOf(".") + 1), message: vimText(value.fields["msg"]), fields: value.fields };
+  return { type: value.type, name: value.type.slice(value.type.lastIndexOf(".") + 1), message: faultWords(value.fields), fields: value.fields };
+}
+
+/** The first of `msg`, `reason`, the `faultMessage` texts that says something. */
+function faultWords(fields: Readonly<Record<string, VimValue>>): string | undefined {
+  const list = fields["faultMessage"];
+  const messages = list?.kind === "list" ? list.items.map((item) => vimText(vimField(item, "message"))?.trim()).filter((m): m is string => m !== undefined && m !== "") : [];
+  const candidates = [vimText(fields["msg"]), vimText(fields["reason"]), messages.join("; ")];
+  return candidates.find((text): text is string => text !== undefined && text.trim() !== "");
 }
