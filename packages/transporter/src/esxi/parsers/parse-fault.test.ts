@@ -61,3 +61,32 @@ for (const [what, body, message] of faultWordsCases) {
     assert.equal(parseFault(`(vim.fault.GenericVmConfigFault) {\n   ${body}\n}\n`)?.message, message);
   });
 }
+
+test("fault: opened on the line that announces the failure (ESXi 9.0 power.on, verbatim, a public transcript) — found, with its faultMessage list and a string that ends on the next line", () => {
+  const fault = parseFault(fixtureText("fault-power-on-9.0-verbatim.txt"), "vim-cmd vmsvc/power.on 1698");
+  assert.equal(fault?.type, "vim.fault.GenericVmConfigFault");
+  assert.equal(fault?.message, "This host does not support AMD-V.");
+  const messages = fault?.fields["faultMessage"];
+  assert.ok(messages?.kind === "list");
+  assert.deepEqual(
+    messages.items.map((m) => (m.kind === "object" ? m.fields["message"] : undefined)),
+    [
+      { kind: "string", value: "This host does not support AMD-V." },
+      { kind: "string", value: "This host appears to be running in a virtual machine with VHV disabled. Ensure that VHV is enabled in the virtual machine configuration file." },
+      { kind: "string", value: "Module 'MonitorMode' power on failed.\n" },
+      { kind: "string", value: "Failed to start the virtual machine." },
+    ],
+  );
+});
+
+test("fault: the ESXi 9.0 reset failure (verbatim, same transcript) and other headings", () => {
+  const reset =
+    'Reset VM:\nReset failed: (vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>, \n   requestedState = "poweredOn", \n   existingState = "poweredOff"\n   msg = "The attempted operation cannot be performed in the current state (Powered off)."\n}\n';
+  assert.deepEqual(parseFault(reset)?.fields["existingState"], { kind: "string", value: "poweredOff" });
+  assert.equal(parseFault('Remove Snapshot:\nRemove snapshot failed: (vim.fault.NotFound) {\n   msg = "gone"\n}\n')?.name, "NotFound");
+  // Not a fault: a heading without its colon, a non-fault type, a fault type mentioned inside a value.
+  for (const text of ["Power on failed (vim.fault.NotFound) {\n}\n", "Devices: (vim.vm.VirtualHardware) {\n}\n", '   x = (vim.fault.NotFound) null,\n']) assert.equal(parseFault(text), undefined, text);
+  // A fault after a heading that is cut off is an error quoting the host's line number, as without one.
+  assert.throws(() => parseFault("Powering on VM:\nPower on failed: (vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
+});
+

@@ -3,6 +3,11 @@
  * object whose type is the fault (`(vim.fault.NotFound) { … msg = "…" }`), possibly after a line of its
  * own (`Powering on VM:`), and its exit status cannot be relied on. So every vim-cmd output is checked
  * with this first. Inner quotes of `msg` are not escaped by the host and are returned as printed.
+ *
+ * The object may also open on the line that announces the failure: an ESXi 9.0 host printed
+ * `Power on failed: (vim.fault.GenericVmConfigFault) {` and `Reset failed: (vim.fault.InvalidPowerState) {`
+ * (a public transcript, fixtures `fault-power-on-9.0-verbatim.txt`), so a fault after a heading that ends
+ * with `:` is found too.
  */
 import { outputLines } from "./output-lines.js";
 import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
@@ -24,6 +29,8 @@ export interface VimFault {
 }
 
 const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
+/** `<heading>: (type) {` — the object's opening after the text that announces the failure. */
+const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
 
 /**
  * The fault in `text`, or undefined when the output holds none. A fault that starts but cannot be read
@@ -31,12 +38,22 @@ const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
  */
 export function parseFault(text: string, source = "vim-cmd"): VimFault | undefined {
   const lines = outputLines(text, source);
-  const start = lines.findIndex((l) => opensVimObject(l.text, (type) => FAULT_TYPE.test(type)));
-  if (start < 0) return undefined;
+  const openings = lines.map((l) => faultOpening(l.text));
+  const start = openings.findIndex((o) => o !== undefined);
+  const opening = openings[start];
+  if (opening === undefined) return undefined;
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.
-  const value = parseVimObject("\n".repeat(start) + lines.slice(start).map((l) => l.text).join("\n"), source);
+  const value = parseVimObject("\n".repeat(start) + [opening, ...lines.slice(start + 1).map((l) => l.text)].join("\n"), source);
   if (value.kind !== "object") return undefined;
   return { type: value.type, name: value.type.slice(value.type.lastIndexOf(".") + 1), message: faultWords(value.fields), fields: value.fields };
+}
+
+/** The line from its fault object's opening `(vim.fault.X) {` on, or undefined when it opens none. */
+function faultOpening(line: string): string | undefined {
+  const isFault = (type: string): boolean => FAULT_TYPE.test(type);
+  if (opensVimObject(line, isFault)) return line;
+  const afterHeading = AFTER_HEADING.exec(line.trim())?.[1];
+  return afterHeading !== undefined && opensVimObject(afterHeading, isFault) ? afterHeading : undefined;
 }
 
 /** The first of `msg`, `reason`, the `faultMessage` texts that says something. */

@@ -26,6 +26,13 @@ test("getallvms: an ESXi 8.0 listing whose Guest OS column is wider than every v
   });
 });
 
+test("getallvms: an ESXi 9.0 host's vCLS system VM under `[]` with its long name (verbatim, a public transcript)", () => {
+  const name = "vCLS-6b723342-8292-1962-f970-0422f48bc6ea";
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-9.0-crx-verbatim.txt")).vms, [
+    { vmid: "1698", name, file: `[] /var/run/crx/infra/${name}/${name}.vmx`, datastore: "", vmxPath: `/var/run/crx/infra/${name}/${name}.vmx`, guestOs: "crxSys1Guest", version: "vmx-21", annotation: "" },
+  ]);
+});
+
 test("getallvms: the ESXi 6.x sample (verbatim)", () => {
   assert.deepEqual(parseGetAllVms(fixtureText("getallvms-6.x-verbatim.txt")).vms, [
     {
