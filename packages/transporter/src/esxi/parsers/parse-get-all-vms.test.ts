@@ -178,10 +178,12 @@ for (const [what, input, lineNumber] of malformed) {
   });
 }
 
-/** esxi-facts 1.1's layout rule (its Python, in TypeScript): widths in code points (of `widthsFrom`'s values), centred header, string-sorted rows. */
-function renderByFactsRule(rows: string[][], widthsFrom: string[][] = rows): string {
+/**
+ * esxi-facts 1.1's layout rule (its Python, in TypeScript): widths of `widthsFrom`'s values, in code points
+ * unless `len` counts otherwise (UTF-8 bytes, as a C program would pad), centred header, string-sorted rows.
+ */
+function renderByFactsRule(rows: string[][], widthsFrom: string[][] = rows, len: (s: string) => number = (s) => Array.from(s).length): string {
   const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
-  const len = (s: string): number => Array.from(s).length;
   const widths = labels.map((l, i) => Math.max(len(l), ...widthsFrom.map((r) => len(r[i] ?? ""))));
   const header = labels.map((l, i) => {
     const w = widths[i] ?? 0;
@@ -256,5 +258,57 @@ test("getallvms: 1000 seeded random tables laid out with a row that is then left
     readBack++;
   }
   assert.ok(readBack >= 900, `only ${readBack} of 1000 read back`);
+});
+
+test("getallvms: a host that pads by UTF-8 bytes rather than code points (not confirmed either way) is read too", () => {
+  const rows = [
+    ["3", "Сервер 名前", "[datastore1] srv/srv.vmx", "otherGuest64", "vmx-19", "Zürich"],
+    ["4", "db", "[хранилище] db/db.vmx", "otherGuest64", "vmx-19", ""],
+  ];
+  const byBytes = renderByFactsRule(rows, rows, (s) => Buffer.byteLength(s));
+  // "Сервер 名前" has 9 code points and 18 bytes: the two layouts differ.
+  assert.notEqual(byBytes, renderByFactsRule(rows));
+  for (const text of [byBytes, renderByFactsRule(rows)]) {
+    assert.deepEqual(
+      parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.datastore, v.annotation]),
+      [
+        ["3", "Сервер 名前", "datastore1", "Zürich"],
+        ["4", "db", "хранилище", ""],
+      ],
+      text,
+    );
+  }
+});
+
+test("getallvms: 500 seeded random tables with non-ASCII names, laid out in UTF-8 bytes, read back exactly or are refused — never misread", () => {
+  const random = seededRandom(0xb17e5);
+  const pick = (alphabet: string, min: number, max: number): string => {
+    const chars = Array.from(alphabet);
+    return Array.from({ length: min + random(max - min + 1) }, () => chars[random(chars.length)]).join("");
+  };
+  const nameChars = "abcXYZ019 -_[]()名üЖ€😀";
+  let readBack = 0;
+  for (let table = 0; table < 500; table++) {
+    const ids = new Set<string>();
+    while (ids.size < 1 + random(6)) ids.add(String(1 + random(130)));
+    const rows = [...ids].map((vmid) => {
+      const name = `${pick("abcXYZ名Ж", 1, 1)}${pick(nameChars, 0, 16)}`.trimEnd() || "n";
+      const datastore = pick("ds1 ():._ü名", 1, 12);
+      const annotation = Array.from({ length: random(3) }, () => pick(`${nameChars}  `, 0, 20)).join("\n").trimEnd();
+      return [vmid, name, `[${datastore}] ${name}/${name}.vmx`, pick("abcdefghijklmnop_0123456789", 1, 22), `vmx-${pick("0123456789", 1, 2)}`, annotation];
+    });
+    const text = renderByFactsRule(rows, rows, (s) => Buffer.byteLength(s));
+    const expected = [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1));
+    let read: string[][];
+    try {
+      read = parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.file, v.guestOs, v.version, v.annotation]);
+    } catch (error) {
+      assert.ok(error instanceof HostOutputError && error.problem === "the table can be read in more than one way", String(error));
+      continue;
+    }
+    assert.deepEqual(read, expected, text);
+    readBack++;
+  }
+  assert.ok(readBack >= 475, `only ${readBack} of 500 read back`);
 });
 

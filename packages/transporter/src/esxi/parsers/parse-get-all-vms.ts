@@ -19,7 +19,10 @@
  * An annotation line crafted to look like a row under another geometry could still mislead this; the
  * duplicate-vmid check catches the plain copy. See docs/adr/0016.
  *
- * Widths are counted in code points, as the host counts them. Trailing padding may be present or not.
+ * Whether the host counts widths in code points (the Python of esxi-facts 1.1) or in UTF-8 bytes (as a C
+ * program padding with printf does) is not confirmed: every sample seen is ASCII. The two differ only on
+ * rows with non-ASCII text, so both are tried and their readings pooled: a name like `Сервер 名前` lines up
+ * under one of them, and the choice above holds across both. Trailing padding may be present or not.
  * `Skipping invalid VM 'N'` lines (VMs the host could not load) are reported wherever they appear.
  */
 import { HostOutputError } from "./host-output-error.js";
@@ -56,7 +59,7 @@ const SKIPPED = /^\s*Skipping invalid VM '(\d+)'\s*$/u;
 const DATASTORE_FILE = /^\[(.*?)\] (.+)$/u;
 
 interface Geometry {
-  /** Start of each of the 6 columns, in code points. */
+  /** Start of each of the 6 columns, in the lines' units (code points or UTF-8 bytes). */
   readonly starts: readonly number[];
   /** Widths of the first 5 columns (the last column's does not matter for reading). */
   readonly widths: readonly number[];
@@ -89,11 +92,14 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
   // With no VMs only the header is printed; a blank line after it is still no VM, not a row that fails.
   if (body.every((l) => l.text.trim() === "")) return { vms: [], skippedVmids };
 
-  const lines = body.map((l) => Array.from(l.text));
   const reads: TableRead[] = [];
-  for (const geometry of candidateGeometries(header.text)) {
-    const read = readTable(geometry, lines);
-    if (read !== undefined) reads.push(read);
+  const ascii = body.every((l) => Buffer.byteLength(l.text) === l.text.length);
+  for (const units of ascii ? [codePoints] : [codePoints, utf8Bytes]) {
+    const lines = body.map((l) => units(l.text));
+    for (const geometry of candidateGeometries(header.text)) {
+      const read = readTable(geometry, lines, (cell) => units(cell).length);
+      if (read !== undefined) reads.push(read);
+    }
   }
   if (reads.length === 0) {
     throw unexpectedLine(source, "the rows do not line up with the columns of the header", body[0] ?? header);
@@ -130,6 +136,20 @@ export function parseGetAllVmsStderr(text: string, source = "vim-cmd vmsvc/getal
   return skippedVmids;
 }
 
+/** A line as the host may count it: one unit per code point. */
+function codePoints(text: string): string[] {
+  return Array.from(text);
+}
+
+/**
+ * A line as the host may count it: one unit per UTF-8 byte — a code point followed by an empty unit for
+ * each of its further bytes, so that slicing and joining units gives back whole characters, and a
+ * separator that falls inside a character is not blank.
+ */
+function utf8Bytes(text: string): string[] {
+  return Array.from(text).flatMap((c) => [c, ...Array.from({ length: Buffer.byteLength(c) - 1 }, () => "")]);
+}
+
 /** Every column geometry the centred header allows (each width is known up to one). */
 function candidateGeometries(headerText: string): Geometry[] {
   const labelStarts: number[] = [];
@@ -155,8 +175,8 @@ function candidateGeometries(headerText: string): Geometry[] {
   return out;
 }
 
-/** The table as read with one geometry, or undefined when the geometry does not fit it. */
-function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefined {
+/** The table as read with one geometry (`width` measures a cell in the lines' units), or undefined when the geometry does not fit it. */
+function readTable(g: Geometry, lines: readonly string[][], width: (cell: string) => number): TableRead | undefined {
   const rows: { cells: string[]; annotation: string[] }[] = [];
   for (const chars of lines) {
     const cells = rowCells(g, chars);
@@ -168,7 +188,7 @@ function readTable(g: Geometry, lines: readonly string[][]): TableRead | undefin
       last.annotation.push(chars.join(""));
     }
   }
-  const widthsFitValues = g.widths.every((width, column) => width === Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => Array.from(r.cells[column] ?? "").length)));
+  const widthsFitValues = g.widths.every((w, column) => w === Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => width(r.cells[column] ?? ""))));
   return {
     rowCount: rows.length,
     widthsFitValues,
