@@ -312,3 +312,14 @@ test("getallvms: 500 seeded random tables with non-ASCII names, laid out in UTF-
   assert.ok(readBack >= 475, `only ${readBack} of 500 read back`);
 });
 
+test("getallvms: a row this parser cannot place (here an empty Guest OS) is refused with its line, not dropped into the annotation above", () => {
+  const text = renderByFactsRule([
+    ["3", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", "first\nsecond"],
+    ["4", "b", "[datastore1] b/b.vmx", "", "vmx-13", ""],
+  ]);
+  assert.throws(
+    () => parseGetAllVms(text),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header" && e.line?.startsWith("4      b") === true,
+  );
+});
+

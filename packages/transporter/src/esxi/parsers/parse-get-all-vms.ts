@@ -57,6 +57,8 @@ const COLUMN_SEPARATOR = "   ";
 const HEADER = /^\s*Vmid\s+Name\s+File\s+Guest OS\s+Version\s+Annotation\s*$/u;
 const SKIPPED = /^\s*Skipping invalid VM '(\d+)'\s*$/u;
 const DATASTORE_FILE = /^\[(.*?)\] (.+)$/u;
+/** A vmid, blanks, then somewhere a ` [datastore] path` and a `vmx-NN` cell: what every row looks like. */
+const ROW_SHAPED = /^\d+ {2,}\S.* \[[^\]]*\] \S.* vmx-\d+(?: |$)/u;
 
 interface Geometry {
   /** Start of each of the 6 columns, in the lines' units (code points or UTF-8 bytes). */
@@ -68,6 +70,8 @@ interface Geometry {
 interface TableRead {
   readonly rows: GetAllVmsRow[];
   readonly rowCount: number;
+  /** Index in the body of each line read as a row; the other lines continue annotations. */
+  readonly rowLines: ReadonlySet<number>;
   /** Every width is `max(label length, longest value)`, as the layout rule of esxi-facts 1.1 has it. */
   readonly widthsFitValues: boolean;
 }
@@ -112,7 +116,13 @@ export function parseGetAllVms(text: string, source = "vim-cmd vmsvc/getallvms")
   if (best.some((r) => JSON.stringify(r.rows) !== first)) {
     throw unexpectedLine(source, "the table can be read in more than one way", header);
   }
-  const vms = best[0]?.rows ?? [];
+  const chosen = best[0];
+  const vms = chosen?.rows ?? [];
+  // A line under a row with the shape of a row of its own (a vmid, a `[datastore] path`, a `vmx-NN`) that does
+  // not line up is most likely a VM this reading cannot place: refused, rather than that VM silently dropped
+  // into the annotation above it.
+  const unplaced = body.find((l, index) => chosen?.rowLines.has(index) === false && ROW_SHAPED.test(l.text));
+  if (unplaced !== undefined) throw unexpectedLine(source, "a line shaped like a VM's row does not line up with the columns of the header", unplaced);
   const seen = new Set<string>();
   for (const [i, vm] of vms.entries()) {
     // Two rows with one vmid: an annotation line shaped like a row, or output we do not understand.
@@ -178,10 +188,12 @@ function candidateGeometries(headerText: string): Geometry[] {
 /** The table as read with one geometry (`width` measures a cell in the lines' units), or undefined when the geometry does not fit it. */
 function readTable(g: Geometry, lines: readonly string[][], width: (cell: string) => number): TableRead | undefined {
   const rows: { cells: string[]; annotation: string[] }[] = [];
-  for (const chars of lines) {
+  const rowLines = new Set<number>();
+  for (const [index, chars] of lines.entries()) {
     const cells = rowCells(g, chars);
     if (cells !== undefined) {
       rows.push({ cells, annotation: [cells[5] ?? ""] });
+      rowLines.add(index);
     } else {
       const last = rows[rows.length - 1];
       if (last === undefined) return undefined;
@@ -191,6 +203,7 @@ function readTable(g: Geometry, lines: readonly string[][], width: (cell: string
   const widthsFitValues = g.widths.every((w, column) => w === Math.max(LABELS[column]?.length ?? 0, ...rows.map((r) => width(r.cells[column] ?? ""))));
   return {
     rowCount: rows.length,
+    rowLines,
     widthsFitValues,
     rows: rows.map(({ cells, annotation }) => {
       const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
