@@ -121,6 +121,20 @@ test("getallvms: a 'Skipping invalid VM' line between two rows is reported and d
   );
 });
 
+test("getallvms: a VM whose Guest OS cell is empty is still a row", () => {
+  const text = renderByFactsRule([
+    ["3", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", ""],
+    ["4", "b", "[datastore1] b/b.vmx", "", "vmx-13", ""],
+  ]);
+  assert.deepEqual(
+    parseGetAllVms(text).vms.map((v) => [v.vmid, v.guestOs]),
+    [
+      ["3", "otherGuest"],
+      ["4", ""],
+    ],
+  );
+});
+
 test("getallvms: vmids of 4 to 6 digits (ids keep growing, esxi-facts 1.7) widen the Vmid column", () => {
   const rows = [
     ["123456", "big", "[datastore1] big/big.vmx", "otherGuest64", "vmx-19", ""],
@@ -312,14 +326,14 @@ test("getallvms: 500 seeded random tables with non-ASCII names, laid out in UTF-
   assert.ok(readBack >= 475, `only ${readBack} of 500 read back`);
 });
 
-test("getallvms: a row this parser cannot place (here an empty Guest OS) is refused with its line, not dropped into the annotation above", () => {
+test("getallvms: a row this parser cannot place (here one shifted by a blank) is refused with its line, not dropped into the annotation above", () => {
   const text = renderByFactsRule([
     ["3", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", "first\nsecond"],
-    ["4", "b", "[datastore1] b/b.vmx", "", "vmx-13", ""],
-  ]);
+    ["4", "b", "[datastore1] b/b.vmx", "otherGuest", "vmx-13", ""],
+  ]).replace("\n4      b", "\n4       b");
   assert.throws(
     () => parseGetAllVms(text),
-    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header" && e.line?.startsWith("4      b") === true,
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header" && e.line?.startsWith("4       b") === true,
   );
 });
 

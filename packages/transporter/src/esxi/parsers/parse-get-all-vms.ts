@@ -235,6 +235,6 @@ function rowCells(g: Geometry, chars: readonly string[]): string[] | undefined {
   }
   cells.push(chars.slice(g.starts[5] ?? 0).join(""));
   const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;
-  const fits = /^\d+$/u.test(vmid) && name.trim() !== "" && DATASTORE_FILE.test(file) && /^\S+$/u.test(guestOs) && /^vmx-\d+$/u.test(version);
+  const fits = /^\d+$/u.test(vmid) && name.trim() !== "" && DATASTORE_FILE.test(file) && /^\S*$/u.test(guestOs) && /^vmx-\d+$/u.test(version);
   return fits ? cells : undefined;
 }
