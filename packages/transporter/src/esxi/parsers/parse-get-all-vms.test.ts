@@ -322,5 +322,10 @@ test("getallvms: a row this parser cannot place (here one shifted by a blank) is
     () => parseGetAllVms(text),
     (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header" && e.line?.startsWith("4       b") === true,
   );
+  // A vmid aligned to the right of its column (as a source quoting a listing showed it) is no row either.
+  assert.throws(
+    () => parseGetAllVms(text.replace("\n4       b", "\n 4      b")),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header",
+  );
 });
 

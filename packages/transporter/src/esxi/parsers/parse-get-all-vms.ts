@@ -57,8 +57,8 @@ const COLUMN_SEPARATOR = "   ";
 const HEADER = /^\s*Vmid\s+Name\s+File\s+Guest OS\s+Version\s+Annotation\s*$/u;
 const SKIPPED = /^\s*Skipping invalid VM '(\d+)'\s*$/u;
 const DATASTORE_FILE = /^\[(.*?)\] (.+)$/u;
-/** A vmid, blanks, then somewhere a ` [datastore] path` and a `vmx-NN` cell: what every row looks like. */
-const ROW_SHAPED = /^\d+ {2,}\S.* \[[^\]]*\] \S.* vmx-\d+(?: |$)/u;
+/** A vmid (perhaps right-aligned), blanks, then a ` [datastore] path` and a `vmx-NN` cell: what every row looks like. */
+const ROW_SHAPED = /^ *\d+ {2,}\S.* \[[^\]]*\] \S.* vmx-\d+(?: |$)/u;
 
 interface Geometry {
   /** Start of each of the 6 columns, in the lines' units (code points or UTF-8 bytes). */
