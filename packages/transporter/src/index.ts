@@ -116,6 +116,7 @@ export { readVmDisks } from "./esxi/inventory/read-vm-disks.js";
 export { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, readHostTextFile } from "./esxi/inventory/read-host-text-file.js";
 export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
 export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
+export { HostdUnreachableError } from "./esxi/vim-cmd/hostd-unreachable-error.js";
 export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
 
 // Reading a VM's disk on a host over SSH (docs/adr/0024): the DiskSource of a frozen base extent.

@@ -102,6 +102,14 @@ test("7.0 and later end comma lines of vim objects and faults with a comma and a
   assert.equal(trimEnds(renderVimObject(hostSummary(72306, 1850), { commaSpace: true })).replace(/, $/gmu, ","), renderVimObject(hostSummary(72306, 1850)));
 });
 
+test("a fault with fields of its own matches an ESXi 9.0 host's InvalidPowerState (public transcript): no comma on msg nor on the field before it", () => {
+  const golden =
+    "(vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>, \n" +
+    '   requestedState = "poweredOn", \n   existingState = "poweredOff"\n   msg = "The attempted operation cannot be performed in the current state (Powered off)."\n}\n';
+  const fault = renderVimFault("vim.fault.InvalidPowerState", "The attempted operation cannot be performed in the current state (Powered off).", { requestedState: "poweredOn", existingState: "poweredOff" }, { commaSpace: true });
+  assert.equal(fault, golden);
+});
+
 test("a NotFound fault matches the ESXi 6.7+/8 sample", () => {
   const golden = '(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>\n   msg = "Unable to find a VM corresponding to "2""\n}\n';
   assert.equal(renderVimFault("vim.fault.NotFound", 'Unable to find a VM corresponding to "2"'), golden);

@@ -1,5 +1,7 @@
 // vmsvc/destroy and getallvms' "Skipping invalid VM" lines, both [UNCONFIRMED] on a real host and therefore
 // configurable (tools.destroyOutput, tools.invalidVmLines); these tests pin the default and each setting.
+// Also a power operation the VM's state refuses: 8.0 prints the fault on the failure line (seen on a 9.0
+// host, quoted from an 8.0-era one), 6.7 and 7.0 the 6.0/6.5 wording of esxi-facts 1.2; [UNCONFIRMED] there.
 import assert from "node:assert/strict";
 import { lstat, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,10 +14,11 @@ import { ManualScheduler } from "../host/workload.js";
 
 const MIB = 1024 * 1024;
 
-async function withHost(tools: Record<string, unknown>, body: (model: HostModel) => Promise<void>): Promise<void> {
+async function withHost(tools: Record<string, unknown>, body: (model: HostModel) => Promise<void>, esxiVersion = "7.0"): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "esxsim-inv-"));
   const config = parseHostConfig(
     {
+      esxiVersion,
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 256 * MIB }],
       vms: [
         { name: "gone", vmid: 16, disks: [{ slot: "scsi0:0", sizeBytes: MIB }] },
@@ -81,3 +84,34 @@ test("getallvms skips a VM whose .vmx is gone, on stderr by default or where con
     });
   }
 });
+
+test("a refused power operation on 8.0 prints its InvalidPowerState on the failure line, laid out as a 9.0 host's (public transcript)", async () => {
+  await withHost(
+    {},
+    async (model) => {
+      assert.deepEqual(await vimCmd(model, "vmsvc/power.on", "3"), {
+        out:
+          "Powering on VM:\n" +
+          "Power on failed: (vim.fault.InvalidPowerState) {\n" +
+          "   faultCause = (vmodl.MethodFault) null, \n" +
+          "   faultMessage = <unset>, \n" +
+          '   requestedState = "poweredOn", \n' +
+          '   existingState = "poweredOn"\n' +
+          '   msg = "The attempted operation cannot be performed in the current state (Powered on)."\n' +
+          "}\n",
+        err: "",
+        code: 1,
+      });
+      const off = await vimCmd(model, "vmsvc/power.off", "16");
+      assert.match(off.out, /^Powering off VM:\nPower off failed: \(vim\.fault\.InvalidPowerState\) \{\n[\s\S]*existingState = "poweredOff"\n {3}msg = "The attempted operation cannot be performed in the current state \(Powered off\)\."\n\}\n$/u);
+    },
+    "8.0",
+  );
+});
+
+test("a refused power operation on 6.7 and 7.0 prints the 6.0/6.5 wording", async () => {
+  for (const version of ["6.7", "7.0"]) {
+    await withHost({}, async (model) => assert.deepEqual(await vimCmd(model, "vmsvc/power.on", "3"), { out: "Powering on VM:\nPower on failed\n", err: "", code: 1 }, version), version);
+  }
+});
+

@@ -118,8 +118,18 @@ export class VimCmd {
         const target = op === "power.on" ? "poweredOn" : op === "power.off" ? "poweredOff" : "suspended";
         const allowed = op === "power.on" ? vm.powerState !== "poweredOn" : op === "power.off" ? vm.powerState !== "poweredOff" : vm.powerState === "poweredOn";
         if (!allowed) {
-          // ESXi 6.0/6.5 wording (esxi-facts 1.2); the 6.7+ wording is not confirmed.
-          out.push(`${{ "power.on": "Power on", "power.off": "Power off", "power.suspend": "Suspend" }[op] ?? ""} failed\n`);
+          const failed = `${{ "power.on": "Power on", "power.off": "Power off", "power.suspend": "Suspend" }[op] ?? ""} failed`;
+          if (this.host.config.esxiVersion === "8.0") {
+            // The fault on the failure line, as an ESXi 9.0 host printed `Power on failed: (vim.fault.…) {` and
+            // `Reset failed: (vim.fault.InvalidPowerState) {` (public transcript; `Power on failed:
+            // (vim.fault.GenericVmConfigFault)` also quoted from an 8.0-era host). 6.7 and 7.0 keep the 6.0/6.5
+            // wording of esxi-facts 1.2; both are [UNCONFIRMED] there.
+            const stateText = vm.powerState === "poweredOn" ? "Powered on" : vm.powerState === "poweredOff" ? "Powered off" : "Suspended";
+            const extra = { requestedState: target, existingState: vm.powerState };
+            out.push(`${failed}: ${renderVimFault("vim.fault.InvalidPowerState", `The attempted operation cannot be performed in the current state (${stateText}).`, extra, this.#renderOptions)}`);
+          } else {
+            out.push(`${failed}\n`);
+          }
           return this.host.config.tools.vimCmdFaultExitCode;
         }
         await this.host.setPower(vm.vmid, target);

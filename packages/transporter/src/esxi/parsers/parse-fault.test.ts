@@ -42,3 +42,51 @@ test("fault: a fault cut off before its closing brace is an error, not 'no fault
   assert.throws(() => parseFault(text, "vim-cmd solo/registervm"), (e: unknown) => e instanceof HostOutputError && e.source === "vim-cmd solo/registervm" && /ends inside/u.test(e.message));
   assert.throws(() => parseFault("Powering on VM:\n(vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
 });
+
+test("fault: a SystemError whose msg is empty is told by its reason (verbatim, a vpxd log in a public note: the same printer as vim-cmd's)", () => {
+  const fault = parseFault(fixtureText("fault-system-error-vpxd-verbatim.txt"));
+  assert.equal(fault?.type, "vmodl.fault.SystemError");
+  assert.equal(fault?.message, "Cannot get user info");
+});
+
+const faultWordsCases: [string, string, string | undefined][] = [
+  ["msg first", 'msg = "in msg",\n   reason = "in reason"', "in msg"],
+  ["an empty msg gives way to reason", 'msg = "",\n   reason = "in reason"', "in reason"],
+  ["a blank msg and no reason: the faultMessage texts", 'msg = "  ",\n   faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a",\n         arg = (vmodl.KeyAnyValue) [\n            (vmodl.KeyAnyValue) {\n               key = "1",\n               value = "ide0:0"\n            }\n         ],\n         message = "Device \'ide0:0\' already exists."\n      },\n      (vmodl.LocalizableMessage) {\n         key = "msg.b",\n         message = "second"\n      }\n   ]', "Device 'ide0:0' already exists.; second"],
+  ["faultMessage entries without a message", 'faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a"\n      }\n   ]', undefined],
+  ["nothing said at all", "faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>", undefined],
+];
+for (const [what, body, message] of faultWordsCases) {
+  test(`fault message: ${what}`, () => {
+    assert.equal(parseFault(`(vim.fault.GenericVmConfigFault) {\n   ${body}\n}\n`)?.message, message);
+  });
+}
+
+test("fault: opened on the line that announces the failure (ESXi 9.0 power.on, verbatim, a public transcript) — found, with its faultMessage list and a string that ends on the next line", () => {
+  const fault = parseFault(fixtureText("fault-power-on-9.0-verbatim.txt"), "vim-cmd vmsvc/power.on 1698");
+  assert.equal(fault?.type, "vim.fault.GenericVmConfigFault");
+  assert.equal(fault?.message, "This host does not support AMD-V.");
+  const messages = fault?.fields["faultMessage"];
+  assert.ok(messages?.kind === "list");
+  assert.deepEqual(
+    messages.items.map((m) => (m.kind === "object" ? m.fields["message"] : undefined)),
+    [
+      { kind: "string", value: "This host does not support AMD-V." },
+      { kind: "string", value: "This host appears to be running in a virtual machine with VHV disabled. Ensure that VHV is enabled in the virtual machine configuration file." },
+      { kind: "string", value: "Module 'MonitorMode' power on failed.\n" },
+      { kind: "string", value: "Failed to start the virtual machine." },
+    ],
+  );
+});
+
+test("fault: the ESXi 9.0 reset failure (verbatim, same transcript) and other headings", () => {
+  const reset =
+    'Reset VM:\nReset failed: (vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null, \n   faultMessage = <unset>, \n   requestedState = "poweredOn", \n   existingState = "poweredOff"\n   msg = "The attempted operation cannot be performed in the current state (Powered off)."\n}\n';
+  assert.deepEqual(parseFault(reset)?.fields["existingState"], { kind: "string", value: "poweredOff" });
+  assert.equal(parseFault('Remove Snapshot:\nRemove snapshot failed: (vim.fault.NotFound) {\n   msg = "gone"\n}\n')?.name, "NotFound");
+  // Not a fault: a heading without its colon, a non-fault type, a fault type mentioned inside a value.
+  for (const text of ["Power on failed (vim.fault.NotFound) {\n}\n", "Devices: (vim.vm.VirtualHardware) {\n}\n", '   x = (vim.fault.NotFound) null,\n']) assert.equal(parseFault(text), undefined, text);
+  // A fault after a heading that is cut off is an error quoting the host's line number, as without one.
+  assert.throws(() => parseFault("Powering on VM:\nPower on failed: (vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
+});
+

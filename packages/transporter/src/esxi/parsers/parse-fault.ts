@@ -3,23 +3,34 @@
  * object whose type is the fault (`(vim.fault.NotFound) { … msg = "…" }`), possibly after a line of its
  * own (`Powering on VM:`), and its exit status cannot be relied on. So every vim-cmd output is checked
  * with this first. Inner quotes of `msg` are not escaped by the host and are returned as printed.
+ *
+ * The object may also open on the line that announces the failure: an ESXi 9.0 host printed
+ * `Power on failed: (vim.fault.GenericVmConfigFault) {` and `Reset failed: (vim.fault.InvalidPowerState) {`
+ * (a public transcript, fixtures `fault-power-on-9.0-verbatim.txt`), so a fault after a heading that ends
+ * with `:` is found too.
  */
 import { outputLines } from "./output-lines.js";
 import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
-import { vimText, type VimValue } from "./vim-value.js";
+import { vimField, vimText, type VimValue } from "./vim-value.js";
 
 export interface VimFault {
   /** Full type as printed, e.g. `vim.fault.NotFound`, `vmodl.fault.ManagedObjectNotFound`. */
   readonly type: string;
   /** The last part of the type: `NotFound`. */
   readonly name: string;
-  /** The `msg` field; undefined when the host printed none. */
+  /**
+   * The host's words: the `msg` field, or when that is empty or absent the fault's `reason` (a
+   * `SystemError` may carry `msg = ""` and say it there), else the `message` of each `faultMessage` entry
+   * joined with "; "; undefined when the host printed none of them.
+   */
   readonly message: string | undefined;
   /** Every field as printed (`faultCause`, `obj`, `existingState`, …). */
   readonly fields: Readonly<Record<string, VimValue>>;
 }
 
 const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
+/** `<heading>: (type) {` — the object's opening after the text that announces the failure. */
+const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
 
 /**
  * The fault in `text`, or undefined when the output holds none. A fault that starts but cannot be read
@@ -27,10 +38,28 @@ const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
  */
 export function parseFault(text: string, source = "vim-cmd"): VimFault | undefined {
   const lines = outputLines(text, source);
-  const start = lines.findIndex((l) => opensVimObject(l.text, (type) => FAULT_TYPE.test(type)));
-  if (start < 0) return undefined;
+  const openings = lines.map((l) => faultOpening(l.text));
+  const start = openings.findIndex((o) => o !== undefined);
+  const opening = openings[start];
+  if (opening === undefined) return undefined;
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.
-  const value = parseVimObject("\n".repeat(start) + lines.slice(start).map((l) => l.text).join("\n"), source);
+  const value = parseVimObject("\n".repeat(start) + [opening, ...lines.slice(start + 1).map((l) => l.text)].join("\n"), source);
   if (value.kind !== "object") return undefined;
-  return { type: value.type, name: value.type.slice(value.type.lastIndexOf(".") + 1), message: vimText(value.fields["msg"]), fields: value.fields };
+  return { type: value.type, name: value.type.slice(value.type.lastIndexOf(".") + 1), message: faultWords(value.fields), fields: value.fields };
+}
+
+/** The line from its fault object's opening `(vim.fault.X) {` on, or undefined when it opens none. */
+function faultOpening(line: string): string | undefined {
+  const isFault = (type: string): boolean => FAULT_TYPE.test(type);
+  if (opensVimObject(line, isFault)) return line;
+  const afterHeading = AFTER_HEADING.exec(line.trim())?.[1];
+  return afterHeading !== undefined && opensVimObject(afterHeading, isFault) ? afterHeading : undefined;
+}
+
+/** The first of `msg`, `reason`, the `faultMessage` texts that says something. */
+function faultWords(fields: Readonly<Record<string, VimValue>>): string | undefined {
+  const list = fields["faultMessage"];
+  const messages = list?.kind === "list" ? list.items.map((item) => vimText(vimField(item, "message"))?.trim()).filter((m): m is string => m !== undefined && m !== "") : [];
+  const candidates = [vimText(fields["msg"]), vimText(fields["reason"]), messages.join("; ")];
+  return candidates.find((text): text is string => text !== undefined && text.trim() !== "");
 }

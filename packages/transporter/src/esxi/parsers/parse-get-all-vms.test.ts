@@ -12,6 +12,27 @@ test("getallvms: the ESXi 8 sample (esxi-facts 1.1, verbatim, trailing spaces tr
   });
 });
 
+test("getallvms: an ESXi 8.0 listing whose Guest OS column is wider than every value shown (verbatim, a public Go test file's `sampleGetAllVMs`, 'captured from a real ESXi 8.0 host')", () => {
+  // Its header centres "Guest OS" in 22 columns, its longest guest id has 17: the header decides the width.
+  const row = (vmid: string, name: string, datastore: string, vmxPath: string, guestOs: string, version: string) => ({ vmid, name, file: `[${datastore}] ${vmxPath}`, datastore, vmxPath, guestOs, version, annotation: "" });
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-8.0-nfs-verbatim.txt")), {
+    vms: [
+      row("10", "_solaris11.4cbe.50", "192.168.2.203_nvme_nfs", "solaris11.4cbe/solaris11.4cbe.vmx", "solaris11_64Guest", "vmx-19"),
+      row("25", "test.sbb.47", "nfs2", "test/test.vmx", "solaris11_64Guest", "vmx-14"),
+      row("5", "dummy delay", "local_datastore", "dummy delay/dummy delay.vmx", "otherLinuxGuest", "vmx-20"),
+      row("8", "omnisan-203", "local_datastore", "omnisan/omnisan.vmx", "solaris11_64Guest", "vmx-20"),
+    ],
+    skippedVmids: [],
+  });
+});
+
+test("getallvms: an ESXi 9.0 host's vCLS system VM under `[]` with its long name (verbatim, a public transcript)", () => {
+  const name = "vCLS-6b723342-8292-1962-f970-0422f48bc6ea";
+  assert.deepEqual(parseGetAllVms(fixtureText("getallvms-9.0-crx-verbatim.txt")).vms, [
+    { vmid: "1698", name, file: `[] /var/run/crx/infra/${name}/${name}.vmx`, datastore: "", vmxPath: `/var/run/crx/infra/${name}/${name}.vmx`, guestOs: "crxSys1Guest", version: "vmx-21", annotation: "" },
+  ]);
+});
+
 test("getallvms: the ESXi 6.x sample (verbatim)", () => {
   assert.deepEqual(parseGetAllVms(fixtureText("getallvms-6.x-verbatim.txt")).vms, [
     {
@@ -100,6 +121,20 @@ test("getallvms: a 'Skipping invalid VM' line between two rows is reported and d
   );
 });
 
+test("getallvms: a VM whose Guest OS cell is empty is still a row", () => {
+  const text = renderByFactsRule([
+    ["3", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", ""],
+    ["4", "b", "[datastore1] b/b.vmx", "", "vmx-13", ""],
+  ]);
+  assert.deepEqual(
+    parseGetAllVms(text).vms.map((v) => [v.vmid, v.guestOs]),
+    [
+      ["3", "otherGuest"],
+      ["4", ""],
+    ],
+  );
+});
+
 test("getallvms: vmids of 4 to 6 digits (ids keep growing, esxi-facts 1.7) widen the Vmid column", () => {
   const rows = [
     ["123456", "big", "[datastore1] big/big.vmx", "otherGuest64", "vmx-19", ""],
@@ -157,11 +192,13 @@ for (const [what, input, lineNumber] of malformed) {
   });
 }
 
-/** esxi-facts 1.1's layout rule (its Python, in TypeScript): widths in code points, centred header, string-sorted rows. */
-function renderByFactsRule(rows: string[][]): string {
+/**
+ * esxi-facts 1.1's layout rule (its Python, in TypeScript): widths of `widthsFrom`'s values, in code points
+ * unless `len` counts otherwise (UTF-8 bytes, as a C program would pad), centred header, string-sorted rows.
+ */
+function renderByFactsRule(rows: string[][], widthsFrom: string[][] = rows, len: (s: string) => number = (s) => Array.from(s).length): string {
   const labels = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"];
-  const len = (s: string): number => Array.from(s).length;
-  const widths = labels.map((l, i) => Math.max(len(l), ...rows.map((r) => len(r[i] ?? ""))));
+  const widths = labels.map((l, i) => Math.max(len(l), ...widthsFrom.map((r) => len(r[i] ?? ""))));
   const header = labels.map((l, i) => {
     const w = widths[i] ?? 0;
     const left = Math.floor((w - len(l)) / 2);
@@ -200,3 +237,95 @@ test("getallvms: 1000 seeded random tables laid out by the documented rule read 
     }
   }
 });
+
+/** Random rows for the seeded tests: names, datastores and annotations drawn from `chars`, vmids distinct. */
+function randomRows(random: (n: number) => number, options: { rows: number; chars: string; firstChars: string; datastoreChars: string }): string[][] {
+  const pick = (alphabet: string, min: number, max: number): string => {
+    const chars = Array.from(alphabet);
+    return Array.from({ length: min + random(max - min + 1) }, () => chars[random(chars.length)]).join("");
+  };
+  const ids = new Set<string>();
+  while (ids.size < options.rows) ids.add(String(1 + random(130)));
+  return [...ids].map((vmid) => {
+    const name = `${pick(options.firstChars, 1, 1)}${pick(options.chars, 0, 18)}`.trimEnd() || "n";
+    const annotation = Array.from({ length: random(4) }, () => pick(`${options.chars}   `, 0, 26)).join("\n").trimEnd();
+    return [vmid, name, `[${pick(options.datastoreChars, 1, 14)}] ${name}/${name}.vmx`, pick("abcdefghijklmnop_0123456789", 1, 22), `vmx-${pick("0123456789", 1, 3)}`, annotation];
+  });
+}
+
+/**
+ * Whether `text` read back as `rows` (in the host's string order); false when it was refused as readable
+ * two ways (an annotation that starts with blanks after a column wider than its values). Anything else —
+ * another refusal, or rows read differently — fails the test.
+ */
+function readsBackUnlessAmbiguous(text: string, rows: string[][]): boolean {
+  let read: string[][];
+  try {
+    read = parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.file, v.guestOs, v.version, v.annotation]);
+  } catch (error) {
+    assert.ok(error instanceof HostOutputError && error.problem === "the table can be read in more than one way", String(error));
+    return false;
+  }
+  assert.deepEqual(read, [...rows].sort((a, b) => ((a[0] ?? "") < (b[0] ?? "") ? -1 : 1)), text);
+  return true;
+}
+
+test("getallvms: 1000 seeded random tables laid out with a row that is then left out read the other rows exactly, or are refused — never misread", () => {
+  // A column as wide as a value no longer listed (the ESXi 8.0 listing above): the header alone fixes it.
+  const random = seededRandom(0x5eed0b0e);
+  let readBack = 0;
+  for (let table = 0; table < 1000; table++) {
+    const rows = randomRows(random, { rows: 2 + random(6), chars: "abcXYZ019 -_[]()\"'$;名ü", firstChars: " abcXYZ名", datastoreChars: "ds1 ():._" });
+    const leftOut = random(rows.length);
+    const kept = rows.filter((_, i) => i !== leftOut);
+    if (readsBackUnlessAmbiguous(renderByFactsRule(kept, rows), kept)) readBack++;
+  }
+  assert.ok(readBack >= 900, `only ${readBack} of 1000 read back`);
+});
+
+test("getallvms: a host that pads by UTF-8 bytes rather than code points (not confirmed either way) is read too", () => {
+  const rows = [
+    ["3", "Сервер 名前", "[datastore1] srv/srv.vmx", "otherGuest64", "vmx-19", "Zürich"],
+    ["4", "db", "[хранилище] db/db.vmx", "otherGuest64", "vmx-19", ""],
+  ];
+  const byBytes = renderByFactsRule(rows, rows, (s) => Buffer.byteLength(s));
+  // "Сервер 名前" has 9 code points and 18 bytes: the two layouts differ.
+  assert.notEqual(byBytes, renderByFactsRule(rows));
+  for (const text of [byBytes, renderByFactsRule(rows)]) {
+    assert.deepEqual(
+      parseGetAllVms(text).vms.map((v) => [v.vmid, v.name, v.datastore, v.annotation]),
+      [
+        ["3", "Сервер 名前", "datastore1", "Zürich"],
+        ["4", "db", "хранилище", ""],
+      ],
+      text,
+    );
+  }
+});
+
+test("getallvms: 500 seeded random tables with non-ASCII names, laid out in UTF-8 bytes, read back exactly or are refused — never misread", () => {
+  const random = seededRandom(0xb17e5);
+  let readBack = 0;
+  for (let table = 0; table < 500; table++) {
+    const rows = randomRows(random, { rows: 1 + random(6), chars: "abcXYZ019 -_[]()名üЖ€😀", firstChars: "abcXYZ名Ж", datastoreChars: "ds1 ():._ü名" });
+    if (readsBackUnlessAmbiguous(renderByFactsRule(rows, rows, (text) => Buffer.byteLength(text)), rows)) readBack++;
+  }
+  assert.ok(readBack >= 475, `only ${readBack} of 500 read back`);
+});
+
+test("getallvms: a row this parser cannot place (here one shifted by a blank) is refused with its line, not dropped into the annotation above", () => {
+  const text = renderByFactsRule([
+    ["3", "a", "[datastore1] a/a.vmx", "otherGuest", "vmx-13", "first\nsecond"],
+    ["4", "b", "[datastore1] b/b.vmx", "otherGuest", "vmx-13", ""],
+  ]).replace("\n4      b", "\n4       b");
+  assert.throws(
+    () => parseGetAllVms(text),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header" && e.line?.startsWith("4       b") === true,
+  );
+  // A vmid aligned to the right of its column (as a source quoting a listing showed it) is no row either.
+  assert.throws(
+    () => parseGetAllVms(text.replace("\n4       b", "\n 4      b")),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 4 && e.problem === "a line shaped like a VM's row does not line up with the columns of the header",
+  );
+});
+

@@ -119,6 +119,9 @@ for (const version of ESXI_VERSIONS) {
       const fault = parseFault(await vimCmd(model, "vmsvc/power.getstate", "999"));
       assert.equal(fault?.name, "NotFound");
       assert.equal(fault?.message, 'Unable to find a VM corresponding to "999"');
+      // A refused power-on: the 8.0 fault on the failure line is found; 6.7/7.0's bare wording holds none.
+      const refused = parseFault(await vimCmd(model, "vmsvc/power.on", "10"));
+      assert.equal(refused?.name, version === "8.0" ? "InvalidPowerState" : undefined);
     });
   });
 }

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import type { ExecResult } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
 import { SnapshotOperationError } from "./run-snapshot-errors.js";
-import { removeSnapshot } from "./vim-cmd-snapshots.js";
+import { removeSnapshot, snapshotCreateRemarks } from "./vim-cmd-snapshots.js";
 
 const VM = { vmid: 3, name: "web01" };
 
@@ -66,3 +66,17 @@ describe("removeSnapshot", () => {
     });
   });
 });
+
+describe("snapshotCreateRemarks", () => {
+  it("finds nothing in the header a successful create prints (esxi-facts 1.3), with or without CRLF", () => {
+    for (const stdout of ["Create Snapshot:\n", "Create Snapshot:\r\n", "", "\n Create Snapshot: \n\n"]) assert.deepEqual(snapshotCreateRemarks(stdout), [], JSON.stringify(stdout));
+  });
+
+  it("returns what the host said under the header (VCL's VIM_SSH.pm quotes such a line)", () => {
+    assert.deepEqual(snapshotCreateRemarks("Create Snapshot:\nSnapshot not taken since the state of the virtual machine has not changed since the last snapshot operation.\n"), [
+      "Snapshot not taken since the state of the virtual machine has not changed since the last snapshot operation.",
+    ]);
+    assert.deepEqual(snapshotCreateRemarks("Create Snapshot:\nCreate snapshot failed\n"), ["Create snapshot failed"]);
+  });
+});
+

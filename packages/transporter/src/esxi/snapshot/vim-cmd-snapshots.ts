@@ -7,6 +7,7 @@
 import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { sh, type ShellCommand } from "../ssh/shell-command.js";
+import { outputLines } from "../parsers/output-lines.js";
 import { parsePowerState, type VmPowerState } from "../parsers/parse-power-state.js";
 import { parseSnapshotTree, type SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
@@ -59,10 +60,23 @@ export interface CreateSnapshotRequest {
   readonly quiesce: boolean;
 }
 
-/** `snapshot.create VMID NAME DESCRIPTION 0 QUIESCE`: never a memory image. Prints only `Create Snapshot:`. */
-export async function createSnapshot(session: SnapshotSession, vm: SnapshotVm, request: CreateSnapshotRequest, options: SnapshotCommandOptions = {}): Promise<void> {
+/**
+ * The lines `snapshot.create` printed besides its `Create Snapshot:` header (esxi-facts 1.3): none when it
+ * worked. A host may say in plain text that it took no snapshot, with no fault and no exit status to tell:
+ * VCL's VIM_SSH.pm warns that the output "may contain failed" and quotes "Snapshot not taken since the state
+ * of the virtual machine has not changed since the last snapshot operation." (as `power.on` prints `Power on
+ * failed`, 1.2). The caller believes the tree it reads next, and quotes these lines when the tree disagrees.
+ */
+export function snapshotCreateRemarks(stdout: string): string[] {
+  return outputLines(stdout, "vim-cmd vmsvc/snapshot.create")
+    .map((line) => line.text.trim())
+    .filter((line) => line !== "" && line !== "Create Snapshot:");
+}
+
+/** `snapshot.create VMID NAME DESCRIPTION 0 QUIESCE`: never a memory image. Returns `snapshotCreateRemarks`. */
+export async function createSnapshot(session: SnapshotSession, vm: SnapshotVm, request: CreateSnapshotRequest, options: SnapshotCommandOptions = {}): Promise<string[]> {
   const command = sh`vim-cmd vmsvc/snapshot.create ${vm.vmid} ${request.name} ${request.description} 0 ${request.quiesce ? 1 : 0}`;
-  await runSnapshotVimCmd(session, vm, "create", command, { retry: false, timeoutMs: options.timeoutMs ?? SNAPSHOT_COMMAND_TIMEOUT_MS, signal: options.signal });
+  return snapshotCreateRemarks(await runSnapshotVimCmd(session, vm, "create", command, { retry: false, timeoutMs: options.timeoutMs ?? SNAPSHOT_COMMAND_TIMEOUT_MS, signal: options.signal }));
 }
 
 /**

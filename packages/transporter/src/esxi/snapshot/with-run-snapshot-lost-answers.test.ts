@@ -16,6 +16,8 @@ const VM = { vmid: 7, name: "vm" };
 class InMemorySnapshotHost implements SnapshotSession {
   snapshots: { name: string; id: number }[] = [];
   loseAnswerOf: "snapshot.create" | "snapshot.remove" | undefined;
+  /** A create that takes no snapshot and says so under its header, with exit status 0 and no fault. */
+  createRefusal: string | undefined;
   #lastId = 0;
 
   async exec(command: ShellCommand): Promise<ExecResult> {
@@ -27,8 +29,8 @@ class InMemorySnapshotHost implements SnapshotSession {
     else if (op === "snapshot.get") out = `Get Snapshot:\n${this.#tree()}`;
     else if (op === "snapshot.create") {
       const name = /esxbackup-run-[\w-]+/u.exec(text)?.[0] ?? assert.fail(text);
-      this.snapshots.push({ name, id: ++this.#lastId });
-      out = "Create Snapshot:\n";
+      if (this.createRefusal === undefined) this.snapshots.push({ name, id: ++this.#lastId });
+      out = `Create Snapshot:\n${this.createRefusal === undefined ? "" : `${this.createRefusal}\n`}`;
     } else if (op === "snapshot.remove") {
       const id = Number(/snapshot\.remove \d+ (\d+) false/u.exec(text)?.[1] ?? assert.fail(text));
       this.snapshots = this.snapshots.filter((s) => s.id !== id);
@@ -77,4 +79,17 @@ test("a snapshot someone else removed during the run: the run fails, since the d
     }),
     (error) => error instanceof SnapshotOperationError && /removed by someone else during the run/u.test(error.message),
   );
+});
+
+test("a create that printed why it took no snapshot (exit status 0, no fault): the run fails quoting the host, and nothing is left", async () => {
+  const host = new InMemorySnapshotHost();
+  host.createRefusal = "Snapshot not taken since the state of the virtual machine has not changed since the last snapshot operation.";
+  await assert.rejects(
+    withRunSnapshot(host, VM, { runId: "run-0004" }, async () => assert.fail("no work")),
+    (error) =>
+      error instanceof SnapshotOperationError &&
+      error.operation === "create" &&
+      error.message.includes('the host printed "Snapshot not taken since the state of the virtual machine has not changed since the last snapshot operation." and its tree holds 0 snapshots of that name'),
+  );
+  assert.deepEqual(host.snapshots, []);
 });

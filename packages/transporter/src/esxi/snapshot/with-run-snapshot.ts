@@ -84,8 +84,8 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
 
   const create = async (quiesce: boolean): Promise<SnapshotRef> => {
     try {
-      await createSnapshot(session, vm, { name, description: runSnapshotDescription(options.runId), quiesce }, { ...command, signal });
-      return findOnly(await readSnapshotTree(session, vm), name, vm);
+      const remarks = await createSnapshot(session, vm, { name, description: runSnapshotDescription(options.runId), quiesce }, { ...command, signal });
+      return findOnly(await readSnapshotTree(session, vm), name, vm, remarks);
     } catch (error) {
       // The host may have made the snapshot even so (answer lost, cancelled mid-way, a quiesce fault that left
       // one): whatever carries our name goes, and the create's own error is what the caller sees.
@@ -143,12 +143,16 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   return result;
 }
 
-/** The one snapshot named `name`; the create said it succeeded, so none (or two) is the host's failure. */
-function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm): SnapshotRef {
+/**
+ * The one snapshot named `name`. The tree decides, not what the create printed: none (or two) is the host's
+ * failure, told in its own words when it printed any (`remarks`, e.g. "Snapshot not taken since …").
+ */
+function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm, remarks: readonly string[]): SnapshotRef {
   const found = flattenSnapshotTree(tree).filter((s) => s.name === name);
   const only = found[0];
   if (found.length !== 1 || only?.id === undefined) {
-    throw new SnapshotOperationError(vm, "create", `snapshot ${JSON.stringify(name)}`, { problem: `the host reported success but its tree holds ${found.length} snapshots of that name` });
+    const said = remarks.length === 0 ? "the host reported success" : `the host printed ${JSON.stringify(remarks.join(" "))}`;
+    throw new SnapshotOperationError(vm, "create", `snapshot ${JSON.stringify(name)}`, { problem: `${said} and its tree holds ${found.length} snapshots of that name` });
   }
   return { name, id: only.id };
 }

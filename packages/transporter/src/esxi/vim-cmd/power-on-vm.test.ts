@@ -7,7 +7,9 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { ExecResult } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
+import { fixtureText } from "../parsers/fixture-text.js";
 import { powerOnFailureLine, powerOnVm } from "./power-on-vm.js";
+import { VimFaultError } from "./vim-fault-error.js";
 
 interface Answer {
   stdout: string;
@@ -78,5 +80,16 @@ describe("powerOnVm", () => {
     const fault = 'Powering on VM:\n(vim.fault.InvalidPowerState) {\n   faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>,\n   requestedState = "poweredOn",\n   existingState = "poweredOn",\n   msg = "The attempted operation cannot be performed in the current state (Powered on)."\n}\n';
     const host = hostAnswering({ powerOn: { stdout: fault } });
     await assert.rejects(powerOnVm(host, 7), /InvalidPowerState/u);
+  });
+
+  it("the fault an ESXi 9.0 host printed on its `Power on failed:` line (verbatim) is that fault, with the host's words", async () => {
+    const host = hostAnswering({ powerOn: { stdout: fixtureText("fault-power-on-9.0-verbatim.txt") } });
+    await assert.rejects(powerOnVm(host, 1698), (error: unknown) => {
+      assert.ok(error instanceof VimFaultError);
+      assert.equal(error.fault.type, "vim.fault.GenericVmConfigFault");
+      assert.match(error.message, /vim-cmd vmsvc\/power\.on of VM 1698: the host answered with vim\.fault\.GenericVmConfigFault: This host does not support AMD-V\./u);
+      return true;
+    });
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 1698"]);
   });
 });

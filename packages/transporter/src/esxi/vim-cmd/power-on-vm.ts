@@ -1,6 +1,7 @@
 /**
  * `vim-cmd vmsvc/power.on VMID`, believed only when the host says it worked. Success prints the header
- * `Powering on VM:` alone. A refusal may come as a fault (found by `runVimCmd`), but ESXi 6.0/6.5 print
+ * `Powering on VM:` alone. A refusal may come as a fault (found by `runVimCmd`, also when it opens on a
+ * `Power on failed: (vim.fault.…) {` line as a 9.0 host printed it), but ESXi 6.0/6.5 print a bare
  * `Power on failed` under the header instead (esxi-facts 1.2, from VCL's VIM_SSH.pm), and vim-cmd's exit
  * status after a refusal is not known to be non-zero (esxi-facts 1.0): so the output is read for that line.
  * VCL also notes that the command "will occasionally incorrectly report that it failed but the VM is
