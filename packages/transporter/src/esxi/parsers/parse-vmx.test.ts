@@ -110,3 +110,45 @@ test("vmx: 500 seeded random values escaped as the host escapes them read back e
   // Bytes escaped one by one still form their UTF-8 character.
   assert.equal(parseVmx('displayName = "|C3|A9t|E5|90|8D"\n').displayName, "ét名");
 });
+
+// A VM made by Workstation on a Western or Chinese desktop keeps that set (`.encoding`, Workstation .vmx
+// files in public repositories declare `windows-1252` and `GBK`); its non-ASCII names are bytes of it.
+const bytesOf = (parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : Buffer.from(part))));
+
+test("vmx bytes: decoded in the character set the .encoding line names, escapes included", () => {
+  const western = bytesOf(['.encoding = "windows-1252"\ndisplayName = "caf', [0xe9], '"\nscsi0:0.fileName = "Donn', [0xe9], 'es.vmdk"\nscsi0:0.present = "TRUE"\nannotation = "a|E9b"\n']);
+  const vmx = parseVmx(western, "/vmfs/volumes/ds/cafe/cafe.vmx");
+  assert.equal(vmx.displayName, "café");
+  assert.equal(vmx.deviceSlots[0]?.fileName, "Données.vmdk");
+  assert.equal(vmx.annotation, "aéb");
+  // 数据 in GBK.
+  const chinese = bytesOf(['.encoding = "GBK"\nscsi0:0.fileName = "', [0xca, 0xfd, 0xbe, 0xdd], '.vmdk"\n']);
+  assert.equal(parseVmx(chinese).deviceSlots[0]?.fileName, "数据.vmdk");
+  // UTF-8 bytes, declared or not, read as the text form does.
+  const utf8 = Buffer.from(fixtureText("vmx-8.0-disks-derived.txt"), "utf8");
+  assert.deepEqual(parseVmx(utf8), parseVmx(fixtureText("vmx-8.0-disks-derived.txt")));
+  assert.equal(parseVmx(Buffer.from('displayName = "été 名"\n', "utf8")).displayName, "été 名");
+});
+
+const undecodable: [string, Buffer, number, RegExp][] = [
+  ["bytes that are not UTF-8 in a file that names no set", bytesOf(['displayName = "a"\nscsi0:0.fileName = "Donn', [0xe9], 'es.vmdk"\n']), 2, /not UTF-8, and no '\.encoding' line/u],
+  ["bytes that are not UTF-8 in a file that says UTF-8", bytesOf(['.encoding = "UTF-8"\n\nannotation = "', [0xff, 0xfe], '"\n']), 3, /not UTF-8, the character set its '\.encoding' line names/u],
+  ["a character set this program cannot read", bytesOf(['.encoding = "x-vmware-unknown"\ndisplayName = "', [0xe9], '"\n']), 1, /'x-vmware-unknown' is not one this program can read/u],
+];
+for (const [what, input, lineNumber, problem] of undecodable) {
+  test(`vmx bytes: refuses ${what}, quoting the line, instead of replacing characters`, () => {
+    assert.throws(
+      () => parseVmx(input, "/vmfs/volumes/ds/vm/vm.vmx"),
+      (e: unknown) => e instanceof HostOutputError && e.lineNumber === lineNumber && problem.test(e.message) && e.message.startsWith("/vmfs/volumes/ds/vm/vm.vmx: "),
+    );
+  });
+}
+
+test("vmx: escaped bytes that are not characters of the file's set are refused, not read one per byte", () => {
+  assert.throws(
+    () => parseVmx('.encoding = "UTF-8"\ndisplayName = "a|E9b"\n', "vm.vmx"),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 2 && /escaped bytes that are not UTF-8/u.test(e.message),
+  );
+  // Escaped ASCII reads the same whatever the set, even one this program cannot read.
+  assert.equal(parseVmx('.encoding = "x-vmware-unknown"\ndisplayName = "a|22b"\n').displayName, 'a"b');
+});
