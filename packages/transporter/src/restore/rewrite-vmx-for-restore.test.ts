@@ -48,4 +48,55 @@ describe("rewriteVmxForRestore", () => {
     assert.equal(result.displayName, "n");
     assert.equal(result.values.get("nvram"), "n.nvram");
   });
+
+  it("drops what names the original's folders or identity beyond the uuids: working dir, swap dir, suspend dir, generation id, a stored answer", () => {
+    const extra = [
+      'workingDir = "/vmfs/volumes/fast-ssd/test flo/"',
+      'sched.swap.dir = "/vmfs/volumes/swap-ds/"',
+      'suspend.directory = "/vmfs/volumes/ds2/suspend/"',
+      'vm.genid = "7113999362931944212"',
+      'vm.genidX = "-4456333245678140601"',
+      'answer.msg.uuid.altered = "I moved it"',
+    ];
+    const result = parseVmx(rewriteVmxForRestore(`${ORIGINAL}${extra.join("\n")}\n`, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) }).text);
+    for (const key of ["workingdir", "sched.swap.dir", "suspend.directory", "vm.genid", "vm.genidx", "answer.msg.uuid.altered"]) assert.equal(result.values.get(key), undefined, key);
+    assert.equal(result.values.get("uuid.action"), "create");
+  });
+
+  it("turns a MAC vCenter assigned into a generated one and keeps a static MAC", () => {
+    const nics = [
+      'ethernet1.present = "TRUE"',
+      'ethernet1.addressType = "vpx"',
+      'ethernet1.generatedAddress = "00:50:56:98:1e:83"',
+      'ethernet2.present = "TRUE"',
+      'ethernet2.addressType = "static"',
+      'ethernet2.address = "00:50:56:3f:00:01"',
+    ];
+    const result = parseVmx(rewriteVmxForRestore(`${ORIGINAL}${nics.join("\n")}\n`, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) }).text);
+    assert.equal(result.values.get("ethernet1.addresstype"), "generated");
+    assert.equal(result.values.get("ethernet1.generatedaddress"), undefined);
+    assert.equal(result.values.get("ethernet0.addresstype"), "generated");
+    assert.equal(result.values.get("ethernet2.addresstype"), "static");
+    assert.equal(result.values.get("ethernet2.address"), "00:50:56:3f:00:01");
+  });
+
+  it("reads a .vmx in another character set from its bytes and writes UTF-8 that says so", () => {
+    // A Workstation-made VM: windows-1252 bytes (é is 0xE9) in the annotation and the CD-ROM's ISO path.
+    const original = Buffer.concat([
+      Buffer.from('.encoding = "windows-1252"\ndisplayName = "old"\nannotation = "r', "latin1"),
+      Buffer.from([0xe9]),
+      Buffer.from('sum|0A"\nscsi0:0.fileName = "old.vmdk"\nscsi0:0.present = "TRUE"\nsata0:0.deviceType = "cdrom-image"\nsata0:0.fileName = "/vmfs/volumes/iso/caf', "latin1"),
+      Buffer.from([0xe9]),
+      Buffer.from('.iso"\nsata0:0.present = "TRUE"\n', "latin1"),
+    ]);
+    const result = rewriteVmxForRestore(original, { displayName: "café 名", nvramFileName: "café 名.nvram", diskFileNames: new Map([["scsi0:0", "café 名.vmdk"]]) }, "the .vmx of point p1");
+    const written = Buffer.from(result.text, "utf8");
+    const reread = parseVmx(written);
+    assert.equal(reread.values.get(".encoding"), "UTF-8");
+    assert.equal(reread.annotation, "résum\n");
+    assert.equal(reread.displayName, "café 名");
+    assert.deepEqual(reread.deviceSlots.map((slot) => slot.fileName), ["café 名.vmdk", "/vmfs/volumes/iso/café.iso"]);
+    // A UTF-8 original keeps its .encoding line as written.
+    assert.match(rewriteVmxForRestore(Buffer.from(ORIGINAL, "utf8"), { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map() }).text, /^\.encoding = "UTF-8"$/mu);
+  });
 });
