@@ -99,4 +99,26 @@ describe("rewriteVmxForRestore", () => {
     // A UTF-8 original keeps its .encoding line as written.
     assert.match(rewriteVmxForRestore(Buffer.from(ORIGINAL, "utf8"), { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map() }).text, /^\.encoding = "UTF-8"$/mu);
   });
+
+  it("over ESXi's own files (libvirt esx-in-the-wild-17 and -14): a fresh identity, the vCenter MAC generated, the static one kept, the rest as written", () => {
+    const esx80 = fixtureText("vmx-8.0-verbatim.txt");
+    const copy = rewriteVmxForRestore(esx80, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"], ["scsi0:1", "n_1.vmdk"]]) });
+    const parsed80 = parseVmx(copy.text);
+    for (const key of ["uuid.bios", "uuid.location", "vc.uuid", "vmci0.id", "ethernet0.generatedaddress", "vm.genid", "vm.genidx", "migrate.hostlog", "sched.swap.derivedname"]) assert.equal(parsed80.values.get(key), undefined, key);
+    assert.equal(parsed80.values.get("ethernet0.addresstype"), "generated");
+    assert.deepEqual(parsed80.deviceSlots.map((slot) => [slot.slot, slot.fileName, slot.present]), [
+      ["sata0:0", "/vmfs/volumes/f84f070c-0d65498d/win-iso/windows_11_x64_official_dvd.iso", true],
+      ["scsi0:0", "n.vmdk", true],
+      ["scsi0:1", "n_1.vmdk", true],
+    ]);
+    assert.deepEqual(copy.detachedSlots, []);
+    const changed = /^(displayName|nvram|scsi0:[01]\.fileName|uuid\.(bios|location)|vc\.uuid|vmci0\.id|ethernet0\.(generatedAddress|addressType)|vm\.genidX?|sched\.swap\.derivedName|migrate\.hostLog) /u;
+    const lines = new Set(copy.text.split("\n"));
+    for (const line of esx80.split("\n")) if (line !== "" && !changed.test(line)) assert.ok(lines.has(line), `kept: ${line}`);
+
+    const esx70 = parseVmx(rewriteVmxForRestore(fixtureText("vmx-7.0-static-mac-verbatim.txt"), { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) }).text);
+    assert.equal(esx70.values.get("ethernet0.addresstype"), "static");
+    assert.equal(esx70.values.get("ethernet0.address"), "00:00:00:00:00:00");
+    assert.equal(esx70.deviceSlots.find((slot) => slot.slot === "scsi0:1")?.present, false);
+  });
 });

@@ -172,3 +172,20 @@ test("derive disks: an encrypted disk (its wrapped key and the crypto filter in 
   assert.deepEqual(result.disks.map((d) => d.refusal?.reason), ["encrypted", "encrypted", undefined]);
   assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0 is an encrypted disk: its files hold ciphertext/u);
 });
+
+test("derive disks: ESXi 8.0's file (libvirt esx-in-the-wild-17) — both disks, the subfolder one resolved, the ISO never taken for a disk", () => {
+  const dir = "/vmfs/volumes/datastore1/esx8.0-win11-with-second-disk-in-subfolder";
+  const { result, rounds } = derive(fixtureText("vmx-8.0-verbatim.txt"), `${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmx`, {
+    [`${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmdk`]: thin,
+    [`${dir}/subfolder/esx8.0-win11-with-second-disk-in-subfolder_1.vmdk`]: thick,
+  });
+  assert.deepEqual(rounds, [[`${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmdk`, `${dir}/subfolder/esx8.0-win11-with-second-disk-in-subfolder_1.vmdk`]]);
+  assert.ok(result.complete);
+  assert.deepEqual(
+    result.disks.map((d) => [d.slot, d.extentPaths, d.mode, d.refusal]),
+    [
+      ["scsi0:0", [`${dir}/Base_R91-flat.vmdk`], "persistent", undefined],
+      ["scsi0:1", [`${dir}/subfolder/sql-flat.vmdk`], "persistent", undefined],
+    ],
+  );
+});

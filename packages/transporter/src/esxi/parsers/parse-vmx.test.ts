@@ -50,6 +50,37 @@ test("vmx: |XX escapes, key case, CBT keys anywhere, every kind of slot", () => 
   );
 });
 
+// Written by ESXi 8.0 (virtualHW 20, a second disk in a subfolder, a vCenter-assigned MAC) and 7.0
+// (virtualHW 19, a static MAC, hardening keys such as `pciPassthru*.present`, a CD-ROM with no backing):
+// libvirt/libvirt tests/vmx2xmldata/esx-in-the-wild-17.vmx@fa15860 and esx-in-the-wild-14.vmx@94e8a5b.
+test("vmx: ESXi 8.0's file — the ISO, the disk beside it and the one in a subfolder, in file order", () => {
+  const vmx = parseVmx(fixtureText("vmx-8.0-verbatim.txt"));
+  assert.equal(vmx.displayName, "esx8.0-win11-with-second-disk-in-subfolder");
+  assert.equal(vmx.values.get("vm.genid"), "3571897048718482545");
+  assert.deepEqual(
+    vmx.deviceSlots.map((s) => [s.slot, s.fileName, s.present, s.deviceType]),
+    [
+      ["sata0:0", "/vmfs/volumes/f84f070c-0d65498d/win-iso/windows_11_x64_official_dvd.iso", true, "cdrom-image"],
+      ["scsi0:0", "esx8.0-win11-with-second-disk-in-subfolder.vmdk", true, "scsi-hardDisk"],
+      ["scsi0:1", "subfolder/esx8.0-win11-with-second-disk-in-subfolder_1.vmdk", true, "scsi-hardDisk"],
+    ],
+  );
+});
+
+test("vmx: ESXi 7.0's hardened file — a '*' in a key, booleans in any case, a CD-ROM with an empty backing", () => {
+  const vmx = parseVmx(fixtureText("vmx-7.0-static-mac-verbatim.txt"));
+  assert.equal(vmx.values.get("pcipassthru*.present"), "False");
+  assert.equal(vmx.values.get("ethernet0.addresstype"), "static");
+  assert.deepEqual(
+    vmx.deviceSlots.map((s) => [s.slot, s.fileName, s.present, s.deviceType]),
+    [
+      ["scsi0:0", "wild1.vmdk", true, "scsi-hardDisk"],
+      ["scsi0:1", "wild2.vmdk", true, "scsi-hardDisk"],
+      ["ide0:0", "emptyBackingString", true, "atapi-cdrom"],
+    ],
+  );
+});
+
 test("vmx: missing keys are simply absent (numvcpus left out when 1, no displayName)", () => {
   const vmx = parseVmx('.encoding = "UTF-8"\nmemSize = "512"\n');
   assert.equal(vmx.values.get("numvcpus"), undefined);
