@@ -151,7 +151,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         .map(async (disk) => ({ disk, bytes: await files.bytes(disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
     ),
   ]);
-  const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
+  const vmx = parseVmx(vmxBytes, vm.vmxPath);
   const baseDescriptors = new Map<string, VmdkDescriptor>();
   const descriptorBytes = new Map<string, Buffer>();
   for (const { disk, bytes } of descriptorReads) {
