@@ -57,9 +57,11 @@ describe("rewriteVmxForRestore", () => {
       'vm.genid = "7113999362931944212"',
       'vm.genidX = "-4456333245678140601"',
       'answer.msg.uuid.altered = "I moved it"',
+      'sched.swap.vmxSwapDir = "/vmfs/volumes/swap-ds/"',
+      'viv.moid = "52300e6b-6a64-4109-b144-f3efe9426650:vm-545:2azK3dLANCIEKysfZbstuwb/2iSvArcsaQpXPpR56RY="',
     ];
     const result = parseVmx(rewriteVmxForRestore(`${ORIGINAL}${extra.join("\n")}\n`, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) }).text);
-    for (const key of ["workingdir", "sched.swap.dir", "suspend.directory", "vm.genid", "vm.genidx", "answer.msg.uuid.altered"]) assert.equal(result.values.get(key), undefined, key);
+    for (const key of ["workingdir", "sched.swap.dir", "suspend.directory", "vm.genid", "vm.genidx", "answer.msg.uuid.altered", "sched.swap.vmxswapdir", "viv.moid"]) assert.equal(result.values.get(key), undefined, key);
     assert.equal(result.values.get("uuid.action"), "create");
   });
 
@@ -104,7 +106,7 @@ describe("rewriteVmxForRestore", () => {
     const esx80 = fixtureText("vmx-8.0-verbatim.txt");
     const copy = rewriteVmxForRestore(esx80, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"], ["scsi0:1", "n_1.vmdk"]]) });
     const parsed80 = parseVmx(copy.text);
-    for (const key of ["uuid.bios", "uuid.location", "vc.uuid", "vmci0.id", "ethernet0.generatedaddress", "vm.genid", "vm.genidx", "migrate.hostlog", "sched.swap.derivedname"]) assert.equal(parsed80.values.get(key), undefined, key);
+    for (const key of ["uuid.bios", "uuid.location", "vc.uuid", "vmci0.id", "ethernet0.generatedaddress", "vm.genid", "vm.genidx", "migrate.hostlog", "sched.swap.derivedname", "viv.moid"]) assert.equal(parsed80.values.get(key), undefined, key);
     assert.equal(parsed80.values.get("ethernet0.addresstype"), "generated");
     assert.deepEqual(parsed80.deviceSlots.map((slot) => [slot.slot, slot.fileName, slot.present]), [
       ["sata0:0", "/vmfs/volumes/f84f070c-0d65498d/win-iso/windows_11_x64_official_dvd.iso", true],
@@ -112,7 +114,7 @@ describe("rewriteVmxForRestore", () => {
       ["scsi0:1", "n_1.vmdk", true],
     ]);
     assert.deepEqual(copy.detachedSlots, []);
-    const changed = /^(displayName|nvram|scsi0:[01]\.fileName|uuid\.(bios|location)|vc\.uuid|vmci0\.id|ethernet0\.(generatedAddress|addressType)|vm\.genidX?|sched\.swap\.derivedName|migrate\.hostLog) /u;
+    const changed = /^(displayName|nvram|scsi0:[01]\.fileName|uuid\.(bios|location)|vc\.uuid|vmci0\.id|ethernet0\.(generatedAddress|addressType)|vm\.genidX?|sched\.swap\.derivedName|migrate\.hostLog|viv\.moid) /u;
     const lines = new Set(copy.text.split("\n"));
     for (const line of esx80.split("\n")) if (line !== "" && !changed.test(line)) assert.ok(lines.has(line), `kept: ${line}`);
 

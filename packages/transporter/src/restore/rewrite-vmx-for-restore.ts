@@ -9,14 +9,15 @@
  *   `vc.uuid`, `vmci0.id` and the generated MAC addresses (`ethernetN.generatedAddress[Offset]`) are
  *   dropped, and `uuid.action = "create"` asks the host to make new ones instead of asking whether the VM
  *   was moved or copied (docs/adr/0025); a stored answer to that question (`answer.msg.uuid.altered`) goes
- *   too. A MAC that vCenter assigned (`addressType = "vpx"`, kept in `generatedAddress`) becomes a
+ *   too, and so does vCenter's id of the original (`viv.moid`, in the .vmx of a host vCenter manages). A MAC that vCenter assigned (`addressType = "vpx"`, kept in `generatedAddress`) becomes a
  *   generated one: a standalone host has no vCenter to assign the copy another. Static MAC addresses are
  *   the user's choice and kept. The VM generation id (`vm.genid`, `vm.genidX`) is dropped: Windows reads a
  *   changed id as "restored from a backup" and protects a domain controller's database from a rollback.
  * - Files and folders of the original are not named: `sched.swap.derivedName`, `migrate.hostLog`,
  *   `extendedConfigFile` and a suspended state (`checkpoint.vmState`) are dropped, the host writes new ones;
- *   `workingDir` (where snapshot deltas and the `.vmsd` go), `suspend.directory` and `sched.swap.dir` are
- *   dropped so the copy keeps them in its own folder (a folder the target host lacks fails the power-on).
+ *   `workingDir` (where snapshot deltas and the `.vmsd` go), `suspend.directory`, `sched.swap.dir` and
+ *   `sched.swap.vmxSwapDir` are dropped so the copy keeps them in its own folder (a folder the target host
+ *   lacks fails the power-on).
  *
  * The result is UTF-8 text (its `.encoding` line says so, whatever set the original's named).
  *
@@ -56,6 +57,8 @@ const DROPPED = [
   /^workingdir$/u,
   /^suspend\.directory$/u,
   /^sched\.swap\.dir$/u,
+  /^sched\.swap\.vmxswapdir$/u,
+  /^viv\.moid$/u,
 ];
 const ADDRESS_TYPE = /^ethernet\d+\.addresstype$/u;
 const ENTRY = /^\s*([^\s="#]+)\s*=\s*"?(.*?)"?\s*$/u;
