@@ -162,7 +162,7 @@ test("vmx bytes: decoded in the character set the .encoding line names, escapes 
 });
 
 const undecodable: [string, Buffer, number, RegExp][] = [
-  ["bytes that are not UTF-8 in a file that names no set", bytesOf(['displayName = "a"\nscsi0:0.fileName = "Donn', [0xe9], 'es.vmdk"\n']), 2, /not UTF-8, and no '\.encoding' line/u],
+  ["bytes that are not UTF-8 in a file that names no set", bytesOf(['displayName = "a"\nscsi0:0.fileName = "Donn', [0xe9], 'es.vmdk"\n']), 2, /not UTF-8, and no '\.encoding' \(or 'ddb\.encoding'\) line/u],
   ["bytes that are not UTF-8 in a file that says UTF-8", bytesOf(['.encoding = "UTF-8"\n\nannotation = "', [0xff, 0xfe], '"\n']), 3, /not UTF-8, the character set its '\.encoding' line names/u],
   ["a character set this program cannot read", bytesOf(['.encoding = "x-vmware-unknown"\ndisplayName = "', [0xe9], '"\n']), 1, /'x-vmware-unknown' is not one this program can read/u],
 ];
