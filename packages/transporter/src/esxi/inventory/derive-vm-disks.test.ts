@@ -189,3 +189,22 @@ test("derive disks: ESXi 8.0's file (libvirt esx-in-the-wild-17) — both disks,
     ],
   );
 });
+
+test("derive disks: every device type a .vmx writes — hard disks of each bus are disks, CD-ROMs and pass-through devices never are", () => {
+  // Device types from ESXi files (libvirt's esx-in-the-wild samples) and libvirt's vmx.c mapping: IDE disks
+  // say `ata-hardDisk` or nothing, NVMe disks nothing or `disk`.
+  const vmx = [
+    'ide0:0.fileName = "a.vmdk"', 'ide0:0.present = "TRUE"', 'ide0:0.deviceType = "ata-hardDisk"',
+    'nvme0:0.fileName = "b.vmdk"', 'nvme0:0.present = "TRUE"',
+    'nvme0:1.fileName = "c.vmdk"', 'nvme0:1.present = "TRUE"', 'nvme0:1.deviceType = "disk"',
+    'sata0:0.fileName = "d.vmdk"', 'sata0:0.present = "TRUE"',
+    'ide1:0.fileName = "/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0"', 'ide1:0.present = "TRUE"', 'ide1:0.deviceType = "atapi-cdrom"',
+    'sata0:1.fileName = "/vmfs/volumes/iso/win.iso"', 'sata0:1.present = "TRUE"', 'sata0:1.deviceType = "cdrom-image"',
+    'sata0:2.fileName = "CD/DVD drive 0"', 'sata0:2.present = "TRUE"', 'sata0:2.deviceType = "atapi-cdrom"',
+    'scsi0:0.fileName = "/vmfs/devices/genscsi/naa.600508b1001c3e7a"', 'scsi0:0.present = "TRUE"', 'scsi0:0.deviceType = "scsi-passthru"',
+    'scsi0:1.fileName = "e.vmdk"', 'scsi0:1.present = "FALSE"', 'scsi0:1.deviceType = "scsi-hardDisk"',
+  ].join("\n");
+  const { result } = derive(`${vmx}\n`, `${DIR}/db.vmx`, Object.fromEntries(["a", "b", "c", "d"].map((name) => [`${DIR}/${name}.vmdk`, thin])));
+  assert.ok(result.complete);
+  assert.deepEqual(result.disks.map((d) => [d.slot, d.bus]), [["ide0:0", "ide"], ["nvme0:0", "nvme"], ["nvme0:1", "nvme"], ["sata0:0", "sata"]]);
+});
