@@ -43,10 +43,12 @@ describe("rewriteVmxForRestore", () => {
     assert.equal(parseVmx(result.text).deviceSlots.find((slot) => slot.slot === "scsi0:1")?.present, false);
   });
 
-  it("adds displayName and nvram when the original had none", () => {
-    const result = parseVmx(rewriteVmxForRestore('scsi0:0.fileName = "a.vmdk"\n', { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) }).text);
-    assert.equal(result.displayName, "n");
+  it("adds displayName, nvram and the UTF-8 declaration (first, as ESXi writes it) when the original had none", () => {
+    const { text } = rewriteVmxForRestore('scsi0:0.fileName = "a.vmdk"\n', { displayName: "né", nvramFileName: "n.nvram", diskFileNames: new Map([["scsi0:0", "n.vmdk"]]) });
+    const result = parseVmx(text);
+    assert.equal(result.displayName, "né");
     assert.equal(result.values.get("nvram"), "n.nvram");
+    assert.equal(text.split("\n")[0], '.encoding = "UTF-8"');
   });
 
   it("drops what names the original's folders or identity beyond the uuids: working dir, swap dir, suspend dir, generation id, a stored answer", () => {

@@ -79,6 +79,7 @@ export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewri
   const out: string[] = [];
   let sawName = false;
   let sawNvram = false;
+  let sawEncoding = false;
   for (const line of lines) {
     const m = ENTRY.exec(line);
     if (m?.[1] === undefined || line.trim().startsWith("#")) {
@@ -90,7 +91,8 @@ export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewri
     if (DROPPED.some((pattern) => pattern.test(lower))) continue;
     if (lower === ".encoding") {
       // The text is written back as UTF-8, whatever set the original was in.
-      out.push(/^utf-?8$/iu.test(m[2] ?? "") ? line : vmxLine(key, "UTF-8"));
+      if (!sawEncoding) out.push(/^utf-?8$/iu.test(m[2] ?? "") ? line : vmxLine(key, "UTF-8"));
+      sawEncoding = true;
       continue;
     }
     if (lower === "displayname") {
@@ -120,6 +122,8 @@ export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewri
     }
     out.push(line);
   }
+  // ESXi writes the set first; a file without it was read as UTF-8, and is written as that, said.
+  if (!sawEncoding) out.unshift(vmxLine(".encoding", "UTF-8"));
   if (!sawName) out.push(vmxLine("displayName", rewrite.displayName));
   if (!sawNvram) out.push(vmxLine("nvram", rewrite.nvramFileName));
   out.push(vmxLine("uuid.action", "create"));
