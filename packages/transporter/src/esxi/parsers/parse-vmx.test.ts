@@ -81,6 +81,12 @@ test("vmx: ESXi 7.0's hardened file — a '*' in a key, booleans in any case, a 
   );
 });
 
+test("vmx: a '#' inside a quoted value is part of it, as ESXi 7.0 writes a serial port's URI (libvirt esx-in-the-wild-13)", () => {
+  const vmx = parseVmx('serial0.vspc = "telnets://10.28.100.26:18979#thumbprint=18:F5:79:E5:73:A5:22:83:C0:57:B9:B4:FA:CE:60:19:F1:12:F5:7B"\nroot-disk-uuid = "6000C294-db10-e2c6-963f-e4371d3605e8"\n');
+  assert.equal(vmx.values.get("serial0.vspc"), "telnets://10.28.100.26:18979#thumbprint=18:F5:79:E5:73:A5:22:83:C0:57:B9:B4:FA:CE:60:19:F1:12:F5:7B");
+  assert.equal(vmx.values.get("root-disk-uuid"), "6000C294-db10-e2c6-963f-e4371d3605e8");
+});
+
 test("vmx: missing keys are simply absent (numvcpus left out when 1, no displayName)", () => {
   const vmx = parseVmx('.encoding = "UTF-8"\nmemSize = "512"\n');
   assert.equal(vmx.values.get("numvcpus"), undefined);
