@@ -37,3 +37,13 @@ test("read disks: bytes the descriptor's set cannot decode are refused with thei
     (e: unknown) => e instanceof HostOutputError && e.lineNumber === 8 && /the character set its 'ddb\.encoding' line names/u.test(e.message) && e.message.startsWith(`${DIR}/disk1.vmdk (a disk descriptor of VM 1 "café")`),
   );
 });
+
+test("read disks: a descriptor that names its set among the header lines (encoding=, as older hosts and Workstation write it)", async () => {
+  const header = Buffer.concat([
+    Buffer.from('# Disk DescriptorFile\nversion=1\nencoding="windows-1252"\nCID=11307a7e\nparentCID=ffffffff\ncreateType="vmfs"\n\n# Extent description\nRW 188416 VMFS "', "latin1"),
+    Buffer.from([0x44, 0xe9, 0x2d, 0x66, 0x6c, 0x61, 0x74, 0x2e, 0x76, 0x6d, 0x64, 0x6b]),
+    Buffer.from('"\n', "latin1"),
+  ]);
+  const [disk] = await readVmDisks(noSession, vm, { files: filesOf({ [`${DIR}/disk1.vmdk`]: header }) });
+  assert.deepEqual(disk?.extentPaths, [`${DIR}/Dé-flat.vmdk`]);
+});

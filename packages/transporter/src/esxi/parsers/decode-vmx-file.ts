@@ -1,6 +1,7 @@
 /**
  * The text of a `.vmx`, `.vmsd` or VMDK descriptor from its bytes. The file names its character set on an
- * `.encoding` line (`ddb.encoding` in a descriptor): `UTF-8` on the files ESXi writes, but a VM or disk made
+ * `.encoding` line (`ddb.encoding`, or `encoding` among the header lines, in a descriptor): `UTF-8` on the
+ * files ESXi writes, but a VM or disk made
  * by Workstation and copied to a host keeps the set of the desktop it was made on (`windows-1252`, `GBK`,
  * `Shift_JIS`, …), and its non-ASCII names (a disk's or an extent's file name, the annotation) are bytes of
  * that set. A file without the line must be UTF-8. Bytes the set cannot decode are refused with the line
@@ -10,7 +11,7 @@ import { TextDecoder } from "node:util";
 import { HostOutputError } from "./host-output-error.js";
 import { unexpectedLine } from "./output-lines.js";
 
-const ENCODING_LINE = /^[ \t]*((?:ddb)?\.encoding)[ \t]*=[ \t]*"?([^"]*?)"?[ \t]*\r?$/imu;
+const ENCODING_LINE = /^[ \t]*((?:ddb)?\.encoding|encoding)[ \t]*=[ \t]*"?([^"]*?)"?[ \t]*\r?$/imu;
 
 export function decodeVmxFile(bytes: Uint8Array, source: string): string {
   // Every character set a .vmx declares keeps ASCII as ASCII, so the line is found in a byte-per-character view.
