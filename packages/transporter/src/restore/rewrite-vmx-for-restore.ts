@@ -9,10 +9,11 @@
  *   `vc.uuid`, `vmci0.id` and the generated MAC addresses (`ethernetN.generatedAddress[Offset]`) are
  *   dropped, and `uuid.action = "create"` asks the host to make new ones instead of asking whether the VM
  *   was moved or copied (docs/adr/0025); a stored answer to that question (`answer.msg.uuid.altered`) goes
- *   too, and so does vCenter's id of the original (`viv.moid`, in the .vmx of a host vCenter manages). A MAC that vCenter assigned (`addressType = "vpx"`, kept in `generatedAddress`) becomes a
- *   generated one: a standalone host has no vCenter to assign the copy another. Static MAC addresses are
- *   the user's choice and kept. The VM generation id (`vm.genid`, `vm.genidX`) is dropped: Windows reads a
- *   changed id as "restored from a backup" and protects a domain controller's database from a rollback.
+ *   too, and so does vCenter's id of the original (`viv.moid`, in the .vmx of a host vCenter manages). A
+ *   MAC that vCenter assigned (`addressType = "vpx"`, kept in `generatedAddress`) becomes a generated one:
+ *   a standalone host has no vCenter to assign the copy another. Static MAC addresses are the user's choice
+ *   and kept. The VM generation id (`vm.genid`, `vm.genidX`) is dropped: Windows reads a changed id as
+ *   "restored from a backup" and protects a domain controller's database from a rollback.
  * - Files and folders of the original are not named: `sched.swap.derivedName`, `migrate.hostLog`,
  *   `extendedConfigFile` and a suspended state (`checkpoint.vmState`) are dropped, the host writes new ones;
  *   `workingDir` (where snapshot deltas and the `.vmsd` go), `suspend.directory`, `sched.swap.dir` and

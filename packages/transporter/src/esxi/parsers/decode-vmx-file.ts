@@ -1,11 +1,11 @@
 /**
  * The text of a `.vmx`, `.vmsd` or VMDK descriptor from its bytes. The file names its character set on an
  * `.encoding` line (`ddb.encoding`, or `encoding` among the header lines, in a descriptor): `UTF-8` on the
- * files ESXi writes, but a VM or disk made
- * by Workstation and copied to a host keeps the set of the desktop it was made on (`windows-1252`, `GBK`,
- * `Shift_JIS`, …), and its non-ASCII names (a disk's or an extent's file name, the annotation) are bytes of
- * that set. A file without the line must be UTF-8. Bytes the set cannot decode are refused with the line
- * they are on: a replacement character in a file name would name another file, or none.
+ * files ESXi writes, but a VM or disk made by Workstation and copied to a host keeps the set of the desktop
+ * it was made on (`windows-1252`, `GBK`, `Shift_JIS`, …), and its non-ASCII names (a disk's or an extent's
+ * file name, the annotation) are bytes of that set. A file without the line must be UTF-8. Bytes the set
+ * cannot decode are refused with the line they are on: a replacement character in a file name would name
+ * another file, or none.
  */
 import { TextDecoder } from "node:util";
 import { HostOutputError } from "./host-output-error.js";
@@ -39,7 +39,8 @@ function firstUndecodableLine(bytes: Uint8Array, decoder: TextDecoder, label: st
   const why = declaredBy === undefined ? "bytes that are not UTF-8, and no '.encoding' (or 'ddb.encoding') line names another character set" : `bytes that are not ${label}, the character set its '${declaredBy}' line names`;
   let start = 0;
   for (let number = 1; start <= bytes.length; number++) {
-    const end = bytes.indexOf(0x0a, start) === -1 ? bytes.length : bytes.indexOf(0x0a, start);
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
     const line = bytes.subarray(start, end);
     try {
       decoder.decode(line);
