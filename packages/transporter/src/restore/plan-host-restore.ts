@@ -89,18 +89,19 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
       dataBytes: Math.min(disk.sizeBytes, (disk.chunkCount - disk.zeroChunkCount) * point.chunkSizeBytes),
     };
   });
-  const vmxText = Buffer.from(vmx[0].content).toString("utf8");
-  const slots = new Set(parseVmx(vmxText, `the .vmx of point ${point.pointId}`).deviceSlots.map((device) => device.slot));
+  const vmxBytes = Buffer.from(vmx[0].content);
+  const vmxSource = `the .vmx of point ${point.pointId}`;
+  const slots = new Set(parseVmx(vmxBytes, vmxSource).deviceSlots.map((device) => device.slot));
   for (const disk of disks) {
     if (!slots.has(disk.slot)) {
       throw new HostRestoreRefusedError("point", "disk-not-in-vmx", `disk ${disk.index} of point ${point.pointId} is at slot ${disk.slot}, which its .vmx has no disk at`);
     }
   }
-  const rewritten = rewriteVmxForRestore(vmxText, {
-    displayName: name,
-    nvramFileName: `${name}.nvram`,
-    diskFileNames: new Map(disks.map((disk) => [disk.slot, disk.descriptorName])),
-  });
+  const rewritten = rewriteVmxForRestore(
+    vmxBytes,
+    { displayName: name, nvramFileName: `${name}.nvram`, diskFileNames: new Map(disks.map((disk) => [disk.slot, disk.descriptorName])) },
+    vmxSource,
+  );
   const nvram = point.configFiles.find((file) => /\.nvram$/iu.test(file.name));
   const files = [
     ...(nvram === undefined ? [] : [{ name: `${name}.nvram`, content: Buffer.from(nvram.content) }]),

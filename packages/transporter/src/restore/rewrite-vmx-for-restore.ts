@@ -8,12 +8,23 @@
  * - Identity (so it runs beside the original without a conflict): `uuid.bios`, `uuid.location`,
  *   `vc.uuid`, `vmci0.id` and the generated MAC addresses (`ethernetN.generatedAddress[Offset]`) are
  *   dropped, and `uuid.action = "create"` asks the host to make new ones instead of asking whether the VM
- *   was moved or copied (docs/adr/0025). Static MAC addresses are the user's choice and kept.
- * - Files of the original's folder are not named: `sched.swap.derivedName`, `migrate.hostLog`,
- *   `extendedConfigFile` and a suspended state (`checkpoint.vmState`) are dropped; the host writes new ones.
+ *   was moved or copied (docs/adr/0025); a stored answer to that question (`answer.msg.uuid.altered`) goes
+ *   too, and so does vCenter's id of the original (`viv.moid`, in the .vmx of a host vCenter manages). A
+ *   MAC that vCenter assigned (`addressType = "vpx"`, kept in `generatedAddress`) becomes a generated one:
+ *   a standalone host has no vCenter to assign the copy another. Static MAC addresses are the user's choice
+ *   and kept. The VM generation id (`vm.genid`, `vm.genidX`) is dropped: Windows reads a changed id as
+ *   "restored from a backup" and protects a domain controller's database from a rollback.
+ * - Files and folders of the original are not named: `sched.swap.derivedName`, `migrate.hostLog`,
+ *   `extendedConfigFile` and a suspended state (`checkpoint.vmState`) are dropped, the host writes new ones;
+ *   `workingDir` (where snapshot deltas and the `.vmsd` go), `suspend.directory`, `sched.swap.dir` and
+ *   `sched.swap.vmxSwapDir` are dropped so the copy keeps them in its own folder (a folder the target host
+ *   lacks fails the power-on).
  *
- * Pure: text in, text out.
+ * The result is UTF-8 text (its `.encoding` line says so, whatever set the original's named).
+ *
+ * Pure: bytes or text in, text out.
  */
+import { decodeVmxFile } from "../esxi/parsers/decode-vmx-file.js";
 import { vmxLine } from "./vmx-value.js";
 
 export interface VmxRewrite {
@@ -41,11 +52,22 @@ const DROPPED = [
   /^migrate\.hostlog$/u,
   /^extendedconfigfile$/u,
   /^checkpoint\.vmstate$/u,
+  /^answer\.msg\.uuid\.altered$/u,
+  /^vm\.genid$/u,
+  /^vm\.genidx$/u,
+  /^workingdir$/u,
+  /^suspend\.directory$/u,
+  /^sched\.swap\.dir$/u,
+  /^sched\.swap\.vmxswapdir$/u,
+  /^viv\.moid$/u,
 ];
+const ADDRESS_TYPE = /^ethernet\d+\.addresstype$/u;
 const ENTRY = /^\s*([^\s="#]+)\s*=\s*"?(.*?)"?\s*$/u;
 const SLOT_FILE = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.filename$/u;
 
-export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): RewrittenVmx {
+/** `vmx`: the point's `.vmx`, its bytes (decoded in the set its `.encoding` names) or its text; `source` names it in errors. */
+export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewrite, source = ".vmx"): RewrittenVmx {
+  const vmxText = typeof vmx === "string" ? vmx : decodeVmxFile(vmx, source);
   const lines = vmxText.split(/\r?\n/u);
   if (lines[lines.length - 1] === "") lines.pop();
   // Slots whose fileName names a virtual disk and that the point has no data for.
@@ -58,6 +80,7 @@ export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): Rewr
   const out: string[] = [];
   let sawName = false;
   let sawNvram = false;
+  let sawEncoding = false;
   for (const line of lines) {
     const m = ENTRY.exec(line);
     if (m?.[1] === undefined || line.trim().startsWith("#")) {
@@ -67,6 +90,12 @@ export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): Rewr
     const key = m[1];
     const lower = key.toLowerCase();
     if (DROPPED.some((pattern) => pattern.test(lower))) continue;
+    if (lower === ".encoding") {
+      // The text is written back as UTF-8, whatever set the original was in.
+      if (!sawEncoding) out.push(/^utf-?8$/iu.test(m[2] ?? "") ? line : vmxLine(key, "UTF-8"));
+      sawEncoding = true;
+      continue;
+    }
     if (lower === "displayname") {
       if (!sawName) out.push(vmxLine(key, rewrite.displayName));
       sawName = true;
@@ -83,6 +112,10 @@ export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): Rewr
       out.push(vmxLine(key, newFile));
       continue;
     }
+    if (ADDRESS_TYPE.test(lower) && m[2]?.toLowerCase() === "vpx") {
+      out.push(vmxLine(key, "generated"));
+      continue;
+    }
     const presentOf = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.present$/u.exec(lower)?.[1];
     if (presentOf !== undefined && detached.has(presentOf)) {
       out.push(vmxLine(key, "FALSE"));
@@ -90,6 +123,8 @@ export function rewriteVmxForRestore(vmxText: string, rewrite: VmxRewrite): Rewr
     }
     out.push(line);
   }
+  // ESXi writes the set first; a file without it was read as UTF-8, and is written as that, said.
+  if (!sawEncoding) out.unshift(vmxLine(".encoding", "UTF-8"));
   if (!sawName) out.push(vmxLine("displayName", rewrite.displayName));
   if (!sawNvram) out.push(vmxLine("nvram", rewrite.nvramFileName));
   out.push(vmxLine("uuid.action", "create"));

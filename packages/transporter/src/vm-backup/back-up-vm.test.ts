@@ -3,8 +3,8 @@
  * the simulator's record of the disk at the run's snapshot byte for byte; an incremental equals the next
  * one and reads only what changed; the point's layout is the agreed one; the run's snapshot is gone after
  * every outcome; a user snapshot, a failed snapshot.create, a VM name full of shell metacharacters, and a
- * running VM refused before its snapshot when its datastore has too little free, and a VM with a delta no
- * snapshot owns (a failed consolidation) refused.
+ * running VM refused before its snapshot when its datastore (or its workingDir's) has too little free, and
+ * a VM with a delta no snapshot owns (a failed consolidation) refused.
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
@@ -59,7 +59,12 @@ describe("backUpVm on a simulated host under guest writes", () => {
   let model: HostModel;
 
   before(async () => {
-    t = await startTestHost({ esxiVersion: "7.0", vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6), vm("single", 7, { disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 12 * MIB }] }], workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: 7, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } } })] });
+    const quiet = { disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }], workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: 8 } };
+    t = await startTestHost({
+      esxiVersion: "7.0",
+      moreDatastores: [{ name: "snaps", uuid: "6a91690d-eac44959-2d46-001b21e7d76e", capacityBytes: 256 * MIB }],
+      vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6), vm("single", 7, { disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 12 * MIB }] }], workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: 7, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } } }), vm("elsewhere", 8, quiet)],
+    });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
     work = await mkdtemp(join(tmpdir(), "vm-backup-"));
@@ -209,6 +214,22 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const parked = await backUpVm({ ...request("parked", "parked-run"), minDatastoreFree: { percent: 99 } });
     assert.ok((await restored(parked.point)).equals(recordOf(5, "parked-run")));
     assert.equal(await snapshotsOf(5), "Get Snapshot:\n");
+  });
+
+  it("a running VM whose workingDir is on another datastore is refused when that datastore is full, though its own has room (its snapshot's deltas grow there, Broadcom KB 420124)", async () => {
+    await session.exec(sh`printf '%s\n' ${'workingDir = "/vmfs/volumes/snaps/elsewhere/"'} >> /vmfs/volumes/datastore1/elsewhere/elsewhere.vmx`);
+    model.faults.setDatastoreFull("snaps", true);
+    try {
+      await assert.rejects(backUpVm(request("elsewhere", "full-snaps")), (error: unknown) => {
+        assert.ok(error instanceof DatastoreSpaceRefusedError, String(error));
+        assert.match(error.message, /datastore "snaps" has 0\.0 GiB free of 0\.3 GiB/u);
+        assert.doesNotMatch(error.message, /datastore1/u);
+        return true;
+      });
+      assert.equal(model.pointInTimeRecords(8).length, 0, "no snapshot was taken");
+    } finally {
+      model.faults.setDatastoreFull("snaps", false);
+    }
   });
 
   it("a volume list the host answers in a form not understood: backed up without the space checks, and the run says so", async () => {

@@ -37,6 +37,7 @@ import { readVmInventory } from "../esxi/inventory/read-vm-inventory.js";
 import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
+import { snapshotFolderOf } from "../esxi/inventory/snapshot-folder.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
 import { readDatastores } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
@@ -151,7 +152,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         .map(async (disk) => ({ disk, bytes: await files.bytes(disk.baseDescriptorPath, `the base descriptor of ${disk.slot} of VM ${JSON.stringify(vmName)}`, { signal }) })),
     ),
   ]);
-  const vmx = parseVmx(vmxBytes.toString("utf8"), vm.vmxPath);
+  const vmx = parseVmx(vmxBytes, vm.vmxPath);
   const baseDescriptors = new Map<string, VmdkDescriptor>();
   const descriptorBytes = new Map<string, Buffer>();
   for (const { disk, bytes } of descriptorReads) {
@@ -189,7 +190,8 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
     request.full === true ? undefined : findPreviousPoint(pointSummariesNewestFirst(request.repository), { host: request.hostLabel, vm: plan.vm }),
     checksRoom ? readDatastoresForChecks() : undefined,
   ]);
-  const vmPaths = [vm.vmxPath, ...disks.map((disk) => disk.extentPath)];
+  // The run snapshot's deltas grow in the VM's snapshot folder (its workingDir, which may be on another datastore).
+  const vmPaths = [vm.vmxPath, snapshotFolderOf(vmx, vm.vmxPath), ...disks.map((disk) => disk.extentPath)];
   const shortfalls = datastores === undefined ? [] : datastoreShortfalls({ powerState: vm.powerState, paths: vmPaths, filesystems: datastores, minimum: minDatastoreFree });
   if (shortfalls.length > 0) throw new DatastoreSpaceRefusedError(vmName, shortfalls.map((shortfall) => describeShortfall(shortfall, minDatastoreFree)));
   const configFiles: VmConfigFile[] = [{ name: posix.basename(vm.vmxPath), content: vmxBytes }];

@@ -76,6 +76,15 @@ describe("planVmBackup", () => {
     ]);
   });
 
+  it("saves the .vmsd from the workingDir when the .vmx sets one (the host keeps snapshot files there)", () => {
+    const disks = [disk("scsi0:0", "web01")];
+    const vmx = parseVmx(`workingDir = "/vmfs/volumes/snaps/web01/"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "web01.vmdk"\n`);
+    const plan = planVmBackup({ vm: vm(disks), vmx, baseDescriptors: descriptors(disks) });
+    assert.equal(plan.kind, "back-up");
+    if (plan.kind !== "back-up") return;
+    assert.deepEqual(plan.configFiles.map((file) => file.path), [`${FOLDER}/web01.vmx`, `${FOLDER}/web01.nvram`, "/vmfs/volumes/snaps/web01/web01.vmsd"]);
+  });
+
   const refusals: { name: string; disks: InventoryDisk[]; vmxDisks?: InventoryDisk[]; reasons: RegExp[] }[] = [
     { name: "an independent disk", disks: [disk("scsi0:0", "a"), disk("scsi0:1", "b", { mode: "independent-persistent", refusal: { reason: "independent", message: "independent disks are not frozen by snapshots" } })], reasons: [/^scsi0:1: independent disks/u] },
     { name: "an RDM and a broken chain, both named", disks: [disk("scsi0:0", "a", { rdm: "physical", refusal: { reason: "rdm", message: "a raw device mapping" } }), disk("scsi0:1", "b", { refusal: { reason: "broken-chain", message: "Content ID mismatch" } })], reasons: [/^scsi0:0: a raw device mapping$/u, /^scsi0:1: Content ID mismatch$/u] },

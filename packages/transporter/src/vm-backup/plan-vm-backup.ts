@@ -15,6 +15,7 @@
 import { posix } from "node:path";
 import type { DiskGeometry, RecoveryPointVm } from "@esxbackup/domain";
 import type { InventoryVm } from "../esxi/inventory/host-inventory.js";
+import { snapshotFolderOf } from "../esxi/inventory/snapshot-folder.js";
 import type { ParsedVmx } from "../esxi/parsers/parse-vmx.js";
 import type { VmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 
@@ -99,7 +100,8 @@ export function planVmBackup(input: VmBackupPlanInput): VmBackupPlan {
     configFiles: [
       { path: vm.vmxPath, optional: false },
       { path: posix.resolve(folder, nvram), optional: true },
-      { path: posix.join(folder, `${posix.basename(vm.vmxPath, ".vmx")}.vmsd`), optional: true },
+      // The .vmsd is kept with the snapshots: in the workingDir when the .vmx sets one.
+      { path: `${snapshotFolderOf(vmx, vm.vmxPath)}${posix.basename(vm.vmxPath, ".vmx")}.vmsd`, optional: true },
     ],
   };
 }

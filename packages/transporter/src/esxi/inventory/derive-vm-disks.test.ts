@@ -4,8 +4,8 @@ import { fixtureText } from "../parsers/fixture-text.js";
 import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import { datastoreFilePath } from "./datastore-file-path.js";
-import { deriveVmDisks, refuseUnownedDeltas, type DerivedVmDisks } from "./derive-vm-disks.js";
-import type { InventoryDisk } from "./host-inventory.js";
+import { deriveVmDisks, diskModeRefusal, refuseUnownedDeltas, type DerivedVmDisks } from "./derive-vm-disks.js";
+import type { DiskRefusal, InventoryDisk } from "./host-inventory.js";
 
 const DIR = "/vmfs/volumes/datastore1/db";
 const thin = fixtureText("vmdk-base-thin-verbatim.txt");
@@ -130,4 +130,81 @@ test("deltas no snapshot owns: the reason names the deltas and what to do; a dis
     `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up`,
   );
   assert.equal(independent?.refusal?.reason, "independent");
+});
+
+// `.mode` values: the .vmx's spelling of the vSphere API's VirtualDiskMode (persistent, nonpersistent,
+// undoable, independent_persistent, independent_nonpersistent, append), with a hyphen where the API has `_`.
+const modes: [string, DiskRefusal["reason"] | undefined][] = [
+  ["persistent", undefined],
+  ["independent-persistent", "independent"],
+  ["independent-nonpersistent", "independent"],
+  ["independent_persistent", "independent"],
+  ["nonpersistent", "disk-mode"],
+  ["undoable", "disk-mode"],
+  ["append", "disk-mode"],
+  ["dependent", "disk-mode"],
+];
+for (const [mode, reason] of modes) {
+  test(`disk mode ${JSON.stringify(mode)}: ${reason ?? "backed up"}`, () => {
+    assert.equal(diskModeRefusal("scsi0:0", mode)?.reason, reason);
+  });
+}
+
+test("derive disks: the mode as written in any case, an empty mode as the default, a redo-log mode refused with the reason", () => {
+  const vmx = (mode: string): string => `scsi0:0.fileName = "a.vmdk"\nscsi0:0.present = "TRUE"\nscsi0:0.mode = "${mode}"\n`;
+  const disk = (mode: string): InventoryDisk | undefined => {
+    const { result } = derive(vmx(mode), `${DIR}/a.vmx`, { [`${DIR}/a.vmdk`]: thin });
+    return result.complete ? result.disks[0] : undefined;
+  };
+  assert.equal(disk("Persistent")?.refusal, undefined);
+  assert.equal(disk("")?.mode, "persistent");
+  assert.equal(disk("")?.refusal, undefined);
+  assert.equal(disk("Independent-Persistent")?.refusal?.reason, "independent");
+  assert.equal(disk("undoable")?.refusal?.message, "scsi0:0 is in undoable mode: the guest's writes go to a redo log beside the disk, so the disk holds an older state than the guest sees");
+});
+
+test("derive disks: an encrypted disk (its wrapped key and the crypto filter in the descriptor) is refused, its neighbour is not", () => {
+  const vmx = 'scsi0:0.fileName = "a.vmdk"\nscsi0:0.present = "TRUE"\nscsi0:1.fileName = "b.vmdk"\nscsi0:1.present = "TRUE"\nscsi0:2.fileName = "c.vmdk"\nscsi0:2.present = "TRUE"\n';
+  const withKeys = thin.replace('createType="vmfs"', 'createType="vmfs"\nencryptionKeys="vmware:key/list/(pair/(fqid/<VMWARE-NULL>/KMS/a4e7494f-da55-4917-9d90-560c5078866b,HMAC-SHA-256,KPYD5Dzg))"');
+  const filtered = thin.replace('ddb.geometry.cylinders', 'ddb.iofilters = "vmwarevmcrypt"\nddb.geometry.cylinders');
+  const { result } = derive(vmx, `${DIR}/a.vmx`, { [`${DIR}/a.vmdk`]: withKeys, [`${DIR}/b.vmdk`]: filtered, [`${DIR}/c.vmdk`]: thin });
+  assert.ok(result.complete);
+  assert.deepEqual(result.disks.map((d) => d.refusal?.reason), ["encrypted", "encrypted", undefined]);
+  assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0 is an encrypted disk: its files hold ciphertext/u);
+});
+
+test("derive disks: ESXi 8.0's file (libvirt esx-in-the-wild-17) — both disks, the subfolder one resolved, the ISO never taken for a disk", () => {
+  const dir = "/vmfs/volumes/datastore1/esx8.0-win11-with-second-disk-in-subfolder";
+  const { result, rounds } = derive(fixtureText("vmx-8.0-verbatim.txt"), `${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmx`, {
+    [`${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmdk`]: thin,
+    [`${dir}/subfolder/esx8.0-win11-with-second-disk-in-subfolder_1.vmdk`]: thick,
+  });
+  assert.deepEqual(rounds, [[`${dir}/esx8.0-win11-with-second-disk-in-subfolder.vmdk`, `${dir}/subfolder/esx8.0-win11-with-second-disk-in-subfolder_1.vmdk`]]);
+  assert.ok(result.complete);
+  assert.deepEqual(
+    result.disks.map((d) => [d.slot, d.extentPaths, d.mode, d.refusal]),
+    [
+      ["scsi0:0", [`${dir}/Base_R91-flat.vmdk`], "persistent", undefined],
+      ["scsi0:1", [`${dir}/subfolder/sql-flat.vmdk`], "persistent", undefined],
+    ],
+  );
+});
+
+test("derive disks: every device type a .vmx writes — hard disks of each bus are disks, CD-ROMs and pass-through devices never are", () => {
+  // Device types from ESXi files (libvirt's esx-in-the-wild samples) and libvirt's vmx.c mapping: IDE disks
+  // say `ata-hardDisk` or nothing, NVMe disks nothing or `disk`.
+  const vmx = [
+    'ide0:0.fileName = "a.vmdk"', 'ide0:0.present = "TRUE"', 'ide0:0.deviceType = "ata-hardDisk"',
+    'nvme0:0.fileName = "b.vmdk"', 'nvme0:0.present = "TRUE"',
+    'nvme0:1.fileName = "c.vmdk"', 'nvme0:1.present = "TRUE"', 'nvme0:1.deviceType = "disk"',
+    'sata0:0.fileName = "d.vmdk"', 'sata0:0.present = "TRUE"',
+    'ide1:0.fileName = "/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0"', 'ide1:0.present = "TRUE"', 'ide1:0.deviceType = "atapi-cdrom"',
+    'sata0:1.fileName = "/vmfs/volumes/iso/win.iso"', 'sata0:1.present = "TRUE"', 'sata0:1.deviceType = "cdrom-image"',
+    'sata0:2.fileName = "CD/DVD drive 0"', 'sata0:2.present = "TRUE"', 'sata0:2.deviceType = "atapi-cdrom"',
+    'scsi0:0.fileName = "/vmfs/devices/genscsi/naa.600508b1001c3e7a"', 'scsi0:0.present = "TRUE"', 'scsi0:0.deviceType = "scsi-passthru"',
+    'scsi0:1.fileName = "e.vmdk"', 'scsi0:1.present = "FALSE"', 'scsi0:1.deviceType = "scsi-hardDisk"',
+  ].join("\n");
+  const { result } = derive(`${vmx}\n`, `${DIR}/db.vmx`, Object.fromEntries(["a", "b", "c", "d"].map((name) => [`${DIR}/${name}.vmdk`, thin])));
+  assert.ok(result.complete);
+  assert.deepEqual(result.disks.map((d) => [d.slot, d.bus]), [["ide0:0", "ide"], ["nvme0:0", "nvme"], ["nvme0:1", "nvme"], ["sata0:0", "sata"]]);
 });

@@ -6,9 +6,12 @@
  *
  * A slot is a disk when it is present and names a `.vmdk` that is not a CD-ROM image; IDE disks often
  * have no deviceType at all (esxi-facts 2.2). Refused: independent disks (snapshots do not freeze them),
- * raw device mappings (the data lives on a LUN, outside the snapshot's files), and chains whose content
- * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base; and, once the VM's
- * snapshots are known, chains with more deltas than it has snapshots (`refuseUnownedDeltas`).
+ * disks in a mode of older releases whose writes go to a redo log (`nonpersistent`, `undoable`, `append`:
+ * the guest's data is not in the disk read) or in a mode not known, raw device mappings (the data lives on
+ * a LUN, outside the snapshot's files), encrypted disks (VM encryption: the extent is ciphertext, and a
+ * restore could not give it back its key), and chains whose content ids do not match (`Content ID
+ * mismatch`, esxi-facts 2.3) or that never reach a base; and, once the VM's snapshots are known, chains
+ * with more deltas than it has snapshots (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
@@ -75,8 +78,10 @@ function readChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>
 function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[], chainProblem: string | undefined): InventoryDisk {
   const base = links[0] as ChainLink;
   const top = links[links.length - 1] as ChainLink;
-  const mode = slot.mode?.toLowerCase() ?? "persistent";
+  // An empty mode is the host's default, as a missing one is.
+  const mode = slot.mode === undefined || slot.mode.trim() === "" ? "persistent" : slot.mode.trim().toLowerCase();
   const rdm = rdmOf(base.descriptor);
+  const encrypted = links.some((link) => isEncrypted(link.descriptor));
   return {
     slot: slot.slot,
     bus: slot.bus,
@@ -89,7 +94,7 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[]
     cbtEnabled: vmx.ctkEnabled && slot.ctkEnabled,
     mode,
     rdm,
-    refusal: refusalOf(slot.slot, mode, rdm, chainProblem),
+    refusal: refusalOf(slot.slot, mode, rdm, encrypted, chainProblem),
   };
 }
 
@@ -119,12 +124,37 @@ function rdmOf(base: VmdkDescriptor): InventoryDisk["rdm"] {
   return undefined;
 }
 
-function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], chainProblem: string | undefined): DiskRefusal | undefined {
-  if (mode.startsWith("independent")) {
+/**
+ * An encrypted disk's descriptor carries its wrapped key (`encryptionKeys="vmware:key/list/…"`) and the
+ * crypto I/O filter (`ddb.iofilters = "vmwarevmcrypt"`); the flat extent beneath is ciphertext.
+ */
+function isEncrypted(descriptor: VmdkDescriptor): boolean {
+  return descriptor.values.has("encryptionkeys") || /vmwarevmcrypt/iu.test(descriptor.ddb.get("ddb.iofilters") ?? "");
+}
+
+/** Disk modes of older releases: the guest writes to a redo log beside the disk, not into it (vSphere API, `VirtualDiskMode`). */
+const REDO_LOG_MODES = new Set(["nonpersistent", "undoable", "append"]);
+
+export function diskModeRefusal(slot: string, mode: string): DiskRefusal | undefined {
+  if (mode === "persistent") return undefined;
+  // The .vmx writes `independent-persistent`; the API's spelling has an underscore.
+  if (mode === "independent-persistent" || mode === "independent-nonpersistent" || mode === "independent_persistent" || mode === "independent_nonpersistent") {
     return { reason: "independent", message: `${slot} is an ${mode} disk: a snapshot does not freeze it, so it cannot be captured consistently` };
   }
+  if (REDO_LOG_MODES.has(mode)) {
+    return { reason: "disk-mode", message: `${slot} is in ${mode} mode: the guest's writes go to a redo log beside the disk, so the disk holds an older state than the guest sees` };
+  }
+  return { reason: "disk-mode", message: `${slot} has the disk mode ${JSON.stringify(mode)}, which this program does not know; it is not backed up rather than guessed at` };
+}
+
+function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], encrypted: boolean, chainProblem: string | undefined): DiskRefusal | undefined {
+  const modeRefusal = diskModeRefusal(slot, mode);
+  if (modeRefusal !== undefined) return modeRefusal;
   if (rdm !== undefined) {
     return { reason: "rdm", message: `${slot} is a raw device mapping (${rdm} compatibility): its data lives on a LUN outside the VM's files` };
+  }
+  if (encrypted) {
+    return { reason: "encrypted", message: `${slot} is an encrypted disk: its files hold ciphertext that only the host's key opens, and a restore could not give the copy that key` };
   }
   if (chainProblem !== undefined) return { reason: "broken-chain", message: `${slot} has a broken snapshot chain: ${chainProblem}` };
   return undefined;

@@ -72,6 +72,10 @@ export interface InventoryDisk {
 
 export type DiskRefusal =
   | { readonly reason: "independent"; readonly message: string }
+  /** A mode whose writes go to a redo log (`nonpersistent`, `undoable`, `append`), or a mode not known. */
+  | { readonly reason: "disk-mode"; readonly message: string }
+  /** vSphere VM encryption: the extent holds ciphertext only the host's key opens. */
+  | { readonly reason: "encrypted"; readonly message: string }
   | { readonly reason: "rdm"; readonly message: string }
   | { readonly reason: "broken-chain"; readonly message: string }
   | { readonly reason: "consolidation-needed"; readonly message: string };

@@ -36,7 +36,7 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "ex
     runVimCmd(session, sh`vim-cmd vmsvc/snapshot.get ${row.vmid}`, snapshotSource, signal),
     files.bytes(vmxPath, vmxAbout, signal),
   ]);
-  const vmx = parseVmx(vmxBytes.toString("utf8"), `${vmxPath} (${vmxAbout})`);
+  const vmx = parseVmx(vmxBytes, `${vmxPath} (${vmxAbout})`);
   const disks = await readVmDisks(session, { vmx, vmxPath, about }, { ...signal, files });
   const tree = parseSnapshotTree(snapshots.stdout, snapshotSource);
   return {

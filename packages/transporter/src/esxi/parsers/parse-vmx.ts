@@ -3,8 +3,10 @@
  * name a file — `scsiX:Y`, `sataX:Y`, `ideX:Y`, `nvmeX:Y` with a `fileName` — with the keys that decide
  * whether the slot is a disk to back up; `deriveVmDisks` makes that decision. `fileName` may be relative
  * to the VM's folder (through a subfolder, with spaces and parentheses) or absolute, and `ctkEnabled` keys
- * may sit anywhere in the file.
+ * may sit anywhere in the file. Given the file's bytes, it decodes them in the character set the file
+ * declares (`decodeVmxFile`); given text, the caller has.
  */
+import { decodeVmxFile } from "./decode-vmx-file.js";
 import { readVmxDictionary, vmxBoolean, type VmxDictionary } from "./vmx-dictionary.js";
 
 export interface VmxDeviceSlot {
@@ -18,7 +20,10 @@ export interface VmxDeviceSlot {
   readonly present: boolean;
   /** `.deviceType` (`scsi-hardDisk`, `cdrom-image`, …); IDE disks often have none. */
   readonly deviceType: string | undefined;
-  /** `.mode` (`persistent`, `independent-persistent`, `independent-nonpersistent`); undefined means persistent. */
+  /**
+   * `.mode` as written: `persistent`, `independent-persistent`, `independent-nonpersistent`, or a mode of
+   * older releases (`nonpersistent`, `undoable`, `append`); undefined means persistent.
+   */
   readonly mode: string | undefined;
   /** `.ctkEnabled` of the slot. */
   readonly ctkEnabled: boolean;
@@ -39,8 +44,8 @@ export interface ParsedVmx {
 
 const SLOT_FILE = /^(scsi|sata|ide|nvme)(\d+):(\d+)\.filename$/u;
 
-export function parseVmx(text: string, source = ".vmx"): ParsedVmx {
-  const dict = readVmxDictionary(text, source);
+export function parseVmx(file: string | Uint8Array, source = ".vmx"): ParsedVmx {
+  const dict = readVmxDictionary(typeof file === "string" ? file : decodeVmxFile(file, source), source);
   const deviceSlots: VmxDeviceSlot[] = [];
   for (const [key, entry] of dict) {
     const m = SLOT_FILE.exec(key);

@@ -30,6 +30,8 @@ export interface TestHostOptions {
   shell?: { disabledApplets?: string[]; python?: boolean };
   /** VMs in the simulator's config syntax (packages/esxi-simulator `VmConfig`), on `datastore1`. */
   vms?: unknown[];
+  /** Datastores besides `datastore1` (2 GiB), in the simulator's config syntax. */
+  moreDatastores?: unknown[];
   /** The simulator's `tools` behaviours ([UNCONFIRMED] host behaviour, e.g. where invalid VM lines go). */
   tools?: Record<string, unknown>;
 }
@@ -44,7 +46,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
       esxiVersion: options.esxiVersion,
       ssh: { port: 0, users: [{ name: "root", password, authorizedKeys: options.authorizedKeys ?? [] }] },
       shell: { disabledApplets: options.shell?.disabledApplets ?? [], python: options.shell?.python ?? true },
-      datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }],
+      datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }, ...(options.moreDatastores ?? [])],
       ...(options.vms !== undefined ? { vms: options.vms } : {}),
       ...(options.tools !== undefined ? { tools: options.tools } : {}),
     },
