@@ -131,3 +131,20 @@ test("deltas no snapshot owns: the reason names the deltas and what to do; a dis
   );
   assert.equal(independent?.refusal?.reason, "independent");
 });
+
+test("derive disks: a base that is not a file of the disk's bytes is refused, naming what it is", () => {
+  const vmx = 'scsi0:0.fileName = "vsan.vmdk"\nscsi0:0.present = "TRUE"\nscsi0:1.fileName = "hosted.vmdk"\nscsi0:1.present = "TRUE"\n';
+  const vsanBase = '# Disk DescriptorFile\nversion=4\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\nRW 83886080 VMFS "vsan://2c52ae55-aa2e-1f22-2d2e-001517a69c72"\n';
+  const hosted = '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="twoGbMaxExtentSparse"\nRW 4192256 SPARSE "hosted-s001.vmdk"\n';
+  const { result } = derive(vmx, `${DIR}/db.vmx`, { [`${DIR}/vsan.vmdk`]: vsanBase, [`${DIR}/hosted.vmdk`]: hosted });
+  assert.ok(result.complete);
+  assert.deepEqual(
+    result.disks.map((d) => [d.slot, d.refusal?.reason]),
+    [
+      ["scsi0:0", "unsupported-format"],
+      ["scsi0:1", "unsupported-format"],
+    ],
+  );
+  assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0: the base disk \/vmfs\/volumes\/datastore1\/db\/vsan\.vmdk is a vSAN object \(vsan:\/\/…\)/u);
+  assert.match(result.disks[1]?.refusal?.message ?? "", /^scsi0:1: the base disk .*hosted\.vmdk is a sparse disk \(createType "twoGbMaxExtentSparse", extent SPARSE\)/u);
+});

@@ -7,16 +7,16 @@
  * A slot is a disk when it is present and names a `.vmdk` that is not a CD-ROM image; IDE disks often
  * have no deviceType at all (esxi-facts 2.2). Refused: independent disks (snapshots do not freeze them),
  * raw device mappings (the data lives on a LUN, outside the snapshot's files), and chains whose content
- * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base; and, once the VM's
+ * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base (`walkDiskChain`); bases
+ * that are not a file of the disk's bytes (`classifyBaseDisk`: vSAN, encrypted, sparse or split); and, once the VM's
  * snapshots are known, chains with more deltas than it has snapshots (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import type { ParsedVmx, VmxDeviceSlot } from "../parsers/parse-vmx.js";
+import { classifyBaseDisk, type BaseDiskClass } from "./classify-base-disk.js";
 import type { DiskRefusal, InventoryDisk } from "./host-inventory.js";
-
-/** ESXi allows 32 snapshots; a longer chain is a loop. */
-const MAX_CHAIN_LENGTH = 64;
+import { walkDiskChain, type DiskChainLink } from "./walk-disk-chain.js";
 
 export interface DeriveVmDisksInput {
   readonly vmx: ParsedVmx;
@@ -28,18 +28,13 @@ export interface DeriveVmDisksInput {
 
 export type DerivedVmDisks = { readonly complete: true; readonly disks: readonly InventoryDisk[] } | { readonly complete: false; readonly missingDescriptors: readonly string[] };
 
-interface ChainLink {
-  readonly path: string;
-  readonly descriptor: VmdkDescriptor;
-}
-
 export function deriveVmDisks(input: DeriveVmDisksInput): DerivedVmDisks {
   const vmDir = posix.dirname(input.vmxPath);
   const missing: string[] = [];
   const disks: InventoryDisk[] = [];
   for (const slot of input.vmx.deviceSlots.filter(isDisk)) {
     const descriptorPath = posix.resolve(vmDir, slot.fileName);
-    const chain = readChain(descriptorPath, input.descriptors);
+    const chain = walkDiskChain(descriptorPath, input.descriptors);
     if ("missing" in chain) {
       missing.push(chain.missing);
       continue;
@@ -53,30 +48,12 @@ function isDisk(slot: VmxDeviceSlot): boolean {
   return slot.present && /\.vmdk$/iu.test(slot.fileName) && !/cdrom/iu.test(slot.deviceType ?? "");
 }
 
-/** The chain from `top` down to its base, base first, or the first descriptor not read yet. */
-function readChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>): { links: ChainLink[]; problem: string | undefined } | { missing: string } {
-  const links: ChainLink[] = [];
-  let path = top;
-  for (;;) {
-    const descriptor = descriptors.get(path);
-    if (descriptor === undefined) return { missing: path };
-    const child = links[0];
-    links.unshift({ path, descriptor });
-    if (child !== undefined && child.descriptor.parentCid !== descriptor.cid) {
-      return { links, problem: `content id mismatch: ${child.path} expects parent CID ${child.descriptor.parentCid}, ${path} has ${descriptor.cid}` };
-    }
-    if (descriptor.isBase) return { links, problem: undefined };
-    if (descriptor.parentFileNameHint === undefined) return { links, problem: `${path} is a delta without parentFileNameHint` };
-    if (links.length >= MAX_CHAIN_LENGTH) return { links, problem: `more than ${MAX_CHAIN_LENGTH} descriptors in the chain of ${top}` };
-    path = posix.resolve(posix.dirname(path), descriptor.parentFileNameHint);
-  }
-}
-
-function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[], chainProblem: string | undefined): InventoryDisk {
-  const base = links[0] as ChainLink;
-  const top = links[links.length - 1] as ChainLink;
+function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLink[], chainProblem: string | undefined): InventoryDisk {
+  const base = links[0] as DiskChainLink;
+  const top = links[links.length - 1] as DiskChainLink;
   const mode = slot.mode?.toLowerCase() ?? "persistent";
-  const rdm = rdmOf(base.descriptor);
+  const baseClass = classifyBaseDisk(base.descriptor);
+  const rdm = baseClass.kind === "rdm" ? baseClass.compatibility : undefined;
   return {
     slot: slot.slot,
     bus: slot.bus,
@@ -89,7 +66,7 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[]
     cbtEnabled: vmx.ctkEnabled && slot.ctkEnabled,
     mode,
     rdm,
-    refusal: refusalOf(slot.slot, mode, rdm, chainProblem),
+    refusal: refusalOf(slot.slot, mode, rdm, chainProblem) ?? unreadableBaseRefusal(slot.slot, base.path, baseClass),
   };
 }
 
@@ -112,13 +89,6 @@ export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotCou
   });
 }
 
-function rdmOf(base: VmdkDescriptor): InventoryDisk["rdm"] {
-  const type = base.createType.toLowerCase();
-  if (type === "vmfspassthroughrawdevicemap" || base.extents.some((e) => e.type === "VMFSRAW")) return "physical";
-  if (type === "vmfsrawdevicemap" || base.extents.some((e) => e.type === "VMFSRDM")) return "virtual";
-  return undefined;
-}
-
 function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], chainProblem: string | undefined): DiskRefusal | undefined {
   if (mode.startsWith("independent")) {
     return { reason: "independent", message: `${slot} is an ${mode} disk: a snapshot does not freeze it, so it cannot be captured consistently` };
@@ -128,4 +98,9 @@ function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], chainP
   }
   if (chainProblem !== undefined) return { reason: "broken-chain", message: `${slot} has a broken snapshot chain: ${chainProblem}` };
   return undefined;
+}
+
+/** Asked only when the other refusals leave the disk: only a whole chain ends at the base the backup would read. */
+function unreadableBaseRefusal(slot: string, basePath: string, baseClass: BaseDiskClass): DiskRefusal | undefined {
+  return baseClass.kind === "unreadable" ? { reason: "unsupported-format", message: `${slot}: the base disk ${basePath} ${baseClass.why}` } : undefined;
 }
