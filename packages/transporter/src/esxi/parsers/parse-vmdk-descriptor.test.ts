@@ -79,7 +79,7 @@ const malformed: [string, string, number | undefined][] = [
   ["an empty file", "", undefined],
   ["a file that is not a descriptor", "vmkfstools: Failed to open disk\n", 1],
   ["descriptor lines without the '# Disk DescriptorFile' line", good.replace("# Disk DescriptorFile\n", ""), 1],
-  ["binary data", "KDMV\u0001\u0000\u0000\u0000", 1],
+  ["binary data", "\u0000\u0001\u0000\u0000", 1],
   ["an unknown line", good.replace("# Extent description", "# Extent description\nsomething odd"), 8],
   ["an extent without a file", good.replace('RW 41943040 VMFS "Base_R91-flat.vmdk"', "RW 41943040 VMFS"), 8],
   ["a CID that is not hex", good.replace("CID=3729b687", "CID=IDHERE"), 3],
@@ -96,3 +96,15 @@ for (const [what, input, lineNumber] of malformed) {
     );
   });
 }
+
+test("vmdk: a hosted sparse disk (its descriptor inside, magic KDMV) and a COWD extent are named for what they are", () => {
+  const kdmv = `KDMV\u0001\u0000\u0000\u0000\u0003\u0000\u0000\u0000${"\u0000".repeat(500)}# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicSparse"\nRW 18432000 SPARSE "test.vmdk"\n`;
+  assert.throws(
+    () => parseVmdkDescriptor(kdmv, "/vmfs/volumes/ds/vm/test.vmdk"),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 1 && /monolithicSparse or streamOptimized, magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message),
+  );
+  assert.throws(
+    () => parseVmdkDescriptor("COWD\u0001\u0000\u0000\u0000\u0003\u0000", "/vmfs/volumes/ds/vm/sql-000001-delta.vmdk"),
+    (e: unknown) => e instanceof HostOutputError && /a COWD sparse extent/u.test(e.message),
+  );
+});

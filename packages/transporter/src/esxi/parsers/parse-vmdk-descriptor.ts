@@ -50,7 +50,19 @@ const EXTENT = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"(.*)"(?:\s+(\d
 const ENTRY = /^([A-Za-z][\w.]*)\s*=\s*(.*)$/u;
 const CID = /^[0-9a-fA-F]{8}$/u;
 
+/**
+ * The magic numbers of the binary files a descriptor can be mistaken for (esxi-facts 2.3; QEMU `block/vmdk.c`):
+ * a hosted sparse disk carries its descriptor inside (`KDMV`, monolithicSparse and streamOptimized), a vmfsSparse
+ * delta's data file starts `COWD`. Named, they tell the user what the file is instead of only that it is binary.
+ */
+const EMBEDDING_FORMATS: readonly [magic: string, what: string][] = [
+  ["KDMV", "a sparse disk with its descriptor inside (monolithicSparse or streamOptimized, magic KDMV): a hosted product's format, which ESXi does not run as it is; convert it with vmkfstools -i"],
+  ["COWD", "a COWD sparse extent (a vmfsSparse delta's data, magic COWD), not a descriptor"],
+];
+
 export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDescriptor {
+  const embedding = EMBEDDING_FORMATS.find(([magic]) => text.startsWith(magic));
+  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
   const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
   const [first] = lines;
   if (first === undefined) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
