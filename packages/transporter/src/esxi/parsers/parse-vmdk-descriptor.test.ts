@@ -108,3 +108,15 @@ test("vmdk: a hosted sparse disk (its descriptor inside, magic KDMV) and a COWD 
     (e: unknown) => e instanceof HostOutputError && /a COWD sparse extent/u.test(e.message),
   );
 });
+
+test("vmdk: a descriptor in another encoding than UTF-8 is read while it is ASCII, and refused where a name would be misread", () => {
+  const windows = fixtureText("vmdk-base-thick-old-verbatim.txt").replace('encoding="UTF-8"', 'encoding="windows-1252"');
+  assert.equal(parseVmdkDescriptor(windows).extents[0]?.fileName, "sql-flat.vmdk");
+  const accented = windows.replace('"sql-flat.vmdk"', '"café-flat.vmdk"');
+  assert.throws(() => parseVmdkDescriptor(accented, "d.vmdk"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 10 && /text beyond ASCII in a descriptor encoded as "windows-1252"/u.test(e.message));
+  // The same name in UTF-8 is what ESXi writes, and is read.
+  assert.equal(parseVmdkDescriptor(accented.replace('"windows-1252"', '"UTF-8"')).extents[0]?.fileName, "café-flat.vmdk");
+  // Bytes that were not UTF-8 arrive as U+FFFD: refused, whatever the descriptor says.
+  const latin1 = Buffer.from(fixtureText("vmdk-base-thick-old-verbatim.txt").replace('"sql-flat.vmdk"', '"caf\u00e9-flat.vmdk"'), "latin1").toString("utf8");
+  assert.throws(() => parseVmdkDescriptor(latin1, "d.vmdk"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 10 && /: bytes that are not UTF-8, line 10/u.test(e.message));
+});

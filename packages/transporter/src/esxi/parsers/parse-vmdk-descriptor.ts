@@ -90,6 +90,8 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     values.set(key, { value, line });
   }
 
+  checkEncoding(lines, values, source);
+
   const required = (key: string, label: string): { value: string; line: OutputLine } => {
     const v = values.get(key);
     if (v === undefined) throw new HostOutputError(source, `the descriptor has no ${label}`);
@@ -121,6 +123,21 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     thinProvisioned: ddb.get("ddb.thinprovisioned") === "1",
     capacityBytes: capacitySectors * SECTOR_BYTES,
   };
+}
+
+/**
+ * ESXi writes its descriptors in UTF-8 (`encoding="UTF-8"` or `ddb.encoding = "UTF-8"`); hosted products on
+ * Windows write `encoding="windows-1252"`. The text arrives decoded as UTF-8, so a file name in any other
+ * encoding would come out as other characters and name another file: such a line is refused, not guessed at.
+ * ASCII reads the same in all of them.
+ */
+function checkEncoding(lines: readonly OutputLine[], values: ReadonlyMap<string, { value: string; line: OutputLine }>, source: string): void {
+  const declared = values.get("encoding") ?? values.get("ddb.encoding");
+  const utf8 = declared === undefined || /^utf-?8$/iu.test(declared.value);
+  for (const line of lines) {
+    if (line.text.includes("\uFFFD")) throw unexpectedLine(source, `bytes that are not UTF-8${utf8 ? "" : ` (the descriptor says encoding "${declared?.value}")`}`, line);
+    if (!utf8 && /[^ -~\t]/u.test(line.text)) throw unexpectedLine(source, `text beyond ASCII in a descriptor encoded as "${declared?.value}", which is not read`, line);
+  }
 }
 
 function safeInteger(text: string, line: OutputLine, source: string): number {
