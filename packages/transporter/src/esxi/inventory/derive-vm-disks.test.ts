@@ -111,7 +111,8 @@ function chainDisk(slot: string, deltas: number, refusal?: InventoryDisk["refusa
 const unowned: { name: string; deltas: number[]; snapshots: number; refused: string[] }[] = [
   { name: "no snapshot, no delta", deltas: [0, 0], snapshots: 0, refused: [] },
   { name: "one delta per disk under one snapshot", deltas: [1, 1], snapshots: 1, refused: [] },
-  { name: "a branch: one delta, three snapshots in the tree", deltas: [1], snapshots: 3, refused: [] },
+  { name: "a branch: one delta, a tree two snapshots deep", deltas: [1], snapshots: 2, refused: [] },
+  { name: "three deltas under a tree two deep (three snapshots in two branches)", deltas: [3], snapshots: 2, refused: ["scsi0:0"] },
   { name: "a disk added after the snapshot has no delta of its own", deltas: [1, 0], snapshots: 1, refused: [] },
   { name: "a delta and no snapshot: consolidation needed", deltas: [1, 0], snapshots: 0, refused: ["scsi0:0"] },
   { name: "three deltas, two snapshots", deltas: [3, 2], snapshots: 2, refused: ["scsi0:0"] },

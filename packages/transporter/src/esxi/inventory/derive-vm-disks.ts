@@ -9,7 +9,7 @@
  * raw device mappings (the data lives on a LUN, outside the snapshot's files), and chains whose content
  * ids do not match (`Content ID mismatch`, esxi-facts 2.3) or that never reach a base (`walkDiskChain`); bases
  * that are not a file of the disk's bytes (`classifyBaseDisk`: vSAN, encrypted, sparse or split); and, once the VM's
- * snapshots are known, chains with more deltas than it has snapshots (`refuseUnownedDeltas`).
+ * snapshots are known, chains with more deltas than its snapshots stack deep (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
@@ -72,16 +72,17 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLi
 
 /**
  * Each snapshot on the way to a VM's current state adds one delta to every disk's chain, so a chain with
- * more deltas than the VM has snapshots holds deltas no snapshot owns: a removal whose consolidation
+ * more deltas than the VM's snapshots stack on any one path (`snapshotTreeDepth`; a tree that branches
+ * holds more snapshots than any chain has deltas) holds deltas no snapshot owns: a removal whose consolidation
  * failed (`snapshot.needConsolidate`, esxi-facts 2.4). The guest's writes since then are in them, and a
  * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`).
  * Disks refused already keep their reason.
  */
-export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotCount: number): InventoryDisk[] {
+export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDepth: number): InventoryDisk[] {
   return disks.map((disk) => {
     const deltas = disk.deltaDescriptorPaths.length;
-    if (disk.refusal !== undefined || deltas <= snapshotCount) return disk;
-    const snapshots = snapshotCount === 0 ? "no snapshot" : `${snapshotCount} snapshot${snapshotCount === 1 ? "" : "s"}`;
+    if (disk.refusal !== undefined || deltas <= snapshotDepth) return disk;
+    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
     const message =
       `${disk.slot} has ${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots}: ` +
       "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up";
