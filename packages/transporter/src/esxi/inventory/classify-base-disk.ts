@@ -8,8 +8,9 @@
  * - raw device mappings (`vmfsRawDeviceMap`, `vmfsPassthroughRawDeviceMap`; the extent is `VMFSRDM` for both
  *   on current hosts, `VMFSRAW` on old ones): the data is on a LUN;
  * - extents that are storage objects, not files (`vsan://<uuid>` on vSAN, with `vsanSparse` deltas; `vvol://`);
- * - encrypted disks (VM Encryption: `encryptionKeys=` and `ddb.iofilters = "vmwarevmcrypt"`): the file holds
- *   ciphertext;
+ * - encrypted disks (VM Encryption: `encryptionKeys=` and `ddb.iofilters = "vmwarevmcrypt"`): "data in an
+ *   encrypted virtual disk (VMDK) file is never written in cleartext to storage" (vSphere Security guide, 6.5
+ *   and later), only the host's crypto filter reads it;
  * - sparse extents (`SPARSE` of `monolithicSparse`/`twoGbMaxExtentSparse`/`streamOptimized`, `VMFSSPARSE`,
  *   `SESPARSE`): the file holds the format's grain tables, not the disk;
  * - a hosted product's raw disk (`fullDevice`, `partitionedDevice`): its extents are devices of that machine;
