@@ -48,6 +48,11 @@ test("chain: CIDs in upper case, a relative and an absolute parent hint (the dat
   assert.equal(chain.problem, undefined);
 });
 
+test("chain: a parent whose name starts with a letter and a colon is a file name, not a Windows drive", () => {
+  const { chain } = walk(`${DIR}/D:drive-000001.vmdk`, { [`${DIR}/D:drive-000001.vmdk`]: delta("984805a6", "5352cace", "D:drive.vmdk"), [`${DIR}/D:drive.vmdk`]: sqlBase });
+  assert.deepEqual([chain.links[0]?.path, chain.problem], [`${DIR}/D:drive.vmdk`, undefined]);
+});
+
 test("chain: a parent on another datastore, named by a relative path that leaves the folder", () => {
   const { chain } = walk(`${DIR}/sql-000001.vmdk`, { [`${DIR}/sql-000001.vmdk`]: delta("984805a6", "5352cace", "../../datastore2/base/sql.vmdk"), "/vmfs/volumes/datastore2/base/sql.vmdk": sqlBase });
   assert.deepEqual([chain.links[0]?.path, chain.problem], ["/vmfs/volumes/datastore2/base/sql.vmdk", undefined]);

@@ -25,8 +25,11 @@ export type DiskChain = { readonly links: readonly DiskChainLink[]; readonly pro
 /** ESXi allows 32 snapshots per chain; a longer chain is not one the host made. */
 const MAX_CHAIN_LENGTH = 64;
 
-/** `C:\VMs\base.vmdk` or `base\disk.vmdk`: written by Workstation on Windows, not a path on the host. */
-const WINDOWS_PATH = /^[A-Za-z]:|\\/u;
+/**
+ * `C:\VMs\base.vmdk` or `base\disk.vmdk`: written by Workstation on Windows, not a path on the host. A name
+ * that only starts with a letter and a colon (`D:drive.vmdk`) is an ESXi file name like any other.
+ */
+const WINDOWS_PATH = /^[A-Za-z]:[\\/]|\\/u;
 
 /** The chain from the descriptor at `top` down to its base, or the first descriptor still to read. */
 export function walkDiskChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>): DiskChain {
