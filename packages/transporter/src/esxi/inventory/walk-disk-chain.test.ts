@@ -53,6 +53,11 @@ test("chain: a parent whose name starts with a letter and a colon is a file name
   assert.deepEqual([chain.links[0]?.path, chain.problem], [`${DIR}/D:drive.vmdk`, undefined]);
 });
 
+test("chain: a backslash inside a parent's name is part of the file name", () => {
+  const { chain } = walk(`${DIR}/a\\b-000001.vmdk`, { [`${DIR}/a\\b-000001.vmdk`]: delta("984805a6", "5352cace", "a\\b.vmdk"), [`${DIR}/a\\b.vmdk`]: sqlBase });
+  assert.deepEqual([chain.links[0]?.path, chain.problem], [`${DIR}/a\\b.vmdk`, undefined]);
+});
+
 test("chain: a parent on another datastore, named by a relative path that leaves the folder", () => {
   const { chain } = walk(`${DIR}/sql-000001.vmdk`, { [`${DIR}/sql-000001.vmdk`]: delta("984805a6", "5352cace", "../../datastore2/base/sql.vmdk"), "/vmfs/volumes/datastore2/base/sql.vmdk": sqlBase });
   assert.deepEqual([chain.links[0]?.path, chain.problem], ["/vmfs/volumes/datastore2/base/sql.vmdk", undefined]);
@@ -78,6 +83,7 @@ const broken: { name: string; files: Record<string, string>; problem: RegExp }[]
     files: { [`${DIR}/sql-000001.vmdk`]: delta("984805a6", "5352cace", "C:\\VMs\\base\\sql.vmdk") },
     problem: /names its parent by a Windows path \(C:\\VMs\\base\\sql\.vmdk\), not a path on this host$/u,
   },
+  { name: "a parent named by a UNC path", files: { [`${DIR}/sql-000001.vmdk`]: delta("984805a6", "5352cace", "\\\\nas\\vms\\sql.vmdk") }, problem: /names its parent by a Windows path \(\\\\nas\\vms\\sql\.vmdk\)/u },
   {
     name: "two deltas naming each other",
     files: { [`${DIR}/a.vmdk`]: delta("00000001", "00000002", "b.vmdk"), [`${DIR}/b.vmdk`]: delta("00000002", "00000001", "a.vmdk") },

@@ -26,10 +26,11 @@ export type DiskChain = { readonly links: readonly DiskChainLink[]; readonly pro
 const MAX_CHAIN_LENGTH = 64;
 
 /**
- * `C:\VMs\base.vmdk` or `base\disk.vmdk`: written by Workstation on Windows, not a path on the host. A name
- * that only starts with a letter and a colon (`D:drive.vmdk`) is an ESXi file name like any other.
+ * `C:\VMs\base.vmdk`, `C:/VMs/base.vmdk` or `\\server\share\base.vmdk`: written by Workstation on Windows, not a
+ * path on the host. A backslash elsewhere is left alone (an ESXi file name may hold one), and so is a name that
+ * only starts with a letter and a colon (`D:drive.vmdk`).
  */
-const WINDOWS_PATH = /^[A-Za-z]:[\\/]|\\/u;
+const WINDOWS_PATH = /^(?:[A-Za-z]:[\\/]|\\\\)/u;
 
 /** The chain from the descriptor at `top` down to its base, or the first descriptor still to read. */
 export function walkDiskChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>): DiskChain {
