@@ -78,7 +78,8 @@ const good = fixtureText("vmdk-base-thin-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["an empty file", "", undefined],
   ["a file that is not a descriptor", "vmkfstools: Failed to open disk\n", 1],
-  ["descriptor lines without the '# Disk DescriptorFile' line", good.replace("# Disk DescriptorFile\n", ""), 1],
+  ["descriptor lines that do not start with version", good.replace("# Disk DescriptorFile\nversion=1\n", "").replace("# Extent description", "version=1\n# Extent description"), 1],
+  ["comments only", "# Disk DescriptorFile\n# Extent description\n", 1],
   ["binary data", "\u0000\u0001\u0000\u0000", 1],
   ["an unknown line", good.replace("# Extent description", "# Extent description\nsomething odd"), 8],
   ["an extent without a file", good.replace('RW 41943040 VMFS "Base_R91-flat.vmdk"', "RW 41943040 VMFS"), 8],
@@ -119,4 +120,14 @@ test("vmdk: a descriptor in another encoding than UTF-8 is read while it is ASCI
   // Bytes that were not UTF-8 arrive as U+FFFD: refused, whatever the descriptor says.
   const latin1 = Buffer.from(fixtureText("vmdk-base-thick-old-verbatim.txt").replace('"sql-flat.vmdk"', '"caf\u00e9-flat.vmdk"'), "latin1").toString("utf8");
   assert.throws(() => parseVmdkDescriptor(latin1, "d.vmdk"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 10 && /: bytes that are not UTF-8, line 10/u.test(e.message));
+});
+
+test("vmdk: a descriptor written by hand without '# Disk DescriptorFile' reads as the host reads it (version first); comments after a value are dropped", () => {
+  const good = fixtureText("vmdk-base-thin-verbatim.txt");
+  assert.deepEqual(parseVmdkDescriptor(good.replace("# Disk DescriptorFile\n", "")), parseVmdkDescriptor(good));
+  assert.deepEqual(parseVmdkDescriptor(`# written by hand\n\n${good.replace("# Disk DescriptorFile\n", "")}`), parseVmdkDescriptor(good));
+  // As a streamOptimized generator writes its DDB.
+  const commented = good.replace('ddb.virtualHWVersion = "6"', 'ddb.virtualHWVersion = "6" # This field is obsolete, used by ESX3.x and older only.');
+  assert.equal(parseVmdkDescriptor(commented).ddb.get("ddb.virtualhwversion"), "6");
+  assert.throws(() => parseVmdkDescriptor(good.replace('ddb.virtualHWVersion = "6"', 'ddb.virtualHWVersion = "6 # no closing quote')), HostOutputError);
 });
