@@ -128,7 +128,7 @@ test("deltas no snapshot owns: the reason names the deltas and what to do; a dis
   const [unownedDelta, independent] = refuseUnownedDeltas([chainDisk("scsi0:0", 1), chainDisk("scsi0:1", 1, { reason: "independent", message: "independent" })], 0);
   assert.equal(
     unownedDelta?.refusal?.message,
-    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up`,
+    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up (if the base ${DIR}/db.vmdk belongs to another VM, this disk is a linked clone of it, which is not backed up)`,
   );
   assert.equal(independent?.refusal?.reason, "independent");
 });

@@ -75,7 +75,9 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLi
  * more deltas than the VM's snapshots stack on any one path (`snapshotTreeDepth`; a tree that branches
  * holds more snapshots than any chain has deltas) holds deltas no snapshot owns: a removal whose consolidation
  * failed (`snapshot.needConsolidate`, esxi-facts 2.4). The guest's writes since then are in them, and a
- * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`).
+ * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`). A linked
+ * clone (a delta of this VM over another VM's disk) looks the same from here and is refused alike, the message
+ * naming the base so that the user can tell which it is.
  * Disks refused already keep their reason.
  */
 export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDepth: number): InventoryDisk[] {
@@ -85,7 +87,8 @@ export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDep
     const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
     const message =
       `${disk.slot} has ${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots}: ` +
-      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up";
+      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up" +
+      ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
     return { ...disk, refusal: { reason: "consolidation-needed", message } };
   });
 }
