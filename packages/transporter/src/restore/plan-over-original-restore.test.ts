@@ -1,5 +1,6 @@
 // Table tests of the restore over the original VM: accepted only for exactly one VM of the name, powered
-// off, without snapshots, whose disks at the point's slots are single flat files of the same size.
+// off, without snapshots, whose disks at the point's slots are single flat files of the same size that the VM
+// reads directly (no delta above them, not encrypted, vSAN or sparse).
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { PointId, RecoveryPointDisk } from "@esxbackup/domain";
@@ -34,6 +35,8 @@ describe("planOverOriginalRestore", () => {
     ["no disk at the slot", [vm({ disks: [disk({ slot: "scsi0:1" })] })], "disk-mismatch", /no disk at scsi0:0/u],
     ["a disk of another size", [vm({ disks: [disk({ capacityBytes: 16 * MIB })] })], "disk-mismatch", /holds 16777216 bytes/u],
     ["a raw device mapping", [vm({ disks: [disk({ rdm: "physical" })] })], "disk-mismatch", /raw device mapping/u],
+    ["a disk under a delta no snapshot owns", [vm({ disks: [disk({ descriptorPath: "/vmfs/volumes/ds/web/web-000001.vmdk", deltaDescriptorPaths: ["/vmfs/volumes/ds/web/web-000001.vmdk"] })] })], "disk-mismatch", /runs on a delta above that disk's base \(\/vmfs\/volumes\/ds\/web\/web-000001\.vmdk\)/u],
+    ["an encrypted disk", [vm({ disks: [disk({ refusal: { reason: "unsupported-format", message: "scsi0:0: the base disk /vmfs/volumes/ds/web/web.vmdk is encrypted (VM Encryption)" } })] })], "disk-mismatch", /is encrypted \(VM Encryption\)/u],
   ];
   for (const [what, vms, refusal, message] of refusals) {
     it(`refuses ${what}`, () => {

@@ -111,7 +111,8 @@ function chainDisk(slot: string, deltas: number, refusal?: InventoryDisk["refusa
 const unowned: { name: string; deltas: number[]; snapshots: number; refused: string[] }[] = [
   { name: "no snapshot, no delta", deltas: [0, 0], snapshots: 0, refused: [] },
   { name: "one delta per disk under one snapshot", deltas: [1, 1], snapshots: 1, refused: [] },
-  { name: "a branch: one delta, three snapshots in the tree", deltas: [1], snapshots: 3, refused: [] },
+  { name: "a branch: one delta, a tree two snapshots deep", deltas: [1], snapshots: 2, refused: [] },
+  { name: "three deltas under a tree two deep (three snapshots in two branches)", deltas: [3], snapshots: 2, refused: ["scsi0:0"] },
   { name: "a disk added after the snapshot has no delta of its own", deltas: [1, 0], snapshots: 1, refused: [] },
   { name: "a delta and no snapshot: consolidation needed", deltas: [1, 0], snapshots: 0, refused: ["scsi0:0"] },
   { name: "three deltas, two snapshots", deltas: [3, 2], snapshots: 2, refused: ["scsi0:0"] },
@@ -127,7 +128,7 @@ test("deltas no snapshot owns: the reason names the deltas and what to do; a dis
   const [unownedDelta, independent] = refuseUnownedDeltas([chainDisk("scsi0:0", 1), chainDisk("scsi0:1", 1, { reason: "independent", message: "independent" })], 0);
   assert.equal(
     unownedDelta?.refusal?.message,
-    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up`,
+    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up (if the base ${DIR}/db.vmdk belongs to another VM, this disk is a linked clone of it, which is not backed up)`,
   );
   assert.equal(independent?.refusal?.reason, "independent");
 });
@@ -170,7 +171,7 @@ test("derive disks: an encrypted disk (its wrapped key and the crypto filter in 
   const { result } = derive(vmx, `${DIR}/a.vmx`, { [`${DIR}/a.vmdk`]: withKeys, [`${DIR}/b.vmdk`]: filtered, [`${DIR}/c.vmdk`]: thin });
   assert.ok(result.complete);
   assert.deepEqual(result.disks.map((d) => d.refusal?.reason), ["encrypted", "encrypted", undefined]);
-  assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0 is an encrypted disk: its files hold ciphertext/u);
+  assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0 is an encrypted disk \(\/vmfs\/volumes\/datastore1\/db\/a\.vmdk\): its files hold ciphertext/u);
 });
 
 test("derive disks: ESXi 8.0's file (libvirt esx-in-the-wild-17) — both disks, the subfolder one resolved, the ISO never taken for a disk", () => {
@@ -207,4 +208,21 @@ test("derive disks: every device type a .vmx writes — hard disks of each bus a
   const { result } = derive(`${vmx}\n`, `${DIR}/db.vmx`, Object.fromEntries(["a", "b", "c", "d"].map((name) => [`${DIR}/${name}.vmdk`, thin])));
   assert.ok(result.complete);
   assert.deepEqual(result.disks.map((d) => [d.slot, d.bus]), [["ide0:0", "ide"], ["nvme0:0", "nvme"], ["nvme0:1", "nvme"], ["sata0:0", "sata"]]);
+});
+
+test("derive disks: a base that is not a file of the disk's bytes is refused, naming what it is", () => {
+  const vmx = 'scsi0:0.fileName = "vsan.vmdk"\nscsi0:0.present = "TRUE"\nscsi0:1.fileName = "hosted.vmdk"\nscsi0:1.present = "TRUE"\n';
+  const vsanBase = '# Disk DescriptorFile\nversion=4\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\nRW 83886080 VMFS "vsan://2c52ae55-aa2e-1f22-2d2e-001517a69c72"\n';
+  const hosted = '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="twoGbMaxExtentSparse"\nRW 4192256 SPARSE "hosted-s001.vmdk"\n';
+  const { result } = derive(vmx, `${DIR}/db.vmx`, { [`${DIR}/vsan.vmdk`]: vsanBase, [`${DIR}/hosted.vmdk`]: hosted });
+  assert.ok(result.complete);
+  assert.deepEqual(
+    result.disks.map((d) => [d.slot, d.refusal?.reason]),
+    [
+      ["scsi0:0", "unsupported-format"],
+      ["scsi0:1", "unsupported-format"],
+    ],
+  );
+  assert.match(result.disks[0]?.refusal?.message ?? "", /^scsi0:0: the base disk \/vmfs\/volumes\/datastore1\/db\/vsan\.vmdk is a vSAN object \(vsan:\/\/…\)/u);
+  assert.match(result.disks[1]?.refusal?.message ?? "", /^scsi0:1: the base disk .*hosted\.vmdk is a sparse disk \(createType "twoGbMaxExtentSparse", extent SPARSE\)/u);
 });

@@ -8,18 +8,18 @@
  * have no deviceType at all (esxi-facts 2.2). Refused: independent disks (snapshots do not freeze them),
  * disks in a mode of older releases whose writes go to a redo log (`nonpersistent`, `undoable`, `append`:
  * the guest's data is not in the disk read) or in a mode not known, raw device mappings (the data lives on
- * a LUN, outside the snapshot's files), encrypted disks (VM encryption: the extent is ciphertext, and a
- * restore could not give it back its key), and chains whose content ids do not match (`Content ID
- * mismatch`, esxi-facts 2.3) or that never reach a base; and, once the VM's snapshots are known, chains
- * with more deltas than it has snapshots (`refuseUnownedDeltas`).
+ * a LUN, outside the snapshot's files), and chains whose content ids do not match (`Content ID mismatch`,
+ * esxi-facts 2.3) or that never reach a base (`walkDiskChain`); encrypted bases (VM Encryption: the extent
+ * is ciphertext, and a restore could not give it back its key) and bases that are not a file of the disk's
+ * bytes (`classifyBaseDisk`: vSAN, sparse or split); and, once the VM's snapshots are known, chains with
+ * more deltas than its snapshots stack deep (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import type { ParsedVmx, VmxDeviceSlot } from "../parsers/parse-vmx.js";
+import { classifyBaseDisk, type BaseDiskClass } from "./classify-base-disk.js";
 import type { DiskRefusal, InventoryDisk } from "./host-inventory.js";
-
-/** ESXi allows 32 snapshots; a longer chain is a loop. */
-const MAX_CHAIN_LENGTH = 64;
+import { walkDiskChain, type DiskChainLink } from "./walk-disk-chain.js";
 
 export interface DeriveVmDisksInput {
   readonly vmx: ParsedVmx;
@@ -31,18 +31,13 @@ export interface DeriveVmDisksInput {
 
 export type DerivedVmDisks = { readonly complete: true; readonly disks: readonly InventoryDisk[] } | { readonly complete: false; readonly missingDescriptors: readonly string[] };
 
-interface ChainLink {
-  readonly path: string;
-  readonly descriptor: VmdkDescriptor;
-}
-
 export function deriveVmDisks(input: DeriveVmDisksInput): DerivedVmDisks {
   const vmDir = posix.dirname(input.vmxPath);
   const missing: string[] = [];
   const disks: InventoryDisk[] = [];
   for (const slot of input.vmx.deviceSlots.filter(isDisk)) {
     const descriptorPath = posix.resolve(vmDir, slot.fileName);
-    const chain = readChain(descriptorPath, input.descriptors);
+    const chain = walkDiskChain(descriptorPath, input.descriptors);
     if ("missing" in chain) {
       missing.push(chain.missing);
       continue;
@@ -56,32 +51,13 @@ function isDisk(slot: VmxDeviceSlot): boolean {
   return slot.present && /\.vmdk$/iu.test(slot.fileName) && !/cdrom/iu.test(slot.deviceType ?? "");
 }
 
-/** The chain from `top` down to its base, base first, or the first descriptor not read yet. */
-function readChain(top: string, descriptors: ReadonlyMap<string, VmdkDescriptor>): { links: ChainLink[]; problem: string | undefined } | { missing: string } {
-  const links: ChainLink[] = [];
-  let path = top;
-  for (;;) {
-    const descriptor = descriptors.get(path);
-    if (descriptor === undefined) return { missing: path };
-    const child = links[0];
-    links.unshift({ path, descriptor });
-    if (child !== undefined && child.descriptor.parentCid !== descriptor.cid) {
-      return { links, problem: `content id mismatch: ${child.path} expects parent CID ${child.descriptor.parentCid}, ${path} has ${descriptor.cid}` };
-    }
-    if (descriptor.isBase) return { links, problem: undefined };
-    if (descriptor.parentFileNameHint === undefined) return { links, problem: `${path} is a delta without parentFileNameHint` };
-    if (links.length >= MAX_CHAIN_LENGTH) return { links, problem: `more than ${MAX_CHAIN_LENGTH} descriptors in the chain of ${top}` };
-    path = posix.resolve(posix.dirname(path), descriptor.parentFileNameHint);
-  }
-}
-
-function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[], chainProblem: string | undefined): InventoryDisk {
-  const base = links[0] as ChainLink;
-  const top = links[links.length - 1] as ChainLink;
+function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLink[], chainProblem: string | undefined): InventoryDisk {
+  const base = links[0] as DiskChainLink;
+  const top = links[links.length - 1] as DiskChainLink;
   // An empty mode is the host's default, as a missing one is.
   const mode = slot.mode === undefined || slot.mode.trim() === "" ? "persistent" : slot.mode.trim().toLowerCase();
-  const rdm = rdmOf(base.descriptor);
-  const encrypted = links.some((link) => isEncrypted(link.descriptor));
+  const baseClass = classifyBaseDisk(base.descriptor);
+  const rdm = baseClass.kind === "rdm" ? baseClass.compatibility : undefined;
   return {
     slot: slot.slot,
     bus: slot.bus,
@@ -94,42 +70,31 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly ChainLink[]
     cbtEnabled: vmx.ctkEnabled && slot.ctkEnabled,
     mode,
     rdm,
-    refusal: refusalOf(slot.slot, mode, rdm, encrypted, chainProblem),
+    refusal: refusalOf(slot.slot, mode, rdm, chainProblem) ?? unreadableBaseRefusal(slot.slot, base.path, baseClass),
   };
 }
 
 /**
  * Each snapshot on the way to a VM's current state adds one delta to every disk's chain, so a chain with
- * more deltas than the VM has snapshots holds deltas no snapshot owns: a removal whose consolidation
+ * more deltas than the VM's snapshots stack on any one path (`snapshotTreeDepth`; a tree that branches
+ * holds more snapshots than any chain has deltas) holds deltas no snapshot owns: a removal whose consolidation
  * failed (`snapshot.needConsolidate`, esxi-facts 2.4). The guest's writes since then are in them, and a
- * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`).
+ * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`). A linked
+ * clone (a delta of this VM over another VM's disk) looks the same from here and is refused alike, the message
+ * naming the base so that the user can tell which it is.
  * Disks refused already keep their reason.
  */
-export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotCount: number): InventoryDisk[] {
+export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDepth: number): InventoryDisk[] {
   return disks.map((disk) => {
     const deltas = disk.deltaDescriptorPaths.length;
-    if (disk.refusal !== undefined || deltas <= snapshotCount) return disk;
-    const snapshots = snapshotCount === 0 ? "no snapshot" : `${snapshotCount} snapshot${snapshotCount === 1 ? "" : "s"}`;
+    if (disk.refusal !== undefined || deltas <= snapshotDepth) return disk;
+    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
     const message =
       `${disk.slot} has ${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots}: ` +
-      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up";
+      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up" +
+      ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
     return { ...disk, refusal: { reason: "consolidation-needed", message } };
   });
-}
-
-function rdmOf(base: VmdkDescriptor): InventoryDisk["rdm"] {
-  const type = base.createType.toLowerCase();
-  if (type === "vmfspassthroughrawdevicemap" || base.extents.some((e) => e.type === "VMFSRAW")) return "physical";
-  if (type === "vmfsrawdevicemap" || base.extents.some((e) => e.type === "VMFSRDM")) return "virtual";
-  return undefined;
-}
-
-/**
- * An encrypted disk's descriptor carries its wrapped key (`encryptionKeys="vmware:key/list/…"`) and the
- * crypto I/O filter (`ddb.iofilters = "vmwarevmcrypt"`); the flat extent beneath is ciphertext.
- */
-function isEncrypted(descriptor: VmdkDescriptor): boolean {
-  return descriptor.values.has("encryptionkeys") || /vmwarevmcrypt/iu.test(descriptor.ddb.get("ddb.iofilters") ?? "");
 }
 
 /** Disk modes of older releases: the guest writes to a redo log beside the disk, not into it (vSphere API, `VirtualDiskMode`). */
@@ -147,15 +112,20 @@ export function diskModeRefusal(slot: string, mode: string): DiskRefusal | undef
   return { reason: "disk-mode", message: `${slot} has the disk mode ${JSON.stringify(mode)}, which this program does not know; it is not backed up rather than guessed at` };
 }
 
-function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], encrypted: boolean, chainProblem: string | undefined): DiskRefusal | undefined {
+function refusalOf(slot: string, mode: string, rdm: InventoryDisk["rdm"], chainProblem: string | undefined): DiskRefusal | undefined {
   const modeRefusal = diskModeRefusal(slot, mode);
   if (modeRefusal !== undefined) return modeRefusal;
   if (rdm !== undefined) {
     return { reason: "rdm", message: `${slot} is a raw device mapping (${rdm} compatibility): its data lives on a LUN outside the VM's files` };
   }
-  if (encrypted) {
-    return { reason: "encrypted", message: `${slot} is an encrypted disk: its files hold ciphertext that only the host's key opens, and a restore could not give the copy that key` };
-  }
   if (chainProblem !== undefined) return { reason: "broken-chain", message: `${slot} has a broken snapshot chain: ${chainProblem}` };
   return undefined;
+}
+
+/** Asked only when the other refusals leave the disk: only a whole chain ends at the base the backup would read. */
+function unreadableBaseRefusal(slot: string, basePath: string, baseClass: BaseDiskClass): DiskRefusal | undefined {
+  if (baseClass.kind === "encrypted") {
+    return { reason: "encrypted", message: `${slot} is an encrypted disk (${basePath}): its files hold ciphertext that only the host's key opens, and a restore could not give the copy that key` };
+  }
+  return baseClass.kind === "unreadable" ? { reason: "unsupported-format", message: `${slot}: the base disk ${basePath} ${baseClass.why}` } : undefined;
 }

@@ -78,4 +78,6 @@ export type DiskRefusal =
   | { readonly reason: "encrypted"; readonly message: string }
   | { readonly reason: "rdm"; readonly message: string }
   | { readonly reason: "broken-chain"; readonly message: string }
-  | { readonly reason: "consolidation-needed"; readonly message: string };
+  | { readonly reason: "consolidation-needed"; readonly message: string }
+  /** The base is not a file of the disk's bytes: a vSAN object, encrypted, a hosted sparse or split disk (`classifyBaseDisk`). */
+  | { readonly reason: "unsupported-format"; readonly message: string };

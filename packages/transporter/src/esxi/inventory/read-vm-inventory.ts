@@ -8,7 +8,7 @@ import type { GetAllVmsRow } from "../parsers/parse-get-all-vms.js";
 import { parseSnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
-import { flattenSnapshotTree } from "../snapshot/classify-snapshots.js";
+import { snapshotTreeDepth } from "../snapshot/classify-snapshots.js";
 import { sh } from "../ssh/shell-command.js";
 import { runVimCmd } from "../vim-cmd/run-vim-cmd.js";
 import { datastoreFilePath } from "./datastore-file-path.js";
@@ -48,7 +48,7 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "ex
     annotation: row.annotation,
     vmxPath,
     datastore: row.datastore,
-    disks: refuseUnownedDeltas(disks, flattenSnapshotTree(tree).length),
+    disks: refuseUnownedDeltas(disks, snapshotTreeDepth(tree)),
     snapshots: tree.roots,
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixtureText } from "./fixture-text.js";
 import { HostOutputError } from "./host-output-error.js";
+import { decodeVmxFile } from "./decode-vmx-file.js";
 import { parseVmdkDescriptor } from "./parse-vmdk-descriptor.js";
 
 test("vmdk: a thin base disk of a modern host (esxi-facts 2.3, verbatim)", () => {
@@ -78,8 +79,9 @@ const good = fixtureText("vmdk-base-thin-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["an empty file", "", undefined],
   ["a file that is not a descriptor", "vmkfstools: Failed to open disk\n", 1],
-  ["descriptor lines without the '# Disk DescriptorFile' line", good.replace("# Disk DescriptorFile\n", ""), 1],
-  ["binary data", "KDMV\u0001\u0000\u0000\u0000", 1],
+  ["descriptor lines that do not start with version", good.replace("# Disk DescriptorFile\nversion=1\n", "").replace("# Extent description", "version=1\n# Extent description"), 1],
+  ["comments only", "# Disk DescriptorFile\n# Extent description\n", 1],
+  ["binary data", "\u0000\u0001\u0000\u0000", 1],
   ["an unknown line", good.replace("# Extent description", "# Extent description\nsomething odd"), 8],
   ["an extent without a file", good.replace('RW 41943040 VMFS "Base_R91-flat.vmdk"', "RW 41943040 VMFS"), 8],
   ["a CID that is not hex", good.replace("CID=3729b687", "CID=IDHERE"), 3],
@@ -96,3 +98,36 @@ for (const [what, input, lineNumber] of malformed) {
     );
   });
 }
+
+test("vmdk: a hosted sparse disk (its descriptor inside, magic KDMV) and a COWD extent are named for what they are", () => {
+  const kdmv = `KDMV\u0001\u0000\u0000\u0000\u0003\u0000\u0000\u0000${"\u0000".repeat(500)}# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicSparse"\nRW 18432000 SPARSE "test.vmdk"\n`;
+  assert.throws(
+    () => parseVmdkDescriptor(kdmv, "/vmfs/volumes/ds/vm/test.vmdk"),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 1 && /monolithicSparse or streamOptimized, magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message),
+  );
+  assert.throws(
+    () => parseVmdkDescriptor("COWD\u0001\u0000\u0000\u0000\u0003\u0000", "/vmfs/volumes/ds/vm/sql-000001-delta.vmdk"),
+    (e: unknown) => e instanceof HostOutputError && /a COWD sparse extent/u.test(e.message),
+  );
+});
+
+test("vmdk: a descriptor in another encoding than UTF-8, decoded in its set, is read; text with undecoded bytes is refused", () => {
+  const windows = fixtureText("vmdk-base-thick-old-verbatim.txt").replace('encoding="UTF-8"', 'encoding="windows-1252"');
+  assert.equal(parseVmdkDescriptor(windows).extents[0]?.fileName, "sql-flat.vmdk");
+  // Its bytes decoded by decodeVmxFile in the set it names: the name is the file's.
+  const accented = windows.replace('"sql-flat.vmdk"', '"café-flat.vmdk"');
+  assert.equal(parseVmdkDescriptor(decodeVmxFile(Buffer.from(accented, "latin1"), "d.vmdk")).extents[0]?.fileName, "café-flat.vmdk");
+  // Bytes that were not UTF-8, decoded as UTF-8 anyway, arrive as U+FFFD: refused, whatever the descriptor says.
+  const latin1 = Buffer.from(fixtureText("vmdk-base-thick-old-verbatim.txt").replace('"sql-flat.vmdk"', '"caf\u00e9-flat.vmdk"'), "latin1").toString("utf8");
+  assert.throws(() => parseVmdkDescriptor(latin1, "d.vmdk"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 10 && /: bytes that are not UTF-8, line 10/u.test(e.message));
+});
+
+test("vmdk: a descriptor written by hand without '# Disk DescriptorFile' reads as the host reads it (version first); comments after a value are dropped", () => {
+  const good = fixtureText("vmdk-base-thin-verbatim.txt");
+  assert.deepEqual(parseVmdkDescriptor(good.replace("# Disk DescriptorFile\n", "")), parseVmdkDescriptor(good));
+  assert.deepEqual(parseVmdkDescriptor(`# written by hand\n\n${good.replace("# Disk DescriptorFile\n", "")}`), parseVmdkDescriptor(good));
+  // As a streamOptimized generator writes its DDB.
+  const commented = good.replace('ddb.virtualHWVersion = "6"', 'ddb.virtualHWVersion = "6" # This field is obsolete, used by ESX3.x and older only.');
+  assert.equal(parseVmdkDescriptor(commented).ddb.get("ddb.virtualhwversion"), "6");
+  assert.throws(() => parseVmdkDescriptor(good.replace('ddb.virtualHWVersion = "6"', 'ddb.virtualHWVersion = "6 # no closing quote')), HostOutputError);
+});

@@ -3,9 +3,13 @@
  * `parentCID`, `createType`, `parentFileNameHint`, `changeTrackPath` on version 3 with CBT), extent lines
  * `<RW|RDONLY|NOACCESS> <sectors> <TYPE> "<file>" [offset]`, and `ddb.*` lines in any order. Keys are
  * matched without regard to case; spaces around `=` and quotes around values are optional; a quoted file
- * name runs to the line's last quote, as names may contain quotes. Sizes are in 512-byte sectors. A file
- * that does not start with the descriptor line (a binary extent read by mistake, an error message) is
- * refused before anything else.
+ * name runs to the line's last quote, as names may contain quotes; a `# comment` after a closing quote is
+ * dropped (generators of streamOptimized descriptors write them). Sizes are in 512-byte sectors.
+ *
+ * A descriptor is recognised as VMware's own code recognises one (famz.github.io, "More about VMDK descriptor
+ * file", 2011): its first line that is not blank or a comment sets `version`. ESXi and every tool start the
+ * file with `# Disk DescriptorFile`; a descriptor written by hand may not, and the host opens it all the same.
+ * Anything else (a binary extent read by mistake, an error message) is refused before it is read further.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
@@ -45,16 +49,32 @@ export interface VmdkDescriptor {
 }
 
 const SECTOR_BYTES = 512;
-const FIRST_LINE = /^#\s*Disk DescriptorFile\s*$/iu;
+/** `"6" # This field is obsolete…`: a comment after the closing quote of a value. */
+const TRAILING_COMMENT = /(?<=^"[^"]*)"\s+#.*$/u;
+const VERSION_LINE = /^version\s*=/iu;
 const EXTENT = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+([A-Za-z]+)(?:\s+"(.*)"(?:\s+(\d+))?)?$/u;
 const ENTRY = /^([A-Za-z][\w.]*)\s*=\s*(.*)$/u;
 const CID = /^[0-9a-fA-F]{8}$/u;
 
+/**
+ * The magic numbers of the binary files a descriptor can be mistaken for (esxi-facts 2.3; QEMU `block/vmdk.c`):
+ * a hosted sparse disk carries its descriptor inside (`KDMV`, monolithicSparse and streamOptimized), a vmfsSparse
+ * delta's data file starts `COWD`. Named, they tell the user what the file is instead of only that it is binary.
+ */
+const EMBEDDING_FORMATS: readonly [magic: string, what: string][] = [
+  ["KDMV", "a sparse disk with its descriptor inside (monolithicSparse or streamOptimized, magic KDMV): a hosted product's format, which ESXi does not run as it is; convert it with vmkfstools -i"],
+  ["COWD", "a COWD sparse extent (a vmfsSparse delta's data, magic COWD), not a descriptor"],
+];
+
 export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDescriptor {
+  const embedding = EMBEDDING_FORMATS.find(([magic]) => text.startsWith(magic));
+  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
   const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
-  const [first] = lines;
-  if (first === undefined) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
-  if (!FIRST_LINE.test(first.text.trim())) throw unexpectedLine(source, "not a VMDK descriptor (expected '# Disk DescriptorFile')", first);
+  if (lines.length === 0) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
+  const first = lines.find((l) => !l.text.trim().startsWith("#"));
+  if (first === undefined || !VERSION_LINE.test(first.text.trim())) {
+    throw unexpectedLine(source, "not a VMDK descriptor (expected '# Disk DescriptorFile' and 'version=' first)", first ?? (lines[0] as OutputLine));
+  }
   const values = new Map<string, { value: string; line: OutputLine }>();
   const extents: VmdkExtent[] = [];
   for (const line of lines) {
@@ -69,7 +89,8 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     }
     const entry = ENTRY.exec(t);
     if (entry?.[1] === undefined || entry[2] === undefined) throw unexpectedLine(source, "neither an extent nor 'key = value'", line);
-    const raw = entry[2].trim();
+    const trimmed = entry[2].trim();
+    const raw = trimmed.endsWith('"') ? trimmed : trimmed.replace(TRAILING_COMMENT, '"');
     if (raw.startsWith('"') !== raw.endsWith('"') || raw === '"') throw unexpectedLine(source, "a value with an unmatched quote", line);
     const value = raw.startsWith('"') ? raw.slice(1, -1) : raw;
     const key = entry[1].toLowerCase();
@@ -77,6 +98,8 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     if (earlier !== undefined && earlier.value !== value) throw unexpectedLine(source, `'${entry[1]}' is set twice with different values`, line);
     values.set(key, { value, line });
   }
+
+  checkEncoding(lines, values, source);
 
   const required = (key: string, label: string): { value: string; line: OutputLine } => {
     const v = values.get(key);
@@ -109,6 +132,20 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     thinProvisioned: ddb.get("ddb.thinprovisioned") === "1",
     capacityBytes: capacitySectors * SECTOR_BYTES,
   };
+}
+
+/**
+ * A descriptor's bytes are decoded in the character set it declares by `decodeVmxFile` (ESXi writes UTF-8,
+ * hosted products on Windows `encoding="windows-1252"`), so the text given here is the file's text. Text
+ * decoded some other way may carry U+FFFD where its bytes were not UTF-8: a file name with one would name
+ * another file, or none, so such a line is refused, not guessed at.
+ */
+function checkEncoding(lines: readonly OutputLine[], values: ReadonlyMap<string, { value: string; line: OutputLine }>, source: string): void {
+  const declared = values.get("encoding") ?? values.get("ddb.encoding");
+  const utf8 = declared === undefined || /^utf-?8$/iu.test(declared.value);
+  for (const line of lines) {
+    if (line.text.includes("\uFFFD")) throw unexpectedLine(source, `bytes that are not UTF-8${utf8 ? "" : ` (the descriptor says encoding "${declared?.value}")`}`, line);
+  }
 }
 
 function safeInteger(text: string, line: OutputLine, source: string): number {

@@ -54,6 +54,13 @@ test("vmsd: CRLF line ends, blanks around '=' and keys in another case read the 
   assert.deepEqual(parseVmsd(variant), parseVmsd(sample));
 });
 
+test("vmsd: a hosted product's file (a snapshot type, an empty description, a disk without node) reads, the node left undefined", () => {
+  // As Fusion writes them: `snapshotN.type`, and no `snapshotN.diskM.node`.
+  const fusion = '.encoding = "UTF-8"\nsnapshot.lastUID = "44"\nsnapshot.current = "44"\nsnapshot0.uid = "44"\nsnapshot0.filename = "Ubuntu-Snapshot44.vmsn"\nsnapshot0.displayName = "init_state"\nsnapshot0.description = ""\nsnapshot0.type = "1"\nsnapshot0.numDisks = "1"\nsnapshot0.disk0.fileName = "Virtual Disk.vmdk"\nsnapshot.numSnapshots = "1"\n';
+  const vmsd = parseVmsd(fusion);
+  assert.deepEqual([vmsd.lastUid, vmsd.currentUid, vmsd.snapshots.map((s) => [s.uid, s.displayName, s.description, s.disks])], [44, 44, [[44, "init_state", "", [{ node: undefined, fileName: "Virtual Disk.vmdk" }]]]]);
+});
+
 const base = fixtureText("vmsd-7.0-verbatim.txt");
 const malformed: [string, string, number | undefined][] = [
   ["a count that disagrees with the snapshots", base.replace('snapshot.numSnapshots = "4"', 'snapshot.numSnapshots = "5"'), 13],
@@ -66,6 +73,7 @@ const malformed: [string, string, number | undefined][] = [
   ["a line that is not key = value", `${base}garbage\n`, 36],
   ["a disk beyond numDisks", `${base}snapshot3.disk1.fileName = "test flo_1-000003.vmdk"\nsnapshot3.disk1.node = "scsi0:1"\n`, 36],
   ["disks without numDisks", base.replace('snapshot3.numDisks = "1"\n', ""), 33],
+  ["a disk without its file name", base.replace('snapshot3.disk0.fileName = "test flo_0-000003.vmdk"\n', ""), undefined],
 ];
 for (const [what, input, lineNumber] of malformed) {
   test(`vmsd refuses ${what}`, () => {

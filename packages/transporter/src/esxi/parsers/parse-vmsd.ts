@@ -10,8 +10,8 @@ import { unexpectedLine } from "./output-lines.js";
 import { readVmxDictionary, vmxBoolean, type VmxDictionary, type VmxEntry } from "./vmx-dictionary.js";
 
 export interface VmsdDisk {
-  /** `scsi0:0`. */
-  readonly node: string;
+  /** `scsi0:0`; ESXi writes it, a hosted product's `.vmsd` may leave it out. */
+  readonly node: string | undefined;
   readonly fileName: string;
 }
 
@@ -62,8 +62,8 @@ export function parseVmsd(text: string, source = ".vmsd"): ParsedVmsd {
       for (let d = 0; d < numDisks; d++) {
         const fileName = dict.get(`${p}disk${d}.filename`)?.value;
         const node = dict.get(`${p}disk${d}.node`)?.value;
-        if (fileName === undefined || node === undefined) throw new HostOutputError(source, `snapshot${index} declares ${numDisks} disks but disk${d} has no fileName or node`);
-        disks.push({ node: node.toLowerCase(), fileName });
+        if (fileName === undefined) throw new HostOutputError(source, `snapshot${index} declares ${numDisks} disks but disk${d} has no fileName`);
+        disks.push({ node: node?.toLowerCase(), fileName });
       }
       const high = int(`${p}createtimehigh`, true);
       const low = int(`${p}createtimelow`, true);

@@ -34,6 +34,18 @@ export function flattenSnapshotTree(tree: SnapshotTree): SnapshotTreeNode[] {
 }
 
 /**
+ * The most snapshots stacked on one path from a root down (0 for none). A disk's chain holds one delta per
+ * snapshot on the path from the root to the snapshot the VM runs on (esxi-facts 2.4: each snapshot freezes
+ * the disk it names and the VM writes a new delta), never more than this; deltas of the other branches are
+ * not in it. So a chain longer than the depth holds deltas no snapshot owns, where a count of all the
+ * tree's snapshots would let as many such deltas pass as the tree has snapshots off the path.
+ */
+export function snapshotTreeDepth(tree: SnapshotTree): number {
+  const depth = (node: SnapshotTreeNode): number => 1 + Math.max(0, ...node.children.map(depth));
+  return Math.max(0, ...tree.roots.map(depth));
+}
+
+/**
  * Sorts the tree's snapshots for run `runId`. A snapshot without an id (ESX 4.x prints none) cannot be
  * removed by id: such a tree raises rather than guess which snapshot `snapshot.remove` would take.
  */
