@@ -4,6 +4,7 @@
  * host still allows it. ssh2's failures come back as our typed errors. The caller owns the returned client
  * (attaches its own error/close listeners at once, ends it).
  */
+import { InvalidInputError } from "@esxbackup/domain";
 import { Client } from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, NegotiatedAlgorithms, NextAuthHandler, VerifyCallback } from "ssh2";
 import { answerPasswordPrompts } from "./answer-password-prompts.js";
@@ -14,6 +15,7 @@ import type { EsxiSshTarget } from "./esxi-ssh-target.js";
 import { targetLabel } from "./esxi-ssh-target.js";
 import type { HostKey } from "./host-key.js";
 import { hostKeyFromBlob } from "./host-key.js";
+import { userKeyProblem } from "./user-key-problem.js";
 
 export interface OpenSshConnectionOptions {
   target: EsxiSshTarget;
@@ -114,6 +116,9 @@ function authMethods(target: EsxiSshTarget, explain: (detail: string) => void): 
   const methods: AnyAuthMethod[] = [];
   const username = target.user;
   if (target.privateKey !== undefined) {
+    // Said before connecting: offered anyway, the host's answer would only be "login refused".
+    const problem = userKeyProblem(target.privateKey, target.passphrase);
+    if (problem !== undefined) throw new InvalidInputError("identity file", problem);
     methods.push({ type: "publickey", username, key: target.privateKey, ...(target.passphrase !== undefined ? { passphrase: target.passphrase } : {}) });
   }
   const password = target.password;
