@@ -34,6 +34,14 @@ export interface OpenSshConnection {
   hostKey: HostKey;
 }
 
+/**
+ * Why a reachable ESXi host refuses the TCP connection, almost always: its SSH service is stopped. It is off
+ * after installation, and `UserVars.ESXiShellTimeOut` stops it again once its time has passed, leaving open
+ * sessions alone (vSphere 7.0 Host Client and 6.7 Security guides) — so a reconnection in the middle of a
+ * long backup can meet it too.
+ */
+const SSH_SERVICE_OFF = "is the host's SSH service (TSM-SSH) running? ESXi starts with it stopped, and UserVars.ESXiShellTimeOut stops it again after that many seconds (open sessions go on; new ones are refused)";
+
 export function openSshConnection(options: OpenSshConnectionOptions): Promise<OpenSshConnection> {
   const { target } = options;
   const label = targetLabel(target);
@@ -60,7 +68,8 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
       if (refusal !== undefined) return fail(refusal);
       if (error.level === "client-authentication") return fail(new SshAuthError(label, target.user, tried, authDetail));
       if (error.level === "client-timeout") return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
-      fail(new SshConnectError(label, redact(error.message, target), { cause: error }));
+      const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ? `; ${SSH_SERVICE_OFF}` : "";
+      fail(new SshConnectError(label, `${redact(error.message, target)}${refused}`, { cause: error }));
     });
     client.once("close", () => fail(refusal ?? new SshConnectError(label, "the host closed the connection before the login completed")));
     client.once("ready", () => {
