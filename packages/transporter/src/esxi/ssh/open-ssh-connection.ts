@@ -51,6 +51,8 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
   let refusal: EsxiSshError | undefined;
   let negotiated: NegotiatedAlgorithms | undefined;
   let hostKey: HostKey | undefined;
+  /** The host key the first key exchange verified; every later exchange on this connection must present it. */
+  let verifiedBlob: Buffer | undefined;
   const methods = authMethods(target, (detail) => (authDetail = detail));
 
   return new Promise<OpenSshConnection>((resolve, reject) => {
@@ -85,6 +87,12 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
       username: target.user,
       algorithms: { ...options.algorithms, compress: ["none"] },
       hostVerifier: (blob: Buffer, verify: VerifyCallback): void => {
+        // ssh2 asks again at every key exchange, and sshd starts a new one now and then while channels carry
+        // data (ESXi 8.0.2: `rekeylimit 1G, 1H`, every gigabyte or hour). ssh2 mishandles an answer given
+        // after it returns then: the next packets go out under the wrong keys and the host drops the
+        // connection as corrupt. So only the first exchange is checked against the pins (which takes file
+        // I/O); a later one is answered at once: the key already verified on this connection, and no other.
+        if (verifiedBlob !== undefined) return verify(blob.equals(verifiedBlob));
         let key: HostKey;
         try {
           key = hostKeyFromBlob(blob);
@@ -96,6 +104,7 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
         options.checkHostKey(key).then(
           (problem) => {
             refusal = problem;
+            if (problem === undefined) verifiedBlob = Buffer.from(blob);
             verify(problem === undefined);
           },
           (error: unknown) => {
