@@ -82,6 +82,10 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (options.quiesce === true && options.quiesceIfPossible === true) throw new InvalidInputError("--quiesce-if-possible", "asks for quiesced snapshots already, falling back where the host refuses them; give it or --quiesce (which fails such a VM), not both");
       if (options.all !== true && options.exclude.length > 0) throw new InvalidInputError("--exclude", "leaves VMs out of --all; with --vm, name only the VMs to back up");
       if (options.all !== true && options.vm.length === 0) throw new InvalidInputError("--vm", "name at least one VM to back up, or --all (esxbackup inventory lists them)");
+      // An empty name (an unset shell variable, most likely) names no VM: said before the host is asked.
+      for (const [names, flag] of [[options.vm, "--vm"], [options.exclude, "--exclude"]] as const) {
+        if (names.includes("")) throw new InvalidInputError(flag, "got an empty VM name (an unset variable?); every VM on a host has a name");
+      }
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);

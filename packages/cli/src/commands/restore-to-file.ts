@@ -7,7 +7,7 @@
  * refused unless `overwrite`, and only a regular file is ever replaced; `toDevice` writes a raw disk onto a
  * block device in place (refused when the device is smaller than the disk).
  */
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { InvalidInputError } from "@esxbackup/domain";
 import type { PointId } from "@esxbackup/domain";
@@ -63,6 +63,7 @@ export async function restoreToFile(repository: Repository, context: CommandCont
   const flatName = `${basename(out).replace(/\.vmdk$/i, "")}-flat.vmdk`;
   const target = vmdk ? join(dirname(out), flatName) : out;
   // Every file this restore writes, checked before the first byte is written.
+  await checkOutputFolder(target);
   await checkRestoreTarget(target, { overwrite, toDevice });
   if (vmdk) await checkRestoreTarget(out, { overwrite });
   if (request.configDir !== undefined) await checkConfigFilesTarget(request.configDir, pointId, point.configFiles, { overwrite });
@@ -94,6 +95,20 @@ export async function restoreToFile(repository: Repository, context: CommandCont
   const seconds = meter.elapsedSeconds;
   if (request.configDir !== undefined) await writeConfigFiles(request.configDir, pointId, point.configFiles, { overwrite });
   return { target, sizeBytes: disk.sizeBytes, bytesWritten: result.bytesWritten, seconds, configFiles: request.configDir === undefined ? 0 : point.configFiles.length };
+}
+
+/** The folder the output goes into must exist: a restore creates files, never folders (a mistyped path stays a mistake). */
+async function checkOutputFolder(file: string): Promise<void> {
+  const folder = dirname(file);
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(folder)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    isFolder = false;
+  }
+  if (!isFolder) throw new InvalidInputError("output", `${folder} is not an existing folder to write ${basename(file)} into; nothing was written`);
 }
 
 /** The line both commands print when a file restore is done. */

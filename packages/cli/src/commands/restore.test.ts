@@ -155,6 +155,13 @@ describe("esxbackup restore", () => {
     const again = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", raw]);
     assert.equal(again.code, 2, again.stderr);
     assert.match(again.stderr, /out\.raw already exists; give --overwrite/u);
+    // A folder that is not there (or is a file) is the command line's mistake: exit 2, nothing created.
+    for (const out of [join(work, "no-such-folder", "out.raw"), join(raw, "out.raw")]) {
+      const missing = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", out]);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.equal(missing.stderr, `esxbackup: output: ${dirname(out)} is not an existing folder to write out.raw into; nothing was written\n`);
+    }
+    assert.ok(!existsSync(join(work, "no-such-folder")));
     const vmdk = join(work, "out.vmdk");
     const vmdkResult = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", vmdk, "--format", "vmdk", "--json"]);
     assert.equal(vmdkResult.code, 0, vmdkResult.stderr);
@@ -182,6 +189,12 @@ describe("esxbackup restore", () => {
     const verifyToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), "--verify"]);
     assert.equal(verifyToFile.code, 2);
     assert.match(verifyToFile.stderr, /--verify: goes with --to-host, not --to-file/u);
+    // Options with a default or shared with the login are refused too, not silently ignored.
+    for (const [flag, value] of [["--channels", "4"], ["--password-file", passwordFile], ["--known-hosts", knownHosts]] as const) {
+      const hostOptionToFile = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", join(work, "x.raw"), flag, value]);
+      assert.equal(hostOptionToFile.code, 2, flag);
+      assert.match(hostOptionToFile.stderr, new RegExp(`^esxbackup: ${flag}: goes with --to-host, not --to-file`, "u"));
+    }
     const badRate = await toHost("--name", "never", "--limit-rate", "10K");
     assert.equal(badRate.code, 2);
     assert.match(badRate.stderr, /^esxbackup: --limit-rate: "10K" is below the least rate, 64 KiB\/s/u);

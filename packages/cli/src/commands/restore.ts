@@ -80,7 +80,8 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--datastore <name>", "with --to-host: the datastore to restore to (default: the host's only one)")
     .option("--power-on", "with --to-host: power the VM on once registered")
     .option("--over-original", "with --to-host: rewrite the disks of the VM the point was made from (or --name) in place; it must be powered off and have no snapshots")
-    .option("--channels <n>", "with --to-host: SSH channels writing at once", "4")
+    // No default here: whether it was given is what tells a --to-file command line that carries it.
+    .option("--channels <n>", "with --to-host: SSH channels writing at once, 1 to 8 (default 4)")
     .option("--limit-rate <size>", `with --to-host: send at most SIZE per second to the host, all disks and channels together, e.g. 50M or 800K (K, M, G: KiB, MiB, GiB; "/s" may follow); at least ${MIN_LIMIT_RATE_BYTES_PER_SECOND / 1024}K. Zeros the host writes itself cost nothing`)
     .option("--discard-leftover", "with --to-host: remove what an interrupted restore to this --name left (only ever a folder marked as an esxbackup restore's) and start over, instead of carrying it on")
     .option("--verify", "with --to-host: once the disks are written, have the host fingerprint them and compare with the point before the VM is registered (reads each disk once more on the host)")
@@ -90,7 +91,12 @@ export function registerRestoreCommand(program: Command, context: CommandContext
       const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
-        for (const [given, flag] of [[options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"], [options.limitRate, "--limit-rate"], [options.verify, "--verify"]] as const) {
+        // Host options are refused rather than ignored: given with --to-file, they show the command is not the one meant.
+        const hostOnly = [
+          [options.name, "--name"], [options.datastore, "--datastore"], [options.powerOn, "--power-on"], [options.overOriginal, "--over-original"], [options.discardLeftover, "--discard-leftover"],
+          [options.limitRate, "--limit-rate"], [options.verify, "--verify"], [options.channels, "--channels"], [options.passwordFile, "--password-file"], [options.identityFile, "--identity-file"], [options.knownHosts, "--known-hosts"],
+        ] as const;
+        for (const [given, flag] of hostOnly) {
           if (given !== undefined) throw new InvalidInputError(flag, "goes with --to-host, not --to-file");
         }
         const out = options.toFile;

@@ -1,6 +1,7 @@
 /**
- * The Python a host ships, per release (esxi-facts §4: 7.0.3 has /lib64/python3.8; 6.x "probably 3.5" and
- * 8.0 are [UNCONFIRMED]: 8.0 gets 3.8, the most conservative guess), and a check that a script meant for
+ * The Python a host ships, per release (esxi-facts §4: 7.0.3 has /lib64/python3.8; 6.5 has Python 3.5 only,
+ * run as `python` — vsphere-storage-for-docker issues #666 and #1869, README; 6.7 and 8.0 are
+ * [UNCONFIRMED]: 6.7 gets 3.5 like 6.5, 8.0 gets 3.8, the most conservative guess), and a check that a script meant for
  * the host parses and runs under that version's rules. The sandbox cannot run an old interpreter, so its
  * /bin/python is Debian's python3 behind a launcher (host-python-rules.ts) that reports the emulated
  * version, refuses newer syntax and hides newer modules and module functions.

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { open, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -23,6 +23,14 @@ function frame(offsetBytes: number, data: Buffer): Buffer {
   header.writeBigUInt64BE(BigInt(offsetBytes), 0);
   header.writeBigUInt64BE(BigInt(data.length), 8);
   return Buffer.concat([header, data]);
+}
+
+/** A frame asking the host for `lengthBytes` zeros at `offsetBytes` (no data follows). */
+function zeroFrame(offsetBytes: number, lengthBytes: number): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeBigUInt64BE(BigInt(offsetBytes), 0);
+  header.writeBigUInt64BE(BigInt(lengthBytes) + (1n << 63n), 8);
+  return header;
 }
 
 async function runWriter(flat: string, input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -59,5 +67,28 @@ describe("the flat-file writer's acknowledgements", () => {
     assert.equal(result.stdout, `ok 0 ${MIB}\n`, "only the whole frame is acknowledged");
     assert.match(result.stderr, /^esxbackup-write: input ended inside a frame\n$/u);
     assert.ok((await readFile(flat)).subarray(0, MIB).equals(Buffer.alloc(MIB, 0xaa)));
+  });
+});
+
+describe("zero runs on a thin disk", () => {
+  const work = mkdtempSync(join(tmpdir(), "esxbackup-flat-writer-zeros-"));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("zeroes the data in a run and leaves its never-written regions unallocated, so the disk stays thin", async () => {
+    // A sparse file stands for a thin VMFS disk: both allocate a block on any write, zeros included.
+    const flat = join(work, "thin-flat.vmdk");
+    const file = await open(flat, "w");
+    await file.truncate(8 * MIB);
+    await file.write(Buffer.alloc(128 * 1024, 0xaa), 0, 128 * 1024, MIB);
+    await file.write(Buffer.alloc(1000, 0xbb), 0, 1000, 5 * MIB + 70_000);
+    await file.close();
+    const allocatedBefore = (await stat(flat)).blocks * 512;
+    const result = await runWriter(flat, Buffer.concat([zeroFrame(0, 8 * MIB)]));
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `ok 0 ${8 * MIB}\nwritten 1 ${8 * MIB}\n`);
+    assert.ok((await readFile(flat)).equals(Buffer.alloc(8 * MIB)), "the whole run reads as zeros");
+    const allocatedAfter = (await stat(flat)).blocks * 512;
+    assert.ok(allocatedAfter <= allocatedBefore, `allocated ${allocatedBefore} bytes before, ${allocatedAfter} after zeroing`);
+    assert.ok(allocatedAfter < MIB, `${allocatedAfter} bytes allocated: the empty regions were written`);
   });
 });

@@ -6,11 +6,30 @@ import { after, before, describe, it } from "node:test";
 import { CuttableRelay } from "../esxi/testing/cuttable-relay.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import { sh } from "../esxi/ssh/shell-command.js";
-import { HostWriteError, openFlatFileWriter } from "./host-flat-writer.js";
+import { HostWriteError, MAX_ZERO_PIECE_BYTES, openFlatFileWriter, zeroPieces } from "./host-flat-writer.js";
 
 const MIB = 1024 * 1024;
 const FOLDER = "/vmfs/volumes/datastore1/writer";
 const FLAT = `${FOLDER}/w-flat.vmdk`;
+
+it("a zero run is asked of the host in pieces, so each is acknowledged well within the channel's idle timeout", () => {
+  const GIB = 1024 * MIB;
+  assert.equal(MAX_ZERO_PIECE_BYTES, 256 * MIB);
+  const cases: [number, number, [number, number][]][] = [
+    [0, MIB, [[0, MIB]]],
+    [4 * MIB, 256 * MIB, [[4 * MIB, 256 * MIB]]],
+    [4 * MIB, 256 * MIB + 64 * 1024, [[4 * MIB, 256 * MIB], [260 * MIB, 64 * 1024]]],
+    [64 * 1024, GIB, [[64 * 1024, 256 * MIB], [64 * 1024 + 256 * MIB, 256 * MIB], [64 * 1024 + 512 * MIB, 256 * MIB], [64 * 1024 + 768 * MIB, 256 * MIB]]],
+    [0, 0, []],
+  ];
+  for (const [offset, length, expected] of cases) {
+    assert.deepEqual(zeroPieces(offset, length).map((piece) => [piece.offsetBytes, piece.lengthBytes]), expected, `${offset}+${length}`);
+  }
+  // A 2 TiB run of a large disk: pieces of 256 MiB, contiguous, covering it exactly.
+  const pieces = zeroPieces(0, 2048 * GIB);
+  assert.equal(pieces.length, 8192);
+  assert.ok(pieces.every((piece, i) => piece.offsetBytes === i * 256 * MIB && piece.lengthBytes === 256 * MIB));
+});
 
 describe("openFlatFileWriter (Python) over a connection that drops", () => {
   let test: TestHost;

@@ -38,6 +38,22 @@ const WRITER_BUFFER_BYTES = 1024 * 1024;
 /** A frame length with this bit set asks the host writer for zeros (flat-writer-python-script.ts). */
 const ZERO_FLAG = 1n << 63n;
 
+/**
+ * The most zeros one frame (or one `dd`) asks of the host. Nothing flows on the channel while the host
+ * makes them, and its acknowledgement must come before the channel's idle timeout (2 minutes): a restore
+ * over a large disk has zero runs of many gigabytes, which a real datastore writes (or, for the writer's
+ * check of what is zero already, reads) at tens of MB/s. 256 MiB takes 13 s at 20 MB/s; a multiple of
+ * every chunk size, so every piece starts on a chunk.
+ */
+export const MAX_ZERO_PIECE_BYTES = 256 * 1024 * 1024;
+
+/** A zero run cut into pieces of at most `maxPieceBytes`, in order. */
+export function zeroPieces(offsetBytes: number, lengthBytes: number, maxPieceBytes = MAX_ZERO_PIECE_BYTES): { offsetBytes: number; lengthBytes: number }[] {
+  const pieces: { offsetBytes: number; lengthBytes: number }[] = [];
+  for (let done = 0; done < lengthBytes; done += maxPieceBytes) pieces.push({ offsetBytes: offsetBytes + done, lengthBytes: Math.min(maxPieceBytes, lengthBytes - done) });
+  return pieces;
+}
+
 export type FlatWriteMethod = { kind: "python"; interpreter: string } | { kind: "dd" };
 
 export interface FlatFileWriter {
@@ -138,10 +154,13 @@ class DdFlatWriter implements FlatFileWriter {
   async writeZeros(_lane: number, offsetBytes: number, lengthBytes: number): Promise<void> {
     const { blockBytes, path, session, signal } = this.#options;
     if (offsetBytes % blockBytes !== 0) throw new HostWriteError(path, `offset ${offsetBytes} is not a multiple of ${blockBytes}`);
-    // Whole blocks from /dev/zero, then the tail (a disk's last chunk may be short) from a second dd.
+    // Whole blocks from /dev/zero, a piece per dd so each ends well within the command's timeout, then the
+    // tail (a disk's last chunk may be short) from a dd fed zeros.
     const blocks = Math.floor(lengthBytes / blockBytes);
     const tail = lengthBytes - blocks * blockBytes;
-    if (blocks > 0) await session.exec(sh`dd if=/dev/zero of=${path} bs=${blockBytes} seek=${offsetBytes / blockBytes} count=${blocks} conv=notrunc`, { signal });
+    for (const piece of zeroPieces(offsetBytes, blocks * blockBytes)) {
+      await session.exec(sh`dd if=/dev/zero of=${path} bs=${blockBytes} seek=${piece.offsetBytes / blockBytes} count=${piece.lengthBytes / blockBytes} conv=notrunc`, { signal });
+    }
     if (tail > 0) await this.write(0, offsetBytes + blocks * blockBytes, new Uint8Array(tail));
   }
 
@@ -197,7 +216,7 @@ class PythonFlatWriter implements FlatFileWriter {
   }
 
   async writeZeros(lane: number, offsetBytes: number, lengthBytes: number): Promise<void> {
-    await this.#frame(lane, offsetBytes, lengthBytes, undefined);
+    for (const piece of zeroPieces(offsetBytes, lengthBytes)) await this.#frame(lane, piece.offsetBytes, piece.lengthBytes, undefined);
   }
 
   /** One frame, header and bytes written to the channel together; `data` undefined: zeros made on the host. */

@@ -7,6 +7,12 @@
  *
  * `stdout` ends only after the exit status is known: on a lost connection or a timeout it is destroyed
  * with the same error `outcome` rejects with, so a reader can never mistake a cut-off stream for the end.
+ *
+ * A command we stop (timeout, abort, reader gone) fails at once, without waiting for the host: OpenSSH
+ * refuses signal requests for root sessions ("session signalling requires privilege separation", which a
+ * root login skips), and its sshd closes a session's channel only once the process has ended, so on a real
+ * ESXi host a hung command stays hung after KILL and close. `closed` says when the host let the channel go:
+ * the channel slot is held until then, so the host's MaxSessions is never overrun.
  */
 import { PassThrough } from "node:stream";
 import type { Readable } from "node:stream";
@@ -24,8 +30,10 @@ export interface ChannelOutcome {
 
 export interface CommandChannel {
   stdout: Readable;
-  /** Resolves once the channel closed with an exit status; rejects with a typed error otherwise. */
+  /** Resolves once the channel closed with an exit status; rejects with a typed error otherwise (at once when we stop it). */
   outcome: Promise<ChannelOutcome>;
+  /** Resolves once the host closed the channel (after `outcome` when we stopped the command; never rejects). */
+  closed: Promise<void>;
 }
 
 export interface CommandChannelOptions {
@@ -64,6 +72,9 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
   let exit: { code: number | null; signal: string | undefined } | undefined;
   let stopReason: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // Settles `outcome` with an error once (set below, with it); `settled` once it has either way.
+  let settled = false;
+  let fail: (error: Error) => void = () => undefined;
 
   const stopTimer = (): void => {
     if (timer !== undefined) clearTimeout(timer);
@@ -91,6 +102,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
       // The channel may already be closing; closing it below is what matters.
     }
     channel.close();
+    fail(reason);
   };
 
   const abort = (): void => stop(new SshCommandCancelledError(options.label, command));
@@ -125,15 +137,25 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
       stopTimer();
       discardRest();
       channel.close();
+      fail(stopReason);
     }
   });
 
   // A reader that only awaits `outcome` must not crash the process with an unhandled stream error.
   stdout.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => channel.once("close", () => resolve()));
   const outcome = new Promise<ChannelOutcome>((resolve, reject) => {
+    fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      stdout.destroy(error);
+      reject(error);
+    };
     channel.on("close", () => {
       stopTimer();
       options.signal?.removeEventListener("abort", abort);
+      if (settled) return;
+      settled = true;
       const stderr = Buffer.concat(stderrParts);
       let error: Error | undefined = stopReason;
       if (error === undefined && exit === undefined) error = new SshConnectionLostError(options.label, `while \`${quoteForMessage(command)}\` was running`);
@@ -160,7 +182,7 @@ function run(channel: ClientChannel, command: string, options: CommandChannelOpt
       },
       onError: stop,
     });
-  return { stdout, outcome };
+  return { stdout, outcome, closed };
 }
 
 /**

@@ -33,6 +33,8 @@ test("a host that refuses connections fails with SshConnectError after every att
   assert.ok(error instanceof SshConnectError, String(error));
   assert.equal(error.retryable, true);
   assert.match(error.message, new RegExp(`^127\\.0\\.0\\.1:${port}: cannot open an SSH connection: .*ECONNREFUSED`, "u"));
+  // ESXi's usual reason is named: the SSH service is stopped (off after installation, or by ESXiShellTimeOut).
+  assert.match(error.message, /ECONNREFUSED.*; is the host's SSH service \(TSM-SSH\) running\? ESXi starts with it stopped, and UserVars\.ESXiShellTimeOut stops it again/u);
   assert.deepEqual(delays, [1, 2]);
   assert.deepEqual(events.map((e) => e.type), ["connect-attempt-failed", "connect-attempt-failed"]);
   assert.ok(!JSON.stringify(events).includes("secret-not-shown") && !error.message.includes("secret-not-shown"));

@@ -106,17 +106,17 @@ export class SshCommandTimeoutError extends EsxiSshError {
     super(
       "ssh_command_timeout",
       host,
-      `${idle ? "no output" : "no result"} within ${timeoutMs} ms from \`${quoteForMessage(command)}\`; the command was killed`,
+      `${idle ? "no output" : "no result"} within ${timeoutMs} ms from \`${quoteForMessage(command)}\`; stopped (KILL sent and its channel closed)`,
     );
     this.timeoutMs = timeoutMs;
   }
 }
 
-/** The caller cancelled (abort signal); the command was killed like a timed-out one. */
+/** The caller cancelled (abort signal); the command was stopped like a timed-out one. */
 export class SshCommandCancelledError extends EsxiSshError {
   readonly retryable = false;
   constructor(host: string, command: string) {
-    super("ssh_command_cancelled", host, `\`${quoteForMessage(command)}\` was cancelled and killed`);
+    super("ssh_command_cancelled", host, `\`${quoteForMessage(command)}\` was cancelled (KILL sent and its channel closed)`);
   }
 }
 

@@ -198,7 +198,8 @@ export class EsxiSshSession {
     try {
       const connection = await this.#usableConnection();
       const channel = await startCommandChannel(connection.client, command.text, { ...options, label: this.label });
-      channel.outcome.then(release, release);
+      // Held until the host let the channel go, which for a command we stopped can be later than its outcome.
+      void channel.closed.then(release);
       return channel;
     } catch (error) {
       release();

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
 import { hostKeyFromBlob } from "./host-key.js";
 import { KnownHostsFile } from "./known-hosts-file.js";
 
@@ -89,4 +90,19 @@ test("a lock left by a process that died is taken over", async () => {
   writeFileSync(`${path}.lock`, String(2 ** 22 + 1));
   await new KnownHostsFile(path).pin("esx01", 22, newKey(dir, "k"));
   assert.equal((await new KnownHostsFile(path).lookup("esx01", 22)).length, 1);
+});
+
+test("a known-hosts path that is a folder or runs through a file is bad input naming it, not an unexpected error", async () => {
+  const dir = tempFolder();
+  writeFileSync(join(dir, "a-file"), "");
+  for (const [path, why] of [
+    [dir, "EISDIR: it is a folder"],
+    [join(dir, "a-file", "known_hosts"), "ENOTDIR: a part of the path is a file"],
+  ] as const) {
+    await assert.rejects(new KnownHostsFile(path).lookup("esx01", 22), (error: unknown) => {
+      assert.ok(error instanceof InvalidInputError, String(error));
+      assert.equal(error.message, `known-hosts file: cannot read ${path} (${why})`);
+      return true;
+    });
+  }
 });

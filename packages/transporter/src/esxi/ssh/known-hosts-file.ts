@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { InvalidInputError } from "@esxbackup/domain";
 import { withExclusiveFileLock } from "./exclusive-file-lock.js";
 import type { HostKey } from "./host-key.js";
 import { sha256Fingerprint } from "./host-key.js";
@@ -73,12 +74,17 @@ export class KnownHostsFile {
     try {
       text = await readFile(this.path, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return [];
+      // A folder given for the file, or a path through a file: the user's to correct, before any login.
+      if (code === "EISDIR" || code === "ENOTDIR" || code === "EACCES") throw new InvalidInputError("known-hosts file", `cannot read ${this.path} (${code}${UNREADABLE_BECAUSE[code]})`, { cause: error });
       throw error;
     }
     return text.split("\n").filter((line) => line.trim() !== "");
   }
 }
+
+const UNREADABLE_BECAUSE: Readonly<Record<string, string>> = { EISDIR: ": it is a folder", ENOTDIR: ": a part of the path is a file", EACCES: ": permission denied" };
 
 function sameKey(a: HostKey, b: HostKey): boolean {
   return a.type === b.type && a.base64 === b.base64;

@@ -4,6 +4,7 @@
  * host still allows it. ssh2's failures come back as our typed errors. The caller owns the returned client
  * (attaches its own error/close listeners at once, ends it).
  */
+import { InvalidInputError } from "@esxbackup/domain";
 import { Client } from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, NegotiatedAlgorithms, NextAuthHandler, VerifyCallback } from "ssh2";
 import { answerPasswordPrompts } from "./answer-password-prompts.js";
@@ -14,6 +15,7 @@ import type { EsxiSshTarget } from "./esxi-ssh-target.js";
 import { targetLabel } from "./esxi-ssh-target.js";
 import type { HostKey } from "./host-key.js";
 import { hostKeyFromBlob } from "./host-key.js";
+import { userKeyProblem } from "./user-key-problem.js";
 
 export interface OpenSshConnectionOptions {
   target: EsxiSshTarget;
@@ -32,6 +34,14 @@ export interface OpenSshConnection {
   hostKey: HostKey;
 }
 
+/**
+ * Why a reachable ESXi host refuses the TCP connection, almost always: its SSH service is stopped. It is off
+ * after installation, and `UserVars.ESXiShellTimeOut` stops it again once its time has passed, leaving open
+ * sessions alone (vSphere 7.0 Host Client and 6.7 Security guides) — so a reconnection in the middle of a
+ * long backup can meet it too.
+ */
+const SSH_SERVICE_OFF = "is the host's SSH service (TSM-SSH) running? ESXi starts with it stopped, and UserVars.ESXiShellTimeOut stops it again after that many seconds (open sessions go on; new ones are refused)";
+
 export function openSshConnection(options: OpenSshConnectionOptions): Promise<OpenSshConnection> {
   const { target } = options;
   const label = targetLabel(target);
@@ -41,6 +51,8 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
   let refusal: EsxiSshError | undefined;
   let negotiated: NegotiatedAlgorithms | undefined;
   let hostKey: HostKey | undefined;
+  /** The host key the first key exchange verified; every later exchange on this connection must present it. */
+  let verifiedBlob: Buffer | undefined;
   const methods = authMethods(target, (detail) => (authDetail = detail));
 
   return new Promise<OpenSshConnection>((resolve, reject) => {
@@ -58,7 +70,8 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
       if (refusal !== undefined) return fail(refusal);
       if (error.level === "client-authentication") return fail(new SshAuthError(label, target.user, tried, authDetail));
       if (error.level === "client-timeout") return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
-      fail(new SshConnectError(label, redact(error.message, target), { cause: error }));
+      const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ? `; ${SSH_SERVICE_OFF}` : "";
+      fail(new SshConnectError(label, `${redact(error.message, target)}${refused}`, { cause: error }));
     });
     client.once("close", () => fail(refusal ?? new SshConnectError(label, "the host closed the connection before the login completed")));
     client.once("ready", () => {
@@ -74,6 +87,12 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
       username: target.user,
       algorithms: { ...options.algorithms, compress: ["none"] },
       hostVerifier: (blob: Buffer, verify: VerifyCallback): void => {
+        // ssh2 asks again at every key exchange, and sshd starts a new one now and then while channels carry
+        // data (ESXi 8.0.2: `rekeylimit 1G, 1H`, every gigabyte or hour). ssh2 mishandles an answer given
+        // after it returns then: the next packets go out under the wrong keys and the host drops the
+        // connection as corrupt. So only the first exchange is checked against the pins (which takes file
+        // I/O); a later one is answered at once: the key already verified on this connection, and no other.
+        if (verifiedBlob !== undefined) return verify(blob.equals(verifiedBlob));
         let key: HostKey;
         try {
           key = hostKeyFromBlob(blob);
@@ -85,6 +104,7 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
         options.checkHostKey(key).then(
           (problem) => {
             refusal = problem;
+            if (problem === undefined) verifiedBlob = Buffer.from(blob);
             verify(problem === undefined);
           },
           (error: unknown) => {
@@ -114,6 +134,9 @@ function authMethods(target: EsxiSshTarget, explain: (detail: string) => void): 
   const methods: AnyAuthMethod[] = [];
   const username = target.user;
   if (target.privateKey !== undefined) {
+    // Said before connecting: offered anyway, the host's answer would only be "login refused".
+    const problem = userKeyProblem(target.privateKey, target.passphrase);
+    if (problem !== undefined) throw new InvalidInputError("identity file", problem);
     methods.push({ type: "publickey", username, key: target.privateKey, ...(target.passphrase !== undefined ? { passphrase: target.passphrase } : {}) });
   }
   const password = target.password;
