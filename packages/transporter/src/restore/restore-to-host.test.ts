@@ -14,11 +14,13 @@ import { basename, dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
-import type { EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
+import type { DiskGeometry, EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
 import { DiskReader, MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
 import type { EsxiSshSession, ExecOptions, ExecResult, StreamOptions, StreamingExec } from "../esxi/ssh/esxi-ssh-session.js";
 import { SshConnectionLostError } from "../esxi/ssh/esxi-ssh-errors.js";
+import { sh } from "../esxi/ssh/shell-command.js";
 import type { ShellCommand } from "../esxi/ssh/shell-command.js";
+import { parseVmdkDescriptor } from "../esxi/parsers/parse-vmdk-descriptor.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { restoreOverOriginal } from "./restore-over-original.js";
@@ -29,7 +31,7 @@ import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
 
-async function pointOf(test: TestHost, repository: Repository, vmName: string): Promise<{ pointId: PointId; image: Buffer }> {
+async function pointOf(test: TestHost, repository: Repository, vmName: string, shape: { adapterType?: string; geometry?: DiskGeometry } = {}): Promise<{ pointId: PointId; image: Buffer }> {
   const vm = test.host.model?.vmByName(vmName);
   assert.ok(vm !== undefined);
   const copy = join(test.work, `${vm.vmid}.raw`);
@@ -42,7 +44,7 @@ async function pointOf(test: TestHost, repository: Repository, vmName: string): 
   // Written straight through the repository's writer: the point's layout is what matters here, not the pipeline.
   const image = await readFile(copy);
   const writer = await PointWriter.begin(repository, { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] });
-  const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null });
+  const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null, ...shape });
   await disk.writeChunks(0, Buffer.from(image)); // handed to the workers: a copy, the test keeps `image`
   const committed = await writer.commit();
   return { pointId: committed.pointId, image };
@@ -171,6 +173,26 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
       const restored = test.host.model?.vmByName("copy");
       assert.ok(restored !== undefined);
       assert.ok((await readFile(restored.disks[0]?.extentDataPaths[0] as string)).equals(point.image));
+    });
+
+    it("an IDE disk comes back with its adapter type and geometry, not the SCSI ones vmkfstools -c gives every disk", async () => {
+      const geometry = { cylinders: 32, heads: 16, sectors: 63 };
+      const ide = await pointOf(test, repository, "web01", { adapterType: "ide", geometry });
+      const session = await test.open();
+      const steps: string[] = [];
+      await restoreToHost({ session, repository, pointId: ide.pointId, name: "ide-copy", powerOn: false, signal: new AbortController().signal, clock: systemClock, progress: silent, onStep: (text) => steps.push(text) });
+      const descriptorPath = "/vmfs/volumes/datastore1/ide-copy/ide-copy.vmdk";
+      const descriptor = parseVmdkDescriptor((await session.exec(sh`cat -- ${descriptorPath}`)).stdout.toString("utf8"));
+      assert.deepEqual(
+        ["ddb.adaptertype", "ddb.geometry.cylinders", "ddb.geometry.heads", "ddb.geometry.sectors"].map((key) => descriptor.ddb.get(key)),
+        ["ide", "32", "16", "63"],
+      );
+      assert.ok(steps.includes(`gave ${descriptorPath} the original's adapter type and geometry`), steps.join("\n"));
+      // Nothing else moved: the temporary name is gone, and the disk is the point's.
+      assert.equal((await session.exec(sh`ls -- /vmfs/volumes/datastore1/ide-copy`)).stdout.toString("utf8").split("\n").filter((name) => name.includes("esxbackup-new")).length, 0);
+      const restored = test.host.model?.vmByName("ide-copy");
+      assert.ok((await readFile(restored?.disks[0]?.extentDataPaths[0] as string)).equals(ide.image));
+      await session.close();
     });
 
     it("an abort before the host acknowledged any data leaves no VM registered and removes the folder it made, nothing else", async () => {

@@ -47,6 +47,8 @@ import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.
 import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
+import { restoredDiskDescriptor } from "./restored-disk-descriptor.js";
+import type { RecordedDiskShape } from "./restored-disk-descriptor.js";
 import { DISCARD_LEFTOVER_OPTION, bytesOfDataChunksBelow, decideLeftoverFolder, keepStoppedRestore, newRestoreRecord, parseRestoreRecord, restoreStopCause } from "./restore-record.js";
 import type { LeftoverFolderDecision, RestoreRecord, RestoreTarget } from "./restore-record.js";
 import { diskRuns, restoreRunBytes, writeDiskRuns } from "./write-disk-runs.js";
@@ -240,6 +242,10 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
         await record.diskCreated(disk.index, true);
         step(`created ${disk.descriptorPath} (${disk.sizeBytes} bytes, thin)`);
       }
+      const shape = point.disks.find((d) => d.index === disk.index);
+      if (shape !== undefined && (await giveDescriptorTheOriginalsShape(request, disk, shape))) {
+        step(`gave ${disk.descriptorPath} the original's adapter type and geometry`);
+      }
       // What the record shows acknowledged (nothing for a disk just made) is not sent again.
       const fromChunk = recorded?.writtenBelowChunk ?? 0;
       const bytesAlreadyWritten = bytesOfDataChunksBelow(fromChunk, reader.index);
@@ -394,6 +400,21 @@ async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, re
     },
     ...retryOptions(request),
   });
+}
+
+/**
+ * The point's adapter type and geometry on the descriptor `vmkfstools -c` made (`restoredDiskDescriptor`).
+ * Written to a temporary name and renamed over it, so that a kill never leaves half a descriptor; looked at
+ * on every run, a resumed one too (a kill may have come between vmkfstools and this). True if it changed.
+ */
+async function giveDescriptorTheOriginalsShape(request: RestoreToHostRequest, disk: HostRestoreDisk, recorded: RecordedDiskShape): Promise<boolean> {
+  const { session, signal } = request;
+  const made = (await session.exec(sh`cat -- ${disk.descriptorPath}`, { signal, retryOnConnectionLost: true })).stdout.toString("utf8");
+  const text = restoredDiskDescriptor(made, recorded);
+  if (text === undefined) return false;
+  const temporary = `${disk.descriptorPath}.esxbackup-new`;
+  await session.exec(sh`cat > ${temporary} && mv -f -- ${temporary} ${disk.descriptorPath}`, { stdin: Buffer.from(text, "utf8"), signal, retryOnConnectionLost: true });
+  return true;
 }
 
 /** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
