@@ -28,7 +28,7 @@ interface ReleaseHardwareVersions {
 }
 
 /** Oldest release first. */
-export const HARDWARE_VERSIONS_BY_RELEASE: readonly ReleaseHardwareVersions[] = [
+const HARDWARE_VERSIONS_BY_RELEASE: readonly ReleaseHardwareVersions[] = [
   { release: "4.0", highestFromUpdate: [[0, 7]], lastKnownUpdate: 4 },
   { release: "4.1", highestFromUpdate: [[0, 7]], lastKnownUpdate: 3 },
   { release: "5.0", highestFromUpdate: [[0, 8]], lastKnownUpdate: 3 },
