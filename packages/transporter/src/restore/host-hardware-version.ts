@@ -39,6 +39,8 @@ const HARDWARE_VERSIONS_BY_RELEASE: readonly ReleaseHardwareVersions[] = [
   { release: "6.7", highestFromUpdate: [[0, 14], [2, 15]], lastKnownUpdate: 3 },
   { release: "7.0", highestFromUpdate: [[0, 17], [1, 18], [2, 19]], lastKnownUpdate: 3 },
   { release: "8.0", highestFromUpdate: [[0, 20], [2, 21]], lastKnownUpdate: 3 },
+  // VCF/VVF 9.0 (ESX 9.0) "introduce the virtual hardware version 22" (vinfrastructure.it, 2025-06).
+  { release: "9.0", highestFromUpdate: [[0, 22]], lastKnownUpdate: 0 },
 ];
 
 /** The `.vmx`'s `virtualHW.version`: a number, or absent. */

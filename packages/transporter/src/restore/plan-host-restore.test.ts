@@ -95,8 +95,8 @@ describe("planHostRestore and the VM's hardware version", () => {
     assert.match(plan.hardwareVersionUnchecked ?? "", /names no virtualHW\.version/u);
   });
   it("lets a release newer than those it knows through, saying it was not checked", () => {
-    const plan = planHostRestore(request({ point: withVmx(VMX.replace('"19"', '"22"')), esxi: { version: "9.0.0", build: "24755229", update: "0", release: undefined } }));
-    assert.match(plan.hardwareVersionUnchecked ?? "", /ESXi 9\.0\.0 GA \(build 24755229\): a release newer than those/u);
+    const plan = planHostRestore(request({ point: withVmx(VMX.replace('"19"', '"23"')), esxi: { version: "10.0.0", build: "99999999", update: "0", release: undefined } }));
+    assert.match(plan.hardwareVersionUnchecked ?? "", /ESXi 10\.0\.0 GA \(build 99999999\): a release newer than those/u);
   });
   it("refuses a version that is not a number, quoting its line", () => {
     assert.throws(
