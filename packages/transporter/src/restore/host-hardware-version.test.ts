@@ -34,7 +34,7 @@ describe("highestHardwareVersionRange", () => {
     ["6.7 from -v alone", "VMware ESXi 6.7.0 build-14320388\n", { least: 14, most: 15 }],
     ["an 8.0 update the table does not know", "VMware ESXi 8.0.4 build-99999999\nVMware ESXi 8.0 Update 4\n", /update later than ESXi 8\.0 Update 3/u],
     ["9.0", "VMware ESXi 9.0.0 build-24755229\nVMware ESXi 9.0 GA\n", 22],
-    ["a 9.0 update the table does not know", "VMware ESXi 9.0.1 build-99999999\nVMware ESXi 9.0 Update 1\n", /update later than ESXi 9\.0 Update 0/u],
+    ["a 9.0 update the table does not know", "VMware ESXi 9.0.1 build-99999999\nVMware ESXi 9.0 Update 1\n", /update later than ESXi 9\.0 GA,/u],
     ["10.0", "VMware ESXi 10.0.0 build-99999999\nVMware ESXi 10.0 GA\n", /newer than those/u],
     ["3.5", "VMware ESXi 3.5.0 build-123630\nVMware ESXi 3.5.0 Update 5\n", /older than ESXi 4\.0/u],
   ];

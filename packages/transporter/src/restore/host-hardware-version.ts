@@ -87,7 +87,10 @@ export function highestHardwareVersionRange(esxi: EsxiVersionInfo): { least: num
   const update = updateLevel(esxi.update, major, patch);
   const highestAt = (level: number): number => known.highestFromUpdate.filter(([from]) => from <= level).at(-1)?.[1] ?? 0;
   if (update === undefined) return { least: highestAt(0), most: highestAt(known.lastKnownUpdate) };
-  if (update > known.lastKnownUpdate) return { unknown: `an update later than ESXi ${release} Update ${known.lastKnownUpdate}, the last whose hardware version is known here` };
+  if (update > known.lastKnownUpdate) {
+    const last = `ESXi ${release}${known.lastKnownUpdate === 0 ? " GA" : ` Update ${known.lastKnownUpdate}`}`;
+    return { unknown: `an update later than ${last}, the last whose hardware version is known here` };
+  }
   return { least: highestAt(update), most: highestAt(update) };
 }
 
