@@ -1,8 +1,8 @@
 /**
  * `esxbackup restore` in-process: to a simulated ESXi 8.0 host over real SSH as a new VM (its disk equals
  * the point byte for byte, its identity is fresh, the original is untouched and still runs; --power-on; a
- * name full of shell metacharacters; an existing VM name, an existing folder and a full datastore refused
- * with nothing changed), and to local files (raw, and VMDK checked with qemu-img compare); a connection
+ * name full of shell metacharacters; an existing VM name, an existing folder, a full datastore and a VM of
+ * a hardware version the host does not run refused with nothing changed, exit 2), and to local files (raw, and VMDK checked with qemu-img compare); a connection
  * dropped while writing is survived and logged, one that keeps dropping ends in exit 1 with nothing left
  * behind; a restore SIGKILLed mid-disk and run again carries on from the host's record of acknowledged runs,
  * and one stopped with Ctrl-C once data was acknowledged keeps its folder, says so, exits 130 and is carried on;
@@ -56,6 +56,8 @@ describe("esxbackup restore", () => {
       { name: "big", vmid: 4, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 96 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 80 * MIB }] }], workload: quiet },
       { name: "archive", vmid: 2, powerState: "poweredOff", disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: MIB, lengthBytes: MIB }] }], workload: quiet },
       { name: "snapped", vmid: 3, powerState: "poweredOff", snapshots: [{ name: "by hand", description: "" }], disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [] }], workload: quiet },
+      // Hardware version 21 (ESXi 8.0 U2 on), above the simulated 8.0 U1 host's 20: its point stands for one taken on a newer host.
+      { name: "newer", vmid: 5, powerState: "poweredOff", hardwareVersion: 21, disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }], workload: quiet },
     ]);
     assert.equal((await runCli(["repo", "init", "--repo", repo, "--chunk-size", "64K"])).code, 0);
     ({ pointId, image } = await pointOfSimulatedVm(host, "web01", repo, work));
@@ -122,8 +124,9 @@ describe("esxbackup restore", () => {
     assert.deepEqual((await readdir(datastoreDir())).filter((name) => name === "pwned"), []);
   });
 
-  it("refuses an existing VM name, an existing folder and a full datastore, changing nothing", async () => {
+  it("refuses an existing VM name, an existing folder, a full datastore and a VM of a hardware version the host does not run, changing nothing", async () => {
     mkdirSync(join(datastoreDir(), "leftover"));
+    const newer = await pointOfSimulatedVm(host, "newer", repo, work);
     const before = await fileHashes(datastoreDir());
     const vmsBefore = host.model?.inventory().map((vm) => vm.name);
     const sameName = await toHost("--name", "web01");
@@ -143,6 +146,10 @@ describe("esxbackup restore", () => {
     const unknown = await toHost("--name", "elsewhere", "--datastore", "datastore9");
     assert.equal(unknown.code, 2, unknown.stderr);
     assert.match(unknown.stderr, /no datastore "datastore9"/u);
+    const tooNew = await runCli(["restore", "--repo", repo, "--point", newer.pointId, "--to-host", `127.0.0.1:${host.port}`, "--password-file", passwordFile, "--known-hosts", knownHosts, "--name", "newer copy"]);
+    printed.push(tooNew.stdout, tooNew.stderr);
+    assert.equal(tooNew.code, 2, tooNew.stderr);
+    assert.match(tooNew.stderr, /--to-host: the VM of point \S+ has virtual hardware version 21 .*ESXi 8\.0\.1 Update 1 \(build 21495797\), whose highest is 20: it would register the VM as invalid\. Restore it to a host running ESXi 8\.0 Update 2 or later/u);
     assert.deepEqual(await fileHashes(datastoreDir()), before);
     assert.deepEqual(host.model?.inventory().map((vm) => vm.name), vmsBefore);
   });

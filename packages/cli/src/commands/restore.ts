@@ -5,7 +5,8 @@
  *   `--to-host H[:PORT] --user U --password-file F [--known-hosts F] --name NEW [--datastore DS]
  *     [--power-on] [--channels N] [--limit-rate SIZE] [--discard-leftover] [--verify]` — the whole VM to an ESXi host as a new VM beside
  *     the original (docs/adr/0025): refused before anything is written when a VM of that name exists, the
- *     folder exists and is not a leftover of this same restore, or the datastore lacks the space; a
+ *     folder exists and is not a leftover of this same restore, the datastore lacks the space, or the
+ *     host's ESXi release does not run the VM's virtual hardware version (docs/adr/0041); a
  *     dropped connection is survived (what the host had not acknowledged is sent again, each retry logged;
  *     docs/adr/0027); stopped before the host acknowledged any data, or by a point that cannot be read or a
  *     datastore that filled up, what it created is removed.

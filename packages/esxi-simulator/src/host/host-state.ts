@@ -414,6 +414,14 @@ export class HostState {
     });
   }
 
+  /** Holds a registered VM as invalid, saying why (`VmRecord.invalid`). */
+  markInvalid(vmid: number, why: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.#requireVm(vmid).invalid = why;
+      await this.#persist();
+    });
+  }
+
   /** Re-reads the .vmx (name, guest, memory, CPUs, CBT, disks); keeps snapshots and power state. */
   reloadVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
@@ -452,6 +460,11 @@ export class HostState {
     this.#workloads.delete(vmid);
     this.#vms.delete(vmid);
     return vm;
+  }
+
+  /** Whether hostd lists the VM as valid: its .vmx still exists, and it was not held invalid (`VmRecord.invalid`). */
+  async isValid(vm: VmRecord): Promise<boolean> {
+    return vm.invalid === undefined && (await this.hasVmx(vm));
   }
 
   /** Whether the VM's .vmx still exists; hostd lists a VM without one as invalid. */

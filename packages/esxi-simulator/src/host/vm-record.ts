@@ -63,6 +63,11 @@ export interface VmRecord {
   unownedDeltas?: number;
   lastSnapshotUid: number;
   workload: WorkloadConfig;
+  /**
+   * Why hostd holds the VM as invalid though its `.vmx` is there: registered from a `.vmx` of a virtual
+   * hardware version the release does not run (vim-cmd.ts). getallvms skips it, power.on fails. Absent: valid.
+   */
+  invalid?: string;
 }
 
 /** The descriptor the VM writes through now: the newest delta, or the base without snapshots. */

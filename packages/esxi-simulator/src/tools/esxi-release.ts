@@ -16,13 +16,19 @@ export interface EsxiRelease {
   levelVersion: string;
   /** `virtualHW.version` a new VM gets. */
   defaultHardwareVersion: number;
+  /**
+   * The highest `virtualHW.version` the release runs (Broadcom's vSphere Automation API `Hardware.Version`,
+   * after KB 1003746: 15 from 6.7 U2, 19 from 7.0 U2, 20 on 8.0 before U2). registervm of a `.vmx` of a
+   * newer version registers the VM as invalid (vim-cmd.ts).
+   */
+  highestHardwareVersion: number;
   apiVersion: string;
   /** Build date in `uname -v` ([UNCONFIRMED] but the 8.0.2 sample's format). */
   buildDate: string;
 }
 
 export const ESXI_RELEASES: Record<EsxiVersion, EsxiRelease> = {
-  "6.7": { version: "6.7.0", levelVersion: "6.7.0", build: "14320388", update: "3", patch: "73", defaultHardwareVersion: 14, apiVersion: "6.7.3", buildDate: "Jul 19 2019 13:52:17" },
-  "7.0": { version: "7.0.3", levelVersion: "7.0", build: "20328353", update: "3", patch: "20", defaultHardwareVersion: 19, apiVersion: "7.0.3.0", buildDate: "Aug 26 2022 06:10:11" },
-  "8.0": { version: "8.0.1", levelVersion: "8.0", build: "21495797", update: "1", patch: "0", defaultHardwareVersion: 20, apiVersion: "8.0.1.0", buildDate: "Mar 21 2023 02:39:10" },
+  "6.7": { version: "6.7.0", levelVersion: "6.7.0", build: "14320388", update: "3", patch: "73", defaultHardwareVersion: 14, highestHardwareVersion: 15, apiVersion: "6.7.3", buildDate: "Jul 19 2019 13:52:17" },
+  "7.0": { version: "7.0.3", levelVersion: "7.0", build: "20328353", update: "3", patch: "20", defaultHardwareVersion: 19, highestHardwareVersion: 19, apiVersion: "7.0.3.0", buildDate: "Aug 26 2022 06:10:11" },
+  "8.0": { version: "8.0.1", levelVersion: "8.0", build: "21495797", update: "1", patch: "0", defaultHardwareVersion: 20, highestHardwareVersion: 20, apiVersion: "8.0.1.0", buildDate: "Mar 21 2023 02:39:10" },
 };

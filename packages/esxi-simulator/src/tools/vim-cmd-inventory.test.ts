@@ -2,8 +2,9 @@
 // configurable (tools.destroyOutput, tools.invalidVmLines); these tests pin the default and each setting.
 // Also a power operation the VM's state refuses: 8.0 prints the fault on the failure line (seen on a 9.0
 // host, quoted from an 8.0-era one), 6.7 and 7.0 the 6.0/6.5 wording of esxi-facts 1.2; [UNCONFIRMED] there.
+// And a .vmx of a hardware version the release does not run registers as an invalid VM.
 import assert from "node:assert/strict";
-import { lstat, mkdtemp, rm } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
@@ -115,3 +116,39 @@ test("a refused power operation on 6.7 and 7.0 prints the 6.0/6.5 wording", asyn
   }
 });
 
+
+// A real host registers a .vmx of a hardware version its release does not run without a word and holds
+// the VM invalid: ghettoVCB #154 (14 on 6.5), packer-plugin-vmware #237 (19 on 6.7: registervm returned,
+// then getallvms printed `Skipping invalid VM '818'` and the VM could not be started).
+test("registervm of a .vmx newer than the release's hardware prints the vmid, and the VM is invalid: skipped by getallvms, not powered on", async () => {
+  for (const [version, tooNew, highest] of [["6.7", 19, 15], ["7.0", 20, 19], ["8.0", 21, 20]] as const) {
+    await withHost(
+      {},
+      async (model) => {
+        const { vmxPath } = model.vmByName("gone");
+        const vmx = await readFile(vmxPath, "utf8");
+        const sandboxVmx = "/vmfs/volumes/datastore1/gone/gone.vmx";
+        assert.equal((await vimCmd(model, "vmsvc/unregister", "16")).code, 0);
+        await writeFile(vmxPath, vmx.replace(/^virtualHW\.version = "\d+"$/mu, `virtualHW.version = "${tooNew}"`));
+        const registered = await vimCmd(model, "solo/registervm", sandboxVmx);
+        assert.equal(registered.code, 0);
+        assert.match(registered.out, /^\d+\n$/u);
+        const vmid = registered.out.trim();
+        const listing = await vimCmd(model, "vmsvc/getallvms");
+        assert.equal(listing.err, `Skipping invalid VM '${vmid}'\n`);
+        assert.doesNotMatch(listing.out, /gone\.vmx/u);
+        const on = await vimCmd(model, "vmsvc/power.on", vmid);
+        assert.equal(on.code, 1);
+        assert.match(on.out, /^Powering on VM:\nPower on failed/u);
+        // The release's own highest version registers as a valid VM.
+        assert.equal((await vimCmd(model, "vmsvc/unregister", vmid)).code, 0);
+        await writeFile(vmxPath, vmx.replace(/^virtualHW\.version = "\d+"$/mu, `virtualHW.version = "${highest}"`));
+        const valid = (await vimCmd(model, "solo/registervm", sandboxVmx)).out.trim();
+        const relisted = await vimCmd(model, "vmsvc/getallvms");
+        assert.equal(relisted.err, "");
+        assert.match(relisted.out, new RegExp(`\\n${valid} +gone .* vmx-${highest} `, "u"));
+      },
+      version,
+    );
+  }
+});

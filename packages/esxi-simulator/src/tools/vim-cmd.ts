@@ -6,6 +6,7 @@ import type { ToolResult } from "../host-tools.js";
 import { HostOperationError } from "../host/host-operation-error.js";
 import type { HostState } from "../host/host-state.js";
 import type { VmRecord } from "../host/vm-record.js";
+import { ESXI_RELEASES } from "./esxi-release.js";
 import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
 import { renderVimFault } from "./vim-fault.js";
@@ -77,11 +78,12 @@ export class VimCmd {
     if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
     switch (cmd) {
       case "vmsvc/getallvms": {
-        // A VM whose .vmx is gone is skipped with a line whose stream and place are [UNCONFIRMED] (esxi-facts 1.1).
+        // A VM whose .vmx is gone, or of a hardware version the release does not run, is skipped with a line
+        // whose stream and place are [UNCONFIRMED] (esxi-facts 1.1).
         const valid: VmRecord[] = [];
         const skipped: string[] = [];
         for (const vm of this.host.vms()) {
-          if (await this.host.hasVmx(vm)) valid.push(vm);
+          if (await this.host.isValid(vm)) valid.push(vm);
           else skipped.push(`Skipping invalid VM '${vm.vmid}'\n`);
         }
         const rows = valid.map((vm) => ({
@@ -115,6 +117,13 @@ export class VimCmd {
           throw new HostOperationError("vim.fault.ToolsUnavailable", "Cannot complete operation because VMware Tools is not running in this virtual machine.");
         }
         out.push(`${verb} VM:\n`);
+        if (op === "power.on" && vm.invalid !== undefined) {
+          // A VM the host holds invalid cannot be started (packer-plugin-vmware #237); the fault is
+          // [UNCONFIRMED], laid out as the other power-on failures of each release.
+          const fault = renderVimFault("vim.fault.InvalidState", "The operation is not allowed in the current state.", {}, this.#renderOptions);
+          out.push(this.host.config.esxiVersion === "8.0" ? `Power on failed: ${fault}` : "Power on failed\n");
+          return this.host.config.tools.vimCmdFaultExitCode;
+        }
         const target = op === "power.on" ? "poweredOn" : op === "power.off" ? "poweredOff" : "suspended";
         const allowed = op === "power.on" ? vm.powerState !== "poweredOn" : op === "power.off" ? vm.powerState !== "poweredOff" : vm.powerState === "poweredOn";
         if (!allowed) {
@@ -197,6 +206,14 @@ export class VimCmd {
           if (e instanceof HostOperationError) throw e;
           throw new HostOperationError("vim.fault.NotFound", "The object or item referred to could not be found.");
         });
+        // A .vmx of a hardware version the release does not run is registered all the same, without a word,
+        // and the VM is invalid: ghettoVCB #154 (14 on 6.5), packer-plugin-vmware #237 (19 on 6.7, whose
+        // registervm returned a vmid and getallvms then printed `Skipping invalid VM '818'`).
+        const { highestHardwareVersion } = ESXI_RELEASES[this.host.config.esxiVersion];
+        const registered = this.host.vm(id);
+        if (registered !== undefined && registered.hardwareVersion > highestHardwareVersion) {
+          await this.host.markInvalid(id, `virtualHW.version ${registered.hardwareVersion} is newer than this release's ${highestHardwareVersion}`);
+        }
         out.push(`${id}\n`);
         return 0;
       }

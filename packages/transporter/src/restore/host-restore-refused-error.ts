@@ -1,7 +1,7 @@
 /**
  * A restore to a host that will not be done, decided before anything is written: the name or datastore is
  * not acceptable, the folder or a VM of that name exists, the datastore lacks the space, the point lacks
- * what a VM needs. Bad input (nothing changed, retrying cannot help); `field` names the option to change.
+ * what a VM needs, the host cannot run the VM's virtual hardware version. Bad input (nothing changed, retrying cannot help); `field` names the option to change.
  */
 import { InvalidInputError } from "@esxbackup/domain";
 
@@ -18,6 +18,7 @@ export type HostRestoreRefusal =
   | "not-enough-space"
   | "no-vmx"
   | "disk-not-in-vmx"
+  | "hardware-version-too-new"
   | "vm-not-found"
   | "vm-not-powered-off"
   | "vm-has-snapshots"

@@ -2,14 +2,18 @@
  * What a restore of a point to an ESXi host as a new VM will create, decided before anything is written:
  * the folder `[DS] NAME/`, one thin disk per disk of the point (`NAME.vmdk`, `NAME_1.vmdk`, … as the host
  * names a VM's disks), the rewritten `.vmx`, the `.nvram` and an empty `.vmsd` (the original's snapshots
- * are not restored), and the datastore space the data needs. `checkHostRestoreTarget` then refuses, from
- * what the host said, a folder or VM that already exists or a datastore without the space.
+ * are not restored), and the datastore space the data needs. A host whose release cannot run the VM's
+ * virtual hardware version is refused here, before anything else is asked of it (host-hardware-version.ts,
+ * docs/adr/0041). `checkHostRestoreTarget` then refuses, from what the host said, a folder or VM that
+ * already exists or a datastore without the space.
  *
- * Pure: a point, a name and the host's datastores in; a plan or a refusal out (table-tested).
+ * Pure: a point, a name, the host's release and datastores in; a plan or a refusal out (table-tested).
  */
 import type { RecoveryPoint } from "@esxbackup/domain";
 import { datastoreFilePath } from "../esxi/inventory/datastore-file-path.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
+import type { EsxiVersionInfo } from "../esxi/probe/parse-vmware-version.js";
+import { decideHardwareVersionFit, readVmxHardwareVersion } from "./host-hardware-version.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 import { rewriteVmxForRestore } from "./rewrite-vmx-for-restore.js";
 
@@ -43,6 +47,8 @@ export interface HostRestorePlan {
   detachedSlots: string[];
   /** Datastore space needed: the disks' non-zero data and the small files. */
   bytesNeeded: number;
+  /** Why the host's release could not be checked against the VM's hardware version (it is let through), if so. */
+  hardwareVersionUnchecked: string | undefined;
 }
 
 export interface HostRestoreRequest {
@@ -52,6 +58,8 @@ export interface HostRestoreRequest {
   datastore: string | undefined;
   /** Datastore names the host has mounted. */
   datastores: readonly string[];
+  /** The host's release (`vmware -v`/`-l`): which virtual hardware versions it runs. */
+  esxi: EsxiVersionInfo;
 }
 
 const SECTOR = 512;
@@ -76,6 +84,18 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
   if (vmx.length !== 1 || vmx[0] === undefined) {
     throw new HostRestoreRefusedError("point", "no-vmx", `point ${point.pointId} holds ${vmx.length} .vmx files; a VM is restored from exactly one`);
   }
+  const vmxBytes = Buffer.from(vmx[0].content);
+  const vmxSource = `the .vmx of point ${point.pointId}`;
+  const fit = decideHardwareVersionFit(readVmxHardwareVersion(vmxBytes, vmxSource), request.esxi);
+  if (fit.kind === "too-new") {
+    const newer = fit.firstRunningIt === undefined ? "a newer ESXi release" : `${fit.firstRunningIt} or later`;
+    throw new HostRestoreRefusedError(
+      "--to-host",
+      "hardware-version-too-new",
+      `the VM of point ${point.pointId} has virtual hardware version ${fit.vmVersion} (virtualHW.version in its .vmx), and the host runs ${fit.host}, whose highest is ${fit.hostHighest}: ` +
+        `it would register the VM as invalid. Restore it to a host running ${newer}; the .vmx is not downgraded for you (the VM may use devices or limits version ${fit.hostHighest} lacks)`,
+    );
+  }
   const folderPath = datastoreFilePath(datastore, name);
   const disks = point.disks.map((disk, i): HostRestoreDisk => {
     const base = i === 0 ? name : `${name}_${i}`;
@@ -89,8 +109,6 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
       dataBytes: Math.min(disk.sizeBytes, (disk.chunkCount - disk.zeroChunkCount) * point.chunkSizeBytes),
     };
   });
-  const vmxBytes = Buffer.from(vmx[0].content);
-  const vmxSource = `the .vmx of point ${point.pointId}`;
   const slots = new Set(parseVmx(vmxBytes, vmxSource).deviceSlots.map((device) => device.slot));
   for (const disk of disks) {
     if (!slots.has(disk.slot)) {
@@ -119,6 +137,7 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
     files,
     detachedSlots: rewritten.detachedSlots,
     bytesNeeded: disks.reduce((sum, disk) => sum + disk.dataBytes, 0) + smallFiles,
+    hardwareVersionUnchecked: fit.unchecked,
   };
 }
 

@@ -32,7 +32,7 @@ const point: Pick<RecoveryPoint, "pointId" | "configFiles" | "disks" | "chunkSiz
   configFiles: [{ name: "web01.vmx", content: Buffer.from('scsi0:0.fileName = "web01.vmdk"\nscsi0:0.present = "TRUE"\n') }],
   disks: [{ index: 0, key: "scsi0:0", name: "web01.vmdk", sizeBytes: 16 * CHUNK, chunkCount: 16, zeroChunkCount: 4 }],
 };
-const plan = planHostRestore({ point, name: "web 02", datastore: undefined, datastores: ["datastore1"] });
+const plan = planHostRestore({ point, name: "web 02", datastore: undefined, datastores: ["datastore1"], esxi: { version: "8.0.1", build: "21495797", update: "1", release: "8.0" } });
 const ours: RestoreRecord = { ...newRestoreRecord(plan, POINT, CHUNK, "id-1"), disks: [{ index: 0, sizeBytes: 16 * CHUNK, created: true, writtenBelowChunk: 5 }] };
 const text = (record: RestoreRecord | Record<string, unknown>): string => serializeRestoreRecord(record as RestoreRecord).toString("utf8");
 

@@ -526,3 +526,64 @@ for (const { version, python } of [{ version: "8.0", python: true }, { version: 
     });
   });
 }
+
+// A point of a VM made on ESXi 8.0 (hardware version 20) restored to a 6.7 U3 host (highest 15): a real
+// host would register it as invalid after every disk was written (ghettoVCB #154, packer-plugin-vmware
+// #237; the simulated host does the same). Refused once the probe read the host's release, before anything
+// else is asked of it: no folder, no disk, no VM. The same point restores to an 8.0 host unchanged.
+describe("restoreToHost and the VM's virtual hardware version", () => {
+  let newer: TestHost;
+  let older: TestHost;
+  let repository: Repository;
+  let point: { pointId: PointId; image: Buffer };
+  const vms = (hardwareVersion: number): unknown[] => [
+    { name: "web01", vmid: 1, powerState: "poweredOff", hardwareVersion, disks: [{ slot: "scsi0:0", sizeBytes: 4 * MIB, dataRegions: [{ offsetBytes: 0, lengthBytes: MIB }] }], workload: { writesPerSecond: 0, writeSizeBytes: 65536, seed: 3 } },
+  ];
+
+  before(async () => {
+    newer = await startTestHost({ esxiVersion: "8.0", vms: vms(20) });
+    older = await startTestHost({ esxiVersion: "6.7", vms: vms(14) });
+    repository = await Repository.init(new MemoryBlobStore(), { chunkSizeBytes: 64 * 1024, threads: 1 });
+    point = await pointOf(newer, repository, "web01");
+  });
+  after(async () => {
+    await repository.close();
+    await newer.stop();
+    await older.stop();
+  });
+
+  it("to a host whose release runs a lower version: refused naming both, nothing created on the host", async () => {
+    const datastore = dirname(dirname(older.host.model?.vmByName("web01").vmxPath ?? ""));
+    const before = (await readdir(datastore)).sort();
+    const session = await older.open();
+    const commands: string[] = [];
+    const watched: HostRestoreSession = {
+      label: session.label,
+      exec: (command, options) => (commands.push(command.text), session.exec(command, options)),
+      execStream: (command, options) => (commands.push(command.text), session.execStream(command, options)),
+    };
+    await assert.rejects(
+      restoreToHost({ session: watched, repository, pointId: point.pointId, name: "from 8.0", powerOn: true, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent }),
+      (error: unknown) => {
+        assert.ok(error instanceof HostRestoreRefusedError, String(error));
+        assert.equal(error.refusal, "hardware-version-too-new");
+        assert.equal(error.field, "--to-host");
+        assert.match(error.message, /virtual hardware version 20 \(virtualHW\.version in its \.vmx\), and the host runs ESXi 6\.7\.0 Update 3 \(build 14320388\), whose highest is 15/u);
+        assert.match(error.message, /Restore it to a host running ESXi 8\.0 or later; the \.vmx is not downgraded for you/u);
+        return true;
+      },
+    );
+    assert.deepEqual((await readdir(datastore)).sort(), before);
+    assert.deepEqual(older.host.model?.inventory().map((vm) => vm.name), ["web01"]);
+    // Only the read-only probe ran (release, shell, datastores): refused before anything else was asked.
+    assert.deepEqual(commands.map((c) => c.split(" ")[0]).sort(), ["esxcli", "for", "vmware"], commands.join("\n"));
+  });
+
+  it("to a host of the release it was made on: restored with its version as it was, and valid", async () => {
+    const result = await restoreToHost({ session: await newer.open(), repository, pointId: point.pointId, name: "same release", powerOn: true, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent });
+    assert.equal(result.poweredOn, true);
+    const restored = newer.host.model?.vmByName("same release");
+    assert.equal(restored?.vmid, Number(result.vmid));
+    assert.match(await readFile(restored.vmxPath, "utf8"), /^virtualHW\.version = "20"$/mu);
+  });
+});

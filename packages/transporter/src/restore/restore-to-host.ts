@@ -1,9 +1,9 @@
 /**
  * Restores a recovery point to an ESXi host as a new VM beside the original (docs/adr/0025):
  *
- *   plan (pure) → refuse what exists or does not fit → mkdir the folder → per disk `vmkfstools -c SIZE -d
- *   thin`, then only its non-zero chunks written over N channels → `.nvram`, `.vmsd`, `.vmx` →
- *   `vim-cmd solo/registervm` → optionally `power.on`.
+ *   plan (pure; refuses a host that cannot run the VM's hardware version) → refuse what exists or does
+ *   not fit → mkdir the folder → per disk `vmkfstools -c SIZE -d thin`, then only its non-zero chunks
+ *   written over N channels → `.nvram`, `.vmsd`, `.vmx` → `vim-cmd solo/registervm` → optionally `power.on`.
  *
  * Nothing is written before every check passed. The folder is created with a plain `mkdir`, which fails
  * if it appeared meanwhile, so everything under it is this restore's own; the same host command writes the
@@ -179,7 +179,9 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     name: request.name,
     datastore: request.datastore,
     datastores: capabilities.datastores.map((ds) => ds.volumeName).filter((name) => name !== ""),
+    esxi: capabilities.esxi,
   });
+  if (plan.hardwareVersionUnchecked !== undefined) step(`virtual hardware version not checked: ${plan.hardwareVersionUnchecked}`);
   const datastore = capabilities.datastores.find((ds) => ds.volumeName === plan.datastore);
   const vms = await registeredVms(session, signal);
   const vmNames = vms.map((vm) => vm.name);
