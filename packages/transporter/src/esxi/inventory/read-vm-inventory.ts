@@ -1,12 +1,17 @@
 /**
  * One VM as the host holds it now, from the getallvms row that lists it: its power state
  * (`power.getstate`), its snapshots (`snapshot.get`), its `.vmx` and its disks through their descriptor
- * chains. Every error names the VM (`VM 3 "web01"`) besides the command or file.
+ * chains, and its `.vmsd` for the host's own word that its disks need consolidating (read beside the first
+ * round of descriptors, so it costs no round trip of its own). Every error names the VM (`VM 3 "web01"`)
+ * besides the command or file.
  */
+import { posix } from "node:path";
+import { decodeVmxFile } from "../parsers/decode-vmx-file.js";
 import { parsePowerState } from "../parsers/parse-power-state.js";
 import type { GetAllVmsRow } from "../parsers/parse-get-all-vms.js";
 import { parseSnapshotTree } from "../parsers/parse-snapshot-tree.js";
-import { parseVmx } from "../parsers/parse-vmx.js";
+import { parseVmsd } from "../parsers/parse-vmsd.js";
+import { parseVmx, type ParsedVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { snapshotTreeDepth } from "../snapshot/classify-snapshots.js";
 import { sh } from "../ssh/shell-command.js";
@@ -16,6 +21,7 @@ import { refuseUnownedDeltas } from "./derive-vm-disks.js";
 import type { InventoryVm } from "./host-inventory.js";
 import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 import { readVmDisks } from "./read-vm-disks.js";
+import { snapshotFolderOf } from "./snapshot-folder.js";
 
 /** How a VM is named in messages: its vmid and its name as JSON (names may hold quotes and newlines). */
 export function vmLabel(row: Pick<GetAllVmsRow, "vmid" | "name">): string {
@@ -37,7 +43,7 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "ex
     files.bytes(vmxPath, vmxAbout, signal),
   ]);
   const vmx = parseVmx(vmxBytes, `${vmxPath} (${vmxAbout})`);
-  const disks = await readVmDisks(session, { vmx, vmxPath, about }, { ...signal, files });
+  const [disks, flaggedVmsd] = await Promise.all([readVmDisks(session, { vmx, vmxPath, about }, { ...signal, files }), vmsdNeedingConsolidation(files, vmx, vmxPath, about, signal)]);
   const tree = parseSnapshotTree(snapshots.stdout, snapshotSource);
   return {
     vmid: row.vmid,
@@ -48,7 +54,26 @@ export async function readVmInventory(session: Pick<EsxiSshSession, "exec" | "ex
     annotation: row.annotation,
     vmxPath,
     datastore: row.datastore,
-    disks: refuseUnownedDeltas(disks, snapshotTreeDepth(tree)),
+    disks: refuseUnownedDeltas(disks, snapshotTreeDepth(tree), flaggedVmsd === undefined ? undefined : { vmsdPath: flaggedVmsd }),
     snapshots: tree.roots,
   };
+}
+
+/**
+ * The `.vmsd` that says `snapshot.needConsolidate = "TRUE"`, or undefined. It is kept with the snapshots, in
+ * the `workingDir` when the `.vmx` sets one (snapshotFolderOf); where a host keeps it then is not confirmed,
+ * so both folders are read when they differ. A `.vmsd` that is absent or empty (a VM never snapshotted) says
+ * nothing; one that cannot be read or understood is an error, not taken as silence.
+ */
+async function vmsdNeedingConsolidation(files: HostFileSource, vmx: ParsedVmx, vmxPath: string, about: string, signal: { signal?: AbortSignal }): Promise<string | undefined> {
+  const name = `${posix.basename(vmxPath, ".vmx")}.vmsd`;
+  const paths = [...new Set([`${posix.dirname(vmxPath)}/${name}`, `${snapshotFolderOf(vmx, vmxPath)}${name}`])];
+  const vmsdAbout = `the .vmsd of ${about}`;
+  const flagged = await Promise.all(
+    paths.map(async (path) => {
+      const source = `${path} (${vmsdAbout})`;
+      return parseVmsd(decodeVmxFile(await files.bytes(path, vmsdAbout, { ...signal, absentAsEmpty: true }), source), source).needConsolidate;
+    }),
+  );
+  return paths.find((_, i) => flagged[i] === true);
 }
