@@ -136,7 +136,7 @@ for (const c of unowned) {
 }
 
 const ADVICE =
-  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Actions → Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
+  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
 const LINKED_CLONE = `(if the base ${DIR}/db.vmdk belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
 
 test("deltas no snapshot owns: the reason names the deltas and what to do; a disk refused already keeps its reason", () => {

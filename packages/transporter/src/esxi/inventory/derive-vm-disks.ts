@@ -116,7 +116,7 @@ export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDep
  * esxbackup never changes a VM's disks.
  */
 const CONSOLIDATE_ADVICE =
-  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Actions → Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
+  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
 
 /** Disk modes of older releases: the guest writes to a redo log beside the disk, not into it (vSphere API, `VirtualDiskMode`). */
 const REDO_LOG_MODES = new Set(["nonpersistent", "undoable", "append"]);

@@ -78,7 +78,7 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
     assert.match(
       forked.disks[0]?.refusal?.message ?? "",
       new RegExp(
-        `^scsi0:0 has 2 delta disks in its chain \\(.*\\), and the host says the VM's disks need consolidation \\(snapshot\\.needConsolidate = "TRUE" in ${vmsdOf("forked")}\\): .*ESXi Host Client: the VM's Actions → Snapshots → Consolidate disks`,
+        `^scsi0:0 has 2 delta disks in its chain \\(.*\\), and the host says the VM's disks need consolidation \\(snapshot\\.needConsolidate = "TRUE" in ${vmsdOf("forked")}\\): .*ESXi Host Client: the VM's Snapshots → Consolidate disks`,
         "u",
       ),
     );
