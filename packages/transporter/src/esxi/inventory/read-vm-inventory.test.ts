@@ -3,7 +3,8 @@
  * consolidating (`snapshot.needConsolidate` in the `.vmsd`): a VM whose deltas are as many as its tree is deep
  * (the failed removal of a branch's snapshot, written into the `.vmsd` as the host writes it: the simulator's
  * trees do not branch) refused on the flag alone; a removal whose consolidation failed on the simulated host
- * refused; a `.vmsd` absent or unflagged not; a flag the parser does not understand an error quoting its line.
+ * refused; the flag in the `.vmsd` of the VM's workingDir found; a `.vmsd` absent or unflagged not; a flag the
+ * parser does not understand an error quoting its line.
  * Reading changes nothing on the host.
  */
 import assert from "node:assert/strict";
@@ -46,6 +47,7 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
         { name: "clean", vmid: 3, powerState: "poweredOn", snapshots, disks, workload: quiet },
         { name: "never", vmid: 4, powerState: "poweredOff", disks: disks.slice(0, 1), workload: quiet },
         { name: "garbled", vmid: 5, powerState: "poweredOff", disks: disks.slice(0, 1), workload: quiet },
+        { name: "moved", vmid: 6, powerState: "poweredOff", snapshots: snapshots.slice(0, 1), disks: disks.slice(0, 1), workload: quiet },
       ],
     });
     session = await t.open();
@@ -59,6 +61,10 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
       model.faults.failConsolidation(null);
     }
     await session.exec(sh`rm -- ${vmsdOf("never")}`);
+    // A workingDir set since: where the host keeps the .vmsd then is not confirmed, so a flag there counts too.
+    await session.exec(sh`printf '%s\n' ${'workingDir = "/vmfs/volumes/datastore1/moved-snaps"'} >> ${`${DS}/moved/moved.vmx`}`);
+    await session.exec(sh`mkdir -p ${`${DS}/moved-snaps`}`);
+    await session.exec(sh`{ cat -- ${vmsdOf("moved")}; printf '%s\n' ${'snapshot.needConsolidate = "TRUE"'}; } > ${`${DS}/moved-snaps/moved.vmsd`}`);
     await session.exec(sh`printf '%s\n' ${'snapshot.needConsolidate = "perhaps"'} > ${vmsdOf("garbled")}`);
     for (const name of ["forked", "unmerged", "clean"]) vmsdBefore.set(name, await cat(vmsdOf(name)));
     inventory = await readHostInventory(session);
@@ -89,6 +95,12 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
     assert.deepEqual(vm("unmerged").snapshots, []);
     assert.equal(disk?.refusal?.reason, "consolidation-needed");
     assert.match(disk?.refusal?.message ?? "", /but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed, as its snapshot\.needConsolidate = "TRUE" in .*unmerged\.vmsd says\)/u);
+  });
+
+  it("finds the flag in the .vmsd of the VM's workingDir", () => {
+    const [disk] = vm("moved").disks;
+    assert.equal(disk?.refusal?.reason, "consolidation-needed");
+    assert.match(disk?.refusal?.message ?? "", /\(snapshot\.needConsolidate = "TRUE" in \/vmfs\/volumes\/datastore1\/moved-snaps\/moved\.vmsd\)/u);
   });
 
   it("does not refuse a VM whose .vmsd is unflagged or absent", () => {
