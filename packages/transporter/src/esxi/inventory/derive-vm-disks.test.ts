@@ -152,7 +152,7 @@ test("deltas no snapshot owns: the host's flag is named, alone or beside the cou
   const [hidden] = refuseUnownedDeltas([chainDisk("scsi0:0", 2)], 2, { vmsdPath: VMSD });
   assert.equal(
     hidden?.refusal?.message,
-    `scsi0:0 has 2 delta disks in its chain (${DIR}/db-000001.vmdk, ${DIR}/db-000002.vmdk), and the host says the VM's disks need consolidation (snapshot.needConsolidate = "TRUE" in ${VMSD}): a snapshot removal left deltas no snapshot owns, and a backup of the base disk would miss the writes in them; ${ADVICE} ${LINKED_CLONE}`,
+    `scsi0:0 has 2 delta disks in its chain (${DIR}/db-000001.vmdk, ${DIR}/db-000002.vmdk), and the host says the VM's disks need consolidation (snapshot.needConsolidate = "TRUE" in ${VMSD}): a snapshot removal left deltas no snapshot owns, and a backup of the base disk would miss the writes in them; ${ADVICE}`,
   );
   const [counted] = refuseUnownedDeltas([chainDisk("scsi0:0", 1)], 0, { vmsdPath: VMSD });
   assert.match(counted?.refusal?.message ?? "", /^scsi0:0 has 1 delta disk in its chain \(.*\) but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed, as its snapshot\.needConsolidate = "TRUE" in .*db\.vmsd says\)/u);

@@ -99,13 +99,13 @@ export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDep
     if (deltas <= snapshotDepth && flagged === "") return disk;
     const chain = `${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")})`;
     const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
-    const found =
-      deltas > snapshotDepth
-        ? `${disk.slot} has ${chain} but the VM has ${snapshots}: the host left deltas no snapshot owns (disk consolidation needed${flagged === "" ? "" : `, as its ${flagged} says`})`
-        : `${disk.slot} has ${chain}, and the host says the VM's disks need consolidation (${flagged}): a snapshot removal left deltas no snapshot owns`;
-    const message =
-      `${found}, and a backup of the base disk would miss the writes in them; ${CONSOLIDATE_ADVICE}` +
-      ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
+    const counted = deltas > snapshotDepth;
+    const found = counted
+      ? `${disk.slot} has ${chain} but the VM has ${snapshots}: the host left deltas no snapshot owns (disk consolidation needed${flagged === "" ? "" : `, as its ${flagged} says`})`
+      : `${disk.slot} has ${chain}, and the host says the VM's disks need consolidation (${flagged}): a snapshot removal left deltas no snapshot owns`;
+    // Only counting cannot tell a linked clone's deltas from unowned ones; the host's flag can.
+    const linkedClone = counted ? ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)` : "";
+    const message = `${found}, and a backup of the base disk would miss the writes in them; ${CONSOLIDATE_ADVICE}${linkedClone}`;
     return { ...disk, refusal: { reason: "consolidation-needed", message } };
   });
 }
