@@ -77,15 +77,15 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLi
 
 /**
  * Each snapshot on the way to a VM's current state adds one delta to every disk's chain, so a chain with
- * more deltas than the VM's snapshots stack on any one path (`snapshotTreeDepth`; a tree that branches
- * holds more snapshots than any chain has deltas) holds deltas no snapshot owns: a removal whose consolidation
+ * more deltas than that (`snapshotDepth`: `currentStateDepth` from the `.vmsd`, else the most snapshots
+ * stacked on one path, `snapshotTreeDepth`) holds deltas no snapshot owns: a removal whose consolidation
  * failed. The guest's writes since then are in them, and a backup of the base disk would silently miss them:
  * such disks are refused (`consolidation-needed`). A linked clone (a delta of this VM over another VM's disk)
  * looks the same from here and is refused alike, the message naming the base so that the user can tell which
  * it is.
  *
- * Counting cannot see every such delta: in a tree that branches (A → {B, C}, the VM on C), a failed removal
- * of C leaves a chain as long as the tree is deep. The host records the failure itself, as
+ * Counting against the tree's depth cannot see every such delta: in a tree that branches (A → {B, C}, the VM
+ * on C), a failed removal of C leaves a chain as long as the tree is deep. The host records the failure itself, as
  * `snapshot.needConsolidate = "TRUE"` in the `.vmsd` (esxi-facts 2.4; Broadcom KB 337269), so a VM it flags
  * (`needConsolidate`: the `.vmsd` that says so) has every disk with a delta refused. A disk with no delta runs
  * on its base, which then holds all its writes whatever the flag says.
@@ -98,7 +98,7 @@ export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDep
     const flagged = needConsolidate === undefined ? "" : `snapshot.needConsolidate = "TRUE" in ${needConsolidate.vmsdPath}`;
     if (deltas <= snapshotDepth && flagged === "") return disk;
     const chain = `${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")})`;
-    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
+    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on the way to its current state`;
     const counted = deltas > snapshotDepth;
     const found = counted
       ? `${disk.slot} has ${chain} but the VM has ${snapshots}: the host left deltas no snapshot owns (disk consolidation needed${flagged === "" ? "" : `, as its ${flagged} says`})`

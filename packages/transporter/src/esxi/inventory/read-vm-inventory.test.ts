@@ -3,7 +3,8 @@
  * consolidating (`snapshot.needConsolidate` in the `.vmsd`): a VM whose deltas are as many as its tree is deep
  * (the failed removal of a branch's snapshot, written into the `.vmsd` as the host writes it: the simulator's
  * trees do not branch) refused on the flag alone; a removal whose consolidation failed on the simulated host
- * refused; the flag in the `.vmsd` of the VM's workingDir found; a `.vmsd` absent or unflagged not; a flag the
+ * refused; a chain longer than the path to the snapshot the `.vmsd` says is current refused without the flag;
+ * the flag in the `.vmsd` of the VM's workingDir found; a `.vmsd` absent or unflagged not; a flag the
  * parser does not understand an error quoting its line.
  * Reading changes nothing on the host.
  */
@@ -47,6 +48,7 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
         { name: "clean", vmid: 3, powerState: "poweredOn", snapshots, disks, workload: quiet },
         { name: "never", vmid: 4, powerState: "poweredOff", disks: disks.slice(0, 1), workload: quiet },
         { name: "garbled", vmid: 5, powerState: "poweredOff", disks: disks.slice(0, 1), workload: quiet },
+        { name: "back-on-a", vmid: 7, powerState: "poweredOff", snapshots, disks: disks.slice(0, 1), workload: quiet },
         { name: "moved", vmid: 6, powerState: "poweredOff", snapshots: snapshots.slice(0, 1), disks: disks.slice(0, 1), workload: quiet },
       ],
     });
@@ -61,6 +63,8 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
       model.faults.failConsolidation(null);
     }
     await session.exec(sh`rm -- ${vmsdOf("never")}`);
+    // The VM inherits from A (uid 1) again while its chain keeps C's delta: what a failed removal of C leaves.
+    await session.exec(sh`sed -i ${'s/^snapshot.current = .*/snapshot.current = "1"/'} ${vmsdOf("back-on-a")}`);
     // A workingDir set since: where the host keeps the .vmsd then is not confirmed, so a flag there counts too.
     await session.exec(sh`printf '%s\n' ${'workingDir = "/vmfs/volumes/datastore1/moved-snaps"'} >> ${`${DS}/moved/moved.vmx`}`);
     await session.exec(sh`mkdir -p ${`${DS}/moved-snaps`}`);
@@ -95,6 +99,13 @@ describe("readHostInventory and the host's flag that a VM's disks need consolida
     assert.deepEqual(vm("unmerged").snapshots, []);
     assert.equal(disk?.refusal?.reason, "consolidation-needed");
     assert.match(disk?.refusal?.message ?? "", /but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed, as its snapshot\.needConsolidate = "TRUE" in .*unmerged\.vmsd says\)/u);
+  });
+
+  it("refuses a disk with more deltas than snapshots between its base and the snapshot the .vmsd says the VM runs on, though the tree is as deep", () => {
+    const [disk] = vm("back-on-a").disks;
+    assert.equal(disk?.deltaDescriptorPaths.length, 2);
+    assert.equal(disk?.refusal?.reason, "consolidation-needed");
+    assert.match(disk?.refusal?.message ?? "", /^scsi0:0 has 2 delta disks in its chain \(.*\) but the VM has 1 snapshot on the way to its current state: the host left deltas no snapshot owns \(disk consolidation needed\)/u);
   });
 
   it("finds the flag in the .vmsd of the VM's workingDir", () => {
