@@ -4,7 +4,8 @@
  * one and reads only what changed; the point's layout is the agreed one; the run's snapshot is gone after
  * every outcome; a user snapshot, a failed snapshot.create, a VM name full of shell metacharacters, and a
  * running VM refused before its snapshot when its datastore (or its workingDir's) has too little free, and
- * a VM with a delta no snapshot owns (a failed consolidation) refused.
+ * a VM with a delta no snapshot owns (a failed consolidation) or flagged by the host as needing consolidation
+ * refused, our snapshot of a crashed run removed first.
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
@@ -63,7 +64,7 @@ describe("backUpVm on a simulated host under guest writes", () => {
     t = await startTestHost({
       esxiVersion: "7.0",
       moreDatastores: [{ name: "snaps", uuid: "6a91690d-eac44959-2d46-001b21e7d76e", capacityBytes: 256 * MIB }],
-      vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6), vm("single", 7, { disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 12 * MIB }] }], workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: 7, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } } }), vm("elsewhere", 8, quiet)],
+      vms: [vm("web01", 1), vm(AWKWARD, 2), vm("with-user-snapshot", 3), vm("growing", 4), vm("parked", 5, { powerState: "poweredOff" }), vm("leftover", 6), vm("single", 7, { disks: [{ slot: "scsi0:0", sizeBytes: DISK_BYTES, provisioning: "thin", dataRegions: [{ offsetBytes: 0, lengthBytes: 12 * MIB }] }], workload: { writesPerSecond: 20, writeSizeBytes: 65536, seed: 7, hotSet: { "scsi0:0": [{ offsetBytes: 0, lengthBytes: 8 * MIB }] } } }), vm("elsewhere", 8, quiet), vm("forked", 9, { ...quiet, snapshots: [{ name: "A", description: "" }] }), vm("crashed", 10, quiet)],
     });
     session = await t.open();
     capabilities = await probeHostCapabilities(session);
@@ -295,10 +296,52 @@ describe("backUpVm on a simulated host under guest writes", () => {
     const before = (await repository.listPointIds()).length;
     await assert.rejects(backUpVm(request("leftover", "leftover-run")), (error: unknown) => {
       assert.ok(error instanceof VmBackupRefusedError, String(error));
-      assert.match(error.message, /scsi0:0 has 1 delta disk in its chain \(.*leftover-000001\.vmdk\) but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed\)/u);
+      assert.match(error.message, /scsi0:0 has 1 delta disk in its chain \(.*leftover-000001\.vmdk\) but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed, as its snapshot\.needConsolidate = "TRUE" in .*leftover\.vmsd says\)/u);
       return true;
     });
     assert.equal(model.pointInTimeRecords(6).filter((r) => r.snapshotName === "esxbackup-run-leftover-run").length, 0, "no snapshot was taken");
+    assert.equal((await repository.listPointIds()).length, before, "nothing written");
+  });
+
+  it("a VM the host flags as needing consolidation is refused though its deltas are as many as its snapshots (a failed removal in a branching tree), even when user snapshots are allowed", async () => {
+    // The simulator's trees do not branch: the flag is written into the .vmsd as the host writes it.
+    await session.exec(sh`printf '%s\n' ${'snapshot.needConsolidate = "TRUE"'} >> ${"/vmfs/volumes/datastore1/forked/forked.vmsd"}`);
+    const tree = await snapshotsOf(9);
+    const before = (await repository.listPointIds()).length;
+    await assert.rejects(backUpVm({ ...request("forked", "forked-run"), allowUserSnapshots: true }), (error: unknown) => {
+      assert.ok(error instanceof VmBackupRefusedError, String(error));
+      assert.match(error.message, /scsi0:0 has 1 delta disk in its chain \(.*forked-000001\.vmdk\), and the host says the VM's disks need consolidation \(snapshot\.needConsolidate = "TRUE" in .*forked\.vmsd\).*Consolidate disks/u);
+      return true;
+    });
+    assert.equal(model.pointInTimeRecords(9).filter((r) => r.snapshotName === "esxbackup-run-forked-run").length, 0, "no snapshot was taken");
+    assert.equal(await snapshotsOf(9), tree, "the user's snapshot is kept as it was");
+    assert.equal((await repository.listPointIds()).length, before, "nothing written");
+  });
+
+  it("a VM needing consolidation with our snapshot of a crashed run: the snapshot is removed first, then the VM, still flagged, refused", async () => {
+    await session.exec(sh`vim-cmd vmsvc/snapshot.create 10 ${"by hand"} ${""} 0 0`);
+    await session.exec(sh`vim-cmd vmsvc/snapshot.create 10 ${"esxbackup-run-crashed-run"} ${""} 0 0`);
+    // The user removes their snapshot; the host takes it out of the tree and fails to merge its delta.
+    model.faults.failConsolidation({ leavesDeltas: true });
+    try {
+      await session.exec(sh`vim-cmd vmsvc/snapshot.remove 10 1`, { check: false });
+    } finally {
+      model.faults.failConsolidation(null);
+    }
+    assert.match(await snapshotsOf(10), /Snapshot Name +: esxbackup-run-crashed-run\n/u);
+    const before = (await repository.listPointIds()).length;
+    const events: VmBackupEvent[] = [];
+    await assert.rejects(backUpVm(request("crashed", "next-run", events)), (error: unknown) => {
+      assert.ok(error instanceof VmBackupRefusedError, String(error));
+      assert.match(error.message, /scsi0:0 has 1 delta disk in its chain \(.*crashed-000001\.vmdk\) but the VM has no snapshot: .*snapshot\.needConsolidate = "TRUE"/u);
+      return true;
+    });
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === "snapshot" ? [[e.event.type, "snapshot" in e.event ? e.event.snapshot.name : ""]] : [])),
+      [["orphan-removed", "esxbackup-run-crashed-run"]],
+    );
+    assert.equal(await snapshotsOf(10), "Get Snapshot:\n", "our snapshot of the crashed run is gone");
+    assert.equal(model.pointInTimeRecords(10).filter((r) => r.snapshotName === "esxbackup-run-next-run").length, 0, "no snapshot was taken");
     assert.equal((await repository.listPointIds()).length, before, "nothing written");
   });
 

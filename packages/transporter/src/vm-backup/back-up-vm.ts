@@ -1,7 +1,9 @@
 /**
  * The backup of one VM on an ESXi host into a repository (docs/adr/0024), in this order:
  *
- * 1. find the VM by name (getallvms) and read it (power state, snapshots, `.vmx`, descriptor chains);
+ * 1. find the VM by name (getallvms) and read it (power state, snapshots, `.vmx`, descriptor chains, the
+ *    `.vmsd`'s consolidation flag); a VM whose disks need consolidating is read again after our snapshots of
+ *    crashed runs are removed, which may be what it needs consolidating for;
  * 2. decide what is captured or refuse with every reason (planVmBackup), read the config files — the `.vmx`
  *    before the snapshot, so its disks name the base disks — and find the previous point (unless `full`);
  *    a running VM is refused when a datastore it is on has too little free for its snapshot (datastore-room.ts);
@@ -42,7 +44,7 @@ import { parseVmx } from "../esxi/parsers/parse-vmx.js";
 import { readDatastores } from "../esxi/probe/host-capabilities.js";
 import type { HostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { MountedFilesystem } from "../esxi/probe/parse-filesystem-list.js";
-import { withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
+import { removeOrphanRunSnapshots, withRunSnapshot } from "../esxi/snapshot/with-run-snapshot.js";
 import type { RunSnapshotEvent } from "../esxi/snapshot/with-run-snapshot.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { DEFAULT_DATASTORE_FREE_MINIMUM, checksDatastoreRoom, datastoreShortfalls, describeShortfall, minimumDuringRun } from "./datastore-room.js";
@@ -139,8 +141,18 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const rows = (await listHostVms(session, { signal })).vms.filter((row) => row.name === vmName);
   const row = rows[0];
   if (row === undefined || rows.length > 1) throw new VmNotFoundError(session.label, vmName, rows.map((r) => r.vmid));
-  const files = new HostFileMemo(session);
-  const vm = await readVmInventory(session, row, { signal, files });
+  let files = new HostFileMemo(session);
+  let vm = await readVmInventory(session, row, { signal, files });
+  // Deltas that need consolidating may be those of our own snapshot, left by a crashed run: the run removes
+  // such snapshots anyway, so it does so first here, and decides on the VM as it is without them.
+  if (vm.disks.some((disk) => disk.refusal?.reason === "consolidation-needed")) {
+    const onEvent = (event: RunSnapshotEvent): void => request.onEvent?.({ type: "snapshot", vm: vmName, event });
+    const removed = await removeOrphanRunSnapshots(session, { vmid: Number(vm.vmid), name: vm.name }, { runId: request.runId, signal, onEvent });
+    if (removed.length > 0) {
+      files = new HostFileMemo(session);
+      vm = await readVmInventory(session, row, { signal, files });
+    }
+  }
 
   // Before the snapshot: the .vmx then names the base disks, as restore expects. The inventory has read them
   // already (the memo keeps its bytes); any it did not are read at once, each over its own channel.

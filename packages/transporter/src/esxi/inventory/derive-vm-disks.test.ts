@@ -108,7 +108,8 @@ function chainDisk(slot: string, deltas: number, refusal?: InventoryDisk["refusa
   };
 }
 
-const unowned: { name: string; deltas: number[]; snapshots: number; refused: string[] }[] = [
+const VMSD = `${DIR}/db.vmsd`;
+const unowned: { name: string; deltas: number[]; snapshots: number; flagged?: boolean; refused: string[] }[] = [
   { name: "no snapshot, no delta", deltas: [0, 0], snapshots: 0, refused: [] },
   { name: "one delta per disk under one snapshot", deltas: [1, 1], snapshots: 1, refused: [] },
   { name: "a branch: one delta, a tree two snapshots deep", deltas: [1], snapshots: 2, refused: [] },
@@ -116,21 +117,45 @@ const unowned: { name: string; deltas: number[]; snapshots: number; refused: str
   { name: "a disk added after the snapshot has no delta of its own", deltas: [1, 0], snapshots: 1, refused: [] },
   { name: "a delta and no snapshot: consolidation needed", deltas: [1, 0], snapshots: 0, refused: ["scsi0:0"] },
   { name: "three deltas, two snapshots", deltas: [3, 2], snapshots: 2, refused: ["scsi0:0"] },
+  // A → {B, C}, the VM on C, C removed and not consolidated: as many deltas as the tree is deep.
+  { name: "flagged by the host, deltas as deep as the tree (a branch's removal failed)", deltas: [2, 2], snapshots: 2, flagged: true, refused: ["scsi0:0", "scsi0:1"] },
+  { name: "flagged by the host, fewer deltas than the tree is deep", deltas: [1], snapshots: 2, flagged: true, refused: ["scsi0:0"] },
+  { name: "flagged by the host: a disk on its base alone holds its writes", deltas: [1, 0], snapshots: 1, flagged: true, refused: ["scsi0:0"] },
+  { name: "flagged by the host, no delta anywhere", deltas: [0], snapshots: 0, flagged: true, refused: [] },
+  { name: "flagged by the host and more deltas than snapshots", deltas: [2], snapshots: 1, flagged: true, refused: ["scsi0:0"] },
 ];
 for (const c of unowned) {
   test(`deltas no snapshot owns: ${c.name}`, () => {
-    const disks = refuseUnownedDeltas(c.deltas.map((n, i) => chainDisk(`scsi0:${i}`, n)), c.snapshots);
+    const disks = refuseUnownedDeltas(
+      c.deltas.map((n, i) => chainDisk(`scsi0:${i}`, n)),
+      c.snapshots,
+      c.flagged === true ? { vmsdPath: VMSD } : undefined,
+    );
     assert.deepEqual(disks.filter((d) => d.refusal?.reason === "consolidation-needed").map((d) => d.slot), c.refused);
   });
 }
+
+const ADVICE =
+  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
+const LINKED_CLONE = `(if the base ${DIR}/db.vmdk belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
 
 test("deltas no snapshot owns: the reason names the deltas and what to do; a disk refused already keeps its reason", () => {
   const [unownedDelta, independent] = refuseUnownedDeltas([chainDisk("scsi0:0", 1), chainDisk("scsi0:1", 1, { reason: "independent", message: "independent" })], 0);
   assert.equal(
     unownedDelta?.refusal?.message,
-    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up (if the base ${DIR}/db.vmdk belongs to another VM, this disk is a linked clone of it, which is not backed up)`,
+    `scsi0:0 has 1 delta disk in its chain (${DIR}/db-000001.vmdk) but the VM has no snapshot: the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; ${ADVICE} ${LINKED_CLONE}`,
   );
   assert.equal(independent?.refusal?.reason, "independent");
+});
+
+test("deltas no snapshot owns: the host's flag is named, alone or beside the count", () => {
+  const [hidden] = refuseUnownedDeltas([chainDisk("scsi0:0", 2)], 2, { vmsdPath: VMSD });
+  assert.equal(
+    hidden?.refusal?.message,
+    `scsi0:0 has 2 delta disks in its chain (${DIR}/db-000001.vmdk, ${DIR}/db-000002.vmdk), and the host says the VM's disks need consolidation (snapshot.needConsolidate = "TRUE" in ${VMSD}): a snapshot removal left deltas no snapshot owns, and a backup of the base disk would miss the writes in them; ${ADVICE}`,
+  );
+  const [counted] = refuseUnownedDeltas([chainDisk("scsi0:0", 1)], 0, { vmsdPath: VMSD });
+  assert.match(counted?.refusal?.message ?? "", /^scsi0:0 has 1 delta disk in its chain \(.*\) but the VM has no snapshot: the host left deltas no snapshot owns \(disk consolidation needed, as its snapshot\.needConsolidate = "TRUE" in .*db\.vmsd says\)/u);
 });
 
 // `.mode` values: the .vmx's spelling of the vSphere API's VirtualDiskMode (persistent, nonpersistent,

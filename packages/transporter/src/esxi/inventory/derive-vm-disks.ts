@@ -12,7 +12,8 @@
  * esxi-facts 2.3) or that never reach a base (`walkDiskChain`); encrypted bases (VM Encryption: the extent
  * is ciphertext, and a restore could not give it back its key) and bases that are not a file of the disk's
  * bytes (`classifyBaseDisk`: vSAN, sparse or split); and, once the VM's snapshots are known, chains with
- * more deltas than its snapshots stack deep (`refuseUnownedDeltas`).
+ * more deltas than its snapshots stack deep, or with deltas when the host flags the VM as needing disk
+ * consolidation (`refuseUnownedDeltas`).
  */
 import { posix } from "node:path";
 import type { VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
@@ -76,26 +77,46 @@ function toDisk(slot: VmxDeviceSlot, vmx: ParsedVmx, links: readonly DiskChainLi
 
 /**
  * Each snapshot on the way to a VM's current state adds one delta to every disk's chain, so a chain with
- * more deltas than the VM's snapshots stack on any one path (`snapshotTreeDepth`; a tree that branches
- * holds more snapshots than any chain has deltas) holds deltas no snapshot owns: a removal whose consolidation
- * failed (`snapshot.needConsolidate`, esxi-facts 2.4). The guest's writes since then are in them, and a
- * backup of the base disk would silently miss them: such disks are refused (`consolidation-needed`). A linked
- * clone (a delta of this VM over another VM's disk) looks the same from here and is refused alike, the message
- * naming the base so that the user can tell which it is.
+ * more deltas than that (`snapshotDepth`: `currentStateDepth` from the `.vmsd`, else the most snapshots
+ * stacked on one path, `snapshotTreeDepth`) holds deltas no snapshot owns: a removal whose consolidation
+ * failed. The guest's writes since then are in them, and a backup of the base disk would silently miss them:
+ * such disks are refused (`consolidation-needed`). A linked clone (a delta of this VM over another VM's disk)
+ * looks the same from here and is refused alike, the message naming the base so that the user can tell which
+ * it is.
+ *
+ * Counting against the tree's depth cannot see every such delta: in a tree that branches (A → {B, C}, the VM
+ * on C), a failed removal of C leaves a chain as long as the tree is deep. The host records the failure itself, as
+ * `snapshot.needConsolidate = "TRUE"` in the `.vmsd` (esxi-facts 2.4; Broadcom KB 337269), so a VM it flags
+ * (`needConsolidate`: the `.vmsd` that says so) has every disk with a delta refused. A disk with no delta runs
+ * on its base, which then holds all its writes whatever the flag says.
  * Disks refused already keep their reason.
  */
-export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDepth: number): InventoryDisk[] {
+export function refuseUnownedDeltas(disks: readonly InventoryDisk[], snapshotDepth: number, needConsolidate?: { readonly vmsdPath: string }): InventoryDisk[] {
   return disks.map((disk) => {
     const deltas = disk.deltaDescriptorPaths.length;
-    if (disk.refusal !== undefined || deltas <= snapshotDepth) return disk;
-    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on its longest branch`;
-    const message =
-      `${disk.slot} has ${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")}) but the VM has ${snapshots}: ` +
-      "the host left deltas no snapshot owns (disk consolidation needed), and a backup of the base disk would miss the writes in them; consolidate the VM's disks on the host, then back it up" +
-      ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)`;
+    if (disk.refusal !== undefined || deltas === 0) return disk;
+    const flagged = needConsolidate === undefined ? "" : `snapshot.needConsolidate = "TRUE" in ${needConsolidate.vmsdPath}`;
+    if (deltas <= snapshotDepth && flagged === "") return disk;
+    const chain = `${deltas} delta disk${deltas === 1 ? "" : "s"} in its chain (${disk.deltaDescriptorPaths.join(", ")})`;
+    const snapshots = snapshotDepth === 0 ? "no snapshot" : `${snapshotDepth} snapshot${snapshotDepth === 1 ? "" : "s"} on the way to its current state`;
+    const counted = deltas > snapshotDepth;
+    const found = counted
+      ? `${disk.slot} has ${chain} but the VM has ${snapshots}: the host left deltas no snapshot owns (disk consolidation needed${flagged === "" ? "" : `, as its ${flagged} says`})`
+      : `${disk.slot} has ${chain}, and the host says the VM's disks need consolidation (${flagged}): a snapshot removal left deltas no snapshot owns`;
+    // Only counting cannot tell a linked clone's deltas from unowned ones; the host's flag can.
+    const linkedClone = counted ? ` (if the base ${disk.baseDescriptorPath} belongs to another VM, this disk is a linked clone of it, which is not backed up)` : "";
+    const message = `${found}, and a backup of the base disk would miss the writes in them; ${CONSOLIDATE_ADVICE}${linkedClone}`;
     return { ...disk, refusal: { reason: "consolidation-needed", message } };
   });
 }
+
+/**
+ * Consolidation merges only the deltas no snapshot owns and keeps the user's snapshots (vSphere API
+ * `ConsolidateVMDisks_Task`; the Host Client's Snapshots → Consolidate disks). It is the user's to run:
+ * esxbackup never changes a VM's disks.
+ */
+const CONSOLIDATE_ADVICE =
+  "consolidate the VM's disks on the host (ESXi Host Client: the VM's Snapshots → Consolidate disks; vSphere Client: Snapshots → Consolidate), which keeps its snapshots, then back it up";
 
 /** Disk modes of older releases: the guest writes to a redo log beside the disk, not into it (vSphere API, `VirtualDiskMode`). */
 const REDO_LOG_MODES = new Set(["nonpersistent", "undoable", "append"]);

@@ -57,6 +57,8 @@ test("after a VM's inventory read through the memo, its .vmx and base descriptor
   const host = countingHost((text) => {
     if (text.includes("power.getstate")) return "Retrieved runtime info\nPowered on\n";
     if (text.includes("snapshot.get")) return "Get Snapshot:\n";
+    // Never snapshotted: the .vmsd is absent, which its one read answers as empty.
+    if (text.includes("web.vmsd")) return "";
     if (text.includes("web.vmx")) return 'displayName = "web"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "web.vmdk"\n';
     return fixtureText("vmdk-base-thin-verbatim.txt");
   });
@@ -69,4 +71,9 @@ test("after a VM's inventory read through the memo, its .vmx and base descriptor
   await files.bytes(disk.baseDescriptorPath, "the base descriptor");
   assert.equal(host.commands.length, readsForInventory, `read again: ${host.commands.slice(readsForInventory).join(" | ")}`);
   assert.equal(host.commands.filter((c) => c.startsWith("cat -- ")).length, 2, "the .vmx and the descriptor, once each");
+  assert.deepEqual(
+    host.commands.filter((c) => c.includes(".vmsd")),
+    ["test ! -e /vmfs/volumes/ds/web/web.vmsd || cat -- /vmfs/volumes/ds/web/web.vmsd"],
+    "the .vmsd, absent or not, in one command",
+  );
 });

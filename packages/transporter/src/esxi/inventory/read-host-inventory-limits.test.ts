@@ -53,6 +53,8 @@ function fakeHost(vmCount: number, answer: (text: string) => string | Error): { 
 const normal = (text: string): string => {
   if (text.includes("power.getstate")) return "Retrieved runtime info\nPowered off\n";
   if (text.includes("snapshot.get")) return "Get Snapshot:\n";
+  // A VM never snapshotted: its .vmsd is absent, read as empty.
+  if (text.includes(".vmsd")) return "";
   const vmx = /vm(\d+)\.vmx/u.exec(text);
   if (vmx?.[1] !== undefined) return VMX(Number(vmx[1]));
   return fixtureText("vmdk-base-thin-verbatim.txt");

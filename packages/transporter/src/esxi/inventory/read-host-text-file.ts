@@ -11,7 +11,7 @@
 import { EsxbackupError } from "@esxbackup/domain";
 import { SshConnectionLostError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
-import { sh } from "../ssh/shell-command.js";
+import { sh, type ShellCommand } from "../ssh/shell-command.js";
 
 /** Descriptors are about 1 KiB and a `.vmx` a few KiB; 1 MiB leaves room for any real one. */
 export const MAX_HOST_TEXT_FILE_BYTES = 1024 * 1024;
@@ -30,17 +30,23 @@ export async function readHostTextFile(...args: Parameters<typeof readHostFileBy
   return (await readHostFileBytes(...args)).toString("utf8");
 }
 
+export interface HostFileReadOptions {
+  maxBytes?: number;
+  signal?: AbortSignal;
+  /**
+   * A file that may not exist (a `.vmsd`: absent until the VM's first snapshot) reads as empty when it does
+   * not, in the same one command; any other failure to read it is still an error.
+   */
+  absentAsEmpty?: boolean;
+}
+
 /** The same read as bytes (a `.nvram` is binary), kept exactly as the host has them. */
-export async function readHostFileBytes(
-  session: Pick<EsxiSshSession, "execStream">,
-  path: string,
-  about: string,
-  options: { maxBytes?: number; signal?: AbortSignal } = {},
-): Promise<Buffer> {
+export async function readHostFileBytes(session: Pick<EsxiSshSession, "execStream">, path: string, about: string, options: HostFileReadOptions = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? MAX_HOST_TEXT_FILE_BYTES;
+  const command = options.absentAsEmpty === true ? sh`test ! -e ${path} || cat -- ${path}` : sh`cat -- ${path}`;
   for (let attempt = 1; ; attempt++) {
     try {
-      const bytes = await readAtMost(session, path, maxBytes, options.signal);
+      const bytes = await readAtMost(session, command, maxBytes, options.signal);
       if (bytes.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
       return bytes;
     } catch (error) {
@@ -50,8 +56,8 @@ export async function readHostFileBytes(
 }
 
 /** The file's bytes, or its first `maxBytes + 1` when it is longer (the command then stopped). */
-async function readAtMost(session: Pick<EsxiSshSession, "execStream">, path: string, maxBytes: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  const run = await session.execStream(sh`cat -- ${path}`, signal === undefined ? {} : { signal });
+async function readAtMost(session: Pick<EsxiSshSession, "execStream">, command: ShellCommand, maxBytes: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  const run = await session.execStream(command, signal === undefined ? {} : { signal });
   // Stopping the command early makes its result a cancellation; the bytes already say what happened.
   run.result.catch(() => undefined);
   const parts: Buffer[] = [];
@@ -74,7 +80,7 @@ export async function hostFileExists(session: Pick<EsxiSshSession, "exec">, path
 
 /** Where the inventory reads a VM's small files from: the host each time, or `HostFileMemo`. */
 export interface HostFileSource {
-  bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
+  bytes(path: string, about: string, options?: Pick<HostFileReadOptions, "signal" | "absentAsEmpty">): Promise<Buffer>;
 }
 
 export const hostFilesOf = (session: Pick<EsxiSshSession, "execStream">): HostFileSource => ({
@@ -84,7 +90,8 @@ export const hostFilesOf = (session: Pick<EsxiSshSession, "execStream">): HostFi
 /**
  * Each file read from the host at most once: a backup reads a VM's `.vmx` and descriptors for its
  * inventory and keeps the same bytes with the point, all before its snapshot, so a second read would only
- * cost a round trip. A failed read is forgotten (the next asks the host again).
+ * cost a round trip. A failed read is forgotten (the next asks the host again). A file read `absentAsEmpty`
+ * is kept as the empty answer it got: a caller that must tell absent from empty asks `hostFileExists` first.
  */
 export class HostFileMemo implements HostFileSource {
   readonly #source: HostFileSource;
@@ -92,7 +99,7 @@ export class HostFileMemo implements HostFileSource {
   constructor(session: Pick<EsxiSshSession, "execStream">) {
     this.#source = hostFilesOf(session);
   }
-  bytes(path: string, about: string, options?: { signal?: AbortSignal }): Promise<Buffer> {
+  bytes(path: string, about: string, options?: Pick<HostFileReadOptions, "signal" | "absentAsEmpty">): Promise<Buffer> {
     let read = this.#reads.get(path);
     if (read === undefined) {
       read = this.#source.bytes(path, about, options);

@@ -6,6 +6,7 @@
  */
 import { HostOutputError } from "../parsers/host-output-error.js";
 import type { SnapshotTree, SnapshotTreeNode } from "../parsers/parse-snapshot-tree.js";
+import type { ParsedVmsd } from "../parsers/parse-vmsd.js";
 import { runIdOfSnapshotName } from "./run-snapshot-name.js";
 
 export interface SnapshotRef {
@@ -43,6 +44,27 @@ export function flattenSnapshotTree(tree: SnapshotTree): SnapshotTreeNode[] {
 export function snapshotTreeDepth(tree: SnapshotTree): number {
   const depth = (node: SnapshotTreeNode): number => 1 + Math.max(0, ...node.children.map(depth));
   return Math.max(0, ...tree.roots.map(depth));
+}
+
+/**
+ * How many snapshots stand between the VM's base and its current state, from its `.vmsd`: the current
+ * snapshot (`snapshot.current`, "the snapshot from which the virtual machine inherits", Broadcom KB 337269)
+ * and its ancestors. A chain holds exactly one delta per snapshot on that path, so this bounds it more tightly
+ * than `snapshotTreeDepth` where the tree branches: after a failed removal of C in A → {B, C}, the VM inherits
+ * from A again (one snapshot) while its chain keeps C's delta (two). Undefined when the `.vmsd` names no
+ * current snapshot, or describes other snapshots than `snapshot.get` lists (`treeSize`): the tree's depth is
+ * then the bound.
+ */
+export function currentStateDepth(vmsd: Pick<ParsedVmsd, "currentUid" | "snapshots">, treeSize: number): number | undefined {
+  if (vmsd.currentUid === undefined || vmsd.snapshots.length !== treeSize) return undefined;
+  const byUid = new Map(vmsd.snapshots.map((s) => [s.uid, s]));
+  let depth = 0;
+  for (let uid: number | undefined = vmsd.currentUid; uid !== undefined; uid = byUid.get(uid)?.parentUid) {
+    // A parent that is not in the file, or parents that come back round: not a tree to count on.
+    if (!byUid.has(uid) || depth >= byUid.size) return undefined;
+    depth++;
+  }
+  return depth;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import type { VmPowerState } from "../parsers/parse-power-state.js";
-import { classifySnapshots, type SnapshotRef } from "./classify-snapshots.js";
+import { classifySnapshots, type ClassifiedSnapshots, type SnapshotRef } from "./classify-snapshots.js";
 
 export interface RunSnapshotDecisionInput {
   readonly tree: SnapshotTree;
@@ -32,8 +32,7 @@ export interface RunSnapshotDecision {
 
 export function decideRunSnapshot(input: RunSnapshotDecisionInput): RunSnapshotDecision {
   const classified = classifySnapshots(input.tree, input.runId);
-  // A snapshot already named for this run is from an attempt that did not finish: ours, and stale.
-  const removeFirst = [...classified.orphans, ...classified.current].sort((a, b) => b.id - a.id);
+  const removeFirst = staleRunSnapshotsOf(classified);
   const refused = classified.user.length > 0 && !input.allowUserSnapshots;
   return {
     removeFirst,
@@ -41,4 +40,14 @@ export function decideRunSnapshot(input: RunSnapshotDecisionInput): RunSnapshotD
     userSnapshots: classified.user,
     quiesce: input.quiesce && input.powerState === "poweredOn",
   };
+}
+
+/** Our snapshots a run removes before taking its own, newest first (ids grow with time). */
+export function staleRunSnapshots(tree: SnapshotTree, runId: string): SnapshotRef[] {
+  return staleRunSnapshotsOf(classifySnapshots(tree, runId));
+}
+
+function staleRunSnapshotsOf(classified: ClassifiedSnapshots): SnapshotRef[] {
+  // A snapshot already named for this run is from an attempt that did not finish: ours, and stale.
+  return [...classified.orphans, ...classified.current].sort((a, b) => b.id - a.id);
 }

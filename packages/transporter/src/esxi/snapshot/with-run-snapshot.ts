@@ -12,7 +12,7 @@ import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { flattenSnapshotTree, type SnapshotRef } from "./classify-snapshots.js";
-import { decideRunSnapshot } from "./decide-run-snapshot.js";
+import { decideRunSnapshot, staleRunSnapshots } from "./decide-run-snapshot.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
 import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
 import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
@@ -74,11 +74,7 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   signal?.throwIfAborted();
   const [tree, powerState] = await Promise.all([readSnapshotTree(session, vm, { signal }), readPowerState(session, vm, { signal })]);
   const decision = decideRunSnapshot({ tree, runId: options.runId, powerState, quiesce: options.quiesce ?? false, allowUserSnapshots: options.allowUserSnapshots ?? false });
-  for (const orphan of decision.removeFirst) {
-    signal?.throwIfAborted();
-    await removeSnapshot(session, vm, orphan.id, { ...command, signal });
-    options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
-  }
+  await removeOrphans(session, vm, decision.removeFirst, options);
   if (decision.refusedFor !== undefined) throw new UserSnapshotsPresentError(vm, decision.refusedFor);
   signal?.throwIfAborted();
 
@@ -141,6 +137,26 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   });
   if (outcome === "vanished") throw vanished();
   return result;
+}
+
+/**
+ * Removes our snapshots left by crashed runs (or an earlier attempt of this one), newest first, as a run does
+ * before taking its own, and returns them: for a caller that must look at the VM without them before it
+ * decides to back it up (a VM flagged as needing disk consolidation may be flagged for them). The user's
+ * snapshots are not touched.
+ */
+export async function removeOrphanRunSnapshots(session: SnapshotSession, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "runId" | "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<readonly SnapshotRef[]> {
+  const orphans = staleRunSnapshots(await readSnapshotTree(session, vm, { signal: options.signal }), options.runId);
+  await removeOrphans(session, vm, orphans, options);
+  return orphans;
+}
+
+async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: readonly SnapshotRef[], options: Pick<RunSnapshotOptions, "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<void> {
+  for (const orphan of orphans) {
+    options.signal?.throwIfAborted();
+    await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
+    options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
+  }
 }
 
 /**
