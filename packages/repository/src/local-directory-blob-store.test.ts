@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { InvalidInputError } from "@esxbackup/domain";
 import { runBlobStoreConformance } from "./blob-store-conformance.js";
 import { LocalDirectoryBlobStore } from "./local-directory-blob-store.js";
+import { Repository } from "./repository.js";
+import { RepositoryFileError } from "./repository-file-error.js";
 
 for (const fsync of ["batched", "per-file"] as const) {
   runBlobStoreConformance(`LocalDirectoryBlobStore (${fsync} fsync)`, async () => {
@@ -41,6 +44,21 @@ describe("LocalDirectoryBlobStore temporary files", () => {
       await rm(join(root, "tmp", first as string));
       await assert.rejects(batch.flush(), /does not exist/);
       assert.deepEqual(await tmpFiles(root), []);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("LocalDirectoryBlobStore over a path that is a file", () => {
+  it("reads as missing (a repository there is refused as bad input naming the file), not as a failed read", async () => {
+    const root = await mkdtemp(join(tmpdir(), "esxbackup-blobstore-file-"));
+    try {
+      const file = join(root, "not-a-folder");
+      await writeFile(file, "x");
+      const store = new LocalDirectoryBlobStore(file);
+      await assert.rejects(store.read("config.json"), (error: unknown) => error instanceof RepositoryFileError && error.problem === "missing" && /a folder on its path is a file/u.test(error.message));
+      await assert.rejects(Repository.open(store), (error: unknown) => error instanceof InvalidInputError && error.message.includes(`${file}/config.json does not exist: not an esxbackup repository`));
     } finally {
       await rm(root, { recursive: true, force: true });
     }

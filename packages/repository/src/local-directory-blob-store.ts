@@ -80,6 +80,8 @@ export class LocalDirectoryBlobStore implements BlobStore {
     try {
       return await this.#fs.readFile(path);
     } catch (error) {
+      // A file where a folder of the path should be (a repository path naming a file): nothing is there.
+      if (isCode(error, "ENOTDIR")) throw new RepositoryFileError("missing", path, "does not exist: a folder on its path is a file", { cause: error });
       throw wrap(error, path, "reading");
     }
   }
