@@ -174,10 +174,10 @@ for (const flavour of ["full host", "bare host"] as const) {
     });
 
     it("bad input exits 2 and creates nothing; a VM not on the host fails with exit 1", async () => {
-      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"], ["--vm", "web01", "--min-datastore-free", "100%"], ["--vm", "web01", "--quiesce", "--quiesce-if-possible"], ["--vm", ""], ["--all", "--exclude", ""]]) {
+      for (const args of [[], ["--vm", "web01", "--channels", "0"], ["--vm", "web01", "--vm", "web01"], ["--all", "--vm", "web01"], ["--vm", "web01", "--exclude", "quiet"], ["--vm", "web01", "--min-datastore-free", "100%"], ["--vm", "web01", "--quiesce", "--quiesce-if-possible"], ["--vm", ""], ["--all", "--exclude", ""], ["--vm", "web01", "--tag", ""], ["--vm", "web01", "--tag", "a", "--tag", "a"]]) {
         const result = await cli([...common, "--password-file", passwordFile, ...args]);
         assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude|min-datastore-free|quiesce-if-possible)/u);
+        assert.match(result.stderr, /^esxbackup: --(vm|channels|all|exclude|min-datastore-free|quiesce-if-possible|tag)/u);
       }
       const missing = await cli([...common, "--password-file", passwordFile, "--vm", "nope"]);
       assert.equal(missing.code, 1);

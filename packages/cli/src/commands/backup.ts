@@ -26,6 +26,7 @@ import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, pars
 import type { HostLoginOptions } from "./host-login.js";
 import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
 import { parseMinDatastoreFree } from "./min-datastore-free-option.js";
+import { checkTags } from "./tag-option.js";
 import { parseByteSize, usingRepositoryAlongside } from "./repo/open-repository.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
@@ -88,6 +89,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       }
       const repeated = options.vm.find((name, index) => options.vm.indexOf(name) !== index);
       if (repeated !== undefined) throw new InvalidInputError("--vm", `${JSON.stringify(repeated)} is named twice`);
+      const tags = checkTags(options.tag);
       const channels = options.channels === undefined ? undefined : parseChannelsOption(options.channels);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const minDatastoreFree = options.minDatastoreFree === undefined ? undefined : parseMinDatastoreFree(options.minDatastoreFree);
@@ -154,7 +156,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             quiesceFallback: options.quiesceIfPossible === true,
             allowUserSnapshots: options.allowUserSnapshots === true,
             ...(minDatastoreFree === undefined ? {} : { minDatastoreFree }),
-            tags: options.tag,
+            tags,
             ...(channels === undefined ? {} : { channels }),
             ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
             ...(rateLimiter === undefined ? {} : { rateLimiter }),

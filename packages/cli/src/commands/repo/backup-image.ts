@@ -27,6 +27,7 @@ import { formatFingerprintKind, parseFingerprintsOption } from "./fingerprint-op
 import { formatBytes, parseByteSize, usingRepository, withRepoOptions, writeJson } from "./open-repository.js";
 import type { RepoOptions } from "./open-repository.js";
 import { TerminalProgressReporter } from "./terminal-progress-reporter.js";
+import { checkTags } from "../tag-option.js";
 
 interface BackupOptions extends RepoOptions, MetadataOptions {
   previous?: string;
@@ -72,6 +73,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
         if (options.changedList !== undefined) throw new InvalidInputError("--detect-changes", "cannot be combined with --changed-list: changes come from one or the other");
       }
       const requested = options.fingerprints === undefined ? undefined : parseFingerprintsOption(options.fingerprints);
+      const tags = checkTags(options.tag ?? []);
       const flushEveryBytes = options.flushEvery === undefined ? undefined : parseByteSize(options.flushEvery, "--flush-every");
       const previousPointId = options.previous === undefined ? undefined : parsePointId(options.previous);
       let changedText: string | undefined;
@@ -101,7 +103,7 @@ export function registerRepoBackupImage(repo: Command, context: CommandContext):
               vm: metadata.vm,
               host: metadata.host,
               configFiles: metadata.configFiles,
-              tags: options.tag ?? [],
+              tags,
               ...(flushEveryBytes === undefined ? {} : { flushEveryBytes }),
               ...(previousPointId === undefined ? {} : { previousPointId }),
             },
