@@ -45,12 +45,15 @@ export class SnapshotOperationError extends EsxbackupError {
   readonly operation: SnapshotOperation;
   /** The host's fault when it printed one (`vim.fault.ToolsUnavailable`, …). */
   readonly fault: VimFault | undefined;
-  constructor(vm: SnapshotVm, operation: SnapshotOperation, what: string, detail: { fault?: VimFault; problem?: string; cause?: unknown }) {
+  /** What the host printed instead of doing it, when it refused in words rather than with a fault. */
+  readonly hostSaid: readonly string[];
+  constructor(vm: SnapshotVm, operation: SnapshotOperation, what: string, detail: { fault?: VimFault; problem?: string; hostSaid?: readonly string[]; cause?: unknown }) {
     const reason = detail.fault !== undefined ? `${detail.fault.type}: ${detail.fault.message ?? "(no message)"}` : (detail.problem ?? "unknown failure");
     super(`snapshot_${operation}_failed`, `${vmLabel(vm)}: ${what} failed: ${reason}`, { cause: detail.cause });
     this.vm = vm;
     this.operation = operation;
     this.fault = detail.fault;
+    this.hostSaid = detail.hostSaid ?? [];
   }
 }
 

@@ -18,6 +18,8 @@ class InMemorySnapshotHost implements SnapshotSession {
   loseAnswerOf: "snapshot.create" | "snapshot.remove" | undefined;
   /** A create that takes no snapshot and says so under its header, with exit status 0 and no fault. */
   createRefusal: string | undefined;
+  /** The same, for quiesced creates only. */
+  quiescedCreateRefusal: string | undefined;
   #lastId = 0;
 
   async exec(command: ShellCommand): Promise<ExecResult> {
@@ -29,8 +31,9 @@ class InMemorySnapshotHost implements SnapshotSession {
     else if (op === "snapshot.get") out = `Get Snapshot:\n${this.#tree()}`;
     else if (op === "snapshot.create") {
       const name = /esxbackup-run-[\w-]+/u.exec(text)?.[0] ?? assert.fail(text);
-      if (this.createRefusal === undefined) this.snapshots.push({ name, id: ++this.#lastId });
-      out = `Create Snapshot:\n${this.createRefusal === undefined ? "" : `${this.createRefusal}\n`}`;
+      const refusal = this.createRefusal ?? (/ 1$/u.test(text) ? this.quiescedCreateRefusal : undefined);
+      if (refusal === undefined) this.snapshots.push({ name, id: ++this.#lastId });
+      out = `Create Snapshot:\n${refusal === undefined ? "" : `${refusal}\n`}`;
     } else if (op === "snapshot.remove") {
       const id = Number(/snapshot\.remove \d+ (\d+) false/u.exec(text)?.[1] ?? assert.fail(text));
       this.snapshots = this.snapshots.filter((s) => s.id !== id);
@@ -90,6 +93,26 @@ test("a create that printed why it took no snapshot (exit status 0, no fault): t
       error instanceof SnapshotOperationError &&
       error.operation === "create" &&
       error.message.includes('the host printed "Snapshot not taken since the state of the virtual machine has not changed since the last snapshot operation." and its tree holds 0 snapshots of that name'),
+  );
+  assert.deepEqual(host.snapshots, []);
+});
+
+test("a quiesced create refused in words (no fault): with the fallback, the snapshot is taken unquiesced and the words are the reason told", async () => {
+  const host = new InMemorySnapshotHost();
+  const words = "Quiesce failed: the guest did not answer in time.";
+  host.quiescedCreateRefusal = words;
+  const events: { type: string; reason?: string; quiesced?: boolean }[] = [];
+  await withRunSnapshot(host, VM, { runId: "run-0005", quiesce: true, quiesceFallback: true, onEvent: (e) => events.push(e) }, async (s) => {
+    assert.equal(s.quiesced, false);
+    assert.equal(host.snapshots.length, 1);
+  });
+  assert.deepEqual(events.map((e) => e.type), ["quiesce-failed", "created", "removed"]);
+  assert.equal(events[0]?.reason, words);
+  assert.deepEqual(host.snapshots, []);
+  // Without the fallback the same refusal fails the run, quoting the host.
+  await assert.rejects(
+    withRunSnapshot(host, VM, { runId: "run-0006", quiesce: true }, async () => assert.fail("no work")),
+    (error) => error instanceof SnapshotOperationError && error.hostSaid.join(" ") === words && error.message.includes(JSON.stringify(words)),
   );
   assert.deepEqual(host.snapshots, []);
 });

@@ -96,9 +96,11 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   try {
     snapshot = await create(quiesced);
   } catch (error) {
-    // Only the host's own refusal of a quiesced create is fallen back from, and only when asked.
-    if (!(quiesced && options.quiesceFallback === true && error instanceof SnapshotOperationError && error.operation === "create" && error.fault !== undefined)) throw error;
-    options.onEvent?.({ type: "quiesce-failed", vmid: vm.vmid, reason: `${error.fault.type}: ${error.fault.message ?? "(no message)"}` });
+    // Only the host's own refusal of a quiesced create is fallen back from, and only when asked: a fault, or
+    // words printed in place of a snapshot.
+    const refusal = error instanceof SnapshotOperationError && error.operation === "create" ? hostRefusal(error) : undefined;
+    if (!(quiesced && options.quiesceFallback === true && refusal !== undefined)) throw error;
+    options.onEvent?.({ type: "quiesce-failed", vmid: vm.vmid, reason: refusal });
     signal?.throwIfAborted();
     quiesced = false;
     snapshot = await create(false);
@@ -159,6 +161,12 @@ async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: 
   }
 }
 
+/** The host's own reason for refusing a create, if it gave one (a fault, or words printed instead of a snapshot). */
+function hostRefusal(error: SnapshotOperationError): string | undefined {
+  if (error.fault !== undefined) return `${error.fault.type}: ${error.fault.message ?? "(no message)"}`;
+  return error.hostSaid.length > 0 ? error.hostSaid.join(" ") : undefined;
+}
+
 /**
  * The one snapshot named `name`. The tree decides, not what the create printed: none (or two) is the host's
  * failure, told in its own words when it printed any (`remarks`, e.g. "Snapshot not taken since …").
@@ -168,7 +176,9 @@ function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm, remarks: rea
   const only = found[0];
   if (found.length !== 1 || only?.id === undefined) {
     const said = remarks.length === 0 ? "the host reported success" : `the host printed ${JSON.stringify(remarks.join(" "))}`;
-    throw new SnapshotOperationError(vm, "create", `snapshot ${JSON.stringify(name)}`, { problem: `${said} and its tree holds ${found.length} snapshots of that name` });
+    // Printed words and no snapshot: the host refused in words. Words and a snapshot (or two) are not a refusal.
+    const hostSaid = found.length === 0 ? remarks : [];
+    throw new SnapshotOperationError(vm, "create", `snapshot ${JSON.stringify(name)}`, { problem: `${said} and its tree holds ${found.length} snapshots of that name`, hostSaid });
   }
   return { name, id: only.id };
 }
