@@ -35,6 +35,7 @@ import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import { listHostVms } from "../esxi/inventory/list-host-vms.js";
+import { readHostTextFile } from "../esxi/inventory/read-host-text-file.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
@@ -411,7 +412,7 @@ async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, re
  */
 async function giveDescriptorTheOriginalsShape(request: RestoreToHostRequest, disk: HostRestoreDisk, recorded: RecordedDiskShape): Promise<boolean> {
   const { session, signal } = request;
-  const made = (await session.exec(sh`cat -- ${disk.descriptorPath}`, { signal, retryOnConnectionLost: true })).stdout.toString("utf8");
+  const made = await readHostTextFile(session, disk.descriptorPath, "the restored disk's descriptor", { signal });
   const text = restoredDiskDescriptor(made, recorded);
   if (text === undefined) return false;
   const temporary = `${disk.descriptorPath}.esxbackup-new`;
