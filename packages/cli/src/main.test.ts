@@ -43,4 +43,24 @@ describe("esxbackup CLI", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "0.1.0");
   });
+
+  it("refuses an option that takes one value given twice, in any spelling and in nested commands, naming both values", async () => {
+    for (const [argv, problem] of [
+      [["backup", "--repo", "/srv/a", "--vm", "x", "--repo", "/srv/b"], '--repo: given twice ("/srv/a" and "/srv/b"): give it once'],
+      [["backup", "--channels=2", "--channels", "3"], '--channels: given twice ("2" and "3"): give it once'],
+      [["repo", "verify", "--repo", "/srv/a", "--repo", "/srv/a"], '--repo: given twice ("/srv/a"): give it once'],
+    ] as const) {
+      const { code, stdout, stderr } = await runCli([...argv]);
+      assert.equal(code, 2, argv.join(" "));
+      assert.equal(stdout, "");
+      assert.equal(stderr, `esxbackup: ${problem}\n`);
+    }
+  });
+
+  it("still takes options meant to be repeated, and flags given twice", async () => {
+    // Past option parsing, the first problem is the missing --host: the repeats were accepted.
+    const { code, stderr } = await runCli(["backup", "--vm", "a", "--vm", "b", "--tag", "t", "--tag", "u", "--exclude", "c", "--exclude", "d", "--json", "--json"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /required option '--host <host\[:port\]>' not specified/);
+  });
 });

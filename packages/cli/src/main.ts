@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { EsxbackupError, InvalidInputError } from "@esxbackup/domain";
 import type { CommandContext } from "./command-context.js";
 import { ExitCode } from "./exit-codes.js";
+import { refuseRepeatedOptions } from "./refuse-repeated-options.js";
 import { registerCommands } from "./register-commands.js";
 import { terminalPrompt } from "./terminal-prompt.js";
 
@@ -27,6 +28,7 @@ export function buildProgram(context: CommandContext): Command {
     .exitOverride();
   registerCommands(program, context);
   for (const command of program.commands) command.exitOverride();
+  refuseRepeatedOptions(program);
   return program;
 }
 

@@ -187,7 +187,8 @@ for (const flavour of ["full host", "bare host"] as const) {
     it("a repository that cannot be opened: exit 2 naming it, no snapshot taken, and the process ends (its host session closed)", { timeout: 120_000 }, async () => {
       const missingRepo = join(work, "no-repo-here");
       // Its own process: a session left open keeps the process alive, which an in-process run would not show.
-      const child = spawn(process.execPath, [BIN, ...common, "--repo", missingRepo, "--password-file", passwordFile, "--vm", "web01"], { stdio: ["ignore", "pipe", "pipe"] });
+      const withoutRepo = common.slice(0, common.indexOf("--repo"));
+      const child = spawn(process.execPath, [BIN, ...withoutRepo, "--repo", missingRepo, "--password-file", passwordFile, "--vm", "web01"], { stdio: ["ignore", "pipe", "pipe"] });
       let stderr = "";
       child.stdout.resume();
       child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
