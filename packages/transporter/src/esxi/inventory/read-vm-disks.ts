@@ -1,10 +1,10 @@
 /**
  * A VM's disks as the host holds them now: `deriveVmDisks` says which descriptors it needs, they are read
  * over SSH (a level of every chain per round, the reads of a round at once), until it needs none. A
- * snapshot's delta is thereby followed down to its base. A descriptor is decoded in the character set its
- * `ddb.encoding` names (a disk made by Workstation may say `windows-1252`).
+ * snapshot's delta is thereby followed down to its base. A descriptor's bytes go to the parser as they are: it
+ * names a binary disk for what it is, and decodes text in the character set its `ddb.encoding` names (a disk
+ * made by Workstation may say `windows-1252`).
  */
-import { decodeVmxFile } from "../parsers/decode-vmx-file.js";
 import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import type { ParsedVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
@@ -28,7 +28,7 @@ export async function readVmDisks(
     const contents = await Promise.all(derived.missingDescriptors.map((path) => files.bytes(path, about, signal)));
     derived.missingDescriptors.forEach((path, i) => {
       const source = `${path} (${about})`;
-      descriptors.set(path, parseVmdkDescriptor(decodeVmxFile(contents[i] as Buffer, source), source));
+      descriptors.set(path, parseVmdkDescriptor(contents[i] as Buffer, source));
     });
   }
 }
