@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { HostOutputError } from "../parsers/host-output-error.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
-import type { HostFileSource } from "./read-host-text-file.js";
+import { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, type HostFileSource } from "./read-host-text-file.js";
 import { readVmDisks } from "./read-vm-disks.js";
 
 const DIR = "/vmfs/volumes/datastore1/café";
@@ -79,4 +79,18 @@ test("read disks: a hosted sparse disk (its descriptor inside, after binary head
     readVmDisks(noSession, vm, { files }),
     (e: unknown) => e instanceof HostOutputError && e.lineNumber === 1 && e.line === "KDMV" && /monolithicSparse or streamOptimized, magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message) && e.message.startsWith(`${DIR}/disk1.vmdk (a disk descriptor of VM 1 "café")`),
   );
+});
+
+test("read disks: a hosted sparse disk too large to be read whole is named for what it is from its first bytes; another large file stays too large", async () => {
+  const path = `${DIR}/disk1.vmdk`;
+  const tooLarge = (firstBytes: Buffer): HostFileSource => ({ bytes: (p, about) => Promise.reject(new HostFileTooLargeError(p, about, MAX_HOST_TEXT_FILE_BYTES, firstBytes)) });
+  const sparse = monolithicSparseStart('# Disk DescriptorFile\nversion=1\nCID=160d2149\nparentCID=ffffffff\ncreateType="monolithicSparse"\n');
+  await assert.rejects(
+    readVmDisks(noSession, vm, { files: tooLarge(sparse) }),
+    (e: unknown) => e instanceof HostOutputError && e.line === "KDMV" && /magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message) && e.message.startsWith(`${path} (a disk descriptor of VM 1 "café")`),
+  );
+  // A flat extent named where a descriptor belongs (a boot sector's bytes): only its size is known.
+  const bootSector = Buffer.alloc(512);
+  bootSector.write("\u00eb\u0063\u0090", 0, "latin1");
+  await assert.rejects(readVmDisks(noSession, vm, { files: tooLarge(bootSector) }), (e: unknown) => e instanceof HostFileTooLargeError && e.path === path);
 });

@@ -75,9 +75,7 @@ const EMBEDDING_FORMATS: readonly [magic: string, what: string][] = [
 ];
 
 export function parseVmdkDescriptor(file: string | Uint8Array, source = "descriptor"): VmdkDescriptor {
-  const start = typeof file === "string" ? file.slice(0, 4) : Buffer.from(file.buffer, file.byteOffset, Math.min(file.byteLength, 4)).toString("latin1");
-  const embedding = EMBEDDING_FORMATS.find(([magic]) => start === magic);
-  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
+  refuseBinaryDiskFormat(file, source);
   const text = typeof file === "string" ? file : decodeVmxFile(file, source);
   const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
   if (lines.length === 0) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
@@ -142,6 +140,16 @@ export function parseVmdkDescriptor(file: string | Uint8Array, source = "descrip
     thinProvisioned: ddb.get("ddb.thinprovisioned") === "1",
     capacityBytes: capacitySectors * SECTOR_BYTES,
   };
+}
+
+/**
+ * Throws, naming the format, when the file starts with the magic number of a binary disk format; returns when
+ * it does not. Also for a file too large to be read whole, from its first bytes.
+ */
+export function refuseBinaryDiskFormat(file: string | Uint8Array, source: string): void {
+  const start = typeof file === "string" ? file.slice(0, 4) : Buffer.from(file.buffer, file.byteOffset, Math.min(file.byteLength, 4)).toString("latin1");
+  const embedding = EMBEDDING_FORMATS.find(([magic]) => start === magic);
+  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
 }
 
 /**
