@@ -39,7 +39,7 @@ test("vmsd: the creation time of a real host's snapshot is its microseconds sinc
 
 // The whole file the 2.4 sample was cut from (vatesfr/xen-orchestra, @xen-orchestra/vmware-explorer/parsers/vmsd.mjs,
 // its comment): the last two snapshots carry `snapshotN.type = "1"`, and every one its creation time.
-test("vmsd: snapshots with memory (type = \"1\") read as the others; each creation time follows the one before", () => {
+test("vmsd: snapshots with type = \"1\" read as the others; each creation time follows the one before", () => {
   const vmsd = parseVmsd(fixtureText("vmsd-7.0-memory-verbatim.txt"));
   assert.deepEqual(
     vmsd.snapshots.map((s) => [s.uid, s.parentUid, s.displayName, s.createdAt?.toISOString(), s.disks.map((d) => `${d.node}=${d.fileName}`)]),

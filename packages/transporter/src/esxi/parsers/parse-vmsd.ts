@@ -5,8 +5,8 @@
  * printed (the low half is a signed 32-bit number and may be negative); `createdAt` reads them as one
  * 64-bit count of microseconds since the epoch: a real host's snapshot read so falls in the minute its delta
  * was written (fixture `vmsd-4.x-verbatim.txt`), and a 7.0 host's four snapshots follow one another.
- * `snapshotN.type = "1"` appears on snapshots that kept the guest's memory (a Workstation VM's, listed with its
- * `.vmem`); their disks are frozen as any snapshot's, so it is not read.
+ * `snapshotN.type = "1"` appears on some snapshots (a Workstation VM's, its memory file listed beside it, and
+ * two of a 7.0 host's); what it means is not documented, and the disks are frozen alike, so it is not read.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { unexpectedLine } from "./output-lines.js";
