@@ -100,6 +100,11 @@ describe("rewriteVmxForRestore", () => {
     assert.equal(reread.annotation, "résum\n");
     assert.equal(reread.displayName, "café 名");
     assert.deepEqual(reread.deviceSlots.map((slot) => slot.fileName), ["café 名.vmdk", "/vmfs/volumes/iso/café.iso"]);
+    // A byte of the original's set written escaped (|E9) is its character in UTF-8, not a byte UTF-8 misreads.
+    const escaped = Buffer.from('.encoding = "windows-1252"\ndisplayName = "old"\nguestinfo.owner = "Ren|E9e |22R|22"\nnvram = "old.nvram"\n', "latin1");
+    const rewritten = rewriteVmxForRestore(escaped, { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map() }).text;
+    assert.equal(parseVmx(Buffer.from(rewritten, "utf8")).values.get("guestinfo.owner"), 'Renée "R"');
+    assert.match(rewritten, /^guestinfo\.owner = "Renée \|22R\|22"$/mu);
     // A UTF-8 original keeps its .encoding line as written.
     assert.match(rewriteVmxForRestore(Buffer.from(ORIGINAL, "utf8"), { displayName: "n", nvramFileName: "n.nvram", diskFileNames: new Map() }).text, /^\.encoding = "UTF-8"$/mu);
   });

@@ -20,11 +20,14 @@
  *   `sched.swap.vmxSwapDir` are dropped so the copy keeps them in its own folder (a folder the target host
  *   lacks fails the power-on).
  *
- * The result is UTF-8 text (its `.encoding` line says so, whatever set the original's named).
+ * The result is UTF-8 text (its `.encoding` line says so, whatever set the original's named). A value of
+ * an original in another set that holds escaped bytes of that set (`|E9`, é in `windows-1252`) is written
+ * anew, its characters as UTF-8: kept as written, the bytes would be read as UTF-8, which they are not.
  *
  * Pure: bytes or text in, text out.
  */
 import { decodeVmxFile } from "../esxi/parsers/decode-vmx-file.js";
+import { readVmxDictionary } from "../esxi/parsers/vmx-dictionary.js";
 import { vmxLine } from "./vmx-value.js";
 
 export interface VmxRewrite {
@@ -64,10 +67,14 @@ const DROPPED = [
 const ADDRESS_TYPE = /^ethernet\d+\.addresstype$/u;
 const ENTRY = /^\s*([^\s="#]+)\s*=\s*"?(.*?)"?\s*$/u;
 const SLOT_FILE = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.filename$/u;
+/** An escaped byte outside ASCII: a byte of the file's character set, which UTF-8 would read otherwise. */
+const ESCAPED_NON_ASCII = /\|[89A-Fa-f][0-9A-Fa-f]/u;
 
 /** `vmx`: the point's `.vmx`, its bytes (decoded in the set its `.encoding` names) or its text; `source` names it in errors. */
 export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewrite, source = ".vmx"): RewrittenVmx {
   const vmxText = typeof vmx === "string" ? vmx : decodeVmxFile(vmx, source);
+  const values = readVmxDictionary(vmxText, source);
+  const utf8Original = /^utf-?8$/iu.test(values.get(".encoding")?.value ?? "UTF-8");
   const lines = vmxText.split(/\r?\n/u);
   if (lines[lines.length - 1] === "") lines.pop();
   // Slots whose fileName names a virtual disk and that the point has no data for.
@@ -119,6 +126,11 @@ export function rewriteVmxForRestore(vmx: string | Uint8Array, rewrite: VmxRewri
     const presentOf = /^((?:scsi|sata|ide|nvme)\d+:\d+)\.present$/u.exec(lower)?.[1];
     if (presentOf !== undefined && detached.has(presentOf)) {
       out.push(vmxLine(key, "FALSE"));
+      continue;
+    }
+    const value = values.get(lower)?.value;
+    if (!utf8Original && value !== undefined && ESCAPED_NON_ASCII.test(m[2] ?? "")) {
+      out.push(vmxLine(key, value));
       continue;
     }
     out.push(line);

@@ -456,4 +456,16 @@ describe("backUpVm on a simulated host under guest writes", () => {
     assert.equal(disk0.counters.bytesRead, MIB, `read ${disk0.counters.bytesRead} of the grown disk`);
     assert.equal(disk0.counters.bytesTakenOver + disk0.counters.bytesZeroAtSource, 23 * MIB);
   });
+
+  it("a disk made on a Windows desktop (its descriptor in windows-1252, which the inventory reads) is backed up, its descriptor read in that set too", async () => {
+    const path = "/vmfs/volumes/datastore1/parked/parked.vmdk";
+    const original = (await session.exec(sh`cat -- ${path}`)).stdout.toString("latin1");
+    assert.match(original, /^ddb\.encoding = "UTF-8"$/mu);
+    // é as the one byte 0xE9 (printf's \351), as Workstation on a Western-European Windows writes it.
+    const format = `${original.replace(/^ddb\.encoding = "UTF-8"$/mu, 'ddb.encoding = "windows-1252"')}ddb.comment = "Donn\\351es"\n`;
+    await session.exec(sh`printf ${format} > ${path}`);
+    assert.ok((await session.exec(sh`cat -- ${path}`)).stdout.includes(Buffer.from([0x44, 0x6f, 0x6e, 0x6e, 0xe9, 0x65, 0x73])));
+    const parked = await backUpVm(request("parked", "parked-1252"));
+    assert.ok((await restored(parked.point)).equals(recordOf(5, "parked-1252")));
+  });
 });

@@ -169,7 +169,8 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   const descriptorBytes = new Map<string, Buffer>();
   for (const { disk, bytes } of descriptorReads) {
     descriptorBytes.set(disk.baseDescriptorPath, bytes);
-    baseDescriptors.set(disk.baseDescriptorPath, parseVmdkDescriptor(bytes.toString("utf8"), disk.baseDescriptorPath));
+    // Its bytes, decoded in the set the descriptor names, as the inventory read them.
+    baseDescriptors.set(disk.baseDescriptorPath, parseVmdkDescriptor(bytes, disk.baseDescriptorPath));
   }
   const plan = planVmBackup({ vm, vmx, baseDescriptors });
   if (plan.kind === "refused") throw new VmBackupRefusedError(vmName, plan.reasons);

@@ -56,7 +56,7 @@ describe("host files read from a simulated ESXi 8.0 host without `head`", () => 
     assert.equal(whole.length, 2 * MIB);
     const copy = await session.exec(sh`cat -- ${path}`);
     assert.ok(whole.equals(copy.stdout));
-    await assert.rejects(readHostFileBytes(session, path, "a test file", { maxBytes: 2 * MIB - 1 }), (error: unknown) => error instanceof HostFileTooLargeError && error.message.includes(path));
+    await assert.rejects(readHostFileBytes(session, path, "a test file", { maxBytes: 2 * MIB - 1 }), (error: unknown) => error instanceof HostFileTooLargeError && error.message.includes(path) && error.firstBytes.equals(whole.subarray(0, 512)));
   });
 
   it("refuses a disk's data extent named where a descriptor belongs, at the default limit, without pulling it whole, and the session goes on", async () => {

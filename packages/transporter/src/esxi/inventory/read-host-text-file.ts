@@ -18,11 +18,17 @@ export const MAX_HOST_TEXT_FILE_BYTES = 1024 * 1024;
 /** A read is a read: after a dropped connection it is tried again, on a new one, this many times in all. */
 const READ_ATTEMPTS = 3;
 
+/** How many of a too-large file's first bytes its error keeps: enough for the magic number of any binary format. */
+const KEPT_FIRST_BYTES = 512;
+
 export class HostFileTooLargeError extends EsxbackupError {
   readonly path: string;
-  constructor(path: string, about: string, maxBytes: number) {
+  /** The file's first bytes (at most 512), so that a reader can tell what the file is (a disk's magic number). */
+  readonly firstBytes: Buffer;
+  constructor(path: string, about: string, maxBytes: number, firstBytes: Buffer = Buffer.alloc(0)) {
     super("host_file_too_large", `${path} (${about}) is larger than ${maxBytes} bytes: not a text file the host writes for a VM`);
     this.path = path;
+    this.firstBytes = Buffer.from(firstBytes.subarray(0, KEPT_FIRST_BYTES));
   }
 }
 
@@ -47,7 +53,7 @@ export async function readHostFileBytes(session: Pick<EsxiSshSession, "execStrea
   for (let attempt = 1; ; attempt++) {
     try {
       const bytes = await readAtMost(session, command, maxBytes, options.signal);
-      if (bytes.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes);
+      if (bytes.length > maxBytes) throw new HostFileTooLargeError(path, about, maxBytes, bytes);
       return bytes;
     } catch (error) {
       if (!(error instanceof SshConnectionLostError) || attempt >= READ_ATTEMPTS || options.signal?.aborted === true) throw error;

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { HostOutputError } from "../parsers/host-output-error.js";
 import { parseVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
-import type { HostFileSource } from "./read-host-text-file.js";
+import { HostFileTooLargeError, MAX_HOST_TEXT_FILE_BYTES, type HostFileSource } from "./read-host-text-file.js";
 import { readVmDisks } from "./read-vm-disks.js";
 
 const DIR = "/vmfs/volumes/datastore1/café";
@@ -46,4 +46,51 @@ test("read disks: a descriptor that names its set among the header lines (encodi
   ]);
   const [disk] = await readVmDisks(noSession, vm, { files: filesOf({ [`${DIR}/disk1.vmdk`]: header }) });
   assert.deepEqual(disk?.extentPaths, [`${DIR}/Dé-flat.vmdk`]);
+});
+
+/**
+ * The first sectors of a monolithicSparse disk as `qemu-img create -f vmdk` writes it (QEMU `block/vmdk.c`,
+ * `VMDK4Header`): magic KDMV, version 1, flags 3, capacity and grain size (128 = 0x80, not ASCII) in sectors,
+ * the descriptor at sector 1, then the grain directories. A VM whose disk this is can be registered on a host.
+ */
+function monolithicSparseStart(descriptorText: string): Buffer {
+  const header = Buffer.alloc(512);
+  header.write("KDMV", 0, "latin1");
+  header.writeUInt32LE(1, 4);
+  header.writeUInt32LE(3, 8);
+  header.writeBigUInt64LE(2097152n, 12);
+  header.writeBigUInt64LE(128n, 20);
+  header.writeBigUInt64LE(1n, 28);
+  header.writeBigUInt64LE(20n, 36);
+  header.writeUInt32LE(512, 44);
+  header.writeBigUInt64LE(21n, 48);
+  header.writeBigUInt64LE(150n, 56);
+  header.writeBigUInt64LE(384n, 64);
+  header.write("\n \r\n", 73, "latin1");
+  const descriptorSectors = Buffer.alloc(20 * 512);
+  descriptorSectors.write(descriptorText, 0, "latin1");
+  return Buffer.concat([header, descriptorSectors]);
+}
+
+test("read disks: a hosted sparse disk (its descriptor inside, after binary header bytes) is named for what it is, not refused as undecodable text", async () => {
+  const embedded = '# Disk DescriptorFile\nversion=1\nencoding="UTF-8"\nCID=160d2149\nparentCID=ffffffff\ncreateType="monolithicSparse"\n\n# Extent description\nRW 2097152 SPARSE "disk1.vmdk"\n';
+  const files = filesOf({ [`${DIR}/disk1.vmdk`]: monolithicSparseStart(embedded) });
+  await assert.rejects(
+    readVmDisks(noSession, vm, { files }),
+    (e: unknown) => e instanceof HostOutputError && e.lineNumber === 1 && e.line === "KDMV" && /monolithicSparse or streamOptimized, magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message) && e.message.startsWith(`${DIR}/disk1.vmdk (a disk descriptor of VM 1 "café")`),
+  );
+});
+
+test("read disks: a hosted sparse disk too large to be read whole is named for what it is from its first bytes; another large file stays too large", async () => {
+  const path = `${DIR}/disk1.vmdk`;
+  const tooLarge = (firstBytes: Buffer): HostFileSource => ({ bytes: (p, about) => Promise.reject(new HostFileTooLargeError(p, about, MAX_HOST_TEXT_FILE_BYTES, firstBytes)) });
+  const sparse = monolithicSparseStart('# Disk DescriptorFile\nversion=1\nCID=160d2149\nparentCID=ffffffff\ncreateType="monolithicSparse"\n');
+  await assert.rejects(
+    readVmDisks(noSession, vm, { files: tooLarge(sparse) }),
+    (e: unknown) => e instanceof HostOutputError && e.line === "KDMV" && /magic KDMV\): .*convert it with vmkfstools -i/u.test(e.message) && e.message.startsWith(`${path} (a disk descriptor of VM 1 "café")`),
+  );
+  // A flat extent named where a descriptor belongs (a boot sector's bytes): only its size is known.
+  const bootSector = Buffer.alloc(512);
+  bootSector.write("\u00eb\u0063\u0090", 0, "latin1");
+  await assert.rejects(readVmDisks(noSession, vm, { files: tooLarge(bootSector) }), (e: unknown) => e instanceof HostFileTooLargeError && e.path === path);
 });

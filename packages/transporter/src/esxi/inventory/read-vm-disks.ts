@@ -1,16 +1,16 @@
 /**
  * A VM's disks as the host holds them now: `deriveVmDisks` says which descriptors it needs, they are read
  * over SSH (a level of every chain per round, the reads of a round at once), until it needs none. A
- * snapshot's delta is thereby followed down to its base. A descriptor is decoded in the character set its
- * `ddb.encoding` names (a disk made by Workstation may say `windows-1252`).
+ * snapshot's delta is thereby followed down to its base. A descriptor's bytes go to the parser as they are: it
+ * names a binary disk for what it is, and decodes text in the character set its `ddb.encoding` names (a disk
+ * made by Workstation may say `windows-1252`).
  */
-import { decodeVmxFile } from "../parsers/decode-vmx-file.js";
-import { parseVmdkDescriptor, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
+import { parseVmdkDescriptor, refuseBinaryDiskFormat, type VmdkDescriptor } from "../parsers/parse-vmdk-descriptor.js";
 import type { ParsedVmx } from "../parsers/parse-vmx.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { deriveVmDisks } from "./derive-vm-disks.js";
 import type { InventoryDisk } from "./host-inventory.js";
-import { hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
+import { HostFileTooLargeError, hostFilesOf, type HostFileSource } from "./read-host-text-file.js";
 
 /** `about` names the VM in errors (`VM 3 "web01"`). */
 export async function readVmDisks(
@@ -25,10 +25,22 @@ export async function readVmDisks(
     const derived = deriveVmDisks({ vmx: vm.vmx, vmxPath: vm.vmxPath, descriptors });
     if (derived.complete) return derived.disks;
     const about = `a disk descriptor of ${vm.about}`;
-    const contents = await Promise.all(derived.missingDescriptors.map((path) => files.bytes(path, about, signal)));
+    const contents = await Promise.all(derived.missingDescriptors.map((path) => readDescriptorBytes(files, path, about, signal)));
     derived.missingDescriptors.forEach((path, i) => {
-      const source = `${path} (${about})`;
-      descriptors.set(path, parseVmdkDescriptor(decodeVmxFile(contents[i] as Buffer, source), source));
+      descriptors.set(path, parseVmdkDescriptor(contents[i] as Buffer, `${path} (${about})`));
     });
+  }
+}
+
+/**
+ * A hosted sparse disk of any real size is larger than a descriptor may be, so its read stops at the limit: its
+ * first bytes still say what it is, which tells the user more than its size does.
+ */
+async function readDescriptorBytes(files: HostFileSource, path: string, about: string, signal: { signal?: AbortSignal }): Promise<Buffer> {
+  try {
+    return await files.bytes(path, about, signal);
+  } catch (error) {
+    if (error instanceof HostFileTooLargeError) refuseBinaryDiskFormat(error.firstBytes, `${path} (${about})`);
+    throw error;
   }
 }

@@ -10,7 +10,11 @@
  * file", 2011): its first line that is not blank or a comment sets `version`. ESXi and every tool start the
  * file with `# Disk DescriptorFile`; a descriptor written by hand may not, and the host opens it all the same.
  * Anything else (a binary extent read by mistake, an error message) is refused before it is read further.
+ *
+ * Given the file's bytes, it looks for the magic of a binary format first and then decodes them in the
+ * character set the descriptor declares (`decodeVmxFile`); given text, the caller has decoded it.
  */
+import { decodeVmxFile } from "./decode-vmx-file.js";
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
 
@@ -60,15 +64,19 @@ const CID = /^[0-9a-fA-F]{8}$/u;
  * The magic numbers of the binary files a descriptor can be mistaken for (esxi-facts 2.3; QEMU `block/vmdk.c`):
  * a hosted sparse disk carries its descriptor inside (`KDMV`, monolithicSparse and streamOptimized), a vmfsSparse
  * delta's data file starts `COWD`. Named, they tell the user what the file is instead of only that it is binary.
+ * They are looked for in the bytes before anything decodes them: the grain tables that follow the magic are not
+ * text in any character set, and a decoding error quoting them would hide what the file is. Such disks reach ESXi
+ * as they are when one is copied to a datastore and its VM registered (a `qemu-img` disk the host then refuses
+ * with "Unsupported or invalid disk type 7": QEMU issue 2086, Launchpad bug 1828508).
  */
 const EMBEDDING_FORMATS: readonly [magic: string, what: string][] = [
   ["KDMV", "a sparse disk with its descriptor inside (monolithicSparse or streamOptimized, magic KDMV): a hosted product's format, which ESXi does not run as it is; convert it with vmkfstools -i"],
   ["COWD", "a COWD sparse extent (a vmfsSparse delta's data, magic COWD), not a descriptor"],
 ];
 
-export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDescriptor {
-  const embedding = EMBEDDING_FORMATS.find(([magic]) => text.startsWith(magic));
-  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
+export function parseVmdkDescriptor(file: string | Uint8Array, source = "descriptor"): VmdkDescriptor {
+  refuseBinaryDiskFormat(file, source);
+  const text = typeof file === "string" ? file : decodeVmxFile(file, source);
   const lines = outputLines(text, source).filter((l) => l.text.trim() !== "");
   if (lines.length === 0) throw new HostOutputError(source, "empty file, expected a VMDK descriptor");
   const first = lines.find((l) => !l.text.trim().startsWith("#"));
@@ -132,6 +140,16 @@ export function parseVmdkDescriptor(text: string, source = "descriptor"): VmdkDe
     thinProvisioned: ddb.get("ddb.thinprovisioned") === "1",
     capacityBytes: capacitySectors * SECTOR_BYTES,
   };
+}
+
+/**
+ * Throws, naming the format, when the file starts with the magic number of a binary disk format; returns when
+ * it does not. Also for a file too large to be read whole, from its first bytes.
+ */
+export function refuseBinaryDiskFormat(file: string | Uint8Array, source: string): void {
+  const start = typeof file === "string" ? file.slice(0, 4) : Buffer.from(file.buffer, file.byteOffset, Math.min(file.byteLength, 4)).toString("latin1");
+  const embedding = EMBEDDING_FORMATS.find(([magic]) => start === magic);
+  if (embedding !== undefined) throw new HostOutputError(source, embedding[1], { lineNumber: 1, line: embedding[0] });
 }
 
 /**

@@ -26,6 +26,33 @@ test("vmsd: the ESXi sample with 4 chained snapshots (esxi-facts 2.4, verbatim)"
   assert.equal(vmsd.snapshots[1]?.createdAt, undefined);
 });
 
+// A 4.x-era host (virtuallyhyper.com, "VMware Snapshots", 2012; `cat vps.vmsd`): the page lists the delta this
+// snapshot made as written "Apr 9 19:43" (`ls -lh`, the host's clock in UTC). createTimeHigh · 2^32 + createTimeLow,
+// read as microseconds since the epoch, falls in that minute: the encoding holds on a real host.
+test("vmsd: the creation time of a real host's snapshot is its microseconds since the epoch", () => {
+  const vmsd = parseVmsd(fixtureText("vmsd-4.x-verbatim.txt"));
+  assert.deepEqual([vmsd.lastUid, vmsd.currentUid, vmsd.snapshots.length], [4, 2, 1]);
+  const [only] = vmsd.snapshots;
+  assert.deepEqual([only?.uid, only?.parentUid, only?.fileName, only?.displayName, only?.disks], [2, undefined, "vps-Snapshot2.vmsn", "test1", [{ node: "scsi0:0", fileName: "vps.vmdk" }]]);
+  assert.equal(only?.createdAt?.toISOString(), "2012-04-09T19:43:21.049Z");
+});
+
+// The whole file the 2.4 sample was cut from (vatesfr/xen-orchestra, @xen-orchestra/vmware-explorer/parsers/vmsd.mjs,
+// its comment): the last two snapshots carry `snapshotN.type = "1"`, and every one its creation time.
+test("vmsd: snapshots with type = \"1\" read as the others; each creation time follows the one before", () => {
+  const vmsd = parseVmsd(fixtureText("vmsd-7.0-memory-verbatim.txt"));
+  assert.deepEqual(
+    vmsd.snapshots.map((s) => [s.uid, s.parentUid, s.displayName, s.createdAt?.toISOString(), s.disks.map((d) => `${d.node}=${d.fileName}`)]),
+    [
+      [1, undefined, "SNAPSHOT POST INSTALL", "2022-11-28T15:24:12.664Z", ["scsi0:0=test flo_0.vmdk"]],
+      [2, 1, "SECOND", "2022-12-01T10:37:39.848Z", ["scsi0:0=test flo_0-000001.vmdk"]],
+      [3, 2, "third", "2022-12-01T10:52:51.556Z", ["scsi0:0=test flo_0-000002.vmdk"]],
+      [4, 3, "from cli", "2022-12-01T13:40:06.017Z", ["scsi0:0=test flo_0-000003.vmdk"]],
+    ],
+  );
+  assert.equal(vmsd.currentUid, 4);
+});
+
 test("vmsd: numbering out of file order, a branch, a negative createTimeLow, escapes, key case, needConsolidate", () => {
   const vmsd = parseVmsd(fixtureText("vmsd-8.0-branches-derived.txt"));
   assert.equal(vmsd.needConsolidate, true);

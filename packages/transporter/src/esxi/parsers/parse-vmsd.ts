@@ -3,7 +3,10 @@
  * `snapshotN.*` keys; N need not follow the file's order or the uids. `snapshotN.diskM.fileName` is the
  * disk the snapshot froze. An empty file means no snapshots. `createTimeHigh`/`createTimeLow` are kept as
  * printed (the low half is a signed 32-bit number and may be negative); `createdAt` reads them as one
- * 64-bit count of microseconds since the epoch, an encoding not confirmed on a real host.
+ * 64-bit count of microseconds since the epoch: a real host's snapshot read so falls in the minute its delta
+ * was written (fixture `vmsd-4.x-verbatim.txt`), and a 7.0 host's four snapshots follow one another.
+ * `snapshotN.type = "1"` appears on some snapshots (a Workstation VM's, its memory file listed beside it, and
+ * two of a 7.0 host's); what it means is not documented, and the disks are frozen alike, so it is not read.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { unexpectedLine } from "./output-lines.js";
