@@ -1,10 +1,12 @@
 /**
- * Where the host writes a VM's snapshot files, every disk's delta among them: the folder its `.vmx` names
- * as `workingDir`, else the folder of the `.vmx` itself, whichever datastores the disks are on. "The delta
- * disks for all virtual disks are by default stored in the same location" as the VM (Broadcom KB 304387);
- * with `workingDir` set "the delta disks are always created in the workingDir" (KB 420124). An empty
- * `workingDir` (older hosts write `workingDir = ""`) is the default; a relative one is read from the `.vmx`'s
- * folder. The folder is returned with a trailing `/`.
+ * The folder where the host writes a VM's snapshot files (`.vmsd`, `.vmsn`): the one its `.vmx` names as
+ * `workingDir`, else the folder of the `.vmx` itself. Deltas differ: by default "the first and all delta
+ * disks are stored with the base .vmdk file" (vSphere 6.5/6.7 documentation, "Snapshot Files"; a 6.x
+ * host's `.vmsd` shows a second disk's delta on that disk's datastore), and with `workingDir` set "the
+ * delta disks are always created in the workingDir" (KB 420124). So callers that care where deltas grow
+ * (the datastore room check) look at each disk's extent too. An empty `workingDir` (older hosts write
+ * `workingDir = ""`) is the default; a relative one is read from the `.vmx`'s folder. The folder is
+ * returned with a trailing `/`.
  */
 import { posix } from "node:path";
 import type { ParsedVmx } from "../parsers/parse-vmx.js";
