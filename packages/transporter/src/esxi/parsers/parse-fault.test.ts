@@ -90,3 +90,14 @@ test("fault: the ESXi 9.0 reset failure (verbatim, same transcript) and other he
   assert.throws(() => parseFault("Powering on VM:\nPower on failed: (vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
 });
 
+
+test("fault: user text inside a command's result is not a fault — an annotation or a snapshot description holding a pasted fault (derived: the getallvms layout rule, esxi-facts 1.1; the description rule, 0)", () => {
+  // vim-cmd prints a fault instead of its result, after its headings only; these open after the getallvms
+  // header and after `|-ROOT`, inside user text the host prints raw.
+  const listing = fixtureText("getallvms-annotation-fault-text-derived.txt");
+  assert.equal(parseFault(listing, "vim-cmd vmsvc/getallvms"), undefined);
+  const tree = fixtureText("snapshot-get-description-fault-text-derived.txt");
+  assert.equal(parseFault(tree, "vim-cmd vmsvc/snapshot.get 7"), undefined);
+  // The same fault with only headings above it is the command's fault.
+  assert.equal(parseFault('Powering on VM:\n\nPower on failed: (vim.fault.GenericVmConfigFault) {\n   msg = "This host does not support AMD-V."\n}\n')?.name, "GenericVmConfigFault");
+});

@@ -8,6 +8,12 @@
  * `Power on failed: (vim.fault.GenericVmConfigFault) {` and `Reset failed: (vim.fault.InvalidPowerState) {`
  * (a public transcript, fixtures `fault-power-on-9.0-verbatim.txt`), so a fault after a heading that ends
  * with `:` is found too.
+ *
+ * vim-cmd prints a fault instead of its result, so only headings (`Powering on VM:`, `Reset VM:`, `Remove
+ * Snapshot:`) come before it. What comes after the first other line is the command's result, and there user
+ * text is printed raw: a VM's annotation in getallvms or a snapshot's description may hold a pasted
+ * `Power on failed: (vim.fault.X) {` or a whole fault over several lines. Such a line is not a fault of the
+ * command; reading it as one made the listing of every VM on the host fail.
  */
 import { outputLines } from "./output-lines.js";
 import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
@@ -29,7 +35,9 @@ export interface VimFault {
 }
 
 const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
-/** `<heading>: (type) {` — the object's opening after the text that announces the failure. */
+/** A line vim-cmd prints of its own before a result or a fault: a few words and a colon (`Powering on VM:`). */
+const HEADING = /^[A-Za-z][A-Za-z0-9 .'-]*:$/u;
+/** `<heading>: (type) {` — the object's opening after the text that announces the failure (`Power on failed:`). */
 const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
 
 /**
@@ -38,9 +46,15 @@ const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
  */
 export function parseFault(text: string, source = "vim-cmd"): VimFault | undefined {
   const lines = outputLines(text, source);
-  const openings = lines.map((l) => faultOpening(l.text));
-  const start = openings.findIndex((o) => o !== undefined);
-  const opening = openings[start];
+  let start = 0;
+  let opening: string | undefined;
+  for (; start < lines.length; start++) {
+    const line = lines[start]?.text ?? "";
+    opening = faultOpening(line);
+    if (opening !== undefined) break;
+    // The command's result has begun: whatever follows is that result, user text included, not a fault.
+    if (line.trim() !== "" && !HEADING.test(line.trim())) return undefined;
+  }
   if (opening === undefined) return undefined;
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.
   const value = parseVimObject("\n".repeat(start) + [opening, ...lines.slice(start + 1).map((l) => l.text)].join("\n"), source);

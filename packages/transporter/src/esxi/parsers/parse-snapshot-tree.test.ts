@@ -64,6 +64,12 @@ test("snapshot.get: a description over several lines is kept whole", () => {
   assert.equal(parseSnapshotTree(text).roots[0]?.description, "first\nsecond line");
 });
 
+test("snapshot.get: a description holding a pasted fault is a description (derived: the description rule of esxi-facts 0)", () => {
+  const [root] = parseSnapshotTree(fixtureText("snapshot-get-description-fault-text-derived.txt")).roots;
+  assert.equal(root?.description, 'upgrade stopped at\nPower on failed: (vim.fault.GenericVmConfigFault) {\n   msg = "This host does not support AMD-V."\n}');
+  assert.equal(root?.state, "poweredOff");
+});
+
 test("snapshot.get: a description with empty lines and indented lines keeps them, as annotations do (esxi-facts 0)", () => {
   const base = fixtureText("snapshot-get-nested-derived.txt");
   const text = base.replace("Desciption  : memory included", "Desciption  : memory included\n\n  indented after an empty line\n");
