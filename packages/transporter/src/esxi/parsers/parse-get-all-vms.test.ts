@@ -59,6 +59,16 @@ test("getallvms: annotations holding a pasted fault, one line or several, are an
   );
 });
 
+test("getallvms: the host pads with spaces only, so a tab that ends a name or an annotation is kept (derived: the layout rule of esxi-facts 1.1)", () => {
+  assert.deepEqual(
+    parseGetAllVms(fixtureText("getallvms-tabs-derived.txt")).vms.map((vm) => [vm.vmid, vm.name, vm.annotation]),
+    [
+      ["3", "db\t", "copied from a spreadsheet\t"],
+      ["4", "web", "owner\tops"],
+    ],
+  );
+});
+
 test("getallvms: no VMs prints only the header", () => {
   assert.deepEqual(parseGetAllVms(fixtureText("getallvms-empty-derived.txt")), { vms: [], skippedVmids: [] });
 });
