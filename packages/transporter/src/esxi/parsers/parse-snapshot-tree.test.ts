@@ -70,6 +70,18 @@ test("snapshot.get: a description holding a pasted fault is a description (deriv
   assert.equal(root?.state, "poweredOff");
 });
 
+test("snapshot.get: a description that quotes a snapshot tree runs to its snapshot's Created On line (derived: the description rule of esxi-facts 0, the field order of 1.3)", () => {
+  const [root] = parseSnapshotTree(fixtureText("snapshot-get-description-quotes-tree-derived.txt")).roots;
+  assert.equal(root?.name, "before-migration");
+  assert.equal(root?.description, "tree on the old host was:\n|-ROOT\n--Snapshot Name        : base\n--Snapshot State       : powered off\n--|-CHILD\n----Snapshot Name        : patched");
+  assert.deepEqual(root?.createdAt, new Date(Date.UTC(2024, 2, 1, 8, 5, 9)));
+  assert.equal(root?.state, "poweredOff");
+  assert.deepEqual(
+    root?.children.map((c) => [c.name, c.id, c.description, c.state, c.children.length]),
+    [["after-migration", 5, "", "poweredOn", 0]],
+  );
+});
+
 test("snapshot.get: a description with empty lines and indented lines keeps them, as annotations do (esxi-facts 0)", () => {
   const base = fixtureText("snapshot-get-nested-derived.txt");
   const text = base.replace("Desciption  : memory included", "Desciption  : memory included\n\n  indented after an empty line\n");
