@@ -100,4 +100,7 @@ test("fault: user text inside a command's result is not a fault — an annotatio
   assert.equal(parseFault(tree, "vim-cmd vmsvc/snapshot.get 7"), undefined);
   // The same fault with only headings above it is the command's fault.
   assert.equal(parseFault('Powering on VM:\n\nPower on failed: (vim.fault.GenericVmConfigFault) {\n   msg = "This host does not support AMD-V."\n}\n')?.name, "GenericVmConfigFault");
+  // Headings are those parseVimObject skips before a dump, with or without their colon (`Runtime information`).
+  assert.equal(parseFault('Runtime information\n(vim.fault.NotFound) {\n   msg = "gone"\n}\n')?.name, "NotFound");
+  assert.equal(parseFault("Retrieved runtime info\nPowered on\n"), undefined);
 });

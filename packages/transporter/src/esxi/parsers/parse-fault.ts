@@ -10,13 +10,13 @@
  * with `:` is found too.
  *
  * vim-cmd prints a fault instead of its result, so only headings (`Powering on VM:`, `Reset VM:`, `Remove
- * Snapshot:`) come before it. What comes after the first other line is the command's result, and there user
+ * Snapshot:`, `isHeadingLine`) come before it. What comes after the first other line is the command's result, and there user
  * text is printed raw: a VM's annotation in getallvms or a snapshot's description may hold a pasted
  * `Power on failed: (vim.fault.X) {` or a whole fault over several lines. Such a line is not a fault of the
  * command; reading it as one made the listing of every VM on the host fail.
  */
 import { outputLines } from "./output-lines.js";
-import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
+import { isHeadingLine, opensVimObject, parseVimObject } from "./parse-vim-object.js";
 import { vimField, vimText, type VimValue } from "./vim-value.js";
 
 export interface VimFault {
@@ -35,8 +35,6 @@ export interface VimFault {
 }
 
 const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
-/** A line vim-cmd prints of its own before a result or a fault: a few words and a colon (`Powering on VM:`). */
-const HEADING = /^[A-Za-z][A-Za-z0-9 .'-]*:$/u;
 /** `<heading>: (type) {` — the object's opening after the text that announces the failure (`Power on failed:`). */
 const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
 
@@ -53,7 +51,7 @@ export function parseFault(text: string, source = "vim-cmd"): VimFault | undefin
     opening = faultOpening(line);
     if (opening !== undefined) break;
     // The command's result has begun: whatever follows is that result, user text included, not a fault.
-    if (line.trim() !== "" && !HEADING.test(line.trim())) return undefined;
+    if (line.trim() !== "" && !isHeadingLine(line)) return undefined;
   }
   if (opening === undefined) return undefined;
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.

@@ -101,6 +101,19 @@ test("vim object: user text whose lines end with a quote, in an object and in a 
   assert.deepEqual(vimField(config, "tags"), { kind: "list", type: "string", items: [str('x "y"\nz'), str("plain")] });
 });
 
+test("vim object: get.runtime's heading has no colon, `Runtime information` (ESXi 5.5, verbatim, a public blog post)", () => {
+  const runtime = parseVimObject(fixtureText("vim-get-runtime-5.5-verbatim.txt"), "vim-cmd vmsvc/get.runtime 1");
+  assert.equal(runtime.kind === "object" && runtime.type, "vim.vm.RuntimeInfo");
+  assert.deepEqual(vimField(runtime, "powerState"), str("poweredOn"));
+  const features = vimField(runtime, "featureRequirement");
+  assert.ok(features?.kind === "list");
+  assert.deepEqual(
+    features.items.map((f) => vimText(vimField(f, "key"))),
+    ["cpuid.SSE3", "cpuid.SSSE3", "cpuid.NX", "cpuid.RDTSCP", "cpuid.Intel"],
+  );
+  assert.deepEqual(vimField(runtime, "vFlashCacheAllocation"), { kind: "number", value: 0 });
+});
+
 test("vim object: empty lists and objects, lists of strings", () => {
   const text = ['(vim.X) {', '   a = (vmodl.DynamicProperty) [],', '   b = (string) [', '      "x",', '      "y, z"', '   ],', '   c = (vim.Y) {', '   }', '}'].join("\n");
   assert.deepEqual(parseVimObject(text), {

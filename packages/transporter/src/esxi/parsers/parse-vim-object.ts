@@ -10,14 +10,16 @@
  * and where what follows that line could not follow a value (the object's next field or `}`, the list's
  * next item or `]`, the end of the output), the quote is the user's and the string goes on: an annotation
  * line `Owner: "ops"` is followed by more of the annotation, not by a field.
- * Header lines such as `Devices:` or `Guest information:` before the dump are skipped; anything after
+ * Heading lines such as `Devices:`, `Guest information:` or `Runtime information` (get.runtime's, without a
+ * colon: an ESXi 5.5 capture) before the dump are skipped; anything after
  * the closing bracket other than blank lines is an error.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
 import type { VimValue } from "./vim-value.js";
 
-const HEADER_LINE = /^\s*[A-Za-z][A-Za-z .]*:\s*$/u;
+/** A few words, perhaps ending with a colon. */
+const HEADING_LINE = /^[A-Za-z][A-Za-z0-9 .'-]*:?$/u;
 const TYPE = String.raw`\(([A-Za-z_][\w.]*)\)`;
 const OPEN_OBJECT = new RegExp(`^${TYPE} \\{$`, "u");
 const EMPTY_OBJECT = new RegExp(`^${TYPE} \\{\\s*\\}$`, "u");
@@ -35,14 +37,25 @@ type Container = "object" | "list";
 export function parseVimObject(text: string, source = "vim-cmd"): VimValue {
   const lines = outputLines(text, source);
   let at = 0;
-  while (at < lines.length && (lines[at]?.text.trim() === "" || HEADER_LINE.test(lines[at]?.text ?? ""))) at++;
+  while (at < lines.length && (lines[at]?.text.trim() === "" || isHeadingLine(lines[at]?.text ?? ""))) at++;
   const first = lines[at];
-  if (first === undefined) throw new HostOutputError(source, "no data object in the output");
+  if (first === undefined) {
+    const said = lines.find((l) => l.text.trim() !== "");
+    throw said === undefined ? new HostOutputError(source, "no data object in the output") : unexpectedLine(source, "no data object in the output", said);
+  }
   const reader = new VimReader(lines, source, at);
   const value = reader.value(first.text.trimStart(), first, "object");
   if (value.kind !== "object" && value.kind !== "list") throw unexpectedLine(source, "expected '(type) {' or '(type) ['", first);
   reader.expectOnlyBlankLines();
   return value;
+}
+
+/**
+ * Whether a line is one vim-cmd prints of its own before a result or a fault: a few words, most often ending
+ * with a colon (`Listsummary:`, `Powering on VM:`, `Get Snapshot:`), not always (`Runtime information`).
+ */
+export function isHeadingLine(line: string): boolean {
+  return HEADING_LINE.test(line.trim());
 }
 
 /** Whether a line opens a data object of a type that `accept` likes; for callers that look for a dump inside other output. */
