@@ -55,6 +55,12 @@ const faultWordsCases: [string, string, string | undefined][] = [
   ["a blank msg and no reason: the faultMessage texts", 'msg = "  ",\n   faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a",\n         arg = (vmodl.KeyAnyValue) [\n            (vmodl.KeyAnyValue) {\n               key = "1",\n               value = "ide0:0"\n            }\n         ],\n         message = "Device \'ide0:0\' already exists."\n      },\n      (vmodl.LocalizableMessage) {\n         key = "msg.b",\n         message = "second"\n      }\n   ]', "Device 'ide0:0' already exists.; second"],
   ["faultMessage entries without a message", 'faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a"\n      }\n   ]', undefined],
   ["nothing said at all", "faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>", undefined],
+  [
+    "nothing said by the fault itself: the words of the fault that caused it",
+    'faultCause = (vim.fault.FileNotFound) {\n      faultCause = (vmodl.MethodFault) null,\n      file = "[datastore1] web/web.vmdk",\n      msg = "File [datastore1] web/web.vmdk was not found"\n   },\n   msg = ""',
+    "File [datastore1] web/web.vmdk was not found",
+  ],
+  ["the fault's own words before its cause's", 'faultCause = (vim.fault.FileNotFound) {\n      msg = "inner"\n   },\n   msg = "outer"', "outer"],
 ];
 for (const [what, body, message] of faultWordsCases) {
   test(`fault message: ${what}`, () => {

@@ -27,7 +27,8 @@ export interface VimFault {
   /**
    * The host's words: the `msg` field, or when that is empty or absent the fault's `reason` (a
    * `SystemError` may carry `msg = ""` and say it there), else the `message` of each `faultMessage` entry
-   * joined with "; "; undefined when the host printed none of them.
+   * joined with "; ", else the words of its `faultCause` (the fault that caused it, same rules); undefined
+   * when the host printed none of them.
    */
   readonly message: string | undefined;
   /** Every field as printed (`faultCause`, `obj`, `existingState`, …). */
@@ -68,10 +69,12 @@ function faultOpening(line: string): string | undefined {
   return afterHeading !== undefined && opensVimObject(afterHeading, isFault) ? afterHeading : undefined;
 }
 
-/** The first of `msg`, `reason`, the `faultMessage` texts that says something. */
+/** The first of `msg`, `reason`, the `faultMessage` texts that says something, else its cause's words. */
 function faultWords(fields: Readonly<Record<string, VimValue>>): string | undefined {
   const list = fields["faultMessage"];
   const messages = list?.kind === "list" ? list.items.map((item) => vimText(vimField(item, "message"))?.trim()).filter((m): m is string => m !== undefined && m !== "") : [];
   const candidates = [vimText(fields["msg"]), vimText(fields["reason"]), messages.join("; ")];
-  return candidates.find((text): text is string => text !== undefined && text.trim() !== "");
+  const own = candidates.find((text): text is string => text !== undefined && text.trim() !== "");
+  const cause = fields["faultCause"];
+  return own ?? (cause?.kind === "object" ? faultWords(cause.fields) : undefined);
 }
