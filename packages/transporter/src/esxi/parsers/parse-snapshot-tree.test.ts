@@ -11,6 +11,14 @@ test("snapshot.get: the ESXi 6.7/7.0 sample (esxi-facts 1.3, verbatim)", () => {
   assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-6.7-verbatim.txt")), { operation: "get", roots: [kuiper] });
 });
 
+test("snapshot.get: an ESXi 8.0 tree (verbatim, the public Go test file of getallvms-8.0-nfs, 'captured from a real ESXi 8.0 host') — an empty description with its trailing blank, a child older than its parent", () => {
+  const child = { name: "cs4s-x-5", id: 15, description: "cs-freeze4snap", createdAt: new Date(Date.UTC(2021, 4, 9, 23, 50, 0)), state: "poweredOff" as const, children: [] };
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-8.0-verbatim.txt")), {
+    operation: "get",
+    roots: [{ name: "test", id: 14, description: "", createdAt: new Date(Date.UTC(2023, 3, 12, 16, 12, 54)), state: "poweredOn", children: [child] }],
+  });
+});
+
 test("snapshot.get: a VM without snapshots prints only the header", () => {
   assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-none-verbatim.txt")), { operation: "get", roots: [] });
 });
