@@ -114,6 +114,16 @@ test("vim object: get.runtime's heading has no colon, `Runtime information` (ESX
   assert.deepEqual(vimField(runtime, "vFlashCacheAllocation"), { kind: "number", value: 0 });
 });
 
+test("vim object: get.tasklist, a list of references whose type has no dot, its last item without a comma (VCL VIM_SSH.pm, verbatim); and the empty list", () => {
+  const tasks = (n: number): VimValue => ({ kind: "ref", value: `vim.Task:haTask-512-vim.VirtualMachine.powerOn-${n}` });
+  assert.deepEqual(parseVimObject(fixtureText("vim-get-tasklist-4.x-verbatim.txt"), "vim-cmd vmsvc/get.tasklist 512"), {
+    kind: "list",
+    type: "ManagedObjectReference",
+    items: [tasks(2826), tasks(2843), tasks(2856)],
+  });
+  assert.deepEqual(parseVimObject("(ManagedObjectReference) []\n"), { kind: "list", type: "ManagedObjectReference", items: [] });
+});
+
 test("vim object: empty lists and objects, lists of strings", () => {
   const text = ['(vim.X) {', '   a = (vmodl.DynamicProperty) [],', '   b = (string) [', '      "x",', '      "y, z"', '   ],', '   c = (vim.Y) {', '   }', '}'].join("\n");
   assert.deepEqual(parseVimObject(text), {
