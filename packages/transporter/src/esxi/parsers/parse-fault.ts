@@ -9,9 +9,9 @@
  * (a public transcript, fixtures `fault-power-on-9.0-verbatim.txt`), so a fault after a heading that ends
  * with `:` is found too.
  *
- * vim-cmd prints a fault instead of its result, so only headings (`Powering on VM:`, `Reset VM:`, `Remove
- * Snapshot:`, `isHeadingLine`) come before it. What comes after the first other line is the command's result, and there user
- * text is printed raw: a VM's annotation in getallvms or a snapshot's description may hold a pasted
+ * vim-cmd prints a fault instead of its result, so only its headings (`isHeadingLine`: `Powering on VM:`,
+ * `Reset VM:`) come before it. What comes after the first other line is the command's result, and there
+ * user text is printed raw: a VM's annotation in getallvms or a snapshot's description may hold a pasted
  * `Power on failed: (vim.fault.X) {` or a whole fault over several lines. Such a line is not a fault of the
  * command; reading it as one made the listing of every VM on the host fail.
  */

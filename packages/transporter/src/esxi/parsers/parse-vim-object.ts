@@ -11,8 +11,8 @@
  * next item or `]`, the end of the output), the quote is the user's and the string goes on: an annotation
  * line `Owner: "ops"` is followed by more of the annotation, not by a field.
  * Heading lines such as `Devices:`, `Guest information:` or `Runtime information` (get.runtime's, without a
- * colon: an ESXi 5.5 capture) before the dump are skipped; anything after
- * the closing bracket other than blank lines is an error.
+ * colon: an ESXi 5.5 capture) before the dump are skipped; anything after the closing bracket other than
+ * blank lines is an error.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
