@@ -140,6 +140,7 @@ test("vim object: empty lists and objects, lists of strings", () => {
 const malformed: [string, string, number | undefined][] = [
   ["empty output", "\n", undefined],
   ["plain text", "Power on failed\n", 1],
+  ["headings and no dump: the last line is quoted", "Listsummary:\nThe object has already been deleted\n\n", 2],
   ["a bare value at the top", "42\n", 1],
   ["an unterminated object", '(vim.X) {\n   a = 1,\n', undefined],
   ["a truncated paste without the closing brace", '   (vim.fault.AlreadyExists) {\n   faultCause = (vmodl.MethodFault) null,\n   name = "51",\n', undefined],

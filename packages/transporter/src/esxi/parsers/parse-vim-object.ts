@@ -40,7 +40,8 @@ export function parseVimObject(text: string, source = "vim-cmd"): VimValue {
   while (at < lines.length && (lines[at]?.text.trim() === "" || isHeadingLine(lines[at]?.text ?? ""))) at++;
   const first = lines[at];
   if (first === undefined) {
-    const said = lines.find((l) => l.text.trim() !== "");
+    // The host's last words are the likeliest to say why there is no dump.
+    const said = lines.findLast((l) => l.text.trim() !== "");
     throw said === undefined ? new HostOutputError(source, "no data object in the output") : unexpectedLine(source, "no data object in the output", said);
   }
   const reader = new VimReader(lines, source, at);
