@@ -124,6 +124,18 @@ test("vim object: get.tasklist, a list of references whose type has no dot, its 
   assert.deepEqual(parseVimObject("(ManagedObjectReference) []\n"), { kind: "list", type: "ManagedObjectReference", items: [] });
 });
 
+test("vim object: a listsummary with 7.0's `, ` line ends, each entry's last field without a comma (verbatim, a public repository file, prompt `[root@esxi1:~]`)", () => {
+  const stores = parseVimObject(fixtureText("vim-datastore-listsummary-7.0-verbatim.txt"), "vim-cmd hostsvc/datastore/listsummary");
+  assert.ok(stores.kind === "list");
+  assert.deepEqual(
+    stores.items.map((s) => [vimText(vimField(s, "name")), vimField(s, "capacity"), vimField(s, "uncommitted"), vimField(s, "maintenanceMode")]),
+    [
+      ["dataStorage", num(239981297664), num(0), { kind: "unset" }],
+      ["vmStorage", num(499826819072), num(1329283568), { kind: "unset" }],
+    ],
+  );
+});
+
 test("vim object: empty lists and objects, lists of strings", () => {
   const text = ['(vim.X) {', '   a = (vmodl.DynamicProperty) [],', '   b = (string) [', '      "x",', '      "y, z"', '   ],', '   c = (vim.Y) {', '   }', '}'].join("\n");
   assert.deepEqual(parseVimObject(text), {
