@@ -300,7 +300,9 @@ export function datastoreSummaries(items: DatastoreSummaryInput[]): VimValue {
         ["accessible", true],
         ["multipleHostAccess", vim.unset],
         ["type", vim.str("VMFS")],
-        ["maintenanceMode", vim.str("normal"), true],
+        // Unset on a host of its own (storage DRS, which sets it, is vCenter's), and the last field without its
+        // comma: a public listsummary of a 7.0-style host (`, ` line ends) prints `maintenanceMode = <unset>`.
+        ["maintenanceMode", vim.unset],
       ]),
     ),
   );

@@ -55,6 +55,12 @@ const faultWordsCases: [string, string, string | undefined][] = [
   ["a blank msg and no reason: the faultMessage texts", 'msg = "  ",\n   faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a",\n         arg = (vmodl.KeyAnyValue) [\n            (vmodl.KeyAnyValue) {\n               key = "1",\n               value = "ide0:0"\n            }\n         ],\n         message = "Device \'ide0:0\' already exists."\n      },\n      (vmodl.LocalizableMessage) {\n         key = "msg.b",\n         message = "second"\n      }\n   ]', "Device 'ide0:0' already exists.; second"],
   ["faultMessage entries without a message", 'faultMessage = (vmodl.LocalizableMessage) [\n      (vmodl.LocalizableMessage) {\n         key = "msg.a"\n      }\n   ]', undefined],
   ["nothing said at all", "faultCause = (vmodl.MethodFault) null,\n   faultMessage = <unset>", undefined],
+  [
+    "nothing said by the fault itself: the words of the fault that caused it",
+    'faultCause = (vim.fault.FileNotFound) {\n      faultCause = (vmodl.MethodFault) null,\n      file = "[datastore1] web/web.vmdk",\n      msg = "File [datastore1] web/web.vmdk was not found"\n   },\n   msg = ""',
+    "File [datastore1] web/web.vmdk was not found",
+  ],
+  ["the fault's own words before its cause's", 'faultCause = (vim.fault.FileNotFound) {\n      msg = "inner"\n   },\n   msg = "outer"', "outer"],
 ];
 for (const [what, body, message] of faultWordsCases) {
   test(`fault message: ${what}`, () => {
@@ -90,3 +96,17 @@ test("fault: the ESXi 9.0 reset failure (verbatim, same transcript) and other he
   assert.throws(() => parseFault("Powering on VM:\nPower on failed: (vim.fault.X) {\n   msg = what\n}\n"), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3);
 });
 
+
+test("fault: user text inside a command's result is not a fault — an annotation or a snapshot description holding a pasted fault (derived: the getallvms layout rule, esxi-facts 1.1; the description rule, 0)", () => {
+  // vim-cmd prints a fault instead of its result, after its headings only; these open after the getallvms
+  // header and after `|-ROOT`, inside user text the host prints raw.
+  const listing = fixtureText("getallvms-annotation-fault-text-derived.txt");
+  assert.equal(parseFault(listing, "vim-cmd vmsvc/getallvms"), undefined);
+  const tree = fixtureText("snapshot-get-description-fault-text-derived.txt");
+  assert.equal(parseFault(tree, "vim-cmd vmsvc/snapshot.get 7"), undefined);
+  // The same fault with only headings above it is the command's fault.
+  assert.equal(parseFault('Powering on VM:\n\nPower on failed: (vim.fault.GenericVmConfigFault) {\n   msg = "This host does not support AMD-V."\n}\n')?.name, "GenericVmConfigFault");
+  // Headings are those parseVimObject skips before a dump, with or without their colon (`Runtime information`).
+  assert.equal(parseFault('Runtime information\n(vim.fault.NotFound) {\n   msg = "gone"\n}\n')?.name, "NotFound");
+  assert.equal(parseFault("Retrieved runtime info\nPowered on\n"), undefined);
+});

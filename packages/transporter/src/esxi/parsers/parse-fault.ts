@@ -8,9 +8,15 @@
  * `Power on failed: (vim.fault.GenericVmConfigFault) {` and `Reset failed: (vim.fault.InvalidPowerState) {`
  * (a public transcript, fixtures `fault-power-on-9.0-verbatim.txt`), so a fault after a heading that ends
  * with `:` is found too.
+ *
+ * vim-cmd prints a fault instead of its result, so only its headings (`isHeadingLine`: `Powering on VM:`,
+ * `Reset VM:`) come before it. What comes after the first other line is the command's result, and there
+ * user text is printed raw: a VM's annotation in getallvms or a snapshot's description may hold a pasted
+ * `Power on failed: (vim.fault.X) {` or a whole fault over several lines. Such a line is not a fault of the
+ * command; reading it as one made the listing of every VM on the host fail.
  */
 import { outputLines } from "./output-lines.js";
-import { opensVimObject, parseVimObject } from "./parse-vim-object.js";
+import { isHeadingLine, opensVimObject, parseVimObject } from "./parse-vim-object.js";
 import { vimField, vimText, type VimValue } from "./vim-value.js";
 
 export interface VimFault {
@@ -21,7 +27,8 @@ export interface VimFault {
   /**
    * The host's words: the `msg` field, or when that is empty or absent the fault's `reason` (a
    * `SystemError` may carry `msg = ""` and say it there), else the `message` of each `faultMessage` entry
-   * joined with "; "; undefined when the host printed none of them.
+   * joined with "; ", else the words of its `faultCause` (the fault that caused it, same rules); undefined
+   * when the host printed none of them.
    */
   readonly message: string | undefined;
   /** Every field as printed (`faultCause`, `obj`, `existingState`, …). */
@@ -29,7 +36,7 @@ export interface VimFault {
 }
 
 const FAULT_TYPE = /^(?:vim|vmodl)\.(?:[\w.]+\.)?(?:fault\.\w+|\w*Fault)$/u;
-/** `<heading>: (type) {` — the object's opening after the text that announces the failure. */
+/** `<heading>: (type) {` — the object's opening after the text that announces the failure (`Power on failed:`). */
 const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
 
 /**
@@ -38,9 +45,15 @@ const AFTER_HEADING = /^.*:\s+(\(.*)$/u;
  */
 export function parseFault(text: string, source = "vim-cmd"): VimFault | undefined {
   const lines = outputLines(text, source);
-  const openings = lines.map((l) => faultOpening(l.text));
-  const start = openings.findIndex((o) => o !== undefined);
-  const opening = openings[start];
+  let start = 0;
+  let opening: string | undefined;
+  for (; start < lines.length; start++) {
+    const line = lines[start]?.text ?? "";
+    opening = faultOpening(line);
+    if (opening !== undefined) break;
+    // The command's result has begun: whatever follows is that result, user text included, not a fault.
+    if (line.trim() !== "" && !isHeadingLine(line)) return undefined;
+  }
   if (opening === undefined) return undefined;
   // Lines before the fault become blank rather than removed, so that errors keep the host's line numbers.
   const value = parseVimObject("\n".repeat(start) + [opening, ...lines.slice(start + 1).map((l) => l.text)].join("\n"), source);
@@ -56,10 +69,12 @@ function faultOpening(line: string): string | undefined {
   return afterHeading !== undefined && opensVimObject(afterHeading, isFault) ? afterHeading : undefined;
 }
 
-/** The first of `msg`, `reason`, the `faultMessage` texts that says something. */
+/** The first of `msg`, `reason`, the `faultMessage` texts that says something, else its cause's words. */
 function faultWords(fields: Readonly<Record<string, VimValue>>): string | undefined {
   const list = fields["faultMessage"];
   const messages = list?.kind === "list" ? list.items.map((item) => vimText(vimField(item, "message"))?.trim()).filter((m): m is string => m !== undefined && m !== "") : [];
   const candidates = [vimText(fields["msg"]), vimText(fields["reason"]), messages.join("; ")];
-  return candidates.find((text): text is string => text !== undefined && text.trim() !== "");
+  const own = candidates.find((text): text is string => text !== undefined && text.trim() !== "");
+  const cause = fields["faultCause"];
+  return own ?? (cause?.kind === "object" ? faultWords(cause.fields) : undefined);
 }

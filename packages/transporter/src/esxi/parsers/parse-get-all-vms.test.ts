@@ -48,6 +48,27 @@ test("getallvms: the ESXi 6.x sample (verbatim)", () => {
   ]);
 });
 
+test("getallvms: annotations holding a pasted fault, one line or several, are annotations (derived: the layout rule of esxi-facts 1.1)", () => {
+  const { vms } = parseGetAllVms(fixtureText("getallvms-annotation-fault-text-derived.txt"));
+  assert.deepEqual(
+    vms.map((vm) => [vm.vmid, vm.name, vm.annotation]),
+    [
+      ["12", "db01", 'last error, kept for the ticket:\n(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   msg = "Unable to find a VM corresponding to "7""\n}'],
+      ["7", "web01", "Power on failed: (vim.fault.GenericVmConfigFault) {"],
+    ],
+  );
+});
+
+test("getallvms: the host pads with spaces only, so a tab that ends a name or an annotation is kept (derived: the layout rule of esxi-facts 1.1)", () => {
+  assert.deepEqual(
+    parseGetAllVms(fixtureText("getallvms-tabs-derived.txt")).vms.map((vm) => [vm.vmid, vm.name, vm.annotation]),
+    [
+      ["3", "db\t", "copied from a spreadsheet\t"],
+      ["4", "web", "owner\tops"],
+    ],
+  );
+});
+
 test("getallvms: no VMs prints only the header", () => {
   assert.deepEqual(parseGetAllVms(fixtureText("getallvms-empty-derived.txt")), { vms: [], skippedVmids: [] });
 });

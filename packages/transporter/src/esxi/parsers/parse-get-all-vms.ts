@@ -217,10 +217,15 @@ function readTable(g: Geometry, lines: readonly string[][], width: (cell: string
         vmxPath: m?.[2] ?? "",
         guestOs,
         version,
-        annotation: annotation.map((l, i) => (i === lastLine ? l.trimEnd() : l)).join("\n"),
+        annotation: annotation.map((l, i) => (i === lastLine ? withoutPadding(l) : l)).join("\n"),
       };
     }),
   };
+}
+
+/** A cell without the blanks that pad it: spaces only, so that a tab the user typed at the end stays. */
+function withoutPadding(cell: string): string {
+  return cell.replace(/ +$/u, "");
 }
 
 /** The 6 cells of a row (values without padding), or undefined when the line is not a row. */
@@ -231,7 +236,7 @@ function rowCells(g: Geometry, chars: readonly string[]): string[] | undefined {
     const end = start + (g.widths[column] ?? 0);
     const separator = chars.slice(end, end + COLUMN_SEPARATOR.length);
     if (separator.some((c) => c !== " ")) return undefined;
-    cells.push(chars.slice(start, end).join("").trimEnd());
+    cells.push(withoutPadding(chars.slice(start, end).join("")));
   }
   cells.push(chars.slice(g.starts[5] ?? 0).join(""));
   const [vmid = "", name = "", file = "", guestOs = "", version = ""] = cells;

@@ -11,6 +11,14 @@ test("snapshot.get: the ESXi 6.7/7.0 sample (esxi-facts 1.3, verbatim)", () => {
   assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-6.7-verbatim.txt")), { operation: "get", roots: [kuiper] });
 });
 
+test("snapshot.get: an ESXi 8.0 tree (verbatim, the public Go test file of getallvms-8.0-nfs, 'captured from a real ESXi 8.0 host') — an empty description with its trailing blank, a child older than its parent", () => {
+  const child = { name: "cs4s-x-5", id: 15, description: "cs-freeze4snap", createdAt: new Date(Date.UTC(2021, 4, 9, 23, 50, 0)), state: "poweredOff" as const, children: [] };
+  assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-8.0-verbatim.txt")), {
+    operation: "get",
+    roots: [{ name: "test", id: 14, description: "", createdAt: new Date(Date.UTC(2023, 3, 12, 16, 12, 54)), state: "poweredOn", children: [child] }],
+  });
+});
+
 test("snapshot.get: a VM without snapshots prints only the header", () => {
   assert.deepEqual(parseSnapshotTree(fixtureText("snapshot-get-none-verbatim.txt")), { operation: "get", roots: [] });
 });
@@ -62,6 +70,24 @@ test("snapshot.get: siblings under one parent and a second root attach where the
 test("snapshot.get: a description over several lines is kept whole", () => {
   const text = fixtureText("snapshot-get-6.7-verbatim.txt").replace("Desciption  : 0", "Desciption  : first\nsecond line");
   assert.equal(parseSnapshotTree(text).roots[0]?.description, "first\nsecond line");
+});
+
+test("snapshot.get: a description holding a pasted fault is a description (derived: the description rule of esxi-facts 0)", () => {
+  const [root] = parseSnapshotTree(fixtureText("snapshot-get-description-fault-text-derived.txt")).roots;
+  assert.equal(root?.description, 'upgrade stopped at\nPower on failed: (vim.fault.GenericVmConfigFault) {\n   msg = "This host does not support AMD-V."\n}');
+  assert.equal(root?.state, "poweredOff");
+});
+
+test("snapshot.get: a description that quotes a snapshot tree runs to its snapshot's Created On line (derived: the description rule of esxi-facts 0, the field order of 1.3)", () => {
+  const [root] = parseSnapshotTree(fixtureText("snapshot-get-description-quotes-tree-derived.txt")).roots;
+  assert.equal(root?.name, "before-migration");
+  assert.equal(root?.description, "tree on the old host was:\n|-ROOT\n--Snapshot Name        : base\n--Snapshot State       : powered off\n--|-CHILD\n----Snapshot Name        : patched");
+  assert.deepEqual(root?.createdAt, new Date(Date.UTC(2024, 2, 1, 8, 5, 9)));
+  assert.equal(root?.state, "poweredOff");
+  assert.deepEqual(
+    root?.children.map((c) => [c.name, c.id, c.description, c.state, c.children.length]),
+    [["after-migration", 5, "", "poweredOn", 0]],
+  );
 });
 
 test("snapshot.get: a description with empty lines and indented lines keeps them, as annotations do (esxi-facts 0)", () => {

@@ -7,8 +7,10 @@
  * accepted too), are padded unevenly (`Snapshot Id` has two spaces fewer) and may lose a trailing blank;
  * ESXi 4.x prints no `Snapshot Id`. `Created On` is `M/D/YYYY H:M:S` with only the year's digits fixed.
  * A description is user text printed raw, so it may run over several lines, empty ones included (as
- * annotations do, esxi-facts 0): every line between `Snapshot Desciption` and the next label or marker
- * belongs to it. Blank lines elsewhere are skipped; any other line the grammar does not place is an error.
+ * annotations do, esxi-facts 0). Every release prints `Snapshot Created On` right after it, so every line
+ * between `Snapshot Desciption` and its snapshot's `Created On` belongs to it, even one shaped like a marker
+ * or another label (a description that quotes a snapshot tree). Blank lines elsewhere are skipped; any other
+ * line the grammar does not place is an error.
  */
 import { HostOutputError } from "./host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "./output-lines.js";
@@ -64,6 +66,11 @@ export function parseSnapshotTree(text: string, source = "vim-cmd vmsvc/snapshot
   const path: OpenNode[] = [];
   let lastField: string | undefined;
   for (const line of rest) {
+    const reading = path[path.length - 1];
+    if (reading !== undefined && lastField === "Desciption" && !isCreatedOnOf(reading, line)) {
+      reading.fields.set(lastField, `${reading.fields.get(lastField) ?? ""}\n${line.text}`);
+      continue;
+    }
     const marker = MARKER.exec(line.text);
     if (marker?.[1] !== undefined) {
       const depth = marker[1].length / 2;
@@ -86,14 +93,16 @@ export function parseSnapshotTree(text: string, source = "vim-cmd vmsvc/snapshot
       lastField = label;
       continue;
     }
-    if (node !== undefined && lastField === "Desciption") {
-      node.fields.set(lastField, `${node.fields.get(lastField) ?? ""}\n${line.text}`);
-      continue;
-    }
     if (line.text.trim() === "") continue;
     throw unexpectedLine(source, "not part of a snapshot tree", line);
   }
   return { operation: header[1].toLowerCase() as SnapshotTreeOperation, roots: roots.map((n) => closeNode(n, source)) };
+}
+
+/** Whether `line` is the `Snapshot Created On` line of `node`, the line that ends its description. */
+function isCreatedOnOf(node: OpenNode, line: OutputLine): boolean {
+  const field = FIELD.exec(line.text);
+  return field?.[1] !== undefined && field[2] === "Created On" && field[1].length / 2 === node.depth + 1;
 }
 
 function closeNode(node: OpenNode, source: string): SnapshotTreeNode {

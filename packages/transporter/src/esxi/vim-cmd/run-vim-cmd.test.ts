@@ -42,3 +42,8 @@ test("runVimCmd: output that merely contains those words with status 0 is output
   assert.deepEqual(await run(stdout, "", 0), { stdout, stderr: "" });
   assert.deepEqual(await run("Failed to login: is a VM's annotation line\n", "", 0), { stdout: "Failed to login: is a VM's annotation line\n", stderr: "" });
 });
+
+test("runVimCmd: a listing whose annotations hold a pasted fault is the listing, not that fault", async () => {
+  const stdout = fixtureText("getallvms-annotation-fault-text-derived.txt");
+  assert.deepEqual(await run(stdout, "", 0), { stdout, stderr: "" });
+});
