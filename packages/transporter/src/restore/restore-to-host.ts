@@ -40,7 +40,8 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
-import { powerOnVm, readVmPowerState } from "../esxi/vim-cmd/power-on-vm.js";
+import { powerOnVm, readVmPowerState, type Pause } from "../esxi/vim-cmd/power-on-vm.js";
+import { choiceWords } from "../esxi/vim-cmd/vm-question.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
@@ -93,6 +94,8 @@ export interface RestoreToHostRequest {
    * the VM is registered (docs/adr/0036); a disk that differs fails the restore, and nothing is kept.
    */
   verify?: boolean;
+  /** The wait between two looks for a question the VM asks at power-on (default a real 2 s timer; tests pass their own). */
+  questionPause?: Pause;
 }
 
 export interface RestoreToHostResult {
@@ -437,12 +440,20 @@ async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan):
   return vmid;
 }
 
-/** `vim-cmd vmsvc/power.on` (power-on-vm.ts). Its answer lost: a VM that is on now was powered on. */
+/**
+ * `vim-cmd vmsvc/power.on` (power-on-vm.ts): a question the VM asks is answered only when it is the safe
+ * "moved or copied" one, else the power-on fails quoting it. Its answer lost: a VM that is on now was powered on.
+ */
 async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<void> {
-  const { session } = request;
+  const { session, signal } = request;
   await runCheckedStep({
     what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
-    run: () => powerOnVm(session, vmid),
+    run: () =>
+      powerOnVm(session, vmid, {
+        signal,
+        ...(request.questionPause === undefined ? {} : { pause: request.questionPause }),
+        onAnswered: (question, choice) => request.onStep?.(`answered the VM's question ${JSON.stringify(question.text)} with "${choiceWords(choice)}"`),
+      }),
     afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
     ...retryOptions(request),
   });
