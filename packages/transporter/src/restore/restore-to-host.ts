@@ -45,7 +45,10 @@ import { choiceWords } from "../esxi/vim-cmd/vm-question.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { hostDependencyWarnings } from "./host-dependencies.js";
+import { hostPathExists } from "./host-path-exists.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
+import { readTargetHostFacts } from "./read-target-host-facts.js";
 import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
@@ -77,6 +80,8 @@ export interface RestoreToHostRequest {
   progress: ProgressReporter;
   /** Steps as they happen, for the log. */
   onStep?: (step: string) => void;
+  /** What the user should know before the VM is used: what the host lacks of what its `.vmx` needs, a question answered at power-on. */
+  onWarning?: (warning: string) => void;
   /** Tries per step and per written run when the connection keeps dropping (default 3). */
   attempts?: number;
   /** Something is tried again after a lost connection: what, and why. */
@@ -118,6 +123,8 @@ export interface RestoreToHostResult {
   recordLeftBehind?: string;
   seconds: number;
   poweredOn: boolean;
+  /** What the VM's `.vmx` needs that the host lacks or may lack (host-dependencies.ts), as told through `onWarning`. */
+  warnings: string[];
 }
 
 export const DEFAULT_RESTORE_CHANNELS = 4;
@@ -186,10 +193,13 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     esxi: capabilities.esxi,
   });
   if (plan.hardwareVersionUnchecked !== undefined) step(`virtual hardware version not checked: ${plan.hardwareVersionUnchecked}`);
+  // What the .vmx needs of this host that it lacks: warned of, never refused (host-dependencies.ts, docs/adr/0042).
+  const warnings = hostDependencyWarnings(plan.hostDependencies, await readTargetHostFacts(session, plan.hostDependencies, signal));
+  for (const warning of warnings) request.onWarning?.(warning);
   const datastore = capabilities.datastores.find((ds) => ds.volumeName === plan.datastore);
   const vms = await registeredVms(session, signal);
   const vmNames = vms.map((vm) => vm.name);
-  const folderExists = await pathExists(session, plan.folderPath, signal);
+  const folderExists = await hostPathExists(session, plan.folderPath, signal);
   // A folder of that name: carried on only when it is provably this restore's (restore-record.ts).
   const leftover: LeftoverFolderDecision | undefined =
     folderExists && !vmNames.includes(plan.name)
@@ -241,7 +251,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     for (const disk of plan.disks) {
       const reader = readers.get(disk.index) as DiskReader;
       const recorded = record.record.disks.find((d) => d.index === disk.index);
-      if (recorded?.created !== true || !(await pathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
+      if (recorded?.created !== true || !(await hostPathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
         // Never made, or perhaps half made when the restore was killed: made again, from nothing.
         if (recorded?.created === true) await record.diskCreated(disk.index, false);
         await makeDisk(request, disk, resumed !== undefined);
@@ -314,6 +324,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       bytesAlreadyWritten: written.reduce((sum, disk) => sum + disk.bytesAlreadyWritten, 0),
       seconds: (clock.now().getTime() - startedMs) / 1000,
       poweredOn: false,
+      warnings,
     };
     if (request.powerOn) {
       try {
@@ -377,7 +388,7 @@ async function makeFolder(request: RestoreToHostRequest, folderPath: string, rec
     what: `mkdir ${folderPath}`,
     run: async () => void (await session.exec(command, { stdin, signal })),
     afterLoss: async () => {
-      if (!(await pathExists(session, folderPath, signal))) return undefined;
+      if (!(await hostPathExists(session, folderPath, signal))) return undefined;
       const found = parseRestoreRecord((await session.exec(sh`cat -- ${record.path}`, { check: false, retryOnConnectionLost: true, signal })).stdout.toString("utf8"));
       if (!("problem" in found) && found.restoreId === record.record.restoreId) return { done: undefined };
       throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now without this restore's record: another's made at the same moment, or ours cut off`, maybeMade);
@@ -452,7 +463,7 @@ async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<voi
       powerOnVm(session, vmid, {
         signal,
         ...(request.questionPause === undefined ? {} : { pause: request.questionPause }),
-        onAnswered: (question, choice) => request.onStep?.(`answered the VM's question ${JSON.stringify(question.text)} with "${choiceWords(choice)}"`),
+        onAnswered: (question, choice) => request.onWarning?.(`the VM asked at power-on ${JSON.stringify(question.text)}; answered "${choiceWords(choice)}"`),
       }),
     afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
     ...retryOptions(request),
@@ -514,11 +525,4 @@ async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, 
 async function registeredVms(session: HostRestoreSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
   const listing = await listHostVms(session, signal === undefined ? {} : { signal });
   return listing.vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
-}
-
-/** Whether `path` (every one of `path`, given several) exists. */
-async function pathExists(session: HostRestoreSession, path: string | string[], signal: AbortSignal): Promise<boolean> {
-  // `ls -d` rather than `test -e`: a dangling symbolic link exists too, and would still block mkdir.
-  const result = await session.exec(sh`ls -d -- ${path}`, { check: false, retryOnConnectionLost: true, signal });
-  return result.exitCode === 0;
 }
