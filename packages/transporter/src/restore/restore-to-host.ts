@@ -40,6 +40,7 @@ import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
+import { VimFaultError } from "../esxi/vim-cmd/vim-fault-error.js";
 import { powerOnVm, readVmPowerState, type Pause } from "../esxi/vim-cmd/power-on-vm.js";
 import { choiceWords } from "../esxi/vim-cmd/vm-question.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
@@ -246,6 +247,8 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     request.onResume?.({ folderPath: plan.folderPath, bytesWritten: plan.disks.reduce((sum, disk) => sum + alreadyWritten(disk.index), 0), bytesTotal });
     step(`resuming into ${plan.folderPath}`);
   }
+  /** VMs registered from our `.vmx` path that this restore did not register: never unregistered by it. */
+  const notOurs = new Set<string>();
   try {
     const written: RestoreToHostResult["disks"] = [];
     for (const disk of plan.disks) {
@@ -300,8 +303,12 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
     }
     signal.throwIfAborted();
+    // A VM registered from our .vmx path before we register is not ours (one whose files were removed
+    // without unregistering it shows again now that the path exists): named, left alone, never unregistered.
+    for (const vm of await registeredVms(session, signal)) if (vm.file === plan.vmxDatastorePath) notOurs.add(vm.vmid);
+    if (notOurs.size > 0) throw alreadyRegisteredError([...notOurs].join(", "), plan);
     await record.registering();
-    const vmid = await registerVm(request, plan);
+    const vmid = await registerVm(request, plan, notOurs);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     // The folder is a registered VM's now, not a restore in progress: its record goes.
     const recordLeftBehind = await record.remove().then(
@@ -341,7 +348,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     await record.settled();
     const message = error instanceof Error ? error.message : String(error);
     // Never a half VM in the inventory: a VM registered from our .vmx goes in every outcome.
-    const stillRegistered = await unregisterOurs(session, plan, step);
+    const stillRegistered = await unregisterOurs(session, plan, step, notOurs);
     if (stillRegistered !== undefined) throw new HostRestoreFailedError(message, stillRegistered, { cause: error });
     const cause = restoreStopCause(error, signal.aborted);
     if (keepStoppedRestore(cause, recordedDataBytes(record.record, readers))) {
@@ -435,20 +442,50 @@ async function giveDescriptorTheOriginalsShape(request: RestoreToHostRequest, di
 }
 
 /** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
-async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan): Promise<string> {
+async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan, notOurs: Set<string>): Promise<string> {
   const { session, signal } = request;
   const source = `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`;
   const vmid = await runCheckedStep({
     what: source,
-    run: async () => (await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, source, { signal, retryOnConnectionLost: false })).stdout.trim(),
+    run: async () =>
+      (
+        await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, source, { signal, retryOnConnectionLost: false }).catch((error: unknown) => {
+          if (!(error instanceof VimFaultError) || error.fault.name !== "AlreadyExists") throw error;
+          const stranger = alreadyRegisteredVmid(error);
+          if (stranger !== "") notOurs.add(stranger);
+          throw alreadyRegisteredError(stranger, plan, error);
+        })
+      ).stdout.trim(),
     afterLoss: async () => {
-      const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath);
+      const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath && !notOurs.has(vm.vmid));
       return ours === undefined ? undefined : { done: ours.vmid };
     },
     ...retryOptions(request),
   });
   if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(vmid)}, not a vmid`);
   return vmid;
+}
+
+/** The vmid `vim.fault.AlreadyExists` names (`name = "51"`, or `'51'` in its words); "" when it names none. */
+function alreadyRegisteredVmid(error: VimFaultError): string {
+  const named = error.fault.fields["name"];
+  return named?.kind === "string" ? named.value : (/'(\d+)'/u.exec(error.fault.message ?? "")?.[1] ?? "");
+}
+
+/**
+ * A VM is registered from our `.vmx` path already: registervm's `vim.fault.AlreadyExists`, or a VM listed
+ * with that path before we registered. The folder was ours from its `mkdir`, so that VM's files had been
+ * removed without unregistering it (the host holds such a VM as invalid; VCL unregisters "Skipping invalid
+ * VM" entries before it registers again). It is not ours to unregister: the error names it and how to go on.
+ */
+function alreadyRegisteredError(vmid: string, plan: HostRestorePlan, fault?: VimFaultError): EsxbackupError {
+  const which = vmid === "" ? "a VM" : `VM ${vmid}`;
+  const unregister = vmid === "" ? "unregister it" : `unregister it (\`vim-cmd vmsvc/unregister ${vmid}\`, or in the Host Client)`;
+  return new EsxbackupError(
+    "vm_already_registered",
+    `${fault === undefined ? "" : `${fault.message}: `}${which} is registered from ${plan.vmxDatastorePath} already, left in the inventory when its files were removed (the host lists it as invalid); ${unregister}, then run the same command`,
+    fault === undefined ? undefined : { cause: fault },
+  );
 }
 
 /**
@@ -495,13 +532,13 @@ function dataBytesOf(reader: DiskReader): number {
 }
 
 /**
- * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost). Not
- * cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
+ * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost), never
+ * one of `notOurs` (registered from that path by someone else). Not cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
  */
-async function unregisterOurs(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
+async function unregisterOurs(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>): Promise<string | undefined> {
   try {
     for (const vm of await registeredVms(session, undefined)) {
-      if (vm.file !== plan.vmxDatastorePath) continue;
+      if (vm.file !== plan.vmxDatastorePath || notOurs.has(vm.vmid)) continue;
       await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
       step(`unregistered vmid ${vm.vmid}`);
     }
