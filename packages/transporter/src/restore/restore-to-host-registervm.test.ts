@@ -2,7 +2,8 @@
 // VIM_SSH.pm quotes it: "The specified key, name, or identifier '51' already exists.", for a path an
 // invalid VM is registered from): the host still holds a VM whose folder was removed without unregistering
 // it. The restore's folder, its own from `mkdir`, is kept to be carried on; the other VM is not touched,
-// and the error names it and how to go on. Done so, the same command finishes the restore.
+// and the error names it and how to go on. Done so, the same command finishes the restore. And a
+// registervm that prints no vmid: the VM registered from our .vmx is found by its path.
 import { strict as assert } from "node:assert";
 import { readFile, readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -111,5 +112,23 @@ describe("restoreToHost and registervm's AlreadyExists from a host that keeps su
     );
     assert.deepEqual(test.host.model?.inventory().map((vm) => vm.vmid).sort((a, b) => a - b), [1, 12], "the VM the fault named is not ours to unregister");
     assert.equal((await inner.exec(sh`ls -d -- /vmfs/volumes/datastore1/gone`, { check: false })).exitCode, 0, "the restore's folder is kept");
+  });
+
+  it("registervm that prints no vmid (ESX 4.x printed nothing on success) or words around it: the VM registered from our .vmx is found by its path", async () => {
+    const inner = await test.open();
+    for (const [name, printed] of [["quiet", ""], ["wordy", "Registering VM\n"]] as const) {
+      const session: HostRestoreSession = {
+        label: inner.label,
+        exec: async (command, options) => {
+          const result = await inner.exec(command, options);
+          return command.text.includes("solo/registervm") ? { ...result, stdout: Buffer.from(printed) } : result;
+        },
+        execStream: (command, options) => inner.execStream(command, options),
+      };
+      const steps: string[] = [];
+      const result = await restoreToHost({ session, repository, pointId, name, powerOn: false, channels: 1, signal: new AbortController().signal, clock: systemClock, progress: silent, onStep: (step) => steps.push(step) });
+      assert.equal(test.host.model?.vmByName(name).vmid, Number(result.vmid));
+      assert.ok(steps.some((step) => step.includes(`printed ${JSON.stringify(printed.trim())}, not a vmid; the VM registered from [datastore1] ${name}/${name}.vmx is vmid ${result.vmid}`)), steps.join("\n"));
+    }
   });
 });

@@ -34,15 +34,11 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { readHostTextFile } from "../esxi/inventory/read-host-text-file.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
-import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
-import { VimFaultError } from "../esxi/vim-cmd/vim-fault-error.js";
-import { powerOnVm, readVmPowerState, type Pause } from "../esxi/vim-cmd/power-on-vm.js";
-import { choiceWords } from "../esxi/vim-cmd/vm-question.js";
+import type { Pause } from "../esxi/vim-cmd/power-on-vm.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
@@ -50,7 +46,8 @@ import { hostDependencyWarnings } from "./host-dependencies.js";
 import { hostPathExists } from "./host-path-exists.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
 import { readTargetHostFacts } from "./read-target-host-facts.js";
-import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
+import { retryOptionsOf, retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
+import { alreadyRegisteredError, powerOnRestoredVm, registerRestoredVm, registeredVms, unregisterOurs } from "./restored-vm-registration.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { restoredDiskDescriptor } from "./restored-disk-descriptor.js";
@@ -308,7 +305,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     for (const vm of await registeredVms(session, signal)) if (vm.file === plan.vmxDatastorePath) notOurs.add(vm.vmid);
     if (notOurs.size > 0) throw alreadyRegisteredError([...notOurs].join(", "), plan);
     await record.registering();
-    const vmid = await registerVm(request, plan, notOurs);
+    const vmid = await registerRestoredVm(request, plan, notOurs);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     // The folder is a registered VM's now, not a restore in progress: its record goes.
     const recordLeftBehind = await record.remove().then(
@@ -335,7 +332,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     };
     if (request.powerOn) {
       try {
-        await powerOn(request, vmid);
+        await powerOnRestoredVm(request, vmid);
       } catch (error) {
         throw new PowerOnFailedError(plan.name, vmid, error);
       }
@@ -400,7 +397,7 @@ async function makeFolder(request: RestoreToHostRequest, folderPath: string, rec
       if (!("problem" in found) && found.restoreId === record.record.restoreId) return { done: undefined };
       throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now without this restore's record: another's made at the same moment, or ours cut off`, maybeMade);
     },
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
   }).catch((error: unknown) => {
     if (retryableSshError(error) === undefined) throw error;
     throw new HostRestoreFailedError(error instanceof Error ? error.message : String(error), maybeMade, { cause: error });
@@ -422,7 +419,7 @@ async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, re
       await session.exec(sh`rm -f -- ${disk.descriptorPath} ${disk.flatPath}`, { signal, retryOnConnectionLost: true });
       return undefined;
     },
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
   });
 }
 
@@ -441,76 +438,6 @@ async function giveDescriptorTheOriginalsShape(request: RestoreToHostRequest, di
   return true;
 }
 
-/** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
-async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan, notOurs: Set<string>): Promise<string> {
-  const { session, signal } = request;
-  const source = `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`;
-  const vmid = await runCheckedStep({
-    what: source,
-    run: async () =>
-      (
-        await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, source, { signal, retryOnConnectionLost: false }).catch((error: unknown) => {
-          if (!(error instanceof VimFaultError) || error.fault.name !== "AlreadyExists") throw error;
-          const stranger = alreadyRegisteredVmid(error);
-          if (stranger !== "") notOurs.add(stranger);
-          throw alreadyRegisteredError(stranger, plan, error);
-        })
-      ).stdout.trim(),
-    afterLoss: async () => {
-      const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath && !notOurs.has(vm.vmid));
-      return ours === undefined ? undefined : { done: ours.vmid };
-    },
-    ...retryOptions(request),
-  });
-  if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(vmid)}, not a vmid`);
-  return vmid;
-}
-
-/** The vmid `vim.fault.AlreadyExists` names (`name = "51"`, or `'51'` in its words); "" when it names none. */
-function alreadyRegisteredVmid(error: VimFaultError): string {
-  const named = error.fault.fields["name"];
-  return named?.kind === "string" ? named.value : (/'(\d+)'/u.exec(error.fault.message ?? "")?.[1] ?? "");
-}
-
-/**
- * A VM is registered from our `.vmx` path already: registervm's `vim.fault.AlreadyExists`, or a VM listed
- * with that path before we registered. The folder was ours from its `mkdir`, so that VM's files had been
- * removed without unregistering it (the host holds such a VM as invalid; VCL unregisters "Skipping invalid
- * VM" entries before it registers again). It is not ours to unregister: the error names it and how to go on.
- */
-function alreadyRegisteredError(vmid: string, plan: HostRestorePlan, fault?: VimFaultError): EsxbackupError {
-  const which = vmid === "" ? "a VM" : `VM ${vmid}`;
-  const unregister = vmid === "" ? "unregister it" : `unregister it (\`vim-cmd vmsvc/unregister ${vmid}\`, or in the Host Client)`;
-  return new EsxbackupError(
-    "vm_already_registered",
-    `${fault === undefined ? "" : `${fault.message}: `}${which} is registered from ${plan.vmxDatastorePath} already, left in the inventory when its files were removed (the host lists it as invalid); ${unregister}, then run the same command`,
-    fault === undefined ? undefined : { cause: fault },
-  );
-}
-
-/**
- * `vim-cmd vmsvc/power.on` (power-on-vm.ts): a question the VM asks is answered only when it is the safe
- * "moved or copied" one, else the power-on fails quoting it. Its answer lost: a VM that is on now was powered on.
- */
-async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<void> {
-  const { session, signal } = request;
-  await runCheckedStep({
-    what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
-    run: () =>
-      powerOnVm(session, vmid, {
-        signal,
-        ...(request.questionPause === undefined ? {} : { pause: request.questionPause }),
-        onAnswered: (question, choice) => request.onWarning?.(`the VM asked at power-on ${JSON.stringify(question.text)}; answered "${choiceWords(choice)}"`),
-      }),
-    afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
-    ...retryOptions(request),
-  });
-}
-
-function retryOptions(request: Pick<RestoreToHostRequest, "attempts" | "onRetry">): { attempts?: number; onRetry?: (reason: string) => void } {
-  return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
-}
-
 /** What every disk a restore writes shares, as a new VM or over the original: the session, the writer, the channels, the abort, the retries. */
 export function diskWriteOptions(
   request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry" | "rateLimiter">,
@@ -521,7 +448,7 @@ export function diskWriteOptions(
     method,
     channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
     signal: request.signal,
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
     ...(request.rateLimiter === undefined ? {} : { rateLimiter: request.rateLimiter }),
   };
 }
@@ -529,23 +456,6 @@ export function diskWriteOptions(
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
 function dataBytesOf(reader: DiskReader): number {
   return bytesOfDataChunksBelow(reader.index.chunkCount, reader.index);
-}
-
-/**
- * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost), never
- * one of `notOurs` (registered from that path by someone else). Not cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
- */
-async function unregisterOurs(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>): Promise<string | undefined> {
-  try {
-    for (const vm of await registeredVms(session, undefined)) {
-      if (vm.file !== plan.vmxDatastorePath || notOurs.has(vm.vmid)) continue;
-      await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
-      step(`unregistered vmid ${vm.vmid}`);
-    }
-    return undefined;
-  } catch (error) {
-    return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered (${error instanceof Error ? error.message : String(error)}); unregister it if there is one, and remove the folder`;
-  }
 }
 
 /** Deletes the folder this restore created (no VM is registered from it). Not cancellable. Returns what could not be removed, in words, or undefined. */
@@ -557,9 +467,4 @@ async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, 
   } catch (error) {
     return `the restore's folder ${plan.folderPath} could not be removed (${error instanceof Error ? error.message : String(error)}); remove it, and unregister a VM registered from ${plan.vmxDatastorePath} if there is one`;
   }
-}
-
-async function registeredVms(session: HostRestoreSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
-  const listing = await listHostVms(session, signal === undefined ? {} : { signal });
-  return listing.vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
 }
