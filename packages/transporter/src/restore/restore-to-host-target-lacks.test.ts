@@ -4,18 +4,18 @@
 // (the simulator poses it, and holds power.on, as a real host does) fails the power-on quoting it, the VM
 // restored and registered; answered afterwards, the power-on the host kept finishes.
 import { strict as assert } from "node:assert";
-import { appendFile, readFile, readdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { appendFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { systemClock } from "@esxbackup/domain";
-import type { PointId, VmConfigFile } from "@esxbackup/domain";
-import { MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import type { PointId } from "@esxbackup/domain";
+import { MemoryBlobStore, Repository } from "@esxbackup/repository";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { startTestHost, type TestHost } from "../esxi/testing/simulated-esxi-host.js";
 import { VmQuestionPendingError } from "../esxi/vim-cmd/vm-question-pending-error.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import { PowerOnFailedError, restoreToHost } from "./restore-to-host.js";
+import { pointOfSimulatedVm } from "./testing/point-of-simulated-vm.js";
 
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
@@ -35,14 +35,7 @@ describe("restoreToHost to a host that lacks what the VM's .vmx names", () => {
     assert.ok(vm !== undefined);
     // The original's host had a "DMZ" port group and a CD-ROM drive the VM used.
     await appendFile(vm.vmxPath, 'ethernet1.present = "TRUE"\nethernet1.virtualDev = "vmxnet3"\nethernet1.networkName = "DMZ"\nide1:0.present = "TRUE"\nide1:0.deviceType = "atapi-cdrom"\nide1:0.fileName = "/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0"\n');
-    const folder = dirname(vm.vmxPath);
-    const configFiles: VmConfigFile[] = [];
-    for (const name of await readdir(folder)) if (name === basename(vm.vmxPath) || name.endsWith(".nvram")) configFiles.push({ name, content: await readFile(join(folder, name)) });
-    const writer = await PointWriter.begin(repository, { vm: { name: "web01", id: "1" }, host: "source", configFiles, tags: [] });
-    const image = await readFile(vm.disks[0]?.extentDataPaths[0] as string);
-    const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null });
-    await disk.writeChunks(0, image);
-    pointId = (await writer.commit()).pointId;
+    pointId = (await pointOfSimulatedVm(source, repository, "web01")).pointId;
   });
   after(async () => {
     await repository.close();
