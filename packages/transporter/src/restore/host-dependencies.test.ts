@@ -11,6 +11,11 @@ const vmx = (entries: Record<string, string>): Map<string, string> => new Map(Ob
 describe("findHostDependencies", () => {
   const cases: { name: string; vmx: Record<string, string>; found: HostDependency[] }[] = [
     { name: "a standard port group", vmx: { "ethernet0.present": "TRUE", "ethernet0.networkName": "VM Network" }, found: [{ kind: "port-group", device: "ethernet0", portGroup: "VM Network" }] },
+    {
+      name: "an NSX network",
+      vmx: { "ethernet0.present": "TRUE", "ethernet0.opaqueNetwork.id": "8b1c3fd5-6f2c-4b45-bb53-3a5ad4b6a5c1", "ethernet0.opaqueNetwork.type": "nsx.LogicalSwitch" },
+      found: [{ kind: "opaque-network", device: "ethernet0", networkId: "8b1c3fd5-6f2c-4b45-bb53-3a5ad4b6a5c1" }],
+    },
     { name: "an adapter not present", vmx: { "ethernet1.present": "FALSE", "ethernet1.networkName": "DMZ" }, found: [] },
     {
       name: "a distributed port group (its key wins over a networkName)",
@@ -76,19 +81,21 @@ describe("hostDependencyWarnings", () => {
     assert.match(hostDependencyWarnings([{ kind: "image", device: "sata0:1", fileName: "tools.iso", hostPath: undefined, connectedAtPowerOn: true }], facts())[0] ?? "", /"tools\.iso" in the original VM's folder, which the restore does not bring/u);
   });
 
-  it("host devices connected at power-on, distributed port groups and PCI passthrough are always warned of", () => {
+  it("host devices connected at power-on, distributed port groups, NSX networks and PCI passthrough are always warned of", () => {
     const warnings = hostDependencyWarnings(
       [
         { kind: "host-device", device: "ide1:0", backing: "the host's CD/DVD drive", connectedAtPowerOn: true },
         { kind: "host-device", device: "serial0", backing: "the host's serial device", connectedAtPowerOn: false },
         { kind: "distributed-port-group", device: "ethernet0", portGroupKey: "dvportgroup-22" },
+        { kind: "opaque-network", device: "ethernet1", networkId: "8b1c" },
         { kind: "pci-passthrough", device: "pciPassthru0" },
       ],
       facts(),
     );
-    assert.equal(warnings.length, 3);
+    assert.equal(warnings.length, 4);
     assert.match(warnings[0] ?? "", /^ide1:0 is connected at power-on to the host's CD\/DVD drive: a host without it asks at power-on/u);
     assert.match(warnings[1] ?? "", /^ethernet0 is connected to a distributed port group \(key dvportgroup-22\)/u);
-    assert.match(warnings[2] ?? "", /^pciPassthru0 passes a PCI device of the original host through/u);
+    assert.match(warnings[2] ?? "", /^ethernet1 is connected to an NSX network \(id 8b1c\)/u);
+    assert.match(warnings[3] ?? "", /^pciPassthru0 passes a PCI device of the original host through/u);
   });
 });

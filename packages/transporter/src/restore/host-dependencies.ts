@@ -4,7 +4,8 @@
  * the same host (the original died), and the original's `.vmx` names things of the original's host:
  *
  * - the standard port group of each adapter (`ethernetN.networkName`), or a distributed one
- *   (`ethernetN.dvs.portgroupId`, which only a host its vCenter manages has);
+ *   (`ethernetN.dvs.portgroupId`, which only a host its vCenter manages has), or an NSX network
+ *   (`ethernetN.opaqueNetwork.id`);
  * - CD/DVD and floppy images on a datastore (`cdrom-image`, `floppyN.fileType = "file"`): a path on
  *   another datastore, or in the original's folder (a relative name: the restore does not bring it);
  * - devices of the host itself: a CD/DVD drive (`atapi-cdrom`, `cdrom-raw`), a floppy drive, a serial or
@@ -21,6 +22,8 @@
 export type HostDependency =
   | { kind: "port-group"; device: string; portGroup: string }
   | { kind: "distributed-port-group"; device: string; portGroupKey: string }
+  /** An NSX network (`ethernetN.opaqueNetwork.id`), which only a host its NSX manager prepared has. */
+  | { kind: "opaque-network"; device: string; networkId: string }
   /** `hostPath`: where the host would find it; undefined for a name relative to the original's folder. */
   | { kind: "image"; device: string; fileName: string; hostPath: string | undefined; connectedAtPowerOn: boolean }
   | { kind: "host-device"; device: string; backing: string; connectedAtPowerOn: boolean }
@@ -45,8 +48,10 @@ export function findHostDependencies(vmx: ReadonlyMap<string, string>): HostDepe
     const adapter = /^(ethernet\d+)\.present$/u.exec(key)?.[1];
     if (adapter !== undefined && present(adapter)) {
       const portGroupKey = vmx.get(`${adapter}.dvs.portgroupid`);
+      const opaqueNetwork = vmx.get(`${adapter}.opaquenetwork.id`);
       const portGroup = vmx.get(`${adapter}.networkname`);
       if (portGroupKey !== undefined && portGroupKey !== "") found.push({ kind: "distributed-port-group", device: adapter, portGroupKey });
+      else if (opaqueNetwork !== undefined && opaqueNetwork !== "") found.push({ kind: "opaque-network", device: adapter, networkId: opaqueNetwork });
       else if (portGroup !== undefined && portGroup !== "") found.push({ kind: "port-group", device: adapter, portGroup });
       continue;
     }
@@ -103,6 +108,9 @@ export function hostDependencyWarnings(dependencies: readonly HostDependency[], 
         break;
       case "distributed-port-group":
         warnings.push(`${dependency.device} is connected to a distributed port group (key ${dependency.portGroupKey}), which only a host managed by that switch's vCenter has: connect it to a standard port group${theirList} in the Host Client (Edit settings, Network adapter)`);
+        break;
+      case "opaque-network":
+        warnings.push(`${dependency.device} is connected to an NSX network (id ${dependency.networkId}), which only a host its NSX manager prepared has: connect it to a standard port group${theirList} in the Host Client (Edit settings, Network adapter)`);
         break;
       case "image": {
         const missing = dependency.hostPath === undefined || facts.missingImages.has(dependency.hostPath);
