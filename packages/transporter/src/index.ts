@@ -118,6 +118,10 @@ export { runVimCmd } from "./esxi/vim-cmd/run-vim-cmd.js";
 export type { VimCmdOutput } from "./esxi/vim-cmd/run-vim-cmd.js";
 export { HostdUnreachableError } from "./esxi/vim-cmd/hostd-unreachable-error.js";
 export { VimFaultError } from "./esxi/vim-cmd/vim-fault-error.js";
+// A question a VM waits on at power-on (docs/adr/0042): `vim-cmd vmsvc/message`, and the power-on that stops for it.
+export { parseVmQuestions } from "./esxi/vim-cmd/vm-question.js";
+export type { VmQuestion, VmQuestionChoice } from "./esxi/vim-cmd/vm-question.js";
+export { VmQuestionPendingError } from "./esxi/vim-cmd/vm-question-pending-error.js";
 
 // Reading a VM's disk on a host over SSH (docs/adr/0024): the DiskSource of a frozen base extent.
 export { DEFAULT_DISK_READ_CHANNELS, EsxiDiskSource } from "./esxi/disk/esxi-disk-source.js";

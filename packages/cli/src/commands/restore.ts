@@ -182,6 +182,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
             powerOn: options.powerOn === true,
             discardLeftover: options.discardLeftover === true,
+            onWarning: (warning) => void context.stderr.write(`esxbackup: warning: ${warning}\n`),
             onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
               void context.stderr.write(`esxbackup: resuming restore of point ${pointId} into ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
           }).catch((error: unknown) => {

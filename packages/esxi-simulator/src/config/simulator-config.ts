@@ -167,10 +167,23 @@ export interface HostConfig {
     execInstalledOnly?: boolean;
   };
   datastores: DatastoreConfig[];
+  /** Standard port groups (`esxcli network vswitch standard portgroup list`); default `Management Network` and `VM Network` on vSwitch0. */
+  portGroups: PortGroupConfig[];
   vms: VmConfig[];
   faults: FaultsConfig;
   tools: ToolBehaviourConfig;
 }
+
+export interface PortGroupConfig {
+  name: string;
+  virtualSwitch: string;
+  vlanId: number;
+}
+
+export const DEFAULT_PORT_GROUPS: PortGroupConfig[] = [
+  { name: "Management Network", virtualSwitch: "vSwitch0", vlanId: 0 },
+  { name: "VM Network", virtualSwitch: "vSwitch0", vlanId: 0 },
+];
 
 export interface SimulatorConfig {
   hosts: HostConfig[];
@@ -288,6 +301,9 @@ const hostSchema = z.object({
     })
     .default({ disabledApplets: [], python: true }),
   datastores: z.array(datastoreSchema).min(1, "a host needs at least one datastore"),
+  portGroups: z
+    .array(z.object({ name: z.string().min(1).refine((s) => !CONTROL.test(s), "must not contain control characters"), virtualSwitch: z.string().min(1).default("vSwitch0"), vlanId: z.number().int().min(0).max(4095).default(0) }))
+    .default(DEFAULT_PORT_GROUPS),
   vms: z.array(vmSchema).default([]),
   faults: z
     .object({

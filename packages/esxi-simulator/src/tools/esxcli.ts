@@ -5,6 +5,7 @@
  * right-aligned (headers too), the other columns left-aligned.
  */
 import type { ToolResult } from "../host-tools.js";
+import type { PortGroupConfig } from "../config/simulator-config.js";
 import type { EsxiRelease } from "./esxi-release.js";
 
 export interface FilesystemRow {
@@ -37,7 +38,20 @@ export function renderHostnameGet(fqdn: string): string {
 export function renderFilesystemList(rows: readonly FilesystemRow[]): string {
   const headers = ["Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"];
   const right = [false, false, false, true, false, true, true];
-  const cells = rows.map((r) => [r.mountPoint, r.volumeName, r.uuid, String(r.mounted), r.type, String(r.sizeBytes), String(r.freeBytes)]);
+  return renderEsxcliTable(headers, right, rows.map((r) => [r.mountPoint, r.volumeName, r.uuid, String(r.mounted), r.type, String(r.sizeBytes), String(r.freeBytes)]));
+}
+
+/**
+ * `esxcli network vswitch standard portgroup list`, laid out as the sample a public Vagrant ESXi plugin
+ * quotes (numbers right-aligned). Active clients: 1 on `Management Network` (vmk0), else 0 [UNCONFIRMED].
+ */
+export function renderPortGroupList(portGroups: readonly PortGroupConfig[]): string {
+  const cells = portGroups.map((pg) => [pg.name, pg.virtualSwitch, pg.name === "Management Network" ? "1" : "0", String(pg.vlanId)]);
+  return renderEsxcliTable(["Name", "Virtual Switch", "Active Clients", "VLAN ID"], [false, false, true, true], cells);
+}
+
+/** esxcli's table ([derived]): columns joined by 2 spaces, width = longest value or header, a dash line under the header. */
+function renderEsxcliTable(headers: readonly string[], right: readonly boolean[], cells: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => [...(c[i] ?? "")].length)));
   const fmt = (v: string, i: number): string => {
     const w = widths[i] ?? 0;
@@ -75,14 +89,15 @@ Available Namespaces:
   vsan                  VMware vSAN commands.
 `;
 
-/** Runs the two supported esxcli commands; anything else gets the namespace usage ([UNCONFIRMED] text). */
-export function runEsxcli(release: EsxiRelease, filesystems: () => FilesystemRow[], args: readonly string[], hostName = "localhost"): ToolResult {
+/** Runs the supported esxcli commands; anything else gets the namespace usage ([UNCONFIRMED] text). */
+export function runEsxcli(release: EsxiRelease, filesystems: () => FilesystemRow[], args: readonly string[], hostName = "localhost", portGroups: readonly PortGroupConfig[] = []): ToolResult {
   const words = args.filter((a) => !a.startsWith("-"));
   const key = words.join(" ");
   const ok = (text: string): ToolResult => ({ stdout: Buffer.from(text), stderr: Buffer.alloc(0), exitCode: 0 });
   if (key === "system version get") return ok(renderSystemVersionGet(release));
   if (key === "storage filesystem list") return ok(renderFilesystemList(filesystems()));
   if (key === "system hostname get") return ok(renderHostnameGet(hostName));
+  if (key === "network vswitch standard portgroup list") return ok(renderPortGroupList(portGroups));
   if (words.length === 0) return ok(USAGE_ROOT);
   return { stdout: Buffer.from(`Error: Unknown command or namespace ${key}\n`), stderr: Buffer.alloc(0), exitCode: 1 };
 }

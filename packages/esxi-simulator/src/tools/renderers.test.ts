@@ -2,7 +2,7 @@
 // source trimmed trailing spaces are compared line by line with trailing spaces removed.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderFilesystemList, renderSystemVersionGet } from "./esxcli.js";
+import { renderFilesystemList, renderPortGroupList, renderSystemVersionGet } from "./esxcli.js";
 import { ESXI_RELEASES } from "./esxi-release.js";
 import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet } from "./snapshot-tree.js";
@@ -324,4 +324,18 @@ test("esxcli storage filesystem list on 8.0 names the system volumes as the 8.0.
     "/vmfs/volumes/b67455de-254faef7-f8ae-2f039b5dad25 BOOTBANK1 b67455de-254faef7-f8ae-2f039b5dad25 true vfat",
     "/vmfs/volumes/5996ff6e-3045ec7e-7497-c870866b06ae BOOTBANK2 5996ff6e-3045ec7e-7497-c870866b06ae true vfat",
   ]);
+});
+
+test("esxcli network vswitch standard portgroup list: the layout of the sample a public Vagrant ESXi plugin quotes, widths from the values", () => {
+  const rows = [
+    { name: "Management Network", virtualSwitch: "vSwitch0", vlanId: 0 },
+    { name: "Internal", virtualSwitch: "Internal", vlanId: 4095 },
+  ];
+  assert.equal(
+    renderPortGroupList(rows),
+    "Name                Virtual Switch  Active Clients  VLAN ID\n" +
+      "------------------  --------------  --------------  -------\n" +
+      "Management Network  vSwitch0                     1        0\n" +
+      "Internal            Internal                     0     4095\n",
+  );
 });

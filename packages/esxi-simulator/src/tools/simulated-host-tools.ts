@@ -28,7 +28,7 @@ export class SimulatedHostTools implements HostTools {
           return await this.#vmkfstools.run(invocation.args, invocation.cwd);
         case "esxcli":
           for (const ds of this.host.config.datastores) this.#free.set(ds.uuid, await this.host.freeBytes(ds));
-          return runEsxcli(release, () => this.#filesystems(), invocation.args, this.host.config.name);
+          return runEsxcli(release, () => this.#filesystems(), invocation.args, this.host.config.name, this.host.config.portGroups);
         case "vmware":
           return runVmwareVersion(release, invocation.args);
         case "df":

@@ -2,10 +2,14 @@
  * `vim-cmd`: parses arguments, calls the host, renders. Faults go to stdout (esxi-facts 1.0/1.10) with the
  * configured exit status ([UNCONFIRMED] on a real host); usage texts for missing arguments.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { ToolResult } from "../host-tools.js";
 import { HostOperationError } from "../host/host-operation-error.js";
 import type { HostState } from "../host/host-state.js";
 import type { VmRecord } from "../host/vm-record.js";
+import { questionsAtPowerOn, renderVmQuestion, VmQuestions } from "../host/vm-questions.js";
+import { parseVmx } from "../host/vmx-file.js";
 import { ESXI_RELEASES } from "./esxi-release.js";
 import { renderGetAllVms } from "./getallvms.js";
 import { renderSnapshotGet, renderSnapshotTree, type SnapshotLine } from "./snapshot-tree.js";
@@ -34,6 +38,9 @@ function snapshotLines(vm: VmRecord): SnapshotLine[] {
 }
 
 export class VimCmd {
+  /** Questions VMs wait on while they power on (vm-questions.ts). */
+  readonly questions = new VmQuestions();
+
   constructor(
     private readonly host: HostState,
     private readonly startedAt: Date,
@@ -74,7 +81,7 @@ export class VimCmd {
       out.push(`Insufficient arguments.\n${USAGE[key] ?? `Usage: ${key} vmid`}\n`);
       return 1;
     };
-    const needVmid = ["power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "snapshot.revert", "unregister", "reload", "destroy"];
+    const needVmid = ["message", "power.getstate", "power.on", "power.off", "power.shutdown", "power.suspend", "get.summary", "get.config", "device.getdevices", "get.guest", "snapshot.create", "snapshot.get", "snapshot.remove", "snapshot.removeall", "snapshot.revert", "unregister", "reload", "destroy"];
     if (cmd.startsWith("vmsvc/") && needVmid.includes(op) && rest[0] === undefined) return usage(op);
     switch (cmd) {
       case "vmsvc/getallvms": {
@@ -141,7 +148,27 @@ export class VimCmd {
           }
           return this.host.config.tools.vimCmdFaultExitCode;
         }
+        if (op === "power.on") {
+          // A question holds the power-on, and this command, until it is answered from another shell; the VM
+          // stays powered off meanwhile [UNCONFIRMED]. The device is then left disconnected, whatever the answer.
+          const vmx = parseVmx(await readFile(join(this.host.layout.vmDir(vm), vm.vmxFile), "utf8"));
+          for (const question of questionsAtPowerOn(vmx)) await this.questions.ask(vm.vmid, question);
+        }
         await this.host.setPower(vm.vmid, target);
+        return 0;
+      }
+      case "vmsvc/message": {
+        // `message VMID` shows the pending question, `message VMID ID CHOICE` answers it (printing nothing
+        // [UNCONFIRMED]); an unknown id or choice is a fault [UNCONFIRMED which].
+        const vm = this.#vm(rest[0]);
+        const pending = this.questions.pending(vm.vmid);
+        if (rest[1] === undefined) {
+          out.push(pending === undefined ? "No message.\n" : renderVmQuestion(pending.id, pending.question));
+          return 0;
+        }
+        if (rest[2] === undefined || !/^\d+$/u.test(rest[2]) || !this.questions.answer(vm.vmid, rest[1], Number(rest[2]))) {
+          throw new HostOperationError("vim.fault.InvalidArgument", "A specified parameter was not correct: ");
+        }
         return 0;
       }
       case "vmsvc/get.summary": {

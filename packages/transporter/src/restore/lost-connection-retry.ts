@@ -45,3 +45,8 @@ export async function runCheckedStep<T>(step: CheckedStep<T>): Promise<T> {
     }
   }
 }
+
+/** The retry settings of a request (`attempts`, `onRetry`), as `runCheckedStep` takes them. */
+export function retryOptionsOf(request: { attempts?: number | undefined; onRetry?: ((reason: string) => void) | undefined }): { attempts?: number; onRetry?: (reason: string) => void } {
+  return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
+}

@@ -13,6 +13,7 @@ import type { RecoveryPoint } from "@esxbackup/domain";
 import { datastoreFilePath } from "../esxi/inventory/datastore-file-path.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
 import type { EsxiVersionInfo } from "../esxi/probe/parse-vmware-version.js";
+import { findHostDependencies, type HostDependency } from "./host-dependencies.js";
 import { decideHardwareVersionFit, readVmxHardwareVersion } from "./host-hardware-version.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
 import { rewriteVmxForRestore } from "./rewrite-vmx-for-restore.js";
@@ -49,6 +50,8 @@ export interface HostRestorePlan {
   bytesNeeded: number;
   /** Why the host's release could not be checked against the VM's hardware version (it is let through), if so. */
   hardwareVersionUnchecked: string | undefined;
+  /** What the `.vmx` needs of the host beyond its folder: port groups, images, host devices (docs/adr/0042). */
+  hostDependencies: HostDependency[];
 }
 
 export interface HostRestoreRequest {
@@ -109,7 +112,8 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
       dataBytes: Math.min(disk.sizeBytes, (disk.chunkCount - disk.zeroChunkCount) * point.chunkSizeBytes),
     };
   });
-  const slots = new Set(parseVmx(vmxBytes, vmxSource).deviceSlots.map((device) => device.slot));
+  const parsedVmx = parseVmx(vmxBytes, vmxSource);
+  const slots = new Set(parsedVmx.deviceSlots.map((device) => device.slot));
   for (const disk of disks) {
     if (!slots.has(disk.slot)) {
       throw new HostRestoreRefusedError("point", "disk-not-in-vmx", `disk ${disk.index} of point ${point.pointId} is at slot ${disk.slot}, which its .vmx has no disk at`);
@@ -138,6 +142,7 @@ export function planHostRestore(request: HostRestoreRequest): HostRestorePlan {
     detachedSlots: rewritten.detachedSlots,
     bytesNeeded: disks.reduce((sum, disk) => sum + disk.dataBytes, 0) + smallFiles,
     hardwareVersionUnchecked: fit.unchecked,
+    hostDependencies: findHostDependencies(parsedVmx.values),
   };
 }
 

@@ -9,13 +9,13 @@
 // made again.
 import { strict as assert } from "node:assert";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { copyFile, open, readFile, readdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open, readFile, readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { systemClock } from "@esxbackup/domain";
-import type { DiskGeometry, EsxiVersion, PointId, VmConfigFile } from "@esxbackup/domain";
-import { DiskReader, MemoryBlobStore, PointWriter, Repository } from "@esxbackup/repository";
+import type { EsxiVersion, PointId } from "@esxbackup/domain";
+import { DiskReader, MemoryBlobStore, Repository } from "@esxbackup/repository";
 import type { EsxiSshSession, ExecOptions, ExecResult, StreamOptions, StreamingExec } from "../esxi/ssh/esxi-ssh-session.js";
 import { SshConnectionLostError } from "../esxi/ssh/esxi-ssh-errors.js";
 import { sh } from "../esxi/ssh/shell-command.js";
@@ -27,28 +27,12 @@ import { restoreOverOriginal } from "./restore-over-original.js";
 import { HostRestoreFailedError, RestoreLeftResumableError, restoreToHost } from "./restore-to-host.js";
 import type { HostRestoreSession } from "./restore-to-host.js";
 import { HostRestoreRefusedError } from "./host-restore-refused-error.js";
+import { pointOfSimulatedVm } from "./testing/point-of-simulated-vm.js";
 
 const MIB = 1024 * 1024;
 const silent: ProgressReporter = { start: () => ({ update: () => undefined, stop: () => undefined }) };
 
-async function pointOf(test: TestHost, repository: Repository, vmName: string, shape: { adapterType?: string; geometry?: DiskGeometry } = {}): Promise<{ pointId: PointId; image: Buffer }> {
-  const vm = test.host.model?.vmByName(vmName);
-  assert.ok(vm !== undefined);
-  const copy = join(test.work, `${vm.vmid}.raw`);
-  await copyFile(vm.disks[0]?.extentDataPaths[0] as string, copy);
-  const folder = dirname(vm.vmxPath);
-  const configFiles: VmConfigFile[] = [];
-  for (const name of await readdir(folder)) {
-    if (name === basename(vm.vmxPath) || name.endsWith(".nvram")) configFiles.push({ name, content: await readFile(join(folder, name)) });
-  }
-  // Written straight through the repository's writer: the point's layout is what matters here, not the pipeline.
-  const image = await readFile(copy);
-  const writer = await PointWriter.begin(repository, { vm: { name: vmName, id: String(vm.vmid) }, host: "test", configFiles, tags: [] });
-  const disk = await writer.openDisk({ key: "scsi0:0", name: "web01.vmdk", sizeBytes: image.length, previousDiskKey: null, ...shape });
-  await disk.writeChunks(0, Buffer.from(image)); // handed to the workers: a copy, the test keeps `image`
-  const committed = await writer.commit();
-  return { pointId: committed.pointId, image };
-}
+const pointOf = pointOfSimulatedVm;
 
 /**
  * The transporter dying, as far as the host can tell: once `dies` says so after a command, the connection is

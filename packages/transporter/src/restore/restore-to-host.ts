@@ -34,18 +34,20 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Clock, PointId } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
-import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import { readHostTextFile } from "../esxi/inventory/read-host-text-file.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
-import { runVimCmd } from "../esxi/vim-cmd/run-vim-cmd.js";
-import { powerOnVm, readVmPowerState } from "../esxi/vim-cmd/power-on-vm.js";
+import type { Pause } from "../esxi/vim-cmd/power-on-vm.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { hostDependencyWarnings } from "./host-dependencies.js";
+import { hostPathExists } from "./host-path-exists.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
-import { retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
+import { readTargetHostFacts } from "./read-target-host-facts.js";
+import { retryOptionsOf, retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
+import { alreadyRegisteredError, powerOnRestoredVm, registerRestoredVm, registeredVms, unregisterOurs } from "./restored-vm-registration.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { restoredDiskDescriptor } from "./restored-disk-descriptor.js";
@@ -76,6 +78,8 @@ export interface RestoreToHostRequest {
   progress: ProgressReporter;
   /** Steps as they happen, for the log. */
   onStep?: (step: string) => void;
+  /** What the user should know before the VM is used: what the host lacks of what its `.vmx` needs, a question answered at power-on. */
+  onWarning?: (warning: string) => void;
   /** Tries per step and per written run when the connection keeps dropping (default 3). */
   attempts?: number;
   /** Something is tried again after a lost connection: what, and why. */
@@ -93,6 +97,8 @@ export interface RestoreToHostRequest {
    * the VM is registered (docs/adr/0036); a disk that differs fails the restore, and nothing is kept.
    */
   verify?: boolean;
+  /** The wait between two looks for a question the VM asks at power-on (default a real 2 s timer; tests pass their own). */
+  questionPause?: Pause;
 }
 
 export interface RestoreToHostResult {
@@ -115,6 +121,8 @@ export interface RestoreToHostResult {
   recordLeftBehind?: string;
   seconds: number;
   poweredOn: boolean;
+  /** What the VM's `.vmx` needs that the host lacks or may lack (host-dependencies.ts), as told through `onWarning`. */
+  warnings: string[];
 }
 
 export const DEFAULT_RESTORE_CHANNELS = 4;
@@ -183,10 +191,13 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     esxi: capabilities.esxi,
   });
   if (plan.hardwareVersionUnchecked !== undefined) step(`virtual hardware version not checked: ${plan.hardwareVersionUnchecked}`);
+  // What the .vmx needs of this host that it lacks: warned of, never refused (host-dependencies.ts, docs/adr/0042).
+  const warnings = hostDependencyWarnings(plan.hostDependencies, await readTargetHostFacts(session, plan.hostDependencies, signal));
+  for (const warning of warnings) request.onWarning?.(warning);
   const datastore = capabilities.datastores.find((ds) => ds.volumeName === plan.datastore);
   const vms = await registeredVms(session, signal);
   const vmNames = vms.map((vm) => vm.name);
-  const folderExists = await pathExists(session, plan.folderPath, signal);
+  const folderExists = await hostPathExists(session, plan.folderPath, signal);
   // A folder of that name: carried on only when it is provably this restore's (restore-record.ts).
   const leftover: LeftoverFolderDecision | undefined =
     folderExists && !vmNames.includes(plan.name)
@@ -233,12 +244,14 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     request.onResume?.({ folderPath: plan.folderPath, bytesWritten: plan.disks.reduce((sum, disk) => sum + alreadyWritten(disk.index), 0), bytesTotal });
     step(`resuming into ${plan.folderPath}`);
   }
+  /** VMs registered from our `.vmx` path that this restore did not register: never unregistered by it. */
+  const notOurs = new Set<string>();
   try {
     const written: RestoreToHostResult["disks"] = [];
     for (const disk of plan.disks) {
       const reader = readers.get(disk.index) as DiskReader;
       const recorded = record.record.disks.find((d) => d.index === disk.index);
-      if (recorded?.created !== true || !(await pathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
+      if (recorded?.created !== true || !(await hostPathExists(session, [disk.descriptorPath, disk.flatPath], signal))) {
         // Never made, or perhaps half made when the restore was killed: made again, from nothing.
         if (recorded?.created === true) await record.diskCreated(disk.index, false);
         await makeDisk(request, disk, resumed !== undefined);
@@ -287,8 +300,12 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       await session.exec(sh`cat > ${file.path}`, { stdin: file.content, signal, retryOnConnectionLost: true });
     }
     signal.throwIfAborted();
+    // A VM registered from our .vmx path before we register is not ours (one whose files were removed
+    // without unregistering it shows again now that the path exists): named, left alone, never unregistered.
+    for (const vm of await registeredVms(session, signal)) if (vm.file === plan.vmxDatastorePath) notOurs.add(vm.vmid);
+    if (notOurs.size > 0) throw alreadyRegisteredError([...notOurs].join(", "), plan);
     await record.registering();
-    const vmid = await registerVm(request, plan);
+    const vmid = await registerRestoredVm(request, plan, notOurs);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     // The folder is a registered VM's now, not a restore in progress: its record goes.
     const recordLeftBehind = await record.remove().then(
@@ -311,10 +328,11 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       bytesAlreadyWritten: written.reduce((sum, disk) => sum + disk.bytesAlreadyWritten, 0),
       seconds: (clock.now().getTime() - startedMs) / 1000,
       poweredOn: false,
+      warnings,
     };
     if (request.powerOn) {
       try {
-        await powerOn(request, vmid);
+        await powerOnRestoredVm(request, vmid);
       } catch (error) {
         throw new PowerOnFailedError(plan.name, vmid, error);
       }
@@ -327,7 +345,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     await record.settled();
     const message = error instanceof Error ? error.message : String(error);
     // Never a half VM in the inventory: a VM registered from our .vmx goes in every outcome.
-    const stillRegistered = await unregisterOurs(session, plan, step);
+    const stillRegistered = await unregisterOurs(session, plan, step, notOurs);
     if (stillRegistered !== undefined) throw new HostRestoreFailedError(message, stillRegistered, { cause: error });
     const cause = restoreStopCause(error, signal.aborted);
     if (keepStoppedRestore(cause, recordedDataBytes(record.record, readers))) {
@@ -374,12 +392,12 @@ async function makeFolder(request: RestoreToHostRequest, folderPath: string, rec
     what: `mkdir ${folderPath}`,
     run: async () => void (await session.exec(command, { stdin, signal })),
     afterLoss: async () => {
-      if (!(await pathExists(session, folderPath, signal))) return undefined;
+      if (!(await hostPathExists(session, folderPath, signal))) return undefined;
       const found = parseRestoreRecord((await session.exec(sh`cat -- ${record.path}`, { check: false, retryOnConnectionLost: true, signal })).stdout.toString("utf8"));
       if (!("problem" in found) && found.restoreId === record.record.restoreId) return { done: undefined };
       throw new HostRestoreFailedError(`the connection was lost while ${folderPath} was being made, and it exists now without this restore's record: another's made at the same moment, or ours cut off`, maybeMade);
     },
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
   }).catch((error: unknown) => {
     if (retryableSshError(error) === undefined) throw error;
     throw new HostRestoreFailedError(error instanceof Error ? error.message : String(error), maybeMade, { cause: error });
@@ -401,7 +419,7 @@ async function makeDisk(request: RestoreToHostRequest, disk: HostRestoreDisk, re
       await session.exec(sh`rm -f -- ${disk.descriptorPath} ${disk.flatPath}`, { signal, retryOnConnectionLost: true });
       return undefined;
     },
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
   });
 }
 
@@ -420,38 +438,6 @@ async function giveDescriptorTheOriginalsShape(request: RestoreToHostRequest, di
   return true;
 }
 
-/** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
-async function registerVm(request: RestoreToHostRequest, plan: HostRestorePlan): Promise<string> {
-  const { session, signal } = request;
-  const source = `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`;
-  const vmid = await runCheckedStep({
-    what: source,
-    run: async () => (await runVimCmd(session, sh`vim-cmd solo/registervm ${plan.vmxPath}`, source, { signal, retryOnConnectionLost: false })).stdout.trim(),
-    afterLoss: async () => {
-      const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath);
-      return ours === undefined ? undefined : { done: ours.vmid };
-    },
-    ...retryOptions(request),
-  });
-  if (!/^\d+$/u.test(vmid)) throw new EsxbackupError("unexpected_output", `vim-cmd solo/registervm printed ${JSON.stringify(vmid)}, not a vmid`);
-  return vmid;
-}
-
-/** `vim-cmd vmsvc/power.on` (power-on-vm.ts). Its answer lost: a VM that is on now was powered on. */
-async function powerOn(request: RestoreToHostRequest, vmid: string): Promise<void> {
-  const { session } = request;
-  await runCheckedStep({
-    what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
-    run: () => powerOnVm(session, vmid),
-    afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
-    ...retryOptions(request),
-  });
-}
-
-function retryOptions(request: Pick<RestoreToHostRequest, "attempts" | "onRetry">): { attempts?: number; onRetry?: (reason: string) => void } {
-  return { ...(request.attempts === undefined ? {} : { attempts: request.attempts }), ...(request.onRetry === undefined ? {} : { onRetry: request.onRetry }) };
-}
-
 /** What every disk a restore writes shares, as a new VM or over the original: the session, the writer, the channels, the abort, the retries. */
 export function diskWriteOptions(
   request: Pick<RestoreToHostRequest, "session" | "channels" | "signal" | "attempts" | "onRetry" | "rateLimiter">,
@@ -462,7 +448,7 @@ export function diskWriteOptions(
     method,
     channels: request.channels ?? DEFAULT_RESTORE_CHANNELS,
     signal: request.signal,
-    ...retryOptions(request),
+    ...retryOptionsOf(request),
     ...(request.rateLimiter === undefined ? {} : { rateLimiter: request.rateLimiter }),
   };
 }
@@ -470,23 +456,6 @@ export function diskWriteOptions(
 /** Bytes of the disk's data chunks: what a restore to a new thin disk sends. */
 function dataBytesOf(reader: DiskReader): number {
   return bytesOfDataChunksBelow(reader.index.chunkCount, reader.index);
-}
-
-/**
- * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost). Not
- * cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
- */
-async function unregisterOurs(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
-  try {
-    for (const vm of await registeredVms(session, undefined)) {
-      if (vm.file !== plan.vmxDatastorePath) continue;
-      await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
-      step(`unregistered vmid ${vm.vmid}`);
-    }
-    return undefined;
-  } catch (error) {
-    return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered (${error instanceof Error ? error.message : String(error)}); unregister it if there is one, and remove the folder`;
-  }
 }
 
 /** Deletes the folder this restore created (no VM is registered from it). Not cancellable. Returns what could not be removed, in words, or undefined. */
@@ -498,16 +467,4 @@ async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, 
   } catch (error) {
     return `the restore's folder ${plan.folderPath} could not be removed (${error instanceof Error ? error.message : String(error)}); remove it, and unregister a VM registered from ${plan.vmxDatastorePath} if there is one`;
   }
-}
-
-async function registeredVms(session: HostRestoreSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
-  const listing = await listHostVms(session, signal === undefined ? {} : { signal });
-  return listing.vms.map((vm) => ({ vmid: vm.vmid, name: vm.name, file: vm.file }));
-}
-
-/** Whether `path` (every one of `path`, given several) exists. */
-async function pathExists(session: HostRestoreSession, path: string | string[], signal: AbortSignal): Promise<boolean> {
-  // `ls -d` rather than `test -e`: a dangling symbolic link exists too, and would still block mkdir.
-  const result = await session.exec(sh`ls -d -- ${path}`, { check: false, retryOnConnectionLost: true, signal });
-  return result.exitCode === 0;
 }

@@ -10,6 +10,7 @@ import type { ShellCommand } from "../ssh/shell-command.js";
 import { fixtureText } from "../parsers/fixture-text.js";
 import { powerOnFailureLine, powerOnVm } from "./power-on-vm.js";
 import { VimFaultError } from "./vim-fault-error.js";
+import { VmQuestionPendingError } from "./vm-question-pending-error.js";
 
 interface Answer {
   stdout: string;
@@ -91,5 +92,86 @@ describe("powerOnVm", () => {
       return true;
     });
     assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 1698"]);
+  });
+});
+
+/**
+ * A host whose `power.on` does not return while the VM has a question (as a real host's does not): it
+ * returns once `vim-cmd vmsvc/message VMID ID CHOICE` answered it, and is stopped by our abort otherwise.
+ */
+function hostWithQuestion(questions: string[]): { exec: (command: ShellCommand, options?: { signal?: AbortSignal }) => Promise<ExecResult>; ran: string[]; powerOnStopped: () => boolean } {
+  const ran: string[] = [];
+  let answered: () => void = () => undefined;
+  let stopped = false;
+  const pending = [...questions];
+  const result = (stdout: string): ExecResult => ({ stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exitCode: 0, signal: undefined });
+  return {
+    ran,
+    powerOnStopped: () => stopped,
+    exec: async (command, options) => {
+      ran.push(command.text);
+      if (/power\.on/u.test(command.text)) {
+        if (pending.length === 0) return result("Powering on VM:\n");
+        return new Promise((resolve, reject) => {
+          let returned = false;
+          answered = () => {
+            returned = true;
+            resolve(result("Powering on VM:\n"));
+          };
+          options?.signal?.addEventListener("abort", () => {
+            stopped = !returned;
+            reject(new Error("stopped"));
+          });
+        });
+      }
+      if (/^vim-cmd vmsvc\/message 7$/u.test(command.text)) return result(pending[0] ?? "No message.\n");
+      if (/^vim-cmd vmsvc\/message 7 \S+ \d+$/u.test(command.text)) {
+        pending.shift();
+        if (pending.length === 0) answered();
+        return result("");
+      }
+      throw new Error(`unexpected command ${command.text}`);
+    },
+  };
+}
+
+const MOVED_OR_COPIED = "Virtual machine message _vmx1:\nmsg.uuid.altered:This virtual machine might have been moved or copied.\n   0. Cancel (Cancel)\n   1. I _moved it (I _moved it)\n   2. I _copied it (I _copied it) [default]\n";
+const NO_CDROM = "Virtual machine message _vmx2:\nCannot connect the virtual device ide1:0 because no corresponding device is available on the host.\n   0. _Yes (button.yes)\n   1. _No (button.no) [default]\n";
+/** No timer: each look for a question comes as soon as the power-on has not returned yet. */
+const noWait = async (): Promise<void> => undefined;
+
+describe("powerOnVm and the VM's questions", () => {
+  it("answers `moved or copied` with `I copied it`, and the power-on it held up finishes", async () => {
+    const host = hostWithQuestion([MOVED_OR_COPIED]);
+    const answers: string[] = [];
+    await powerOnVm(host, 7, { pause: noWait, onAnswered: (question, choice) => answers.push(`${question.id} ${choice.number}`) });
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/message 7", "vim-cmd vmsvc/message 7 _vmx1 2"]);
+    assert.deepEqual(answers, ["_vmx1 2"]);
+    assert.equal(host.powerOnStopped(), false);
+  });
+
+  it("answers no other question: stops waiting, quotes it and says where to answer it", async () => {
+    const host = hostWithQuestion([NO_CDROM]);
+    await assert.rejects(powerOnVm(host, 7, { pause: noWait }), (error: unknown) => {
+      assert.ok(error instanceof VmQuestionPendingError);
+      assert.equal(error.question.id, "_vmx2");
+      assert.match(error.message, /VM 7 is waiting for an answer before it powers on: "Cannot connect the virtual device ide1:0 because no corresponding device is available on the host\.", choices: 0\. Yes; 1\. No \(default\)/u);
+      assert.match(error.message, /Host Client.*`vim-cmd vmsvc\/message 7 _vmx2 CHOICE`/u);
+      return true;
+    });
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/message 7"]);
+    assert.equal(host.powerOnStopped(), true);
+  });
+
+  it("a question that comes back after its safe answer is left to the user, not answered again", async () => {
+    const host = hostWithQuestion([MOVED_OR_COPIED, MOVED_OR_COPIED]);
+    await assert.rejects(powerOnVm(host, 7, { pause: noWait }), VmQuestionPendingError);
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7", "vim-cmd vmsvc/message 7", "vim-cmd vmsvc/message 7 _vmx1 2", "vim-cmd vmsvc/message 7"]);
+  });
+
+  it("looks for a question only while power.on has not returned", async () => {
+    const host = hostWithQuestion([]);
+    await powerOnVm(host, 7, { pause: () => new Promise(() => undefined) });
+    assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7"]);
   });
 });

@@ -14,6 +14,8 @@ import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { sh } from "../ssh/shell-command.js";
 import { runVimCmd } from "./run-vim-cmd.js";
+import { answerVmQuestion, readVmQuestion, safeAnswer, type VmQuestion, type VmQuestionChoice } from "./vm-question.js";
+import { VmQuestionPendingError } from "./vm-question-pending-error.js";
 
 type VimCmdSession = Pick<EsxiSshSession, "exec"> & Partial<Pick<EsxiSshSession, "label">>;
 
@@ -30,23 +32,87 @@ export async function readVmPowerState(session: VimCmdSession, vmid: string | nu
   return parsePowerState((await runVimCmd(session, sh`vim-cmd vmsvc/power.getstate ${vmid}`, source, { signal: options.signal })).stdout, source);
 }
 
+/** How often the VM is asked for a pending question while `power.on` has not returned. */
+export const QUESTION_POLL_MS = 2_000;
+
+/** Waits `ms`, or less when `signal` aborts (it resolves then too). The one timer of a power-on. */
+export type Pause = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export interface PowerOnOptions {
+  signal?: AbortSignal | undefined;
+  /** Default a real timer; tests pass one that resolves when they say. */
+  pause?: Pause;
+  questionPollMs?: number;
+  /** A question answered without the user (`safeAnswer`: "I copied it" to "moved or copied"), for the log. */
+  onAnswered?: (question: VmQuestion, choice: VmQuestionChoice) => void;
+}
+
+type PowerOnOutcome = { kind: "returned"; stdout: string } | { kind: "failed"; error: unknown };
+
 /**
  * Powers the VM on; throws when the host refused. Never run again by itself after a lost connection: the
  * caller asks the power state first.
+ *
+ * While `power.on` has not returned, the VM is asked every `questionPollMs` whether it waits on a question
+ * (vm-question.ts): a real host's power.on does not return until it is answered. The safe answer is given
+ * (`safeAnswer`, once per question); any other question ends the wait with a `VmQuestionPendingError`
+ * quoting it — the command is stopped, the host's power-on task stays, waiting for the user's answer.
  */
-export async function powerOnVm(session: VimCmdSession, vmid: string | number, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+export async function powerOnVm(session: VimCmdSession, vmid: string | number, options: PowerOnOptions = {}): Promise<void> {
   const source = `vim-cmd vmsvc/power.on of VM ${vmid}`;
-  let stdout: string;
+  const stop = new AbortController();
+  const stopWithCaller = (): void => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stopWithCaller, { once: true });
+  const pause = options.pause ?? realPause;
+  const answered = new Set<string>();
   try {
-    stdout = (await runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, source, { signal: options.signal, retryOnConnectionLost: false })).stdout;
-  } catch (error) {
+    const running: Promise<PowerOnOutcome> = runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, source, { signal: stop.signal, retryOnConnectionLost: false }).then(
+      ({ stdout }) => ({ kind: "returned", stdout }),
+      (error: unknown) => ({ kind: "failed", error }),
+    );
+    for (;;) {
+      const outcome = await Promise.race([running, pause(options.questionPollMs ?? QUESTION_POLL_MS, stop.signal).then(() => undefined)]);
+      if (outcome !== undefined) return await judgePowerOn(session, vmid, source, outcome, options);
+      options.signal?.throwIfAborted();
+      const question = await readVmQuestion(session, vmid, options);
+      if (question === undefined) continue;
+      const answer = safeAnswer(question);
+      const key = `${question.id}\n${question.text}`;
+      if (answer === undefined || answered.has(key)) throw new VmQuestionPendingError(String(vmid), question);
+      answered.add(key);
+      await answerVmQuestion(session, vmid, question.id, answer.number, options);
+      options.onAnswered?.(question, answer);
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", stopWithCaller);
+    // A power.on still running is left to the host (its task waits on the question); our command is stopped.
+    stop.abort();
+  }
+}
+
+/** What `power.on` returned, believed as far as the module's doc says. */
+async function judgePowerOn(session: VimCmdSession, vmid: string | number, source: string, outcome: PowerOnOutcome, options: PowerOnOptions): Promise<void> {
+  if (outcome.kind === "failed") {
     // A non-zero exit without a fault is a printed failure too, and believed only as far as a printed one.
-    if (!(error instanceof SshCommandFailedError) || (await readVmPowerState(session, vmid, options)) !== "poweredOn") throw error;
+    if (!(outcome.error instanceof SshCommandFailedError) || (await readVmPowerState(session, vmid, options)) !== "poweredOn") throw outcome.error;
     return;
   }
-  const failure = powerOnFailureLine(stdout);
+  const failure = powerOnFailureLine(outcome.stdout);
   if (failure === undefined) return;
   const state = await readVmPowerState(session, vmid, options);
   if (state === "poweredOn") return;
   throw new EsxbackupError("power_on_failed", `${source}: the host printed ${JSON.stringify(failure)}, and the VM is ${state === "poweredOff" ? "powered off" : "suspended"}`);
+}
+
+function realPause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
