@@ -34,6 +34,7 @@ export { datastoreFilePath } from "./esxi/inventory/datastore-file-path.js";
 
 // ESXi access over SSH: sessions, host-key pinning, quoting, capability probe.
 export { EsxiSshSession } from "./esxi/ssh/esxi-ssh-session.js";
+export { RefusedLogins } from "./esxi/ssh/refused-logins.js";
 export type { EsxiSshSessionEvent, EsxiSshSessionOptions, ExecOptions, ExecResult, NegotiatedSummary, StreamOptions, StreamingExec } from "./esxi/ssh/esxi-ssh-session.js";
 export type { ChannelOutcome } from "./esxi/ssh/command-channel.js";
 export type { EsxiSshTarget } from "./esxi/ssh/esxi-ssh-target.js";

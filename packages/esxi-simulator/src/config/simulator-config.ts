@@ -150,7 +150,11 @@ export interface HostConfig {
   /** Host name (shell prompt, hostsummary). */
   name: string;
   esxiVersion: EsxiVersion;
-  ssh: { port: number /* 0 = any free port */; users: SshUserConfig[] };
+  /**
+   * `accountLockFailures` / `accountUnlockTimeSeconds`: ESXi's `Security.AccountLockFailures` and
+   * `Security.AccountUnlockTime` (6.5+ defaults 5 and 900; 0 failures: no lock), ssh/account-lockout.ts.
+   */
+  ssh: { port: number /* 0 = any free port */; users: SshUserConfig[]; accountLockFailures: number; accountUnlockTimeSeconds: number };
   /**
    * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
    * (`3.8.20`) overrides the release's emulated Python (python/host-python.ts).
@@ -272,8 +276,10 @@ const hostSchema = z.object({
           }),
         )
         .default([]),
+      accountLockFailures: z.number().int().min(0).default(5),
+      accountUnlockTimeSeconds: z.number().int().min(0).default(900),
     })
-    .default({ port: 0, users: [] }),
+    .default({ port: 0, users: [], accountLockFailures: 5, accountUnlockTimeSeconds: 900 }),
   shell: z
     .object({
       disabledApplets: z.array(z.string()).default([]),

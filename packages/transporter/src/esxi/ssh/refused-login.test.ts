@@ -1,0 +1,76 @@
+// What a refused login costs the account: ESXi locks it after Security.AccountLockFailures refused
+// passwords (the simulator keeps the count as pam_tally2 does). One login attempt per refusal, never
+// another with the same credentials: not on a reconnection, not by the next session of the same command.
+import { strict as assert } from "node:assert";
+import { after, before, describe, it } from "node:test";
+import { startTestHost } from "../testing/simulated-esxi-host.js";
+import type { TestHost } from "../testing/simulated-esxi-host.js";
+import { SshAuthError, SshConnectionLostError } from "./esxi-ssh-errors.js";
+import { RefusedLogins } from "./refused-logins.js";
+import { sh } from "./shell-command.js";
+
+describe("a login the host refuses", () => {
+  let t: TestHost;
+  before(async () => {
+    t = await startTestHost({ esxiVersion: "8.0" });
+  });
+  after(() => t.stop());
+
+  /** The host's password attempts (keyboard-interactive answers) since `from`. */
+  const passwordAttempts = (from: number): string[] => t.host.loginAttempts.slice(from).filter((a) => a.method === "keyboard-interactive").map((a) => a.outcome);
+  const wrongTarget = (): { host: string; port: number; user: string; password: string } => ({ host: "127.0.0.1", port: t.host.port, user: "root", password: `${t.password}x` });
+
+  it("is one password attempt, and sessions sharing the refusal never try it again", async () => {
+    const from = t.host.loginAttempts.length;
+    const refusedLogins = new RefusedLogins();
+    const first = await t.open({ target: wrongTarget(), refusedLogins }).catch((e: unknown) => e);
+    assert.ok(first instanceof SshAuthError, String(first));
+    assert.deepEqual(passwordAttempts(from), ["refused"]);
+    // What to do, and why nothing was retried.
+    assert.match(first.message, /the password was not accepted; check the user name and the password file; if the password is right, the account may be locked after repeated failed logins \(ESXi locks it after Security\.AccountLockFailures failures, 5 by default, for Security\.AccountUnlockTime seconds, 900 by default/u);
+    assert.match(first.message, /lockdown mode/u);
+    assert.match(first.message, /Not tried again: each refused password counts toward the lock$/u);
+    // The next VM of a backup opens its own session: refused at once, with the same reason.
+    for (let vm = 0; vm < 3; vm++) assert.equal(await t.open({ target: wrongTarget(), refusedLogins }).catch((e: unknown) => e), first);
+    assert.deepEqual(passwordAttempts(from), ["refused"]);
+  });
+
+  it("sessions starting together log in one at a time: one refused password for all of them", async () => {
+    const from = t.host.loginAttempts.length;
+    const refusedLogins = new RefusedLogins();
+    const errors = await Promise.all(Array.from({ length: 4 }, () => t.open({ target: wrongTarget(), refusedLogins }).catch((e: unknown) => e)));
+    assert.ok(errors[0] instanceof SshAuthError, String(errors[0]));
+    for (const error of errors) assert.equal(error, errors[0]);
+    assert.deepEqual(passwordAttempts(from), ["refused"]);
+  });
+
+  it("after a drop, a reconnection the host refuses is not tried again by the commands that follow", async () => {
+    t.host.faults.dropConnectionAfterBytes = 256 * 1024;
+    const session = await t.open();
+    t.host.faults.dropConnectionAfterBytes = null;
+    try {
+      const lost = await session.exec(sh`dd if=/dev/zero bs=65536 count=32 2>/dev/null`).catch((e: unknown) => e);
+      assert.ok(lost instanceof SshConnectionLostError, String(lost));
+      // The password stops working while the connection is down (changed, or the account locked by others).
+      t.host.faults.rejectLogins = true;
+      const from = t.host.loginAttempts.length;
+      const refused = await session.exec(sh`true`, { retryOnConnectionLost: true }).catch((e: unknown) => e);
+      assert.ok(refused instanceof SshAuthError, String(refused));
+      for (let command = 0; command < 3; command++) assert.equal(await session.exec(sh`true`, { retryOnConnectionLost: true }).catch((e: unknown) => e), refused);
+      assert.equal(t.host.loginAttempts.length - from, 1, JSON.stringify(t.host.loginAttempts.slice(from)));
+    } finally {
+      t.host.faults.rejectLogins = false;
+      await session.close();
+    }
+  });
+
+  it("a locked account refuses the right password too, and the message says a lock may be why", async () => {
+    const from = t.host.loginAttempts.length;
+    // Someone else's failures (each a run of its own) reach ESXi's default of 5.
+    while (passwordAttempts(from).length < 5) await t.open({ target: wrongTarget() }).catch(() => undefined);
+    const locked = await t.open().catch((e: unknown) => e);
+    assert.ok(locked instanceof SshAuthError, String(locked));
+    assert.deepEqual(passwordAttempts(from), ["refused", "refused", "refused", "refused", "refused", "locked"]);
+    assert.match(locked.message, /if the password is right, the account may be locked/u);
+  });
+});
