@@ -66,6 +66,7 @@ export { probeBackupCapabilities, probeHostCapabilities, readDatastores } from "
 export type { BackupHostCapabilities, HostCapabilities } from "./esxi/probe/host-capabilities.js";
 export { parseVmwareVersion } from "./esxi/probe/parse-vmware-version.js";
 export type { EsxiVersionInfo } from "./esxi/probe/parse-vmware-version.js";
+export type { UnidentifiedEsxi } from "./esxi/probe/identify-esxi-release.js";
 export { isDatastore, parseFilesystemList } from "./esxi/probe/parse-filesystem-list.js";
 export type { MountedFilesystem } from "./esxi/probe/parse-filesystem-list.js";
 export { parseShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js";
