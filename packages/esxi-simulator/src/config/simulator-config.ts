@@ -31,6 +31,12 @@ export interface SshUserConfig {
   password?: string;
   /** OpenSSH public-key lines, as in /etc/ssh/keys-<user>/authorized_keys. */
   authorizedKeys: string[];
+  /**
+   * The password has expired (`Security.PasswordMaxDays`): after it, PAM asks for a change through sshd, as
+   * Linux-PAM does, its notice on the lines before `Current password: ` in a second round [UNCONFIRMED: the
+   * wording on ESXi]. The change itself is not simulated: every answer to it is refused.
+   */
+  passwordExpired?: boolean;
 }
 
 export interface DatastoreConfig {
@@ -273,6 +279,7 @@ const hostSchema = z.object({
             name: z.string().regex(/^[a-z_][a-z0-9_.-]*$/u, "must be a user name"),
             password: z.string().optional(),
             authorizedKeys: z.array(z.string()).default([]),
+            passwordExpired: z.boolean().optional(),
           }),
         )
         .default([]),

@@ -27,6 +27,11 @@ import type { SessionContext, SessionRunner, TerminalRequest } from "./session-r
 import type { SshFaultSettings } from "./ssh-faults.js";
 import { identHasStrictKex, restrictServerOffer } from "./server-offer-filter.js";
 
+/** PAM's notice for an expired password, as pam_unix words it on Linux ([UNCONFIRMED] on ESXi). */
+function passwordExpiredNotice(user: string): string {
+  return `You are required to change your password immediately (administrator enforced)\nChanging password for ${user}.`;
+}
+
 /** What a failed attempt advertises; the client prints it as `Permission denied (…)`. */
 const METHODS: AuthContext["method"][] = ["publickey", "keyboard-interactive"];
 
@@ -59,8 +64,11 @@ export interface SshWireBytes {
 export interface LoginAttempt {
   user: string;
   method: string;
-  /** `locked`: a password refused because the account is locked, whatever the password. */
-  outcome: "accepted" | "refused" | "locked";
+  /**
+   * `locked`: a password refused because the account is locked, whatever the password; `expired`: the
+   * right password of an account whose password has expired (the change PAM then asks for is refused).
+   */
+  outcome: "accepted" | "refused" | "locked" | "expired";
 }
 
 export class EsxiSshServer {
@@ -229,7 +237,12 @@ export class EsxiSshServer {
           const given = answers[0];
           const { lockout } = this.#options;
           const locked = lockout.isLocked(ctx.username);
-          if (!locked && user?.password !== undefined && given !== undefined && samePassword(given, user.password) && !this.#options.faults.rejectLogins && this.#takeLogin()) {
+          const right = !locked && user?.password !== undefined && given !== undefined && samePassword(given, user.password);
+          if (right && user.passwordExpired === true) {
+            lockout.recordSuccess(ctx.username);
+            this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "expired" });
+            ctx.prompt([{ prompt: `${passwordExpiredNotice(ctx.username)}\nCurrent password: `, echo: false }], () => ctx.reject(METHODS));
+          } else if (right && !this.#options.faults.rejectLogins && this.#takeLogin()) {
             lockout.recordSuccess(ctx.username);
             this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "accepted" });
             ctx.accept();

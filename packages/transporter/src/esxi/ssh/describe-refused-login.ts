@@ -27,7 +27,8 @@ export interface RefusedLogin {
  * account refuses the right password too.
  */
 function passwordCauses(user: string): string {
-  const role = user === "root" ? "" : `, or ${user} may lack the Administrator role or shell access`;
+  // sshd answers a root login it does not permit (`PermitRootLogin no`) as it answers a wrong password.
+  const role = user === "root" ? ", or its sshd may not permit root logins (PermitRootLogin)" : `, or ${user} may lack the Administrator role or shell access`;
   return (
     "if the password is right, the account may be locked after repeated failed logins (ESXi locks it after Security.AccountLockFailures failures, 5 by default, " +
     `for Security.AccountUnlockTime seconds, 900 by default; the host's console still logs in), or the host may be in lockdown mode (only its exception users log in)${role}. ` +

@@ -74,3 +74,13 @@ describe("a login the host refuses", () => {
     assert.match(locked.message, /if the password is right, the account may be locked/u);
   });
 });
+
+it("an expired password: the host's change is not answered, and the refusal says what to do", async (t) => {
+  const expired = await startTestHost({ esxiVersion: "8.0", passwordExpired: true });
+  t.after(() => expired.stop());
+  const error = await expired.open().catch((e: unknown) => e);
+  assert.ok(error instanceof SshAuthError, String(error));
+  assert.match(error.message, /the host said: "You are required to change your password immediately \(administrator enforced\)" "Changing password for root\.": the host asked "Current password:": the password of root has expired or must be changed/u);
+  assert.match(error.message, /Nothing was answered, so it is unchanged: change it in an interactive login/u);
+  assert.deepEqual(expired.host.loginAttempts.map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive expired"]);
+});
