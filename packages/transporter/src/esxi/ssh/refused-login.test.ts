@@ -1,11 +1,19 @@
 // What a refused login costs the account: ESXi locks it after Security.AccountLockFailures refused
 // passwords (the simulator keeps the count as pam_tally2 does). One login attempt per refusal, never
-// another with the same credentials: not on a reconnection, not by the next session of the same command.
+// another with the same credentials: not on a reconnection, not by the next session of the same command,
+// not after a login that timed out once the password was sent.
 import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import ssh2 from "ssh2";
 import { startTestHost } from "../testing/simulated-esxi-host.js";
 import type { TestHost } from "../testing/simulated-esxi-host.js";
-import { SshAuthError, SshConnectionLostError } from "./esxi-ssh-errors.js";
+import { SshAuthError, SshConnectError, SshConnectionLostError } from "./esxi-ssh-errors.js";
+import { EsxiSshSession } from "./esxi-ssh-session.js";
+import { KnownHostsFile } from "./known-hosts-file.js";
 import { RefusedLogins } from "./refused-logins.js";
 import { sh } from "./shell-command.js";
 
@@ -83,4 +91,31 @@ it("an expired password: the host's change is not answered, and the refusal says
   assert.match(error.message, /the host said: "You are required to change your password immediately \(administrator enforced\)" "Changing password for root\.": the host asked "Current password:": the password of root has expired or must be changed/u);
   assert.match(error.message, /Nothing was answered, so it is unchanged: change it in an interactive login/u);
   assert.deepEqual(expired.host.loginAttempts.map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive expired"]);
+});
+
+it("a host that never answers the password: the login times out once and is not tried again", async (t) => {
+  // An sshd that takes the password and then says nothing, as a host refusing it slowly may look.
+  const answers: string[][] = [];
+  const server = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync("ecdsa", { bits: 256 }).private] }, (client) => {
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      if (ctx.method !== "keyboard-interactive") return ctx.reject(["keyboard-interactive"]);
+      ctx.prompt([{ prompt: "Password: ", echo: false }], (given) => void answers.push(given));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const folder = mkdtempSync(join(tmpdir(), "silent-sshd-"));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const error = await EsxiSshSession.open({
+    target: { host: "127.0.0.1", port: (server.address() as AddressInfo).port, user: "root", password: "pw" },
+    knownHosts: new KnownHostsFile(join(folder, "known_hosts")),
+    connectTimeoutMs: 500,
+    reconnectAttempts: 3,
+    reconnectDelayMs: () => 0,
+  }).catch((e: unknown) => e);
+  assert.ok(error instanceof SshConnectError, String(error));
+  assert.equal(error.retryable, false);
+  assert.match(error.message, /no answer to the password within 500 ms; not tried again, as a refused password counts toward the account's lock/u);
+  assert.equal(answers.length, 1);
 });
