@@ -27,6 +27,12 @@ import type { SessionContext, SessionRunner, TerminalRequest } from "./session-r
 import type { SshFaultSettings } from "./ssh-faults.js";
 import { identHasStrictKex, restrictServerOffer } from "./server-offer-filter.js";
 
+/**
+ * What a 6.x host's PAM stack told an SSH client whose account was locked (usmanghani.co, "ESXi 6.x root
+ * account locked out"); [UNCONFIRMED] for 7.0 and 8.0, and whether it comes before the prompt.
+ */
+const LOCKED_ACCOUNT_MESSAGE = "/usr/lib/vmware/misc/bin/tally_vob.sh failed: exit code 1";
+
 /** PAM's notice for an expired password, as pam_unix words it on Linux ([UNCONFIRMED] on ESXi). */
 function passwordExpiredNotice(user: string): string {
   return `You are required to change your password immediately (administrator enforced)\nChanging password for ${user}.`;
@@ -232,11 +238,13 @@ export class EsxiSshServer {
     }
     const user = this.#options.users.find((u) => u.name === ctx.username);
     switch (ctx.method) {
-      case "keyboard-interactive":
-        ctx.prompt([{ prompt: "Password: ", echo: false }], (answers) => {
+      case "keyboard-interactive": {
+        const { lockout } = this.#options;
+        const locked = lockout.isLocked(ctx.username);
+        // The lock is checked before the password is asked (pam_tally2 comes first in the stack); sshd puts
+        // what PAM said on the lines before the prompt.
+        ctx.prompt([{ prompt: `${locked ? `${LOCKED_ACCOUNT_MESSAGE}\n` : ""}Password: `, echo: false }], (answers) => {
           const given = answers[0];
-          const { lockout } = this.#options;
-          const locked = lockout.isLocked(ctx.username);
           const right = !locked && user?.password !== undefined && given !== undefined && samePassword(given, user.password);
           if (right && user.passwordExpired === true) {
             lockout.recordSuccess(ctx.username);
@@ -253,6 +261,7 @@ export class EsxiSshServer {
           }
         });
         return;
+      }
       case "publickey": {
         const signatureAlgorithm = ctx.key.algo === "ssh-rsa" ? rsaSignatureAlgorithm(ctx.hashAlgo) : ctx.key.algo;
         if (user === undefined || !this.#options.profile.userKeyAlgorithms.includes(signatureAlgorithm)) {

@@ -9,8 +9,8 @@
  *   the user's password, or count failed logins against the account;
  * - a prompt asking for a new, current or retyped password, a one-time code or passcode, or any other question.
  * sshd puts PAM's messages (`You are required to change your password immediately …`, a lockout notice)
- * on the lines before the question, or alone in a round without prompts: they are kept to be quoted when
- * the login fails.
+ * on the lines before the question: they are kept to be quoted when the login fails. (The messages sshd
+ * sends alone, in a round without prompts, ssh2 answers by itself: they never reach us.)
  */
 export interface KeyboardPrompt {
   prompt: string;

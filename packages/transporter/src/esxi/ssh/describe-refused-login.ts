@@ -36,6 +36,17 @@ function passwordCauses(user: string): string {
   );
 }
 
+/**
+ * Words of ESXi's lock in what PAM tells the client: pam_tally2's helper failing on a locked 6.x account
+ * (`/usr/lib/vmware/misc/bin/tally_vob.sh failed: exit code 1`, usmanghani.co), `Account locked due to N
+ * failed logins` (pam_tally2), `The account is locked due to N failed logins.` (pam_faillock).
+ */
+const LOCK_WORDS = /\b(tally\w*|locked)\b/iu;
+
+const LOCKED =
+  "it refuses even the right password until Security.AccountUnlockTime has passed since the last failure (900 s by default), " +
+  "or until the count is reset in the ESXi Shell at the host's console (pam_tally2 --user <user> --reset on 6.x and 7.0). Not tried again: each attempt extends the lock";
+
 export function describeRefusedLogin(login: RefusedLogin): string {
   const tried = login.methodsTried.length > 0 ? login.methodsTried.join(", ") : "no method";
   const hostSaid = login.hostSaid.length > 0 ? `; the host said: ${login.hostSaid.map((line) => JSON.stringify(line)).join(" ")}` : "";
@@ -55,7 +66,8 @@ export function describeRefusedLogin(login: RefusedLogin): string {
   }
   const parts: string[] = [];
   if (login.keyOffered) parts.push(`the key was not accepted: ESXi reads ${login.user}'s keys from /etc/ssh/keys-${login.user}/authorized_keys (not ~/.ssh), and ESXi 8 takes RSA and ECDSA keys only`);
-  if (login.passwordSent) parts.push(`the password was not accepted; check the user name and the password file; ${passwordCauses(login.user)}`);
+  if (login.passwordSent && login.hostSaid.some((line) => LOCK_WORDS.test(line))) parts.push(`the host's words point to its account lock: ${LOCKED}`);
+  else if (login.passwordSent) parts.push(`the password was not accepted; check the user name and the password file; ${passwordCauses(login.user)}`);
   else if (hostTakesKeysOnly) parts.push("the host takes no password (its sshd allows key logins only)");
   return `${head}: ${parts.join("; ")}`;
 }

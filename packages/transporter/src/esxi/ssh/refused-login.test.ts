@@ -72,14 +72,15 @@ describe("a login the host refuses", () => {
     }
   });
 
-  it("a locked account refuses the right password too, and the message says a lock may be why", async () => {
+  it("a locked account refuses the right password too, and the refusal says the lock is why", async () => {
     const from = t.host.loginAttempts.length;
     // Someone else's failures (each a run of its own) reach ESXi's default of 5.
     while (passwordAttempts(from).length < 5) await t.open({ target: wrongTarget() }).catch(() => undefined);
     const locked = await t.open().catch((e: unknown) => e);
     assert.ok(locked instanceof SshAuthError, String(locked));
     assert.deepEqual(passwordAttempts(from), ["refused", "refused", "refused", "refused", "refused", "locked"]);
-    assert.match(locked.message, /if the password is right, the account may be locked/u);
+    // The host's PAM says why (a 6.x host's words), and the refusal says what that means.
+    assert.match(locked.message, /the host said: "\/usr\/lib\/vmware\/misc\/bin\/tally_vob\.sh failed: exit code 1": the host's words point to its account lock/u);
   });
 });
 
