@@ -88,6 +88,11 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
         if (prompts.passwordGiven || tried.includes("password")) {
           return fail(new SshConnectError(label, `no answer to the password within ${options.connectTimeoutMs} ms; not tried again, as a refused password counts toward the account's lock`, { cause: error, retryable: false }));
         }
+        // No key exchange yet: the host's SSH server never answered (a firewall dropping the packets, or a
+        // service that accepts and hangs), which a person checks elsewhere than a slow login.
+        if (negotiated === undefined) {
+          return fail(new SshConnectError(label, `no SSH handshake within ${options.connectTimeoutMs} ms; is the address right, and is port ${target.port ?? 22} open (ESXi's firewall: the sshServer ruleset)?`, { cause: error }));
+        }
         return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
       }
       const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ? `; ${SSH_SERVICE_OFF}` : "";
