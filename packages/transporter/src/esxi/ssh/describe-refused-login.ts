@@ -45,7 +45,7 @@ const LOCK_WORDS = /\b(tally\w*|locked)\b/iu;
 
 const LOCKED =
   "it refuses even the right password until Security.AccountUnlockTime has passed since the last failure (900 s by default), " +
-  "or until the count is reset in the ESXi Shell at the host's console (pam_tally2 --user <user> --reset on 6.x and 7.0). Not tried again: each attempt extends the lock";
+  "or until the count is reset in the ESXi Shell at the host's console (on 6.x: pam_tally2 --user <user> --reset). Not tried again: each attempt extends the lock";
 
 export function describeRefusedLogin(login: RefusedLogin): string {
   const tried = login.methodsTried.length > 0 ? login.methodsTried.join(", ") : "no method";
