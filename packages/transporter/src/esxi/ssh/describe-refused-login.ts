@@ -43,9 +43,12 @@ function passwordCauses(user: string): string {
  */
 const LOCK_WORDS = /\b(tally\w*|locked)\b/iu;
 
-const LOCKED =
-  "it refuses even the right password until Security.AccountUnlockTime has passed since the last failure (900 s by default), " +
-  "or until the count is reset in the ESXi Shell at the host's console (on 6.x: pam_tally2 --user <user> --reset). Not tried again: each attempt extends the lock";
+function lockedAccount(user: string): string {
+  return (
+    "it refuses even the right password until Security.AccountUnlockTime has passed since the last failure (900 s by default), " +
+    `or until the count is reset in the ESXi Shell at the host's console (on 6.x: pam_tally2 --user ${user} --reset). Not tried again: each attempt extends the lock`
+  );
+}
 
 export function describeRefusedLogin(login: RefusedLogin): string {
   const tried = login.methodsTried.length > 0 ? login.methodsTried.join(", ") : "no method";
@@ -66,7 +69,7 @@ export function describeRefusedLogin(login: RefusedLogin): string {
   }
   const parts: string[] = [];
   if (login.keyOffered) parts.push(`the key was not accepted: ESXi reads ${login.user}'s keys from /etc/ssh/keys-${login.user}/authorized_keys (not ~/.ssh), and ESXi 8 takes RSA and ECDSA keys only`);
-  if (login.passwordSent && login.hostSaid.some((line) => LOCK_WORDS.test(line))) parts.push(`the host's words point to its account lock: ${LOCKED}`);
+  if (login.passwordSent && login.hostSaid.some((line) => LOCK_WORDS.test(line))) parts.push(`the host's words point to its account lock: ${lockedAccount(login.user)}`);
   else if (login.passwordSent) parts.push(`the password was not accepted; check the user name and the password file; ${passwordCauses(login.user)}`);
   else if (hostTakesKeysOnly) parts.push("the host takes no password (its sshd allows key logins only)");
   return `${head}: ${parts.join("; ")}`;
