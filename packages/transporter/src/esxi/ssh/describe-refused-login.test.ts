@@ -19,6 +19,7 @@ test("what each kind of refusal tells the user", () => {
     ["the host's words are quoted", { hostSaid: ["Authorized users only"] }, /; the host said: "Authorized users only": the password was not accepted/u],
     ["words of the lock: the lock is named, how long it lasts, how to reset it", { hostSaid: ["/usr/lib/vmware/misc/bin/tally_vob.sh failed: exit code 1"] }, /; the host said: "\/usr\/lib\/vmware\/misc\/bin\/tally_vob\.sh failed: exit code 1": the host's words point to its account lock: it refuses even the right password until Security\.AccountUnlockTime has passed since the last failure \(900 s by default\), or until the count is reset in the ESXi Shell at the host's console \(on 6\.x: pam_tally2 --user root --reset\)\. Not tried again: each attempt extends the lock$/u, /check the user name/u],
     ["pam_faillock's words too", { hostSaid: ["The account is locked due to 5 failed logins."] }, /point to its account lock/u],
+    ["a long message is quoted in part", { hostSaid: ["x".repeat(250), "2", "3", "4", "5"] }, new RegExp(`the host said: "${"x".repeat(200)}…" "2" "3" "4" …: the password`, "u"), /"5"/u],
     ["methods the host never named are not claimed", { hostMethods: undefined }, /^login as root refused \(tried keyboard-interactive\): /u],
   ];
   for (const [what, change, expected, absent] of cases) {

@@ -50,9 +50,17 @@ function lockedAccount(user: string): string {
   );
 }
 
+/** A host's words are quoted, not its whole banner: so many lines, each so long at most. */
+const HOST_LINES_QUOTED = 4;
+const HOST_LINE_CHARS = 200;
+
+function clip(line: string): string {
+  return line.length <= HOST_LINE_CHARS ? line : `${line.slice(0, HOST_LINE_CHARS)}…`;
+}
+
 export function describeRefusedLogin(login: RefusedLogin): string {
   const tried = login.methodsTried.length > 0 ? login.methodsTried.join(", ") : "no method";
-  const hostSaid = login.hostSaid.length > 0 ? `; the host said: ${login.hostSaid.map((line) => JSON.stringify(line)).join(" ")}` : "";
+  const hostSaid = login.hostSaid.length > 0 ? `; the host said: ${login.hostSaid.slice(0, HOST_LINES_QUOTED).map((line) => JSON.stringify(clip(line))).join(" ")}${login.hostSaid.length > HOST_LINES_QUOTED ? " …" : ""}` : "";
   const head = `login as ${login.user} refused (tried ${tried}${login.hostMethods === undefined ? "" : `; the host accepts ${login.hostMethods.join(", ") || "nothing"}`})${hostSaid}`;
   if (login.unanswered !== undefined) {
     if (login.unanswered.newPasswordAsked) {
