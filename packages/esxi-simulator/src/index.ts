@@ -12,7 +12,7 @@ export type { Simulator, SimulatorOptions } from "./simulator.js";
 export { SimulatedHost } from "./simulated-host.js";
 export type { HostBackend, OpenHostBackend, SimulatedHostOptions } from "./simulated-host.js";
 export type { SshFaultSettings } from "./ssh/ssh-faults.js";
-export type { SshWireBytes } from "./ssh/esxi-ssh-server.js";
+export type { LoginAttempt, SshWireBytes } from "./ssh/esxi-ssh-server.js";
 export { esxiSshProfile } from "./ssh/esxi-ssh-profile.js";
 export type { EsxiSshProfile } from "./ssh/esxi-ssh-profile.js";
 export { SandboxError } from "./sandbox/sandbox-error.js";

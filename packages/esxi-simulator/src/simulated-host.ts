@@ -24,7 +24,8 @@ import { BusyFiles } from "./sandbox/busy-files.js";
 import { SandboxNamespace } from "./sandbox/sandbox-namespace.js";
 import { SandboxSessions } from "./sandbox/sandbox-sessions.js";
 import { EsxiSshServer } from "./ssh/esxi-ssh-server.js";
-import type { SshWireBytes } from "./ssh/esxi-ssh-server.js";
+import type { LoginAttempt, SshWireBytes } from "./ssh/esxi-ssh-server.js";
+import { AccountLockout } from "./ssh/account-lockout.js";
 import { esxiSshProfile } from "./ssh/esxi-ssh-profile.js";
 import { HostKeyStore } from "./ssh/host-key-store.js";
 import { noSshFaults } from "./ssh/ssh-faults.js";
@@ -127,6 +128,11 @@ export class SimulatedHost {
     return this.#ssh.wireBytes;
   }
 
+  /** Every SSH authentication request so far, in order, with its outcome (what the host's auth.log shows). */
+  get loginAttempts(): readonly LoginAttempt[] {
+    return this.#ssh.loginAttempts;
+  }
+
   /** New host keys, persisted; the next connection presents them (as a reinstalled host would). */
   async rotateHostKey(): Promise<void> {
     await this.#ssh.rotateHostKeys();
@@ -187,6 +193,10 @@ export class SimulatedHost {
         rootDir,
         faults,
         runner: new SandboxSessions(namespace),
+        lockout: new AccountLockout(
+          { lockFailures: config.ssh.accountLockFailures, unlockTimeSeconds: config.ssh.accountUnlockTimeSeconds },
+          () => options.clock.now().getTime(),
+        ),
         random: options.random ?? (() => randomInt(0, 1_000_000) / 1_000_000),
         onError,
       });

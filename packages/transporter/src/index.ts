@@ -34,6 +34,7 @@ export { datastoreFilePath } from "./esxi/inventory/datastore-file-path.js";
 
 // ESXi access over SSH: sessions, host-key pinning, quoting, capability probe.
 export { EsxiSshSession } from "./esxi/ssh/esxi-ssh-session.js";
+export { RefusedLogins } from "./esxi/ssh/refused-logins.js";
 export type { EsxiSshSessionEvent, EsxiSshSessionOptions, ExecOptions, ExecResult, NegotiatedSummary, StreamOptions, StreamingExec } from "./esxi/ssh/esxi-ssh-session.js";
 export type { ChannelOutcome } from "./esxi/ssh/command-channel.js";
 export type { EsxiSshTarget } from "./esxi/ssh/esxi-ssh-target.js";
@@ -65,6 +66,7 @@ export { probeBackupCapabilities, probeHostCapabilities, readDatastores } from "
 export type { BackupHostCapabilities, HostCapabilities } from "./esxi/probe/host-capabilities.js";
 export { parseVmwareVersion } from "./esxi/probe/parse-vmware-version.js";
 export type { EsxiVersionInfo } from "./esxi/probe/parse-vmware-version.js";
+export type { UnidentifiedEsxi } from "./esxi/probe/identify-esxi-release.js";
 export { isDatastore, parseFilesystemList } from "./esxi/probe/parse-filesystem-list.js";
 export type { MountedFilesystem } from "./esxi/probe/parse-filesystem-list.js";
 export { parseShellCapabilities } from "./esxi/probe/parse-shell-capabilities.js";

@@ -272,10 +272,30 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.equal((await cli(["repo", "list", "--repo", repo, "--json"])).stdout, pointsBefore);
     });
 
+    it("a password that stops working part-way is tried once: the VMs left fail with that refusal, and no login follows it", async () => {
+      const from = host.loginAttempts.length;
+      // The first login (the probe's, kept for the first VM) is the last the host accepts.
+      host.faults.loginsLeft = 1;
+      try {
+        const run = await cli([...common, "--password-file", passwordFile, "--all", "--json"]);
+        assert.equal(run.code, 1, run.stderr);
+        const json = JSON.parse(run.stdout) as BackupJson;
+        const refused = json.vms.filter((v) => "code" in v && v.code === "ssh_auth_failed");
+        assert.equal(refused.length, json.vms.length - 1, run.stdout);
+        for (const vm of refused) assert.match("error" in vm ? vm.error : "", /login as root refused .*Not tried again: each refused password counts toward the lock$/u);
+      } finally {
+        host.faults.loginsLeft = null;
+      }
+      assert.deepEqual(host.loginAttempts.slice(from).map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive accepted", "keyboard-interactive refused"]);
+    });
+
     it("a wrong password and a changed host key exit 3 with clear messages", async () => {
-      const wrong = await cli([...common, "--password-file", wrongPasswordFile, "--vm", "web01"]);
+      const from = host.loginAttempts.length;
+      const wrong = await cli([...common, "--password-file", wrongPasswordFile, "--all"]);
       assert.equal(wrong.code, 3);
-      assert.match(wrong.stderr, /^esxbackup: 127\.0\.0\.1:\d+: login as root refused/u);
+      assert.match(wrong.stderr, /^esxbackup: 127\.0\.0\.1:\d+: login as root refused .*the password was not accepted/u);
+      // One attempt for the whole run, several VMs or not: each refused password counts toward ESXi's lock.
+      assert.deepEqual(host.loginAttempts.slice(from).map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive refused"]);
       await host.rotateHostKey();
       const changed = await cli([...common, "--password-file", passwordFile, "--vm", "web01"]);
       assert.equal(changed.code, 3);

@@ -95,11 +95,11 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const minDatastoreFree = options.minDatastoreFree === undefined ? undefined : parseMinDatastoreFree(options.minDatastoreFree);
       const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const hostReadLimitBytesPerSecond = options.limitHostRead === undefined ? undefined : parseLimitRate(options.limitHostRead, "--limit-host-read");
-      const { target, knownHosts } = await hostLogin(options, context.env);
+      const login = await hostLogin(options, context.env);
       const { TransferRateLimiter, backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
       const log = (line: string): void => void context.stderr.write(`esxbackup: ${line}\n`);
-      const open = (): Promise<EsxiSshSession> => openHostSession({ target, knownHosts }, context);
+      const open = (): Promise<EsxiSshSession> => openHostSession(login, context);
       // One limiter for the whole run: every VM, disk and channel draws on the same bytes per second.
       const limiterAt = (bytesPerSecond: number | undefined): InstanceType<typeof TransferRateLimiter> | undefined =>
         bytesPerSecond === undefined ? undefined : new TransferRateLimiter({ bytesPerSecond, clock, scheduler: context.scheduler ?? timerScheduler });

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { InvalidInputError } from "@esxbackup/domain";
-import type { EsxiSshSession, EsxiSshTarget, KnownHostsFile } from "@esxbackup/transporter";
+import type { EsxiSshSession, EsxiSshTarget, KnownHostsFile, RefusedLogins } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 
 export interface HostLoginOptions {
@@ -27,10 +27,21 @@ export function addHostLoginOptions(command: Command, host: { flags: string; req
     .option("--known-hosts <file>", "known-hosts file (default $ESXBACKUP_KNOWN_HOSTS, else ~/.config/esxbackup/known_hosts)");
 }
 
+/**
+ * Where and how to log in, for every session of one command. `refusedLogins` is shared by them all: once
+ * the host refused the login, no session of the command tries it again (a backup opens one per VM, and
+ * each refused password counts toward ESXi's account lock).
+ */
+export interface HostLogin {
+  target: EsxiSshTarget;
+  knownHosts: KnownHostsFile;
+  refusedLogins: RefusedLogins;
+}
+
 /** Checks the options and reads the secret files; throws InvalidInputError naming the option. */
-export async function hostLogin(options: HostLoginOptions, env: NodeJS.ProcessEnv): Promise<{ target: EsxiSshTarget; knownHosts: KnownHostsFile }> {
+export async function hostLogin(options: HostLoginOptions, env: NodeJS.ProcessEnv): Promise<HostLogin> {
   // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
-  const { KnownHostsFile, defaultKnownHostsPath, parseHostArgument } = await import("@esxbackup/transporter");
+  const { KnownHostsFile, RefusedLogins, defaultKnownHostsPath, parseHostArgument } = await import("@esxbackup/transporter");
   const { host, port } = parseHostArgument(options.host);
   if (options.passwordFile === undefined && options.identityFile === undefined) {
     throw new InvalidInputError("--password-file", "a password file or an --identity-file is needed to log in");
@@ -40,6 +51,7 @@ export async function hostLogin(options: HostLoginOptions, env: NodeJS.ProcessEn
   return {
     target: { host, port, user: options.user, ...(password !== undefined ? { password } : {}), ...(privateKey !== undefined ? { privateKey } : {}) },
     knownHosts: new KnownHostsFile(options.knownHosts ?? defaultKnownHostsPath(env)),
+    refusedLogins: new RefusedLogins(),
   };
 }
 
@@ -57,7 +69,7 @@ async function readSecretFile(path: string, option: string): Promise<string> {
 }
 
 /** Opens the session, saying on stderr when the host's key was pinned on this first connection. */
-export async function openHostSession(login: { target: EsxiSshTarget; knownHosts: KnownHostsFile }, context: Pick<CommandContext, "stderr">): Promise<EsxiSshSession> {
+export async function openHostSession(login: HostLogin, context: Pick<CommandContext, "stderr">): Promise<EsxiSshSession> {
   // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
   const { EsxiSshSession } = await import("@esxbackup/transporter");
   return EsxiSshSession.open({

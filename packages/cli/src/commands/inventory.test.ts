@@ -89,10 +89,13 @@ for (const version of ["6.7", "7.0", "8.0"] as const) {
     });
 
     it("a wrong password and a changed host key fail with exit 3 and say what to do", async () => {
+      const from = host.loginAttempts.length;
       const wrong = await runCli([...common, "--password-file", wrongPasswordFile]);
       printed.push(wrong.stdout, wrong.stderr);
       assert.equal(wrong.code, 3);
-      assert.match(wrong.stderr, /^esxbackup: 127\.0\.0\.1:\d+: login as root refused/u);
+      assert.match(wrong.stderr, /^esxbackup: 127\.0\.0\.1:\d+: login as root refused .*the account may be locked after repeated failed logins/u);
+      // One password attempt for the run (each counts toward ESXi's lock).
+      assert.deepEqual(host.loginAttempts.slice(from).map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive refused"]);
       await host.rotateHostKey();
       const changed = await runCli([...common, "--password-file", passwordFile]);
       printed.push(changed.stdout, changed.stderr);

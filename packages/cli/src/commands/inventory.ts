@@ -28,11 +28,11 @@ export function registerInventoryCommand(program: Command, context: CommandConte
     .option("--json", "print the whole inventory as JSON")
     .action(async (options: InventoryOptions) => {
       const parsedMinimum = options.minDatastoreFree === undefined ? undefined : parseMinDatastoreFree(options.minDatastoreFree);
-      const { target, knownHosts } = await hostLogin(options, context.env);
+      const login = await hostLogin(options, context.env);
       // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
       const { DEFAULT_DATASTORE_FREE_MINIMUM, datastoreShortfall, readDatastores, readHostInventory } = await import("@esxbackup/transporter");
       const minimum = parsedMinimum ?? DEFAULT_DATASTORE_FREE_MINIMUM;
-      const session = await openHostSession({ target, knownHosts }, context);
+      const session = await openHostSession(login, context);
       try {
         const [inventory, volumes] = await Promise.all([readHostInventory(session, { signal: context.signal }), readDatastores(session, { signal: context.signal })]);
         const datastores: InventoryDatastore[] = volumes.map((volume) => ({ ...volume, runningVmBackups: datastoreShortfall(volume, minimum) === undefined ? "ok" : "refused" }));

@@ -489,6 +489,22 @@ describe("esxbackup restore", () => {
     assert.ok((await readFile(restored?.disks[0]?.extentDataPaths[0] as string)).equals(image), "the restored disk equals the point");
   });
 
+  it("a password that stops working while the restore writes is tried once, however many blocks are left", async () => {
+    const from = host.loginAttempts.length;
+    host.faults.dropConnectionsAfterReceivedBytes = { bytes: 768 * 1024, connections: 1 };
+    host.faults.loginsLeft = 1;
+    let result: Awaited<ReturnType<typeof toHost>>;
+    try {
+      result = await toHost("--name", "refused midway", "--channels", "1");
+    } finally {
+      host.faults.dropConnectionsAfterReceivedBytes = null;
+      host.faults.loginsLeft = null;
+    }
+    assert.notEqual(result.code, 0, result.stderr);
+    assert.match(result.stderr, /login as root refused .*Not tried again: each refused password counts toward the lock/u);
+    assert.deepEqual(host.loginAttempts.slice(from).map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive accepted", "keyboard-interactive refused"]);
+  });
+
   it("a connection that keeps dropping: the restore gives up, removes exactly what it created, exits 1 saying why", async () => {
     // Every connection dies once the host has taken in 256 KiB: less than a run, more than the undo needs.
     const before = await fileHashes(datastoreDir());

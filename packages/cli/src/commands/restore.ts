@@ -121,13 +121,13 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         const problem = vmNameProblem(name);
         if (problem !== undefined) throw new InvalidInputError("--name", `the VM name ${JSON.stringify(name)} ${problem}`);
       }
-      const { target, knownHosts } = await hostLogin({ ...options, host: options.toHost as string }, context.env);
+      const login = await hostLogin({ ...options, host: options.toHost as string }, context.env);
       // Decoding chunks is most of a restore's work here: no worker on a single core (decodingThreads).
       await usingRepository({ ...repoOptions, threads: decodingThreads() }, context, async (repository) => {
         if (!(await repository.hasPoint(pointId))) throw new InvalidInputError("--point", `no such recovery point: ${pointId}`);
         // Loaded here: ssh2 and the transporter are not needed by the CLI's other commands.
         const { HostRestoreFailedError, PowerOnFailedError, RestoreLeftResumableError, TransferRateLimiter, restoreOverOriginal, restoreToHost, resumeAdvice } = await import("@esxbackup/transporter");
-        const session = await openHostSession({ target, knownHosts }, context);
+        const session = await openHostSession(login, context);
         try {
           const progress: ProgressReporter = { start: ({ phase, disk, bytesTotal }) => startTransfer(context, disk === undefined ? phase : `${phase} ${disk}`, bytesTotal ?? 0).progress };
           const clock = context.clock ?? systemClock;

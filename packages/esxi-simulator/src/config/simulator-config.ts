@@ -31,6 +31,12 @@ export interface SshUserConfig {
   password?: string;
   /** OpenSSH public-key lines, as in /etc/ssh/keys-<user>/authorized_keys. */
   authorizedKeys: string[];
+  /**
+   * The password has expired (`Security.PasswordMaxDays`): after it, PAM asks for a change through sshd, as
+   * Linux-PAM does, its notice on the lines before `Current password: ` in a second round [UNCONFIRMED: the
+   * wording on ESXi]. The change itself is not simulated: every answer to it is refused.
+   */
+  passwordExpired?: boolean;
 }
 
 export interface DatastoreConfig {
@@ -150,7 +156,11 @@ export interface HostConfig {
   /** Host name (shell prompt, hostsummary). */
   name: string;
   esxiVersion: EsxiVersion;
-  ssh: { port: number /* 0 = any free port */; users: SshUserConfig[] };
+  /**
+   * `accountLockFailures` / `accountUnlockTimeSeconds`: ESXi's `Security.AccountLockFailures` and
+   * `Security.AccountUnlockTime` (6.5+ defaults 5 and 900; 0 failures: no lock), ssh/account-lockout.ts.
+   */
+  ssh: { port: number /* 0 = any free port */; users: SshUserConfig[]; accountLockFailures: number; accountUnlockTimeSeconds: number };
   /**
    * `disabledApplets` removes busybox applets; `python: false` removes python/python3; `pythonVersion`
    * (`3.8.20`) overrides the release's emulated Python (python/host-python.ts).
@@ -282,11 +292,14 @@ const hostSchema = z.object({
             name: z.string().regex(/^[a-z_][a-z0-9_.-]*$/u, "must be a user name"),
             password: z.string().optional(),
             authorizedKeys: z.array(z.string()).default([]),
+            passwordExpired: z.boolean().optional(),
           }),
         )
         .default([]),
+      accountLockFailures: z.number().int().min(0).default(5),
+      accountUnlockTimeSeconds: z.number().int().min(0).default(900),
     })
-    .default({ port: 0, users: [] }),
+    .default({ port: 0, users: [], accountLockFailures: 5, accountUnlockTimeSeconds: 900 }),
   shell: z
     .object({
       disabledApplets: z.array(z.string()).default([]),

@@ -1,7 +1,8 @@
 /**
  * An SSH server that behaves like a stock ESXi host's sshd (esxi-facts.md §4):
  * - passwords only through keyboard-interactive (`passwordauthentication no`), with a `Password: ` prompt;
- *   a failure leaves the client with `Permission denied (publickey,keyboard-interactive)`;
+ *   a failure leaves the client with `Permission denied (publickey,keyboard-interactive)`; refused passwords
+ *   lock the account as ESXi does (`account-lockout.ts`), and every attempt is in `loginAttempts`;
  * - public keys from `/etc/ssh/keys-<user>/authorized_keys` in the sandbox, limited to the release's
  *   accepted key types (no ed25519);
  * - RSA and ECDSA host keys only, the release's cipher / kex / MAC lists and an OpenSSH-like banner;
@@ -17,6 +18,7 @@ import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { AuthContext, Connection, ServerChannel, Session } from "ssh2";
 import type { SshUserConfig } from "../config/simulator-config.js";
+import type { AccountLockout } from "./account-lockout.js";
 import { authorizedKeysPath, readAuthorizedKeys } from "./authorized-keys.js";
 import { dropAfterBytes, dropAfterReceivedBytes } from "./drop-after-bytes.js";
 import type { EsxiSshProfile } from "./esxi-ssh-profile.js";
@@ -24,6 +26,17 @@ import type { HostKeyPair, HostKeyStore } from "./host-key-store.js";
 import type { SessionContext, SessionRunner, TerminalRequest } from "./session-runner.js";
 import type { SshFaultSettings } from "./ssh-faults.js";
 import { identHasStrictKex, restrictServerOffer } from "./server-offer-filter.js";
+
+/**
+ * What a 6.x host's PAM stack told an SSH client whose account was locked (usmanghani.co, "ESXi 6.x root
+ * account locked out"); [UNCONFIRMED] for 7.0 and 8.0, and whether it comes before the prompt.
+ */
+const LOCKED_ACCOUNT_MESSAGE = "/usr/lib/vmware/misc/bin/tally_vob.sh failed: exit code 1";
+
+/** PAM's notice for an expired password, as pam_unix words it on Linux ([UNCONFIRMED] on ESXi). */
+function passwordExpiredNotice(user: string): string {
+  return `You are required to change your password immediately (administrator enforced)\nChanging password for ${user}.`;
+}
 
 /** What a failed attempt advertises; the client prints it as `Permission denied (…)`. */
 const METHODS: AuthContext["method"][] = ["publickey", "keyboard-interactive"];
@@ -38,6 +51,8 @@ export interface EsxiSshServerOptions {
   rootDir: string;
   faults: SshFaultSettings;
   runner: SessionRunner;
+  /** ESXi's lock on accounts after refused passwords. */
+  lockout: AccountLockout;
   /** Injected randomness for maxstartups' random early drop. */
   random: () => number;
   onError: (error: unknown) => void;
@@ -51,8 +66,20 @@ export interface SshWireBytes {
   receivedBytes: number;
 }
 
+/** One authentication request a client made, as sshd's auth.log would record it. */
+export interface LoginAttempt {
+  user: string;
+  method: string;
+  /**
+   * `locked`: a password refused because the account is locked, whatever the password; `expired`: the
+   * right password of an account whose password has expired (the change PAM then asks for is refused).
+   */
+  outcome: "accepted" | "refused" | "locked" | "expired";
+}
+
 export class EsxiSshServer {
   readonly #options: EsxiSshServerOptions;
+  readonly #loginAttempts: LoginAttempt[] = [];
   readonly #listener: NetServer;
   readonly #sockets = new Set<Socket>();
   /** What closed connections carried; open ones are added when asked (`wireBytes`). */
@@ -76,6 +103,11 @@ export class EsxiSshServer {
 
   get hostKeyFingerprints(): string[] {
     return [...this.#keys.fingerprints];
+  }
+
+  /** Every authentication request so far, in order (a public key's "would this key do?" query included). */
+  get loginAttempts(): readonly LoginAttempt[] {
+    return this.#loginAttempts;
   }
 
   async listen(port: number, host = "127.0.0.1"): Promise<number> {
@@ -200,36 +232,66 @@ export class EsxiSshServer {
 
   async #authenticate(ctx: AuthContext): Promise<void> {
     if (this.#options.faults.rejectLogins) {
+      this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "refused" });
       ctx.reject(METHODS);
       return;
     }
     const user = this.#options.users.find((u) => u.name === ctx.username);
     switch (ctx.method) {
-      case "keyboard-interactive":
-        ctx.prompt([{ prompt: "Password: ", echo: false }], (answers) => {
+      case "keyboard-interactive": {
+        const { lockout } = this.#options;
+        const locked = lockout.isLocked(ctx.username);
+        // The lock is checked before the password is asked (pam_tally2 comes first in the stack); sshd puts
+        // what PAM said on the lines before the prompt.
+        ctx.prompt([{ prompt: `${locked ? `${LOCKED_ACCOUNT_MESSAGE}\n` : ""}Password: `, echo: false }], (answers) => {
           const given = answers[0];
-          if (user?.password !== undefined && given !== undefined && samePassword(given, user.password) && !this.#options.faults.rejectLogins) ctx.accept();
-          else ctx.reject(METHODS);
+          const right = !locked && user?.password !== undefined && given !== undefined && samePassword(given, user.password);
+          if (right && user.passwordExpired === true) {
+            lockout.recordSuccess(ctx.username);
+            this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "expired" });
+            ctx.prompt([{ prompt: `${passwordExpiredNotice(ctx.username)}\nCurrent password: `, echo: false }], () => ctx.reject(METHODS));
+          } else if (right && !this.#options.faults.rejectLogins && this.#takeLogin()) {
+            lockout.recordSuccess(ctx.username);
+            this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "accepted" });
+            ctx.accept();
+          } else {
+            lockout.recordFailure(ctx.username);
+            this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: locked ? "locked" : "refused" });
+            ctx.reject(METHODS);
+          }
         });
         return;
+      }
       case "publickey": {
         const signatureAlgorithm = ctx.key.algo === "ssh-rsa" ? rsaSignatureAlgorithm(ctx.hashAlgo) : ctx.key.algo;
         if (user === undefined || !this.#options.profile.userKeyAlgorithms.includes(signatureAlgorithm)) {
+          this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "refused" });
           ctx.reject(METHODS);
           return;
         }
         const keys = await readAuthorizedKeys(authorizedKeysPath(this.#options.rootDir, user.name));
         const key = keys.find((k) => k.blob.equals(ctx.key.data));
-        if (key === undefined) ctx.reject(METHODS);
-        else if (ctx.signature === undefined || ctx.blob === undefined) ctx.accept(); // "would this key do?"
-        else if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) ctx.accept();
+        // No signature: "would this key do?", which is not a login yet.
+        const accepted = key !== undefined && (ctx.signature === undefined || ctx.blob === undefined || (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) && this.#takeLogin()));
+        this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: accepted ? "accepted" : "refused" });
+        if (accepted) ctx.accept();
         else ctx.reject(METHODS);
         return;
       }
       default:
         // "none", "password" (passwordauthentication no) and "hostbased".
+        this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: "refused" });
         ctx.reject(METHODS);
     }
+  }
+
+  /** Whether `faults.loginsLeft` allows one more login (and counts it). */
+  #takeLogin(): boolean {
+    const left = this.#options.faults.loginsLeft;
+    if (left === null) return true;
+    if (left <= 0) return false;
+    this.#options.faults.loginsLeft = left - 1;
+    return true;
   }
 
   #onSession(session: Session, base: { user: string; connection: string }): void {

@@ -2,7 +2,7 @@
  * SSH-side faults a test can switch on and off while the host runs (through `SimulatedHost.faults`) or set
  * in advance. Read at the moment they apply: `dropConnectionAfterBytes` and
  * `dropConnectionsAfterReceivedBytes` when a connection is accepted,
- * `throttleBytesPerSecond` when a channel starts, `rejectLogins` at every authentication attempt.
+ * `throttleBytesPerSecond` when a channel starts, `rejectLogins` and `loginsLeft` at every authentication attempt.
  */
 export interface SshFaultSettings {
   /** Cut each new TCP connection after the server has sent this many bytes (handshake included). */
@@ -17,8 +17,13 @@ export interface SshFaultSettings {
   throttleBytesPerSecond: number | null;
   /** Refuse every login, whatever the credentials. */
   rejectLogins: boolean;
+  /**
+   * Accept this many more logins, then refuse every one, as if the password were changed part-way
+   * through a run; counts down with each login accepted. Null: no limit.
+   */
+  loginsLeft: number | null;
 }
 
 export function noSshFaults(): SshFaultSettings {
-  return { dropConnectionAfterBytes: null, dropConnectionsAfterReceivedBytes: null, throttleBytesPerSecond: null, rejectLogins: false };
+  return { dropConnectionAfterBytes: null, dropConnectionsAfterReceivedBytes: null, throttleBytesPerSecond: null, rejectLogins: false, loginsLeft: null };
 }

@@ -73,6 +73,11 @@ describe("decideHardwareVersionFit", () => {
     });
   }
 
+  it("lets a host whose release could not be read decide for itself, saying why it was not checked", () => {
+    const fit = decideHardwareVersionFit(22, { unidentified: "`vmware -v` failed (exit code 127): sh: vmware: not found" });
+    assert.deepEqual(fit, { kind: "runs", unchecked: "the host's release could not be read (`vmware -v` failed (exit code 127): sh: vmware: not found); the host decides whether it runs version 22" });
+  });
+
   it("names the host as it printed itself", () => {
     const fit = decideHardwareVersionFit(19, ESXI_6_7_U3);
     assert.ok(fit.kind === "too-new");

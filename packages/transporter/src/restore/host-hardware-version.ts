@@ -16,6 +16,7 @@
 import { decodeVmxFile } from "../esxi/parsers/decode-vmx-file.js";
 import { unexpectedLine } from "../esxi/parsers/output-lines.js";
 import { readVmxDictionary } from "../esxi/parsers/vmx-dictionary.js";
+import type { UnidentifiedEsxi } from "../esxi/probe/identify-esxi-release.js";
 import type { EsxiVersionInfo } from "../esxi/probe/parse-vmware-version.js";
 
 interface ReleaseHardwareVersions {
@@ -64,9 +65,10 @@ export function readVmxHardwareVersion(vmx: Uint8Array, source: string): VmxHard
   return Number(text);
 }
 
-export function decideHardwareVersionFit(vmVersion: VmxHardwareVersion, esxi: EsxiVersionInfo): HardwareVersionFit {
-  const host = describeHost(esxi);
+export function decideHardwareVersionFit(vmVersion: VmxHardwareVersion, esxi: EsxiVersionInfo | UnidentifiedEsxi): HardwareVersionFit {
   if (vmVersion === undefined) return { kind: "runs", unchecked: "the .vmx names no virtualHW.version; the host applies its own default" };
+  if ("unidentified" in esxi) return { kind: "runs", unchecked: `the host's release could not be read (${esxi.unidentified}); the host decides whether it runs version ${vmVersion}` };
+  const host = describeHost(esxi);
   const range = highestHardwareVersionRange(esxi);
   if ("unknown" in range) return { kind: "runs", unchecked: `${host}: ${range.unknown}; the host decides whether it runs version ${vmVersion}` };
   if (vmVersion <= range.least) return { kind: "runs" };

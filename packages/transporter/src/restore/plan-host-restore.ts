@@ -12,6 +12,7 @@
 import type { RecoveryPoint } from "@esxbackup/domain";
 import { datastoreFilePath } from "../esxi/inventory/datastore-file-path.js";
 import { parseVmx } from "../esxi/parsers/parse-vmx.js";
+import type { UnidentifiedEsxi } from "../esxi/probe/identify-esxi-release.js";
 import type { EsxiVersionInfo } from "../esxi/probe/parse-vmware-version.js";
 import { findHostDependencies, type HostDependency } from "./host-dependencies.js";
 import { decideHardwareVersionFit, readVmxHardwareVersion } from "./host-hardware-version.js";
@@ -62,7 +63,7 @@ export interface HostRestoreRequest {
   /** Datastore names the host has mounted. */
   datastores: readonly string[];
   /** The host's release (`vmware -v`/`-l`): which virtual hardware versions it runs. */
-  esxi: EsxiVersionInfo;
+  esxi: EsxiVersionInfo | UnidentifiedEsxi;
 }
 
 const SECTOR = 512;

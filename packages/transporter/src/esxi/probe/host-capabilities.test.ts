@@ -14,6 +14,7 @@ for (const version of ESXI_VERSIONS) {
     t.after(() => host.stop());
     const session = await host.open();
     const capabilities = await probeHostCapabilities(session);
+    assert.ok(!("unidentified" in capabilities.esxi), JSON.stringify(capabilities.esxi));
     assert.equal(capabilities.esxi.release, version);
     assert.equal(capabilities.esxi.build, BUILDS[version]);
     assert.ok(capabilities.esxi.update !== undefined, "vmware -l was read too");
@@ -45,6 +46,6 @@ test("a backup's probe finds the same release, Python and applets without asking
   const backup = await probeBackupCapabilities(counting);
   const whole = await probeHostCapabilities(session);
   assert.deepEqual(backup, { esxi: whole.esxi, python: whole.python, pythons: whole.pythons, hashApplets: whole.hashApplets });
-  assert.equal(commands.length, 2, commands.join(" | "));
+  assert.equal(commands.length, 3, commands.join(" | "));
   assert.ok(!commands.some((c) => c.includes("esxcli")), commands.join(" | "));
 });

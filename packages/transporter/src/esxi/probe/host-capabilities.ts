@@ -10,11 +10,13 @@ import { isDatastore, parseFilesystemList } from "./parse-filesystem-list.js";
 import type { MountedFilesystem } from "./parse-filesystem-list.js";
 import { SHELL_CAPABILITIES_SCRIPT, parseShellCapabilities } from "./parse-shell-capabilities.js";
 import type { HashApplet, PythonInterpreter } from "./parse-shell-capabilities.js";
-import { parseVmwareVersion } from "./parse-vmware-version.js";
+import { identifyEsxiRelease } from "./identify-esxi-release.js";
+import type { UnidentifiedEsxi, VersionCommandOutput } from "./identify-esxi-release.js";
 import type { EsxiVersionInfo } from "./parse-vmware-version.js";
 
 export interface HostCapabilities {
-  esxi: EsxiVersionInfo;
+  /** The release, or why it could not be read (nothing is refused for that: identify-esxi-release.ts). */
+  esxi: EsxiVersionInfo | UnidentifiedEsxi;
   /** The Python 3 to hash with (python3 preferred over python), if any. */
   python: PythonInterpreter | undefined;
   /** Every interpreter found, usable or not (for the report). */
@@ -33,10 +35,16 @@ export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | 
  * VM's snapshot needs (docs/adr/0039).
  */
 export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exec">): Promise<BackupHostCapabilities> {
-  const [version, shell] = await Promise.all([session.exec(sh`vmware -v && vmware -l`, PROBE_READ), session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ)]);
+  const unchecked = { ...PROBE_READ, check: false };
+  const [version, level, shell] = await Promise.all([
+    session.exec(sh`vmware -v`, unchecked),
+    session.exec(sh`vmware -l`, unchecked),
+    session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ),
+  ]);
   const { pythons, hashApplets } = parseShellCapabilities(shell.stdout.toString("utf8"));
+  const text = (result: typeof version): VersionCommandOutput => ({ exitCode: result.exitCode, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") });
   return {
-    esxi: parseVmwareVersion(version.stdout.toString("utf8")),
+    esxi: identifyEsxiRelease(text(version), text(level)),
     python: pythons.find((p) => p.version !== undefined && p.version.major === 3),
     pythons,
     hashApplets,

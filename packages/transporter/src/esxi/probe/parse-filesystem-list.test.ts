@@ -88,6 +88,28 @@ test("an unmounted VMFS volume (no mount point, 'VMFS-unknown version') is liste
   assert.throws(() => parseFilesystemList(WITH_UNMOUNTED.replace("   false  VMFS-unknown", "    true  VMFS-unknown")), /incomplete row/u);
 });
 
+// Volumes whose free space a backup cannot judge or a restore cannot write to as files (docs/adr/0039):
+// vSAN (mounted at `/vmfs/volumes/vsan:<uuid>`, the path public vSphere CSI configurations name), an
+// OSDATA volume typed `VMFS-L` (as some 7.0 listings name it) and a vVol container. Their exact `Type`
+// words are not in esxi-facts: whatever they are, anything but VMFS-n and NFS is not a datastore here.
+// Laid out by the rule of esxi-facts 1.11 (derived).
+const OTHER_VOLUMES = `Mount Point                                           Volume Name                                 UUID                                    Mounted  Type             Size           Free
+----------------------------------------------------  ------------------------------------------  --------------------------------------  -------  ------  -------------  -------------
+/vmfs/volumes/vsan:525abe9561d93fa1-4add35a851137588  vsanDatastore                               vsan:525abe9561d93fa1-4add35a851137588     true  vsan    7681389268992  5260739510272
+/vmfs/volumes/6a91690d-eac44959-2d46-001b21e7d76e     OSDATA-6a91690d-eac44959-2d46-001b21e7d76e  6a91690d-eac44959-2d46-001b21e7d76e        true  VMFS-L   128580583424   124127281152
+/vmfs/volumes/vvol:5d0a6b7ce1f94e3c-8e2f1a2b3c4d5e6f  vvol-container                              vvol:5d0a6b7ce1f94e3c-8e2f1a2b3c4d5e6f     true  vvol    1099511627776  1099511627776
+`;
+
+test("vSAN, VMFS-L and vVol volumes are listed, and none of them is a datastore", () => {
+  const rows = parseFilesystemList(OTHER_VOLUMES);
+  assert.deepEqual(rows.map((r) => [r.mountPoint, r.type]), [
+    ["/vmfs/volumes/vsan:525abe9561d93fa1-4add35a851137588", "vsan"],
+    ["/vmfs/volumes/6a91690d-eac44959-2d46-001b21e7d76e", "VMFS-L"],
+    ["/vmfs/volumes/vvol:5d0a6b7ce1f94e3c-8e2f1a2b3c4d5e6f", "vvol"],
+  ]);
+  assert.deepEqual(rows.filter(isDatastore), []);
+});
+
 test("CRLF line ends (a capture through a terminal) read like LF, trailing blanks trimmed or not", () => {
   assert.deepEqual(parseFilesystemList(ESXI_6_7.replaceAll("\n", "\r\n")), parseFilesystemList(ESXI_6_7));
   const trimmed = ESXI_8_0_2.split("\n").map((l) => l.trimEnd()).join("\r\n");

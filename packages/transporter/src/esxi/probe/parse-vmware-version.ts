@@ -5,6 +5,9 @@
  *   VMware ESXi 6.7.0 Update 3            (-l on 6.5 / 6.7: the full version)
  *   VMware ESXi 7.0 Update 3              (-l on 7.0 / 8.0: only major.minor)
  *   VMware ESXi 8.0 GA                    (-l on a release without updates)
+ * ESX 9.0 renamed the product "VMware ESX" and numbers its releases X.Y.Z.A (9.0.0.0100: an express patch;
+ * Broadcom KB 395110): both the name and a fourth part are accepted (its `esxcli system version get` still
+ * says `Product: VMware ESXi`, `Version: 9.0.0`, public 9.0 transcripts).
  * So the `-l` line may name fewer parts than the `-v` line; the two must agree on the parts both print.
  * Blank lines, surrounding blanks and CRs are ignored; any other line, or one that contradicts another, is a
  * HostOutputError quoting it.
@@ -14,7 +17,7 @@ import { outputLines, unexpectedLine } from "../parsers/output-lines.js";
 import type { EsxiVersion } from "@esxbackup/domain";
 
 export interface EsxiVersionInfo {
-  /** `6.7.0`, `7.0.3`, … from `vmware -v`; only `8.0` when nothing but a 7.0+ `vmware -l` line was printed. */
+  /** `6.7.0`, `7.0.3`, `9.0.0.0100`, … from `vmware -v`; only `8.0` when nothing but a 7.0+ `vmware -l` line was printed. */
   version: string;
   /** `20328353` (from `vmware -v`), when printed. */
   build: string | undefined;
@@ -25,8 +28,8 @@ export interface EsxiVersionInfo {
 }
 
 const SOURCE = "vmware -vl output";
-const VERSION_LINE = /^VMware ESXi (\d+\.\d+\.\d+) build-(\d+)$/u;
-const LEVEL_LINE = /^VMware ESXi (\d+\.\d+(?:\.\d+)?) (?:Update (\d+)|(GA))$/u;
+const VERSION_LINE = /^VMware ESXi? (\d+\.\d+\.\d+(?:\.\d+)?) build-(\d+)$/u;
+const LEVEL_LINE = /^VMware ESXi? (\d+\.\d+(?:\.\d+)?) (?:Update (\d+)|(GA))$/u;
 
 export function parseVmwareVersion(output: string): EsxiVersionInfo {
   let version: string | undefined;

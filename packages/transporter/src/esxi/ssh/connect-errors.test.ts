@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -39,4 +40,26 @@ test("a host that refuses connections fails with SshConnectError after every att
   assert.deepEqual(events.map((e) => e.type), ["connect-attempt-failed", "connect-attempt-failed"]);
   assert.ok(!JSON.stringify(events).includes("secret-not-shown") && !error.message.includes("secret-not-shown"));
   assert.equal(existsSync(knownHosts.path), false);
+});
+
+test("a host that accepts the connection and never speaks SSH: a timeout naming the handshake, not the login", async (t) => {
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => void sockets.push(socket.on("error", () => undefined)));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const port = (silent.address() as { port: number }).port;
+  const folder = mkdtempSync(join(tmpdir(), "connect-"));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const error = await EsxiSshSession.open({
+    target: { host: "127.0.0.1", port, user: "root", password: "secret-not-shown" },
+    knownHosts: new KnownHostsFile(join(folder, "known_hosts")),
+    connectTimeoutMs: 300,
+    reconnectAttempts: 1,
+  }).catch((e: unknown) => e);
+  assert.ok(error instanceof SshConnectError, String(error));
+  assert.equal(error.retryable, true);
+  assert.match(error.message, new RegExp(`: cannot open an SSH connection: no SSH handshake within 300 ms; is the address right, and is port ${port} open \\(ESXi's firewall: the sshServer ruleset\\)\\?$`, "u"));
 });

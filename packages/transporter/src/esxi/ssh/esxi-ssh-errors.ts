@@ -5,6 +5,8 @@
  * contains a credential (messages are built from our own words, foreign messages pass through `redact`).
  */
 import { EsxbackupError } from "@esxbackup/domain";
+import { describeRefusedLogin } from "./describe-refused-login.js";
+import type { RefusedLogin } from "./describe-refused-login.js";
 
 /** Longest piece of a command or of its stderr quoted in a message. */
 const QUOTE_LIMIT_CHARS = 300;
@@ -29,27 +31,33 @@ export abstract class EsxiSshError extends EsxbackupError {
   }
 }
 
-/** TCP connect, DNS, handshake or readiness timeout: nothing was authenticated. */
+/**
+ * TCP connect, DNS, handshake or readiness timeout: nothing was authenticated. Retryable, unless the
+ * password had been sent when it happened (`retryable: false`): the host may have been refusing it slowly,
+ * and a second attempt would count against the account's lock again.
+ */
 export class SshConnectError extends EsxiSshError {
-  readonly retryable = true;
-  constructor(host: string, problem: string, options?: { cause?: unknown }) {
-    super("ssh_connect_failed", host, `cannot open an SSH connection: ${problem}`, options);
+  readonly retryable: boolean;
+  constructor(host: string, problem: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super("ssh_connect_failed", host, `cannot open an SSH connection: ${problem}`, options === undefined ? undefined : { cause: options.cause });
+    this.retryable = options?.retryable ?? true;
   }
 }
 
-/** The host refused our credentials. Not retried: a wrong password retried can lock the account. */
+/**
+ * The host refused our credentials, or asked what we do not answer (an expired password's change, a
+ * second factor). Not retried: a wrong password retried can lock the account.
+ */
 export class SshAuthError extends EsxiSshError {
   readonly retryable = false;
   readonly user: string;
   readonly methodsTried: string[];
-  constructor(host: string, user: string, methodsTried: string[], detail: string) {
-    super(
-      "ssh_auth_failed",
-      host,
-      `login as ${user} refused (tried ${methodsTried.length > 0 ? methodsTried.join(", ") : "no method"})${detail === "" ? "" : `: ${detail}`}; check the user name and the password or key`,
-    );
-    this.user = user;
-    this.methodsTried = methodsTried;
+  readonly login: RefusedLogin;
+  constructor(host: string, login: RefusedLogin) {
+    super("ssh_auth_failed", host, describeRefusedLogin(login));
+    this.user = login.user;
+    this.methodsTried = login.methodsTried;
+    this.login = login;
   }
 }
 

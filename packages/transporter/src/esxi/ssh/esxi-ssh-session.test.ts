@@ -117,7 +117,7 @@ for (const version of ESXI_VERSIONS) {
       );
       assert.ok(error instanceof SshAuthError, String(error));
       assert.deepEqual(error.methodsTried, ["keyboard-interactive"]);
-      assert.match(error.message, /login as root refused \(tried keyboard-interactive\)/u);
+      assert.match(error.message, /login as root refused \(tried keyboard-interactive; the host accepts publickey, keyboard-interactive\): the password was not accepted/u);
       assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${t.host.port}`, "u"));
     });
 

@@ -7,7 +7,8 @@
  * `SshConnectionLostError` (they may or may not have run); the next command opens a new connection, trying
  * up to `reconnectAttempts` times. A command marked `retryOnConnectionLost` (the caller says it is safe to
  * run twice: reads, hashes) is run again on the new connection. Login and host-key failures are never
- * retried. The host key is checked again at every reconnection.
+ * retried, and a login the host refused is never tried again (`RefusedLogins`): each refusal counts toward
+ * ESXi's account lock. The host key is checked again at every reconnection.
  *
  * Who closes: the owner calls `close()`; commands started after that fail.
  */
@@ -25,6 +26,7 @@ import type { EsxiSshTarget } from "./esxi-ssh-target.js";
 import { targetLabel } from "./esxi-ssh-target.js";
 import type { KnownHostsFile } from "./known-hosts-file.js";
 import { openSshConnection, redact } from "./open-ssh-connection.js";
+import { RefusedLogins } from "./refused-logins.js";
 import type { ShellCommand } from "./shell-command.js";
 
 export interface EsxiSshSessionOptions {
@@ -45,6 +47,11 @@ export interface EsxiSshSessionOptions {
   /** Connection attempts per command after a drop (default 3), with `reconnectDelayMs(attempt)` between. */
   reconnectAttempts?: number;
   reconnectDelayMs?: (attempt: number) => number;
+  /**
+   * Logins the host refused; one shared by every session a command opens to the host, so that none logs in
+   * again after a refusal. Default: the session's own.
+   */
+  refusedLogins?: RefusedLogins;
   /** What happens to the session, for logs. Events never hold a credential. */
   onEvent?: (event: EsxiSshSessionEvent) => void;
 }
@@ -107,6 +114,7 @@ export class EsxiSshSession {
   readonly label: string;
   readonly #options: EsxiSshSessionOptions;
   readonly #slots: ChannelSlots;
+  readonly #refusedLogins: RefusedLogins;
   #connection: Connection | undefined;
   #connecting: Promise<Connection> | undefined;
   #connections = 0;
@@ -116,6 +124,7 @@ export class EsxiSshSession {
     this.#options = options;
     this.label = targetLabel(options.target);
     this.#slots = new ChannelSlots(options.maxChannels ?? 8);
+    this.#refusedLogins = options.refusedLogins ?? new RefusedLogins();
   }
 
   /** Connects (checking or pinning the host key, logging in) and returns the open session. */
@@ -224,7 +233,8 @@ export class EsxiSshSession {
     const attempts = this.#options.reconnectAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#connectOnce();
+        // A refused login is not tried again, on a reconnection or by another session of the same command.
+        return await this.#refusedLogins.tryLogin(this.#options.target, () => this.#connectOnce());
       } catch (error) {
         const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts && !this.#closed;
         if (!retry) throw error;

@@ -1,13 +1,16 @@
 /**
  * One authenticated ssh2 connection to an ESXi host: algorithms offered, the host key checked before any
  * credential is sent, then public key → keyboard-interactive → password, in that order, each only when the
- * host still allows it. ssh2's failures come back as our typed errors. The caller owns the returned client
+ * host still allows it, and the password sent once at most (every refused one counts toward ESXi's account
+ * lock, `Security.AccountLockFailures`). ssh2's failures come back as our typed errors. The caller owns the returned client
  * (attaches its own error/close listeners at once, ends it).
  */
 import { InvalidInputError } from "@esxbackup/domain";
 import { Client } from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, NegotiatedAlgorithms, NextAuthHandler, VerifyCallback } from "ssh2";
 import { answerPasswordPrompts } from "./answer-password-prompts.js";
+import type { PromptState } from "./answer-password-prompts.js";
+import type { RefusedLogin } from "./describe-refused-login.js";
 import type { EsxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
 import type { EsxiSshError} from "./esxi-ssh-errors.js";
 import { SshAuthError, SshConnectError } from "./esxi-ssh-errors.js";
@@ -47,13 +50,24 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
   const label = targetLabel(target);
   const client = new Client();
   const tried: string[] = [];
-  let authDetail = "";
+  const prompts: PromptState = { passwordGiven: false, hostSaid: [] };
+  let unanswered: RefusedLogin["unanswered"];
+  let hostMethods: string[] | undefined;
   let refusal: EsxiSshError | undefined;
   let negotiated: NegotiatedAlgorithms | undefined;
   let hostKey: HostKey | undefined;
   /** The host key the first key exchange verified; every later exchange on this connection must present it. */
   let verifiedBlob: Buffer | undefined;
-  const methods = authMethods(target, (detail) => (authDetail = detail));
+  const methods = authMethods(target, prompts, (question) => (unanswered = question));
+  const refusedLogin = (): RefusedLogin => ({
+    user: target.user,
+    methodsTried: tried,
+    hostMethods,
+    passwordSent: prompts.passwordGiven || tried.includes("password"),
+    keyOffered: tried.includes("publickey"),
+    unanswered,
+    hostSaid: prompts.hostSaid,
+  });
 
   return new Promise<OpenSshConnection>((resolve, reject) => {
     let settled = false;
@@ -68,8 +82,19 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
     client.once("handshake", (algorithms) => (negotiated = algorithms));
     client.on("error", (error: Error & { level?: string }) => {
       if (refusal !== undefined) return fail(refusal);
-      if (error.level === "client-authentication") return fail(new SshAuthError(label, target.user, tried, authDetail));
-      if (error.level === "client-timeout") return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
+      if (error.level === "client-authentication") return fail(new SshAuthError(label, refusedLogin()));
+      if (error.level === "client-timeout") {
+        // After the password went out, the silence may be the host refusing it slowly: not tried again.
+        if (prompts.passwordGiven || tried.includes("password")) {
+          return fail(new SshConnectError(label, `no answer to the password within ${options.connectTimeoutMs} ms; not tried again, as a refused password counts toward the account's lock`, { cause: error, retryable: false }));
+        }
+        // No key exchange yet: the host's SSH server never answered (a firewall dropping the packets, or a
+        // service that accepts and hangs), which a person checks elsewhere than a slow login.
+        if (negotiated === undefined) {
+          return fail(new SshConnectError(label, `no SSH handshake within ${options.connectTimeoutMs} ms; is the address right, and is port ${target.port ?? 22} open (ESXi's firewall: the sshServer ruleset)?`, { cause: error }));
+        }
+        return fail(new SshConnectError(label, `no login within ${options.connectTimeoutMs} ms`, { cause: error }));
+      }
       const refused = (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ? `; ${SSH_SERVICE_OFF}` : "";
       fail(new SshConnectError(label, `${redact(error.message, target)}${refused}`, { cause: error }));
     });
@@ -114,7 +139,12 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
         );
       },
       authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: NextAuthHandler): void => {
+        if (methodsLeft !== null) hostMethods = [...methodsLeft];
         for (let method = methods.shift(); method !== undefined; method = methods.shift()) {
+          // A password keyboard-interactive already gave and the host refused is not sent again: on a host
+          // that also allows the `password` method it would be a second failed login against the lock. Nor
+          // after a question left unanswered (an expired password's change): the login stops there.
+          if (method.type === "password" && (prompts.passwordGiven || unanswered !== undefined)) continue;
           if (methodsLeft === null || methodsLeft.includes(method.type)) {
             tried.push(method.type);
             return next(method);
@@ -130,7 +160,7 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
   });
 }
 
-function authMethods(target: EsxiSshTarget, explain: (detail: string) => void): AnyAuthMethod[] {
+function authMethods(target: EsxiSshTarget, prompts: PromptState, unanswered: (question: NonNullable<RefusedLogin["unanswered"]>) => void): AnyAuthMethod[] {
   const methods: AnyAuthMethod[] = [];
   const username = target.user;
   if (target.privateKey !== undefined) {
@@ -144,10 +174,10 @@ function authMethods(target: EsxiSshTarget, explain: (detail: string) => void): 
     methods.push({
       type: "keyboard-interactive",
       username,
-      prompt: (_name, _instructions, _lang, prompts, finish) => {
-        const reply = answerPasswordPrompts(prompts, password);
+      prompt: (name, instructions, _lang, questions, finish) => {
+        const reply = answerPasswordPrompts({ name, instructions, prompts: questions }, password, prompts);
         if ("unexpected" in reply) {
-          explain(`the host asked ${JSON.stringify(reply.unexpected)}, which is not a password prompt`);
+          unanswered({ question: reply.unexpected, newPasswordAsked: reply.newPasswordAsked });
           return finish([]);
         }
         finish(reply.answers);

@@ -5,7 +5,9 @@
 //   at once arrive whole, over the one connection, never dropped (ssh2 corrupted the connection at the
 //   first such exchange while our host-key check answered asynchronously);
 // - a root session, as every ESXi login is: sshd refuses signal requests for it and keeps the channel until
-//   the process ends, so a hung command's timeout must not wait for the host.
+//   the process ends, so a hung command's timeout must not wait for the host;
+// - passwords through PAM, as ESXi takes them: a refused one is one failed login in sshd's log, never a
+//   second through the `password` method a host may also allow; a host that takes keys only gets none.
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -19,7 +21,7 @@ import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { EsxiSshSession } from "./esxi-ssh-session.js";
 import type { EsxiSshSessionEvent } from "./esxi-ssh-session.js";
-import { SshCommandTimeoutError } from "./esxi-ssh-errors.js";
+import { SshAuthError, SshCommandTimeoutError } from "./esxi-ssh-errors.js";
 import { KnownHostsFile } from "./known-hosts-file.js";
 import { shellCommand } from "./shell-command.js";
 
@@ -49,10 +51,15 @@ interface RealSshd {
   dir: string;
   /** Its log so far (LogLevel DEBUG1). */
   log: string[];
+  /** Resolves once a line of the log matches. */
+  logged: (pattern: RegExp) => Promise<void>;
 }
 
+/** Keys only, no PAM: what the transfer tests need. */
+const KEY_LOGIN_ONLY = "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n";
+
 /** A real sshd on a free loopback port, logging to `log`; stopped (by its PID) when the test ends. */
-async function startOpenSsh(t: TestContext, extraConfig: string): Promise<RealSshd> {
+async function startOpenSsh(t: TestContext, extraConfig: string, loginConfig = KEY_LOGIN_ONLY): Promise<RealSshd> {
   const dir = mkdtempSync(join(tmpdir(), "real-sshd-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const keygen = (name: string, type: string, bits: string): void => void execFileSync("ssh-keygen", ["-q", "-t", type, "-b", bits, "-N", "", "-C", "", "-f", join(dir, name)]);
@@ -64,7 +71,7 @@ async function startOpenSsh(t: TestContext, extraConfig: string): Promise<RealSs
   writeFileSync(
     join(dir, "sshd_config"),
     `Port ${port}\nListenAddress 127.0.0.1\nHostKey ${join(dir, "host_rsa")}\nHostKey ${join(dir, "host_ecdsa")}\nAuthorizedKeysFile ${join(dir, "authorized_keys")}\n` +
-      `StrictModes no\nPidFile none\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin yes\nLogLevel DEBUG1\n` +
+      `StrictModes no\nPidFile none\n${loginConfig}PermitRootLogin yes\nLogLevel DEBUG1\n` +
       `${ESXI8_SSHD_TRANSPORT}${extraConfig}`,
   );
   // sshd running as root wants its privilege separation directory, which a container may lack.
@@ -81,7 +88,7 @@ async function startOpenSsh(t: TestContext, extraConfig: string): Promise<RealSs
   const logged = (pattern: RegExp): Promise<void> =>
     log.some((line) => pattern.test(line)) ? Promise.resolve() : new Promise((resolve) => waiting.push({ pattern, resolve }));
   await Promise.race([logged(/^Server listening on 127\.0\.0\.1 port/u), once(sshd, "exit").then(([code]) => Promise.reject(new Error(`sshd exited (${String(code)}): ${log.join("\n")}`)))]);
-  return { port, dir, log };
+  return { port, dir, log, logged };
 }
 
 function openSession(server: { port: number; dir: string }, events: EsxiSshSessionEvent[] = []): Promise<EsxiSshSession> {
@@ -130,4 +137,32 @@ test("a hung command of a root session fails at its timeout, though sshd refuses
   // As root (ESXi's only login) sshd refused the KILL ("session signalling requires privilege separation"):
   // the command still runs there.
   if (process.getuid?.() === 0) assert.match((await session.exec(shellCommand(["pgrep", "-f", "sleep 8.125"]))).stdout.toString(), /^\d+\n$/u);
+});
+
+/** The password of a user with none set, or a wrong one: PAM refuses it, as a host refuses a wrong password. */
+function openWithPassword(server: RealSshd): Promise<unknown> {
+  return EsxiSshSession.open({
+    target: { host: "127.0.0.1", port: server.port, user: userInfo().username, password: `wrong-${randomBytes(6).toString("hex")}` },
+    knownHosts: new KnownHostsFile(join(server.dir, "known_hosts")),
+    reconnectAttempts: 3,
+    reconnectDelayMs: () => 0,
+  }).catch((error: unknown) => error);
+}
+
+test("a refused password is one failed login in sshd's log, though the host also allows the password method", async (t) => {
+  const server = await startOpenSsh(t, "", "UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication yes\n");
+  const error = await openWithPassword(server);
+  assert.ok(error instanceof SshAuthError, String(error));
+  assert.deepEqual(error.methodsTried, ["keyboard-interactive"]);
+  // sshd has logged every attempt once it logs the connection's end.
+  await server.logged(/^Connection closed/u);
+  assert.deepEqual(server.log.filter((line) => line.startsWith("Failed ")).map((line) => line.replace(/ for .*/u, "")), ["Failed keyboard-interactive/pam"], server.log.join("\n"));
+});
+
+test("a host that takes keys only gets no password, and the refusal says to log in with a key", async (t) => {
+  const server = await startOpenSsh(t, "");
+  const error = await openWithPassword(server);
+  assert.ok(error instanceof SshAuthError, String(error));
+  assert.match(error.message, /the host accepts publickey\): the host takes no password \(its sshd allows key logins only\); log in with a key listed in \/etc\/ssh\/keys-[^/]+\/authorized_keys$/u);
+  assert.equal(server.log.filter((line) => /^(Failed|Accepted|Postponed) /u.test(line)).length, 0, server.log.join("\n"));
 });

@@ -32,6 +32,8 @@ export interface TestHostOptions {
   vms?: unknown[];
   /** Datastores besides `datastore1` (2 GiB), in the simulator's config syntax. */
   moreDatastores?: unknown[];
+  /** root's password has expired: the host asks for a change after it (the simulator's `passwordExpired`). */
+  passwordExpired?: boolean;
   /** The simulator's `tools` behaviours ([UNCONFIRMED] host behaviour, e.g. where invalid VM lines go). */
   tools?: Record<string, unknown>;
 }
@@ -44,7 +46,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     {
       name: `esx${options.esxiVersion.replace(".", "")}`,
       esxiVersion: options.esxiVersion,
-      ssh: { port: 0, users: [{ name: "root", password, authorizedKeys: options.authorizedKeys ?? [] }] },
+      ssh: { port: 0, users: [{ name: "root", password, authorizedKeys: options.authorizedKeys ?? [], ...(options.passwordExpired === true ? { passwordExpired: true } : {}) }] },
       shell: { disabledApplets: options.shell?.disabledApplets ?? [], python: options.shell?.python ?? true },
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }, ...(options.moreDatastores ?? [])],
       ...(options.vms !== undefined ? { vms: options.vms } : {}),
