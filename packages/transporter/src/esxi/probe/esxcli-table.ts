@@ -3,8 +3,10 @@
  * (`esxcli storage filesystem list`, esxi-facts 1.11; `esxcli network vswitch standard portgroup list`).
  * Columns are found from the dash line (each run of dashes is one column), not by splitting on blanks: a
  * cell may be empty or contain spaces. Rows may have lost their trailing blanks, and lines may end in CRLF.
- * Widths count characters, not bytes. A header other than `headers`, or a row that does not fit the
- * columns, is a HostOutputError quoting the line.
+ * Whether esxcli pads a cell by its characters or by its UTF-8 bytes is not confirmed (no sample with a
+ * non-ASCII name): a row is read by characters, and one that does not fit that way but holds non-ASCII text
+ * is read by bytes (the header and dash line are ASCII, so their offsets are both). A header other than
+ * `headers`, or a row that fits neither way, is a HostOutputError quoting the line.
  */
 import { HostOutputError } from "../parsers/host-output-error.js";
 import { outputLines, unexpectedLine, type OutputLine } from "../parsers/output-lines.js";
@@ -35,15 +37,25 @@ export function readEsxcliTable(output: string, source: string, headers: readonl
 }
 
 function cellsOf(line: OutputLine, columns: readonly Column[], source: string): string[] {
-  const chars = [...line.text];
-  const cells = columns.map(({ start, end }, i) => {
+  const byCharacters = cellsIn([...line.text], columns);
+  if (byCharacters !== undefined) return byCharacters;
+  // eslint-disable-next-line no-control-regex -- the ASCII range, not control characters
+  const byBytes = /[^\u0000-\u007f]/u.test(line.text) ? cellsIn(Buffer.from(line.text, "utf8"), columns) : undefined;
+  // A byte offset inside a character decodes to U+FFFD: that reading cut the row in the wrong places.
+  if (byBytes !== undefined && !byBytes.some((cell) => cell.includes("\ufffd"))) return byBytes;
+  const runsPast = [...line.text].slice(columns.at(-1)?.end ?? 0).join("").trim() !== "";
+  throw unexpectedLine(source, runsPast ? "the row runs past the last column" : "the row does not fit the columns", line);
+}
+
+/** The row's cells at the columns' offsets in `units` (characters or bytes), or undefined when it does not fit. */
+function cellsIn(units: readonly string[] | Buffer, columns: readonly Column[]): string[] | undefined {
+  const text = (from: number, to?: number): string => (Buffer.isBuffer(units) ? units.subarray(from, to).toString("utf8") : units.slice(from, to).join(""));
+  const cells: string[] = [];
+  for (const [i, { start, end }] of columns.entries()) {
     // Between two columns there must be blanks; a character there means the row does not fit the layout.
-    const gap = chars.slice(end, columns[i + 1]?.start ?? end).join("");
-    if (gap.trim() !== "") throw unexpectedLine(source, "the row does not fit the columns", line);
-    return chars.slice(start, end).join("").trim();
-  });
-  if (chars.length > (columns.at(-1)?.end ?? 0) && chars.slice(columns.at(-1)?.end).join("").trim() !== "") {
-    throw unexpectedLine(source, "the row runs past the last column", line);
+    if (text(end, columns[i + 1]?.start ?? end).trim() !== "") return undefined;
+    cells.push(text(start, end).trim());
   }
+  if (text(columns.at(-1)?.end ?? 0).trim() !== "") return undefined;
   return cells;
 }

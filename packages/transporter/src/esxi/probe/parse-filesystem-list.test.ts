@@ -65,6 +65,30 @@ test("volume names with spaces and non-ASCII, NFS, unmounted volumes", () => {
   assert.deepEqual(parseFilesystemList(unicode).map((r) => [r.volumeName, r.mounted, r.freeBytes]), [["Ünïcødé 名前", false, 0]]);
 });
 
+// Whether esxcli pads by characters or by UTF-8 bytes is unconfirmed: a table laid out by bytes (each
+// column as wide as its widest cell in bytes, each cell padded to it by bytes) is read as well.
+test("a table padded by UTF-8 bytes, with non-ASCII volume names, is read; a row that fits neither reading is refused", () => {
+  const rows = [
+    ["Mount Point", "Volume Name", "UUID", "Mounted", "Type", "Size", "Free"],
+    ["/vmfs/volumes/aaaa", "Ünïcødé 名前", "aaaa", "true", "VMFS-6", "1073741824", "536870912"],
+    ["/vmfs/volumes/bbbb", "datastore1", "bbbb", "true", "NFS", "2147483648", "1073741824"],
+  ];
+  const bytes = (text: string): number => Buffer.byteLength(text, "utf8");
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => bytes(row[column] ?? "")))) ?? [];
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell + " ".repeat((widths[column] ?? 0) - bytes(cell))).join("  ").trimEnd();
+  const output = [line(rows[0] ?? []), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line)].join("\n");
+  assert.deepEqual(
+    parseFilesystemList(output).map((r) => [r.volumeName, r.uuid, r.mounted, r.type, r.sizeBytes, r.freeBytes]),
+    [
+      ["Ünïcødé 名前", "aaaa", true, "VMFS-6", 1073741824, 536870912],
+      ["datastore1", "bbbb", true, "NFS", 2147483648, 1073741824],
+    ],
+  );
+  // One blank less after the name: it fits as characters no better than as bytes.
+  const neither = output.replace("名前  ", "名前 ");
+  assert.throws(() => parseFilesystemList(neither), (e: unknown) => e instanceof HostOutputError && e.lineNumber === 3 && /does not fit the columns/u.test(e.message));
+});
+
 // A VMFS volume unmounted by `esxcli storage filesystem unmount`, as the VMware KB on unmounting a LUN
 // shows it: no mount point, Mounted false, type `VMFS-unknown version`, size and free 0. Laid out by the
 // rule of esxi-facts 1.11 (2 spaces between columns, Mounted/Size/Free right-aligned), beside an NFS 4.1
