@@ -40,6 +40,7 @@ export type {
   WorkloadConfig,
 } from "./config/simulator-config.js";
 export { HostModel } from "./host/host-model.js";
+export { withHostModel } from "./host/with-host-model.js";
 export type { HostModelOptions } from "./host/host-model.js";
 export type { PointInTimeRecord, DiskPointInTime } from "./host/point-in-time.js";
 export type { VmView, DiskView, SnapshotView } from "./host/vm-view.js";

@@ -4,20 +4,16 @@
 // host, quoted from an 8.0-era one), 6.7 and 7.0 the 6.0/6.5 wording of esxi-facts 1.2; [UNCONFIRMED] there.
 // And a .vmx of a hardware version the release does not run registers as an invalid VM.
 import assert from "node:assert/strict";
-import { lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { lstat, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { test } from "node:test";
-import { ManualClock } from "@esxbackup/domain";
-import { parseHostConfig } from "../config/simulator-config.js";
-import { HostModel } from "../host/host-model.js";
-import { ManualScheduler } from "../host/workload.js";
+import type { HostModel } from "../host/host-model.js";
+import { withHostModel } from "../host/with-host-model.js";
 
 const MIB = 1024 * 1024;
 
 async function withHost(tools: Record<string, unknown>, body: (model: HostModel) => Promise<void>, esxiVersion = "7.0"): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "esxsim-inv-"));
-  const config = parseHostConfig(
+  await withHostModel(
     {
       esxiVersion,
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 256 * MIB }],
@@ -27,15 +23,8 @@ async function withHost(tools: Record<string, unknown>, body: (model: HostModel)
       ],
       tools,
     },
-    "test",
+    body,
   );
-  const model = await HostModel.open({ rootDir: join(dir, "root"), config, clock: new ManualClock(), scheduler: new ManualScheduler() });
-  try {
-    await body(model);
-  } finally {
-    await model.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 const vimCmd = async (model: HostModel, ...args: string[]): Promise<{ out: string; err: string; code: number }> => {

@@ -2,36 +2,24 @@
 // `vim-cmd vmsvc/power.on` does not return until `vim-cmd vmsvc/message VMID ID CHOICE` answers it (its
 // words are hosted products'; on ESXi [UNCONFIRMED]). An ISO image asks nothing.
 import assert from "node:assert/strict";
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { appendFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { ManualClock } from "@esxbackup/domain";
-import { parseHostConfig } from "../config/simulator-config.js";
-import { HostModel } from "../host/host-model.js";
+import type { HostModel } from "../host/host-model.js";
+import { withHostModel } from "../host/with-host-model.js";
 import { questionsAtPowerOn } from "../host/vm-questions.js";
-import { ManualScheduler } from "../host/workload.js";
 
 const MIB = 1024 * 1024;
 
 async function withHost(body: (model: HostModel) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "esxsim-q-"));
-  const config = parseHostConfig(
+  await withHostModel(
     {
       esxiVersion: "8.0",
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 64 * MIB }],
       vms: [{ name: "web", vmid: 4, disks: [{ slot: "scsi0:0", sizeBytes: MIB }] }],
     },
-    "test",
+    body,
   );
-  const model = await HostModel.open({ rootDir: join(dir, "root"), config, clock: new ManualClock(), scheduler: new ManualScheduler() });
-  try {
-    await body(model);
-  } finally {
-    await model.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 const vimCmd = async (model: HostModel, ...args: string[]): Promise<{ out: string; code: number }> => {

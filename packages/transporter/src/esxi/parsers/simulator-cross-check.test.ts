@@ -3,13 +3,10 @@
 // finds the VMs it was configured with. A failure here means the simulator or a parser is wrong; the
 // golden tests say which.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { test } from "node:test";
-import { ManualClock } from "@esxbackup/domain";
-import { ESXI_VERSIONS, HostModel, ManualScheduler, parseHostConfig } from "@esxbackup/esxi-simulator";
-import type { EsxiVersion } from "@esxbackup/esxi-simulator";
+import { ESXI_VERSIONS, withHostModel } from "@esxbackup/esxi-simulator";
+import type { EsxiVersion, HostModel } from "@esxbackup/esxi-simulator";
 import { deriveVmDisks } from "../inventory/derive-vm-disks.js";
 import { parseFault } from "./parse-fault.js";
 import { parseGetAllVms } from "./parse-get-all-vms.js";
@@ -25,8 +22,7 @@ const MIB = 1024 * 1024;
 const WEB = 'web [prod] "$x" Ünï';
 
 async function withHost(esxiVersion: EsxiVersion, body: (model: HostModel) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "esxbackup-parsers-"));
-  const config = parseHostConfig(
+  await withHostModel(
     {
       esxiVersion,
       datastores: [{ name: "datastore1 (4)", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 256 * MIB }],
@@ -47,15 +43,8 @@ async function withHost(esxiVersion: EsxiVersion, body: (model: HostModel) => Pr
         { name: "db", vmid: 9, disks: [{ slot: "scsi0:0", sizeBytes: MIB }] },
       ],
     },
-    "cross-check",
+    body,
   );
-  const model = await HostModel.open({ rootDir: join(dir, "root"), config, clock: new ManualClock(), scheduler: new ManualScheduler() });
-  try {
-    await body(model);
-  } finally {
-    await model.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 async function vimCmd(model: HostModel, ...args: string[]): Promise<string> {
