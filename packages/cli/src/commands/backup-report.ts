@@ -107,6 +107,21 @@ export function backupReport(
   };
 }
 
+/**
+ * One line per VM. A failure worded as an earlier one (a login refused part-way, a repository that filled
+ * up: every VM left fails alike) points to the first VM that failed so instead of printing the same
+ * paragraph again.
+ */
+export function formatVmLines(vms: readonly VmReport[]): string[] {
+  const firstWith = new Map<string, string>();
+  return vms.map((vm) => {
+    if (!("error" in vm)) return formatVmLine(vm);
+    const first = firstWith.get(vm.error);
+    if (first === undefined) firstWith.set(vm.error, vm.vm);
+    return first === undefined ? formatVmLine(vm) : `${JSON.stringify(vm.vm)}: FAILED: the same as ${JSON.stringify(first)} above`;
+  });
+}
+
 export function formatVmLine(vm: VmReport): string {
   if ("error" in vm) return `${JSON.stringify(vm.vm)}: FAILED: ${vm.error}`;
   const c = vm.counters;

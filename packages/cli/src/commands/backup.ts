@@ -20,7 +20,7 @@ import { SNAPSHOT_BACKUP_COMPRESSION_FLOOR } from "@esxbackup/repository";
 import type { BackupHostCapabilities, EsxiSshSession, VmBackupEvent, VmSelection } from "@esxbackup/transporter";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
-import { backupReport, formatVmLine, formatRunSummary } from "./backup-report.js";
+import { backupReport, formatVmLines, formatRunSummary } from "./backup-report.js";
 import type { AppliedRateLimit } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
@@ -183,10 +183,8 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       if (options.json === true) {
         context.stdout.write(`${JSON.stringify(selection === undefined ? report : { ...report, selection }, null, 2)}\n`);
       } else {
-        for (const vm of report.vms) {
-          if ("point" in vm) context.stdout.write(`${vm.point} ${vm.vm}\n`);
-          context.stderr.write(`${formatVmLine(vm)}\n`);
-        }
+        for (const vm of report.vms) if ("point" in vm) context.stdout.write(`${vm.point} ${vm.vm}\n`);
+        for (const line of formatVmLines(report.vms)) context.stderr.write(`${line}\n`);
         context.stderr.write(`${formatRunSummary(report.summary)}\n`);
       }
       context.setExitCode(report.summary.vmsFailed === 0 ? ExitCode.ok : ExitCode.problemsFound);
