@@ -502,6 +502,11 @@ describe("esxbackup restore", () => {
     }
     assert.notEqual(result.code, 0, result.stderr);
     assert.match(result.stderr, /login as root refused .*Not tried again: each refused password counts toward the lock/u);
+    // The refusal is said once, the folder it could not remove named "for the same reason"; registervm was
+    // never called, so there is no VM of this restore to look for or unregister.
+    assert.equal(result.stderr.split("login as root refused").length, 2, result.stderr);
+    assert.match(result.stderr, /the restore's folder \/vmfs\/volumes\/datastore1\/refused midway could not be removed \(for the same reason\); remove it\n/u);
+    assert.doesNotMatch(result.stderr, /unregister/u);
     assert.deepEqual(host.loginAttempts.slice(from).map((a) => `${a.method} ${a.outcome}`), ["keyboard-interactive accepted", "keyboard-interactive refused"]);
   });
 

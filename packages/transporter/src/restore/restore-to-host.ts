@@ -47,7 +47,7 @@ import { hostPathExists } from "./host-path-exists.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
 import { readTargetHostFacts } from "./read-target-host-facts.js";
 import { retryOptionsOf, retryableSshError, runCheckedStep } from "./lost-connection-retry.js";
-import { alreadyRegisteredError, powerOnRestoredVm, registerRestoredVm, registeredVms, unregisterOurs } from "./restored-vm-registration.js";
+import { alreadyRegisteredError, cleanupReason, powerOnRestoredVm, registerRestoredVm, registeredVms, unregisterOurs } from "./restored-vm-registration.js";
 import { checkHostRestoreTarget, planHostRestore } from "./plan-host-restore.js";
 import type { HostRestoreDisk, HostRestorePlan } from "./plan-host-restore.js";
 import { restoredDiskDescriptor } from "./restored-disk-descriptor.js";
@@ -246,6 +246,9 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
   }
   /** VMs registered from our `.vmx` path that this restore did not register: never unregistered by it. */
   const notOurs = new Set<string>();
+  // Until registervm is called no VM can be ours: one registered from our path before then is someone
+  // else's (a stale entry the .vmx we wrote made visible again), and the undo leaves the host alone.
+  let registerCalled = false;
   try {
     const written: RestoreToHostResult["disks"] = [];
     for (const disk of plan.disks) {
@@ -305,6 +308,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     for (const vm of await registeredVms(session, signal)) if (vm.file === plan.vmxDatastorePath) notOurs.add(vm.vmid);
     if (notOurs.size > 0) throw alreadyRegisteredError([...notOurs].join(", "), plan);
     await record.registering();
+    registerCalled = true;
     const vmid = await registerRestoredVm(request, plan, notOurs);
     step(`registered ${plan.vmxDatastorePath} as vmid ${vmid}`);
     // The folder is a registered VM's now, not a restore in progress: its record goes.
@@ -345,7 +349,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     await record.settled();
     const message = error instanceof Error ? error.message : String(error);
     // Never a half VM in the inventory: a VM registered from our .vmx goes in every outcome.
-    const stillRegistered = await unregisterOurs(session, plan, step, notOurs);
+    const stillRegistered = registerCalled ? await unregisterOurs(session, plan, step, notOurs, message) : undefined;
     if (stillRegistered !== undefined) throw new HostRestoreFailedError(message, stillRegistered, { cause: error });
     const cause = restoreStopCause(error, signal.aborted);
     if (keepStoppedRestore(cause, recordedDataBytes(record.record, readers))) {
@@ -361,7 +365,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
       step(`kept ${plan.folderPath} to be carried on: ${kept.bytesAlreadyWritten} of ${bytesTotal} bytes written`);
       throw new RestoreLeftResumableError(message, kept, { cause: error });
     }
-    const leftBehind = await removeFolder(session, plan, step);
+    const leftBehind = await removeFolder(session, plan, step, message, registerCalled);
     if (leftBehind === undefined && signal.aborted) throw error;
     if (leftBehind !== undefined) throw new HostRestoreFailedError(message, leftBehind, { cause: error });
     throw new HostRestoreFailedError(`${message}; what the restore had created (${plan.folderPath}) was removed`, undefined, { cause: error });
@@ -459,12 +463,14 @@ function dataBytesOf(reader: DiskReader): number {
 }
 
 /** Deletes the folder this restore created (no VM is registered from it). Not cancellable. Returns what could not be removed, in words, or undefined. */
-async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void): Promise<string | undefined> {
+async function removeFolder(session: HostRestoreSession, plan: HostRestorePlan, step: (text: string) => void, failure: string, registerCalled: boolean): Promise<string | undefined> {
   try {
     await session.exec(sh`rm -rf -- ${plan.folderPath}`, { retryOnConnectionLost: true });
     step(`removed ${plan.folderPath}`);
     return undefined;
   } catch (error) {
-    return `the restore's folder ${plan.folderPath} could not be removed (${error instanceof Error ? error.message : String(error)}); remove it, and unregister a VM registered from ${plan.vmxDatastorePath} if there is one`;
+    const unregister = registerCalled ? `, and unregister a VM registered from ${plan.vmxDatastorePath} if there is one` : "";
+    return `the restore's folder ${plan.folderPath} could not be removed ${cleanupReason(error, failure)}; remove it${unregister}`;
   }
 }
+

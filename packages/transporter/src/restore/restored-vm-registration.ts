@@ -103,7 +103,7 @@ export async function powerOnRestoredVm(request: RegistrationContext, vmid: stri
  * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost), never
  * one of `notOurs` (registered from that path by someone else). Not cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
  */
-export async function unregisterOurs(session: RegistrationSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>): Promise<string | undefined> {
+export async function unregisterOurs(session: RegistrationSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>, failure: string): Promise<string | undefined> {
   try {
     for (const vm of await registeredVms(session, undefined)) {
       if (vm.file !== plan.vmxDatastorePath || notOurs.has(vm.vmid)) continue;
@@ -112,8 +112,14 @@ export async function unregisterOurs(session: RegistrationSession, plan: HostRes
     }
     return undefined;
   } catch (error) {
-    return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered (${error instanceof Error ? error.message : String(error)}); unregister it if there is one, and remove the folder`;
+    return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered ${cleanupReason(error, failure)}; unregister it if there is one, and remove the folder`;
   }
+}
+
+/** Why a clean-up step failed, in brackets; "for the same reason" when it is the restore's own failure again (a refused login). */
+export function cleanupReason(error: unknown, failure: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message === failure ? "(for the same reason)" : `(${message})`;
 }
 
 export async function registeredVms(session: RegistrationSession, signal: AbortSignal | undefined): Promise<{ vmid: string; name: string; file: string }[]> {
