@@ -21,7 +21,7 @@
  */
 import { posix } from "node:path";
 import { FINGERPRINT_ALGORITHMS } from "@esxbackup/domain";
-import type { ChangeFingerprints, Clock, PointId, VmConfigFile } from "@esxbackup/domain";
+import type { ChangeFingerprints, Clock, PointId, Scheduler, VmConfigFile } from "@esxbackup/domain";
 import type { Repository } from "@esxbackup/repository";
 import { backUpPoint } from "../backup/back-up-point.js";
 import type { PointDiskRequest } from "../backup/back-up-point.js";
@@ -94,6 +94,8 @@ export interface BackUpVmRequest {
   channels?: number;
   signal: AbortSignal;
   clock: Clock;
+  /** Times the waits while the host is busy with another task on the VM (default: real timers). */
+  scheduler?: Scheduler;
   progress: ProgressReporter;
   /**
    * The run's bandwidth limit on the disks' data read from the host (docs/adr/0032): one limiter for every
@@ -237,6 +239,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         quiesceFallback: request.quiesceFallback ?? false,
         allowUserSnapshots: request.allowUserSnapshots ?? false,
         signal: runSignal,
+        ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler }),
         onEvent: (event) => {
           if (event.type === "quiesce-failed") warnings.push(`the host refused a quiesced snapshot (${event.reason}): taken without quiescing, the point is crash-consistent`);
           request.onEvent?.({ type: "snapshot", vm: vmName, event });

@@ -8,11 +8,13 @@
  * repeated blindly: the tree is read again and the snapshot looked up by name and id. When removal cannot be
  * done, `RunSnapshotLeftBehindError` names the snapshot; the next backup of the VM removes it by its name.
  */
+import { timerScheduler, waitFor, type Scheduler } from "@esxbackup/domain";
 import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { flattenSnapshotTree, type SnapshotRef } from "./classify-snapshots.js";
 import { decideRunSnapshot, staleRunSnapshots } from "./decide-run-snapshot.js";
+import { decideHostBusyRetry, isHostBusyFault, type BusyRetriedOperation } from "./host-busy-retry.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
 import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
 import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
@@ -34,6 +36,11 @@ export interface RunSnapshotOptions {
   readonly signal?: AbortSignal;
   /** Tries at removing the snapshot when the connection fails (default 3). */
   readonly removeAttempts?: number;
+  /**
+   * Times the waits while the host is busy with another task on the VM (host-busy-retry.ts): a test moves
+   * them with `ManualScheduler.fire()`. Default: real timers.
+   */
+  readonly scheduler?: Scheduler;
   /** Timeout of `snapshot.create` / `snapshot.remove` (consolidation runs inside remove); default 30 minutes. */
   readonly snapshotCommandTimeoutMs?: number | undefined;
   readonly onEvent?: (event: RunSnapshotEvent) => void;
@@ -45,7 +52,12 @@ export type RunSnapshotEvent =
   /** The quiesced create was refused by the host (`reason`, its fault); an unquiesced one is taken instead. */
   | { type: "quiesce-failed"; vmid: number; reason: string }
   | { type: "removed"; vmid: number; snapshot: SnapshotRef }
-  | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string };
+  | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string }
+  /**
+   * The host refused `operation` because another task holds the VM (`reason`, its fault): tried again after
+   * `waitMs`, as try `nextTry` of `tries`.
+   */
+  | { type: "host-busy"; vmid: number; operation: BusyRetriedOperation; reason: string; waitMs: number; nextTry: number; tries: number };
 
 /** What the work gets: the snapshot that freezes the VM's disks for the run. */
 export interface RunSnapshot {
@@ -91,19 +103,36 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
       throw error;
     }
   };
+  // A create the host refused because it is busy with another task on the VM is tried again after a wait; by
+  // then `create` has removed whatever carries our name, so each try starts with no snapshot of ours.
+  const createWhenNotBusy = async (quiesce: boolean): Promise<SnapshotRef> => {
+    for (let failedTries = 1; ; failedTries++) {
+      try {
+        return await create(quiesce);
+      } catch (error) {
+        if (!(error instanceof SnapshotOperationError && error.operation === "create")) throw error;
+        const busy = decideHostBusyRetry("create", error.fault, failedTries);
+        if (!busy.retry) throw error;
+        options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation: "create", reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: failedTries + 1, tries: busy.tries });
+        // An abort ends the wait at once: there is no snapshot of ours to remove.
+        await waitFor(options.scheduler ?? timerScheduler, busy.waitMs, signal);
+      }
+    }
+  };
   let quiesced = decision.quiesce;
   let snapshot: SnapshotRef;
   try {
-    snapshot = await create(quiesced);
+    snapshot = await createWhenNotBusy(quiesced);
   } catch (error) {
     // Only the host's own refusal of a quiesced create is fallen back from, and only when asked: a fault, or
-    // words printed in place of a snapshot.
-    const refusal = error instanceof SnapshotOperationError && error.operation === "create" ? hostRefusal(error) : undefined;
+    // words printed in place of a snapshot. A host still busy after the waits did not refuse the quiescing.
+    const busy = error instanceof SnapshotOperationError && error.fault !== undefined && isHostBusyFault(error.fault);
+    const refusal = error instanceof SnapshotOperationError && error.operation === "create" && !busy ? hostRefusal(error) : undefined;
     if (!(quiesced && options.quiesceFallback === true && refusal !== undefined)) throw error;
     options.onEvent?.({ type: "quiesce-failed", vmid: vm.vmid, reason: refusal });
     signal?.throwIfAborted();
     quiesced = false;
-    snapshot = await create(false);
+    snapshot = await createWhenNotBusy(false);
   }
   options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced });
 
@@ -185,12 +214,15 @@ function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm, remarks: rea
 
 /**
  * Removes `snapshot` (by id, after checking the id still carries its name), trying again after connection
- * failures; no abort signal, because removal is what an abort must still do. "vanished": it was gone before
- * we removed it — someone else consolidated it while the work read through it.
+ * failures and, after a wait, while the host is busy with another task on the VM (host-busy-retry.ts: more
+ * and longer tries than a create's, the snapshot must not be left behind); no abort signal, not even for
+ * the waits, because removal is what an abort must still do. "vanished": it was gone before we removed it
+ * — someone else consolidated it while the work read through it.
  */
 async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snapshot: SnapshotRef, options: RunSnapshotOptions): Promise<"removed" | "vanished"> {
   const attempts = options.removeAttempts ?? 3;
   let tried = false;
+  let busyRefusals = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       const present = flattenSnapshotTree(await readSnapshotTree(session, vm)).some((s) => s.id === snapshot.id && s.name === snapshot.name);
@@ -203,6 +235,16 @@ async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snaps
       await removeSnapshot(session, vm, snapshot.id, { timeoutMs: options.snapshotCommandTimeoutMs });
       break;
     } catch (error) {
+      if (error instanceof SnapshotOperationError && error.operation === "remove") {
+        const busy = decideHostBusyRetry("remove", error.fault, ++busyRefusals);
+        if (!busy.retry) throw error;
+        options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation: "remove", reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: busyRefusals + 1, tries: busy.tries });
+        await waitFor(options.scheduler ?? timerScheduler, busy.waitMs);
+        // The host refused outright: this try does not count against those after a lost connection, and
+        // the tree is read again, so a snapshot the other task removed meanwhile is not taken for vanished.
+        attempt--;
+        continue;
+      }
       const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts;
       if (!retry) throw error;
       options.onEvent?.({ type: "remove-retry", vmid: vm.vmid, snapshot, attempt, reason: error.message });
