@@ -149,7 +149,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   // such snapshots anyway, so it does so first here, and decides on the VM as it is without them.
   if (vm.disks.some((disk) => disk.refusal?.reason === "consolidation-needed")) {
     const onEvent = (event: RunSnapshotEvent): void => request.onEvent?.({ type: "snapshot", vm: vmName, event });
-    const removed = await removeOrphanRunSnapshots(session, { vmid: Number(vm.vmid), name: vm.name }, { runId: request.runId, signal, onEvent });
+    const removed = await removeOrphanRunSnapshots(session, { vmid: Number(vm.vmid), name: vm.name }, { runId: request.runId, signal, onEvent, ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler }) });
     if (removed.length > 0) {
       files = new HostFileMemo(session);
       vm = await readVmInventory(session, row, { signal, files });

@@ -232,3 +232,25 @@ test("a removal still refused after the last try: the snapshot is reported left 
   assert.equal(waits, 6);
   assert.equal(host.sent.filter((c) => c === "snapshot.remove").length, 7);
 });
+
+test("an orphan of a crashed run is removed after the host is no longer busy; an abort during that wait stops the run, the orphan kept for the next", async () => {
+  const host = new InMemorySnapshotHost();
+  host.snapshots = [{ name: "esxbackup-run-run-0000", id: 50 }];
+  host.busyFor = { "snapshot.remove": 1 };
+  const scheduler = new ManualScheduler();
+  const events: RunSnapshotEvent[] = [];
+  const { result, waits } = await firingWaits(scheduler, withRunSnapshot(host, VM, { runId: "run-0107", scheduler, onEvent: (e) => events.push(e) }, async () => "done"));
+  assert.deepEqual(result, { status: "fulfilled", value: "done" });
+  assert.equal(waits, 1);
+  assert.deepEqual(events.map((e) => e.type), ["host-busy", "orphan-removed", "created", "removed"]);
+
+  host.snapshots = [{ name: "esxbackup-run-run-0000", id: 60 }];
+  host.busyFor = { "snapshot.remove": 1 };
+  const abort = new AbortController();
+  await assert.rejects(
+    withRunSnapshot(host, VM, { runId: "run-0108", scheduler, signal: abort.signal, onEvent: (e) => e.type === "host-busy" && abort.abort(new Error("interrupted")) }, async () => assert.fail("no work")),
+    /interrupted/u,
+  );
+  assert.equal(scheduler.pending, 0);
+  assert.deepEqual(host.snapshots, [{ name: "esxbackup-run-run-0000", id: 60 }]);
+});

@@ -110,12 +110,8 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
       try {
         return await create(quiesce);
       } catch (error) {
-        if (!(error instanceof SnapshotOperationError && error.operation === "create")) throw error;
-        const busy = decideHostBusyRetry("create", error.fault, failedTries);
-        if (!busy.retry) throw error;
-        options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation: "create", reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: failedTries + 1, tries: busy.tries });
         // An abort ends the wait at once: there is no snapshot of ours to remove.
-        await waitFor(options.scheduler ?? timerScheduler, busy.waitMs, signal);
+        if (!(await waitIfHostBusy(error, "create", failedTries, vm, options, signal))) throw error;
       }
     }
   };
@@ -176,18 +172,41 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
  * decides to back it up (a VM flagged as needing disk consolidation may be flagged for them). The user's
  * snapshots are not touched.
  */
-export async function removeOrphanRunSnapshots(session: SnapshotSession, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "runId" | "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<readonly SnapshotRef[]> {
+export async function removeOrphanRunSnapshots(session: SnapshotSession, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "runId" | "signal" | "snapshotCommandTimeoutMs" | "onEvent" | "scheduler">): Promise<readonly SnapshotRef[]> {
   const orphans = staleRunSnapshots(await readSnapshotTree(session, vm, { signal: options.signal }), options.runId);
   await removeOrphans(session, vm, orphans, options);
   return orphans;
 }
 
-async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: readonly SnapshotRef[], options: Pick<RunSnapshotOptions, "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<void> {
+async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: readonly SnapshotRef[], options: Pick<RunSnapshotOptions, "signal" | "snapshotCommandTimeoutMs" | "onEvent" | "scheduler">): Promise<void> {
   for (const orphan of orphans) {
-    options.signal?.throwIfAborted();
-    await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
+    // Waited out like our own snapshot's removal while the host is busy, but not past an abort: the run
+    // has taken nothing yet, and the next run removes the orphan.
+    for (let failedTries = 1; ; failedTries++) {
+      options.signal?.throwIfAborted();
+      try {
+        await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
+        break;
+      } catch (error) {
+        if (!(await waitIfHostBusy(error, "remove", failedTries, vm, options, options.signal))) throw error;
+      }
+    }
     options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
   }
+}
+
+/**
+ * When `error` is the host refusing `operation` because another task holds the VM, and host-busy-retry.ts
+ * says to wait after `failedTries` such refusals: says so (`host-busy`), waits, and returns true to try
+ * again. False: `error` stands. `signal` ends the wait at once (undefined for our snapshot's removal).
+ */
+async function waitIfHostBusy(error: unknown, operation: BusyRetriedOperation, failedTries: number, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "onEvent" | "scheduler">, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!(error instanceof SnapshotOperationError && error.operation === operation)) return false;
+  const busy = decideHostBusyRetry(operation, error.fault, failedTries);
+  if (!busy.retry) return false;
+  options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation, reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: failedTries + 1, tries: busy.tries });
+  await waitFor(options.scheduler ?? timerScheduler, busy.waitMs, signal);
+  return true;
 }
 
 /** The host's own reason for refusing a create, if it gave one (a fault, or words printed instead of a snapshot). */
@@ -235,11 +254,8 @@ async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snaps
       await removeSnapshot(session, vm, snapshot.id, { timeoutMs: options.snapshotCommandTimeoutMs });
       break;
     } catch (error) {
-      if (error instanceof SnapshotOperationError && error.operation === "remove") {
-        const busy = decideHostBusyRetry("remove", error.fault, ++busyRefusals);
-        if (!busy.retry) throw error;
-        options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation: "remove", reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: busyRefusals + 1, tries: busy.tries });
-        await waitFor(options.scheduler ?? timerScheduler, busy.waitMs);
+      if (error instanceof SnapshotOperationError && error.operation === "remove" && error.fault !== undefined && isHostBusyFault(error.fault)) {
+        if (!(await waitIfHostBusy(error, "remove", ++busyRefusals, vm, options, undefined))) throw error;
         // The host refused outright: this try does not count against those after a lost connection, and
         // the tree is read again, so a snapshot the other task removed meanwhile is not taken for vanished.
         attempt--;
