@@ -5,9 +5,9 @@
  * snapshot for someone else (the Host Client, another backup tool) or still consolidating an earlier
  * removal. It says nothing about the request itself, so the same call can succeed once that task ends.
  *
- * Only that fault is waited out: no other fault is known to mean "busy". `vim.fault.InvalidState` is also
- * raised while a VM is busy in some states, but also for states that never pass (a VM that cannot be
- * snapshotted), so it is not retried without evidence that it passes.
+ * Only that fault is waited out: the vSphere API reference gives it for the snapshot methods "if the virtual
+ * machine is busy", and no other fault is known to mean that. `vim.fault.InvalidState` is a state that need
+ * not pass ("the virtual machine configuration information is not available"), so it is not retried.
  *
  * The waits (docs/adr/0022-run-snapshot.md):
  * - create: 4 tries over 1.5 minutes (15 s, 30 s, 45 s). A snapshot someone else takes of a running VM takes
