@@ -254,3 +254,18 @@ test("an orphan of a crashed run is removed after the host is no longer busy; an
   assert.equal(scheduler.pending, 0);
   assert.deepEqual(host.snapshots, [{ name: "esxbackup-run-run-0000", id: 60 }]);
 });
+
+test("a busy refusal of the removal does not use up its tries after a lost connection", async () => {
+  const host = new InMemorySnapshotHost();
+  const scheduler = new ManualScheduler();
+  const run = withRunSnapshot(host, VM, { runId: "run-0109", scheduler, removeAttempts: 2 }, async () => {
+    host.busyFor = { "snapshot.remove": 1 };
+    // The removal after the wait happens, but its answer is lost: the one try left reads the tree again.
+    host.loseAnswerOf = "snapshot.remove";
+    return "done";
+  });
+  const { result, waits } = await firingWaits(scheduler, run);
+  assert.deepEqual(result, { status: "fulfilled", value: "done" });
+  assert.equal(waits, 1);
+  assert.deepEqual(host.snapshots, []);
+});
