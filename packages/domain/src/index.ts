@@ -12,7 +12,7 @@ export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export { ManualClock } from "./manual-clock.js";
 export type { Scheduler } from "./scheduler.js";
-export { ManualScheduler, timerScheduler } from "./scheduler.js";
+export { ManualScheduler, timerScheduler, waitFor } from "./scheduler.js";
 export type { DiskPhase, DiskProgress } from "./disk-progress.js";
 export { DISK_PHASES } from "./disk-progress.js";
 export type { RegistrationAck, TransporterHeartbeat, TransporterRegistration } from "./transporter-registration.js";

@@ -34,3 +34,26 @@ export class ManualScheduler implements Scheduler {
     for (const fn of [...this.#callbacks]) fn();
   }
 }
+
+/**
+ * Resolves once, `ms` after now, through `scheduler` (so a test moves the time with `fire()`), or rejects
+ * with the signal's reason as soon as `signal` aborts: a wait that an interrupted run does not sit out.
+ */
+export function waitFor(scheduler: Scheduler, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      stop();
+      reject(signal?.reason);
+    };
+    const stop = scheduler.every(ms, () => {
+      stop();
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -14,7 +14,7 @@ import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { systemClock } from "@esxbackup/domain";
+import { systemClock, type Scheduler } from "@esxbackup/domain";
 import type { HostModel } from "@esxbackup/esxi-simulator";
 import { SimulatedHost, parseHostConfig } from "@esxbackup/esxi-simulator";
 import { hostLoginFixture } from "./host-login-fixture.js";
@@ -153,6 +153,23 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.equal(entry.code, "datastore_space_low");
       assert.match(entry.error, /datastore "datastore1" has \d\.\d GiB free of 1\.0 GiB \(9\d\.\d %\), under the 99\.5 % kept free/u);
       assert.equal(model.pointInTimeRecords(1).length, snapshotsBefore, "no snapshot taken");
+    });
+
+    it("a host busy with another task on the VM: the backup says it waits, takes its snapshot on a later try, and succeeds", async () => {
+      // Each wait passes as soon as it is registered: no time is spent waiting.
+      const passingAtOnce: Scheduler = {
+        every(_ms, fn) {
+          const handle = setImmediate(fn);
+          return () => clearImmediate(handle);
+        },
+      };
+      model.faults.busyWithAnotherTask(1);
+      const result = await runCli([...common, "--password-file", passwordFile, "--vm", "web01"], {}, { scheduler: passingAtOnce });
+      printed.push(result.stdout, result.stderr);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /"web01": waiting: the host is busy with another task on this VM \(vim\.fault\.TaskInProgress: Another task is already in progress\.\); taking the snapshot again in 15 s \(try 2 of 4\)\n/u);
+      assert.match(result.stderr, /"web01": snapshot "esxbackup-run-[^"]+" removed\n/u);
+      assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
     });
 
     it("--quiesce fails a VM whose guest runs no VMware Tools, with the host's reason; --quiesce-if-possible backs it up crash-consistent, saying so", async () => {

@@ -163,6 +163,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
             ...(hostReadLimiter === undefined ? {} : { hostReadLimiter }),
             signal: context.signal,
             clock,
+            scheduler: context.scheduler ?? timerScheduler,
             progress: new TerminalProgressReporter(context.stderr, clock, {
               interactive: context.interactive,
               ...(limitBytesPerSecond === undefined ? {} : { limitBytesPerSecond }),
@@ -209,6 +210,10 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       if (s.type === "created") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} taken${s.quiesced ? " (quiesced)" : ""}`;
       if (s.type === "removed") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} removed`;
       if (s.type === "quiesce-failed") return `${vm}: WARNING: the host refused a quiesced snapshot (${s.reason}); taking one without quiescing: the point is crash-consistent`;
+      if (s.type === "host-busy") {
+        const what = s.operation === "create" ? "taking the snapshot" : "removing the snapshot";
+        return `${vm}: waiting: the host is busy with another task on this VM (${s.reason}); ${what} again in ${Math.round(s.waitMs / 1000)} s (try ${s.nextTry} of ${s.tries})`;
+      }
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }

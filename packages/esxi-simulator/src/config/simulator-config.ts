@@ -121,11 +121,20 @@ export interface ConsolidateFaultConfig extends OperationFaultConfig {
   leavesDeltas?: boolean;
 }
 
+export interface TaskInProgressFaultConfig {
+  tries: number;
+}
+
 export interface FaultsConfig {
   /** When set, `vim-cmd vmsvc/snapshot.create` fails with this fault. */
   snapshotCreate: OperationFaultConfig | null;
   /** When set, `snapshot.remove` / `snapshot.removeall` fail and leave the deltas in place. */
   consolidate: ConsolidateFaultConfig | null;
+  /**
+   * When set, the next `tries` snapshot.create / snapshot.remove calls (on any VM) are refused with
+   * `vim.fault.TaskInProgress`, as while another task holds the VM; then they work again.
+   */
+  taskInProgress: TaskInProgressFaultConfig | null;
   /** Datastore names that behave as full: creating or growing files on them fails with the out-of-space text. */
   fullDatastores: string[];
 }
@@ -322,9 +331,10 @@ const hostSchema = z.object({
     .object({
       snapshotCreate: operationFault,
       consolidate: operationFaultFields.extend({ leavesDeltas: z.boolean().optional() }).nullable().default(null),
+      taskInProgress: z.object({ tries: z.number().int().min(1) }).nullable().default(null),
       fullDatastores: z.array(z.string()).default([]),
     })
-    .default({ snapshotCreate: null, consolidate: null, fullDatastores: [] }),
+    .default({ snapshotCreate: null, consolidate: null, taskInProgress: null, fullDatastores: [] }),
   tools: z
     .object({
       vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1),

@@ -262,3 +262,22 @@ test("vmkfstools -X grows a powered-off VM's disk: its record, its next snapshot
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("busy with another task: the next snapshot.create/remove calls print TaskInProgress, then they work again", async () => {
+  const { model, dir, tools } = await openHost(6);
+  try {
+    await tools("vim-cmd", "vmsvc/snapshot.create", "7", "first");
+    model.faults.busyWithAnotherTask(2);
+    for (const args of [["vmsvc/snapshot.create", "7", "x"], ["vmsvc/snapshot.remove", "7", "1"]]) {
+      const refused = await model.tools.run({ tool: "vim-cmd", args, cwd: "/" });
+      assert.equal(refused.exitCode, 1);
+      assert.match(refused.stdout.toString(), /\(vim\.fault\.TaskInProgress\) \{\n {3}faultCause = \(vmodl\.MethodFault\) null,\s*\n {3}faultMessage = <unset>,\s*\n {3}task = 'vim\.Task:haTask-7-vim\.VirtualMachine\.\w+Snapshot-\d+'\n {3}msg = "Another task is already in progress\."\n\}\n$/u);
+    }
+    assert.equal(model.inventory()[0]?.snapshots.length, 1, "a refused create took nothing, a refused remove removed nothing");
+    await tools("vim-cmd", "vmsvc/snapshot.create", "7", "x");
+    assert.equal(model.inventory()[0]?.snapshots.length, 2, "the fault lasted two calls");
+  } finally {
+    await model.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,8 @@ export class HostOperationError extends Error {
   constructor(
     readonly faultType: string,
     readonly msg: string,
-    readonly extra: Record<string, string> = {},
+    /** Fields printed before `msg`: a string, or a managed object reference (`task = 'vim.Task:…'`). */
+    readonly extra: Record<string, string | { ref: string }> = {},
   ) {
     super(msg);
     this.name = "HostOperationError";

@@ -64,6 +64,8 @@ export class HostState {
   readonly #scheduler: WorkloadScheduler;
   readonly #recorder: PointInTimeRecorder;
   #nextVmid = 1;
+  /** Numbers the task a TaskInProgress fault names. */
+  #busyTaskSeq = 4000;
   readonly #vms = new Map<number, VmRecord>();
   readonly #workloads = new Map<number, Workload>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -230,6 +232,7 @@ export class HostState {
   createSnapshot(vmid: number, name: string, description: string, options: { quiesce?: boolean } = {}): Promise<SnapshotRecord> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
+      this.#refuseIfBusy(vm, "createSnapshot");
       if (options.quiesce === true && vm.powerState === "poweredOn") {
         // Quiescing needs VMware Tools in the guest, which the simulated guests never run.
         const q = this.config.tools.quiesceFault ?? QUIESCE_FAULT;
@@ -250,6 +253,7 @@ export class HostState {
   removeSnapshot(vmid: number, uid: number, removeChildren = false): Promise<void> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
+      this.#refuseIfBusy(vm, "removeSnapshot");
       const pos = vm.snapshots.findIndex((s) => s.uid === uid);
       if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
       if (pos === 0 && (!removeChildren || vm.snapshots.length === 1)) await this.#leaveDeltasOnFault(vm, 1);
@@ -260,6 +264,16 @@ export class HostState {
       await this.#files.writeVmsd(vm);
       await this.#persist();
     });
+  }
+
+  /**
+   * `vim.fault.TaskInProgress` while the fault `taskInProgress` lasts: its words are those ESXi answers with
+   * (govc on an ESXi 5.5 host, vmware/govmomi#953), its `task` a reference shaped like the task keys of
+   * `vimsvc/task_info` (VCL's VIM_SSH.pm) [UNCONFIRMED: the exact vim-cmd print of this fault].
+   */
+  #refuseIfBusy(vm: VmRecord, otherTask: "createSnapshot" | "removeSnapshot"): void {
+    if (!this.faults.takeBusyTry()) return;
+    throw new HostOperationError("vim.fault.TaskInProgress", "Another task is already in progress.", { task: { ref: `vim.Task:haTask-${vm.vmid}-vim.VirtualMachine.${otherTask}-${this.#busyTaskSeq++}` } });
   }
 
   async #removeOne(vm: VmRecord, pos: number): Promise<void> {

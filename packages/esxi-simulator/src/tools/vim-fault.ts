@@ -7,11 +7,11 @@
  */
 import { renderVimObject, vim, type VimField, type VimRenderOptions } from "./vim-object.js";
 
-export function renderVimFault(faultType: string, msg: string, extra: Record<string, string> = {}, options: VimRenderOptions = {}): string {
+export function renderVimFault(faultType: string, msg: string, extra: Record<string, string | { ref: string }> = {}, options: VimRenderOptions = {}): string {
   const beforeMsg: VimField[] = [
     { name: "faultCause", value: vim.null("vmodl.MethodFault"), comma: true },
     { name: "faultMessage", value: vim.unset, comma: true },
-    ...Object.entries(extra).map(([name, v]) => ({ name, value: vim.str(v), comma: true })),
+    ...Object.entries(extra).map(([name, v]) => ({ name, value: typeof v === "string" ? vim.str(v) : vim.ref(v.ref), comma: true })),
   ];
   const fields = [...beforeMsg.map((f, i) => (i === beforeMsg.length - 1 ? { ...f, comma: false } : f)), { name: "msg", value: vim.str(msg), comma: false }];
   return renderVimObject({ kind: "object", type: faultType, fields }, options);

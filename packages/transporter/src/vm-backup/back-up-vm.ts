@@ -21,7 +21,7 @@
  */
 import { posix } from "node:path";
 import { FINGERPRINT_ALGORITHMS } from "@esxbackup/domain";
-import type { ChangeFingerprints, Clock, PointId, VmConfigFile } from "@esxbackup/domain";
+import type { ChangeFingerprints, Clock, PointId, Scheduler, VmConfigFile } from "@esxbackup/domain";
 import type { Repository } from "@esxbackup/repository";
 import { backUpPoint } from "../backup/back-up-point.js";
 import type { PointDiskRequest } from "../backup/back-up-point.js";
@@ -94,6 +94,8 @@ export interface BackUpVmRequest {
   channels?: number;
   signal: AbortSignal;
   clock: Clock;
+  /** Times the waits while the host is busy with another task on the VM (default: real timers). */
+  scheduler?: Scheduler;
   progress: ProgressReporter;
   /**
    * The run's bandwidth limit on the disks' data read from the host (docs/adr/0032): one limiter for every
@@ -147,7 +149,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
   // such snapshots anyway, so it does so first here, and decides on the VM as it is without them.
   if (vm.disks.some((disk) => disk.refusal?.reason === "consolidation-needed")) {
     const onEvent = (event: RunSnapshotEvent): void => request.onEvent?.({ type: "snapshot", vm: vmName, event });
-    const removed = await removeOrphanRunSnapshots(session, { vmid: Number(vm.vmid), name: vm.name }, { runId: request.runId, signal, onEvent });
+    const removed = await removeOrphanRunSnapshots(session, { vmid: Number(vm.vmid), name: vm.name }, { runId: request.runId, signal, onEvent, ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler }) });
     if (removed.length > 0) {
       files = new HostFileMemo(session);
       vm = await readVmInventory(session, row, { signal, files });
@@ -237,6 +239,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
         quiesceFallback: request.quiesceFallback ?? false,
         allowUserSnapshots: request.allowUserSnapshots ?? false,
         signal: runSignal,
+        ...(request.scheduler === undefined ? {} : { scheduler: request.scheduler }),
         onEvent: (event) => {
           if (event.type === "quiesce-failed") warnings.push(`the host refused a quiesced snapshot (${event.reason}): taken without quiescing, the point is crash-consistent`);
           request.onEvent?.({ type: "snapshot", vm: vmName, event });

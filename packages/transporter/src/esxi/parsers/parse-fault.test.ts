@@ -110,3 +110,11 @@ test("fault: user text inside a command's result is not a fault — an annotatio
   assert.equal(parseFault('Runtime information\n(vim.fault.NotFound) {\n   msg = "gone"\n}\n')?.name, "NotFound");
   assert.equal(parseFault("Retrieved runtime info\nPowered on\n"), undefined);
 });
+
+test("fault: another task holds the VM (TaskInProgress, derived) — the task it names is a managed object reference", () => {
+  const fault = parseFault(fixtureText("fault-task-in-progress-derived.txt"));
+  assert.equal(fault?.type, "vim.fault.TaskInProgress");
+  assert.equal(fault?.name, "TaskInProgress");
+  assert.equal(fault?.message, "Another task is already in progress.");
+  assert.deepEqual(fault?.fields["task"], { kind: "ref", value: "vim.Task:haTask-12-vim.VirtualMachine.createSnapshot-4711" });
+});

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import type { EsxiVersion } from "@esxbackup/domain";
+import { ManualScheduler, type EsxiVersion } from "@esxbackup/domain";
 import type { EsxiSshSession, EsxiSshSessionEvent } from "../ssh/esxi-ssh-session.js";
 import { SshCommandCancelledError } from "../ssh/esxi-ssh-errors.js";
 import { sh } from "../ssh/shell-command.js";
@@ -33,6 +33,7 @@ const NAMES = [
   "consolidation & fault",
   "Ünïcødé 名前 ✓ \\ back",
   "powered off (quiet)",
+  "busy host: 'another task'",
 ];
 const VMS: SnapshotVm[] = NAMES.map((name, i) => ({ name, vmid: 10 + i }));
 
@@ -269,6 +270,71 @@ for (const esxiVersion of ["8.0", "6.7"] as const satisfies readonly EsxiVersion
       }
       await withRunSnapshot(session, v, { runId: runId() }, async () => undefined);
       assert.deepEqual(await snapshots(v), []);
+    });
+
+    describe("a host busy with another task on the VM (vim.fault.TaskInProgress)", () => {
+      const v = (): SnapshotVm => vm(13);
+      // Each wait is let pass as soon as it is registered, which is right after its event.
+      const busyRun = (events: RunSnapshotEvent[], signal?: AbortSignal): Parameters<typeof withRunSnapshot>[2] => {
+        const scheduler = new ManualScheduler();
+        return {
+          runId: runId(),
+          scheduler,
+          ...(signal === undefined ? {} : { signal }),
+          onEvent: (e) => {
+            events.push(e);
+            if (e.type === "host-busy") queueMicrotask(() => scheduler.fire());
+          },
+        };
+      };
+      const busy = (events: RunSnapshotEvent[]): string[] => events.flatMap((e) => (e.type === "host-busy" ? [`${e.operation} ${e.nextTry}/${e.tries} ${e.reason}`] : []));
+
+      test("a create refused twice is tried again and the run succeeds; a removal refused twice too", async () => {
+        const events: RunSnapshotEvent[] = [];
+        t.host.model?.faults.busyWithAnotherTask(2);
+        const result = await withRunSnapshot(session, v(), busyRun(events), async (s) => {
+          assert.equal((await snapshots(v())).length, 1);
+          t.host.model?.faults.busyWithAnotherTask(2);
+          return s.snapshot.name;
+        });
+        assert.match(result, /^esxbackup-run-/u);
+        const reason = "vim.fault.TaskInProgress: Another task is already in progress.";
+        assert.deepEqual(busy(events), [`create 2/4 ${reason}`, `create 3/4 ${reason}`, `remove 2/7 ${reason}`, `remove 3/7 ${reason}`]);
+        assert.equal(events.at(-1)?.type, "removed");
+        assert.deepEqual(await snapshots(v()), []);
+      });
+
+      test("given up: a create refused on every try fails with the host's fault, nothing left", async () => {
+        const events: RunSnapshotEvent[] = [];
+        t.host.model?.faults.busyWithAnotherTask(100);
+        try {
+          await assert.rejects(
+            withRunSnapshot(session, v(), busyRun(events), async () => assert.fail("no work without a snapshot")),
+            (error) => error instanceof SnapshotOperationError && error.operation === "create" && error.fault?.name === "TaskInProgress" && error.message.includes("Another task is already in progress.") && error.message.includes(JSON.stringify(v().name)),
+          );
+        } finally {
+          t.host.model?.faults.busyWithAnotherTask(null);
+        }
+        assert.equal(busy(events).length, 3);
+        assert.deepEqual(await snapshots(v()), []);
+      });
+
+      test("given up: a removal refused on every try names the snapshot left behind; the next run removes it", async () => {
+        const events: RunSnapshotEvent[] = [];
+        const options = busyRun(events);
+        try {
+          await assert.rejects(
+            withRunSnapshot(session, v(), options, async () => void t.host.model?.faults.busyWithAnotherTask(100)),
+            (error) => error instanceof RunSnapshotLeftBehindError && error.message.includes(`esxbackup-run-${options.runId}`) && error.message.includes("TaskInProgress"),
+          );
+        } finally {
+          t.host.model?.faults.busyWithAnotherTask(null);
+        }
+        assert.equal(busy(events).length, 6);
+        assert.deepEqual((await snapshots(v())).map((s) => s.name), [`esxbackup-run-${options.runId}`]);
+        await withRunSnapshot(session, v(), { runId: runId() }, async () => undefined);
+        assert.deepEqual(await snapshots(v()), []);
+      });
     });
 
     test("names full of shell metacharacters reach vim-cmd intact", async () => {

@@ -8,11 +8,13 @@
  * repeated blindly: the tree is read again and the snapshot looked up by name and id. When removal cannot be
  * done, `RunSnapshotLeftBehindError` names the snapshot; the next backup of the VM removes it by its name.
  */
+import { timerScheduler, waitFor, type Scheduler } from "@esxbackup/domain";
 import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { flattenSnapshotTree, type SnapshotRef } from "./classify-snapshots.js";
 import { decideRunSnapshot, staleRunSnapshots } from "./decide-run-snapshot.js";
+import { decideHostBusyRetry, isHostBusyFault, type BusyRetriedOperation } from "./host-busy-retry.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
 import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
 import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
@@ -34,6 +36,11 @@ export interface RunSnapshotOptions {
   readonly signal?: AbortSignal;
   /** Tries at removing the snapshot when the connection fails (default 3). */
   readonly removeAttempts?: number;
+  /**
+   * Times the waits while the host is busy with another task on the VM (host-busy-retry.ts): a test moves
+   * them with `ManualScheduler.fire()`. Default: real timers.
+   */
+  readonly scheduler?: Scheduler;
   /** Timeout of `snapshot.create` / `snapshot.remove` (consolidation runs inside remove); default 30 minutes. */
   readonly snapshotCommandTimeoutMs?: number | undefined;
   readonly onEvent?: (event: RunSnapshotEvent) => void;
@@ -45,7 +52,12 @@ export type RunSnapshotEvent =
   /** The quiesced create was refused by the host (`reason`, its fault); an unquiesced one is taken instead. */
   | { type: "quiesce-failed"; vmid: number; reason: string }
   | { type: "removed"; vmid: number; snapshot: SnapshotRef }
-  | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string };
+  | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string }
+  /**
+   * The host refused `operation` because another task holds the VM (`reason`, its fault): tried again after
+   * `waitMs`, as try `nextTry` of `tries`.
+   */
+  | { type: "host-busy"; vmid: number; operation: BusyRetriedOperation; reason: string; waitMs: number; nextTry: number; tries: number };
 
 /** What the work gets: the snapshot that freezes the VM's disks for the run. */
 export interface RunSnapshot {
@@ -91,19 +103,32 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
       throw error;
     }
   };
+  // A create the host refused because it is busy with another task on the VM is tried again after a wait; by
+  // then `create` has removed whatever carries our name, so each try starts with no snapshot of ours.
+  const createWhenNotBusy = async (quiesce: boolean): Promise<SnapshotRef> => {
+    for (let failedTries = 1; ; failedTries++) {
+      try {
+        return await create(quiesce);
+      } catch (error) {
+        // An abort ends the wait at once: there is no snapshot of ours to remove.
+        if (!(await waitIfHostBusy(error, "create", failedTries, vm, options, signal))) throw error;
+      }
+    }
+  };
   let quiesced = decision.quiesce;
   let snapshot: SnapshotRef;
   try {
-    snapshot = await create(quiesced);
+    snapshot = await createWhenNotBusy(quiesced);
   } catch (error) {
     // Only the host's own refusal of a quiesced create is fallen back from, and only when asked: a fault, or
-    // words printed in place of a snapshot.
-    const refusal = error instanceof SnapshotOperationError && error.operation === "create" ? hostRefusal(error) : undefined;
+    // words printed in place of a snapshot. A host still busy after the waits did not refuse the quiescing.
+    const busy = error instanceof SnapshotOperationError && error.fault !== undefined && isHostBusyFault(error.fault);
+    const refusal = error instanceof SnapshotOperationError && error.operation === "create" && !busy ? hostRefusal(error) : undefined;
     if (!(quiesced && options.quiesceFallback === true && refusal !== undefined)) throw error;
     options.onEvent?.({ type: "quiesce-failed", vmid: vm.vmid, reason: refusal });
     signal?.throwIfAborted();
     quiesced = false;
-    snapshot = await create(false);
+    snapshot = await createWhenNotBusy(false);
   }
   options.onEvent?.({ type: "created", vmid: vm.vmid, snapshot, quiesced });
 
@@ -147,18 +172,41 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
  * decides to back it up (a VM flagged as needing disk consolidation may be flagged for them). The user's
  * snapshots are not touched.
  */
-export async function removeOrphanRunSnapshots(session: SnapshotSession, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "runId" | "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<readonly SnapshotRef[]> {
+export async function removeOrphanRunSnapshots(session: SnapshotSession, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "runId" | "signal" | "snapshotCommandTimeoutMs" | "onEvent" | "scheduler">): Promise<readonly SnapshotRef[]> {
   const orphans = staleRunSnapshots(await readSnapshotTree(session, vm, { signal: options.signal }), options.runId);
   await removeOrphans(session, vm, orphans, options);
   return orphans;
 }
 
-async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: readonly SnapshotRef[], options: Pick<RunSnapshotOptions, "signal" | "snapshotCommandTimeoutMs" | "onEvent">): Promise<void> {
+async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: readonly SnapshotRef[], options: Pick<RunSnapshotOptions, "signal" | "snapshotCommandTimeoutMs" | "onEvent" | "scheduler">): Promise<void> {
   for (const orphan of orphans) {
-    options.signal?.throwIfAborted();
-    await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
+    // Waited out like our own snapshot's removal while the host is busy, but not past an abort: the run
+    // has taken nothing yet, and the next run removes the orphan.
+    for (let failedTries = 1; ; failedTries++) {
+      options.signal?.throwIfAborted();
+      try {
+        await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
+        break;
+      } catch (error) {
+        if (!(await waitIfHostBusy(error, "remove", failedTries, vm, options, options.signal))) throw error;
+      }
+    }
     options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
   }
+}
+
+/**
+ * When `error` is the host refusing `operation` because another task holds the VM, and host-busy-retry.ts
+ * says to wait after `failedTries` such refusals: says so (`host-busy`), waits, and returns true to try
+ * again. False: `error` stands. `signal` ends the wait at once (undefined for our snapshot's removal).
+ */
+async function waitIfHostBusy(error: unknown, operation: BusyRetriedOperation, failedTries: number, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "onEvent" | "scheduler">, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!(error instanceof SnapshotOperationError && error.operation === operation)) return false;
+  const busy = decideHostBusyRetry(operation, error.fault, failedTries);
+  if (!busy.retry) return false;
+  options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation, reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: failedTries + 1, tries: busy.tries });
+  await waitFor(options.scheduler ?? timerScheduler, busy.waitMs, signal);
+  return true;
 }
 
 /** The host's own reason for refusing a create, if it gave one (a fault, or words printed instead of a snapshot). */
@@ -185,12 +233,15 @@ function findOnly(tree: SnapshotTree, name: string, vm: SnapshotVm, remarks: rea
 
 /**
  * Removes `snapshot` (by id, after checking the id still carries its name), trying again after connection
- * failures; no abort signal, because removal is what an abort must still do. "vanished": it was gone before
- * we removed it — someone else consolidated it while the work read through it.
+ * failures and, after a wait, while the host is busy with another task on the VM (host-busy-retry.ts: more
+ * and longer tries than a create's, the snapshot must not be left behind); no abort signal, not even for
+ * the waits, because removal is what an abort must still do. "vanished": it was gone before we removed it
+ * — someone else consolidated it while the work read through it.
  */
 async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snapshot: SnapshotRef, options: RunSnapshotOptions): Promise<"removed" | "vanished"> {
   const attempts = options.removeAttempts ?? 3;
   let tried = false;
+  let busyRefusals = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       const present = flattenSnapshotTree(await readSnapshotTree(session, vm)).some((s) => s.id === snapshot.id && s.name === snapshot.name);
@@ -203,6 +254,13 @@ async function removeRunSnapshot(session: SnapshotSession, vm: SnapshotVm, snaps
       await removeSnapshot(session, vm, snapshot.id, { timeoutMs: options.snapshotCommandTimeoutMs });
       break;
     } catch (error) {
+      if (error instanceof SnapshotOperationError && error.operation === "remove" && error.fault !== undefined && isHostBusyFault(error.fault)) {
+        if (!(await waitIfHostBusy(error, "remove", ++busyRefusals, vm, options, undefined))) throw error;
+        // The host refused outright: this try does not count against those after a lost connection, and
+        // the tree is read again, so a snapshot the other task removed meanwhile is not taken for vanished.
+        attempt--;
+        continue;
+      }
       const retry = error instanceof EsxiSshError && error.retryable && attempt < attempts;
       if (!retry) throw error;
       options.onEvent?.({ type: "remove-retry", vmid: vm.vmid, snapshot, attempt, reason: error.message });
