@@ -7,7 +7,7 @@
  * VCL also notes that the command "will occasionally incorrectly report that it failed but the VM is
  * actually powered on", so a printed failure is checked against the VM's power state before it is believed.
  */
-import { EsxbackupError } from "@esxbackup/domain";
+import { EsxbackupError, timerScheduler, waitFor } from "@esxbackup/domain";
 import { outputLines } from "../parsers/output-lines.js";
 import { parsePowerState, type VmPowerState } from "../parsers/parse-power-state.js";
 import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
@@ -104,15 +104,7 @@ async function judgePowerOn(session: VimCmdSession, vmid: string | number, sourc
   throw new EsxbackupError("power_on_failed", `${source}: the host printed ${JSON.stringify(failure)}, and the VM is ${state === "poweredOff" ? "powered off" : "suspended"}`);
 }
 
+/** The shared timer wait, ended early (and resolved, not rejected) when `signal` aborts. */
 function realPause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return waitFor(timerScheduler, ms, signal).catch(() => undefined);
 }
