@@ -257,7 +257,9 @@ export class EsxiSshServer {
           } else {
             lockout.recordFailure(ctx.username);
             this.#loginAttempts.push({ user: ctx.username, method: ctx.method, outcome: locked ? "locked" : "refused" });
-            ctx.reject(METHODS);
+            const notice = this.#options.faults.noticeAfterRefusedPassword;
+            if (notice === null) ctx.reject(METHODS);
+            else ctx.prompt([], "", notice, () => ctx.reject(METHODS));
           }
         });
         return;

@@ -2,7 +2,8 @@
  * SSH-side faults a test can switch on and off while the host runs (through `SimulatedHost.faults`) or set
  * in advance. Read at the moment they apply: `dropConnectionAfterBytes` and
  * `dropConnectionsAfterReceivedBytes` when a connection is accepted,
- * `throttleBytesPerSecond` when a channel starts, `rejectLogins` and `loginsLeft` at every authentication attempt.
+ * `throttleBytesPerSecond` when a channel starts, `rejectLogins`, `loginsLeft` and `noticeAfterRefusedPassword` at every
+ * authentication attempt.
  */
 export interface SshFaultSettings {
   /** Cut each new TCP connection after the server has sent this many bytes (handshake included). */
@@ -22,8 +23,15 @@ export interface SshFaultSettings {
    * through a run; counts down with each login accepted. Null: no limit.
    */
   loginsLeft: number | null;
+  /**
+   * What PAM says after a refused password, sent as sshd sends messages left after the last question: alone,
+   * in a keyboard-interactive round without prompts, before the refusal. Linux-PAM's pam_faillock says
+   * `The account is locked due to 5 failed logins.` there; what ESXi's PAM says after a refusal, if
+   * anything, is [UNCONFIRMED] (the one capture, a 6.x lock, came before the prompt). Null: nothing.
+   */
+  noticeAfterRefusedPassword: string | null;
 }
 
 export function noSshFaults(): SshFaultSettings {
-  return { dropConnectionAfterBytes: null, dropConnectionsAfterReceivedBytes: null, throttleBytesPerSecond: null, rejectLogins: false, loginsLeft: null };
+  return { dropConnectionAfterBytes: null, dropConnectionsAfterReceivedBytes: null, throttleBytesPerSecond: null, rejectLogins: false, loginsLeft: null, noticeAfterRefusedPassword: null };
 }

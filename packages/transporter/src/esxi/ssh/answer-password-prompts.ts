@@ -9,8 +9,9 @@
  *   the user's password, or count failed logins against the account;
  * - a prompt asking for a new, current or retyped password, a one-time code or passcode, or any other question.
  * sshd puts PAM's messages (`You are required to change your password immediately …`, a lockout notice)
- * on the lines before the question: they are kept to be quoted when the login fails. (The messages sshd
- * sends alone, in a round without prompts, ssh2 answers by itself: they never reach us.)
+ * on the lines before the question: they are kept to be quoted when the login fails. What it sends alone,
+ * in a round without prompts (PAM's words after the password: a refusal's reason), ssh2 answers by itself;
+ * prompt-free-rounds.ts hands those rounds to `noteHostWords`.
  */
 export interface KeyboardPrompt {
   prompt: string;
@@ -37,10 +38,16 @@ const PASSWORD_QUESTION = /\bpassword\b/iu;
 /** Words of the questions a password change asks (Linux-PAM, passwdqc, pam_unix), never the login's. */
 const CHANGE_QUESTION = /\b(new|current|old|retype|re-type|re-enter|reenter|again|repeat|confirm|verify|changing|change|expired)\b/iu;
 
-export function answerPasswordPrompts(round: KeyboardRound, password: string, state: PromptState): PromptAnswers {
+/** Keeps a round's name and instructions (the host's words, not questions) to be quoted if the login fails. */
+export function noteHostWords(round: Pick<KeyboardRound, "name" | "instructions">, state: PromptState): void {
   for (const text of [round.name, round.instructions]) {
-    if (text !== undefined && text.trim() !== "") state.hostSaid.push(text.trim());
+    if (text === undefined) continue;
+    state.hostSaid.push(...text.split(/\r?\n/u).map((line) => line.trim()).filter((line) => line !== ""));
   }
+}
+
+export function answerPasswordPrompts(round: KeyboardRound, password: string, state: PromptState): PromptAnswers {
+  noteHostWords(round, state);
   const answers: string[] = [];
   for (const { prompt, echo } of round.prompts) {
     const lines = prompt.split(/\r?\n/u).map((line) => line.trim()).filter((line) => line !== "");

@@ -8,7 +8,7 @@
 import { InvalidInputError } from "@esxbackup/domain";
 import { Client } from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, NegotiatedAlgorithms, NextAuthHandler, VerifyCallback } from "ssh2";
-import { answerPasswordPrompts } from "./answer-password-prompts.js";
+import { answerPasswordPrompts, noteHostWords } from "./answer-password-prompts.js";
 import type { PromptState } from "./answer-password-prompts.js";
 import type { RefusedLogin } from "./describe-refused-login.js";
 import type { EsxiSshAlgorithms } from "./esxi-ssh-algorithms.js";
@@ -18,6 +18,7 @@ import type { EsxiSshTarget } from "./esxi-ssh-target.js";
 import { targetLabel } from "./esxi-ssh-target.js";
 import type { HostKey } from "./host-key.js";
 import { hostKeyFromBlob } from "./host-key.js";
+import { observePromptFreeRounds } from "./prompt-free-rounds.js";
 import { userKeyProblem } from "./user-key-problem.js";
 
 export interface OpenSshConnectionOptions {
@@ -157,6 +158,8 @@ export function openSshConnection(options: OpenSshConnectionOptions): Promise<Op
       keepaliveInterval: options.keepaliveIntervalMs,
       keepaliveCountMax: options.keepaliveCountMax,
     });
+    // What PAM says after the password (a refusal's reason) comes in a round without prompts.
+    observePromptFreeRounds(client, (round) => noteHostWords(round, prompts));
   });
 }
 

@@ -72,7 +72,22 @@ describe("a login the host refuses", () => {
     }
   });
 
+  it("what the host says after refusing the password, in a round without prompts, is quoted: ssh2 alone would answer it and drop its words", async () => {
+    t.host.faults.noticeAfterRefusedPassword = "The account is locked due to 5 failed logins.\n(15 minutes left to unlock)";
+    try {
+      const from = t.host.loginAttempts.length;
+      const refused = await t.open({ target: wrongTarget() }).catch((e: unknown) => e);
+      assert.ok(refused instanceof SshAuthError, String(refused));
+      assert.deepEqual(passwordAttempts(from), ["refused"]);
+      assert.match(refused.message, /the host said: "The account is locked due to 5 failed logins\." "\(15 minutes left to unlock\)": the host's words point to its account lock/u);
+    } finally {
+      t.host.faults.noticeAfterRefusedPassword = null;
+    }
+  });
+
   it("a locked account refuses the right password too, and the refusal says the lock is why", async () => {
+    // A login resets the count: the earlier tests' refusals do not count toward this lock.
+    await (await t.open()).close();
     const from = t.host.loginAttempts.length;
     // Someone else's failures (each a run of its own) reach ESXi's default of 5.
     while (passwordAttempts(from).length < 5) await t.open({ target: wrongTarget() }).catch(() => undefined);
