@@ -28,11 +28,15 @@ export function readEsxcliTable(output: string, source: string, headers: readonl
   if (header === undefined || dashes === undefined) throw new HostOutputError(source, "no header and dash line");
   if (!/^[- ]+$/u.test(dashes.text)) throw unexpectedLine(source, "expected the dash line under the header", dashes);
   const columns = [...dashes.text.matchAll(/-+/gu)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  // The header only says which table this is; the rows are cut by the dash line. A header whose labels
+  // drifted off their columns (a capture that lost a few blanks on its way through a page) still names the
+  // same columns in the same order, so it is recognised by its labels.
   const headerChars = [...header.text];
   const names = columns.map(({ start, end }) => headerChars.slice(start, end).join("").trim());
+  const labels = header.text.trim().split(/\s{2,}/u);
   // The header is quoted inside the problem: backup runs report this message as the reason the datastore
   // room is unknown, and it reads best as "unexpected header …".
-  if (names.join("|") !== headers.join("|")) throw new HostOutputError(source, `unexpected header ${JSON.stringify(header.text)}`);
+  if (names.join("|") !== headers.join("|") && labels.join("|") !== headers.join("|")) throw new HostOutputError(source, `unexpected header ${JSON.stringify(header.text)}`);
   return rows.map((line) => ({ cells: cellsOf(line, columns, source), line }));
 }
 

@@ -16,6 +16,10 @@
  * of the text may carry the message id (`msg.uuid.altered:`) or not; a choice is `N. label (summary)`,
  * `[default]` after the default one. With nothing pending it prints `No message.`. It is answered with
  * `vim-cmd vmsvc/message VMID MESSAGE_ID CHOICE`.
+ *
+ * A choice may also print the API's key first and its words in the parentheses (a public script quotes an
+ * ESX host's `msg.uuid.altered` so: `2. button.uuid.copiedTheVM (I Copied It) [default]`): a choice is
+ * known by its key or its words on either side.
  */
 import { HostOutputError } from "../parsers/host-output-error.js";
 import { outputLines, unexpectedLine } from "../parsers/output-lines.js";
@@ -89,9 +93,16 @@ function parseChoice(number: number, rest: string): VmQuestionChoice {
   return summary?.[1] !== undefined && summary[2] !== undefined ? { number, label: summary[1], summary: summary[2], isDefault } : { number, label: body, summary: body, isDefault };
 }
 
-/** The label without VMware's accelerator marks: `I _copied it` → `I copied it`. */
+/** A choice key of the API (`button.uuid.copiedTheVM`), printed as the label by some hosts. */
+const CHOICE_KEY = /^button\.[A-Za-z0-9_.]+$/u;
+
+/**
+ * The choice in words, without VMware's accelerator marks: `I _copied it` → `I copied it`; for a choice
+ * printed key first (`button.uuid.copiedTheVM (I Copied It)`), the words in its parentheses.
+ */
 export function choiceWords(choice: VmQuestionChoice): string {
-  return choice.label.replace(/_/gu, "");
+  const words = CHOICE_KEY.test(choice.label) && !CHOICE_KEY.test(choice.summary) ? choice.summary : choice.label;
+  return words.replace(/_/gu, "");
 }
 
 /** The VM's pending question, if it has one (a read: run again after a lost connection). */
@@ -115,7 +126,7 @@ export async function answerVmQuestion(session: VimCmdSession, vmid: string | nu
  */
 export function safeAnswer(question: VmQuestion): VmQuestionChoice | undefined {
   if (question.messageId !== "msg.uuid.altered" && !/\bmoved or copied\b/iu.test(question.text)) return undefined;
-  const copied = question.choices.filter((choice) => /^button\.uuid\.copiedTheVM$/iu.test(choice.summary) || /^I copied it$/iu.test(choiceWords(choice)));
+  const copied = question.choices.filter((choice) => [choice.label, choice.summary].some((part) => /^button\.uuid\.copiedTheVM$/iu.test(part)) || /^I copied it$/iu.test(choiceWords(choice)));
   return copied.length === 1 ? copied[0] : undefined;
 }
 
