@@ -264,7 +264,7 @@ describe("simulated ESXi 6.7 host with applets switched off", () => {
         name: "esx67",
         esxiVersion: "6.7",
         ssh: { port: 0, users: [{ name: "root", password }] },
-        shell: { disabledApplets: ["sha1sum"], python: false },
+        shell: { disabledApplets: ["sha1sum"], python: false, refusedOptions: { dd: ["conv=", "iflag=", "oflag=", "ibs=", "obs="], head: ["-c"] } },
       }),
     );
     ssh = new OpenSshTestClient({ port: host.port, user: "root", dir: work });
@@ -285,6 +285,15 @@ describe("simulated ESXi 6.7 host with applets switched off", () => {
     );
     assert.match(result.stderr, /sha1sum: not found/u);
     assert.match(result.stderr, /python: not found/u);
+  });
+
+  it("refuses the options its busybox was built without, as busybox does, and passes the rest to the applet", async () => {
+    const refused = await ssh.run("printf abc > /tmp/f; echo xyz | dd of=/tmp/f bs=1 seek=1 conv=notrunc; echo dd=$?; cat /tmp/f; echo; head -c 1 /tmp/f; echo head=$?", { password });
+    assert.equal(refused.stdout.toString(), "dd=1\nabc\nhead=1\n");
+    assert.match(refused.stderr, /^BusyBox v1\.\d+\.\d+ .*multi-call binary\.\n\nUsage: dd \[if=FILE\] \[of=FILE\] \[bs=N\] \[count=N\] \[skip=N\] \[seek=N\]\n/u);
+    assert.match(refused.stderr, /head: invalid option -- 'c'\nBusyBox v1/u);
+    const allowed = await ssh.run("dd if=/dev/zero bs=4 count=2 2>/dev/null | wc -c; printf 'a\\nb\\n' | head -n 1; echo -n abc | dd bs=1 skip=1 2>/dev/null", { password });
+    assert.equal(allowed.stdout.toString(), "8\na\nbc");
   });
 
   it("offers no chacha20 either (VMware: AES only on every release)", async () => {

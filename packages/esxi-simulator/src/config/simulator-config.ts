@@ -13,6 +13,9 @@ import { ESXI_VERSIONS, InvalidInputError } from "@esxbackup/domain";
 import type { EsxiVersion } from "@esxbackup/domain";
 import { z } from "zod";
 
+/** A refused option of a trimmed busybox applet: a `dd` operand (`conv=`) or a short option (`-c`). */
+const REFUSED_OPTION = /^(?:[a-z_]+=|-[A-Za-z0-9])$/u;
+
 export { ESXI_VERSIONS };
 export type { EsxiVersion };
 
@@ -182,6 +185,11 @@ export interface HostConfig {
     applets?: string[];
     /** Applets added to the release's list. */
     extraApplets?: string[];
+    /**
+     * Options a trimmed busybox build lacks, per applet: `dd` operands (`conv=`) or short options (`-c`),
+     * refused as busybox refuses them (sandbox/trimmed-applet.ts). Default none.
+     */
+    refusedOptions?: Record<string, string[]>;
     /** ESXi 8's execInstalledOnly: nothing outside /bin, /sbin and /usr may be executed. Default: on for 8.0. */
     execInstalledOnly?: boolean;
   };
@@ -319,6 +327,7 @@ const hostSchema = z.object({
         .optional(),
       applets: z.array(z.string()).optional(),
       extraApplets: z.array(z.string()).optional(),
+      refusedOptions: z.record(z.string().regex(/^[a-z0-9_]+$/u, "must be an applet name"), z.array(z.string().regex(REFUSED_OPTION, "must be a dd operand like conv= or a short option like -c")).min(1)).optional(),
       execInstalledOnly: z.boolean().optional(),
     })
     .default({ disabledApplets: [], python: true }),

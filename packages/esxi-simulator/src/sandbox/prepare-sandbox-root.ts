@@ -16,6 +16,7 @@ import { HOST_PYTHON_VERSIONS, hostPythonLauncher } from "../python/host-python.
 import { busyboxApplets } from "./busybox-applets.js";
 import { ESXI_RELEASES } from "../tools/esxi-release.js";
 import { PS_SCRIPT, hostApplets, unameScript } from "./esxi-applets.js";
+import { trimmedAppletScript } from "./trimmed-applet.js";
 import { BRIDGE_DIR_IN_SANDBOX, BRIDGE_SOCKET_NAME, DEVICE_NODES, NODE_IN_SANDBOX_FALLBACK, TOOL_PATHS } from "./sandbox-layout.js";
 
 export interface SandboxRootOptions {
@@ -54,7 +55,9 @@ export async function prepareSandboxRoot(options: SandboxRootOptions): Promise<v
   await chmod(busybox, 0o755);
   for (const applet of enabledApplets(options.busyboxPath, host.shell, host.esxiVersion)) {
     if (applet in TOOL_PATHS || applet === "ps" || applet === "uname") continue;
-    await symlink("busybox", join(rootDir, "bin", applet));
+    const refused = host.shell.refusedOptions?.[applet];
+    if (refused === undefined) await symlink("busybox", join(rootDir, "bin", applet));
+    else await writeFile(join(rootDir, "bin", applet), trimmedAppletScript(applet, refused), { mode: 0o755 });
   }
   if (!host.shell.disabledApplets.includes("ps")) await writeFile(join(rootDir, "bin", "ps"), PS_SCRIPT, { mode: 0o755 });
   if (!host.shell.disabledApplets.includes("uname")) await writeFile(join(rootDir, "bin", "uname"), unameScript(ESXI_RELEASES[host.esxiVersion ?? "7.0"]), { mode: 0o755 });

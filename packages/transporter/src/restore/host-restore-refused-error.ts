@@ -1,7 +1,7 @@
 /**
  * A restore to a host that will not be done, decided before anything is written: the name or datastore is
  * not acceptable, the folder or a VM of that name exists, the datastore lacks the space, the point lacks
- * what a VM needs, the host cannot run the VM's virtual hardware version. Bad input (nothing changed, retrying cannot help); `field` names the option to change.
+ * what a VM needs, the host cannot run the VM's virtual hardware version, or has no way to write into a disk. Bad input (nothing changed, retrying cannot help); `field` names the option to change.
  */
 import { InvalidInputError } from "@esxbackup/domain";
 
@@ -22,7 +22,8 @@ export type HostRestoreRefusal =
   | "vm-not-found"
   | "vm-not-powered-off"
   | "vm-has-snapshots"
-  | "disk-mismatch";
+  | "disk-mismatch"
+  | "host-cannot-write";
 
 export class HostRestoreRefusedError extends InvalidInputError {
   readonly refusal: HostRestoreRefusal;

@@ -26,6 +26,7 @@ import { sh } from "../esxi/ssh/shell-command.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { chooseFlatWriteMethod } from "./choose-flat-write-method.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
 import { planOverOriginalRestore } from "./plan-over-original-restore.js";
 import type { OverOriginalDisk, OverOriginalPlan } from "./plan-over-original-restore.js";
@@ -96,7 +97,7 @@ export async function restoreOverOriginal(request: RestoreOverOriginalRequest): 
   const vms = await Promise.all(rows.map((row) => readVmInventory(session, row, { signal })));
   const plan = planOverOriginalRestore(point, name, vms);
   const capabilities = await probeHostCapabilities(session);
-  const method: FlatWriteMethod = request.method ?? (capabilities.python === undefined ? { kind: "dd" } : { kind: "python", interpreter: capabilities.python.command });
+  const method: FlatWriteMethod = chooseFlatWriteMethod(capabilities, request.method);
   const readers = new Map<number, DiskReader>();
   for (const disk of plan.disks) readers.set(disk.index, await DiskReader.open(repository, request.pointId, disk.index));
   const expected: RestoreRecord = {

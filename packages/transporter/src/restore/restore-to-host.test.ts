@@ -562,7 +562,7 @@ describe("restoreToHost and the VM's virtual hardware version", () => {
     assert.deepEqual((await readdir(datastore)).sort(), before);
     assert.deepEqual(older.host.model?.inventory().map((vm) => vm.name), ["web01"]);
     // Only the read-only probe ran (release and update level, shell, datastores): refused before anything else was asked.
-    assert.deepEqual(commands.map((c) => c.split(" ")[0]).sort(), ["esxcli", "for", "vmware", "vmware"], commands.join("\n"));
+    assert.deepEqual(commands.map((c) => c.split(" ")[0]).sort(), ["esxcli", "if", "vmware", "vmware"], commands.join("\n"));
   });
 
   it("to a host of the release it was made on: restored with its version as it was, and valid", async () => {

@@ -42,6 +42,7 @@ import type { Pause } from "../esxi/vim-cmd/power-on-vm.js";
 import type { ProgressReporter } from "../progress/progress-reporter.js";
 import type { TransferRateLimiter } from "../transfer/transfer-rate-limiter.js";
 import type { FlatWriteMethod } from "./host-flat-writer.js";
+import { chooseFlatWriteMethod } from "./choose-flat-write-method.js";
 import { hostDependencyWarnings } from "./host-dependencies.js";
 import { hostPathExists } from "./host-path-exists.js";
 import { HostRestoreRecord, readRestoreRecordText } from "./host-restore-record.js";
@@ -220,7 +221,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     // What the leftover holds already is on the datastore: only the rest must fit.
     datastoreFreeBytes: (datastore?.freeBytes ?? 0) + plan.disks.reduce((sum, disk) => sum + alreadyWritten(disk.index), 0),
   });
-  const method: FlatWriteMethod = request.method ?? (capabilities.python === undefined ? { kind: "dd" } : { kind: "python", interpreter: capabilities.python.command });
+  const method: FlatWriteMethod = chooseFlatWriteMethod(capabilities, request.method);
   signal.throwIfAborted();
 
   // From here on the host changes: the folder is ours once mkdir succeeded, and marked so by the record.

@@ -52,7 +52,7 @@ export function compareFingerprints(expected: DiskFingerprints, actual: DiskFing
 
 export interface VerifyRestoredDiskRequest {
   session: HostRestoreSession;
-  capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets">;
+  capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets" | "tools">;
   repository: Repository;
   pointId: PointId;
   diskIndex: number;
@@ -78,14 +78,15 @@ export async function verifyRestoredDisk(request: VerifyRestoredDiskRequest): Pr
   const kind = { ...hostKind, digestLengthBytes: FINGERPRINT_ALGORITHMS[hostKind.algorithm] };
   const sameKind = stored !== undefined && stored.algorithm === kind.algorithm && stored.blockSizeBytes === kind.blockSizeBytes && stored.sizeBytes === sizeBytes;
   const expected = sameKind ? stored : await hashPointDisk(repository, { pointId, diskIndex }, kind, { signal, onProgress: () => undefined });
-  const hashing = chooseHashingMethod(hashingCapabilitiesOf(request.capabilities), kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
+  const hashingCapabilities = hashingCapabilitiesOf(request.capabilities);
+  const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
   const source = new EsxiDiskSource({
     session: request.session,
     path: request.flatPath,
     name: request.flatPath,
     sizeBytes,
     hashing,
-    reading: readingFor(hashing),
+    reading: readingFor(hashing, hashingCapabilities),
     ...(request.channels === undefined ? {} : { channels: request.channels }),
   });
   const { fingerprints } = await source.fingerprint(kind, { signal, onProgress: request.onProgress });
@@ -97,7 +98,7 @@ export async function verifyRestoredDisk(request: VerifyRestoredDiskRequest): Pr
 /** What a restore asks: the point, the host, and how to report. */
 export interface VerifyRestoredDisksRequest {
   session: HostRestoreSession;
-  capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets">;
+  capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets" | "tools">;
   repository: Repository;
   pointId: PointId;
   channels?: number;

@@ -31,7 +31,7 @@ import type { ChangeSource } from "../backup/plan-backup.js";
 import { EsxiDiskSource } from "../esxi/disk/esxi-disk-source.js";
 import { readingFor } from "../esxi/disk/host-disk-reader.js";
 import type { DiskReadMechanism } from "../esxi/disk/host-disk-reader.js";
-import { chooseHashingMethod, hashingCapabilitiesOf } from "../esxi/hashing/hashing-method.js";
+import { DEFAULT_HOST_FINGERPRINTS, chooseHashingMethod, hashingCapabilitiesOf } from "../esxi/hashing/hashing-method.js";
 import type { HashingMethod } from "../esxi/hashing/hashing-method.js";
 import { chooseHostFingerprintKind } from "../esxi/hashing/host-fingerprint-kind.js";
 import { HostFileMemo, hostFileExists } from "../esxi/inventory/read-host-text-file.js";
@@ -67,7 +67,7 @@ export interface BackUpVmRequest {
   vmName: string;
   repository: Repository;
   /** What the probe found: how the host can hash and read its disks. */
-  capabilities: Pick<HostCapabilities, "python" | "hashApplets">;
+  capabilities: Pick<HostCapabilities, "python" | "hashApplets" | "tools">;
   /** Names the run's snapshot (`esxbackup-run-<runId>`). */
   runId: string;
   /** Ignore earlier points: every disk is read (the repository still stores only new chunks). */
@@ -218,6 +218,9 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
 
   const capabilities = request.capabilities;
   const hashingCapabilities = hashingCapabilitiesOf(capabilities);
+  // A host that could not read the disks is refused here, before the snapshot (the choice per disk below
+  // differs only in the algorithm, never in whether the host can read).
+  readingFor(chooseHashingMethod(hashingCapabilities, DEFAULT_HOST_FINGERPRINTS.algorithm), hashingCapabilities);
 
   // The run stops on the caller's signal, or when the datastore watch finds a datastore filling up while the
   // snapshot is open (docs/adr/0039); either way the snapshot is removed on the way out.
@@ -263,7 +266,7 @@ export async function backUpVm(request: BackUpVmRequest): Promise<VmBackupResult
             const previousKind = previousFingerprints?.get(disk.key);
             const kind = chooseHostFingerprintKind(disk.sizeBytes, previousKind);
             const hashing = chooseHashingMethod(hashingCapabilities, kind.algorithm, { blockSizeBytes: kind.blockSizeBytes });
-            const reading = readingFor(hashing);
+            const reading = readingFor(hashing, hashingCapabilities);
             const source = sourceFor(request, disk, hashing, reading, runSignal);
             const fingerprints = { algorithm: kind.algorithm, blockSizeBytes: kind.blockSizeBytes, digestLengthBytes: FINGERPRINT_ALGORITHMS[kind.algorithm] };
             const sameKind = previousKind !== undefined && previousKind.algorithm === kind.algorithm && previousKind.blockSizeBytes === kind.blockSizeBytes;

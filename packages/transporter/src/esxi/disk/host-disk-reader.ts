@@ -18,7 +18,8 @@ import { finished } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { FINGERPRINT_ALGORITHMS, copyBytes, fingerprintBlockCount } from "@esxbackup/domain";
 import type { RangeFingerprints } from "../../backup/disk-source.js";
-import type { HashingMethod } from "../hashing/hashing-method.js";
+import type { HashingCapabilities, HashingMethod } from "../hashing/hashing-method.js";
+import { HostLacksToolsError } from "../probe/host-lacks-tools-error.js";
 import type { HostDiskKind } from "../hashing/host-disk-hashing.js";
 import { zeroBlockDigest } from "../hashing/zero-block-digest.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
@@ -28,9 +29,14 @@ import { DiskReadShortError } from "./disk-read-errors.js";
 
 export type DiskReadMechanism = { kind: "python"; command: string } | { kind: "dd" };
 
-/** The host reads with the Python it hashes with; without that Python, one `dd` per read. */
-export function readingFor(hashing: HashingMethod): DiskReadMechanism {
-  return hashing.kind === "python" ? { kind: "python", command: hashing.command } : { kind: "dd" };
+/**
+ * The host reads with the Python it hashes with; without that Python, one `dd` per read. A host with
+ * neither cannot give its disks' bytes at all: a HostLacksToolsError, raised before a snapshot is taken.
+ */
+export function readingFor(hashing: HashingMethod, capabilities: Pick<HashingCapabilities, "applets">): DiskReadMechanism {
+  if (hashing.kind === "python") return { kind: "python", command: hashing.command };
+  if (capabilities.applets.includes("dd")) return { kind: "dd" };
+  throw new HostLacksToolsError("no usable Python 3 and no dd in its busybox: nothing on the host can read a disk's bytes");
 }
 
 export interface HostDiskReaderOptions {

@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { FingerprintAlgorithm } from "@esxbackup/domain";
-import { chooseHashingMethod } from "./hashing-method.js";
+import { readingFor } from "../disk/host-disk-reader.js";
+import { HostLacksToolsError } from "../probe/host-lacks-tools-error.js";
+import { chooseHashingMethod, hashingCapabilitiesOf } from "./hashing-method.js";
 import type { HashingCapabilities, HashingMethod } from "./hashing-method.js";
 
 const BUSYBOX = ["sh", "dd", "wc", "md5sum", "sha1sum", "sha256sum"];
@@ -36,5 +38,27 @@ describe("chooseHashingMethod", () => {
     assert.deepEqual(chooseHashingMethod(noPython, "md5", { bytesPerSecond: 117e6, blockSizeBytes: 1024 * 1024 }), { kind: "busybox", algorithm: "md5" });
     // Python is always worth it: one pass at hashing speed.
     assert.equal(chooseHashingMethod({ python: py("3.5.10"), applets: BUSYBOX }, "md5", { bytesPerSecond: 1e9 }).kind, "python");
+  });
+});
+
+describe("hashingCapabilitiesOf", () => {
+  const probe = { python: undefined, hashApplets: { md5sum: true, sha1sum: false, sha256sum: true } };
+  it("lists dd and wc only when the probe found them", () => {
+    assert.deepEqual(hashingCapabilitiesOf({ ...probe, tools: { dd: true, ddNotrunc: false, wc: true } }).applets, ["sh", "dd", "wc", "md5sum", "sha256sum"]);
+    const noDd = hashingCapabilitiesOf({ ...probe, tools: { dd: false, ddNotrunc: false, wc: true } });
+    assert.deepEqual(noDd.applets, ["sh", "wc", "md5sum", "sha256sum"]);
+    assert.deepEqual(chooseHashingMethod(noDd, "md5"), { kind: "full-read", reason: "no way to hash on the host: no Python; no dd" });
+  });
+});
+
+describe("readingFor", () => {
+  it("reads with the hashing Python, else dd, and refuses a host with neither", () => {
+    assert.deepEqual(readingFor({ kind: "python", command: "python", algorithm: "sha1" }, { applets: [] }), { kind: "python", command: "python" });
+    assert.deepEqual(readingFor({ kind: "busybox", algorithm: "md5" }, { applets: BUSYBOX }), { kind: "dd" });
+    assert.deepEqual(readingFor({ kind: "full-read", reason: "x" }, { applets: ["sh", "dd"] }), { kind: "dd" });
+    assert.throws(
+      () => readingFor({ kind: "full-read", reason: "x" }, { applets: ["sh", "wc", "md5sum"] }),
+      (e: unknown) => e instanceof HostLacksToolsError && /no usable Python 3 and no dd/u.test(e.message),
+    );
   });
 });

@@ -27,9 +27,13 @@ export interface HashingCapabilities {
   applets: readonly string[];
 }
 
-/** The probe's findings as this decision reads them: the Python with its version, and the applets (sh, dd and wc always). */
-export function hashingCapabilitiesOf(capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets">): HashingCapabilities {
-  const applets = ["sh", "dd", "wc", ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
+/**
+ * The probe's findings as this decision reads them: the Python with its version, and the applets: `sh`
+ * (the probe ran in it), `dd` and `wc` as the probe found them, and the digest applets.
+ */
+export function hashingCapabilitiesOf(capabilities: Pick<BackupHostCapabilities, "python" | "hashApplets" | "tools">): HashingCapabilities {
+  const tools = (["dd", "wc"] as const).filter((tool) => capabilities.tools[tool]);
+  const applets = ["sh", ...tools, ...Object.entries(capabilities.hashApplets).filter(([, present]) => present).map(([applet]) => applet)];
   const version = capabilities.python?.version;
   if (capabilities.python === undefined || version === undefined) return { applets };
   return { python: { command: capabilities.python.command, version: `${version.major}.${version.minor}.${version.patch}` }, applets };

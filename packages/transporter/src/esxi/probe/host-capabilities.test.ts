@@ -21,6 +21,7 @@ for (const version of ESXI_VERSIONS) {
     assert.equal(capabilities.python?.command, "python3");
     assert.equal(capabilities.python?.version?.major, 3);
     assert.deepEqual(capabilities.hashApplets, { md5sum: true, sha1sum: true, sha256sum: true });
+    assert.deepEqual(capabilities.tools, { dd: true, ddNotrunc: true, wc: true });
     const datastore = capabilities.datastores.find((d) => d.volumeName === "datastore1");
     assert.ok(datastore !== undefined, JSON.stringify(capabilities.datastores));
     assert.equal(datastore.sizeBytes, 2 * 1024 * 1024 * 1024);
@@ -45,7 +46,7 @@ test("a backup's probe finds the same release, Python and applets without asking
   const counting = { exec: (command: Parameters<typeof session.exec>[0], options?: Parameters<typeof session.exec>[1]) => (commands.push(command.text), session.exec(command, options)) };
   const backup = await probeBackupCapabilities(counting);
   const whole = await probeHostCapabilities(session);
-  assert.deepEqual(backup, { esxi: whole.esxi, python: whole.python, pythons: whole.pythons, hashApplets: whole.hashApplets });
+  assert.deepEqual(backup, { esxi: whole.esxi, python: whole.python, pythons: whole.pythons, hashApplets: whole.hashApplets, tools: whole.tools });
   assert.equal(commands.length, 3, commands.join(" | "));
   assert.ok(!commands.some((c) => c.includes("esxcli")), commands.join(" | "));
 });

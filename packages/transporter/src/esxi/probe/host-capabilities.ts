@@ -9,7 +9,7 @@ import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { isDatastore, parseFilesystemList } from "./parse-filesystem-list.js";
 import type { MountedFilesystem } from "./parse-filesystem-list.js";
 import { SHELL_CAPABILITIES_SCRIPT, parseShellCapabilities } from "./parse-shell-capabilities.js";
-import type { HashApplet, PythonInterpreter } from "./parse-shell-capabilities.js";
+import type { HashApplet, PythonInterpreter, ShellTools } from "./parse-shell-capabilities.js";
 import { identifyEsxiRelease } from "./identify-esxi-release.js";
 import type { UnidentifiedEsxi, VersionCommandOutput } from "./identify-esxi-release.js";
 import type { EsxiVersionInfo } from "./parse-vmware-version.js";
@@ -22,12 +22,14 @@ export interface HostCapabilities {
   /** Every interpreter found, usable or not (for the report). */
   pythons: PythonInterpreter[];
   hashApplets: Record<HashApplet, boolean>;
+  /** `dd` (and whether it takes `conv=notrunc`) and `wc`: what the no-Python paths run besides the digests. */
+  tools: ShellTools;
   /** VMFS and NFS datastores, mounted. */
   datastores: MountedFilesystem[];
 }
 
 /** What a backup needs of the host: the release, and how blocks can be hashed and read there. */
-export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | "pythons" | "hashApplets">;
+export type BackupHostCapabilities = Pick<HostCapabilities, "esxi" | "python" | "pythons" | "hashApplets" | "tools">;
 
 /**
  * The probe without the datastores, so a backup waits for one command fewer (`esxcli`) before its first VM:
@@ -41,13 +43,14 @@ export async function probeBackupCapabilities(session: Pick<EsxiSshSession, "exe
     session.exec(sh`vmware -l`, unchecked),
     session.exec(SHELL_CAPABILITIES_SCRIPT, PROBE_READ),
   ]);
-  const { pythons, hashApplets } = parseShellCapabilities(shell.stdout.toString("utf8"));
+  const { pythons, hashApplets, tools } = parseShellCapabilities(shell.stdout.toString("utf8"));
   const text = (result: typeof version): VersionCommandOutput => ({ exitCode: result.exitCode, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") });
   return {
     esxi: identifyEsxiRelease(text(version), text(level)),
     python: pythons.find((p) => p.version !== undefined && p.version.major === 3),
     pythons,
     hashApplets,
+    tools,
   };
 }
 

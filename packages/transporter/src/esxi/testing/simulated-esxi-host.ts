@@ -27,7 +27,8 @@ export interface TestHost {
 export interface TestHostOptions {
   esxiVersion: EsxiVersion;
   authorizedKeys?: string[];
-  shell?: { disabledApplets?: string[]; python?: boolean };
+  /** `refusedOptions`: options the host's busybox lacks, per applet (the simulator's trimmed build). */
+  shell?: { disabledApplets?: string[]; python?: boolean; refusedOptions?: Record<string, string[]> };
   /** VMs in the simulator's config syntax (packages/esxi-simulator `VmConfig`), on `datastore1`. */
   vms?: unknown[];
   /** Datastores besides `datastore1` (2 GiB), in the simulator's config syntax. */
@@ -47,7 +48,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
       name: `esx${options.esxiVersion.replace(".", "")}`,
       esxiVersion: options.esxiVersion,
       ssh: { port: 0, users: [{ name: "root", password, authorizedKeys: options.authorizedKeys ?? [], ...(options.passwordExpired === true ? { passwordExpired: true } : {}) }] },
-      shell: { disabledApplets: options.shell?.disabledApplets ?? [], python: options.shell?.python ?? true },
+      shell: { disabledApplets: options.shell?.disabledApplets ?? [], python: options.shell?.python ?? true, ...(options.shell?.refusedOptions === undefined ? {} : { refusedOptions: options.shell.refusedOptions }) },
       datastores: [{ name: "datastore1", uuid: "5e0026d9-a647150e-d8a8-4cedfb76e9d5", capacityBytes: 2 * 1024 * 1024 * 1024 }, ...(options.moreDatastores ?? [])],
       ...(options.vms !== undefined ? { vms: options.vms } : {}),
       ...(options.tools !== undefined ? { tools: options.tools } : {}),
