@@ -167,8 +167,9 @@ describe("EsxiDiskSource on a simulated host", () => {
   it("each data read waits for its size on the wire's limit, then the host's; a reader that times out idle while held back is replaced, not retried", async () => {
     const retries: string[] = [];
     const readerEnds: Promise<unknown>[] = [];
-    // Readers give up after 300 ms without output; the test learns when one has ended from its result.
-    const real = await t.open({ streamIdleTimeoutMs: 300 });
+    // Readers give up after 1.5 s without output; the test learns when one has ended from its result. (Long
+    // enough that a reader's start on a busy machine, Python loading its script, is not taken for idling.)
+    const real = await t.open({ streamIdleTimeoutMs: 1_500 });
     const session: EsxiDiskSourceOptions["session"] = {
       label: real.label,
       exec: (...args) => real.exec(...args),
@@ -188,7 +189,7 @@ describe("EsxiDiskSource on a simulated host", () => {
           take: async (bytes) => {
             asked.push(`wire ${bytes}`);
             // The second read is held back until the first reader has timed out idle.
-            if (asked.length === 3) assert.match(String(await readerEnds[0]), /no output within 300 ms/u);
+            if (asked.length === 3) assert.match(String(await readerEnds[0]), /no output within 1500 ms/u);
           },
         },
         hostRead: { bytesPerSecond: MIB, take: async (bytes) => void asked.push(`host ${bytes}`) },
