@@ -198,21 +198,27 @@ describe("restoreToHost to a host busy with another task on the VM", () => {
   });
 
   for (const kind of ["garbled", "unreachable"] as const) {
-    it(`a power-on whose looks for a question all fail (${kind}): told once, and the VM is on`, async () => {
+    it(`a power-on whose looks for a question all fail (${kind}), refused once as busy too: told once, and the VM is on`, async () => {
       faults().failVmMessage({ tries: 1000, kind });
-      // power.on goes to the host only after two looks failed, so that the looks happen while it runs.
-      let looked = 0;
-      let lookedTwice: () => void = () => undefined;
-      const twice = new Promise<void>((resolve) => (lookedTwice = resolve));
+      faults().busyWithAnotherTask(1, ["power.on"]);
+      // Each power.on goes to the host only once two more looks were sent, so that looks fail while it runs.
+      let looks = 0;
+      let powerOns = 0;
+      const waiting: { atLeast: number; go: () => void }[] = [];
       const warnings: string[] = [];
-      const { run } = await restore(`on-${kind}`, {
+      const { run, waits } = await restore(`on-${kind}`, {
         powerOn: true,
         warnings,
         session: (inner) =>
           sessionWith(inner, {
             before: async (command) => {
-              if (/vmsvc\/power\.on/u.test(command.text)) await twice;
-              if (/^vim-cmd vmsvc\/message \d+$/u.test(command.text) && ++looked === 2) setImmediate(lookedTwice);
+              if (/^vim-cmd vmsvc\/message \d+$/u.test(command.text)) {
+                looks++;
+                for (const waiter of waiting.filter((w) => looks >= w.atLeast)) setImmediate(waiter.go);
+              }
+              if (!/vmsvc\/power\.on/u.test(command.text)) return;
+              const atLeast = 2 * ++powerOns;
+              if (looks < atLeast) await new Promise<void>((go) => waiting.push({ atLeast, go }));
             },
           }),
       });
@@ -220,6 +226,8 @@ describe("restoreToHost to a host busy with another task on the VM", () => {
       faults().failVmMessage(null);
       assert.equal(result.poweredOn, true);
       assert.equal(test.host.model?.vmByName(`on-${kind}`).powerState, "poweredOn");
+      assert.equal(powerOns, 2);
+      assert.deepEqual(waits.map((w) => w.operation), ["power-on"]);
       const told = warnings.filter((warning) => /asks a question at power-on could not be checked/u.test(warning));
       assert.equal(told.length, 1, warnings.join("\n"));
     });
