@@ -99,6 +99,7 @@ export type { SnapshotOperation, SnapshotVm } from "./esxi/snapshot/run-snapshot
 export { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot } from "./esxi/snapshot/vim-cmd-snapshots.js";
 export type { CreateSnapshotRequest, SnapshotCommandOptions, SnapshotSession } from "./esxi/snapshot/vim-cmd-snapshots.js";
 export { withRunSnapshot } from "./esxi/snapshot/with-run-snapshot.js";
+export type { BusyRetriedOperation, HostBusyWait } from "./esxi/snapshot/host-busy-retry.js";
 export type { RunSnapshot, RunSnapshotEvent, RunSnapshotOptions } from "./esxi/snapshot/with-run-snapshot.js";
 
 // The backup pipeline of one disk behind the disk-source port (docs/adr/0020-one-backup-pipeline.md), also

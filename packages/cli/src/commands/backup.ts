@@ -24,6 +24,7 @@ import { backupReport, formatVmLines, formatRunSummary } from "./backup-report.j
 import type { AppliedRateLimit } from "./backup-report.js";
 import { MAX_SSH_CHANNELS, addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
+import { hostBusyNote } from "./host-busy-note.js";
 import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
 import { parseMinDatastoreFree } from "./min-datastore-free-option.js";
 import { checkTags } from "./tag-option.js";
@@ -210,10 +211,7 @@ function describeEvent(event: VmBackupEvent): string | undefined {
       if (s.type === "created") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} taken${s.quiesced ? " (quiesced)" : ""}`;
       if (s.type === "removed") return `${vm}: snapshot ${JSON.stringify(s.snapshot.name)} removed`;
       if (s.type === "quiesce-failed") return `${vm}: WARNING: the host refused a quiesced snapshot (${s.reason}); taking one without quiescing: the point is crash-consistent`;
-      if (s.type === "host-busy") {
-        const what = s.operation === "create" ? "taking the snapshot" : "removing the snapshot";
-        return `${vm}: waiting: the host is busy with another task on this VM (${s.reason}); ${what} again in ${Math.round(s.waitMs / 1000)} s (try ${s.nextTry} of ${s.tries})`;
-      }
+      if (s.type === "host-busy") return `${vm}: ${hostBusyNote(s)}`;
       return `${vm}: removing snapshot ${JSON.stringify(s.snapshot.name)} again (${s.reason})`;
     }
   }

@@ -36,6 +36,7 @@ import { decodingThreads } from "@esxbackup/repository";
 import type { ProgressReporter } from "@esxbackup/transporter/backup";
 import type { CommandContext } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
+import { hostBusyNote } from "./host-busy-note.js";
 import { addHostLoginOptions, hostLogin, openHostSession, parseChannelsOption } from "./host-login.js";
 import type { HostLoginOptions } from "./host-login.js";
 import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-option.js";
@@ -183,6 +184,8 @@ export function registerRestoreCommand(program: Command, context: CommandContext
             powerOn: options.powerOn === true,
             discardLeftover: options.discardLeftover === true,
             onWarning: (warning) => void context.stderr.write(`esxbackup: warning: ${warning}\n`),
+            onHostBusy: (wait) => void context.stderr.write(`esxbackup: ${hostBusyNote(wait)}\n`),
+            ...(context.scheduler === undefined ? {} : { scheduler: context.scheduler }),
             onResume: ({ folderPath, bytesWritten, bytesTotal }) =>
               void context.stderr.write(`esxbackup: resuming restore of point ${pointId} into ${folderPath}: ${bytesWritten} of ${bytesTotal} bytes already written (${formatBytes(bytesWritten)} of ${formatBytes(bytesTotal)})\n`),
           }).catch((error: unknown) => {

@@ -124,8 +124,24 @@ export interface ConsolidateFaultConfig extends OperationFaultConfig {
   leavesDeltas?: boolean;
 }
 
+/** The vim-cmd calls the TaskInProgress fault refuses. */
+export const BUSY_OPERATIONS = ["snapshot.create", "snapshot.remove", "registervm", "unregister", "power.on"] as const;
+export type BusyOperation = (typeof BUSY_OPERATIONS)[number];
+
 export interface TaskInProgressFaultConfig {
   tries: number;
+  /** The calls it refuses; default all of BUSY_OPERATIONS. Calls of the others go through and count nothing. */
+  operations?: BusyOperation[];
+}
+
+/**
+ * `vim-cmd vmsvc/message VMID` (the look for a question, not an answer) fails the next `tries` times:
+ * `garbled` prints a line that is neither `No message.` nor a question (exit 0), `unreachable` prints
+ * vim-cmd's words for a hostd it cannot reach and exits 1.
+ */
+export interface VmMessageFaultConfig {
+  tries: number;
+  kind: "garbled" | "unreachable";
 }
 
 export interface FaultsConfig {
@@ -134,10 +150,13 @@ export interface FaultsConfig {
   /** When set, `snapshot.remove` / `snapshot.removeall` fail and leave the deltas in place. */
   consolidate: ConsolidateFaultConfig | null;
   /**
-   * When set, the next `tries` snapshot.create / snapshot.remove calls (on any VM) are refused with
-   * `vim.fault.TaskInProgress`, as while another task holds the VM; then they work again.
+   * When set, the next `tries` snapshot.create / snapshot.remove / registervm / unregister / power.on calls
+   * (on any VM; only those of `operations` when given) are refused with `vim.fault.TaskInProgress`, as while
+   * another task holds the VM; then they work again.
    */
   taskInProgress: TaskInProgressFaultConfig | null;
+  /** When set, the next `tries` looks at a VM's question (`vmsvc/message VMID`) fail (VmMessageFaultConfig). */
+  vmMessage: VmMessageFaultConfig | null;
   /** Datastore names that behave as full: creating or growing files on them fails with the out-of-space text. */
   fullDatastores: string[];
 }
@@ -340,10 +359,17 @@ const hostSchema = z.object({
     .object({
       snapshotCreate: operationFault,
       consolidate: operationFaultFields.extend({ leavesDeltas: z.boolean().optional() }).nullable().default(null),
-      taskInProgress: z.object({ tries: z.number().int().min(1) }).nullable().default(null),
+      taskInProgress: z
+        .object({ tries: z.number().int().min(1), operations: z.array(z.enum(BUSY_OPERATIONS)).min(1).optional() })
+        .nullable()
+        .default(null),
+      vmMessage: z
+        .object({ tries: z.number().int().min(1), kind: z.enum(["garbled", "unreachable"]) })
+        .nullable()
+        .default(null),
       fullDatastores: z.array(z.string()).default([]),
     })
-    .default({ snapshotCreate: null, consolidate: null, taskInProgress: null, fullDatastores: [] }),
+    .default({ snapshotCreate: null, consolidate: null, taskInProgress: null, vmMessage: null, fullDatastores: [] }),
   tools: z
     .object({
       vimCmdFaultExitCode: z.number().int().min(0).max(255).default(1),

@@ -12,7 +12,7 @@
 import { lstat, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Clock } from "@esxbackup/domain";
-import { QUIESCE_FAULT, type DatastoreConfig, type HostConfig, type PowerState, type VmConfig } from "../config/simulator-config.js";
+import { QUIESCE_FAULT, type BusyOperation, type DatastoreConfig, type HostConfig, type PowerState, type VmConfig } from "../config/simulator-config.js";
 import { datastoreUsedBytes } from "./datastore-usage.js";
 import { GRAIN_BYTES, allocatedRuns, clearDelta } from "./delta-extent.js";
 import { DiskChainIo } from "./disk-chain-io.js";
@@ -232,7 +232,7 @@ export class HostState {
   createSnapshot(vmid: number, name: string, description: string, options: { quiesce?: boolean } = {}): Promise<SnapshotRecord> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
-      this.#refuseIfBusy(vm, "createSnapshot");
+      this.refuseIfBusy("snapshot.create", `${vm.vmid}-vim.VirtualMachine.createSnapshot`);
       if (options.quiesce === true && vm.powerState === "poweredOn") {
         // Quiescing needs VMware Tools in the guest, which the simulated guests never run.
         const q = this.config.tools.quiesceFault ?? QUIESCE_FAULT;
@@ -253,7 +253,7 @@ export class HostState {
   removeSnapshot(vmid: number, uid: number, removeChildren = false): Promise<void> {
     return this.exclusive(async () => {
       const vm = this.#requireVm(vmid);
-      this.#refuseIfBusy(vm, "removeSnapshot");
+      this.refuseIfBusy("snapshot.remove", `${vm.vmid}-vim.VirtualMachine.removeSnapshot`);
       const pos = vm.snapshots.findIndex((s) => s.uid === uid);
       if (pos < 0) throw new HostOperationError("vim.fault.NotFound", `The object or item referred to could not be found.`);
       if (pos === 0 && (!removeChildren || vm.snapshots.length === 1)) await this.#leaveDeltasOnFault(vm, 1);
@@ -267,13 +267,15 @@ export class HostState {
   }
 
   /**
-   * `vim.fault.TaskInProgress` while the fault `taskInProgress` lasts: its words are those ESXi answers with
-   * (govc on an ESXi 5.5 host, vmware/govmomi#953), its `task` a reference shaped like the task keys of
-   * `vimsvc/task_info` (VCL's VIM_SSH.pm) [UNCONFIRMED: the exact vim-cmd print of this fault].
+   * `vim.fault.TaskInProgress` while the fault `taskInProgress` lasts and covers `operation`: its words are
+   * those ESXi answers with (govc on an ESXi 5.5 host, vmware/govmomi#953), its `task` a reference shaped
+   * like the task keys of `vimsvc/task_info` (`haTask-<vmid>-vim.VirtualMachine.powerOn-<n>`, VCL's
+   * VIM_SSH.pm), here named for `otherTask` [UNCONFIRMED: the exact vim-cmd print of this fault, and whether
+   * registervm and unregister are ever refused so]. Nothing is changed.
    */
-  #refuseIfBusy(vm: VmRecord, otherTask: "createSnapshot" | "removeSnapshot"): void {
-    if (!this.faults.takeBusyTry()) return;
-    throw new HostOperationError("vim.fault.TaskInProgress", "Another task is already in progress.", { task: { ref: `vim.Task:haTask-${vm.vmid}-vim.VirtualMachine.${otherTask}-${this.#busyTaskSeq++}` } });
+  refuseIfBusy(operation: BusyOperation, otherTask: string): void {
+    if (!this.faults.takeBusyTry(operation)) return;
+    throw new HostOperationError("vim.fault.TaskInProgress", "Another task is already in progress.", { task: { ref: `vim.Task:haTask-${otherTask}-${this.#busyTaskSeq++}` } });
   }
 
   async #removeOne(vm: VmRecord, pos: number): Promise<void> {
@@ -391,6 +393,7 @@ export class HostState {
 
   registerVm(sandboxVmxPath: string, cwd: string): Promise<number> {
     return this.exclusive(async () => {
+      this.refuseIfBusy("registervm", "ha-folder-vm-vim.Folder.registerVm");
       const resolved = this.paths.resolve(sandboxVmxPath, cwd);
       try {
         await stat(resolved.real);
@@ -446,6 +449,7 @@ export class HostState {
 
   unregisterVm(vmid: number): Promise<void> {
     return this.exclusive(async () => {
+      this.refuseIfBusy("unregister", `${this.#requireVm(vmid).vmid}-vim.VirtualMachine.unregister`);
       await this.#removeFromInventory(vmid);
       await this.#persist();
     });

@@ -131,6 +131,18 @@ export class VimCmd {
           out.push(this.host.config.esxiVersion === "8.0" ? `Power on failed: ${fault}` : "Power on failed\n");
           return this.host.config.tools.vimCmdFaultExitCode;
         }
+        if (op === "power.on") {
+          // Refused while another task holds the VM, printed as each release prints a refused power-on: 8.0
+          // with the fault on the failure line, 6.7 and 7.0 with the bare words (esxi-facts 1.2), which name
+          // no fault [UNCONFIRMED both].
+          try {
+            this.host.refuseIfBusy("power.on", `${vm.vmid}-vim.VirtualMachine.powerOn`);
+          } catch (e) {
+            if (!(e instanceof HostOperationError)) throw e;
+            out.push(this.host.config.esxiVersion === "8.0" ? `Power on failed: ${renderVimFault(e.faultType, e.msg, e.extra, this.#renderOptions)}` : "Power on failed\n");
+            return this.host.config.tools.vimCmdFaultExitCode;
+          }
+        }
         const target = op === "power.on" ? "poweredOn" : op === "power.off" ? "poweredOff" : "suspended";
         const allowed = op === "power.on" ? vm.powerState !== "poweredOn" : op === "power.off" ? vm.powerState !== "poweredOff" : vm.powerState === "poweredOn";
         if (!allowed) {
@@ -163,6 +175,17 @@ export class VimCmd {
         const vm = this.#vm(rest[0]);
         const pending = this.questions.pending(vm.vmid);
         if (rest[1] === undefined) {
+          // The fault `vmMessage`: a look that prints what is not the layout, or vim-cmd's words when it cannot
+          // reach hostd (VCL's VIM_SSH.pm retries vim-cmd on "Failed to login: Connection reset by peer").
+          const failure = this.host.faults.takeVmMessageFailure();
+          if (failure === "garbled") {
+            out.push("Unexpected message state: 0x2a\n");
+            return 0;
+          }
+          if (failure === "unreachable") {
+            out.push("Failed to login: Connection reset by peer\n");
+            return 1;
+          }
           out.push(pending === undefined ? "No message.\n" : renderVmQuestion(pending.id, pending.question));
           return 0;
         }

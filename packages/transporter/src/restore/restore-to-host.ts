@@ -27,15 +27,18 @@
  * host had not acknowledged are sent again; the small files are written again (an overwrite in our own
  * folder); `mkdir`, `vmkfstools -c`, registervm and power.on, whose answer may be lost after they took
  * effect, are checked on the host before they are run again. Each is tried `attempts` times, reported
- * through `onRetry`; then the restore fails, and is kept or undone as above.
+ * through `onRetry`; then the restore fails, and is kept or undone as above. registervm, power.on and the
+ * undo's unregister, refused because another task holds the VM (`vim.fault.TaskInProgress`), are tried
+ * again after waits (restored-vm-registration.ts, `onHostBusy`).
  */
 import { randomUUID } from "node:crypto";
 import { EsxbackupError } from "@esxbackup/domain";
-import type { Clock, PointId } from "@esxbackup/domain";
+import type { Clock, PointId, Scheduler } from "@esxbackup/domain";
 import { DiskReader } from "@esxbackup/repository";
 import type { Repository } from "@esxbackup/repository";
 import { readHostTextFile } from "../esxi/inventory/read-host-text-file.js";
 import { probeHostCapabilities } from "../esxi/probe/host-capabilities.js";
+import type { HostBusyWait } from "../esxi/snapshot/host-busy-retry.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import type { Pause } from "../esxi/vim-cmd/power-on-vm.js";
@@ -100,6 +103,13 @@ export interface RestoreToHostRequest {
   verify?: boolean;
   /** The wait between two looks for a question the VM asks at power-on (default a real 2 s timer; tests pass their own). */
   questionPause?: Pause;
+  /**
+   * Times the waits while the host is busy with another task on the VM (registervm, power.on, the undo's
+   * unregister: host-busy-retry.ts); default real timers, a test moves them with `ManualScheduler.fire()`.
+   */
+  scheduler?: Scheduler;
+  /** The host refused registervm, power.on or unregister as busy with another task on the VM: tried again after a wait. */
+  onHostBusy?: (wait: HostBusyWait) => void;
 }
 
 export interface RestoreToHostResult {
@@ -350,7 +360,7 @@ export async function restoreToHost(request: RestoreToHostRequest): Promise<Rest
     await record.settled();
     const message = error instanceof Error ? error.message : String(error);
     // Never a half VM in the inventory: a VM registered from our .vmx goes in every outcome.
-    const stillRegistered = registerCalled ? await unregisterOurs(session, plan, step, notOurs, message) : undefined;
+    const stillRegistered = registerCalled ? await unregisterOurs(session, plan, step, notOurs, message, request) : undefined;
     if (stillRegistered !== undefined) throw new HostRestoreFailedError(message, stillRegistered, { cause: error });
     const cause = restoreStopCause(error, signal.aborted);
     if (keepStoppedRestore(cause, recordedDataBytes(record.record, readers))) {

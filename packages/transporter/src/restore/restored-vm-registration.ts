@@ -4,9 +4,19 @@
  * unregistered again. "Ours" is a VM registered from the restore's `.vmx` path that the restore did not find
  * registered by someone else (`notOurs`: a stale entry whose files were removed): those are named, never
  * unregistered. Each step whose answer may be lost is checked on the host before it is run again.
+ *
+ * A call the host refuses because another task holds the VM (`vim.fault.TaskInProgress`: the fault means it
+ * did nothing) is tried again after a wait, as host-busy-retry.ts decides (docs/adr/0042): registervm as it
+ * was (a VM registered from our path by someone else meanwhile is then `AlreadyExists`, handled as ever);
+ * power.on only once the power state says the VM is still not on (the other task may have been a power-on);
+ * the undo's unregister after reading the inventory again, and even after an abort, which is when the undo
+ * matters most.
  */
 import { EsxbackupError } from "@esxbackup/domain";
+import type { Scheduler } from "@esxbackup/domain";
 import { listHostVms } from "../esxi/inventory/list-host-vms.js";
+import type { BusyRetriedOperation, HostBusyWait } from "../esxi/snapshot/host-busy-retry.js";
+import { waitOutHostBusy, type HostBusyWaiting } from "../esxi/snapshot/wait-out-host-busy.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { powerOnVm, readVmPowerState, type Pause } from "../esxi/vim-cmd/power-on-vm.js";
@@ -27,13 +37,17 @@ export interface RegistrationContext {
   onStep?: (step: string) => void;
   onWarning?: (warning: string) => void;
   questionPause?: Pause;
+  /** Times the waits while the host is busy with another task on the VM; default real timers. */
+  scheduler?: Scheduler;
+  /** A call the host refused as busy is tried again after a wait: which, why, when. */
+  onHostBusy?: (wait: HostBusyWait) => void;
 }
 
 /** `vim-cmd solo/registervm`, which prints the vmid. Its answer lost: a VM registered from our `.vmx` is the one. */
 export async function registerRestoredVm(request: RegistrationContext, plan: HostRestorePlan, notOurs: Set<string>): Promise<string> {
   const { session, signal } = request;
   const source = `vim-cmd solo/registervm of ${JSON.stringify(plan.vmxPath)}`;
-  const vmid: string = await runCheckedStep({
+  const register = (): Promise<string> => runCheckedStep({
     what: source,
     run: async () =>
       (
@@ -50,6 +64,16 @@ export async function registerRestoredVm(request: RegistrationContext, plan: Hos
     },
     ...retryOptionsOf(request),
   });
+  let vmid: string;
+  for (let failedTries = 1; ; failedTries++) {
+    try {
+      vmid = await register();
+      break;
+    } catch (error) {
+      // Refused as busy, registervm did nothing: run again as it was. An abort ends the wait.
+      if (!(await waitIfHostBusy(error, "register", failedTries, request, signal))) throw error;
+    }
+  }
   if (/^\d+$/u.test(vmid)) return vmid;
   // Not a bare vmid (ESX 4.x printed nothing on success, VCL l.1488): the inventory says whether it registered.
   const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath && !notOurs.has(vm.vmid));
@@ -86,34 +110,69 @@ export function alreadyRegisteredError(vmid: string, plan: HostRestorePlan, faul
  */
 export async function powerOnRestoredVm(request: RegistrationContext, vmid: string): Promise<void> {
   const { session, signal } = request;
-  await runCheckedStep({
-    what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
-    run: () =>
-      powerOnVm(session, vmid, {
-        signal,
-        ...(request.questionPause === undefined ? {} : { pause: request.questionPause }),
-        onAnswered: (question, choice) => request.onWarning?.(`the VM asked at power-on ${JSON.stringify(question.text)}; answered "${choiceWords(choice)}"`),
-      }),
-    afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
-    ...retryOptionsOf(request),
-  });
+  let checkFailed = false;
+  const powerOn = (): Promise<void> =>
+    runCheckedStep({
+      what: `vim-cmd vmsvc/power.on of VM ${vmid}`,
+      run: () =>
+        powerOnVm(session, vmid, {
+          signal,
+          ...(request.questionPause === undefined ? {} : { pause: request.questionPause }),
+          onAnswered: (question, choice) => request.onWarning?.(`the VM asked at power-on ${JSON.stringify(question.text)}; answered "${choiceWords(choice)}"`),
+          onQuestionCheckFailed: (problem) => {
+            // Once per restore, not once per try: the looks come every 2 s.
+            if (!checkFailed) request.onWarning?.(`whether VM ${vmid} asks a question at power-on could not be checked (${problem}); waiting for power.on's own answer (a question would hold it until its timeout)`);
+            checkFailed = true;
+          },
+        }),
+      afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
+      ...retryOptionsOf(request),
+    });
+  for (let failedTries = 1; ; failedTries++) {
+    try {
+      return await powerOn();
+    } catch (error) {
+      if (!(await waitIfHostBusy(error, "power-on", failedTries, request, signal))) throw error;
+      // The task that held the VM may have been a power-on (from the Host Client): a VM on now is not started again.
+      if ((await readVmPowerState(session, vmid, { signal })) === "poweredOn") {
+        request.onStep?.(`VM ${vmid} is powered on: the task that held it started it`);
+        return;
+      }
+    }
+  }
 }
 
 /**
  * Unregisters a VM registered from this restore's `.vmx` (the answer of registervm may have been lost), never
  * one of `notOurs` (registered from that path by someone else). Not cancellable: it runs after an abort. Returns what could not be done, in words, or undefined.
  */
-export async function unregisterOurs(session: RegistrationSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>, failure: string): Promise<string | undefined> {
+export async function unregisterOurs(session: RegistrationSession, plan: HostRestorePlan, step: (text: string) => void, notOurs: ReadonlySet<string>, failure: string, waiting: HostBusyWaiting = {}): Promise<string | undefined> {
   try {
-    for (const vm of await registeredVms(session, undefined)) {
-      if (vm.file !== plan.vmxDatastorePath || notOurs.has(vm.vmid)) continue;
-      await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
+    const unregistered = new Set<string>();
+    let busyRefusals = 0;
+    for (;;) {
+      const vm = (await registeredVms(session, undefined)).find((listed) => listed.file === plan.vmxDatastorePath && !notOurs.has(listed.vmid) && !unregistered.has(listed.vmid));
+      if (vm === undefined) return undefined;
+      try {
+        await runVimCmd(session, sh`vim-cmd vmsvc/unregister ${vm.vmid}`, `vim-cmd vmsvc/unregister of VM ${vm.vmid}`, { retryOnConnectionLost: false });
+      } catch (error) {
+        // Refused as busy: waited out, even after an abort, then the inventory is read again (the other task
+        // may have unregistered it meanwhile).
+        if (!(await waitIfHostBusy(error, "unregister", ++busyRefusals, waiting, undefined))) throw error;
+        continue;
+      }
+      unregistered.add(vm.vmid);
       step(`unregistered vmid ${vm.vmid}`);
     }
-    return undefined;
   } catch (error) {
     return `the restore's folder ${plan.folderPath} is left, and a VM registered from ${plan.vmxDatastorePath} could not be looked for or unregistered ${cleanupReason(error, failure)}; unregister it if there is one, and remove the folder`;
   }
+}
+
+/** When `error` is vim-cmd's `vim.fault.TaskInProgress` and host-busy-retry.ts says to wait: says so, waits, true (try again). */
+function waitIfHostBusy(error: unknown, operation: BusyRetriedOperation, failedTries: number, waiting: HostBusyWaiting, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!(error instanceof VimFaultError)) return Promise.resolve(false);
+  return waitOutHostBusy(operation, error.fault, failedTries, `${error.fault.type}: ${error.fault.message ?? "(no message)"}`, waiting, signal);
 }
 
 /** Why a clean-up step failed, in brackets; "for the same reason" when it is the restore's own failure again (a refused login). */

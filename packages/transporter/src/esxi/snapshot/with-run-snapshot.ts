@@ -8,15 +8,16 @@
  * repeated blindly: the tree is read again and the snapshot looked up by name and id. When removal cannot be
  * done, `RunSnapshotLeftBehindError` names the snapshot; the next backup of the VM removes it by its name.
  */
-import { timerScheduler, waitFor, type Scheduler } from "@esxbackup/domain";
+import type { Scheduler } from "@esxbackup/domain";
 import { EsxiSshError } from "../ssh/esxi-ssh-errors.js";
 import type { VmPowerState } from "../parsers/parse-power-state.js";
 import type { SnapshotTree } from "../parsers/parse-snapshot-tree.js";
 import { flattenSnapshotTree, type SnapshotRef } from "./classify-snapshots.js";
 import { decideRunSnapshot, staleRunSnapshots } from "./decide-run-snapshot.js";
-import { decideHostBusyRetry, isHostBusyFault, type BusyRetriedOperation } from "./host-busy-retry.js";
+import { isHostBusyFault, type HostBusyWait } from "./host-busy-retry.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
 import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
+import { waitOutHostBusy } from "./wait-out-host-busy.js";
 import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
 
 export interface RunSnapshotOptions {
@@ -54,10 +55,10 @@ export type RunSnapshotEvent =
   | { type: "removed"; vmid: number; snapshot: SnapshotRef }
   | { type: "remove-retry"; vmid: number; snapshot: SnapshotRef; attempt: number; reason: string }
   /**
-   * The host refused `operation` because another task holds the VM (`reason`, its fault): tried again after
-   * `waitMs`, as try `nextTry` of `tries`.
+   * The host refused `operation` (create or remove) because another task holds the VM (`reason`, its fault):
+   * tried again after `waitMs`, as try `nextTry` of `tries`.
    */
-  | { type: "host-busy"; vmid: number; operation: BusyRetriedOperation; reason: string; waitMs: number; nextTry: number; tries: number };
+  | ({ type: "host-busy"; vmid: number } & HostBusyWait);
 
 /** What the work gets: the snapshot that freezes the VM's disks for the run. */
 export interface RunSnapshot {
@@ -200,13 +201,10 @@ async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: 
  * says to wait after `failedTries` such refusals: says so (`host-busy`), waits, and returns true to try
  * again. False: `error` stands. `signal` ends the wait at once (undefined for our snapshot's removal).
  */
-async function waitIfHostBusy(error: unknown, operation: BusyRetriedOperation, failedTries: number, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "onEvent" | "scheduler">, signal: AbortSignal | undefined): Promise<boolean> {
+async function waitIfHostBusy(error: unknown, operation: "create" | "remove", failedTries: number, vm: SnapshotVm, options: Pick<RunSnapshotOptions, "onEvent" | "scheduler">, signal: AbortSignal | undefined): Promise<boolean> {
   if (!(error instanceof SnapshotOperationError && error.operation === operation)) return false;
-  const busy = decideHostBusyRetry(operation, error.fault, failedTries);
-  if (!busy.retry) return false;
-  options.onEvent?.({ type: "host-busy", vmid: vm.vmid, operation, reason: hostRefusal(error) ?? error.message, waitMs: busy.waitMs, nextTry: failedTries + 1, tries: busy.tries });
-  await waitFor(options.scheduler ?? timerScheduler, busy.waitMs, signal);
-  return true;
+  const onHostBusy = (wait: HostBusyWait): void => options.onEvent?.({ type: "host-busy", vmid: vm.vmid, ...wait });
+  return waitOutHostBusy(operation, error.fault, failedTries, hostRefusal(error) ?? error.message, { scheduler: options.scheduler, onHostBusy }, signal);
 }
 
 /** The host's own reason for refusing a create, if it gave one (a fault, or words printed instead of a snapshot). */

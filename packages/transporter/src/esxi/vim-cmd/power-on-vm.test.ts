@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import type { ExecResult } from "../ssh/esxi-ssh-session.js";
 import type { ShellCommand } from "../ssh/shell-command.js";
 import { fixtureText } from "../parsers/fixture-text.js";
+import { SshConnectionLostError } from "../ssh/esxi-ssh-errors.js";
 import { powerOnFailureLine, powerOnVm } from "./power-on-vm.js";
 import { VimFaultError } from "./vim-fault-error.js";
 import { VmQuestionPendingError } from "./vm-question-pending-error.js";
@@ -173,5 +174,60 @@ describe("powerOnVm and the VM's questions", () => {
     const host = hostWithQuestion([]);
     await powerOnVm(host, 7, { pause: () => new Promise(() => undefined) });
     assert.deepEqual(host.ran, ["vim-cmd vmsvc/power.on 7"]);
+  });
+});
+
+/**
+ * A host whose `power.on` returns only once `looks` looks for a question were answered, each with the next
+ * of `looks` (a text, or an error thrown as the session would throw it).
+ */
+function hostWithFailingLooks(looks: (Answer | Error)[]): { exec: (command: ShellCommand, options?: { signal?: AbortSignal }) => Promise<ExecResult>; ran: string[] } {
+  const ran: string[] = [];
+  const left = [...looks];
+  let lastLook: () => void = () => undefined;
+  const allLooked = new Promise<void>((resolve) => (lastLook = resolve));
+  return {
+    ran,
+    exec: async (command, options) => {
+      ran.push(command.text);
+      if (/power\.on/u.test(command.text)) {
+        await allLooked;
+        options?.signal?.throwIfAborted();
+        return { stdout: Buffer.from("Powering on VM:\n"), stderr: Buffer.alloc(0), exitCode: 0, signal: undefined };
+      }
+      if (/^vim-cmd vmsvc\/message 7$/u.test(command.text)) {
+        const look = left.shift();
+        if (left.length === 0) lastLook();
+        if (look === undefined) throw new Error("looked once too often");
+        if (look instanceof Error) throw look;
+        return { stdout: Buffer.from(look.stdout), stderr: Buffer.alloc(0), exitCode: look.exitCode ?? 0, signal: undefined };
+      }
+      throw new Error(`unexpected command ${command.text}`);
+    },
+  };
+}
+
+describe("powerOnVm when a look for a question fails", () => {
+  it("output that is not the layout, vim-cmd not reaching hostd, a failed command, a fault: told once, and power.on's own answer decides", async () => {
+    const host = hostWithFailingLooks([
+      { stdout: "Unexpected message state: 0x2a\n" },
+      { stdout: "Failed to login: Connection reset by peer\n", exitCode: 1 },
+      { stdout: "", exitCode: 1 },
+      { stdout: "(vim.fault.NotFound) {\n   faultCause = (vmodl.MethodFault) null,\n   msg = \"The object or item referred to could not be found.\"\n}\n", exitCode: 1 },
+      { stdout: "No message.\n" },
+    ]);
+    const told: string[] = [];
+    await powerOnVm(host, 7, { pause: noWait, onQuestionCheckFailed: (problem) => told.push(problem) });
+    assert.equal(host.ran.filter((command) => command === "vim-cmd vmsvc/message 7").length, 5);
+    assert.equal(told.length, 1, told.join("\n"));
+    assert.match(told[0] ?? "", /vim-cmd vmsvc\/message 7/u);
+    assert.match(told[0] ?? "", /Unexpected message state: 0x2a/u);
+  });
+
+  it("a connection lost during a look is not a failed look: it ends the power-on, for the caller to ask the power state", async () => {
+    const host = hostWithFailingLooks([new SshConnectionLostError("esx1", "while the command was running")]);
+    const told: string[] = [];
+    await assert.rejects(powerOnVm(host, 7, { pause: noWait, onQuestionCheckFailed: (problem) => told.push(problem) }), SshConnectionLostError);
+    assert.deepEqual(told, []);
   });
 });

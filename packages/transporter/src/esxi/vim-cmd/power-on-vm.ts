@@ -8,12 +8,15 @@
  * actually powered on", so a printed failure is checked against the VM's power state before it is believed.
  */
 import { EsxbackupError, timerScheduler, waitFor } from "@esxbackup/domain";
+import { HostOutputError } from "../parsers/host-output-error.js";
 import { outputLines } from "../parsers/output-lines.js";
 import { parsePowerState, type VmPowerState } from "../parsers/parse-power-state.js";
-import { SshCommandFailedError } from "../ssh/esxi-ssh-errors.js";
+import { SshCommandFailedError, SshCommandTimeoutError } from "../ssh/esxi-ssh-errors.js";
 import type { EsxiSshSession } from "../ssh/esxi-ssh-session.js";
 import { sh } from "../ssh/shell-command.js";
+import { HostdUnreachableError } from "./hostd-unreachable-error.js";
 import { runVimCmd } from "./run-vim-cmd.js";
+import { VimFaultError } from "./vim-fault-error.js";
 import { answerVmQuestion, readVmQuestion, safeAnswer, type VmQuestion, type VmQuestionChoice } from "./vm-question.js";
 import { VmQuestionPendingError } from "./vm-question-pending-error.js";
 
@@ -45,6 +48,11 @@ export interface PowerOnOptions {
   questionPollMs?: number;
   /** A question answered without the user (`safeAnswer`: "I copied it" to "moved or copied"), for the log. */
   onAnswered?: (question: VmQuestion, choice: VmQuestionChoice) => void;
+  /**
+   * A look for a question could not be read or failed (`problem`, in words): told once per power-on, which
+   * goes on waiting for power.on's own answer.
+   */
+  onQuestionCheckFailed?: (problem: string) => void;
 }
 
 type PowerOnOutcome = { kind: "returned"; stdout: string } | { kind: "failed"; error: unknown };
@@ -57,6 +65,13 @@ type PowerOnOutcome = { kind: "returned"; stdout: string } | { kind: "failed"; e
  * (vm-question.ts): a real host's power.on does not return until it is answered. The safe answer is given
  * (`safeAnswer`, once per question); any other question ends the wait with a `VmQuestionPendingError`
  * quoting it — the command is stopped, the host's power-on task stays, waiting for the user's answer.
+ *
+ * A look that fails — output that is not `No message.` nor a question, a fault, a failed command, vim-cmd
+ * not reaching hostd, no result in time — says nothing about the power-on, which the host may well finish by
+ * itself: it is told once (`onQuestionCheckFailed`) and the wait goes on, for power.on's own answer or the
+ * next look. A question the looks miss holds power.on until its command timeout, as before there were
+ * looks. A lost connection (or an abort) is not a failed look: it ends the power-on as it ends power.on
+ * itself, and the caller asks the power state (restored-vm-registration.ts).
  */
 export async function powerOnVm(session: VimCmdSession, vmid: string | number, options: PowerOnOptions = {}): Promise<void> {
   const source = `vim-cmd vmsvc/power.on of VM ${vmid}`;
@@ -65,6 +80,14 @@ export async function powerOnVm(session: VimCmdSession, vmid: string | number, o
   options.signal?.addEventListener("abort", stopWithCaller, { once: true });
   const pause = options.pause ?? realPause;
   const answered = new Set<string>();
+  let checkFailed = false;
+  const lookForQuestion = (): Promise<VmQuestion | undefined> =>
+    readVmQuestion(session, vmid, options).catch((error: unknown) => {
+      if (!isFailedQuestionCheck(error) || options.signal?.aborted === true) throw error;
+      if (!checkFailed) options.onQuestionCheckFailed?.(error.message);
+      checkFailed = true;
+      return undefined;
+    });
   try {
     const running: Promise<PowerOnOutcome> = runVimCmd(session, sh`vim-cmd vmsvc/power.on ${vmid}`, source, { signal: stop.signal, retryOnConnectionLost: false }).then(
       ({ stdout }) => ({ kind: "returned", stdout }),
@@ -74,7 +97,7 @@ export async function powerOnVm(session: VimCmdSession, vmid: string | number, o
       const outcome = await Promise.race([running, pause(options.questionPollMs ?? QUESTION_POLL_MS, stop.signal).then(() => undefined)]);
       if (outcome !== undefined) return await judgePowerOn(session, vmid, source, outcome, options);
       options.signal?.throwIfAborted();
-      const question = await readVmQuestion(session, vmid, options);
+      const question = await lookForQuestion();
       if (question === undefined) continue;
       const answer = safeAnswer(question);
       const key = `${question.id}\n${question.text}`;
@@ -88,6 +111,11 @@ export async function powerOnVm(session: VimCmdSession, vmid: string | number, o
     // A power.on still running is left to the host (its task waits on the question); our command is stopped.
     stop.abort();
   }
+}
+
+/** A look for a question that failed on its own, not with the connection: what `onQuestionCheckFailed` is told of. */
+function isFailedQuestionCheck(error: unknown): error is Error {
+  return error instanceof HostOutputError || error instanceof VimFaultError || error instanceof SshCommandFailedError || error instanceof HostdUnreachableError || error instanceof SshCommandTimeoutError;
 }
 
 /** What `power.on` returned, believed as far as the module's doc says. */
