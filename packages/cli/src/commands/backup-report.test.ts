@@ -17,3 +17,17 @@ test("a failure worded as an earlier VM's points to that VM; other failures are 
     '"files": FAILED: the same as "web" above',
   ]);
 });
+
+test("a point without a previous one is a first backup, or with --full a full backup (the VM may have earlier points)", () => {
+  const counters = {
+    diskSizeBytes: 4 * 1024 * 1024, bytesTakenOver: 0, bytesZeroAtSource: 0, bytesRead: 1024 * 1024, bytesRebuiltUnread: 0, bytesNew: 1024 * 1024,
+    bytesDeduplicated: 0, bytesSkippedZero: 3 * 1024 * 1024, bytesWritten: 1024 * 1024, chunksRead: 4, chunksStored: 4, chunksDeduplicated: 0, throughputBytesPerSecond: 0,
+  };
+  const vms: VmReport[] = [
+    { vm: "web", point: "20261202T111326127Z-f03c123c", previousPoint: null, matchedBy: null, quiesced: false, warnings: [], seconds: 2, counters, disks: [] },
+    { vm: "db", point: "20261202T111326127Z-0dc5860d", previousPoint: "20261201T111326127Z-0dc5860d", matchedBy: "uuid", quiesced: false, warnings: [], seconds: 2, counters, disks: [] },
+  ];
+  const rest = ": disks 4.0 MiB, 1.0 MiB read, 1.0 MiB new stored in 1.0 MiB, 0 B unchanged, 3.0 MiB zero, 0 B deduplicated, in 2.0 s";
+  assert.deepEqual(formatVmLines(vms), [`"web": point 20261202T111326127Z-f03c123c (first backup)${rest}`, `"db": point 20261202T111326127Z-0dc5860d (from 20261201T111326127Z-0dc5860d)${rest}`]);
+  assert.deepEqual(formatVmLines(vms, { full: true }), [`"web": point 20261202T111326127Z-f03c123c (full backup, --full)${rest}`, `"db": point 20261202T111326127Z-0dc5860d (from 20261201T111326127Z-0dc5860d)${rest}`]);
+});

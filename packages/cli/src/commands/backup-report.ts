@@ -112,21 +112,23 @@ export function backupReport(
  * up: every VM left fails alike) points to the first VM that failed so instead of printing the same
  * paragraph again.
  */
-export function formatVmLines(vms: readonly VmReport[]): string[] {
+/** `full`: the run had --full, so a point without a previous one is a full backup, not necessarily the VM's first. */
+export function formatVmLines(vms: readonly VmReport[], options: { full?: boolean } = {}): string[] {
   const firstWith = new Map<string, string>();
   return vms.map((vm) => {
-    if (!("error" in vm)) return formatVmLine(vm);
+    if (!("error" in vm)) return formatVmLine(vm, options);
     const first = firstWith.get(vm.error);
     if (first === undefined) firstWith.set(vm.error, vm.vm);
-    return first === undefined ? formatVmLine(vm) : `${JSON.stringify(vm.vm)}: FAILED: the same as ${JSON.stringify(first)} above`;
+    return first === undefined ? formatVmLine(vm, options) : `${JSON.stringify(vm.vm)}: FAILED: the same as ${JSON.stringify(first)} above`;
   });
 }
 
-export function formatVmLine(vm: VmReport): string {
+export function formatVmLine(vm: VmReport, options: { full?: boolean } = {}): string {
   if ("error" in vm) return `${JSON.stringify(vm.vm)}: FAILED: ${vm.error}`;
   const c = vm.counters;
+  const from = vm.previousPoint !== null ? ` (from ${vm.previousPoint})` : options.full === true ? " (full backup, --full)" : " (first backup)";
   return (
-    `${JSON.stringify(vm.vm)}: point ${vm.point}${vm.previousPoint === null ? " (first backup)" : ` (from ${vm.previousPoint})`}: ` +
+    `${JSON.stringify(vm.vm)}: point ${vm.point}${from}: ` +
     `disks ${formatBytes(c.diskSizeBytes)}, ${formatBytes(c.bytesRead)} read, ${formatBytes(c.bytesNew)} new stored in ${formatBytes(c.bytesWritten)}, ` +
     `${formatBytes(c.bytesTakenOver)} unchanged, ${formatBytes(c.bytesZeroAtSource + c.bytesSkippedZero)} zero, ${formatBytes(c.bytesDeduplicated)} deduplicated, in ${vm.seconds.toFixed(1)} s`
   );

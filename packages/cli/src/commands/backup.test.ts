@@ -3,14 +3,16 @@
  * run (--json names each point), restored with `repo restore-image` equal the simulator's record of each
  * disk at the run's snapshot; the next run is incremental; a VM with a user snapshot fails alone with the
  * reason (exit 1); a host without Python nor md5sum still backs up right; wrong password and changed host
- * key exit 3; bad input exits 2 and changes nothing; the CLI SIGKILLed after its snapshot, run again,
+ * key exit 3; bad input exits 2 and changes nothing; an encrypted repository without its passphrase (exit 2,
+ * naming --repo-password-file) and a read-only one (exit 3) are refused before any snapshot; --full is not
+ * called a first backup; the CLI SIGKILLed after its snapshot, run again,
  * removes the orphan and the repository verifies; and the password is never printed.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { watch } from "node:fs";
-import { readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -214,6 +216,44 @@ for (const flavour of ["full host", "bare host"] as const) {
       assert.equal(code, 2, stderr);
       assert.match(stderr, /no-repo-here.*does not exist/u);
       assert.deepEqual(model.inventory().find((v) => v.vmid === 1)?.snapshots ?? [], []);
+    });
+
+    it("an encrypted repository without its passphrase, and a read-only one: refused before any snapshot, naming --repo-password-file and the repository", async () => {
+      const withoutRepo = common.slice(0, common.indexOf("--repo"));
+      const encrypted = join(work, "encrypted");
+      const passphraseFile = join(work, "passphrase");
+      await writeFile(passphraseFile, "repo secret\n");
+      assert.equal((await cli(["repo", "init", "--repo", encrypted, "--encrypt", "--password-file", passphraseFile])).code, 0);
+      const snapshotsBefore = model.pointInTimeRecords(1).length;
+      const none = await cli([...withoutRepo, "--repo", encrypted, "--password-file", passwordFile, "--vm", "web01"]);
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(none.stderr, /^esxbackup: passphrase: the repository is encrypted: give --repo-password-file or set ESXBACKUP_PASSWORD\n$/mu);
+      const unreadable = await cli([...withoutRepo, "--repo", encrypted, "--repo-password-file", join(work, "no-such-file"), "--password-file", passwordFile, "--vm", "web01"]);
+      assert.equal(unreadable.code, 2, unreadable.stderr);
+      assert.match(unreadable.stderr, /^esxbackup: --repo-password-file: cannot read \S+no-such-file \(ENOENT\)$/mu);
+
+      const readOnly = join(work, "read-only");
+      await mkdir(readOnly);
+      execFileSync("mount", ["--bind", repo, readOnly]);
+      try {
+        execFileSync("mount", ["-o", "remount,bind,ro", readOnly]);
+        const loginsBefore = host.loginAttempts.length;
+        const result = await cli([...withoutRepo, "--repo", readOnly, "--password-file", passwordFile, "--vm", "web01", "--json"]);
+        assert.equal(result.code, 3, result.stderr);
+        assert.equal(result.stderr, `esxbackup: the repository is not writable: ${readOnly} (it is on a read-only file system, EROFS)\n`);
+        assert.equal(host.loginAttempts.length, loginsBefore, "the host is not even logged in to");
+      } finally {
+        execFileSync("umount", [readOnly]);
+      }
+      assert.equal(model.pointInTimeRecords(1).length, snapshotsBefore, "no snapshot taken");
+    });
+
+    it("--full on a VM that has points is said to be a full backup, not a first one", async () => {
+      const result = await cli([...common, "--password-file", passwordFile, "--vm", "web01", "--full"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^esxbackup: "web01": --full: a full backup, not continued from an earlier point$/mu);
+      assert.match(result.stderr, /^"web01": point \S+ \(full backup, --full\): /mu);
+      assert.doesNotMatch(result.stderr, /first backup|no earlier point/u);
     });
 
     it("--all backs up every VM on the host but those --exclude names, and names an exclusion no VM has", async () => {

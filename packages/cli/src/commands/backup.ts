@@ -10,7 +10,8 @@
  * fingerprint pass and the data reads together (docs/adr/0035).
  *
  * Exit codes: 0 every VM backed up; 1 some VM failed or was refused (each says why); 2 bad input (nothing
- * changed); 3 the host could not be reached, the login or its key was refused; 130 interrupted (Ctrl-C:
+ * changed); 3 the host could not be reached, the login or its key was refused, or the repository is not
+ * writable (said before the host is contacted); 130 interrupted (Ctrl-C:
  * every run snapshot is removed before the command ends).
  */
 import { randomBytes } from "node:crypto";
@@ -29,6 +30,7 @@ import { MIN_LIMIT_RATE_BYTES_PER_SECOND, parseLimitRate } from "./limit-rate-op
 import { parseMinDatastoreFree } from "./min-datastore-free-option.js";
 import { checkTags } from "./tag-option.js";
 import { parseByteSize, usingRepositoryAlongside } from "./repo/open-repository.js";
+import { checkWritable } from "./repo/repository-not-writable.js";
 import { TerminalProgressReporter } from "./repo/terminal-progress-reporter.js";
 
 interface BackupOptions extends HostLoginOptions {
@@ -96,6 +98,9 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const minDatastoreFree = options.minDatastoreFree === undefined ? undefined : parseMinDatastoreFree(options.minDatastoreFree);
       const limitBytesPerSecond = options.limitRate === undefined ? undefined : parseLimitRate(options.limitRate);
       const hostReadLimitBytesPerSecond = options.limitHostRead === undefined ? undefined : parseLimitRate(options.limitHostRead, "--limit-host-read");
+      // A repository that cannot be written would fail each VM only once its snapshot is taken and its
+      // disks read: said first, with no host touched.
+      await checkWritable(options.repo, options.repo);
       const login = await hostLogin(options, context.env);
       const { TransferRateLimiter, backUpVms, listHostVms, probeBackupCapabilities, selectAllVms } = await import("@esxbackup/transporter");
       const clock = context.clock ?? systemClock;
@@ -111,6 +116,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
       const startedMs = clock.now().getTime();
       const repo = {
         repo: options.repo,
+        passwordFileOption: "--repo-password-file",
         ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }),
         ...(options.adaptiveCompression ? { compressionFloor: SNAPSHOT_BACKUP_COMPRESSION_FLOOR } : {}),
       };
@@ -171,7 +177,7 @@ export function registerBackupCommand(program: Command, context: CommandContext)
               ...(hostReadLimitBytesPerSecond === undefined ? {} : { hostReadLimitBytesPerSecond }),
             }),
             onEvent: (event) => {
-              const line = describeEvent(event);
+              const line = describeEvent(event, options.full === true);
               if (line !== undefined) log(line);
             },
           });
@@ -186,20 +192,22 @@ export function registerBackupCommand(program: Command, context: CommandContext)
         context.stdout.write(`${JSON.stringify(selection === undefined ? report : { ...report, selection }, null, 2)}\n`);
       } else {
         for (const vm of report.vms) if ("point" in vm) context.stdout.write(`${vm.point} ${vm.vm}\n`);
-        for (const line of formatVmLines(report.vms)) context.stderr.write(`${line}\n`);
+        for (const line of formatVmLines(report.vms, { full: options.full === true })) context.stderr.write(`${line}\n`);
         context.stderr.write(`${formatRunSummary(report.summary)}\n`);
       }
       context.setExitCode(report.summary.vmsFailed === 0 ? ExitCode.ok : ExitCode.problemsFound);
     });
 }
 
-function describeEvent(event: VmBackupEvent): string | undefined {
+/** `full`: the run has --full, so no VM has a previous point though it may have earlier ones: not "a first backup". */
+function describeEvent(event: VmBackupEvent, full: boolean): string | undefined {
   const vm = JSON.stringify(event.vm);
   switch (event.type) {
     case "previous-point":
+      if (full) return `${vm}: --full: a full backup, not continued from an earlier point`;
       return event.previous === undefined ? `${vm}: no earlier point of this VM: a first backup` : `${vm}: continuing from point ${event.previous.pointId} (same VM by ${event.previous.matchedBy === "uuid" ? "BIOS uuid" : "vmid and name"})`;
     case "hashing":
-      if (event.readOnce) return `${vm} ${event.disk}: read once with ${event.reading}, hashed on the host as it is read (a first backup)`;
+      if (event.readOnce) return `${vm} ${event.disk}: read once with ${event.reading}, hashed on the host as it is read (${full ? "a full backup, --full" : "a first backup"})`;
       return `${vm} ${event.disk}: ${event.method === "full-read" ? "the host cannot hash it: read whole" : `hashed on the host with ${event.method}`}, read with ${event.reading}`;
     case "read-retry":
       return `${vm} ${event.disk}: read tried again (${event.reason})`;

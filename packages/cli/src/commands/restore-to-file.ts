@@ -32,6 +32,8 @@ export interface RestoreToFileRequest {
   configDir?: string;
   /** How the disk option is spelled in errors (`--disk`). */
   diskOption?: string;
+  /** How the output is named in errors: `--to-file` in `restore` (default "output", `repo restore-image`'s argument). */
+  outputOption?: string;
 }
 
 export interface RestoreToFileResult {
@@ -63,9 +65,10 @@ export async function restoreToFile(repository: Repository, context: CommandCont
   const flatName = `${basename(out).replace(/\.vmdk$/i, "")}-flat.vmdk`;
   const target = vmdk ? join(dirname(out), flatName) : out;
   // Every file this restore writes, checked before the first byte is written.
-  await checkOutputFolder(target);
-  await checkRestoreTarget(target, { overwrite, toDevice });
-  if (vmdk) await checkRestoreTarget(out, { overwrite });
+  const field = request.outputOption ?? "output";
+  await checkOutputFolder(target, field);
+  await checkRestoreTarget(target, { overwrite, toDevice, field });
+  if (vmdk) await checkRestoreTarget(out, { overwrite, field });
   if (request.configDir !== undefined) await checkConfigFilesTarget(request.configDir, pointId, point.configFiles, { overwrite });
   const { meter, progress } = startTransfer(context, "restore", disk.sizeBytes);
   let result;
@@ -75,6 +78,7 @@ export async function restoreToFile(repository: Repository, context: CommandCont
       signal: context.signal,
       overwrite,
       toDevice,
+      field,
       ...(vmdk ? { padToBytes: Math.ceil(disk.sizeBytes / 512) * 512 } : {}),
     });
   } finally {
@@ -98,7 +102,7 @@ export async function restoreToFile(repository: Repository, context: CommandCont
 }
 
 /** The folder the output goes into must exist: a restore creates files, never folders (a mistyped path stays a mistake). */
-async function checkOutputFolder(file: string): Promise<void> {
+async function checkOutputFolder(file: string, field: string): Promise<void> {
   const folder = dirname(file);
   let isFolder: boolean;
   try {
@@ -108,7 +112,7 @@ async function checkOutputFolder(file: string): Promise<void> {
     if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
     isFolder = false;
   }
-  if (!isFolder) throw new InvalidInputError("output", `${folder} is not an existing folder to write ${basename(file)} into; nothing was written`);
+  if (!isFolder) throw new InvalidInputError(field, `${folder} is not an existing folder to write ${basename(file)} into; nothing was written`);
 }
 
 /** The line both commands print when a file restore is done. */

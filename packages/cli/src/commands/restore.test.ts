@@ -161,12 +161,13 @@ describe("esxbackup restore", () => {
     assert.ok((await readFile(raw)).equals(image));
     const again = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", raw]);
     assert.equal(again.code, 2, again.stderr);
-    assert.match(again.stderr, /out\.raw already exists; give --overwrite/u);
+    // Named by this command's option, not as `repo restore-image`'s argument ("output").
+    assert.equal(again.stderr, `esxbackup: --to-file: ${raw} already exists; give --overwrite to replace it\n`);
     // A folder that is not there (or is a file) is the command line's mistake: exit 2, nothing created.
     for (const out of [join(work, "no-such-folder", "out.raw"), join(raw, "out.raw")]) {
       const missing = await runCli(["restore", "--repo", repo, "--point", pointId, "--to-file", out]);
       assert.equal(missing.code, 2, missing.stderr);
-      assert.equal(missing.stderr, `esxbackup: output: ${dirname(out)} is not an existing folder to write out.raw into; nothing was written\n`);
+      assert.equal(missing.stderr, `esxbackup: --to-file: ${dirname(out)} is not an existing folder to write out.raw into; nothing was written\n`);
     }
     assert.ok(!existsSync(join(work, "no-such-folder")));
     const vmdk = join(work, "out.vmdk");
@@ -209,6 +210,30 @@ describe("esxbackup restore", () => {
     assert.equal(discardOver.code, 2);
     assert.match(discardOver.stderr, /--discard-leftover: goes with a restore as a new VM/u);
     assert.ok(!existsSync(join(work, "x.raw")));
+  });
+
+  it("an encrypted repository's passphrase is asked for with --repo-password-file, the option this command takes (--password-file is the host's)", async () => {
+    const encrypted = join(work, "encrypted");
+    const passphraseFile = join(work, "passphrase");
+    writeFileSync(passphraseFile, "repo secret\r\n");
+    assert.equal((await runCli(["repo", "init", "--repo", encrypted, "--encrypt", "--password-file", passphraseFile])).code, 0);
+    const imageFile = join(work, "small.raw");
+    writeFileSync(imageFile, image.subarray(0, MIB));
+    const backedUp = await runCli(["repo", "backup-image", "--repo", encrypted, "--password-file", passphraseFile, "--name", "small", imageFile]);
+    assert.equal(backedUp.code, 0, backedUp.stderr);
+    const point = backedUp.stdout.trim();
+    const out = join(work, "small-restored.raw");
+    const restore = (...args: string[]): ReturnType<typeof runCli> => runCli(["restore", "--repo", encrypted, "--point", point, "--to-file", out, ...args]);
+    const none = await restore();
+    assert.equal(none.code, 2, none.stderr);
+    assert.equal(none.stderr, "esxbackup: passphrase: the repository is encrypted: give --repo-password-file or set ESXBACKUP_PASSWORD\n");
+    const unreadable = await restore("--repo-password-file", join(work, "no-such-file"));
+    assert.equal(unreadable.code, 2, unreadable.stderr);
+    assert.match(unreadable.stderr, /^esxbackup: --repo-password-file: cannot read \S+no-such-file \(ENOENT\)\n$/u);
+    assert.ok(!existsSync(out), "nothing written");
+    const restored = await restore("--repo-password-file", passphraseFile);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.ok(readFileSync(out).equals(image.subarray(0, MIB)));
   });
 
   it("--verify: the host fingerprints the restored disk before the VM is registered, and the summary and --json say every block matched", async () => {

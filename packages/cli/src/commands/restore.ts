@@ -90,7 +90,11 @@ export function registerRestoreCommand(program: Command, context: CommandContext
     .option("--json", "print the result as JSON")
     .action(async (options: RestoreOptions) => {
       const pointId = parsePointId(options.point);
-      const repoOptions: RepoOptions = { repo: options.repo, ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }) };
+      const repoOptions: RepoOptions = {
+        repo: options.repo,
+        passwordFileOption: "--repo-password-file",
+        ...(options.repoPasswordFile === undefined ? {} : { passwordFile: options.repoPasswordFile }),
+      };
       if ((options.toFile === undefined) === (options.toHost === undefined)) throw new InvalidInputError("--to-file", "give exactly one of --to-file and --to-host");
       if (options.toFile !== undefined) {
         // Host options are refused rather than ignored: given with --to-file, they show the command is not the one meant.
@@ -104,7 +108,7 @@ export function registerRestoreCommand(program: Command, context: CommandContext
         const out = options.toFile;
         const { diskIndex, format } = parseRestoreFileOptions(options);
         await usingRepository(repoOptions, context, async (repository) => {
-          const result = await restoreToFile(repository, context, { pointId, diskIndex, out, format, overwrite: options.overwrite === true, toDevice: false });
+          const result = await restoreToFile(repository, context, { pointId, diskIndex, out, format, overwrite: options.overwrite === true, toDevice: false, outputOption: "--to-file" });
           if (options.json === true) writeJson(context, { point: pointId, file: out, data: result.target, format, sizeBytes: result.sizeBytes, bytesWritten: result.bytesWritten, seconds: result.seconds });
           else context.stderr.write(formatRestoreToFile(result, { toDevice: false }));
         });

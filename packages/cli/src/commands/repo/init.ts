@@ -2,8 +2,7 @@
  * `esxbackup repo init --repo DIR [--chunk-size SIZE] [--compression-level N] [--encrypt]` — creates an
  * empty repository.
  */
-import { constants } from "node:fs";
-import { access, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { InvalidInputError } from "@esxbackup/domain";
@@ -20,7 +19,7 @@ import {
 } from "@esxbackup/repository";
 import type { CommandContext } from "../../command-context.js";
 import { askPassphrase, formatBytes, parseByteSize, readPassphrase, withRepoOptions, writeJson } from "./open-repository.js";
-import { errorCode, explainNotWritable, notWritable } from "./repository-not-writable.js";
+import { checkWritable, explainNotWritable } from "./repository-not-writable.js";
 import type { RepoOptions } from "./open-repository.js";
 
 export function registerRepoInit(repo: Command, context: CommandContext): void {
@@ -82,17 +81,6 @@ async function checkNewRepositoryFolder(dir: string): Promise<void> {
     throw new InvalidInputError("--repo", `${dir} is not empty (it holds ${shown}${entries.length > 3 ? ", …" : ""}); a repository is created only in a new or empty folder`);
   }
   await checkWritable(dir, dir);
-}
-
-/** Throws "the repository is not writable" when `folder` (the repository or the folder it goes into) is not. */
-async function checkWritable(folder: string, repo: string): Promise<void> {
-  try {
-    await access(folder, constants.W_OK);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== undefined) throw notWritable(repo, code, error);
-    // A parent that does not exist either: mkdir -p makes it.
-  }
 }
 
 function parseCompressionLevel(text: string): number {

@@ -15,6 +15,11 @@ import { explainNotWritable } from "./repository-not-writable.js";
 export interface RepoOptions {
   repo: string;
   passwordFile?: string;
+  /**
+   * The option `passwordFile` came from, named in messages: `--repo-password-file` in `backup` and `restore`,
+   * where `--password-file` is the host's password (default `--password-file`, the `repo` verbs' option).
+   */
+  passwordFileOption?: string;
   /** Worker threads for the repository's chunk codec (`OpenOptions.threads`); default one per core. */
   threads?: number;
   /** `OpenOptions.compressionFloor`: a backup that holds a VM snapshot open. */
@@ -32,11 +37,15 @@ export async function readPassphrase(options: RepoOptions, context: CommandConte
     try {
       return (await readFile(options.passwordFile, "utf8")).replace(/\r?\n$/, "");
     } catch (error) {
-      throw new InvalidInputError("--password-file", `cannot read ${options.passwordFile} (${(error as { code?: string }).code ?? String(error)})`);
+      throw new InvalidInputError(passwordFileOption(options), `cannot read ${options.passwordFile} (${(error as { code?: string }).code ?? String(error)})`);
     }
   }
   const fromEnv = context.env["ESXBACKUP_PASSWORD"];
   return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+function passwordFileOption(options: RepoOptions): string {
+  return options.passwordFileOption ?? "--password-file";
 }
 
 /**
@@ -67,7 +76,8 @@ export async function openRepository(options: RepoOptions, context: CommandConte
   } catch (error) {
     if (!(error instanceof InvalidInputError && error.field === "passphrase")) throw error;
     const asked = await askPassphrase(context, `enter the passphrase of repository ${options.repo}`);
-    if (asked === undefined) throw error;
+    // Said with this command's option: in `backup` and `restore`, --password-file is the host's password.
+    if (asked === undefined) throw new InvalidInputError("passphrase", `the repository is encrypted: give ${passwordFileOption(options)} or set ESXBACKUP_PASSWORD`, { cause: error });
     return Repository.open(store, { passphrase: asked, ...threads });
   }
 }

@@ -2,6 +2,8 @@
  * A repository the user cannot write to (a read-only mount, a folder owned by someone else) fails deep in a
  * lock or temporary file whose path means nothing to the user. Said once, plainly, naming the repository.
  */
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { EsxbackupError } from "@esxbackup/domain";
 import { RepositoryFileError } from "@esxbackup/repository";
@@ -19,6 +21,19 @@ export function explainNotWritable(error: unknown, repo: string): unknown {
 export function notWritable(repo: string, code: string, cause?: unknown): EsxbackupError {
   const reason = code === "EROFS" ? "it is on a read-only file system" : "permission denied";
   return new EsxbackupError("repository_not_writable", `the repository is not writable: ${repo} (${reason}, ${code})`, { cause });
+}
+
+/**
+ * Throws "the repository is not writable" when `folder` (the repository or the folder it goes into) is not;
+ * a folder that does not exist passes (init makes it; opening a repository says it is missing).
+ */
+export async function checkWritable(folder: string, repo: string): Promise<void> {
+  try {
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== undefined) throw notWritable(repo, code, error);
+  }
 }
 
 /** The first not-writable code in `error`'s cause chain. */
