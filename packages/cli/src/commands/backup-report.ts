@@ -31,6 +31,11 @@ export interface RunSummary {
   diskBytes: number;
   /** Read from the host's disks and sent over SSH (fingerprints aside). */
   bytesRead: number;
+  /**
+   * Of the disks' bytes, those stored as new chunks: what was read, and the unread rest of the changed
+   * chunks (`bytesRebuiltUnread`). With the skipped bytes below it adds up to `diskBytes`, as each VM's line.
+   */
+  bytesNew: number;
   /** What the new chunks took in the repository. */
   bytesStored: number;
   bytesSkippedUnchanged: number;
@@ -93,6 +98,7 @@ export function backupReport(
       vmsFailed: vms.length - done.length,
       diskBytes: sum("diskSizeBytes"),
       bytesRead,
+      bytesNew: sum("bytesNew"),
       bytesStored: sum("bytesWritten"),
       bytesSkippedUnchanged: sum("bytesTakenOver"),
       bytesSkippedZero: sum("bytesZeroAtSource") + sum("bytesSkippedZero"),
@@ -137,7 +143,7 @@ export function formatVmLine(vm: VmReport, options: { full?: boolean } = {}): st
 export function formatRunSummary(s: RunSummary): string {
   return (
     `${s.vmsBackedUp} VM(s) backed up${s.vmsFailed === 0 ? "" : `, ${s.vmsFailed} failed`}: ${formatBytes(s.bytesRead)} read on the host and sent, ` +
-    `${formatBytes(s.bytesStored)} stored; skipped ${formatBytes(s.bytesSkippedUnchanged)} unchanged, ${formatBytes(s.bytesSkippedZero)} zero, ` +
+    `${formatBytes(s.bytesNew)} new stored in ${formatBytes(s.bytesStored)}; skipped ${formatBytes(s.bytesSkippedUnchanged)} unchanged, ${formatBytes(s.bytesSkippedZero)} zero, ` +
     `${formatBytes(s.bytesDeduplicated)} deduplicated; ${s.seconds.toFixed(1)} s, ${formatRate(s.seconds > 0 ? s.bytesRead / s.seconds : 0)}` +
     (s.limitBytesPerSecond === null ? "" : ` (limited to ${formatRate(s.limitBytesPerSecond)}: reads held back ${s.secondsHeldByLimit.toFixed(1)} s)`) +
     (s.hostReadLimitBytesPerSecond === null ? "" : ` (host reads limited to ${formatRate(s.hostReadLimitBytesPerSecond)}: held back ${s.secondsHeldByHostReadLimit.toFixed(1)} s)`)
