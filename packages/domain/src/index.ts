@@ -11,7 +11,7 @@ export { InvalidInputError } from "./invalid-input-error.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
 export { ManualClock } from "./manual-clock.js";
-export type { Scheduler } from "./scheduler.js";
+export type { Scheduler, SchedulerOptions } from "./scheduler.js";
 export { ManualScheduler, timerScheduler, waitFor } from "./scheduler.js";
 export type { DiskPhase, DiskProgress } from "./disk-progress.js";
 export { DISK_PHASES } from "./disk-progress.js";

@@ -4,14 +4,26 @@
  */
 export interface Scheduler {
   /** Calls `fn` every `ms` milliseconds until the returned function is called. */
-  every(ms: number, fn: () => void): () => void;
+  every(ms: number, fn: () => void, options?: SchedulerOptions): () => void;
 }
 
-/** Real timers; they do not keep the process alive. */
+export interface SchedulerOptions {
+  /**
+   * Someone awaits the timer (`waitFor`, a transfer held back by a rate limit): with real timers it keeps
+   * the process alive. Otherwise (a lock's refresh) it does not.
+   */
+  awaited?: boolean;
+}
+
+/**
+ * Real timers. A refresh does not keep the process alive: a command whose work is done ends without
+ * waiting for it. An awaited wait does: were it the only thing left (the host's connection just lost, its
+ * retries not yet started), Node would end the process mid-command with status 13 and no message.
+ */
 export const timerScheduler: Scheduler = {
-  every(ms, fn) {
+  every(ms, fn, options = {}) {
     const handle = setInterval(fn, Math.max(1, ms));
-    handle.unref();
+    if (options.awaited !== true) handle.unref();
     return () => clearInterval(handle);
   },
 };
@@ -49,11 +61,15 @@ export function waitFor(scheduler: Scheduler, ms: number, signal?: AbortSignal):
       stop();
       reject(signal?.reason);
     };
-    const stop = scheduler.every(ms, () => {
-      stop();
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    });
+    const stop = scheduler.every(
+      ms,
+      () => {
+        stop();
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      { awaited: true },
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

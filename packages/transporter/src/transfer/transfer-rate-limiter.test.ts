@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { ManualClock, ManualScheduler } from "@esxbackup/domain";
 import { TransferRateLimiter } from "./transfer-rate-limiter.js";
@@ -117,4 +118,20 @@ test("bad sizes and limits are refused", async () => {
   const { limiter } = limiterAt(MIB, MIB);
   await assert.rejects(limiter.take(-1, new AbortController().signal), /whole number of bytes/u);
   assert.throws(() => new TransferRateLimiter({ bytesPerSecond: 0, clock: new ManualClock(), scheduler: new ManualScheduler() }), /positive number of bytes per second/u);
+});
+
+test("with real timers, a read held back by the limit keeps the process alive until it goes (nothing else pending, as after a lost connection)", () => {
+  const domain = import.meta.resolve("@esxbackup/domain");
+  const limiterModule = new URL("./transfer-rate-limiter.js", import.meta.url).href;
+  const body = [
+    `import { systemClock, timerScheduler } from ${JSON.stringify(domain)};`,
+    `import { TransferRateLimiter } from ${JSON.stringify(limiterModule)};`,
+    "const limiter = new TransferRateLimiter({ bytesPerSecond: 1024 * 1024, burstBytes: 64 * 1024, clock: systemClock, scheduler: timerScheduler });",
+    "await limiter.take(64 * 1024, new AbortController().signal);",
+    // The bucket is empty: this one waits about 60 ms for its bytes.
+    "await limiter.take(64 * 1024, new AbortController().signal);",
+    'console.log("went");',
+  ].join("\n");
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", body], { encoding: "utf8", timeout: 30_000 });
+  assert.deepEqual({ status: result.status, stdout: result.stdout }, { status: 0, stdout: "went\n" }, result.stderr);
 });

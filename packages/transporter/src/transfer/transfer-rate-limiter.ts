@@ -111,7 +111,8 @@ export class TransferRateLimiter {
         }
         // Asked again when the timer fires: a real timer may fire early or late, and the bucket is read at
         // the clock's time then.
-        const stop = this.#options.scheduler.every(decision.waitMs, () => this.#serveQueue());
+        // Awaited by the transfer: a real timer keeps the process alive until it is let through.
+        const stop = this.#options.scheduler.every(decision.waitMs, () => this.#serveQueue(), { awaited: true });
         this.#disarm = stop;
         return;
       }
