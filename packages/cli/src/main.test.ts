@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
@@ -42,6 +43,29 @@ describe("esxbackup CLI", () => {
     const result = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "0.1.0");
+  });
+
+  it("a reader that closes the pipe before the output (`| head -1`, `| true`): no stack trace, the command's own exit status", async () => {
+    const bin = fileURLToPath(new URL("../bin/esxbackup.js", import.meta.url));
+    for (const args of [["--help"], ["frobnicate"]]) {
+      // Both pipes closed before the command prints anything: every line it prints meets a closed pipe.
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.destroy();
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, args[0] === "--help" ? 0 : 2, args[0]);
+      const stderrClosed = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      stderrClosed.stderr.destroy();
+      stderrClosed.stdout.destroy();
+      const [both] = (await once(stderrClosed, "exit")) as [number | null];
+      assert.equal(both, args[0] === "--help" ? 0 : 2, `${args[0]}, stderr closed too`);
+    }
+    // And nothing but the usage problem on stderr when only stdout is closed.
+    const child = spawn(process.execPath, [bin, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+    await once(child, "close");
+    assert.equal(stderr, "");
   });
 
   it("refuses an option that takes one value given twice, in any spelling and in nested commands, naming both values", async () => {

@@ -87,6 +87,11 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (): void => controller.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // A reader that stops early (`esxbackup repo list | head -1`) closes the pipe. What is printed after that
+  // is dropped, and the command still finishes its work (a backup still removes its snapshot), rather than
+  // dying on an unhandled EPIPE with a stack trace. Attached for the life of the process: late writes fail too.
+  process.stdout.on("error", ignoreClosedReader);
+  process.stderr.on("error", ignoreClosedReader);
   try {
     return await run(argv, {
       stdout: process.stdout,
@@ -102,4 +107,8 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+function ignoreClosedReader(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") throw error;
 }
