@@ -50,7 +50,7 @@ describe("esxbackup backup --limit-host-read against a simulated ESXi host", () 
     // (3 × 12 − 4) MiB / 4 MiB/s = 8 s. In two passes (hash, then the data again) it would be 14 s; with a
     // limit per VM (two VMs at a time), about 5 s.
     assertHeldFor(report.summary, 3 * DISK_BYTES, rate);
-    assert.match(result.stderr, /"alpha" scsi0:0: read once with python, hashed on the host as it is read \(a first backup\)/u);
+    assert.match(result.stderr, /"alpha" scsi0:0: read once with python, hashed on the host as it is read \(a full backup, --full\)/u);
     assert.ok(Math.abs(report.summary.secondsHeldByHostReadLimit - report.summary.seconds) < 0.01, "all that time was the limit's");
     assert.equal(report.summary.secondsHeldByLimit, 0);
     assert.match(formatRunSummary(report.summary), new RegExp(`\\(host reads limited to 4\\.0 MiB/s: held back ${report.summary.secondsHeldByHostReadLimit.toFixed(1)} s\\)$`, "u"));
