@@ -73,7 +73,7 @@ describe("TerminalProgressReporter", () => {
     assert.deepEqual(screen(out.text()).slice(1), [
       "web01: the host dropped the connection; reading again",
       "fingerprint web01 scsi0:1 data.vmdk 102.0 MiB / 400.0 MiB (25 %), 5.1 MiB/s, ETA 0:59",
-      "cleanup web01 done in 0:03",
+      "cleanup web01 took 0:03",
     ]);
   });
 

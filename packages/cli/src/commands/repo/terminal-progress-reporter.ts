@@ -105,7 +105,9 @@ export class TerminalProgressReporter implements ProgressReporter {
   #line(task: RunningTask, options: { finished?: boolean } = {}): string {
     if (task.measured) return task.meter.line();
     const elapsed = formatDuration(task.meter.elapsedSeconds);
-    return options.finished === true ? `${task.meter.label} done in ${elapsed}` : `${task.meter.label} … ${elapsed}`;
+    // "took", not "done": a task stops whatever its outcome (ProgressTask.stop), and a clean-up whose
+    // snapshot could not be removed must not read as done just above the error that says so.
+    return options.finished === true ? `${task.meter.label} took ${elapsed}` : `${task.meter.label} … ${elapsed}`;
   }
 
   #nowMs(): number {
