@@ -16,7 +16,7 @@ import { EsxbackupError } from "@esxbackup/domain";
 import type { Scheduler } from "@esxbackup/domain";
 import { listHostVms } from "../esxi/inventory/list-host-vms.js";
 import type { BusyRetriedOperation, HostBusyWait } from "../esxi/snapshot/host-busy-retry.js";
-import { waitOutHostBusy, type HostBusyWaiting } from "../esxi/snapshot/wait-out-host-busy.js";
+import { retryWhileHostBusy, waitOutHostBusy, type HostBusyWaiting } from "../esxi/snapshot/wait-out-host-busy.js";
 import type { EsxiSshSession } from "../esxi/ssh/esxi-ssh-session.js";
 import { sh } from "../esxi/ssh/shell-command.js";
 import { powerOnVm, readVmPowerState, type Pause } from "../esxi/vim-cmd/power-on-vm.js";
@@ -64,16 +64,8 @@ export async function registerRestoredVm(request: RegistrationContext, plan: Hos
     },
     ...retryOptionsOf(request),
   });
-  let vmid: string;
-  for (let failedTries = 1; ; failedTries++) {
-    try {
-      vmid = await register();
-      break;
-    } catch (error) {
-      // Refused as busy, registervm did nothing: run again as it was. An abort ends the wait.
-      if (!(await waitIfHostBusy(error, "register", failedTries, request, signal))) throw error;
-    }
-  }
+  // Refused as busy, registervm did nothing: run again as it was. An abort ends the wait.
+  const vmid = await retryWhileHostBusy(register, (error, failedTries) => waitIfHostBusy(error, "register", failedTries, request, signal));
   if (/^\d+$/u.test(vmid)) return vmid;
   // Not a bare vmid (ESX 4.x printed nothing on success, VCL l.1488): the inventory says whether it registered.
   const ours = (await registeredVms(session, signal)).find((vm) => vm.file === plan.vmxDatastorePath && !notOurs.has(vm.vmid));
@@ -128,18 +120,18 @@ export async function powerOnRestoredVm(request: RegistrationContext, vmid: stri
       afterLoss: async () => ((await readVmPowerState(session, vmid)) === "poweredOn" ? { done: undefined } : undefined),
       ...retryOptionsOf(request),
     });
-  for (let failedTries = 1; ; failedTries++) {
-    try {
-      return await powerOn();
-    } catch (error) {
-      if (!(await waitIfHostBusy(error, "power-on", failedTries, request, signal))) throw error;
-      // The task that held the VM may have been a power-on (from the Host Client): a VM on now is not started again.
-      if ((await readVmPowerState(session, vmid, { signal })) === "poweredOn") {
+  await retryWhileHostBusy(
+    async (tryNumber) => {
+      // After a wait: the task that held the VM may have been a power-on (from the Host Client), and a VM on
+      // now is not started again.
+      if (tryNumber > 1 && (await readVmPowerState(session, vmid, { signal })) === "poweredOn") {
         request.onStep?.(`VM ${vmid} is powered on: the task that held it started it`);
         return;
       }
-    }
-  }
+      await powerOn();
+    },
+    (error, failedTries) => waitIfHostBusy(error, "power-on", failedTries, request, signal),
+  );
 }
 
 /**

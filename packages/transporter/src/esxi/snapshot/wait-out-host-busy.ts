@@ -28,3 +28,18 @@ export async function waitOutHostBusy(operation: BusyRetriedOperation, fault: Vi
   await waitFor(waiting.scheduler ?? timerScheduler, busy.waitMs, signal);
   return true;
 }
+
+/**
+ * Runs `attempt` until it succeeds, or fails with an error `waitIfBusy` does not wait out (that error is
+ * thrown). `attempt` is told which try it is, from 1, so that a try after a wait can first look at what the
+ * other task did.
+ */
+export async function retryWhileHostBusy<T>(attempt: (tryNumber: number) => Promise<T>, waitIfBusy: (error: unknown, failedTries: number) => Promise<boolean>): Promise<T> {
+  for (let tryNumber = 1; ; tryNumber++) {
+    try {
+      return await attempt(tryNumber);
+    } catch (error) {
+      if (!(await waitIfBusy(error, tryNumber))) throw error;
+    }
+  }
+}

@@ -17,7 +17,7 @@ import { decideRunSnapshot, staleRunSnapshots } from "./decide-run-snapshot.js";
 import { isHostBusyFault, type HostBusyWait } from "./host-busy-retry.js";
 import { RunSnapshotLeftBehindError, SnapshotOperationError, UserSnapshotsPresentError, type SnapshotVm } from "./run-snapshot-errors.js";
 import { runSnapshotDescription, runSnapshotName } from "./run-snapshot-name.js";
-import { waitOutHostBusy } from "./wait-out-host-busy.js";
+import { retryWhileHostBusy, waitOutHostBusy } from "./wait-out-host-busy.js";
 import { createSnapshot, readPowerState, readSnapshotTree, removeSnapshot, type SnapshotSession } from "./vim-cmd-snapshots.js";
 
 export interface RunSnapshotOptions {
@@ -106,16 +106,9 @@ export async function withRunSnapshot<T>(session: SnapshotSession, vm: SnapshotV
   };
   // A create the host refused because it is busy with another task on the VM is tried again after a wait; by
   // then `create` has removed whatever carries our name, so each try starts with no snapshot of ours.
-  const createWhenNotBusy = async (quiesce: boolean): Promise<SnapshotRef> => {
-    for (let failedTries = 1; ; failedTries++) {
-      try {
-        return await create(quiesce);
-      } catch (error) {
-        // An abort ends the wait at once: there is no snapshot of ours to remove.
-        if (!(await waitIfHostBusy(error, "create", failedTries, vm, options, signal))) throw error;
-      }
-    }
-  };
+  // An abort ends the wait at once: there is no snapshot of ours to remove.
+  const createWhenNotBusy = (quiesce: boolean): Promise<SnapshotRef> =>
+    retryWhileHostBusy(() => create(quiesce), (error, failedTries) => waitIfHostBusy(error, "create", failedTries, vm, options, signal));
   let quiesced = decision.quiesce;
   let snapshot: SnapshotRef;
   try {
@@ -183,15 +176,13 @@ async function removeOrphans(session: SnapshotSession, vm: SnapshotVm, orphans: 
   for (const orphan of orphans) {
     // Waited out like our own snapshot's removal while the host is busy, but not past an abort: the run
     // has taken nothing yet, and the next run removes the orphan.
-    for (let failedTries = 1; ; failedTries++) {
-      options.signal?.throwIfAborted();
-      try {
+    await retryWhileHostBusy(
+      async () => {
+        options.signal?.throwIfAborted();
         await removeSnapshot(session, vm, orphan.id, { timeoutMs: options.snapshotCommandTimeoutMs, signal: options.signal });
-        break;
-      } catch (error) {
-        if (!(await waitIfHostBusy(error, "remove", failedTries, vm, options, options.signal))) throw error;
-      }
-    }
+      },
+      (error, failedTries) => waitIfHostBusy(error, "remove", failedTries, vm, options, options.signal),
+    );
     options.onEvent?.({ type: "orphan-removed", vmid: vm.vmid, snapshot: orphan });
   }
 }
